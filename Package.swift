@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// Proctor: a prompt-engineering test harness. No third-party packages: toolchain only.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "Proctor",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "proctor", targets: ["proctor"]),
+        .library(name: "ProctorJSON", targets: ["ProctorJSON"]),
+        .library(name: "ProctorRegex", targets: ["ProctorRegex"]),
+        .library(name: "ProctorSchema", targets: ["ProctorSchema"]),
+        .library(name: "ProctorBackends", targets: ["ProctorBackends"]),
+        .library(name: "ProctorHarness", targets: ["ProctorHarness"]),
+        .library(name: "ProctorReports", targets: ["ProctorReports"]),
+    ],
+    targets: [
+        .target(name: "ProctorJSON", swiftSettings: strict),
+        .target(name: "ProctorRegex", swiftSettings: strict),
+        .target(name: "ProctorSchema", dependencies: ["ProctorJSON", "ProctorRegex"], swiftSettings: strict),
+        .target(name: "ProctorBackends", dependencies: ["ProctorJSON"], swiftSettings: strict),
+        .target(name: "ProctorHarness",
+                dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorBackends"], swiftSettings: strict),
+        .target(name: "ProctorReports", dependencies: ["ProctorJSON", "ProctorHarness"], swiftSettings: strict),
+        .target(name: "ProctorCLI",
+                dependencies: ["ProctorJSON", "ProctorSchema", "ProctorBackends", "ProctorHarness", "ProctorReports"],
+                swiftSettings: strict),
+        .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
+
+        .target(name: "ProctorTestSupport", dependencies: ["ProctorJSON"], path: "Tests/ProctorTestSupport"),
+        .testTarget(name: "ProctorJSONTests", dependencies: ["ProctorJSON", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorRegexTests", dependencies: ["ProctorRegex"]),
+        .testTarget(name: "ProctorSchemaTests", dependencies: ["ProctorSchema", "ProctorTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProctorHarnessTests",
+                    dependencies: ["ProctorHarness", "ProctorBackends", "ProctorReports", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

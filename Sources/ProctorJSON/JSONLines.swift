@@ -1,0 +1,57 @@
+/// Reads JSON Lines: one JSON document per line, blank lines skipped.
+///
+/// Errors carry the 1-based line number so a user can find the bad record in a large log.
+public enum JSONLines {
+    public struct Record: Sendable {
+        /// 1-based line number in the input.
+        public let line: Int
+        public let value: JSONValue
+    }
+
+    public struct LineError: Error, Sendable, CustomStringConvertible {
+        public let line: Int
+        public let column: Int
+        public let message: String
+        public var description: String { "\(line):\(column): \(message)" }
+    }
+
+    /// Parses every non-blank line; throws on the first bad line.
+    public static func parse(_ bytes: [UInt8], options: JSONParser.Options = .strict) throws(LineError) -> [Record] {
+        var records: [Record] = []
+        var err: LineError?
+        forEachLine(bytes) { line, buf in
+            do throws(JSONParseError) {
+                records.append(Record(line: line, value: try JSONParser.parse(bytes: buf, options: options)))
+                return true
+            } catch {
+                err = LineError(line: line, column: error.column, message: error.message)
+                return false
+            }
+        }
+        if let err { throw err }
+        return records
+    }
+
+    /// Calls `body` with each non-blank line's bytes (without the newline and a trailing `\r`);
+    /// stops early when `body` returns false.
+    public static func forEachLine(_ bytes: [UInt8], _ body: (Int, UnsafeBufferPointer<UInt8>) -> Bool) {
+        bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            var line = 1
+            let n = all.count
+            while start < n {
+                var end = start
+                while end < n && all[end] != 0x0A { end += 1 }
+                var stop = end
+                if stop > start && all[stop - 1] == 0x0D { stop -= 1 }
+                var blank = true
+                for i in start..<stop where !(all[i] == 0x20 || all[i] == 0x09) { blank = false; break }
+                if !blank {
+                    if !body(line, UnsafeBufferPointer(rebasing: all[start..<stop])) { return }
+                }
+                start = end + 1
+                line += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// The members of a JSON object, in source order.
+///
+/// Lookups are linear for small objects and go through a hash index for larger ones. When a key occurs
+/// twice the last occurrence wins for lookups (as in most parsers) while `entries` keeps both.
+public struct JSONObject: Sendable, Hashable, Sequence {
+    public typealias Entry = (key: String, value: JSONValue)
+
+    /// All members in source order.
+    public private(set) var entries: [Entry]
+    private var index: [String: Int]?
+
+    private static let indexThreshold = 12
+
+    public init() { entries = [] }
+
+    public init(_ entries: [Entry]) {
+        self.entries = entries
+        rebuildIndex()
+    }
+
+    private mutating func rebuildIndex() {
+        if entries.count > Self.indexThreshold {
+            var idx = [String: Int](minimumCapacity: entries.count)
+            for (i, e) in entries.enumerated() { idx[e.key] = i }
+            index = idx
+        } else {
+            index = nil
+        }
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+
+    /// The position of the member that lookups see for `key`.
+    public func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        var i = entries.count - 1
+        while i >= 0 {
+            if entries[i].key == key { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        get { position(of: key).map { entries[$0].value } }
+        set {
+            if let i = position(of: key) {
+                if let newValue { entries[i].value = newValue } else { entries.remove(at: i); rebuildIndex() }
+            } else if let newValue {
+                entries.append((key: key, value: newValue))
+                if index != nil { index![key] = entries.count - 1 } else if entries.count > Self.indexThreshold { rebuildIndex() }
+            }
+        }
+    }
+
+    public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
+
+    /// Distinct keys with the value lookups see, in order of first appearance.
+    public var uniqueEntries: [Entry] {
+        var seen = Set<String>()
+        var out: [Entry] = []
+        out.reserveCapacity(entries.count)
+        for e in entries where seen.insert(e.key).inserted { out.append((e.key, self[e.key]!)) }
+        return out
+    }
+
+    // MARK: Equality ignores member order
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        let ua = a.uniqueEntries
+        if ua.count != b.uniqueEntries.count { return false }
+        for (k, v) in ua {
+            guard let i = b.position(of: k), b.entries[i].key.utf8.elementsEqual(k.utf8), b.entries[i].value == v else { return false }
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Order-independent: combine per-member hashes commutatively.
+        var acc = 0
+        let unique = uniqueEntries
+        for (k, v) in unique {
+            var h = Hasher()
+            h.combine(k)
+            h.combine(v)
+            acc = acc &+ h.finalize()
+        }
+        hasher.combine(unique.count)
+        hasher.combine(acc)
+    }
+}

@@ -1,0 +1,108 @@
+/// An RFC 6901 JSON Pointer such as `/items/2/price`.
+///
+/// Used for validator `path`s, schema error locations and `$ref` fragments.
+public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
+    /// Unescaped reference tokens.
+    public var tokens: [String]
+
+    public init(tokens: [String] = []) { self.tokens = tokens }
+
+    /// Parses pointer text; throws when it is not empty and does not start with `/`, or has a bad `~` escape.
+    public init(_ text: String) throws(JSONPointerError) {
+        if text.isEmpty { tokens = []; return }
+        guard text.hasPrefix("/") else { throw JSONPointerError(pointer: text, message: "a JSON Pointer must be empty or start with '/'") }
+        var result: [String] = []
+        for raw in text.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            var tok = ""
+            var it = raw.makeIterator()
+            while let c = it.next() {
+                if c == "~" {
+                    switch it.next() {
+                    case "0": tok.append("~")
+                    case "1": tok.append("/")
+                    default: throw JSONPointerError(pointer: text, message: "'~' must be followed by '0' or '1'")
+                    }
+                } else {
+                    tok.append(c)
+                }
+            }
+            result.append(tok)
+        }
+        tokens = result
+    }
+
+    public var description: String {
+        tokens.map { "/" + Self.escape($0) }.joined()
+    }
+
+    public static func escape(_ token: String) -> String {
+        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
+        return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
+    }
+
+    public func appending(_ token: String) -> JSONPointer { JSONPointer(tokens: tokens + [token]) }
+    public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
+
+    /// The value this pointer designates inside `root`, or `nil` when a token does not match.
+    public func resolve(in root: JSONValue) -> JSONValue? {
+        var cur = root
+        for t in tokens {
+            switch cur {
+            case .object(let o):
+                guard let v = o[t] else { return nil }
+                cur = v
+            case .array(let a):
+                guard let i = Self.arrayIndex(t), i < a.count else { return nil }
+                cur = a[i]
+            default:
+                return nil
+            }
+        }
+        return cur
+    }
+
+    /// A token that is a valid array index per RFC 6901 (no leading zeros, no sign).
+    public static func arrayIndex(_ t: String) -> Int? {
+        guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        if t.utf8.count > 1 && t.utf8.first == 0x30 { return nil }
+        return Int(t)
+    }
+}
+
+public struct JSONPointerError: Error, Sendable, CustomStringConvertible {
+    public let pointer: String
+    public let message: String
+    public var description: String { "invalid JSON Pointer '\(pointer)': \(message)" }
+}
+
+extension String {
+    /// Plain substring replacement without Foundation.
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = self[...]
+        while let r = rest.range(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        out += rest
+        return out
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Substring.Index>? {
+        let t = Array(target.utf8)
+        let u = self.utf8
+        var i = u.startIndex
+        while i != u.endIndex {
+            var j = i
+            var k = 0
+            while k < t.count, j != u.endIndex, u[j] == t[k] { j = u.index(after: j); k += 1 }
+            if k == t.count { return i..<j }
+            i = u.index(after: i)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,99 @@
+/// An ECMA-262 regular expression (the dialect JSON Schema's `pattern` specifies), compiled once and
+/// safe to share across threads.
+///
+/// Written here rather than borrowed: Foundation's ICU regex differs from ECMA-262 (`$`, `\d`, `\w`),
+/// and a step budget is needed so a hostile pattern fails with a message instead of hanging a run.
+/// Supported: alternation, greedy and lazy quantifiers, groups (capturing, non-capturing, named),
+/// back references, lookahead and lookbehind, classes with ranges, `\d\w\s\b` (ASCII, as ECMA-262),
+/// `\p{…}` general categories and common binary properties, and the flags i, m, s.
+/// Not supported: `\p{Script=…}` (no script data in the standard library) and the `v` flag's set operations.
+public struct ECMARegex: Sendable {
+    public struct Flags: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let ignoreCase = Flags(rawValue: 1)
+        public static let multiline = Flags(rawValue: 2)
+        public static let dotAll = Flags(rawValue: 4)
+        public static let unicode = Flags(rawValue: 8)
+        var ignoreCase: Bool { contains(.ignoreCase) }
+        var multiline: Bool { contains(.multiline) }
+        var dotAll: Bool { contains(.dotAll) }
+        var unicode: Bool { contains(.unicode) }
+
+        /// Flags from letters such as `"im"`; throws on an unknown letter.
+        public init(letters: String) throws(RegexSyntaxError) {
+            var f: Flags = []
+            for ch in letters {
+                switch ch {
+                case "i": f.insert(.ignoreCase)
+                case "m": f.insert(.multiline)
+                case "s": f.insert(.dotAll)
+                case "u": f.insert(.unicode)
+                default: throw RegexSyntaxError(pattern: letters, position: 0, message: "unknown flag '\(ch)' (use i, m, s)")
+                }
+            }
+            self = f
+        }
+    }
+
+    public let pattern: String
+    public let flags: Flags
+    /// Backtracking steps allowed per search before `RegexStepLimitExceeded`.
+    public var stepLimit: Int
+    let program: RegexProgram
+
+    public static let defaultStepLimit = 5_000_000
+
+    public init(_ pattern: String, flags: Flags = [.unicode], stepLimit: Int = ECMARegex.defaultStepLimit) throws(RegexSyntaxError) {
+        var parser = RegexParser(pattern: pattern, flags: flags)
+        let ast = try parser.parse()
+        var compiler = RegexCompiler(flags: flags, names: parser.names, pattern: pattern)
+        self.program = try compiler.compile(ast, captures: parser.captureCount)
+        self.pattern = pattern
+        self.flags = flags
+        self.stepLimit = stepLimit
+    }
+
+    /// The scalar offsets of the first match, searching from every start position (ECMA `exec`).
+    public func firstMatch(in text: String) throws(RegexStepLimitExceeded) -> Range<Int>? {
+        let input = Self.scalars(text)
+        var m = RegexMatcher(program: program, input: input, limit: stepLimit)
+        let lastStart = program.anchoredStart ? 0 : input.count
+        var firstChar: UInt32? = nil
+        if case .char(let c) = program.insts.first { firstChar = c }
+        var start = 0
+        while start <= lastStart {
+            if let fc = firstChar {
+                while start < input.count && input[start] != fc { start += 1 }
+                if start >= input.count { return nil }
+            }
+            for i in m.caps.indices { m.caps[i] = -1 }
+            guard let r = m.run(program.insts, at: start) else { throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit) }
+            if let end = r { return start..<end }
+            start += 1
+        }
+        return nil
+    }
+
+    /// True when the pattern matches somewhere in `text` (JSON Schema `pattern` semantics).
+    public func test(_ text: String) throws(RegexStepLimitExceeded) -> Bool {
+        try firstMatch(in: text) != nil
+    }
+
+    /// True when the pattern matches all of `text`.
+    public func wholeMatch(_ text: String) throws(RegexStepLimitExceeded) -> Bool {
+        let input = Self.scalars(text)
+        var m = RegexMatcher(program: program, input: input, limit: stepLimit)
+        guard let r = m.run(program.insts, at: 0, requiredEnd: input.count) else {
+            throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit)
+        }
+        return r != nil
+    }
+
+    static func scalars(_ s: String) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(s.utf8.count)
+        for u in s.unicodeScalars { out.append(u.value) }
+        return out
+    }
+}

@@ -1,0 +1,67 @@
+import ProctorJSON
+
+/// A schema compiled once and validated against many instances. Immutable and `Sendable`, so one
+/// compiled schema serves every concurrent case of a run.
+public struct CompiledSchema: Sendable {
+    let nodes: [SchemaNode]
+    let resources: [SchemaResource]
+    let root: Int
+    /// The dialect of the root schema.
+    public let draft: SchemaDraft
+
+    /// Compiles `schema`.
+    /// - Parameters:
+    ///   - uri: the retrieval URI (a `file://` URL for files, so relative `$ref`s find sibling files).
+    ///   - registry: documents and folders for remote `$ref`s; the bundled metaschemas are always there.
+    /// - Throws: `SchemaError` naming the bad keyword by JSON Pointer.
+    public static func compile(_ schema: JSONValue, uri: String? = nil, registry: SchemaRegistry = SchemaRegistry(),
+                               options: SchemaOptions = SchemaOptions()) throws(SchemaError) -> CompiledSchema {
+        let c = SchemaCompiler(registry: registry, options: options)
+        let docURI = normalizeURI(uri ?? "urn:proctor:schema:root")
+        try c.addDocument(schema, uri: docURI, draft: options.defaultDraft)
+        let root = try c.compileNode(LocKey(doc: docURI, pointer: ""))
+        // Compile every dynamic anchor of every resource met, until no new resources appear.
+        var done = 0
+        while done < c.resources.count {
+            let r = done
+            done += 1
+            for (name, key) in c.dynamicLocs[r].sorted(by: { $0.key < $1.key }) {
+                let n = try c.compileNode(key)
+                c.resources[r].dynamicAnchors[name] = n
+            }
+            if done == c.resources.count {
+                // Compiling anchors may have loaded documents; re-check resources compiled earlier.
+                for i in 0..<c.resources.count where c.resources[i].dynamicAnchors.count != c.dynamicLocs[i].count {
+                    for (name, key) in c.dynamicLocs[i] { c.resources[i].dynamicAnchors[name] = try c.compileNode(key) }
+                }
+            }
+        }
+        let draft = c.info[LocKey(doc: docURI, pointer: "")]?.draft ?? options.defaultDraft
+        return CompiledSchema(nodes: c.nodes.map { $0! }, resources: c.resources, root: root, draft: draft)
+    }
+
+    /// Parses and compiles schema text (JSONC accepted).
+    public static func compile(text: String, uri: String? = nil, registry: SchemaRegistry = SchemaRegistry(),
+                               options: SchemaOptions = SchemaOptions()) throws(SchemaError) -> CompiledSchema {
+        let v: JSONValue
+        do { v = try JSONParser.parse(text, options: .jsonc) } catch {
+            throw SchemaError(pointer: "", document: uri ?? "schema", message: "not valid JSON: \(error)")
+        }
+        return try compile(v, uri: uri, registry: registry, options: options)
+    }
+
+    /// True when `instance` is valid. Stops at the first failure: the fast path.
+    public func isValid(_ instance: JSONValue) -> Bool {
+        var ev = Evaluator(schema: self, collectErrors: false)
+        var ann: Annotations? = nil
+        return ev.eval(root, instance, &ann)
+    }
+
+    /// Validates `instance` and collects every error with its locations and message.
+    public func validate(_ instance: JSONValue) -> ValidationResult {
+        var ev = Evaluator(schema: self, collectErrors: true)
+        var ann: Annotations? = nil
+        let ok = ev.eval(root, instance, &ann)
+        return ValidationResult(valid: ok, errors: ok ? [] : ev.errors)
+    }
+}

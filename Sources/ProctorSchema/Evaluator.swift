@@ -1,0 +1,109 @@
+import ProctorJSON
+
+/// Which parts of an instance were evaluated by successful subschemas (for `unevaluated*`).
+struct Annotations {
+    var properties = Set<String>()
+    var allProperties = false
+    /// Items `0..<itemsPrefix` were evaluated.
+    var itemsPrefix = 0
+    var allItems = false
+    var itemIndices = Set<Int>()
+
+    mutating func merge(_ o: Annotations) {
+        if o.allProperties { allProperties = true } else if !allProperties { properties.formUnion(o.properties) }
+        itemsPrefix = max(itemsPrefix, o.itemsPrefix)
+        if o.allItems { allItems = true }
+        if !o.itemIndices.isEmpty { itemIndices.formUnion(o.itemIndices) }
+    }
+}
+
+/// One validation pass: dynamic scope, paths for error messages, collected errors.
+struct Evaluator {
+    let schema: CompiledSchema
+    let collectErrors: Bool
+    var errors: [ValidationError] = []
+    var scope: [Int] = []
+    var instancePath: [String] = []
+    var keywordPath: [String] = []
+    var depth = 0
+
+    static let maxDepth = 400
+
+    init(schema: CompiledSchema, collectErrors: Bool) {
+        self.schema = schema
+        self.collectErrors = collectErrors
+    }
+
+    // MARK: - Errors and paths
+
+    mutating func report(_ keyword: String, _ message: @autoclosure () -> String) {
+        guard collectErrors else { return }
+        let kl = (keywordPath + [keyword]).map { "/" + JSONPointer.escape($0) }.joined()
+        let il = instancePath.map { "/" + JSONPointer.escape($0) }.joined()
+        errors.append(ValidationError(instanceLocation: il, keywordLocation: kl, keyword: keyword, message: message()))
+    }
+
+    @inline(__always) mutating func pushKeyword(_ k: String) { if collectErrors { keywordPath.append(k) } }
+    @inline(__always) mutating func popKeyword(_ n: Int = 1) { if collectErrors { keywordPath.removeLast(n) } }
+    @inline(__always) mutating func pushInstance(_ k: String) { if collectErrors { instancePath.append(k) } }
+    @inline(__always) mutating func popInstance() { if collectErrors { instancePath.removeLast() } }
+
+    /// Evaluates a child at a keyword path (`tokens`) and, optionally, an instance token.
+    mutating func child(_ node: Int, _ inst: JSONValue, keyword k1: String, _ k2: String? = nil, at token: String? = nil,
+                        ann: inout Annotations?) -> Bool {
+        if collectErrors { keywordPath.append(k1); if let k2 { keywordPath.append(k2) } }
+        if let token { pushInstance(token) }
+        let ok = eval(node, inst, &ann)
+        if token != nil { popInstance() }
+        if collectErrors { keywordPath.removeLast(k2 == nil ? 1 : 2) }
+        return ok
+    }
+
+    /// Runs `body` with errors suppressed; returns its result and the errors it would have reported.
+    mutating func quietly<T>(_ body: (inout Evaluator) -> T) -> (T, [ValidationError]) {
+        let mark = errors.count
+        let r = body(&self)
+        if !collectErrors { return (r, []) }
+        let found = Array(errors[mark...])
+        errors.removeSubrange(mark...)
+        return (r, found)
+    }
+
+    // MARK: - Nodes
+
+    mutating func eval(_ index: Int, _ inst: JSONValue, _ ann: inout Annotations?) -> Bool {
+        let node = schema.nodes[index]
+        if let b = node.boolean {
+            if !b { report("false", "no value is allowed here (the schema is false)") ; if collectErrors { errors[errors.count - 1] = falseError() } }
+            return b
+        }
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth {
+            report("$ref", "schema recursion deeper than \(Self.maxDepth) levels (a $ref cycle that never consumes the instance?)")
+            return false
+        }
+        let entered = scope.last != node.resource
+        if entered { scope.append(node.resource) }
+        defer { if entered { scope.removeLast() } }
+
+        var local: Annotations? = (ann != nil || node.needsAnnotations) ? Annotations() : nil
+        var valid = true
+        for kw in node.keywords {
+            if !evalKeyword(kw, inst, &local) {
+                valid = false
+                if !collectErrors { return false }
+            }
+        }
+        if valid, ann != nil, let l = local { ann!.merge(l) }
+        return valid
+    }
+
+    /// A `false` subschema reports at its parent keyword (e.g. `/properties/x`), not at a `/false` token.
+    func falseError() -> ValidationError {
+        let e = errors[errors.count - 1]
+        let kl = keywordPath.map { "/" + JSONPointer.escape($0) }.joined()
+        return ValidationError(instanceLocation: e.instanceLocation, keywordLocation: kl,
+                               keyword: keywordPath.last ?? "false", message: e.message)
+    }
+}

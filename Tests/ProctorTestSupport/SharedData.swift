@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+
+/// Finds `../shared` (beside the project root) for tests that need the shared data.
+///
+/// When it is missing the test is skipped with a visible reason, unless `PROCTOR_REQUIRE_SHARED=1`
+/// (set by `.ci/run`), which turns a missing file into a failure.
+public enum SharedData {
+    /// The project root, found from this file's location.
+    public static let projectRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static var root: URL { projectRoot.deletingLastPathComponent().appendingPathComponent("shared") }
+
+    public static var required: Bool { ProcessInfo.processInfo.environment["PROCTOR_REQUIRE_SHARED"] == "1" }
+
+    /// The path of `relative` under `../shared`, or a skip (or failure when required) if absent.
+    public static func path(_ relative: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let url = root.appendingPathComponent(relative)
+        if FileManager.default.fileExists(atPath: url.path) { return url.path }
+        let reason = "shared data missing: \(url.path) (a fresh clone has no ../shared; CI sets PROCTOR_REQUIRE_SHARED=1)"
+        if required {
+            XCTFail(reason, file: file, line: line)
+            throw XCTSkip(reason)
+        }
+        throw XCTSkip(reason)
+    }
+}
+
+/// A small seeded generator (SplitMix64) so property tests are reproducible.
+public struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
