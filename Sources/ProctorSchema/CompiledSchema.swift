@@ -59,6 +59,8 @@ public struct CompiledSchema: Sendable {
 
     /// Validates `instance` and collects every error with its locations and message.
     public func validate(_ instance: JSONValue) -> ValidationResult {
+        // Most instances are valid: confirm that on the fast path before collecting errors.
+        if isValid(instance) { return ValidationResult(valid: true, errors: []) }
         var ev = Evaluator(schema: self, collectErrors: true)
         var ann: Annotations? = nil
         let ok = ev.eval(root, instance, &ann)

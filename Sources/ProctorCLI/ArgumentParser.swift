@@ -1,0 +1,163 @@
+import ProctorJSON
+
+/// One option a command accepts.
+public struct OptionSpec: Sendable {
+    public let name: String          // without dashes, e.g. "schema"
+    public let short: Character?
+    public let valueName: String?    // nil for flags
+    public let repeatable: Bool
+    public let help: String
+
+    public init(_ name: String, short: Character? = nil, value: String? = nil, repeatable: Bool = false, help: String) {
+        self.name = name
+        self.short = short
+        self.valueName = value
+        self.repeatable = repeatable
+        self.help = help
+    }
+
+    var takesValue: Bool { valueName != nil }
+}
+
+/// What a command is called, what it takes, and its help text.
+public struct CommandSpec: Sendable {
+    public let name: String
+    public let summary: String
+    public let usage: String
+    public let options: [OptionSpec]
+    public let discussion: String
+
+    public init(name: String, summary: String, usage: String, options: [OptionSpec], discussion: String = "") {
+        self.name = name
+        self.summary = summary
+        self.usage = usage
+        self.options = options
+        self.discussion = discussion
+    }
+
+    /// The full `--help` text.
+    public var helpText: String {
+        var s = "\(summary)\n\nUSAGE: \(usage)\n"
+        if !options.isEmpty {
+            s += "\nOPTIONS:\n"
+            for o in options + [OptionSpec("help", short: "h", help: "Show this help.")] {
+                var left = "  "
+                if let c = o.short { left += "-\(c), " }
+                left += "--\(o.name)"
+                if let v = o.valueName { left += " \(v)" }
+                let pad = max(1, 30 - left.count)
+                s += left + String(repeating: " ", count: pad) + o.help + (o.repeatable ? " (repeatable)" : "") + "\n"
+            }
+        }
+        if !discussion.isEmpty { s += "\n" + discussion + "\n" }
+        return s
+    }
+}
+
+/// Parsed command-line values.
+public struct ParsedArguments: Sendable {
+    public var values: [String: [String]] = [:]
+    public var flags: Set<String> = []
+    public var positionals: [String] = []
+    public var wantsHelp = false
+
+    public func value(_ name: String) -> String? { values[name]?.last }
+    public func all(_ name: String) -> [String] { values[name] ?? [] }
+    public func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// An integer option, or a usage error naming the option.
+    public func int(_ name: String, min: Int = Int.min) throws(CLIError) -> Int? {
+        guard let v = value(name) else { return nil }
+        guard let i = Int(v), i >= min else { throw CLIError.usage("--\(name) expects an integer\(min > Int.min ? " ≥ \(min)" : ""), got '\(v)'") }
+        return i
+    }
+
+    public func double(_ name: String) throws(CLIError) -> Double? {
+        guard let v = value(name) else { return nil }
+        guard let d = Double(v), d.isFinite else { throw CLIError.usage("--\(name) expects a number, got '\(v)'") }
+        return d
+    }
+}
+
+/// Errors that end a command with a message and an exit code.
+public enum CLIError: Error, Sendable, CustomStringConvertible {
+    /// Bad command line: exit 2.
+    case usage(String)
+    /// Bad input file or configuration: exit 2.
+    case input(String)
+    /// Any other failure with its own exit code.
+    case failure(String, code: Int32)
+
+    public var description: String {
+        switch self {
+        case .usage(let m), .input(let m), .failure(let m, _): return m
+        }
+    }
+
+    public var exitCode: Int32 {
+        switch self {
+        case .usage, .input: return 2
+        case .failure(_, let c): return c
+        }
+    }
+}
+
+/// A small hand-written parser: `--name value`, `--name=value`, `-x value`, flags, `--` ends options,
+/// a lone `-` is a positional (stdin). Unknown options get a "did you mean" suggestion.
+public enum ArgumentParser {
+    public static func parse(_ argv: [String], spec: CommandSpec) throws(CLIError) -> ParsedArguments {
+        var out = ParsedArguments()
+        var i = 0
+        var onlyPositionals = false
+        func find(_ name: String) throws(CLIError) -> OptionSpec {
+            if let o = spec.options.first(where: { $0.name == name }) { return o }
+            let hint = Suggestions.closest(to: name, among: spec.options.map(\.name) + ["help"]).map { "; did you mean '--\($0)'?" } ?? ""
+            throw CLIError.usage("unknown option '--\(name)' for '\(spec.name)'\(hint)")
+        }
+        while i < argv.count {
+            let a = argv[i]
+            i += 1
+            if onlyPositionals || a == "-" || !a.hasPrefix("-") {
+                out.positionals.append(a)
+                continue
+            }
+            if a == "--" { onlyPositionals = true; continue }
+            if a == "--help" || a == "-h" { out.wantsHelp = true; continue }
+            var name: String
+            var inline: String?
+            var opt: OptionSpec
+            if a.hasPrefix("--") {
+                let body = a.dropFirst(2)
+                if let eq = body.firstIndex(of: "=") {
+                    name = String(body[..<eq])
+                    inline = String(body[body.index(after: eq)...])
+                } else {
+                    name = String(body)
+                }
+                opt = try find(name)
+            } else {
+                let c = a.dropFirst()
+                guard c.count == 1, let o = spec.options.first(where: { $0.short == c.first }) else {
+                    throw CLIError.usage("unknown option '\(a)' for '\(spec.name)'")
+                }
+                opt = o
+                name = o.name
+            }
+            if opt.takesValue {
+                let v: String
+                if let inline { v = inline } else {
+                    guard i < argv.count else { throw CLIError.usage("option '--\(name)' needs a value (\(opt.valueName!))") }
+                    v = argv[i]
+                    i += 1
+                }
+                if !opt.repeatable && out.values[name] != nil { throw CLIError.usage("option '--\(name)' given twice") }
+                out.values[name, default: []].append(v)
+            } else {
+                if inline != nil { throw CLIError.usage("option '--\(name)' takes no value") }
+                out.flags.insert(name)
+            }
+        }
+        return out
+    }
+}
+

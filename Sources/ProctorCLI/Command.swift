@@ -1,0 +1,19 @@
+import Foundation
+
+/// A subcommand: a static description (name, options, help) and a `run` that returns the exit code.
+public protocol ProctorCommand {
+    static var spec: CommandSpec { get }
+    static func run(_ args: ParsedArguments, console: Console) async throws -> Int32
+}
+
+/// Every subcommand, in the order `proctor --help` lists them.
+public enum CommandRegistry {
+    public static let commands: [any ProctorCommand.Type] = [
+        ValidateCommand.self,
+        BenchCommand.self,
+    ]
+
+    static func find(_ name: String) -> (any ProctorCommand.Type)? {
+        commands.first { $0.spec.name == name }
+    }
+}

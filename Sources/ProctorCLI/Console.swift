@@ -1,0 +1,62 @@
+import Foundation
+import Synchronization
+
+/// Where a command writes: the real stdout/stderr, or buffers in tests. Thread-safe, because the
+/// runner reports progress from concurrent tasks.
+public final class Console: Sendable {
+    private let capture = Mutex<(out: [UInt8], err: [UInt8])>(([], []))
+    private let capturing: Bool
+    /// True when stderr is a terminal (live progress and colour).
+    public let isTerminal: Bool
+    /// Colour allowed (terminal, no NO_COLOR, not CI).
+    public let useColor: Bool
+    public let environment: [String: String]
+    private let stdinData: [UInt8]?
+
+    /// The process's own streams.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        capturing = false
+        self.environment = environment
+        let tty = isatty(2) == 1 && environment["CI"] != "true"
+        isTerminal = tty
+        useColor = tty && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+        stdinData = nil
+    }
+
+    /// A console that captures output, for tests.
+    public init(capturingWith environment: [String: String] = [:], stdin: String? = nil) {
+        self.capturing = true
+        self.environment = environment
+        isTerminal = false
+        useColor = false
+        stdinData = stdin.map { Array($0.utf8) }
+    }
+
+    public func out(_ s: String) { write(s + "\n", toErr: false) }
+    public func err(_ s: String) { write(s + "\n", toErr: true) }
+    public func rawErr(_ s: String) { write(s, toErr: true) }
+    public func rawOut(_ s: String) { write(s, toErr: false) }
+
+    private func write(_ s: String, toErr: Bool) {
+        if capturing {
+            capture.withLock { if toErr { $0.err.append(contentsOf: s.utf8) } else { $0.out.append(contentsOf: s.utf8) } }
+        } else {
+            let fh = toErr ? FileHandle.standardError : FileHandle.standardOutput
+            fh.write(Data(s.utf8))
+        }
+    }
+
+    /// Captured stdout (tests).
+    public var capturedOut: String { capture.withLock { String(decoding: $0.out, as: UTF8.self) } }
+    /// Captured stderr (tests).
+    public var capturedErr: String { capture.withLock { String(decoding: $0.err, as: UTF8.self) } }
+
+    /// All of standard input.
+    public func readStdin() -> [UInt8] {
+        if let stdinData { return stdinData }
+        return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    }
+
+    /// Wraps `s` in an ANSI colour when colour is on.
+    public func color(_ s: String, _ code: String) -> String { useColor ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+}
