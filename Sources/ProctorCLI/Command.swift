@@ -1,7 +1,7 @@
 import Foundation
 
 /// A subcommand: a static description (name, options, help) and a `run` that returns the exit code.
-public protocol ProctorCommand {
+public protocol ProctorCommand: Sendable {
     static var spec: CommandSpec { get }
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32
 }
@@ -9,6 +9,7 @@ public protocol ProctorCommand {
 /// Every subcommand, in the order `proctor --help` lists them.
 public enum CommandRegistry {
     public static let commands: [any ProctorCommand.Type] = [
+        RunCommand.self,
         ValidateCommand.self,
         BenchCommand.self,
     ]

@@ -40,6 +40,21 @@ public struct JSONParser {
         return try p.parseDocument()
     }
 
+    /// Parses a document and remembers where each value starts, so that later checks (unknown keys,
+    /// bad values in a suite file) can report `line:column`.
+    public static func parseLocated(_ bytes: [UInt8], options: Options = .jsonc) throws(JSONParseError) -> (value: JSONValue, locator: JSONLocator) {
+        let result: Result<(JSONValue, [String: Int]), JSONParseError> = bytes.withUnsafeBufferPointer { buf in
+            Result { () throws(JSONParseError) -> (JSONValue, [String: Int]) in
+                var p = _ByteParser(bytes: buf, options: options)
+                p.locations = [:]
+                let v = try p.parseDocument()
+                return (v, p.locations!)
+            }
+        }
+        let (v, locs) = try result.get()
+        return (v, JSONLocator(bytes: bytes, offsets: locs))
+    }
+
     /// Parses the first JSON value at the start of `bytes` (after whitespace) and returns it with the
     /// offset just past it; trailing content is left to the caller (used for JSON inside prose).
     public static func parsePrefix(bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0,
@@ -49,5 +64,39 @@ public struct JSONParser {
         try p.skipWhitespace()
         let v = try p.parseValue()
         return (v, p.pos)
+    }
+}
+
+/// Maps JSON Pointers of a parsed document to source positions.
+public struct JSONLocator: Sendable {
+    let offsets: [String: Int]
+    let lineStarts: [Int]
+    let bytes: [UInt8]
+
+    init(bytes: [UInt8], offsets: [String: Int]) {
+        self.bytes = bytes
+        self.offsets = offsets
+        var starts = [0]
+        for (i, b) in bytes.enumerated() where b == 0x0A { starts.append(i + 1) }
+        lineStarts = starts
+    }
+
+    /// 1-based line and column (in code points) of the member or value at `pointer`, or of its nearest
+    /// recorded ancestor.
+    public func position(of pointer: String) -> (line: Int, column: Int) {
+        var p = pointer
+        while offsets[p] == nil && !p.isEmpty {
+            if let slash = p.lastIndex(of: "/") { p = String(p[..<slash]) } else { p = "" }
+        }
+        let off = offsets[p] ?? 0
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= off { lo = mid } else { hi = mid - 1 }
+        }
+        var col = 1
+        var i = lineStarts[lo]
+        while i < off { if bytes[i] & 0xC0 != 0x80 { col += 1 }; i += 1 }
+        return (lo + 1, col)
     }
 }

@@ -8,6 +8,9 @@ struct _ByteParser {
     var depth = 0
     /// Reused scratch buffer for strings with escapes.
     var scratch: [UInt8] = []
+    /// When set, records the byte offset of every value (array elements, root) and member (its key).
+    var locations: [String: Int]?
+    var path: [String] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, options: JSONParser.Options) {
         self.bytes = bytes
@@ -86,6 +89,7 @@ struct _ByteParser {
 
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard pos < bytes.count else { throw error("unexpected end of input, expected a JSON value") }
+        if locations != nil { recordLocation(pos, keepExisting: true) }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -124,7 +128,9 @@ struct _ByteParser {
         if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") { pos += 1; depth -= 1; return .array(items) }
         while true {
             try skipWhitespace()
+            if locations != nil { path.append(String(items.count)) }
             items.append(try parseValue())
+            if locations != nil { path.removeLast() }
             try skipWhitespace()
             guard pos < bytes.count else { throw error("unexpected end of input, expected ',' or ']' after array element") }
             let b = bytes[pos]
@@ -157,7 +163,9 @@ struct _ByteParser {
             guard bytes[pos] == UInt8(ascii: "\"") else {
                 throw error("expected a double-quoted string key, found \(describeByte(at: pos))")
             }
+            let keyStart = pos
             let key = try parseString()
+            if locations != nil { path.append(key); recordLocation(keyStart, keepExisting: false) }
             try skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
                 throw error("expected ':' after object key, found \(describeByte(at: pos))")
@@ -165,6 +173,7 @@ struct _ByteParser {
             pos += 1
             try skipWhitespace()
             let value = try parseValue()
+            if locations != nil { path.removeLast() }
             entries.append((key: key, value: value))
             try skipWhitespace()
             guard pos < bytes.count else { throw error("unexpected end of input, expected ',' or '}' after object member") }
@@ -184,6 +193,12 @@ struct _ByteParser {
         }
         depth -= 1
         return .object(JSONObject(entries))
+    }
+
+    mutating func recordLocation(_ offset: Int, keepExisting: Bool) {
+        let key = path.map { "/" + JSONPointer.escape($0) }.joined()
+        if keepExisting && locations![key] != nil { return }
+        locations![key] = offset
     }
 
     // MARK: - Numbers

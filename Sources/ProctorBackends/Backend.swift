@@ -1,0 +1,120 @@
+import Foundation
+import ProctorJSON
+
+/// One chat message of a rendered prompt.
+public struct ChatMessage: Sendable, Hashable {
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+    public var json: JSONValue { ["role": .string(role), "content": .string(content)] }
+}
+
+/// Why generation stopped.
+public enum FinishReason: String, Sendable {
+    /// The model stopped by itself (or at a stop string).
+    case stop
+    /// The token limit (or the context length) cut the output.
+    case length
+    /// The backend failed; the result is an error, not a validator failure.
+    case error
+}
+
+/// Token counts, when the backend reports them.
+public struct TokenUsage: Sendable, Equatable {
+    public var promptTokens: Int
+    public var outputTokens: Int
+    public init(promptTokens: Int, outputTokens: Int) {
+        self.promptTokens = promptTokens
+        self.outputTokens = outputTokens
+    }
+    public var json: JSONValue { ["promptTokens": .number(JSONNumber(promptTokens)), "outputTokens": .number(JSONNumber(outputTokens))] }
+}
+
+/// What a case asks of a backend.
+public struct BackendRequest: Sendable {
+    public var messages: [ChatMessage]
+    /// Generation options from the suite (maxTokens, temperature, ...), as given.
+    public var options: JSONObject
+    /// Facts passed to external commands as environment variables.
+    public var caseId: String
+    public var promptId: String
+    /// 0 for the first sample; repeats get 1, 2, ...
+    public var repeatIndex: Int
+
+    public init(messages: [ChatMessage], options: JSONObject = JSONObject(), caseId: String = "", promptId: String = "", repeatIndex: Int = 0) {
+        self.messages = messages
+        self.options = options
+        self.caseId = caseId
+        self.promptId = promptId
+        self.repeatIndex = repeatIndex
+    }
+
+    /// The text of the last user message (what `echo` answers with).
+    public var lastUserMessage: String { messages.last(where: { $0.role == "user" })?.content ?? messages.last?.content ?? "" }
+
+    /// The whole prompt as one text (for command backends): messages separated by blank lines,
+    /// each non-user message prefixed with its role.
+    public var flattenedPrompt: String {
+        if messages.count == 1 { return messages[0].content }
+        return messages.map { $0.role == "user" ? $0.content : "[\($0.role)]\n\($0.content)" }.joined(separator: "\n\n")
+    }
+}
+
+/// A backend's answer. Backend failures are values too (`finishReason == .error`).
+public struct BackendResponse: Sendable {
+    public var text: String
+    public var finishReason: FinishReason
+    public var usage: TokenUsage?
+    /// Wall time of the call in milliseconds.
+    public var latencyMs: Double
+    /// Why the call failed, when `finishReason == .error`.
+    public var error: String?
+    /// Diagnostic output (a command's stderr), kept for the report.
+    public var stderr: String?
+
+    public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
+        self.text = text
+        self.finishReason = finishReason
+        self.usage = usage
+        self.latencyMs = latencyMs
+        self.error = error
+        self.stderr = stderr
+    }
+
+    public static func failure(_ message: String, latencyMs: Double = 0, stderr: String? = nil) -> BackendResponse {
+        BackendResponse(text: "", finishReason: .error, latencyMs: latencyMs, error: message, stderr: stderr)
+    }
+}
+
+/// A model behind one small async interface; chosen by `type` through `BackendRegistry`.
+public protocol Backend: Sendable {
+    var id: String { get }
+    /// The most requests this backend handles at once (nil: the runner's limit).
+    var maxConcurrency: Int? { get }
+    /// Options that identify the model configuration (reported, and part of cassette keys).
+    var modelOptions: JSONObject { get }
+    func complete(_ request: BackendRequest) async -> BackendResponse
+}
+
+extension Backend {
+    public var maxConcurrency: Int? { nil }
+    public var modelOptions: JSONObject { JSONObject() }
+}
+
+/// A problem with a backend's configuration, found when the suite loads.
+public struct BackendConfigError: Error, Sendable, CustomStringConvertible {
+    /// JSON Pointer (relative to the backend object) of the bad value.
+    public let pointer: String
+    public let message: String
+    public init(pointer: String, _ message: String) {
+        self.pointer = pointer
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// Monotonic milliseconds, for latencies.
+public func monotonicMs() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }

@@ -1,0 +1,66 @@
+import Foundation
+import ProctorJSON
+
+/// Runs a program with the rendered prompt on stdin; its stdout is the output.
+///
+/// A non-zero exit, a timeout or output past `maxOutputBytes` is an *error* result (not a failed case),
+/// with stderr kept for the report. Invalid UTF-8 in the output is replaced, never a crash.
+public struct CommandBackend: Backend {
+    public let id: String
+    let argv: [String]
+    let cwd: String
+    let timeout: Double
+    let maxOutputBytes: Int
+    let env: [String: String]
+
+    public init(_ ctx: BackendContext) throws(BackendConfigError) {
+        try ctx.checkKeys(["argv", "timeoutSeconds", "env", "maxOutputBytes"])
+        id = ctx.id
+        guard let a = try ctx.stringArray("argv"), !a.isEmpty else {
+            throw BackendConfigError(pointer: "/argv", "command backend '\(ctx.id)' needs \"argv\": a non-empty array of strings")
+        }
+        argv = a
+        cwd = ctx.baseDirectory
+        timeout = try ctx.number("timeoutSeconds") ?? 60
+        maxOutputBytes = Int(try ctx.number("maxOutputBytes") ?? Double(64 << 20))
+        var e: [String: String] = [:]
+        if let v = ctx.config["env"] {
+            guard case .object(let o) = v else { throw BackendConfigError(pointer: "/env", "\"env\" must be an object of strings") }
+            for (k, x) in o {
+                guard let s = x.stringValue else { throw BackendConfigError(pointer: "/env/" + k, "\"env\" values must be strings") }
+                e[k] = s
+            }
+        }
+        env = e
+        // A program that cannot be found is a load-time error, not one error per case.
+        if ProcessRunner.resolveExecutable(argv[0], cwd: cwd, environment: ProcessInfo.processInfo.environment) == nil {
+            throw BackendConfigError(pointer: "/argv/0", "command backend '\(id)': program '\(argv[0])' not found"
+                                     + (argv[0].contains("/") ? " (relative to \(cwd))" : " on PATH"))
+        }
+    }
+
+    public var modelOptions: JSONObject { JSONObject([("argv", .array(argv.map { .string($0) }))]) }
+
+    public func complete(_ request: BackendRequest) async -> BackendResponse {
+        var vars = env
+        vars["PROCTOR_CASE_ID"] = request.caseId
+        vars["PROCTOR_PROMPT_ID"] = request.promptId
+        vars["PROCTOR_BACKEND_ID"] = id
+        vars["PROCTOR_REPEAT"] = String(request.repeatIndex)
+        vars["PROCTOR_MESSAGES"] = JSONSerializer.string(.array(request.messages.map(\.json)))
+        let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(request.flattenedPrompt.utf8), environment: vars,
+                                        timeoutSeconds: timeout, maxOutputBytes: maxOutputBytes)
+        let stderr = r.stderrText.isEmpty ? nil : r.stderrText
+        if let e = r.launchError { return .failure(e) }
+        if r.outputLimitExceeded {
+            return .failure("command '\(argv[0])' printed more than \(maxOutputBytes) bytes; stopped it", latencyMs: r.latencyMs, stderr: stderr)
+        }
+        if r.timedOut {
+            return .failure("command '\(argv[0])' timed out after \(timeout) s", latencyMs: r.latencyMs, stderr: stderr)
+        }
+        if r.exitCode != 0 {
+            return .failure("command '\(argv[0])' exited with status \(r.exitCode)", latencyMs: r.latencyMs, stderr: stderr)
+        }
+        return BackendResponse(text: r.stdoutText, finishReason: .stop, latencyMs: r.latencyMs, stderr: stderr)
+    }
+}

@@ -1,0 +1,34 @@
+import ProctorJSON
+
+/// A suite that cannot run: bad JSON, unknown key, missing file, unknown validator, missing variable.
+/// Always names the file, and the line and column where one applies.
+public struct SuiteError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let column: Int?
+    public let message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, _ message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        if let line, let column { return "\(file):\(line):\(column): \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// Points errors at positions in one suite file.
+struct SuiteSource {
+    let file: String
+    let locator: JSONLocator?
+
+    func error(_ pointer: String, _ message: String) -> SuiteError {
+        guard let locator else { return SuiteError(file: file, message) }
+        let (l, c) = locator.position(of: pointer)
+        return SuiteError(file: file, line: l, column: c, message)
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import ProctorBackends
+import ProctorJSON
+
+/// Loads suite files: JSONC, every key checked, paths relative to the suite's folder, all errors
+/// with `file:line:column`. Nothing runs until a suite loads cleanly.
+public struct SuiteLoader: Sendable {
+    public var validators: ValidatorRegistry
+    /// Backend types beyond echo/command/replay (builtin model, HTTP), by `type`.
+    public var extraBackends: [String: BackendFactory]
+    public var record: Bool
+    public var replay: Bool
+
+    public init(validators: ValidatorRegistry = .standard, extraBackends: [String: BackendFactory] = [:], record: Bool = false, replay: Bool = false) {
+        self.validators = validators
+        self.extraBackends = extraBackends
+        self.record = record
+        self.replay = replay
+    }
+
+    static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
+    static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description"]
+    static let defaultsKeys = ["vars", "validators", "threshold"]
+    static let optionKeys = ["strictRepair", "maxTokens", "temperature", "topP", "seed", "stop"]
+
+    /// Suite files named on the command line: files as given, folders expanded to their `*.json`
+    /// (sorted, not recursive).
+    public static func expand(_ paths: [String]) throws(SuiteError) -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { throw SuiteError(file: p, "no such suite file or folder") }
+            if isDir.boolValue {
+                let names = ((try? fm.contentsOfDirectory(atPath: p)) ?? []).filter { $0.hasSuffix(".json") || $0.hasSuffix(".jsonc") }.sorted()
+                if names.isEmpty { throw SuiteError(file: p, "folder has no suite files (*.json)") }
+                out += names.map { (p as NSString).appendingPathComponent($0) }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    public func load(_ file: String) throws(SuiteError) -> Suite {
+        guard let data = FileManager.default.contents(atPath: file) else { throw SuiteError(file: file, "cannot read the suite file") }
+        let parsed: (value: JSONValue, locator: JSONLocator)
+        do { parsed = try JSONParser.parseLocated([UInt8](data), options: .jsonc) } catch {
+            throw SuiteError(file: file, line: error.line, column: error.column, error.message)
+        }
+        let src = SuiteSource(file: file, locator: parsed.locator)
+        guard case .object(let root) = parsed.value else { throw src.error("", "a suite must be a JSON object") }
+        try checkKeys(root, Self.topKeys, at: "", what: "suite", src)
+        let dir = URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL.path
+        let name = try optionalString(root, "suite", "", src) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+
+        // Options
+        var options = SuiteOptions()
+        if let o = root["options"] {
+            guard case .object(let oo) = o else { throw src.error("/options", "\"options\" must be an object") }
+            try checkKeys(oo, Self.optionKeys, at: "/options", what: "options", src)
+            options.strictRepair = oo["strictRepair"]?.boolValue ?? false
+            options.generation = JSONObject(oo.entries.filter { $0.key != "strictRepair" })
+        }
+
+        // Backends
+        guard case .array(let backendValues)? = root["backends"], !backendValues.isEmpty else {
+            throw src.error("/backends", "a suite needs \"backends\": a non-empty array (e.g. [{\"id\": \"echo\", \"type\": \"echo\"}])")
+        }
+        var backends: [any Backend] = []
+        var types: [String: String] = [:]
+        for (i, bv) in backendValues.enumerated() {
+            let ptr = "/backends/\(i)"
+            guard case .object(let bo) = bv else { throw src.error(ptr, "a backend must be an object with \"id\" and \"type\"") }
+            guard let id = bo["id"]?.stringValue, !id.isEmpty else { throw src.error(ptr, "backend needs an \"id\"") }
+            if types[id] != nil { throw src.error(ptr + "/id", "duplicate backend id '\(id)'") }
+            do {
+                backends.append(try BackendRegistry.make(BackendContext(config: bo, baseDirectory: dir, record: record, replay: replay), extra: extraBackends))
+            } catch {
+                throw src.error(ptr + error.pointer, error.message)
+            }
+            types[id] = bo["type"]?.stringValue ?? ""
+        }
+
+        // Prompts
+        guard case .array(let promptValues)? = root["prompts"], !promptValues.isEmpty else {
+            throw src.error("/prompts", "a suite needs \"prompts\": a non-empty array of {\"id\", \"template\"}")
+        }
+        var prompts: [PromptVersion] = []
+        for (i, pv) in promptValues.enumerated() {
+            let p = try loadPrompt(pv, "/prompts/\(i)", dir, src)
+            if prompts.contains(where: { $0.id == p.id }) { throw src.error("/prompts/\(i)/id", "duplicate prompt id '\(p.id)'") }
+            prompts.append(p)
+        }
+
+        // Defaults
+        var defaultVars = JSONObject()
+        var defaultValidators: [ConfiguredValidator] = []
+        var defaultThreshold: Double?
+        if let d = root["defaults"] {
+            guard case .object(let dobj) = d else { throw src.error("/defaults", "\"defaults\" must be an object") }
+            try checkKeys(dobj, Self.defaultsKeys, at: "/defaults", what: "defaults", src)
+            if let v = dobj["vars"] {
+                guard case .object(let vo) = v else { throw src.error("/defaults/vars", "\"vars\" must be an object") }
+                defaultVars = vo
+            }
+            defaultValidators = try loadValidators(dobj["validators"], "/defaults/validators", dir, src)
+            defaultThreshold = try threshold(dobj["threshold"], "/defaults/threshold", src)
+        }
+
+        // Cases
+        var cases: [TestCase] = []
+        var seen: [String: String] = [:]
+        func add(_ c: TestCase, _ errAt: () -> SuiteError) throws(SuiteError) {
+            if let prev = seen[c.id] { throw errAt().with("duplicate case id '\(c.id)' (first defined at \(prev))") }
+            seen[c.id] = "\(c.file):\(c.line)"
+            cases.append(c)
+        }
+        if let cv = root["cases"] {
+            guard case .array(let caseValues) = cv else { throw src.error("/cases", "\"cases\" must be an array") }
+            for (i, v) in caseValues.enumerated() {
+                let ptr = "/cases/\(i)"
+                let c = try loadCase(v, ptr, src, defaultVars, defaultValidators, defaultThreshold, dir)
+                try add(c) { src.error(ptr + "/id", "") }
+            }
+        }
+        if let cf = root["casesFrom"] {
+            let list: [JSONValue]
+            if case .array(let a) = cf { list = a } else { list = [cf] }
+            for (i, f) in list.enumerated() {
+                guard let rel = f.stringValue else { throw src.error("/casesFrom/\(i)", "\"casesFrom\" entries must be file paths") }
+                let full = rel.hasPrefix("/") ? rel : (dir as NSString).appendingPathComponent(rel)
+                guard let d = FileManager.default.contents(atPath: full) else {
+                    throw src.error("/casesFrom/\(i)", "cases file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
+                }
+                for (c, line) in try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir) {
+                    try add(c) { SuiteError(file: full, line: line, column: 1, "") }
+                }
+            }
+        }
+        if cases.isEmpty { throw src.error("", "the suite has no cases (add \"cases\" or \"casesFrom\")") }
+
+        // Every variable of every prompt must be defined for every case.
+        for c in cases {
+            for p in prompts {
+                for m in p.messages {
+                    if let missing = m.template.missingVariables(in: c.vars).first {
+                        throw SuiteError(file: c.file, line: c.line, column: 1,
+                                         "case '\(c.id)' does not define variable '\(missing)' used by prompt '\(p.id)'")
+                    }
+                }
+            }
+        }
+        return Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
+                     backendTypes: types, prompts: prompts, cases: cases, options: options)
+    }
+
+    // MARK: - Pieces
+
+    func checkKeys(_ o: JSONObject, _ allowed: [String], at ptr: String, what: String, _ src: SuiteSource) throws(SuiteError) {
+        for (k, _) in o where !allowed.contains(k) {
+            throw src.error(ptr + "/" + JSONPointer.escape(k), "unknown key \"\(k)\" in \(what)" + Suggestions.hint(for: k, among: allowed))
+        }
+    }
+
+    func optionalString(_ o: JSONObject, _ key: String, _ ptr: String, _ src: SuiteSource) throws(SuiteError) -> String? {
+        guard let v = o[key] else { return nil }
+        guard let s = v.stringValue else { throw src.error(ptr + "/" + key, "\"\(key)\" must be a string") }
+        return s
+    }
+
+    func threshold(_ v: JSONValue?, _ ptr: String, _ src: SuiteSource) throws(SuiteError) -> Double? {
+        guard let v else { return nil }
+        guard let d = v.doubleValue, d >= 0, d <= 1 else { throw src.error(ptr, "\"threshold\" must be a number between 0 and 1") }
+        return d
+    }
+
+    func template(_ text: String, _ ptr: String, _ dir: String, _ src: SuiteSource) throws(SuiteError) -> Template {
+        do { return try Template(text, directory: dir) } catch { throw src.error(ptr, error.message) }
+    }
+
+    func loadPrompt(_ v: JSONValue, _ ptr: String, _ dir: String, _ src: SuiteSource) throws(SuiteError) -> PromptVersion {
+        guard case .object(let o) = v else { throw src.error(ptr, "a prompt must be an object with \"id\" and \"template\"") }
+        try checkKeys(o, Self.promptKeys, at: ptr, what: "prompt", src)
+        guard let id = o["id"]?.stringValue, !id.isEmpty else { throw src.error(ptr, "prompt needs an \"id\"") }
+        var messages: [(role: String, template: Template)] = []
+        var fingerprint: [JSONValue] = []
+        if let s = o["system"] {
+            guard let text = s.stringValue else { throw src.error(ptr + "/system", "\"system\" must be a string") }
+            messages.append(("system", try template(text, ptr + "/system", dir, src)))
+            fingerprint.append(["system", .string(text)])
+        }
+        let sources = ["template", "file", "messages"].filter { o[$0] != nil }
+        guard sources.count == 1 else {
+            throw src.error(ptr, "prompt '\(id)' needs exactly one of \"template\", \"file\" or \"messages\"")
+        }
+        if let t = o["template"] {
+            guard let text = t.stringValue else { throw src.error(ptr + "/template", "\"template\" must be a string") }
+            messages.append(("user", try template(text, ptr + "/template", dir, src)))
+            fingerprint.append(["user", .string(text)])
+        } else if let f = o["file"] {
+            guard let rel = f.stringValue else { throw src.error(ptr + "/file", "\"file\" must be a path") }
+            let full = rel.hasPrefix("/") ? rel : (dir as NSString).appendingPathComponent(rel)
+            guard let d = FileManager.default.contents(atPath: full) else {
+                throw src.error(ptr + "/file", "prompt file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
+            }
+            let text = String(decoding: d, as: UTF8.self)
+            messages.append(("user", try template(text, ptr + "/file", (full as NSString).deletingLastPathComponent, src)))
+            fingerprint.append(["user", .string(text)])
+        } else if case .array(let ms)? = o["messages"], !ms.isEmpty {
+            for (i, m) in ms.enumerated() {
+                guard let role = m["role"]?.stringValue, let content = m["content"]?.stringValue else {
+                    throw src.error(ptr + "/messages/\(i)", "each message needs \"role\" and \"content\" strings")
+                }
+                guard ["system", "user", "assistant"].contains(role) else {
+                    throw src.error(ptr + "/messages/\(i)/role", "role must be system, user or assistant, found '\(role)'")
+                }
+                messages.append((role, try template(content, ptr + "/messages/\(i)/content", dir, src)))
+                fingerprint.append([.string(role), .string(content)])
+            }
+        } else {
+            throw src.error(ptr + "/messages", "\"messages\" must be a non-empty array of {\"role\", \"content\"}")
+        }
+        return PromptVersion(id: id, messages: messages, sha256: SHA256.hex(JSONSerializer.string(.array(fingerprint))))
+    }
+
+    func loadValidators(_ v: JSONValue?, _ ptr: String, _ dir: String, _ src: SuiteSource) throws(SuiteError) -> [ConfiguredValidator] {
+        guard let v else { return [] }
+        guard case .array(let xs) = v else { throw src.error(ptr, "\"validators\" must be an array") }
+        var out: [ConfiguredValidator] = []
+        for (i, x) in xs.enumerated() {
+            out.append(try validators.build(x, pointer: ptr + "/\(i)", suiteDirectory: dir, source: src))
+        }
+        return out
+    }
+
+    func loadCase(_ v: JSONValue, _ ptr: String, _ src: SuiteSource, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
+                  _ dthreshold: Double?, _ dir: String) throws(SuiteError) -> TestCase {
+        guard case .object(let o) = v else { throw src.error(ptr, "a case must be an object with an \"id\"") }
+        try checkKeys(o, Self.caseKeys, at: ptr, what: "case", src)
+        guard let idv = o["id"] else { throw src.error(ptr, "case needs an \"id\"") }
+        guard let id = idv.stringValue ?? idv.numberValue?.text, !id.isEmpty else { throw src.error(ptr + "/id", "case \"id\" must be a non-empty string") }
+        var vars = dvars
+        if let vv = o["vars"] {
+            guard case .object(let vo) = vv else { throw src.error(ptr + "/vars", "\"vars\" must be an object") }
+            for (k, x) in vo { vars[k] = x }
+        }
+        let vals = dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
+        let (line, _) = src.locator?.position(of: ptr) ?? (1, 1)
+        return TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
+                        file: src.file, line: line)
+    }
+
+    /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
+    func loadCaseFile(_ data: Data, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
+                      _ dir: String) throws(SuiteError) -> [(TestCase, Int)] {
+        var out: [(TestCase, Int)] = []
+        if path.lowercased().hasSuffix(".csv") {
+            let rows: [CSVReader.Row]
+            do { rows = try CSVReader.parse(String(decoding: data, as: UTF8.self)) } catch {
+                throw SuiteError(file: path, line: error.line, column: 1, error.message)
+            }
+            guard let header = rows.first else { return [] }
+            for row in rows.dropFirst() {
+                guard row.fields.count == header.fields.count else {
+                    throw SuiteError(file: path, line: row.line, column: 1, "row has \(row.fields.count) fields, the header has \(header.fields.count)")
+                }
+                var vars = dvars
+                var id = "row-\(row.line)"
+                for (k, v) in zip(header.fields, row.fields) {
+                    if k == "id" { id = v } else { vars[k] = .string(v) }
+                }
+                out.append((TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, file: path, line: row.line), row.line))
+            }
+            return out
+        }
+        var lineError: SuiteError?
+        JSONLines.forEachLine([UInt8](data)) { line, buf in
+            do {
+                let (v, loc) = try JSONParser.parseLocated(Array(buf), options: .jsonc)
+                let src = SuiteSource(file: path, locator: nil)
+                _ = loc
+                do {
+                    var c = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
+                    c = TestCase(id: c.id, vars: c.vars, validators: c.validators, threshold: c.threshold, file: path, line: line)
+                    out.append((c, line))
+                } catch let e as SuiteError {
+                    lineError = SuiteError(file: path, line: line, column: 1, e.message)
+                    return false
+                }
+            } catch let e as JSONParseError {
+                lineError = SuiteError(file: path, line: line, column: e.column, e.message)
+                return false
+            } catch {
+                lineError = SuiteError(file: path, line: line, column: 1, "\(error)")
+                return false
+            }
+            return true
+        }
+        if let lineError { throw lineError }
+        return out
+    }
+}
+
+extension SuiteError {
+    func with(_ message: String) -> SuiteError { SuiteError(file: file, line: line, column: column, message) }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import ProctorJSON
+
+/// A prompt template: `{{name}}`, `{{order.id}}`, `{{name | json}}` and `{{> path}}` includes.
+///
+/// Parsed once at load time; rendering never invents an empty string for a missing variable
+/// (`missingVariables` is checked for every case before anything runs).
+public struct Template: Sendable, Hashable {
+    enum Segment: Sendable, Hashable {
+        case text(String)
+        case variable(path: [String], json: Bool, source: String)
+        case include(Template)
+    }
+
+    let segments: [Segment]
+    /// The template text as written (for fingerprints).
+    public let source: String
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Parses `text`; includes are read relative to `directory`.
+    public init(_ text: String, directory: String, depth: Int = 0) throws(ParseError) {
+        source = text
+        var segs: [Segment] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { segs.append(.text(String(rest[..<open.lowerBound]))) }
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw ParseError(message: "unclosed '{{' in template")
+            }
+            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = rest[close.upperBound...]
+            if inner.hasPrefix(">") {
+                let path = inner.dropFirst().trimmingCharacters(in: .whitespaces)
+                guard depth < 8 else { throw ParseError(message: "includes nested deeper than 8 (a cycle?) at '{{> \(path)}}'") }
+                let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).path
+                guard let data = FileManager.default.contents(atPath: full) else {
+                    throw ParseError(message: "included file '\(path)' not found (looked for \(full))")
+                }
+                let sub = try Template(String(decoding: data, as: UTF8.self), directory: (full as NSString).deletingLastPathComponent, depth: depth + 1)
+                segs.append(.include(sub))
+                continue
+            }
+            var name = inner
+            var json = false
+            if let bar = inner.firstIndex(of: "|") {
+                name = inner[..<bar].trimmingCharacters(in: .whitespaces)
+                let filter = inner[inner.index(after: bar)...].trimmingCharacters(in: .whitespaces)
+                guard filter == "json" else {
+                    throw ParseError(message: "unknown template filter '\(filter)' in '{{\(inner)}}'" + Suggestions.hint(for: filter, among: ["json"]))
+                }
+                json = true
+            }
+            guard !name.isEmpty, !name.contains(" ") else { throw ParseError(message: "bad variable name in '{{\(inner)}}'") }
+            segs.append(.variable(path: name.split(separator: ".", omittingEmptySubsequences: false).map(String.init), json: json, source: name))
+        }
+        if !rest.isEmpty { segs.append(.text(String(rest))) }
+        segments = segs
+    }
+
+    /// Looks up a dotted path in the variables (numeric components index arrays).
+    static func lookup(_ path: [String], in vars: JSONObject) -> JSONValue? {
+        guard let first = path.first, var cur = vars[first] else { return nil }
+        for comp in path.dropFirst() {
+            switch cur {
+            case .object(let o): guard let v = o[comp] else { return nil }; cur = v
+            case .array(let a): guard let i = Int(comp), i >= 0, i < a.count else { return nil }; cur = a[i]
+            default: return nil
+            }
+        }
+        return cur
+    }
+
+    /// Variables the template uses that `vars` does not define.
+    public func missingVariables(in vars: JSONObject) -> [String] {
+        var out: [String] = []
+        for s in segments {
+            switch s {
+            case .text: break
+            case .variable(let path, _, let src): if Self.lookup(path, in: vars) == nil { out.append(src) }
+            case .include(let t): out += t.missingVariables(in: vars)
+            }
+        }
+        return out
+    }
+
+    /// Renders with `vars`; strings are inserted as they are, other values as JSON (or all as JSON with `| json`).
+    public func render(_ vars: JSONObject) -> String {
+        var out = ""
+        for s in segments {
+            switch s {
+            case .text(let t): out += t
+            case .variable(let path, let json, _):
+                guard let v = Self.lookup(path, in: vars) else { continue }
+                if !json, case .string(let str) = v { out += str } else { out += JSONSerializer.string(v) }
+            case .include(let t): out += t.render(vars)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import ProctorJSON
+import ProctorSchema
+
+/// JSON checks: `json` (parses; `extract`, `repair`) and `json-schema`.
+enum JSONValidators {
+    static let factories: [String: ValidatorFactory] = [
+        "json": { c throws(SuiteError) in try JSONParses(c) },
+        "json-schema": { c throws(SuiteError) in try SchemaValidator(c) },
+    ]
+
+    struct JSONParses: Validator {
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["extract", "repair"])
+            _ = try c.bool("extract")
+            _ = try c.bool("repair")
+        }
+        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+            if ctx.json != nil { return .pass("output is valid JSON") }
+            return .fail("output is not valid JSON: \(ctx.jsonError ?? "no JSON found")")
+        }
+    }
+
+    /// Validates the output (or the value at `path`) with a JSON Schema compiled once at load time.
+    struct SchemaValidator: Validator {
+        let schema: CompiledSchema
+
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["schema", "draft", "formatAssert"])
+            var options = SchemaOptions()
+            if let d = try c.string("draft") {
+                guard let draft = SchemaDraft(option: d) else { throw c.error("draft", "\"draft\" must be \"2020-12\" or \"7\", found \"\(d)\"") }
+                options.defaultDraft = draft
+            }
+            options.formatAssertion = try c.bool("formatAssert") ?? false
+            let spec = try c.required("schema")
+            do {
+                switch spec {
+                case .string(let path):
+                    let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: c.suiteDirectory).appendingPathComponent(path).standardizedFileURL.path
+                    guard let data = FileManager.default.contents(atPath: full) else {
+                        throw c.error("schema", "schema file '\(path)' not found (looked for \(full))")
+                    }
+                    let value: JSONValue
+                    do { value = try JSONParser.parse([UInt8](data), options: .jsonc) } catch {
+                        throw SuiteError(file: full, line: error.line, column: error.column, error.message)
+                    }
+                    do {
+                        schema = try CompiledSchema.compile(value, uri: URL(fileURLWithPath: full).absoluteString, options: options)
+                    } catch {
+                        throw SuiteError(file: full, "\(error)")
+                    }
+                case .object, .bool:
+                    do { schema = try CompiledSchema.compile(spec, options: options) } catch {
+                        throw c.error("schema", "\(error)")
+                    }
+                default:
+                    throw c.error("schema", "\"schema\" must be a schema object or a path to a schema file")
+                }
+            }
+        }
+
+        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+            guard let v = s.value else { return .fail("output is not JSON: \(ctx.jsonError ?? "no JSON found")") }
+            let r = schema.validate(v)
+            if r.valid { return .pass("matches the schema") }
+            let shown = r.errors.prefix(3).map(\.description).joined(separator: "; ")
+            let more = r.errors.count > 3 ? " (and \(r.errors.count - 3) more)" : ""
+            return .fail("does not match the schema: \(shown)\(more)")
+        }
+    }
+}

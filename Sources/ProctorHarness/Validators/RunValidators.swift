@@ -1,0 +1,48 @@
+import ProctorBackends
+
+/// Checks on how the run went: `finish`, `latency`, `tokens`.
+enum RunValidators {
+    static let factories: [String: ValidatorFactory] = [
+        "finish": { c throws(SuiteError) in try c.allowKeys([]); return Finish() },
+        "latency": { c throws(SuiteError) in try Latency(c) },
+        "tokens": { c throws(SuiteError) in try Tokens(c) },
+    ]
+
+    /// Passes when the backend stopped by itself, not at the token limit.
+    struct Finish: Validator {
+        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+            switch ctx.response.finishReason {
+            case .stop: return .pass("the model stopped by itself")
+            case .length: return .fail("the output was cut at the token limit (finish reason 'length')")
+            case .error: return .fail("the backend failed")
+            }
+        }
+    }
+
+    struct Latency: Validator {
+        let maxMs: Double
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["maxMs"])
+            guard let m = try c.number("maxMs") else { throw c.error(nil, "validator 'latency' needs \"maxMs\"") }
+            maxMs = m
+        }
+        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+            let ms = (ctx.response.latencyMs * 10).rounded() / 10
+            return ms <= maxMs ? .pass("latency \(ms) ms ≤ \(maxMs) ms") : .fail("latency \(ms) ms is above \(maxMs) ms")
+        }
+    }
+
+    struct Tokens: Validator {
+        let max: Int
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["max"])
+            guard let m = try c.number("max") else { throw c.error(nil, "validator 'tokens' needs \"max\"") }
+            max = Int(m)
+        }
+        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+            guard let u = ctx.response.usage else { return .fail("the backend did not report token usage, so 'tokens' cannot be checked") }
+            return u.outputTokens <= max ? .pass("\(u.outputTokens) output tokens ≤ \(max)")
+                : .fail("\(u.outputTokens) output tokens is above the maximum \(max)")
+        }
+    }
+}

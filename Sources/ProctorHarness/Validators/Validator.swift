@@ -1,0 +1,169 @@
+import Foundation
+import ProctorBackends
+import ProctorJSON
+
+/// The verdict of one check. Failed checks are values, never thrown errors.
+public struct CheckResult: Sendable, Equatable {
+    public var pass: Bool
+    /// 0…1; 1 for a pass and 0 for a fail unless the validator grades (e.g. `similar`).
+    public var score: Double
+    public var message: String
+
+    public init(pass: Bool, score: Double? = nil, message: String) {
+        self.pass = pass
+        self.score = score ?? (pass ? 1 : 0)
+        self.message = message
+    }
+
+    public static func pass(_ m: String) -> CheckResult { CheckResult(pass: true, message: m) }
+    public static func fail(_ m: String) -> CheckResult { CheckResult(pass: false, message: m) }
+}
+
+/// What validators look at: the output, its JSON (parsed once per case), and the run's facts.
+public struct CheckContext: Sendable {
+    public var output: String
+    /// The output parsed as JSON by the case's pipeline (strict, extracted, or repaired), if it parsed.
+    public var json: JSONValue?
+    /// Why the output did not parse, when it did not.
+    public var jsonError: String?
+    public var response: BackendResponse
+    /// The generation limit requested, for the `finish`/`tokens` validators.
+    public var maxTokens: Int?
+    public var caseId: String
+    public var promptId: String
+    public var backendId: String
+    public var suiteDirectory: String
+
+    public init(output: String, json: JSONValue?, jsonError: String?, response: BackendResponse, maxTokens: Int? = nil,
+                caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".") {
+        self.output = output
+        self.json = json
+        self.jsonError = jsonError
+        self.response = response
+        self.maxTokens = maxTokens
+        self.caseId = caseId
+        self.promptId = promptId
+        self.backendId = backendId
+        self.suiteDirectory = suiteDirectory
+    }
+}
+
+/// The part of the output a validator checks: the whole output, or the value at its `path`.
+public struct Subject: Sendable {
+    /// Text form: the output, or the string at `path` (other values as JSON text).
+    public var text: String
+    /// JSON form, when the output parsed.
+    public var value: JSONValue?
+}
+
+/// One check. Implementations live one family per file and are listed in `ValidatorRegistry`.
+public protocol Validator: Sendable {
+    func check(_ subject: Subject, _ ctx: CheckContext) async -> CheckResult
+}
+
+/// A validator with the options every validator shares: `path`, `negate`, `weight`.
+public struct ConfiguredValidator: Sendable {
+    public let type: String
+    public let path: JSONPointer?
+    public let negate: Bool
+    public let weight: Double
+    /// How the case's pipeline must treat JSON (set by `json` validators with `extract`/`repair`).
+    public let jsonMode: JSONMode?
+    let inner: any Validator
+
+    public func run(_ ctx: CheckContext) async -> CheckResult {
+        var subject = Subject(text: ctx.output, value: ctx.json)
+        if let path {
+            guard let root = ctx.json else {
+                return negateIfNeeded(.fail("output is not JSON (\(ctx.jsonError ?? "no value")), so path \(path) cannot be read"), canNegate: false)
+            }
+            guard let v = path.resolve(in: root) else {
+                return negateIfNeeded(.fail("path \(path) does not exist in the output"), canNegate: false)
+            }
+            subject = Subject(text: v.stringValue ?? JSONSerializer.string(v), value: v)
+        }
+        return negateIfNeeded(await inner.check(subject, ctx), canNegate: true)
+    }
+
+    func negateIfNeeded(_ r: CheckResult, canNegate: Bool) -> CheckResult {
+        guard negate else { return r }
+        if !canNegate { return r }
+        return CheckResult(pass: !r.pass, score: 1 - r.score, message: (r.pass ? "negated: " : "negated, passes: ") + r.message)
+    }
+}
+
+/// How a case parses its output as JSON.
+public enum JSONMode: Int, Sendable, Comparable {
+    case strict = 0
+    /// Find JSON inside prose or a ``` fence.
+    case extract = 1
+    /// Repair truncated or malformed JSON (the repair engine).
+    case repair = 2
+    public static func < (a: JSONMode, b: JSONMode) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A validator's JSON object from a suite, with helpers that report bad values by pointer.
+public struct ValidatorConfig {
+    public let object: JSONObject
+    /// JSON Pointer of this validator in the suite file.
+    public let pointer: String
+    public let suiteDirectory: String
+    let source: SuiteSource
+    let registry: ValidatorRegistry
+
+    public var type: String { object["type"]?.stringValue ?? "" }
+
+    public func error(_ key: String?, _ message: String) -> SuiteError {
+        source.error(key.map { pointer + "/" + JSONPointer.escape($0) } ?? pointer, message)
+    }
+
+    /// Rejects keys the validator does not take, suggesting the closest one.
+    public func allowKeys(_ keys: [String]) throws(SuiteError) {
+        let all = keys + ["type", "path", "negate", "weight", "description"]
+        for (k, _) in object where !all.contains(k) {
+            throw error(k, "unknown key \"\(k)\" for validator '\(type)'" + Suggestions.hint(for: k, among: all))
+        }
+    }
+
+    public func required(_ key: String) throws(SuiteError) -> JSONValue {
+        guard let v = object[key] else { throw error(nil, "validator '\(type)' needs \"\(key)\"") }
+        return v
+    }
+
+    public func string(_ key: String) throws(SuiteError) -> String? {
+        guard let v = object[key] else { return nil }
+        guard let s = v.stringValue else { throw error(key, "\"\(key)\" must be a string, found \(v)") }
+        return s
+    }
+
+    public func number(_ key: String) throws(SuiteError) -> Double? {
+        guard let v = object[key] else { return nil }
+        guard let d = v.doubleValue else { throw error(key, "\"\(key)\" must be a number, found \(v)") }
+        return d
+    }
+
+    public func bool(_ key: String) throws(SuiteError) -> Bool? {
+        guard let v = object[key] else { return nil }
+        guard let b = v.boolValue else { throw error(key, "\"\(key)\" must be true or false, found \(v)") }
+        return b
+    }
+
+    public func strings(_ key: String) throws(SuiteError) -> [String] {
+        let v = try required(key)
+        guard case .array(let xs) = v, !xs.isEmpty, xs.allSatisfy({ $0.stringValue != nil }) else {
+            throw error(key, "\"\(key)\" must be a non-empty array of strings")
+        }
+        return xs.map { $0.stringValue! }
+    }
+
+    /// Builds nested validators (for `all`/`any`).
+    public func children(_ key: String) throws(SuiteError) -> [ConfiguredValidator] {
+        let v = try required(key)
+        guard case .array(let xs) = v, !xs.isEmpty else { throw error(key, "\"\(key)\" must be a non-empty array of validators") }
+        var out: [ConfiguredValidator] = []
+        for (i, x) in xs.enumerated() {
+            out.append(try registry.build(x, pointer: pointer + "/" + key + "/" + String(i), suiteDirectory: suiteDirectory, source: source))
+        }
+        return out
+    }
+}

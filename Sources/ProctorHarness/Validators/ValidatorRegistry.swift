@@ -1,0 +1,44 @@
+import ProctorJSON
+
+/// Builds a validator from its suite entry; throws `SuiteError` for bad configuration.
+public typealias ValidatorFactory = @Sendable (ValidatorConfig) throws(SuiteError) -> any Validator
+
+/// The `type` → factory table: one entry per validator, grouped by family in their own files.
+public struct ValidatorRegistry: Sendable {
+    public var factories: [String: ValidatorFactory]
+
+    public init(factories: [String: ValidatorFactory]) { self.factories = factories }
+
+    /// Every validator Proctor ships.
+    public static let standard = ValidatorRegistry(factories:
+        TextValidators.factories
+        .merging(JSONValidators.factories) { a, _ in a }
+        .merging(RunValidators.factories) { a, _ in a }
+        .merging(CombinatorValidators.factories) { a, _ in a }
+        .merging(CommandValidator.factories) { a, _ in a })
+
+    public var types: [String] { factories.keys.sorted() }
+
+    func build(_ value: JSONValue, pointer: String, suiteDirectory: String, source: SuiteSource) throws(SuiteError) -> ConfiguredValidator {
+        guard case .object(let o) = value else { throw source.error(pointer, "a validator must be an object with a \"type\"") }
+        guard let typeValue = o["type"] else { throw source.error(pointer, "validator needs a \"type\" (one of: \(types.joined(separator: ", ")))") }
+        guard let type = typeValue.stringValue else { throw source.error(pointer + "/type", "validator \"type\" must be a string") }
+        guard let factory = factories[type] else {
+            throw source.error(pointer + "/type", "unknown validator '\(type)'" + Suggestions.hint(for: type, among: types))
+        }
+        let cfg = ValidatorConfig(object: o, pointer: pointer, suiteDirectory: suiteDirectory, source: source, registry: self)
+        var path: JSONPointer?
+        if let p = try cfg.string("path") {
+            do { path = try JSONPointer(p) } catch { throw cfg.error("path", "\"path\" is not a JSON Pointer: \(error)") }
+        }
+        let weight = try cfg.number("weight") ?? 1
+        guard weight >= 0 else { throw cfg.error("weight", "\"weight\" must not be negative") }
+        let inner = try factory(cfg)
+        var mode: JSONMode?
+        if type == "json" {
+            if try cfg.bool("repair") == true { mode = .repair } else if try cfg.bool("extract") == true { mode = .extract }
+        }
+        return ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
+                                   jsonMode: mode, inner: inner)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import ProctorBackends
+import ProctorHarness
+import ProctorJSON
+
+/// The machine-readable results file (`reports/results.json`), read by `proctor diff` and other tools.
+/// Its shape is documented in the README; `formatVersion` changes when it changes incompatibly.
+public enum JSONResultsWriter {
+    public static let formatVersion = 1
+
+    public static func value(_ run: RunResult, toolVersion: String) -> JSONValue {
+        let s = run.summary
+        let summary: JSONValue = [
+            "total": .number(JSONNumber(s.total)), "passed": .number(JSONNumber(s.passed)), "failed": .number(JSONNumber(s.failed)),
+            "errors": .number(JSONNumber(s.errors)), "repaired": .number(JSONNumber(s.repaired)), "skipped": .number(JSONNumber(s.skipped)),
+            "passRate": .number(JSONNumber((s.passRate * 10000).rounded() / 10000)),
+        ]
+        let suites: [JSONValue] = run.suites.map { info in
+            var o: [(String, JSONValue)] = [("name", .string(info.name)), ("file", .string(info.file))]
+            if let d = info.description { o.append(("description", .string(d))) }
+            o.append(("prompts", .array(info.prompts.map { ["id": .string($0.id), "sha256": .string($0.sha256)] })))
+            o.append(("backends", .array(info.backends.map { ["id": .string($0.id), "type": .string($0.type), "options": .object($0.options)] })))
+            return obj(o)
+        }
+        return obj([
+            ("formatVersion", .number(JSONNumber(formatVersion))),
+            ("tool", ["name": "proctor", "version": .string(toolVersion)]),
+            ("startedAt", .string(JUnitWriter.iso(run.startedAt))),
+            ("durationMs", ms(run.durationMs)),
+            ("summary", summary),
+            ("suites", .array(suites)),
+            ("results", .array(run.results.map(result))),
+        ])
+    }
+
+    public static func result(_ r: CaseResult) -> JSONValue {
+        var o: [(String, JSONValue)] = [
+            ("suite", .string(r.suite)), ("case", .string(r.caseId)), ("prompt", .string(r.promptId)),
+            ("promptSha256", .string(r.promptSha256)), ("backend", .string(r.backendId)), ("status", .string(r.status.rawValue)),
+            ("score", .number(JSONNumber((r.score * 10000).rounded() / 10000))),
+        ]
+        if let t = r.threshold { o.append(("threshold", .number(JSONNumber(t)))) }
+        o.append(("output", .string(r.output)))
+        o.append(("finishReason", r.finishReason.map { .string($0.rawValue) } ?? .null))
+        o.append(("truncated", .bool(r.truncated)))
+        o.append(("usage", r.usage?.json ?? .null))
+        o.append(("latencyMs", ms(r.latencyMs)))
+        if let e = r.error { o.append(("error", .string(e))) }
+        if let e = r.stderr, !e.isEmpty { o.append(("stderr", .string(e))) }
+        o.append(("repairs", .array(r.repairs.map { .string($0) })))
+        o.append(("validators", .array(r.validators.map { v in
+            obj([("type", .string(v.type)), ("pass", .bool(v.pass)), ("score", .number(JSONNumber((v.score * 10000).rounded() / 10000))),
+                 ("weight", .number(JSONNumber(v.weight))), ("message", .string(v.message))])
+        })))
+        o.append(("file", .string(r.caseFile)))
+        o.append(("line", .number(JSONNumber(r.caseLine))))
+        return obj(o)
+    }
+
+    static func ms(_ v: Double) -> JSONValue { .number(JSONNumber((v * 1000).rounded() / 1000)) }
+
+    static func obj(_ entries: [(String, JSONValue)]) -> JSONValue {
+        .object(JSONObject(entries.map { (key: $0.0, value: $0.1) }))
+    }
+
+    public static func render(_ run: RunResult, toolVersion: String) -> String {
+        JSONSerializer.string(value(run, toolVersion: toolVersion), pretty: true) + "\n"
+    }
+}
