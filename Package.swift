@@ -34,9 +34,10 @@ let package = Package(
         .testTarget(name: "ProctorRegexTests", dependencies: ["ProctorRegex"]),
         .testTarget(name: "ProctorSchemaTests", dependencies: ["ProctorSchema", "ProctorTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProctorBackendsTests", dependencies: ["ProctorBackends", "ProctorTestSupport"]),
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorHarness", "ProctorBackends", "ProctorReports", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -116,24 +116,26 @@ public enum ProcessRunner {
         let outFD = outPipe.fileHandleForReading.fileDescriptor, errFD = errPipe.fileHandleForReading.fileDescriptor
         group.enter()
         DispatchQueue.global().async {
-            if outBox.drain(outFD, cap: maxOutput) { state.overLimit.withLock { $0 = true }; kill(pid, SIGKILL) }
+            if outBox.drain(outFD, cap: maxOutput) { state.overLimit.withLock { $0 = true }; kill(-pid, SIGKILL) }
             group.leave()
         }
         group.enter()
         DispatchQueue.global().async {
-            if errBox.drain(errFD, cap: 1 << 20) { kill(pid, SIGKILL) }
+            if errBox.drain(errFD, cap: 1 << 20) { kill(-pid, SIGKILL) }
             group.leave()
         }
         let timer = DispatchWorkItem {
             state.timedOut.withLock { $0 = true }
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { kill(pid, SIGKILL) }
+            // Foundation starts the program in its own process group: signal the whole group, so
+            // grandchildren holding the pipes die too.
+            kill(-pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { kill(-pid, SIGKILL) }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
         p.waitUntilExit()
         timer.cancel()
         // Children of the program may keep the pipes open; do not wait for them forever.
-        _ = group.wait(timeout: .now() + 2)
+        if group.wait(timeout: .now() + 2) == .timedOut { kill(-pid, SIGKILL); _ = group.wait(timeout: .now() + 1) }
         return Result(exitCode: p.terminationStatus, stdout: outBox.bytes, stderr: errBox.bytes,
                       timedOut: state.timedOut.withLock { $0 }, outputLimitExceeded: state.overLimit.withLock { $0 },
                       latencyMs: monotonicMs() - start, launchError: nil)

@@ -96,6 +96,15 @@ public struct SuiteInfo: Sendable {
     public let description: String?
     public let prompts: [(id: String, sha256: String)]
     public let backends: [(id: String, type: String, options: JSONObject)]
+
+    public init(name: String, file: String, description: String?, prompts: [(id: String, sha256: String)],
+                backends: [(id: String, type: String, options: JSONObject)]) {
+        self.name = name
+        self.file = file
+        self.description = description
+        self.prompts = prompts
+        self.backends = backends
+    }
 }
 
 /// A whole run: suites, every result in a deterministic order, totals.
@@ -105,4 +114,11 @@ public struct RunResult: Sendable {
     public let suites: [SuiteInfo]
     public let results: [CaseResult]
     public var summary: RunSummary { RunSummary(results) }
+
+    public init(startedAt: Date, durationMs: Double, suites: [SuiteInfo], results: [CaseResult]) {
+        self.startedAt = startedAt
+        self.durationMs = durationMs
+        self.suites = suites
+        self.results = results
+    }
 }

@@ -24,6 +24,7 @@ public struct TestCase: Sendable {
     /// Where the case is defined (the suite file or a casesFrom file), for annotations.
     public let file: String
     public let line: Int
+    public let column: Int
 
     /// How the case parses output as JSON: the strongest mode any of its `json` validators asks for.
     public var jsonMode: JSONMode { validators.compactMap(\.jsonMode).max() ?? .strict }

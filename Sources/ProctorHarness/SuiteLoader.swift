@@ -146,7 +146,7 @@ public struct SuiteLoader: Sendable {
             for p in prompts {
                 for m in p.messages {
                     if let missing = m.template.missingVariables(in: c.vars).first {
-                        throw SuiteError(file: c.file, line: c.line, column: 1,
+                        throw SuiteError(file: c.file, line: c.line, column: c.column,
                                          "case '\(c.id)' does not define variable '\(missing)' used by prompt '\(p.id)'")
                     }
                 }
@@ -247,9 +247,9 @@ public struct SuiteLoader: Sendable {
             for (k, x) in vo { vars[k] = x }
         }
         let vals = dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
-        let (line, _) = src.locator?.position(of: ptr) ?? (1, 1)
+        let (line, column) = src.locator?.position(of: ptr) ?? (1, 1)
         return TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
-                        file: src.file, line: line)
+                        file: src.file, line: line, column: column)
     }
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
@@ -271,7 +271,7 @@ public struct SuiteLoader: Sendable {
                 for (k, v) in zip(header.fields, row.fields) {
                     if k == "id" { id = v } else { vars[k] = .string(v) }
                 }
-                out.append((TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, file: path, line: row.line), row.line))
+                out.append((TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, file: path, line: row.line, column: 1), row.line))
             }
             return out
         }
@@ -283,7 +283,7 @@ public struct SuiteLoader: Sendable {
                 _ = loc
                 do {
                     var c = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
-                    c = TestCase(id: c.id, vars: c.vars, validators: c.validators, threshold: c.threshold, file: path, line: line)
+                    c = TestCase(id: c.id, vars: c.vars, validators: c.validators, threshold: c.threshold, file: path, line: line, column: 1)
                     out.append((c, line))
                 } catch let e as SuiteError {
                     lineError = SuiteError(file: path, line: line, column: 1, e.message)

@@ -39,3 +39,35 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// A temporary folder removed when the test ends.
+public final class TempDir {
+    public let path: String
+
+    public init() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("proctor-test-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Writes `text` to `name` (folders created) and returns the full path.
+    @discardableResult
+    public func write(_ name: String, _ text: String) -> String {
+        let full = (path as NSString).appendingPathComponent(name)
+        try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try! text.write(toFile: full, atomically: true, encoding: .utf8)
+        return full
+    }
+
+    @discardableResult
+    public func writeBytes(_ name: String, _ bytes: [UInt8]) -> String {
+        let full = (path as NSString).appendingPathComponent(name)
+        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        return full
+    }
+
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    public func read(_ name: String) -> String? { try? String(contentsOfFile: file(name), encoding: .utf8) }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import ProctorBackends
+import ProctorJSON
+import ProctorTestSupport
+import XCTest
+
+final class SHA256Tests: XCTestCase {
+    /// NIST FIPS 180-4 example vectors.
+    func testNISTVectors() {
+        XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256.hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"),
+                       "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1")
+        XCTAssertEqual(SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    func testBoundaryLengths() {
+        // 55, 56 and 64 bytes cross the padding boundary.
+        XCTAssertEqual(SHA256.hex(String(repeating: "a", count: 55)), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
+        XCTAssertEqual(SHA256.hex(String(repeating: "a", count: 56)), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
+        XCTAssertEqual(SHA256.hex(String(repeating: "a", count: 64)), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
+    }
+}
+
+final class CommandBackendTests: XCTestCase {
+    func backend(_ argv: [String], _ dir: TempDir, timeout: Double = 10, extra: [(String, JSONValue)] = []) throws -> CommandBackend {
+        var entries: [(key: String, value: JSONValue)] = [("id", "cmd"), ("type", "command"), ("argv", .array(argv.map { .string($0) })),
+                                                         ("timeoutSeconds", .number(JSONNumber(timeout)))]
+        for (k, v) in extra { entries.append((k, v)) }
+        return try CommandBackend(BackendContext(config: JSONObject(entries), baseDirectory: dir.path))
+    }
+
+    func testPromptOnStdinOutputOnStdout() async throws {
+        let dir = TempDir()
+        dir.write("up.sh", "tr a-z A-Z\n")
+        let b = try backend(["sh", "up.sh"], dir)
+        let r = await b.complete(BackendRequest(messages: [ChatMessage(role: "user", content: "hello")], caseId: "c1"))
+        XCTAssertEqual(r.text, "HELLO")
+        XCTAssertEqual(r.finishReason, .stop)
+    }
+
+    func testCaseFactsInEnvironment() async throws {
+        let dir = TempDir()
+        dir.write("env.sh", "printf '%s/%s' \"$PROCTOR_CASE_ID\" \"$PROCTOR_PROMPT_ID\"\n")
+        let r = try await backend(["sh", "env.sh"], dir).complete(BackendRequest(messages: [], caseId: "case-7", promptId: "v2"))
+        XCTAssertEqual(r.text, "case-7/v2")
+    }
+
+    func testNonZeroExitIsAnErrorWithStderr() async throws {
+        let dir = TempDir()
+        dir.write("fail.sh", "echo broken >&2\nexit 3\n")
+        let r = try await backend(["sh", "fail.sh"], dir).complete(BackendRequest(messages: []))
+        XCTAssertEqual(r.finishReason, .error)
+        XCTAssertEqual(r.error, "command 'sh' exited with status 3")
+        XCTAssertEqual(r.stderr, "broken\n")
+    }
+
+    func testTimeout() async throws {
+        let dir = TempDir()
+        let start = Date()
+        let r = try await backend(["sleep", "30"], dir, timeout: 0.5).complete(BackendRequest(messages: []))
+        XCTAssertEqual(r.finishReason, .error)
+        XCTAssertEqual(r.error, "command 'sleep' timed out after 0.5 s")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
+    func testInvalidUTF8IsReplaced() async throws {
+        let dir = TempDir()
+        dir.write("bad.sh", "printf 'ok\\377\\376end'\n")
+        let r = try await backend(["sh", "bad.sh"], dir).complete(BackendRequest(messages: []))
+        XCTAssertEqual(r.text, "ok\u{FFFD}\u{FFFD}end")
+    }
+
+    func testTenMegabyteOutput() async throws {
+        let dir = TempDir()
+        dir.write("big.sh", "head -c 10485760 /dev/zero | tr '\\0' x\n")
+        let r = try await backend(["sh", "big.sh"], dir).complete(BackendRequest(messages: []))
+        XCTAssertEqual(r.finishReason, .stop)
+        XCTAssertEqual(r.text.utf8.count, 10_485_760)
+    }
+
+    func testOutputLimitStopsAProgramThatPrintsForever() async throws {
+        let dir = TempDir()
+        let r = try await backend(["yes"], dir, extra: [("maxOutputBytes", 100_000)]).complete(BackendRequest(messages: []))
+        XCTAssertEqual(r.finishReason, .error)
+        XCTAssertEqual(r.error, "command 'yes' printed more than 100000 bytes; stopped it")
+    }
+
+    func testMissingProgramIsAConfigError() {
+        let dir = TempDir()
+        XCTAssertThrowsError(try backend(["no-such-program-xyz"], dir)) { e in
+            XCTAssertEqual("\(e)", "command backend 'cmd': program 'no-such-program-xyz' not found on PATH")
+        }
+    }
+}
+
+final class CassetteTests: XCTestCase {
+    func testRecordThenReplay() async throws {
+        let dir = TempDir()
+        let cassette = dir.file("c.jsonl")
+        let echo = try EchoBackend(BackendContext(config: JSONObject([("id", "live"), ("type", "echo"), ("response", "recorded answer")]),
+                                                 baseDirectory: dir.path))
+        let rec = RecordingBackend(live: echo, cassette: Cassette.shared(cassette))
+        let req = BackendRequest(messages: [ChatMessage(role: "user", content: "q1")], caseId: "a")
+        _ = await rec.complete(req)
+        try Cassette.saveAll()
+        let text = try String(contentsOfFile: cassette, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("{\"backend\":\"live\",\"key\":\""), "stable key order: \(text)")
+        XCTAssertEqual(text.split(separator: "\n").count, 1)
+
+        let replay = try ReplayBackend(BackendContext(config: JSONObject([("id", "r"), ("type", "replay"), ("cassette", .string(cassette)),
+                                                                          ("source", "live")]), baseDirectory: dir.path))
+        let hit = await replay.complete(req)
+        XCTAssertEqual(hit.text, "recorded answer")
+        let miss = await replay.complete(BackendRequest(messages: [ChatMessage(role: "user", content: "other")], caseId: "b", promptId: "v1"))
+        XCTAssertEqual(miss.finishReason, .error)
+        XCTAssertTrue(miss.error!.contains("no recording for case 'b'"))
+        XCTAssertTrue(miss.error!.contains("proctor run --record"))
+    }
+
+    func testMissingCassetteIsAConfigError() {
+        XCTAssertThrowsError(try ReplayBackend(BackendContext(config: JSONObject([("id", "r"), ("type", "replay"), ("cassette", "nope.jsonl")]),
+                                                              baseDirectory: "/tmp"))) { e in
+            XCTAssertTrue("\(e)".contains("does not exist; record it with 'proctor run --record'"))
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import ProctorCLI
+import ProctorJSON
+import ProctorTestSupport
+import XCTest
+
+/// End-to-end tests through the same entry point as the `proctor` binary.
+final class CLITests: XCTestCase {
+    func run(_ argv: [String], stdin: String? = nil) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: [:], stdin: stdin)
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    func testVersionAndHelp() async {
+        let v = await run(["--version"])
+        XCTAssertEqual(v.code, 0)
+        XCTAssertEqual(v.out, "proctor \(Proctor.version)\n")
+        let h = await run(["help", "run"])
+        XCTAssertEqual(h.code, 0)
+        XCTAssertTrue(h.out.contains("EXIT CODES"))
+        let overview = await run(["--help"])
+        XCTAssertTrue(overview.out.contains("validate"))
+        let unknown = await run(["rnu"])
+        XCTAssertEqual(unknown.code, 2)
+        XCTAssertTrue(unknown.err.contains("unknown command 'rnu'; did you mean 'run'?"))
+    }
+
+    // MARK: - validate
+
+    func testValidateExitCodesAndMessages() async {
+        let dir = TempDir()
+        let schema = dir.write("s.json", #"{"type": "object", "properties": {"price": {"minimum": 0}}, "required": ["price"]}"#)
+        let good = dir.write("good.json", #"{"price": 3}"#)
+        let bad = dir.write("bad.json", #"{"price": -3}"#)
+        let r0 = await run(["validate", "--schema", schema, good])
+        XCTAssertEqual(r0.code, 0)
+        XCTAssertEqual(r0.out, "\(good): valid\n")
+        let r1 = await run(["validate", "--schema", schema, good, bad])
+        XCTAssertEqual(r1.code, 1)
+        XCTAssertTrue(r1.out.contains("\(bad): invalid (1 error)\n  /price: -3 is less than the minimum 0    [/properties/price/minimum]"), r1.out)
+        let missing = await run(["validate", "--schema", schema, dir.file("nope.json")])
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.err.contains("nope.json: no such file"))
+        let badSchema = dir.write("bad-schema.json", #"{"type": "strng"}"#)
+        let r2 = await run(["validate", "--schema", badSchema, good])
+        XCTAssertEqual(r2.code, 2)
+        XCTAssertTrue(r2.err.contains("invalid schema at /type"), r2.err)
+        let noSchema = await run(["validate", good])
+        XCTAssertEqual(noSchema.code, 2, "missing --schema is a usage error")
+        let badDraft = await run(["validate", "--schema", schema, "--draft", "5", good])
+        XCTAssertEqual(badDraft.code, 2)
+        let notJSON = dir.write("broken.json", "{\"price\": }")
+        let r3 = await run(["validate", "--schema", schema, notJSON])
+        XCTAssertEqual(r3.code, 1)
+        XCTAssertTrue(r3.out.contains("broken.json:1:11: expected a JSON value, found '}'"), r3.out)
+    }
+
+    func testValidateJSONLinesFromStdin() async throws {
+        let dir = TempDir()
+        let schema = dir.write("s.json", #"{"type": "integer"}"#)
+        let r = await run(["validate", "--schema", schema, "--jsonl", "-"], stdin: "1\n\"x\"\n\n{bad\n")
+        XCTAssertEqual(r.code, 1)
+        let lines = r.out.split(separator: "\n").map { try! JSONParser.parse(String($0)) }
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertEqual(lines[0], ["line": 1, "valid": true, "errors": []])
+        XCTAssertEqual(lines[1]["line"], 2)
+        XCTAssertEqual(lines[1]["errors"]?[0]?["message"], #""x" is not of type "integer""#)
+        XCTAssertEqual(lines[1]["errors"]?[0]?["keywordLocation"], "/type")
+        XCTAssertEqual(lines[2]["line"], 4)
+        XCTAssertEqual(lines[2]["valid"], false)
+    }
+
+    func testValidateRegistryForRemoteRefs() async {
+        let dir = TempDir()
+        dir.write("remote/int.json", #"{"type": "integer"}"#)
+        let schema = dir.write("s.json", #"{"$ref": "http://example.test/schemas/int.json"}"#)
+        let inst = dir.write("i.json", "4")
+        let r = await run(["validate", "--schema", schema, "--registry", "http://example.test/schemas/=\(dir.file("remote"))", inst])
+        XCTAssertEqual(r.code, 0, r.err)
+        let noReg = await run(["validate", "--schema", schema, inst])
+        XCTAssertEqual(noReg.code, 2)
+        XCTAssertTrue(noReg.err.contains("cannot resolve $ref 'http://example.test/schemas/int.json'"), noReg.err)
+    }
+
+    // MARK: - run
+
+    func suiteText(_ validator: String) -> String {
+        """
+        {"suite": "s", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "hello {{who}}"}],
+         "cases": [{"id": "c1", "vars": {"who": "world"}, "validators": [\(validator)]}]}
+        """
+    }
+
+    func testRunExitCodesAndReports() async throws {
+        let dir = TempDir()
+        let pass = dir.write("pass.json", suiteText(#"{"type": "contains", "value": "world"}"#))
+        let fail = dir.write("fail.json", suiteText(#"{"type": "contains", "value": "mars"}"#))
+        let junit = dir.file("out/junit.xml"), json = dir.file("out/results.json")
+        let r0 = await run(["run", pass, "--junit", junit, "--json", json])
+        XCTAssertEqual(r0.code, 0, r0.err)
+        XCTAssertTrue(r0.err.contains("proctor: 1/1 passed · 0 failed · 0 errors"), r0.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: junit))
+        let results = try JSONParser.parse(String(contentsOfFile: json, encoding: .utf8))
+        XCTAssertEqual(results["summary"]?["passed"], 1)
+
+        let r1 = await run(["run", fail, "--junit", junit, "--json", json])
+        XCTAssertEqual(r1.code, 1)
+        XCTAssertTrue(r1.err.contains(#"FAIL s[p@e] c1: contains: does not contain "mars""#), r1.err)
+        XCTAssertFalse(r1.err.contains("\u{1B}["), "no escape codes off a terminal")
+    }
+
+    func testSuiteErrorsRunNothingAndWriteNoReport() async throws {
+        let dir = TempDir()
+        let bad = dir.write("bad.json", suiteText(#"{"type": "regx", "pattern": "a"}"#))
+        let junit = dir.file("out/junit.xml")
+        let r = await run(["run", bad, "--junit", junit, "--json", dir.file("out/results.json")])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("bad.json:2:67: unknown validator 'regx'; did you mean 'regex'?"), r.err)
+        XCTAssertTrue(r.err.contains("nothing ran"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: junit))
+
+        // An earlier report is left untouched.
+        try FileManager.default.createDirectory(atPath: dir.file("out"), withIntermediateDirectories: true)
+        try "old".write(toFile: junit, atomically: true, encoding: .utf8)
+        _ = await run(["run", bad, "--junit", junit])
+        XCTAssertEqual(try String(contentsOfFile: junit, encoding: .utf8), "old")
+
+        let missing = await run(["run", dir.file("no-such-suite.json")])
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.err.contains("no such suite file or folder"))
+        let badShard = await run(["run", bad, "--shard", "4/3"])
+        XCTAssertEqual(badShard.code, 2)
+    }
+
+    func testUnwritableReportsFolderFailsBeforeRunning() async {
+        let dir = TempDir()
+        let pass = dir.write("pass.json", suiteText(#"{"type": "contains", "value": "world"}"#))
+        dir.write("blocker", "a file where a folder should be")
+        let r = await run(["run", pass, "--junit", dir.file("blocker/junit.xml")])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("cannot write reports"), r.err)
+    }
+}
