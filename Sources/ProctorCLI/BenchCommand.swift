@@ -6,11 +6,12 @@ import ProctorSchema
 enum BenchCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "bench",
-        summary: "Run a benchmark: schema (validation + JSON parsing).",
-        usage: "proctor bench schema [--data DIR] [--repeat N]",
+        summary: "Run a benchmark: schema (validation + JSON parsing) or harness (per-case overhead).",
+        usage: "proctor bench schema [--data DIR] [--repeat N] | proctor bench harness [--cases N]",
         options: [
             OptionSpec("data", value: "DIR", help: "Benchmark data folder (default ../shared/bench/schema)."),
             OptionSpec("repeat", value: "N", help: "Timed passes; the median is reported (default 5)."),
+            OptionSpec("cases", value: "N", help: "harness: number of generated cases (default 10000)."),
         ])
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
@@ -19,8 +20,10 @@ enum BenchCommand: ProctorCommand {
         switch which {
         case "schema":
             return try SchemaBench.run(dir: args.value("data") ?? "../shared/bench/schema", repeats: repeats, console: console)
+        case "harness":
+            return try await HarnessBench.run(cases: try args.int("cases", min: 1) ?? 10_000, console: console)
         default:
-            throw CLIError.usage("unknown benchmark '\(which)' (available: schema)")
+            throw CLIError.usage("unknown benchmark '\(which)' (available: schema, harness)")
         }
     }
 }

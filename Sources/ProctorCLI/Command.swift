@@ -11,6 +11,7 @@ public enum CommandRegistry {
     public static let commands: [any ProctorCommand.Type] = [
         RunCommand.self,
         ValidateCommand.self,
+        RepairCommand.self,
         BenchCommand.self,
     ]
 

@@ -100,7 +100,7 @@ enum RunCommand: ProctorCommand {
         }
         do {
             try AtomicFile.write(JUnitWriter.render(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))), to: junitPath)
-            try AtomicFile.write(JSONResultsWriter.render(result, toolVersion: Proctor.version), to: jsonPath)
+            try AtomicFile.write(JSONResultsWriter.bytes(result, toolVersion: Proctor.version), to: jsonPath)
         } catch {
             throw CLIError.input("cannot write reports: \(error.localizedDescription)")
         }

@@ -9,7 +9,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     public private(set) var entries: [Entry]
     private var index: [String: Int]?
 
-    private static let indexThreshold = 12
+    private static let indexThreshold = 32
 
     public init() { entries = [] }
 

@@ -9,12 +9,7 @@ public enum JSONResultsWriter {
     public static let formatVersion = 1
 
     public static func value(_ run: RunResult, toolVersion: String) -> JSONValue {
-        let s = run.summary
-        let summary: JSONValue = [
-            "total": .number(JSONNumber(s.total)), "passed": .number(JSONNumber(s.passed)), "failed": .number(JSONNumber(s.failed)),
-            "errors": .number(JSONNumber(s.errors)), "repaired": .number(JSONNumber(s.repaired)), "skipped": .number(JSONNumber(s.skipped)),
-            "passRate": .number(JSONNumber((s.passRate * 10000).rounded() / 10000)),
-        ]
+        let summary = summaryValue(run.summary)
         let suites: [JSONValue] = run.suites.map { info in
             var o: [(String, JSONValue)] = [("name", .string(info.name)), ("file", .string(info.file))]
             if let d = info.description { o.append(("description", .string(d))) }
@@ -31,6 +26,14 @@ public enum JSONResultsWriter {
             ("suites", .array(suites)),
             ("results", .array(run.results.map(result))),
         ])
+    }
+
+    static func summaryValue(_ s: RunSummary) -> JSONValue {
+        return [
+            "total": .number(JSONNumber(s.total)), "passed": .number(JSONNumber(s.passed)), "failed": .number(JSONNumber(s.failed)),
+            "errors": .number(JSONNumber(s.errors)), "repaired": .number(JSONNumber(s.repaired)), "skipped": .number(JSONNumber(s.skipped)),
+            "passRate": .number(JSONNumber((s.passRate * 10000).rounded() / 10000)),
+        ]
     }
 
     public static func result(_ r: CaseResult) -> JSONValue {
@@ -63,7 +66,41 @@ public enum JSONResultsWriter {
         .object(JSONObject(entries.map { (key: $0.0, value: $0.1) }))
     }
 
+    /// Pretty JSON text. Results are serialised one at a time into the output buffer, so memory
+    /// grows with the output, not with a second copy of every result as a tree.
     public static func render(_ run: RunResult, toolVersion: String) -> String {
-        JSONSerializer.string(value(run, toolVersion: toolVersion), pretty: true) + "\n"
+        String(decoding: bytes(run, toolVersion: toolVersion), as: UTF8.self)
+    }
+
+    public static func bytes(_ run: RunResult, toolVersion: String) -> [UInt8] {
+        guard case .object(let head) = value(RunResult(startedAt: run.startedAt, durationMs: run.durationMs, suites: run.suites, results: []),
+                                             toolVersion: toolVersion) else { return [] }
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + run.results.count * 600)
+        let pretty = JSONSerializer.Options(pretty: true)
+        out.append(contentsOf: "{\n".utf8)
+        for (i, e) in head.entries.enumerated() {
+            out.append(contentsOf: "  ".utf8)
+            JSONSerializer.writeString(e.key, into: &out)
+            out.append(contentsOf: ": ".utf8)
+            if e.key == "results" {
+                // Keep the summary's counts from the full run.
+                if run.results.isEmpty { out.append(contentsOf: "[]".utf8) } else {
+                    out.append(contentsOf: "[".utf8)
+                    for (j, r) in run.results.enumerated() {
+                        out.append(contentsOf: (j == 0 ? "\n    " : ",\n    ").utf8)
+                        JSONSerializer.write(result(r), into: &out, options: pretty, indent: 2)
+                    }
+                    out.append(contentsOf: "\n  ]".utf8)
+                }
+            } else if e.key == "summary" {
+                JSONSerializer.write(summaryValue(run.summary), into: &out, options: pretty, indent: 1)
+            } else {
+                JSONSerializer.write(e.value, into: &out, options: pretty, indent: 1)
+            }
+            out.append(contentsOf: (i == head.count - 1 ? "\n" : ",\n").utf8)
+        }
+        out.append(contentsOf: "}\n".utf8)
+        return out
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import ProctorJSON
+import ProctorRepair
+
+/// `proctor repair`: repair truncated or malformed JSON.
+enum RepairCommand: ProctorCommand {
+    static let spec = CommandSpec(
+        name: "repair",
+        summary: "Repair truncated or malformed JSON (model output cut at the token limit, fences, prose, ...).",
+        usage: "proctor repair [FILE|-] [--pretty] [--explain] [--drop-partial-strings] | proctor repair --lines [FILE|-]",
+        options: [
+            OptionSpec("pretty", help: "Print the repaired JSON indented."),
+            OptionSpec("explain", help: "List the repairs on stderr (kind and byte offset)."),
+            OptionSpec("drop-partial-strings", help: "Drop a string cut by the end of the text instead of keeping its prefix."),
+            OptionSpec("lines", help: "Batch mode: each input line is a JSON string literal holding one broken text; each output line is the repaired JSON text as a string literal, or null."),
+        ],
+        discussion: """
+        EXIT CODES: 0 repaired or already valid, 1 nothing recoverable, 2 usage error or unreadable file.
+        With --lines the exit code is 0 unless the input itself is unreadable or a line is not a JSON string (2).
+        """)
+
+    static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
+        guard args.positionals.count <= 1 else { throw CLIError.usage("give one FILE (or '-' for stdin)") }
+        let path = args.positionals.first ?? "-"
+        let bytes = try ValidateCommand.readInput(path, console: console)
+        let options = JSONRepair.Options(dropPartialStrings: args.flag("drop-partial-strings"))
+        if args.flag("lines") { return try lines(bytes, options: options, console: console, path: path) }
+        let result: RepairResult
+        do {
+            result = try bytes.withUnsafeBufferPointer { buf throws(RepairError) in try JSONRepair.repair(bytes: buf, options: options) }
+        } catch {
+            console.err("error: \(path == "-" ? "stdin" : path): nothing recoverable: \(error)")
+            return 1
+        }
+        console.out(args.flag("pretty") ? JSONSerializer.string(result.value, pretty: true) : result.text)
+        if args.flag("explain") {
+            if result.repairs.isEmpty { console.err("valid JSON: no repairs") }
+            for r in result.repairs { console.err("\(r.kind.rawValue) at byte \(r.offset)\(r.isTruncation ? " (truncation)" : "")") }
+        }
+        return 0
+    }
+
+    /// One process for a whole log: every line a JSON string literal in, a string literal (or null) out.
+    static func lines(_ bytes: [UInt8], options: JSONRepair.Options, console: Console, path: String) throws -> Int32 {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 4)
+        var failure: String?
+        JSONLines.forEachLine(bytes) { line, buf in
+            guard case .string(let text)? = try? JSONParser.parse(bytes: buf) else {
+                failure = "\(path):\(line): each line must be a JSON string literal holding one text"
+                return false
+            }
+            if let r = try? JSONRepair.repair(text, options: options) {
+                JSONSerializer.writeString(r.text, into: &out)
+            } else {
+                out.append(contentsOf: "null".utf8)
+            }
+            out.append(0x0A)
+            return true
+        }
+        if let failure { throw CLIError.input(failure) }
+        console.rawOut(String(decoding: out, as: UTF8.self))
+        return 0
+    }
+}

@@ -1,0 +1,191 @@
+import ProctorJSON
+import ProctorRepair
+import ProctorTestSupport
+import XCTest
+
+final class RepairTests: XCTestCase {
+    func r(_ s: String, drop: Bool = false) -> (String, [Repair.Kind])? {
+        guard let res = try? JSONRepair.repair(s, options: .init(dropPartialStrings: drop)) else { return nil }
+        return (res.text, res.repairs.map(\.kind))
+    }
+
+    func check(_ input: String, _ output: String, _ kinds: [Repair.Kind]? = nil, drop: Bool = false,
+               file: StaticString = #filePath, line: UInt = #line) {
+        guard let (text, got) = r(input, drop: drop) else { XCTFail("\(input.debugDescription): nothing recovered", file: file, line: line); return }
+        XCTAssertEqual(text, output, input.debugDescription, file: file, line: line)
+        if let kinds { XCTAssertEqual(got, kinds, input.debugDescription, file: file, line: line) }
+    }
+
+    func testValidInputIsUntouched() throws {
+        let res = try JSONRepair.repair(#"{"a": [1, 2.50, "x"], "b": null}"#)
+        XCTAssertEqual(res.repairs, [])
+        XCTAssertEqual(res.text, #"{"a":[1,2.50,"x"],"b":null}"#)
+        XCTAssertFalse(res.wasTruncated)
+    }
+
+    // MARK: - Truncation, one test per position class
+
+    func testCutBetweenValues() {
+        check(#"{"a": 1, "#, #"{"a":1}"#, [.closedObject])
+        check("[1, 2,", "[1,2]", [.closedArray])
+        check("[", "[]", [.closedArray])
+        check(#"{"a": [1, {"b": 2}"#, #"{"a":[1,{"b":2}]}"#, [.closedArray, .closedObject])
+    }
+
+    func testCutAfterAKey() {
+        check(#"{"score":"#, "{}", [.droppedIncompleteMember, .closedObject])
+        check(#"{"a": 1, "b""#, #"{"a":1}"#, [.droppedIncompleteMember, .closedObject])
+        check(#"{"a": 1, "b": "#, #"{"a":1}"#, [.droppedIncompleteMember, .closedObject])
+    }
+
+    func testCutInAKey() {
+        check(#"{"lab"#, "{}", [.closedString, .droppedIncompleteMember, .closedObject])
+        check(#"{"a": {"b\"#, #"{"a":{}}"#)
+    }
+
+    func testCutInAString() {
+        check(#"{"text": "hello wor"#, #"{"text":"hello wor"}"#, [.closedString, .closedObject])
+        check(#"["a", "b"#, #"["a","b"]"#)
+        check(#"["a", "b"#, #"["a"]"#, drop: true)
+        check(#"{"a": 1, "t": "par"#, #"{"a":1}"#, drop: true)
+        check("\"just a str", "\"just a str\"")
+    }
+
+    func testCutInAnEscape() {
+        check(#"{"a": "x\"#, #"{"a":"x"}"#)
+        check(#"{"a": "x\u00"#, #"{"a":"x"}"#)
+        check(#"{"a": "x\ud83d"#, #"{"a":"x"}"#)
+        check(#"{"a": "x\ud83d\"#, #"{"a":"x"}"#)
+        check(#"{"a": "x\ud83d\ude0"#, #"{"a":"x"}"#)
+        check(#"{"a": "x\ud83d\ude00"#, #"{"a":"x😀"}"#)
+        check(#"{"a": "x\n\f\/\u00e9"#, "{\"a\":\"x\\n\\f/é\"}")
+        check("{\"a\": \"日本\u{8A9E}", "{\"a\":\"日本語\"}")
+    }
+
+    func testCutInAUTF8Character() throws {
+        let bytes: [UInt8] = Array("{\"t\": \"日".utf8).dropLast(1)
+        let res = try bytes.withUnsafeBufferPointer { try JSONRepair.repair(bytes: $0) }
+        XCTAssertEqual(res.text, #"{"t":""}"#)
+        XCTAssertTrue(res.repairs.contains { $0.kind == .droppedPartialCharacter })
+    }
+
+    func testCutInANumber() {
+        check(#"{"n": 12."#, #"{"n":12}"#, [.truncatedNumber, .closedObject])
+        check(#"{"n": 1.5e-"#, #"{"n":1.5}"#)
+        check(#"{"n": 1.5E"#, #"{"n":1.5}"#)
+        check("[1, -", "[1]", [.truncatedNumber, .droppedIncompleteElement, .closedArray])
+        check(#"{"n": -"#, "{}")
+        check("[123456789012345678901234", "[123456789012345678901234]")
+    }
+
+    func testCutInALiteral() {
+        check("[tru", "[true]", [.completedLiteral, .closedArray])
+        check(#"{"a": nul"#, #"{"a":null}"#)
+        check(#"{"a": f"#, #"{"a":false}"#)
+        check("n", "null")
+        check("[True, Fal", "[true,false]")
+    }
+
+    func testNothingRecoverable() {
+        check("\"", "\"\"", [.closedString])
+        for s in ["", "   ", "Sorry, I cannot help with that.", "-", "\"abc"] {
+            if s == "\"abc" {
+                XCTAssertNil(r(s, drop: true), "dropping the only partial string leaves nothing")
+                continue
+            }
+            XCTAssertNil(r(s), s.debugDescription)
+        }
+        XCTAssertThrowsError(try JSONRepair.repair("no json here")) { e in XCTAssertTrue("\(e)".contains("no JSON")) }
+    }
+
+    // MARK: - Malformation kinds
+
+    func testFencesAndProse() {
+        check("```json\n{\"a\": 1}\n```", #"{"a":1}"#, [.strippedFence])
+        check("```\n[1, 2]\n```\nDone.", "[1,2]", [.strippedFence, .droppedTrailingText])
+        check("Sure! Here it is: {\"a\": [1, 2]} Hope that helps.", #"{"a":[1,2]}"#, [.extractedFromProse, .droppedTrailingText])
+        check("The list [as requested]: {\"ok\": true}", #"{"ok":true}"#)
+        check("```json\n{\"a\": [1, 2", #"{"a":[1,2]}"#, [.strippedFence, .closedArray, .closedObject])
+        check("`{\"a\": 1}`", #"{"a":1}"#)
+    }
+
+    func testCommasAndComments() {
+        check(#"{"a": 1, "b": [1, 2,],}"#, #"{"a":1,"b":[1,2]}"#, [.removedTrailingComma, .removedTrailingComma])
+        check("{\n  // note\n  \"a\": 1, /* more */ \"b\": 2 # py\n}", #"{"a":1,"b":2}"#, [.removedComment, .removedComment, .removedComment])
+        check(#"{"a": 1 "b": 2}"#, #"{"a":1,"b":2}"#, [.insertedComma])
+        check("[1 2 3]", "[1,2,3]", [.insertedComma, .insertedComma])
+        check(#"["a" "b"]"#, #"["a","b"]"#, [.insertedComma])
+        check("[1,,2]", "[1,2]", [.removedExtraComma])
+    }
+
+    func testQuotesKeysAndLiterals() {
+        check("{'a': 'it\\'s', 'b': \"x\"}", #"{"a":"it's","b":"x"}"#)
+        check("{a:1,b:2}", #"{"a":1,"b":2}"#, [.quotedKey, .quotedKey])
+        check("{'ok': True, 'n': None, 'f': False}", #"{"ok":true,"n":null,"f":false}"#)
+        check("{'xs': (1, 2)}", #"{"xs":[1,2]}"#)
+        check(#"{"v": NaN, "w": -Infinity, "u": undefined}"#, #"{"v":null,"w":null,"u":null}"#)
+        check(#"{"a": hello world}"#, #"{"a":"hello world"}"#, [.quotedValue])
+        check(#"{"a" 1}"#, #"{"a":1}"#, [.insertedColon])
+        check(#"{"q": "He said "hi" there"}"#, #"{"q":"He said \"hi\" there"}"#, [.escapedInnerQuote, .escapedInnerQuote])
+        check("{\"a\": \"line\nbreak\"}", #"{"a":"line\nbreak"}"#, [.escapedControlCharacter])
+        check(#"{"n": +1, "m": .5, "k": 007}"#, #"{"n":1,"m":0.5,"k":7}"#, [.fixedNumber, .fixedNumber, .fixedNumber])
+    }
+
+    func testBrackets() {
+        check(#"{"a": [1, 2}"#, #"{"a":[1,2]}"#, [.insertedClosingBracket])
+        check(#"{"a": 1}}"#, #"{"a":1}"#, [.droppedTrailingText])
+        check(#"[{"a": 1]"#, #"[{"a":1}]"#, [.insertedClosingBracket])
+        check(#"{"a": 1]}"#, #"{"a":1}"#, [.removedStrayCloser])
+    }
+
+    func testStringsThatLookLikeSyntaxAreNeverAltered() {
+        let s = ##"{"a": "// not a comment", "b": "```json", "c": "[1, 2]", "d": "/* x */", "e": "True", "f": "#x",}"##
+        check(s, ##"{"a":"// not a comment","b":"```json","c":"[1, 2]","d":"/* x */","e":"True","f":"#x"}"##, [.removedTrailingComma])
+        check("{a:1,b:2}", #"{"a":1,"b":2}"#)
+    }
+
+    func testRepairOffsets() throws {
+        let res = try JSONRepair.repair(#"{"a": 1,}"#)
+        XCTAssertEqual(res.repairs, [Repair(.removedTrailingComma, at: 8)])
+    }
+
+    func testDepthLimitIsAnErrorNotACrash() {
+        XCTAssertThrowsError(try JSONRepair.repair(String(repeating: "[", count: 100_000))) { e in
+            XCTAssertEqual("\(e)", "nesting deeper than 1000 levels")
+        }
+    }
+
+    /// Random and mutated bytes: repair never crashes, and what it returns is valid JSON (equal to the
+    /// input when the input was valid JSON).
+    func testFuzzNeverCrashesAndAlwaysReturnsValidJSON() throws {
+        var rng = SeededGenerator(seed: 99)
+        var corpus = RepairCorpus(seed: 5)
+        let alphabet = Array("{}[]\"':,.-+0123456789eEtrufalsnNT\\u/ *#`\n\tab日😀".unicodeScalars)
+        for i in 0..<4000 {
+            var bytes: [UInt8]
+            if i % 2 == 0 {
+                var s = ""
+                for _ in 0..<Int.random(in: 0...40, using: &rng) { s.unicodeScalars.append(alphabet.randomElement(using: &rng)!) }
+                bytes = Array(s.utf8)
+            } else {
+                bytes = corpus.write(corpus.document(), style: RepairCorpus.Style()).bytes
+                for _ in 0..<Int.random(in: 1...4, using: &rng) where !bytes.isEmpty {
+                    let at = Int.random(in: 0..<bytes.count, using: &rng)
+                    switch Int.random(in: 0...2, using: &rng) {
+                    case 0: bytes.remove(at: at)
+                    case 1: bytes.insert(UInt8.random(in: 0...255, using: &rng), at: at)
+                    default: bytes[at] = UInt8.random(in: 0...255, using: &rng)
+                    }
+                }
+            }
+            let valid = try? JSONParser.parse(bytes)
+            guard let res = bytes.withUnsafeBufferPointer({ try? JSONRepair.repair(bytes: $0) }) else {
+                XCTAssertNil(valid, "valid JSON must always repair")
+                continue
+            }
+            let reparsed = try JSONParser.parse(res.text)
+            XCTAssertEqual(reparsed, res.value)
+            if let valid { XCTAssertEqual(res.value, valid) }
+        }
+    }
+}
