@@ -94,6 +94,9 @@ enum RunCommand: ProctorCommand {
         // Failures in report order (not completion order), so logs are stable from run to run.
         if !quiet {
             for r in result.results where r.status == .failed || r.status == .error { console.err(failureLine(r, console)) }
+            for r in result.results where r.status == .repaired {
+                console.err("\(console.color("REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))")
+            }
         }
         if args.flag("record") {
             do { try Cassette.saveAll() } catch { console.err("error: cannot save cassettes: \(error.localizedDescription)") }

@@ -1,11 +1,15 @@
 import ProctorBackends
 import ProctorJSON
+import ProctorRepair
 
 /// Turns a backend response into a `CaseResult`: JSON pipeline (strict, extract or repair), then
 /// every validator, then the score and status.
 public enum CaseEvaluator {
-    /// Output → JSON value for the case's JSON validators, parsed once.
-    public static func parseJSON(_ output: String, mode: JSONMode) -> (value: JSONValue?, error: String?, repairs: [String]) {
+    /// Output → JSON value for the case's JSON validators, parsed once. `repairs` lists what the
+    /// repair engine changed (mode `.repair` only); extraction is not a repair.
+    public static func parseJSON(_ output: String, mode: JSONMode, dropPartialStrings: Bool = false)
+        -> (value: JSONValue?, error: String?, repairs: [Repair])
+    {
         do {
             return (try JSONParser.parse(output), nil, [])
         } catch {
@@ -13,16 +17,19 @@ public enum CaseEvaluator {
             switch mode {
             case .strict:
                 return (nil, strictError, [])
-            case .extract, .repair:
-                if let found = JSONExtraction.firstValue(in: output) { return (found.value, nil, [found.how]) }
-                if mode == .repair, let hook = repairHook.value, let r = hook(output) { return (r.value, nil, r.repairs) }
+            case .extract:
+                if let found = JSONExtraction.firstValue(in: output) { return (found.value, nil, []) }
                 return (nil, strictError, [])
+            case .repair:
+                do {
+                    let r = try JSONRepair.repair(output, options: .init(dropPartialStrings: dropPartialStrings))
+                    return (r.value, nil, r.repairs)
+                } catch {
+                    return (nil, "\(strictError); repair found nothing recoverable: \(error)", [])
+                }
             }
         }
     }
-
-    /// Set by the repair engine (ProctorRepair) when it is linked: text → repaired value + repair descriptions.
-    public static let repairHook = RepairHookBox()
 
     public static func evaluate(suite: Suite, testCase: TestCase, prompt: PromptVersion, backendId: String,
                                 messages: [ChatMessage], response: BackendResponse, strictRepair: Bool) async -> CaseResult {
@@ -40,8 +47,11 @@ public enum CaseEvaluator {
         }
         let mode = testCase.jsonMode
         let parsed = parseJSON(response.text, mode: mode)
-        let repaired = mode == .repair && !parsed.repairs.isEmpty && parsed.value != nil
-        result.repairs = parsed.repairs.map { result.truncated ? "truncation: " + $0 : $0 }
+        let repaired = !parsed.repairs.isEmpty && parsed.value != nil
+        // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
+        result.repairs = parsed.repairs.map { r in
+            (result.truncated && r.isTruncation ? "truncation: " : "") + "\(r.kind.rawValue) at byte \(r.offset)"
+        }
         let ctx = CheckContext(output: response.text, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory)
@@ -71,10 +81,3 @@ public enum CaseEvaluator {
     }
 }
 
-/// Holds the optional repair function (set once at start-up, read by every case).
-public final class RepairHookBox: Sendable {
-    public typealias Hook = @Sendable (String) -> (value: JSONValue, repairs: [String])?
-    private let box = _Locked<Hook?>(nil)
-    public var value: Hook? { box.get() }
-    public func set(_ hook: @escaping Hook) { box.set(hook) }
-}

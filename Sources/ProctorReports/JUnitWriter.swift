@@ -49,6 +49,8 @@ public enum JUnitWriter {
                 props.append(("backend.type", b.type))
                 props.append(("backend.options", JSONSerializer.string(.object(b.options), options: .init(sortKeys: true))))
             }
+            let repaired = rs.filter { $0.status == .repaired }.map(\.caseId)
+            if !repaired.isEmpty { props.append(("repaired", repaired.joined(separator: ", "))) }
             for (n, v) in props { x += "      <property name=\"\(attr(n))\" value=\"\(attr(v))\"/>\n" }
             x += "    </properties>\n"
             for r in rs { x += testcase(r, options) }

@@ -142,3 +142,36 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("cannot write reports"), r.err)
     }
 }
+
+final class RepairCLITests: XCTestCase {
+    func run(_ argv: [String], stdin: String? = nil) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: [:], stdin: stdin)
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    func testRepairExitCodesAndExplain() async {
+        let ok = await run(["repair", "--explain", "-"], stdin: #"{"a": [1, 2"#)
+        XCTAssertEqual(ok.code, 0)
+        XCTAssertEqual(ok.out, "{\"a\":[1,2]}\n")
+        XCTAssertEqual(ok.err, "closedArray at byte 11 (truncation)\nclosedObject at byte 11 (truncation)\n")
+        let pretty = await run(["repair", "--pretty", "-"], stdin: "{'a': True}")
+        XCTAssertEqual(pretty.out, "{\n  \"a\": true\n}\n")
+        let none = await run(["repair", "-"], stdin: "I cannot answer that.")
+        XCTAssertEqual(none.code, 1)
+        XCTAssertTrue(none.err.contains("nothing recoverable"))
+        let drop = await run(["repair", "--drop-partial-strings", "-"], stdin: #"{"a": 1, "b": "par"#)
+        XCTAssertEqual(drop.out, "{\"a\":1}\n")
+        let usage = await run(["repair", "a", "b"])
+        XCTAssertEqual(usage.code, 2)
+    }
+
+    func testRepairLinesBatchMode() async {
+        let input = [#"{\"a\": 1"#, "no json", #"[tru"#].map { "\"\($0)\"" }.joined(separator: "\n") + "\n"
+        let r = await run(["repair", "--lines", "-"], stdin: input)
+        XCTAssertEqual(r.code, 0)
+        XCTAssertEqual(r.out, "\"{\\\"a\\\":1}\"\nnull\n\"[true]\"\n")
+        let bad = await run(["repair", "--lines", "-"], stdin: "{\"not\": \"a string\"}\n")
+        XCTAssertEqual(bad.code, 2)
+    }
+}
