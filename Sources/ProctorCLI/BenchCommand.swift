@@ -6,12 +6,13 @@ import ProctorSchema
 enum BenchCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "bench",
-        summary: "Run a benchmark: schema (validation + JSON parsing) or harness (per-case overhead).",
-        usage: "proctor bench schema [--data DIR] [--repeat N] | proctor bench harness [--cases N]",
+        summary: "Run a benchmark: schema (validation + JSON parsing), repair (throughput) or harness (per-case overhead).",
+        usage: "proctor bench schema [--data DIR] [--repeat N] | proctor bench repair [--corpus-out FILE] | proctor bench harness [--cases N]",
         options: [
             OptionSpec("data", value: "DIR", help: "Benchmark data folder (default ../shared/bench/schema)."),
             OptionSpec("repeat", value: "N", help: "Timed passes; the median is reported (default 5)."),
             OptionSpec("cases", value: "N", help: "harness: number of generated cases (default 10000)."),
+            OptionSpec("corpus-out", value: "FILE", help: "repair: also write the corpus as JSON string lines (for other tools)."),
         ])
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
@@ -20,10 +21,12 @@ enum BenchCommand: ProctorCommand {
         switch which {
         case "schema":
             return try SchemaBench.run(dir: args.value("data") ?? "../shared/bench/schema", repeats: repeats, console: console)
+        case "repair":
+            return try RepairBench.run(repeats: repeats, corpusOut: args.value("corpus-out"), console: console)
         case "harness":
             return try await HarnessBench.run(cases: try args.int("cases", min: 1) ?? 10_000, console: console)
         default:
-            throw CLIError.usage("unknown benchmark '\(which)' (available: schema, harness)")
+            throw CLIError.usage("unknown benchmark '\(which)' (available: schema, repair, harness)")
         }
     }
 }

@@ -20,6 +20,22 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         self = n
     }
 
+    /// Wraps text the caller guarantees is JSON number syntax (a parser's fast path; no check is made).
+    public init(trustedText text: String) {
+        var negative = false
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var plain = true
+        for b in text.utf8 {
+            if b == UInt8(ascii: "-") { negative = true; continue }
+            guard b >= 0x30 && b <= 0x39, digits < 18 else { plain = false; break }
+            mantissa = mantissa * 10 + UInt64(b - 0x30)
+            digits += 1
+        }
+        let d = plain ? (negative ? -Double(mantissa) : Double(mantissa)) : (Double(text) ?? (negative ? -.infinity : .infinity))
+        self.init(validText: text, double: d)
+    }
+
     public init(_ value: Int) {
         text = String(value)
         double = Double(value)

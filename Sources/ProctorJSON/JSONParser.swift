@@ -40,6 +40,14 @@ public struct JSONParser {
         return try p.parseDocument()
     }
 
+    /// The document, or nil when it is not valid; cheaper than `parse` on invalid input because no
+    /// error message is built.
+    public static func parseIfValid(bytes: UnsafeBufferPointer<UInt8>, options: Options = .strict) -> JSONValue? {
+        var p = _ByteParser(bytes: bytes, options: options)
+        p.quiet = true
+        return try? p.parseDocument()
+    }
+
     /// Parses a document and remembers where each value starts, so that later checks (unknown keys,
     /// bad values in a suite file) can report `line:column`.
     public static func parseLocated(_ bytes: [UInt8], options: Options = .jsonc) throws(JSONParseError) -> (value: JSONValue, locator: JSONLocator) {

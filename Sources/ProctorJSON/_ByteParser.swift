@@ -11,6 +11,8 @@ struct _ByteParser {
     /// When set, records the byte offset of every value (array elements, root) and member (its key).
     var locations: [String: Int]?
     var path: [String] = []
+    /// Skip building messages (callers that only need to know whether the text is valid).
+    var quiet = false
 
     init(bytes: UnsafeBufferPointer<UInt8>, options: JSONParser.Options) {
         self.bytes = bytes
@@ -21,8 +23,10 @@ struct _ByteParser {
 
     // MARK: - Errors
 
-    func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+    func error(_ message: @autoclosure () -> String, at offset: Int? = nil) -> JSONParseError {
         let off = offset ?? pos
+        if quiet { return JSONParseError(offset: off, line: 0, column: 0, message: "") }
+        let message = message()
         let (l, c) = JSONParseError.locate(bytes, offset: off)
         return JSONParseError(offset: off, line: l, column: c, message: message)
     }

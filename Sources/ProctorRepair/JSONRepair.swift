@@ -29,11 +29,16 @@ public enum JSONRepair {
     }
 
     public static func repair(bytes: UnsafeBufferPointer<UInt8>, options: Options = Options()) throws(RepairError) -> RepairResult {
-        if let v = try? JSONParser.parse(bytes: bytes, options: JSONParser.Options(maxDepth: options.maxDepth)) {
-            return RepairResult(value: v, text: JSONSerializer.string(v), repairs: [])
+        // Valid JSON ends with one of these; a text cut short usually does not, and skips the strict try.
+        var last = bytes.count - 1
+        while last >= 0 && isSpace(bytes[last]) { last -= 1 }
+        if last >= 0, bytes[last] == UInt8(ascii: "}") || bytes[last] == UInt8(ascii: "]") || bytes[last] == UInt8(ascii: "\"")
+            || isDigit(bytes[last]) || bytes[last] == UInt8(ascii: "e") || bytes[last] == UInt8(ascii: "l"),
+           let v = JSONParser.parseIfValid(bytes: bytes, options: JSONParser.Options(maxDepth: options.maxDepth)) {
+            return RepairResult(value: v, repairs: [])
         }
         let (value, repairs) = try locateAndParse(bytes, options)
-        return RepairResult(value: value, text: JSONSerializer.string(value), repairs: repairs)
+        return RepairResult(value: value, repairs: repairs)
     }
 
     // MARK: - Where the JSON starts

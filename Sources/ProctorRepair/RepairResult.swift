@@ -43,8 +43,8 @@ public struct Repair: Sendable, Equatable, CustomStringConvertible {
 /// The outcome of `JSONRepair.repair`: the value, its JSON text, and what was changed.
 public struct RepairResult: Sendable {
     public let value: JSONValue
-    /// Compact JSON text of `value`.
-    public let text: String
+    /// Compact JSON text of `value` (serialised on demand).
+    public var text: String { JSONSerializer.string(value) }
     /// Empty when the input was already valid JSON.
     public let repairs: [Repair]
     /// True when the input ended inside the JSON (truncation repairs were needed).

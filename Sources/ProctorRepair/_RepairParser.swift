@@ -284,7 +284,7 @@ struct _RepairParser {
                     break
                 }
             }
-            if pos + need < end + 0, let _ = validSequence(pos, need) {
+            if validSequence(pos, need) {
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pos...(pos + need)]))
                 pos += need + 1
             } else {
@@ -297,10 +297,23 @@ struct _RepairParser {
         return (String(decoding: scratch, as: UTF8.self), true)
     }
 
-    func validSequence(_ at: Int, _ need: Int) -> Int? {
-        guard at + need < end else { return nil }
-        let s = Array(UnsafeBufferPointer(rebasing: bytes[at...(at + need)]))
-        return String(validating: s, as: UTF8.self) != nil ? need : nil
+    /// RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF.
+    func validSequence(_ at: Int, _ need: Int) -> Bool {
+        guard at + need < end else { return false }
+        let b0 = bytes[at]
+        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+        switch b0 {
+        case 0xE0: lo = 0xA0
+        case 0xED: hi = 0x9F
+        case 0xF0: lo = 0x90
+        case 0xF4: hi = 0x8F
+        default: break
+        }
+        let b1 = bytes[at + 1]
+        if b1 < lo || b1 > hi { return false }
+        var k = 2
+        while k <= need { if bytes[at + k] & 0xC0 != 0x80 { return false }; k += 1 }
+        return true
     }
 
     /// A quote followed by something other than a separator is part of the text (`"He said "hi" there"`).
@@ -415,6 +428,7 @@ struct _RepairParser {
     /// A number, normalised to JSON; cut numbers keep the value of their digits so far.
     mutating func parseNumber() -> JSONValue? {
         let start = pos
+        if let v = plainNumber() { return v }
         var text: [UInt8] = []
         var fixed = false
         var dropped = false  // a cut '.', 'e' or 'e-' was dropped at the end of the text
@@ -466,13 +480,55 @@ struct _RepairParser {
             return nil
         }
         if dropped { note(.truncatedNumber, start) } else if fixed { note(.fixedNumber, start) }
-        return JSONNumber(text: String(decoding: text, as: UTF8.self)).map { .number($0) }
+        return .number(JSONNumber(trustedText: String(decoding: text, as: UTF8.self)))
+    }
+
+    /// The common case: a complete, well-formed number followed by a separator; no copy, no repair.
+    mutating func plainNumber() -> JSONValue? {
+        var i = pos
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < end, isDigit(bytes[i]) else { return nil }
+        if bytes[i] == UInt8(ascii: "0") { i += 1; if i < end && isDigit(bytes[i]) { return nil } } else {
+            while i < end && isDigit(bytes[i]) { i += 1 }
+        }
+        if i < end && bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < end, isDigit(bytes[i]) else { return nil }
+            while i < end && isDigit(bytes[i]) { i += 1 }
+        }
+        if i < end && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < end && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
+            guard i < end, isDigit(bytes[i]) else { return nil }
+            while i < end && isDigit(bytes[i]) { i += 1 }
+        }
+        // Must end at a separator (a number cut by the end of the text takes the careful path).
+        guard i < end else { return nil }
+        let c = bytes[i]
+        guard isSpace(c) || c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == UInt8(ascii: ")") else { return nil }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[pos..<i]), as: UTF8.self)
+        pos = i
+        return .number(JSONNumber(trustedText: text))
+    }
+
+    /// Matches an ASCII word at `pos` followed by a non-word byte.
+    func wordIs(_ w: StaticString) -> Bool {
+        let n = w.utf8CodeUnitCount
+        guard pos + n <= end else { return false }
+        let p = w.utf8Start
+        for k in 0..<n where bytes[pos + k] != p[k] { return false }
+        return pos + n == end ? true : !(isLetter(bytes[pos + n]) || isDigit(bytes[pos + n]) || bytes[pos + n] == UInt8(ascii: "_"))
     }
 
     // MARK: - Words: literals, Python literals, unquoted strings
 
     mutating func parseWord(signed: Bool = false) -> JSONValue? {
         let start = pos
+        if !signed {
+            if wordIs("true") { pos += 4; return .bool(true) }
+            if wordIs("false") { pos += 5; return .bool(false) }
+            if wordIs("null") { pos += 4; return .null }
+        }
         var negative = false
         if signed && pos < end && (bytes[pos] == UInt8(ascii: "-") || bytes[pos] == UInt8(ascii: "+")) {
             negative = bytes[pos] == UInt8(ascii: "-")
