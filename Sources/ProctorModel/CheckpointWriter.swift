@@ -1,0 +1,76 @@
+import Foundation
+
+/// Writes llama2.c version-0 checkpoints: random weights for tests and benchmarks (`proctor model
+/// init`), and trained weights.
+public enum CheckpointWriter {
+    /// Writes a checkpoint with N(0, std) weights and RMSNorm weights of 1 + N(0, normStd), from `seed`.
+    public static func writeRandom(_ cfg: ModelConfig, seed: UInt64, std: Float = 0.1, normStd: Float = 0.2, to path: String) throws {
+        if let p = cfg.problem { throw ModelError("cannot write a checkpoint: \(p)") }
+        var rng = ModelRandom(seed: seed)
+        let d = cfg.dim, kv = cfg.kvDim, hd = cfg.hiddenDim, L = cfg.nLayers, V = cfg.vocabSize
+        // (count, is a norm) in version-0 order.
+        var tensors: [(Int, Bool)] = [(V * d, false), (L * d, true), (L * d * d, false), (L * kv * d, false), (L * kv * d, false),
+                                      (L * d * d, false), (L * d, true), (L * hd * d, false), (L * d * hd, false), (L * hd * d, false),
+                                      (d, true), (cfg.seqLen * cfg.headSize, false)]
+        if !cfg.sharedClassifier { tensors.append((V * d, false)) }
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let fh = FileHandle(forWritingAtPath: path) else { throw ModelError("\(path): cannot write") }
+        defer { try? fh.close() }
+        var header = [Int32(d), Int32(hd), Int32(L), Int32(cfg.nHeads), Int32(cfg.nKVHeads),
+                      Int32(cfg.sharedClassifier ? V : -V), Int32(cfg.seqLen)]
+        fh.write(Data(bytes: &header, count: 28))
+        var buf = [Float](repeating: 0, count: 1 << 16)
+        for (i, (count, isNorm)) in tensors.enumerated() {
+            let isRopeTable = i == 11
+            var left = count
+            while left > 0 {
+                let n = min(left, buf.count)
+                for k in 0..<n {
+                    buf[k] = isRopeTable ? 0 : (isNorm ? 1 + normStd * rng.normal() : std * rng.normal())
+                }
+                buf.withUnsafeBytes { fh.write(Data(bytes: $0.baseAddress!, count: n * 4)) }
+                left -= n
+            }
+        }
+    }
+
+    /// Writes the given tensors (version-0 order, without the RoPE tables) as a checkpoint.
+    public static func write(_ cfg: ModelConfig, tensors: [[Float]], to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let fh = FileHandle(forWritingAtPath: path) else { throw ModelError("\(path): cannot write") }
+        defer { try? fh.close() }
+        var header = [Int32(cfg.dim), Int32(cfg.hiddenDim), Int32(cfg.nLayers), Int32(cfg.nHeads), Int32(cfg.nKVHeads),
+                      Int32(cfg.sharedClassifier ? cfg.vocabSize : -cfg.vocabSize), Int32(cfg.seqLen)]
+        fh.write(Data(bytes: &header, count: 28))
+        for (i, t) in tensors.enumerated() {
+            if i == 11 { fh.write(Data(count: cfg.seqLen * cfg.headSize * 4)) }
+            t.withUnsafeBytes { fh.write(Data($0)) }
+        }
+        if tensors.count == 11 { fh.write(Data(count: cfg.seqLen * cfg.headSize * 4)) }
+    }
+}
+
+/// The seeded generator used by `model init` and by the sampler: xorshift64* as in llama2.c, so a
+/// seed gives the same numbers on every machine.
+public struct ModelRandom: Sendable {
+    var state: UInt64
+
+    public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+
+    /// llama2.c `random_u32`.
+    public mutating func nextU32() -> UInt32 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return UInt32(truncatingIfNeeded: (state &* 0x2545_F491_4F6C_DD1D) >> 32)
+    }
+
+    /// llama2.c `random_f32`: uniform in [0, 1).
+    public mutating func uniform() -> Float { Float(nextU32() >> 8) / 16_777_216.0 }
+
+    /// A standard normal sample (Box–Muller).
+    public mutating func normal() -> Float {
+        let u1 = max(uniform(), 1e-7), u2 = uniform()
+        return (-2 * logf(u1)).squareRoot() * cosf(2 * Float.pi * u2)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// The result of one generation.
+public struct Generation: Sendable {
+    public var promptTokenIds: [Int]
+    public var generatedTokenIds: [Int]
+    /// The generated text only.
+    public var text: String
+    /// Prompt and generated text, as run.c prints it.
+    public var fullText: String
+    public var stoppedByToken: Bool
+    public var stoppedByString: Bool
+    /// The token limit or the context length ended it.
+    public var hitLimit: Bool
+    public var tokensPerSecond: Double
+    public var prefillTokensPerSecond: Double
+}
+
+/// The generation loop of run.c: `steps` counts prompt positions; the prompt is fed (here as one
+/// batch), then tokens are sampled until `steps`, the context, `maxNewTokens`, a stop token or a stop
+/// string ends it.
+public struct Generator {
+    public let transformer: Transformer
+    public let tokenizer: Tokenizer
+
+    public init(transformer: Transformer, tokenizer: Tokenizer) {
+        self.transformer = transformer
+        self.tokenizer = tokenizer
+    }
+
+    public func generate(prompt: String, steps: Int? = nil, maxNewTokens: Int? = nil, sampler: inout Sampler,
+                         stopTokens: Set<Int> = [Tokenizer.bos, Tokenizer.eos], stopStrings: [String] = []) throws(ModelError) -> Generation {
+        let cfg = transformer.config
+        let promptIds = tokenizer.encode(prompt, bos: true, eos: false)
+        guard promptIds.count <= cfg.seqLen else {
+            throw ModelError("the prompt is \(promptIds.count) tokens but the model's context is \(cfg.seqLen) tokens")
+        }
+        let totalSteps = min(steps ?? cfg.seqLen, cfg.seqLen)
+        var generated: [Int] = []
+        var out: [UInt8] = []
+        var hitLimit = false, stoppedByToken = false, stoppedByString = false
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        // Prefill: all prompt tokens at once; the logits of the last one give the first new token.
+        var pos = promptIds.count - 1
+        if pos + 1 > totalSteps {
+            return Generation(promptTokenIds: promptIds, generatedTokenIds: [], text: "", fullText: tokenizer.text(Array(promptIds.dropFirst())),
+                              stoppedByToken: false, stoppedByString: false, hitLimit: true, tokensPerSecond: 0, prefillTokensPerSecond: 0)
+        }
+        var logits = transformer.prefill(promptIds, start: 0)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var prev = promptIds.last!
+        while true {
+            let next = sampler.sample(logits, cfg.vocabSize)
+            if stopTokens.contains(next) { stoppedByToken = true; break }
+            generated.append(next)
+            out.append(contentsOf: tokenizer.decode(previous: prev, token: next))
+            prev = next
+            if !stopStrings.isEmpty, let cut = Self.stopCut(out, stopStrings) {
+                out.removeSubrange(cut...)
+                stoppedByString = true
+                break
+            }
+            pos += 1
+            if pos >= totalSteps || (maxNewTokens.map { generated.count >= $0 } ?? false) { hitLimit = true; break }
+            logits = transformer.forward(token: next, pos: pos)
+        }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        let decodeSeconds = Double(t2 - t1) / 1e9
+        let prefillSeconds = Double(t1 - t0) / 1e9
+        return Generation(promptTokenIds: promptIds, generatedTokenIds: generated, text: String(decoding: out, as: UTF8.self),
+                          fullText: tokenizer.text(Array(promptIds.dropFirst()) + generated),
+                          stoppedByToken: stoppedByToken, stoppedByString: stoppedByString, hitLimit: hitLimit,
+                          tokensPerSecond: decodeSeconds > 0 ? Double(max(generated.count - 1, 0)) / decodeSeconds : 0,
+                          prefillTokensPerSecond: prefillSeconds > 0 ? Double(promptIds.count) / prefillSeconds : 0)
+    }
+
+    /// The byte offset where the first stop string starts, if one has appeared.
+    static func stopCut(_ out: [UInt8], _ stops: [String]) -> Int? {
+        var best: Int?
+        for s in stops where !s.isEmpty {
+            let needle = Array(s.utf8)
+            guard out.count >= needle.count else { continue }
+            var i = 0
+            while i + needle.count <= out.count {
+                if out[i..<(i + needle.count)].elementsEqual(needle) { best = min(best ?? i, i); break }
+                i += 1
+            }
+        }
+        return best
+    }
+}

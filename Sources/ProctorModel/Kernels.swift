@@ -1,0 +1,136 @@
+import Dispatch
+import Foundation
+
+/// The small numeric kernels of the forward pass, on raw float buffers.
+/// `matmul` is SIMD over 16-float lanes and splits rows across threads for large matrices.
+enum Kernels {
+    /// A pointer bundle that crosses into `concurrentPerform`.
+    struct Shared<T>: @unchecked Sendable {
+        // @unchecked Sendable: each worker writes a disjoint row range of `out` and only reads the
+        // inputs, and `concurrentPerform` returns only after every worker is done.
+        let value: T
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while i + 32 <= n {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            acc1 += ra.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD16<Float>.self)
+            i += 32
+        }
+        if i + 16 <= n {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        var s = (acc0 + acc1).sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// out(d) = W(d, n) · x(n).
+    static func matmul(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, d: Int, threads: Int) {
+        let work = n * d
+        if threads <= 1 || work < 1 << 16 {
+            for i in 0..<d { out[i] = dot(w + i * n, x, n) }
+            return
+        }
+        let parts = min(threads, d)
+        let p = Shared(value: (out, x, w))
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let (out, x, w) = p.value
+            let lo = d * t / parts, hi = d * (t + 1) / parts
+            for i in lo..<hi { out[i] = dot(w + i * n, x, n) }
+        }
+    }
+
+    /// Batched: out(T, d) = X(T, n) · W(d, n)ᵀ, reading each weight row once for four tokens at a time.
+    static func matmulBatch(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, d: Int, tokens: Int, threads: Int) {
+        if threads <= 1 || n * d * tokens < 1 << 16 {
+            batchRows(0, d, out, x, w, n: n, d: d, tokens: tokens)
+            return
+        }
+        let parts = min(threads, d)
+        let p = Shared(value: (out, x, w))
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let (out, x, w) = p.value
+            batchRows(d * t / parts, d * (t + 1) / parts, out, x, w, n: n, d: d, tokens: tokens)
+        }
+    }
+
+    /// Rows `lo..<hi` of a batched matmul.
+    static func batchRows(_ lo: Int, _ hi: Int, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                          n: Int, d: Int, tokens: Int) {
+        for i in lo..<hi {
+            let row = w + i * n
+            var t = 0
+            while t + 4 <= tokens {
+                let (a, b, c, e) = dot4(row, x + t * n, x + (t + 1) * n, x + (t + 2) * n, x + (t + 3) * n, n)
+                out[t * d + i] = a; out[(t + 1) * d + i] = b; out[(t + 2) * d + i] = c; out[(t + 3) * d + i] = e
+                t += 4
+            }
+            while t < tokens { out[t * d + i] = dot(row, x + t * n, n); t += 1 }
+        }
+    }
+
+    /// Four dot products sharing one row of W.
+    @inline(__always)
+    static func dot4(_ w: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                     _ e: UnsafePointer<Float>, _ n: Int) -> (Float, Float, Float, Float) {
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+        var i = 0
+        let rw = UnsafeRawPointer(w), ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), rc = UnsafeRawPointer(c), re = UnsafeRawPointer(e)
+        while i + 16 <= n {
+            let wv = rw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            s0 += wv * ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            s1 += wv * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            s2 += wv * rc.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            s3 += wv * re.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        var r0 = s0.sum(), r1 = s1.sum(), r2 = s2.sum(), r3 = s3.sum()
+        while i < n { r0 += w[i] * a[i]; r1 += w[i] * b[i]; r2 += w[i] * c[i]; r3 += w[i] * e[i]; i += 1 }
+        return (r0, r1, r2, r3)
+    }
+
+    /// out = weight ⊙ x / rms(x), eps 1e-5.
+    static func rmsnorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ n: Int) {
+        var ss: Float = 0
+        for j in 0..<n { ss += x[j] * x[j] }
+        ss /= Float(n)
+        ss += 1e-5
+        ss = 1 / ss.squareRoot()
+        for j in 0..<n { out[j] = weight[j] * (ss * x[j]) }
+    }
+
+    /// In-place softmax over `n` values.
+    static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        var maxVal = x[0]
+        for i in 1..<max(n, 1) where x[i] > maxVal { maxVal = x[i] }
+        var sum: Float = 0
+        for i in 0..<n { x[i] = expf(x[i] - maxVal); sum += x[i] }
+        for i in 0..<n { x[i] /= sum }
+    }
+
+    /// RoPE on interleaved pairs (2j, 2j+1) of every head of q (dim) and k (kvDim), base 10000.
+    static func rope(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, pos: Int, dim: Int, kvDim: Int, headSize: Int) {
+        var i = 0
+        while i < dim {
+            let headDim = i % headSize
+            let freq = 1 / powf(10000, Float(headDim) / Float(headSize))
+            let val = Float(pos) * freq
+            let fcr = cosf(val), fci = sinf(val)
+            let q0 = q[i], q1 = q[i + 1]
+            q[i] = q0 * fcr - q1 * fci
+            q[i + 1] = q0 * fci + q1 * fcr
+            if i < kvDim {
+                let k0 = k[i], k1 = k[i + 1]
+                k[i] = k0 * fcr - k1 * fci
+                k[i + 1] = k0 * fci + k1 * fcr
+            }
+            i += 2
+        }
+    }
+}

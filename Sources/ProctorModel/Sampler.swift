@@ -1,0 +1,59 @@
+import Foundation
+
+/// Picks the next token from logits: greedy at temperature 0; otherwise temperature, then top-p
+/// (nucleus) sampling driven by `ModelRandom` (llama2.c's xorshift64*), so a seed gives the same text
+/// on every machine.
+public struct Sampler {
+    public var temperature: Float
+    public var topP: Float
+    public var rng: ModelRandom
+    var probs: [Float] = []
+    var index: [(Float, Int)] = []
+
+    public init(temperature: Float = 0, topP: Float = 0.9, seed: UInt64 = 42) {
+        self.temperature = temperature
+        self.topP = topP
+        self.rng = ModelRandom(seed: seed)
+    }
+
+    /// Index of the largest value; the first one wins ties (as run.c).
+    public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        var v = x[0]
+        for i in 1..<n where x[i] > v { v = x[i]; best = i }
+        return best
+    }
+
+    public mutating func sample(_ logits: UnsafeMutablePointer<Float>, _ n: Int) -> Int {
+        if temperature == 0 { return Self.argmax(logits, n) }
+        for i in 0..<n { logits[i] /= temperature }
+        Kernels.softmax(logits, n)
+        let coin = rng.uniform()
+        if topP <= 0 || topP >= 1 {
+            var cdf: Float = 0
+            for i in 0..<n {
+                cdf += logits[i]
+                if coin < cdf { return i }
+            }
+            return n - 1
+        }
+        // Top-p: the smallest set of most likely tokens whose probability exceeds topP.
+        let cutoff = (1 - topP) / Float(n - 1)
+        index.removeAll(keepingCapacity: true)
+        for i in 0..<n where logits[i] >= cutoff { index.append((logits[i], i)) }
+        index.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        var cumulative: Float = 0
+        var last = index.count - 1
+        for (k, e) in index.enumerated() {
+            cumulative += e.0
+            if cumulative > topP { last = k; break }
+        }
+        let r = coin * cumulative
+        var cdf: Float = 0
+        for k in 0...last {
+            cdf += index[k].0
+            if r < cdf { return index[k].1 }
+        }
+        return index[last].1
+    }
+}
