@@ -68,6 +68,7 @@ public enum BackendRegistry {
         "echo": { ctx throws(BackendConfigError) in try EchoBackend(ctx) },
         "command": { ctx throws(BackendConfigError) in try CommandBackend(ctx) },
         "replay": { ctx throws(BackendConfigError) in try ReplayBackend(ctx) },
+        "builtin": { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) },
     ]
 
     /// Builds the backend for `ctx`, wrapping it for `--record`/`--replay` when it has a cassette.

@@ -12,6 +12,7 @@ public enum CommandRegistry {
         RunCommand.self,
         ValidateCommand.self,
         RepairCommand.self,
+        ModelCommand.self,
         BenchCommand.self,
     ]
 

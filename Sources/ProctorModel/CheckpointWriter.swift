@@ -13,7 +13,7 @@ public enum CheckpointWriter {
                                       (L * d * d, false), (L * d, true), (L * hd * d, false), (L * d * hd, false), (L * hd * d, false),
                                       (d, true), (cfg.seqLen * cfg.headSize, false)]
         if !cfg.sharedClassifier { tensors.append((V * d, false)) }
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let fh = FileHandle(forWritingAtPath: path) else { throw ModelError("\(path): cannot write") }
         defer { try? fh.close() }
         var header = [Int32(d), Int32(hd), Int32(L), Int32(cfg.nHeads), Int32(cfg.nKVHeads),
@@ -36,7 +36,7 @@ public enum CheckpointWriter {
 
     /// Writes the given tensors (version-0 order, without the RoPE tables) as a checkpoint.
     public static func write(_ cfg: ModelConfig, tensors: [[Float]], to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let fh = FileHandle(forWritingAtPath: path) else { throw ModelError("\(path): cannot write") }
         defer { try? fh.close() }
         var header = [Int32(cfg.dim), Int32(cfg.hiddenDim), Int32(cfg.nLayers), Int32(cfg.nHeads), Int32(cfg.nKVHeads),

@@ -130,3 +130,27 @@ public struct Tokenizer: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Writes `tokenizer.bin` files (tokenizer training, `model init --tokenizer-out`).
+public enum TokenizerWriter {
+    public static func write(vocab: [[UInt8]], scores: [Float], to path: String) throws {
+        var out: [UInt8] = []
+        func i32(_ v: Int) { withUnsafeBytes(of: Int32(v).littleEndian) { out.append(contentsOf: $0) } }
+        i32(vocab.map(\.count).max() ?? 0)
+        for (piece, score) in zip(vocab, scores) {
+            withUnsafeBytes(of: score) { out.append(contentsOf: $0) }
+            i32(piece.count)
+            out.append(contentsOf: piece)
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(out)) else { throw ModelError("\(path): cannot write") }
+    }
+
+    /// The base vocabulary every Proctor tokenizer starts from: `<unk>`, `<s>`, `</s>`, the 256 byte
+    /// tokens `<0xXX>` (ids 3–258), then printable ASCII characters as their own tokens.
+    public static func baseVocabulary() -> (vocab: [[UInt8]], scores: [Float]) {
+        var vocab: [[UInt8]] = [Array("<unk>".utf8), Array("\n<s>\n".utf8), Array("\n</s>\n".utf8)]
+        for b in 0..<256 { vocab.append(Array(String(format: "<0x%02X>", b).utf8)) }
+        for c in 0x20..<0x7F { vocab.append([UInt8(c)]) }
+        return (vocab, [Float](repeating: 0, count: vocab.count))
+    }
+}

@@ -57,17 +57,15 @@ public final class Transformer {
             Kernels.rmsnorm(xb, x, w.rmsAtt + l * dim, dim)
             let loff = l * c.seqLen * kvDim
             let k = keyCache + loff + pos * kvDim, v = valueCache + loff + pos * kvDim
-            Kernels.matmul(q, xb, w.wq + l * dim * dim, n: dim, d: dim, threads: threads)
-            Kernels.matmul(k, xb, w.wk + l * dim * kvDim, n: dim, d: kvDim, threads: threads)
-            Kernels.matmul(v, xb, w.wv + l * dim * kvDim, n: dim, d: kvDim, threads: threads)
+            Kernels.matmulFused([(q, w.wq + l * dim * dim, dim), (k, w.wk + l * dim * kvDim, kvDim), (v, w.wv + l * dim * kvDim, kvDim)],
+                                xb, n: dim, threads: threads)
             Kernels.rope(q: q, k: k, pos: pos, dim: dim, kvDim: kvDim, headSize: hs)
             attention(layer: l, pos: pos, q: q, out: xb)
             Kernels.matmul(xb2, xb, w.wo + l * dim * dim, n: dim, d: dim, threads: threads)
             for i in 0..<dim { x[i] += xb2[i] }
             // FFN: rmsnorm, w2(silu(w1 x) * w3 x).
             Kernels.rmsnorm(xb, x, w.rmsFFN + l * dim, dim)
-            Kernels.matmul(hb, xb, w.w1 + l * dim * hidden, n: dim, d: hidden, threads: threads)
-            Kernels.matmul(hb2, xb, w.w3 + l * dim * hidden, n: dim, d: hidden, threads: threads)
+            Kernels.matmulFused([(hb, w.w1 + l * dim * hidden, hidden), (hb2, w.w3 + l * dim * hidden, hidden)], xb, n: dim, threads: threads)
             for i in 0..<hidden { let s = hb[i]; hb[i] = s * (1 / (1 + expf(-s))) * hb2[i] }
             Kernels.matmul(xb, hb, w.w2 + l * dim * hidden, n: hidden, d: dim, threads: threads)
             for i in 0..<dim { x[i] += xb[i] }

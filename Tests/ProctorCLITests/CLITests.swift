@@ -175,3 +175,75 @@ final class RepairCLITests: XCTestCase {
         XCTAssertEqual(bad.code, 2)
     }
 }
+
+final class ModelCLITests: XCTestCase {
+    func run(_ argv: [String]) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    func testInitInfoGenerate() async throws {
+        let dir = TempDir()
+        let m = dir.file("m.bin"), t = dir.file("t.bin")
+        let i = await run(["model", "init", "--dim", "32", "--layers", "1", "--heads", "4", "--kv-heads", "2", "--vocab", "354", "--seq", "64",
+                           "--seed", "3", "--out", m, "--tokenizer-out", t])
+        XCTAssertEqual(i.code, 0, i.err)
+        let info = await run(["model", "info", m, "--json"])
+        let v = try JSONParser.parse(info.out)
+        XCTAssertEqual(v["dim"], 32)
+        XCTAssertEqual(v["kvHeads"], 2)
+        XCTAssertEqual(v["hiddenDim"], 96)
+        let g = await run(["model", "generate", m, "--tokenizer", t, "--prompt", "hi", "--steps", "12", "--no-stop", "--json"])
+        XCTAssertEqual(g.code, 0, g.err)
+        let gv = try JSONParser.parse(g.out)
+        XCTAssertEqual(gv["promptTokenIds"]?.arrayValue?.first, 1)
+        let promptCount = gv["promptTokenIds"]!.arrayValue!.count
+        XCTAssertEqual(gv["generatedTokenIds"]?.arrayValue?.count, 12 - promptCount + 1, "steps count prompt positions")
+        XCTAssertNotNil(gv["tokensPerSecond"]?.doubleValue)
+        XCTAssertNotNil(gv["text"]?.stringValue)
+    }
+
+    func testErrors() async throws {
+        let dir = TempDir()
+        let missing = await run(["model", "info", dir.file("none.bin")])
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.err.contains("cannot open the checkpoint"))
+        let m = dir.file("m.bin")
+        _ = await run(["model", "init", "--dim", "32", "--layers", "1", "--heads", "4", "--vocab", "100", "--seq", "16", "--out", m])
+        let tok = try SharedData.path("models/ref-tiny/tokenizer.bin")
+        let mismatch = await run(["model", "generate", m, "--tokenizer", tok, "--prompt", "x"])
+        XCTAssertEqual(mismatch.code, 2)
+        XCTAssertTrue(mismatch.err.contains("the tokenizer has 512 tokens but the model's vocabulary has 100"), mismatch.err)
+        let badShape = await run(["model", "init", "--dim", "30", "--layers", "1", "--heads", "4", "--vocab", "100", "--seq", "16", "--out", m])
+        XCTAssertEqual(badShape.code, 2)
+        let unknown = await run(["model", "genrate"])
+        XCTAssertTrue(unknown.err.contains("did you mean 'generate'"))
+    }
+
+    func testBuiltinBackendInASuite() async throws {
+        let dir = TempDir()
+        let m = dir.file("m.bin"), t = dir.file("t.bin")
+        _ = await run(["model", "init", "--dim", "32", "--layers", "1", "--heads", "2", "--vocab", "354", "--seq", "64", "--out", m, "--tokenizer-out", t])
+        let suite = dir.write("s.json", """
+        {"backends": [{"id": "b", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "maxTokens": 5}],
+         "prompts": [{"id": "p", "template": "hello {{x}}"}],
+         "cases": [{"id": "c", "vars": {"x": "there"}, "validators": [{"type": "tokens", "max": 5}]}]}
+        """)
+        let r = await run(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml")])
+        XCTAssertEqual(r.code, 0, r.err)
+        let res = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+        XCTAssertEqual(res["results"]?[0]?["finishReason"], "length")
+        XCTAssertEqual(res["results"]?[0]?["usage"]?["outputTokens"], 5)
+        XCTAssertEqual(res["results"]?[0]?["truncated"], true)
+        // A corrupt model is a load-time suite error.
+        dir.write("bad.bin", "not a model")
+        let bad = dir.write("bad.json", """
+        {"backends": [{"id": "b", "type": "builtin", "model": "bad.bin", "tokenizer": "t.bin"}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c"}]}
+        """)
+        let e = await run(["run", bad, "--json", dir.file("r2.json"), "--junit", dir.file("j2.xml")])
+        XCTAssertEqual(e.code, 2)
+        XCTAssertTrue(e.err.contains("bad.json:1:"), e.err)
+    }
+}

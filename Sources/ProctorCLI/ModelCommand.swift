@@ -1,0 +1,137 @@
+import Foundation
+import ProctorJSON
+import ProctorModel
+
+/// `proctor model info|init|generate|bench`: the built-in transformer from the command line.
+enum ModelCommand: ProctorCommand {
+    static let spec = CommandSpec(
+        name: "model",
+        summary: "The built-in model: info, init (random weights), generate, bench.",
+        usage: """
+        proctor model info MODEL
+               proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
+               proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
+               proctor model bench MODEL [--threads N] [--json]
+        """,
+        options: [
+            OptionSpec("dim", value: "N", help: "init: model width."),
+            OptionSpec("hidden", value: "N", help: "init: FFN width (default: llama rule from dim)."),
+            OptionSpec("layers", value: "N", help: "init: layers."),
+            OptionSpec("heads", value: "N", help: "init: attention heads."),
+            OptionSpec("kv-heads", value: "N", help: "init: key/value heads (default: heads)."),
+            OptionSpec("vocab", value: "N", help: "init: vocabulary size."),
+            OptionSpec("seq", value: "N", help: "init: context length."),
+            OptionSpec("unshared", help: "init: a classifier separate from the token embedding."),
+            OptionSpec("seed", value: "S", help: "init: weight seed; generate: sampling seed (default 42)."),
+            OptionSpec("out", value: "FILE", help: "init: where to write the checkpoint."),
+            OptionSpec("tokenizer-out", value: "FILE", help: "init: also write a byte-level tokenizer (vocab must be 354: specials, bytes, printable ASCII)."),
+            OptionSpec("tokenizer", value: "TOK", help: "generate: tokenizer.bin."),
+            OptionSpec("prompt", value: "TEXT", help: "generate: the prompt."),
+            OptionSpec("steps", value: "N", help: "generate: positions to run, prompt included, as run.c counts them (default: the context)."),
+            OptionSpec("temperature", value: "T", help: "generate: 0 is greedy (default 0)."),
+            OptionSpec("top-p", value: "P", help: "generate: nucleus sampling threshold (default 0.9)."),
+            OptionSpec("no-stop", help: "generate: run all steps; do not stop at BOS/EOS."),
+            OptionSpec("json", help: "Print one JSON object."),
+            OptionSpec("threads", value: "N", help: "Threads for the matrix products (default: cores)."),
+            OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64)."),
+        ])
+
+    static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
+        guard let sub = args.positionals.first else { throw CLIError.usage("name a model subcommand: info, init, generate or bench") }
+        let rest = Array(args.positionals.dropFirst())
+        switch sub {
+        case "info": return try info(rest, args, console)
+        case "init": return try initModel(args, console)
+        case "generate": return try generate(rest, args, console)
+        case "bench": return try ModelBench.run(rest, args, console)
+        default:
+            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "generate", "bench"]))
+        }
+    }
+
+    static func load(_ path: String?) throws(CLIError) -> Checkpoint {
+        guard let path else { throw CLIError.usage("give the MODEL checkpoint path") }
+        do { return try Checkpoint(path: path) } catch { throw CLIError.input("\(error)") }
+    }
+
+    static func info(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        let c = try load(rest.first)
+        let cfg = c.config
+        if args.flag("json") {
+            let v: JSONValue = ["dim": .number(JSONNumber(cfg.dim)), "hiddenDim": .number(JSONNumber(cfg.hiddenDim)),
+                                "layers": .number(JSONNumber(cfg.nLayers)), "heads": .number(JSONNumber(cfg.nHeads)),
+                                "kvHeads": .number(JSONNumber(cfg.nKVHeads)), "vocab": .number(JSONNumber(cfg.vocabSize)),
+                                "seq": .number(JSONNumber(cfg.seqLen)), "sharedClassifier": .bool(cfg.sharedClassifier),
+                                "parameters": .number(JSONNumber(cfg.parameterCount)), "bytes": .number(JSONNumber(c.fileSize)),
+                                "formatVersion": .number(JSONNumber(c.version))]
+            console.out(JSONSerializer.string(v))
+        } else {
+            console.out("\(c.path): llama2.c checkpoint, format version \(c.version)")
+            console.out("shape: \(cfg)")
+            console.out("head size \(cfg.headSize), kv dim \(cfg.kvDim)")
+            console.out(String(format: "parameters: %d (%.2f M)", cfg.parameterCount, Double(cfg.parameterCount) / 1e6))
+            console.out(String(format: "size: %d bytes (%.1f MB)", c.fileSize, Double(c.fileSize) / 1e6))
+        }
+        return 0
+    }
+
+    static func initModel(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        func need(_ name: String) throws(CLIError) -> Int {
+            guard let v = try args.int(name, min: 1) else { throw CLIError.usage("model init needs --\(name)") }
+            return v
+        }
+        let dim = try need("dim")
+        let heads = try need("heads")
+        var hidden = try args.int("hidden", min: 1) ?? 0
+        if hidden == 0 {
+            hidden = 4 * dim * 2 / 3
+            hidden = 32 * ((hidden + 31) / 32)
+        }
+        let cfg = ModelConfig(dim: dim, hiddenDim: hidden, nLayers: try need("layers"), nHeads: heads,
+                              nKVHeads: try args.int("kv-heads", min: 1) ?? heads, vocabSize: try need("vocab"), seqLen: try need("seq"),
+                              sharedClassifier: !args.flag("unshared"))
+        if let p = cfg.problem { throw CLIError.usage("bad model shape: \(p)") }
+        guard let out = args.value("out") else { throw CLIError.usage("model init needs --out FILE") }
+        let seed = UInt64(try args.int("seed", min: 0) ?? 1)
+        if let tokOut = args.value("tokenizer-out") {
+            let base = TokenizerWriter.baseVocabulary()
+            guard base.vocab.count == cfg.vocabSize else {
+                throw CLIError.usage("--tokenizer-out writes a \(base.vocab.count)-token byte-level tokenizer; use --vocab \(base.vocab.count)")
+            }
+            do { try TokenizerWriter.write(vocab: base.vocab, scores: base.scores, to: tokOut) } catch { throw CLIError.input("\(error)") }
+        }
+        do { try CheckpointWriter.writeRandom(cfg, seed: seed, to: out) } catch { throw CLIError.input("\(error)") }
+        console.out("wrote \(out): \(cfg), \(cfg.parameterCount) parameters")
+        return 0
+    }
+
+    static func generate(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        let c = try load(rest.first)
+        guard let tokPath = args.value("tokenizer") else { throw CLIError.usage("model generate needs --tokenizer TOK") }
+        let tok: Tokenizer
+        do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
+        let t = Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount)
+        var sampler = Sampler(temperature: Float(try args.double("temperature") ?? 0), topP: Float(try args.double("top-p") ?? 0.9),
+                              seed: UInt64(try args.int("seed", min: 0) ?? 42))
+        let gen: Generation
+        do {
+            gen = try Generator(transformer: t, tokenizer: tok).generate(
+                prompt: args.value("prompt") ?? "", steps: try args.int("steps", min: 1), sampler: &sampler,
+                stopTokens: args.flag("no-stop") ? [] : [Tokenizer.bos, Tokenizer.eos])
+        } catch {
+            throw CLIError.input("\(error)")
+        }
+        if args.flag("json") {
+            let v: JSONValue = ["promptTokenIds": .array(gen.promptTokenIds.map { .number(JSONNumber($0)) }),
+                                "generatedTokenIds": .array(gen.generatedTokenIds.map { .number(JSONNumber($0)) }),
+                                "text": .string(gen.fullText),
+                                "tokensPerSecond": .number(JSONNumber((gen.tokensPerSecond * 10).rounded() / 10))]
+            console.out(JSONSerializer.string(v))
+        } else {
+            console.out(gen.fullText)
+            console.err(String(format: "achieved tok/s: %.1f (prefill %.1f tok/s, %d prompt + %d generated tokens)",
+                               gen.tokensPerSecond, gen.prefillTokensPerSecond, gen.promptTokenIds.count, gen.generatedTokenIds.count))
+        }
+        return 0
+    }
+}
