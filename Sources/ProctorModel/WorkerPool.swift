@@ -38,10 +38,18 @@ public final class WorkerPool: @unchecked Sendable {
     private func work(index: Int) {
         var seen = 0
         while !stopping.load(ordering: .relaxed) {
+            // Spin while work is likely to come soon, then back off to sleeps of up to 2 ms so an
+            // idle pool costs next to nothing.
             var spins = 0
+            var nap: UInt32 = 50
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins > 20_000 { usleep(50) } else if spins & 63 == 0 { sched_yield() }
+                if spins > 20_000 {
+                    usleep(nap)
+                    nap = min(nap * 2, 2000)
+                } else if spins & 63 == 0 {
+                    sched_yield()
+                }
             }
             seen = generation.load(ordering: .acquiring)
             job?(index)
