@@ -372,23 +372,7 @@ struct _ByteParser {
         return v
     }
 
-    mutating func appendScalar(_ s: UInt32) {
-        switch s {
-        case 0..<0x80: scratch.append(UInt8(s))
-        case 0x80..<0x800:
-            scratch.append(UInt8(0xC0 | (s >> 6)))
-            scratch.append(UInt8(0x80 | (s & 0x3F)))
-        case 0x800..<0x10000:
-            scratch.append(UInt8(0xE0 | (s >> 12)))
-            scratch.append(UInt8(0x80 | ((s >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (s & 0x3F)))
-        default:
-            scratch.append(UInt8(0xF0 | (s >> 18)))
-            scratch.append(UInt8(0x80 | ((s >> 12) & 0x3F)))
-            scratch.append(UInt8(0x80 | ((s >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (s & 0x3F)))
-        }
-    }
+    mutating func appendScalar(_ s: UInt32) { UTF8Encoding.append(s, to: &scratch) }
 
     /// Checks one multi-byte UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates) and steps over it.
     mutating func validateUTF8Sequence() throws(JSONParseError) {
@@ -424,3 +408,20 @@ struct _ByteParser {
 }
 
 func hex4String(_ v: UInt32) -> String { hex2(UInt8((v >> 8) & 0xFF)) + hex2(UInt8(v & 0xFF)) }
+
+/// Appends the UTF-8 encoding of a scalar value (shared by the parser and the repair engine).
+public enum UTF8Encoding {
+    @inlinable
+    public static func append(_ s: UInt32, to out: inout [UInt8]) {
+        switch s {
+        case 0..<0x80: out.append(UInt8(s))
+        case 0x80..<0x800:
+            out.append(UInt8(0xC0 | (s >> 6))); out.append(UInt8(0x80 | (s & 0x3F)))
+        case 0x800..<0x10000:
+            out.append(UInt8(0xE0 | (s >> 12))); out.append(UInt8(0x80 | ((s >> 6) & 0x3F))); out.append(UInt8(0x80 | (s & 0x3F)))
+        default:
+            out.append(UInt8(0xF0 | (s >> 18))); out.append(UInt8(0x80 | ((s >> 12) & 0x3F)))
+            out.append(UInt8(0x80 | ((s >> 6) & 0x3F))); out.append(UInt8(0x80 | (s & 0x3F)))
+        }
+    }
+}

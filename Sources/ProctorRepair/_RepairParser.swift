@@ -410,18 +410,7 @@ struct _RepairParser {
         return .value(v)
     }
 
-    mutating func appendScalar(_ s: UInt32) {
-        switch s {
-        case 0..<0x80: scratch.append(UInt8(s))
-        case 0x80..<0x800:
-            scratch.append(UInt8(0xC0 | (s >> 6))); scratch.append(UInt8(0x80 | (s & 0x3F)))
-        case 0x800..<0x10000:
-            scratch.append(UInt8(0xE0 | (s >> 12))); scratch.append(UInt8(0x80 | ((s >> 6) & 0x3F))); scratch.append(UInt8(0x80 | (s & 0x3F)))
-        default:
-            scratch.append(UInt8(0xF0 | (s >> 18))); scratch.append(UInt8(0x80 | ((s >> 12) & 0x3F)))
-            scratch.append(UInt8(0x80 | ((s >> 6) & 0x3F))); scratch.append(UInt8(0x80 | (s & 0x3F)))
-        }
-    }
+    mutating func appendScalar(_ s: UInt32) { UTF8Encoding.append(s, to: &scratch) }
 
     // MARK: - Numbers
 
