@@ -12,6 +12,8 @@ public enum CommandRegistry {
         RunCommand.self,
         ValidateCommand.self,
         RepairCommand.self,
+        DiffCommand.self,
+        MergeCommand.self,
         ModelCommand.self,
         BenchCommand.self,
     ]

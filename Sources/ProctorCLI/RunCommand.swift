@@ -18,9 +18,12 @@ enum RunCommand: ProctorCommand {
             OptionSpec("backend", value: "ID", repeatable: true, help: "Only this backend."),
             OptionSpec("shard", value: "K/N", help: "Run shard K of N (stable split by case id, for CI matrices)."),
             OptionSpec("fail-fast", help: "Stop starting cases after the first failure."),
+            OptionSpec("repeat", value: "N", help: "Run each case N times as independent samples (pass rate, flakiness)."),
             OptionSpec("junit", value: "PATH", help: "JUnit XML report (default reports/junit.xml)."),
             OptionSpec("json", value: "PATH", help: "JSON results (default reports/results.json)."),
             OptionSpec("junit-file-attributes", help: "Add file/line to <testcase> for GitLab/GitHub (leaves the Jenkins schema)."),
+            OptionSpec("markdown", value: "PATH", help: "Markdown summary (default reports/summary.md)."),
+            OptionSpec("html", value: "PATH", help: "Also write a self-contained HTML report of the run."),
             OptionSpec("record", help: "Run live backends and store their responses in their cassettes."),
             OptionSpec("replay", help: "Answer backends that have a cassette from it instead of running them."),
             OptionSpec("strict-repair", help: "A pass that needed JSON repair counts as a failure."),
@@ -51,10 +54,12 @@ enum RunCommand: ProctorCommand {
             options.shard = (parts[0], parts[1])
         }
         options.failFast = args.flag("fail-fast")
+        options.repeats = try args.int("repeat", min: 1) ?? 1
         options.strictRepair = args.flag("strict-repair")
         if args.flag("record") && args.flag("replay") { throw CLIError.usage("--record and --replay cannot be combined") }
         let junitPath = args.value("junit") ?? "reports/junit.xml"
         let jsonPath = args.value("json") ?? "reports/results.json"
+        let markdownPath = args.value("markdown") ?? "reports/summary.md"
 
         // Load everything first: nothing runs unless every suite loads.
         let loader = SuiteLoader(extraBackends: ExtraBackends.all, record: args.flag("record"), replay: args.flag("replay"))
@@ -77,7 +82,7 @@ enum RunCommand: ProctorCommand {
             console.err("error: \(s.file): two suites are named '\(s.name)'; give one a different \"suite\" name")
             return 2
         }
-        for p in [junitPath, jsonPath] {
+        for p in [junitPath, jsonPath, markdownPath] + (args.value("html").map { [$0] } ?? []) {
             do { try AtomicFile.checkWritable(p) } catch { throw CLIError.input("cannot write reports: \(error.localizedDescription)") }
         }
 
@@ -104,13 +109,16 @@ enum RunCommand: ProctorCommand {
         do {
             try AtomicFile.write(JUnitWriter.render(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))), to: junitPath)
             try AtomicFile.write(JSONResultsWriter.bytes(result, toolVersion: Proctor.version), to: jsonPath)
+            try AtomicFile.write(MarkdownWriter.summary(result), to: markdownPath)
+            if let html = args.value("html") { try AtomicFile.write(HTMLWriter.run(result), to: html) }
         } catch {
             throw CLIError.input("cannot write reports: \(error.localizedDescription)")
         }
+        GitHubIntegration.report(result, console: console)
         let s = result.summary
         if result.results.isEmpty { console.err("no cases matched the filters") }
         console.err(summaryLine(s, durationMs: result.durationMs, console))
-        if !quiet { console.err("reports: \(junitPath), \(jsonPath)") }
+        if !quiet { console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? "")) }
         return s.allPassed ? 0 : 1
     }
 
@@ -124,9 +132,10 @@ enum RunCommand: ProctorCommand {
     /// Deliberately not of the form "N passed, N failed", which CI systems read as a test runner's own total.
     static func summaryLine(_ s: RunSummary, durationMs: Double, _ console: Console) -> String {
         var parts = [console.color("\(s.passed + s.repaired)/\(s.total - s.skipped) passed", s.allPassed ? "32" : "31")]
-        parts.append("\(s.failed) failed")
+        parts.append("\(s.failed + s.flakyFailing) failed")
         parts.append("\(s.errors) error\(s.errors == 1 ? "" : "s")")
         if s.repaired > 0 { parts.append("\(s.repaired) repaired") }
+        if s.flaky > 0 { parts.append("\(s.flaky) flaky (\(s.flakyFailing) below minPassRate)") }
         if s.skipped > 0 { parts.append("\(s.skipped) skipped") }
         return "proctor: " + parts.joined(separator: " · ") + String(format: " (%.2f s)", durationMs / 1000)
     }

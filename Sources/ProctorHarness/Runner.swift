@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var shard: (index: Int, count: Int)?
     public var failFast = false
     public var strictRepair = false
+    /// Independent samples per case (`--repeat N`).
+    public var repeats = 1
 
     public init() {}
 }
@@ -36,6 +38,7 @@ public enum Runner {
         let testCase: TestCase
         let prompt: PromptVersion
         let backend: any Backend
+        let repeatIndex: Int
     }
 
     /// Stable shard of a case id (FNV-1a; Swift's own hashes change per process).
@@ -54,7 +57,7 @@ public enum Runner {
                 if let sh = options.shard, shard(of: c.id, count: sh.count) != sh.index { continue }
                 for p in s.prompts where options.promptIds?.contains(p.id) ?? true {
                     for b in s.backends where options.backendIds?.contains(b.id) ?? true {
-                        out.append(Job(suite: si, testCase: c, prompt: p, backend: b))
+                        for r in 0..<max(1, options.repeats) { out.append(Job(suite: si, testCase: c, prompt: p, backend: b, repeatIndex: r)) }
                     }
                 }
             }
@@ -84,11 +87,14 @@ public enum Runner {
                     let messages = job.prompt.render(job.testCase.vars)
                     if stop.get() { return (i, skipped(job, suite, messages)) }
                     let request = BackendRequest(messages: messages, options: suite.options.generation, caseId: job.testCase.id,
-                                                 promptId: job.prompt.id)
+                                                 promptId: job.prompt.id, repeatIndex: job.repeatIndex)
                     let response = await limiters.with(job.backend) { await job.backend.complete(request) }
-                    let r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backend.id,
+                    var r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backend.id,
                                                          messages: messages, response: response,
                                                          strictRepair: options.strictRepair || suite.options.strictRepair)
+                    r.repeatIndex = job.repeatIndex
+                    r.caseColumn = job.testCase.column
+                    r.minPassRate = job.testCase.minPassRate ?? suite.options.minPassRate
                     if options.failFast && !r.isPass { stop.set(true) }
                     return (i, r)
                 }
@@ -106,14 +112,19 @@ public enum Runner {
             SuiteInfo(name: s.name, file: s.file, description: s.description, prompts: s.prompts.map { ($0.id, $0.sha256) },
                       backends: s.backends.map { ($0.id, s.backendTypes[$0.id] ?? "", $0.modelOptions) })
         }
-        return RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results.map { $0! })
+        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results.map { $0! })
+        run.shard = options.shard
+        return run
     }
 
     static func skipped(_ job: Job, _ suite: Suite, _ messages: [ChatMessage]) -> CaseResult {
-        CaseResult(suite: suite.name, suiteFile: suite.file, caseId: job.testCase.id, caseFile: job.testCase.file, caseLine: job.testCase.line,
+        var r = CaseResult(suite: suite.name, suiteFile: suite.file, caseId: job.testCase.id, caseFile: job.testCase.file, caseLine: job.testCase.line,
                    promptId: job.prompt.id, promptSha256: job.prompt.sha256, backendId: job.backend.id, status: .skipped, score: 0,
                    threshold: job.testCase.threshold, output: "", finishReason: nil, truncated: false, usage: nil, latencyMs: 0,
                    error: "not run: --fail-fast stopped the run after a failure", stderr: nil, validators: [], repairs: [], messages: messages)
+        r.repeatIndex = job.repeatIndex
+        r.caseColumn = job.testCase.column
+        return r
     }
 }
 

@@ -21,6 +21,8 @@ public struct TestCase: Sendable {
     public let vars: JSONObject
     public let validators: [ConfiguredValidator]
     public let threshold: Double?
+    /// Pass rate required across `--repeat` samples (nil: the suite's).
+    public var minPassRate: Double?
     /// Where the case is defined (the suite file or a casesFrom file), for annotations.
     public let file: String
     public let line: Int
@@ -36,6 +38,8 @@ public struct SuiteOptions: Sendable {
     public var strictRepair = false
     /// Generation options sent with every request (e.g. `maxTokens`).
     public var generation = JSONObject()
+    /// Pass rate a case must reach across repeats (default 1: every sample passes).
+    public var minPassRate = 1.0
 }
 
 /// A loaded suite, ready to run: every template parsed, every validator and backend built.

@@ -20,9 +20,9 @@ public struct SuiteLoader: Sendable {
 
     static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
     static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
-    static let caseKeys = ["id", "vars", "validators", "threshold", "description"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate"]
     static let defaultsKeys = ["vars", "validators", "threshold"]
-    static let optionKeys = ["strictRepair", "maxTokens", "temperature", "topP", "seed", "stop"]
+    static let optionKeys = ["strictRepair", "minPassRate", "maxTokens", "temperature", "topP", "seed", "stop"]
 
     /// Suite files named on the command line: files as given, folders expanded to their `*.json`
     /// (sorted, not recursive).
@@ -61,7 +61,11 @@ public struct SuiteLoader: Sendable {
             guard case .object(let oo) = o else { throw src.error("/options", "\"options\" must be an object") }
             try checkKeys(oo, Self.optionKeys, at: "/options", what: "options", src)
             options.strictRepair = oo["strictRepair"]?.boolValue ?? false
-            options.generation = JSONObject(oo.entries.filter { $0.key != "strictRepair" })
+            if let m = oo["minPassRate"] {
+                guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error("/options/minPassRate", "\"minPassRate\" must be between 0 and 1") }
+                options.minPassRate = d
+            }
+            options.generation = JSONObject(oo.entries.filter { $0.key != "strictRepair" && $0.key != "minPassRate" })
         }
 
         // Backends
@@ -248,8 +252,13 @@ public struct SuiteLoader: Sendable {
         }
         let vals = dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
         let (line, column) = src.locator?.position(of: ptr) ?? (1, 1)
+        var minPass: Double?
+        if let m = o["minPassRate"] {
+            guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error(ptr + "/minPassRate", "\"minPassRate\" must be between 0 and 1") }
+            minPass = d
+        }
         return TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
-                        file: src.file, line: line, column: column)
+                        minPassRate: minPass, file: src.file, line: line, column: column)
     }
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
@@ -271,7 +280,7 @@ public struct SuiteLoader: Sendable {
                 for (k, v) in zip(header.fields, row.fields) {
                     if k == "id" { id = v } else { vars[k] = .string(v) }
                 }
-                out.append((TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, file: path, line: row.line, column: 1), row.line))
+                out.append((TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, minPassRate: nil, file: path, line: row.line, column: 1), row.line))
             }
             return out
         }
@@ -283,7 +292,7 @@ public struct SuiteLoader: Sendable {
                 _ = loc
                 do {
                     var c = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
-                    c = TestCase(id: c.id, vars: c.vars, validators: c.validators, threshold: c.threshold, file: path, line: line, column: 1)
+                    c = TestCase(id: c.id, vars: c.vars, validators: c.validators, threshold: c.threshold, minPassRate: c.minPassRate, file: path, line: line, column: 1)
                     out.append((c, line))
                 } catch let e as SuiteError {
                     lineError = SuiteError(file: path, line: line, column: 1, e.message)

@@ -24,12 +24,26 @@ public enum JSONResultsWriter {
             ("durationMs", ms(run.durationMs)),
             ("summary", summary),
             ("suites", .array(suites)),
+            ("cases", .array(run.groups.map(group))),
             ("results", .array(run.results.map(result))),
-        ])
+        ] + (run.shard.map { [("shard", ["index": .number(JSONNumber($0.index)), "count": .number(JSONNumber($0.count))])] } ?? []))
+    }
+
+    /// One case × prompt × backend across its repeats.
+    public static func group(_ g: CaseGroup) -> JSONValue {
+        let w = g.wilson
+        return obj([("suite", .string(g.first.suite)), ("case", .string(g.first.caseId)), ("prompt", .string(g.first.promptId)),
+                    ("backend", .string(g.first.backendId)), ("status", .string(g.status.rawValue)),
+                    ("samples", .number(JSONNumber(g.samples.count))), ("passes", .number(JSONNumber(g.passes))),
+                    ("passRate", .number(JSONNumber((g.passRate * 10000).rounded() / 10000))),
+                    ("wilsonLow", .number(JSONNumber((w.low * 10000).rounded() / 10000))),
+                    ("wilsonHigh", .number(JSONNumber((w.high * 10000).rounded() / 10000))),
+                    ("minPassRate", .number(JSONNumber(g.minPassRate)))])
     }
 
     static func summaryValue(_ s: RunSummary) -> JSONValue {
         return [
+            "flaky": .number(JSONNumber(s.flaky)), "samples": .number(JSONNumber(s.samples)),
             "total": .number(JSONNumber(s.total)), "passed": .number(JSONNumber(s.passed)), "failed": .number(JSONNumber(s.failed)),
             "errors": .number(JSONNumber(s.errors)), "repaired": .number(JSONNumber(s.repaired)), "skipped": .number(JSONNumber(s.skipped)),
             "passRate": .number(JSONNumber((s.passRate * 10000).rounded() / 10000)),
@@ -39,7 +53,8 @@ public enum JSONResultsWriter {
     public static func result(_ r: CaseResult) -> JSONValue {
         var o: [(String, JSONValue)] = [
             ("suite", .string(r.suite)), ("case", .string(r.caseId)), ("prompt", .string(r.promptId)),
-            ("promptSha256", .string(r.promptSha256)), ("backend", .string(r.backendId)), ("status", .string(r.status.rawValue)),
+            ("promptSha256", .string(r.promptSha256)), ("backend", .string(r.backendId)), ("repeat", .number(JSONNumber(r.repeatIndex))),
+            ("status", .string(r.status.rawValue)),
             ("score", .number(JSONNumber((r.score * 10000).rounded() / 10000))),
         ]
         if let t = r.threshold { o.append(("threshold", .number(JSONNumber(t)))) }
@@ -55,8 +70,11 @@ public enum JSONResultsWriter {
             obj([("type", .string(v.type)), ("pass", .bool(v.pass)), ("score", .number(JSONNumber((v.score * 10000).rounded() / 10000))),
                  ("weight", .number(JSONNumber(v.weight))), ("message", .string(v.message))])
         })))
+        o.append(("minPassRate", .number(JSONNumber(r.minPassRate))))
+        o.append(("messages", .array(r.messages.map(\.json))))
         o.append(("file", .string(r.caseFile)))
         o.append(("line", .number(JSONNumber(r.caseLine))))
+        o.append(("column", .number(JSONNumber(r.caseColumn))))
         return obj(o)
     }
 
@@ -73,8 +91,9 @@ public enum JSONResultsWriter {
     }
 
     public static func bytes(_ run: RunResult, toolVersion: String) -> [UInt8] {
-        guard case .object(let head) = value(RunResult(startedAt: run.startedAt, durationMs: run.durationMs, suites: run.suites, results: []),
-                                             toolVersion: toolVersion) else { return [] }
+        var empty = RunResult(startedAt: run.startedAt, durationMs: run.durationMs, suites: run.suites, results: [])
+        empty.shard = run.shard
+        guard case .object(let head) = value(empty, toolVersion: toolVersion) else { return [] }
         var out: [UInt8] = []
         out.reserveCapacity(256 + run.results.count * 600)
         let pretty = JSONSerializer.Options(pretty: true)
@@ -93,6 +112,8 @@ public enum JSONResultsWriter {
                     }
                     out.append(contentsOf: "\n  ]".utf8)
                 }
+            } else if e.key == "cases" {
+                JSONSerializer.write(.array(run.groups.map(group)), into: &out, options: pretty, indent: 1)
             } else if e.key == "summary" {
                 JSONSerializer.write(summaryValue(run.summary), into: &out, options: pretty, indent: 1)
             } else {

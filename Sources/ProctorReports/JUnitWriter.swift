@@ -21,27 +21,29 @@ public enum JUnitWriter {
     }
 
     public static func render(_ run: RunResult, options: Options = Options()) -> String {
-        // Group results by suite × prompt × backend, in order of first appearance.
+        // Group cases by suite × prompt × backend, in order of first appearance; repeats of one case
+        // are one <testcase>.
         var order: [String] = []
-        var groups: [String: [CaseResult]] = [:]
-        for r in run.results {
+        var suites: [String: [CaseGroup]] = [:]
+        for g in run.groups {
+            let r = g.first
             let key = "\(r.suite)\u{0}\(r.promptId)\u{0}\(r.backendId)"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(r)
+            if suites[key] == nil { order.append(key) }
+            suites[key, default: []].append(g)
         }
         let infos = Dictionary(run.suites.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let s = run.summary
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n"
+        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed + s.flakyFailing)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n"
         for key in order {
-            let rs = groups[key]!
-            let first = rs[0]
+            let gs = suites[key]!
+            let first = gs[0].first
             let name = "\(first.suite)[\(first.promptId)@\(first.backendId)]"
-            let failures = rs.filter { $0.status == .failed }.count
-            let errors = rs.filter { $0.status == .error }.count
-            let skipped = rs.filter { $0.status == .skipped }.count
-            let time = rs.reduce(0) { $0 + $1.latencyMs }
-            x += "  <testsuite name=\"\(attr(name))\" tests=\"\(rs.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(iso(run.startedAt))\">\n"
+            let failures = gs.filter { failing($0) }.count
+            let errors = gs.filter { $0.status == .error }.count
+            let skipped = gs.filter { $0.status == .skipped }.count
+            let time = gs.reduce(0) { $0 + $1.samples.reduce(0) { $0 + $1.latencyMs } }
+            x += "  <testsuite name=\"\(attr(name))\" tests=\"\(gs.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(iso(run.startedAt))\">\n"
             x += "    <properties>\n"
             var props: [(String, String)] = [("suite", first.suite), ("suite.file", first.suiteFile), ("prompt", first.promptId),
                                               ("prompt.sha256", first.promptSha256), ("backend", first.backendId)]
@@ -49,46 +51,71 @@ public enum JUnitWriter {
                 props.append(("backend.type", b.type))
                 props.append(("backend.options", JSONSerializer.string(.object(b.options), options: .init(sortKeys: true))))
             }
-            let repaired = rs.filter { $0.status == .repaired }.map(\.caseId)
+            let repaired = gs.filter { $0.samples.contains { $0.status == .repaired } }.map(\.first.caseId)
             if !repaired.isEmpty { props.append(("repaired", repaired.joined(separator: ", "))) }
+            if gs.contains(where: { $0.samples.count > 1 }) {
+                props.append(("repeat", String(gs.map(\.samples.count).max() ?? 1)))
+                // Per-case pass counts (JUnit allows properties on suites, not on test cases).
+                for g in gs { props.append(("passes." + g.first.caseId, "\(g.passes)/\(g.ran)")) }
+                let flaky = gs.filter { $0.status == .flaky }.map(\.first.caseId)
+                if !flaky.isEmpty { props.append(("flaky", flaky.joined(separator: ", "))) }
+            }
             for (n, v) in props { x += "      <property name=\"\(attr(n))\" value=\"\(attr(v))\"/>\n" }
             x += "    </properties>\n"
-            for r in rs { x += testcase(r, options) }
+            for g in gs { x += testcase(g, options) }
             x += "  </testsuite>\n"
         }
         x += "</testsuites>\n"
         return x
     }
 
-    static func testcase(_ r: CaseResult, _ options: Options) -> String {
+    /// A case fails the report when no sample passed, or when it is flaky below its `minPassRate`.
+    static func failing(_ g: CaseGroup) -> Bool {
+        g.status == .failed || (g.status == .flaky && g.passRate + 1e-12 < g.minPassRate)
+    }
+
+    static func testcase(_ g: CaseGroup, _ options: Options) -> String {
+        let r = g.first
         let classname = "\(r.suite).\(r.promptId).\(r.backendId)"
-        var x = "    <testcase classname=\"\(attr(classname))\" name=\"\(attr(r.caseId))\" time=\"\(seconds(r.latencyMs))\""
+        let time = g.samples.reduce(0) { $0 + $1.latencyMs } / Double(max(1, g.samples.count))
+        var x = "    <testcase classname=\"\(attr(classname))\" name=\"\(attr(r.caseId))\" time=\"\(seconds(time))\""
         if options.fileAttributes { x += " file=\"\(attr(r.caseFile))\" line=\"\(r.caseLine)\"" }
         x += ">\n"
-        switch r.status {
-        case .failed:
-            let msgs = r.failureMessages
-            let summary = msgs.first ?? "score \(r.score) below threshold"
-            var body = msgs.joined(separator: "\n")
-            if let t = r.threshold { body += "\nscore \(String(format: "%.3f", r.score)) (threshold \(t))" }
-            body += "\n--- output ---\n" + excerpt(r.output)
+        let repeated = g.samples.count > 1
+        let failedSamples = g.samples.filter { $0.status == .failed }
+        if failing(g) && !failedSamples.isEmpty {
+            let f = failedSamples[0]
+            var summary = f.failureMessages.first ?? "score \(f.score) below threshold"
+            if repeated { summary = "\(g.passes)/\(g.ran) samples passed (minPassRate \(g.minPassRate)): " + summary }
+            var body = ""
+            for s in failedSamples {
+                if repeated { body += "--- sample \(s.repeatIndex) ---\n" }
+                body += s.failureMessages.joined(separator: "\n")
+                if let t = s.threshold { body += "\nscore \(String(format: "%.3f", s.score)) (threshold \(t))" }
+                body += "\n--- output ---\n" + excerpt(s.output) + "\n"
+            }
             x += "      <failure message=\"\(attr(summary))\" type=\"validator\">\(text(body))</failure>\n"
-        case .error:
-            var body = r.error ?? "backend error"
-            if let e = r.stderr, !e.isEmpty { body += "\n--- stderr ---\n" + excerpt(e) }
-            x += "      <error message=\"\(attr(r.error ?? "backend error"))\" type=\"backend\">\(text(body))</error>\n"
-        case .skipped:
+        } else if g.status == .error || (failing(g) && failedSamples.isEmpty) {
+            let e = g.samples.first { $0.status == .error } ?? r
+            var body = e.error ?? "backend error"
+            if let err = e.stderr, !err.isEmpty { body += "\n--- stderr ---\n" + excerpt(err) }
+            x += "      <error message=\"\(attr(e.error ?? "backend error"))\" type=\"backend\">\(text(body))</error>\n"
+        } else if g.status == .skipped {
             x += "      <skipped message=\"\(attr(r.error ?? "skipped"))\"/>\n"
-        case .passed, .repaired:
-            break
         }
-        var out = r.output
-        if r.status == .repaired || !r.repairs.isEmpty {
-            out = "[proctor] output repaired before validation: \(r.repairs.joined(separator: "; "))\n" + out
+        if g.status != .skipped {
+            var out = ""
+            for s in g.samples where s.status != .skipped {
+                if repeated { out += "[proctor] sample \(s.repeatIndex): \(s.status.rawValue)\n" }
+                if s.truncated { out += "[proctor] output was truncated at the token limit\n" }
+                if !s.repairs.isEmpty { out += "[proctor] output repaired before validation: \(s.repairs.joined(separator: "; "))\n" }
+                out += s.output
+                if repeated && !out.hasSuffix("\n") { out += "\n" }
+            }
+            x += "      <system-out>\(text(excerpt(out, limit: 20000)))</system-out>\n"
         }
-        if r.truncated { out = "[proctor] output was truncated at the token limit\n" + out }
-        if r.status != .skipped { x += "      <system-out>\(text(excerpt(out, limit: 20000)))</system-out>\n" }
-        if let e = r.stderr, !e.isEmpty, r.status != .error { x += "      <system-err>\(text(excerpt(e)))</system-err>\n" }
+        let errs = g.samples.compactMap { $0.status != .error ? $0.stderr : nil }.filter { !$0.isEmpty }
+        if !errs.isEmpty { x += "      <system-err>\(text(excerpt(errs.joined(separator: "\n"))))</system-err>\n" }
         x += "    </testcase>\n"
         return x
     }

@@ -247,3 +247,85 @@ final class ModelCLITests: XCTestCase {
         XCTAssertTrue(e.err.contains("bad.json:1:"), e.err)
     }
 }
+
+final class DiffCLITests: XCTestCase {
+    func run(_ argv: [String], env: [String: String] = [:]) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: env)
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    /// A suite whose echo backend answers `answer`; run it and return the results path.
+    func runSuite(_ dir: TempDir, name: String, answer: String, extra: [String] = []) async -> String {
+        let suite = dir.write("\(name).json", """
+        {"suite": "s", "backends": [{"id": "e", "type": "echo", "response": "\(answer)"}], "prompts": [{"id": "p", "template": "x"}],
+         "cases": [{"id": "keeps", "validators": [{"type": "contains", "value": "ok"}]},
+                   {"id": "flips", "validators": [{"type": "contains", "value": "good"}]}]}
+        """)
+        let json = dir.file("\(name)-results.json")
+        _ = await run(["run", suite, "--json", json, "--junit", dir.file("\(name).xml"), "--markdown", dir.file("\(name).md")] + extra)
+        return json
+    }
+
+    func testDiffFailOnRegressionAndReports() async throws {
+        let dir = TempDir()
+        let base = await runSuite(dir, name: "base", answer: "ok good")
+        let head = await runSuite(dir, name: "head", answer: "ok bad")
+        let plain = await run(["diff", base, head])
+        XCTAssertEqual(plain.code, 0)
+        XCTAssertTrue(plain.out.contains("1 regressed, 0 fixed"), plain.out)
+        let gated = await run(["diff", base, head, "--fail-on-regression", "--markdown", dir.file("d.md"), "--html", dir.file("d.html"), "--json", dir.file("d.json")])
+        XCTAssertEqual(gated.code, 1)
+        XCTAssertTrue(dir.read("d.md")!.contains("### Regressed (1)"))
+        XCTAssertTrue(dir.read("d.html")!.hasPrefix("<!DOCTYPE html>"))
+        let j = try JSONParser.parse(dir.read("d.json")!)
+        XCTAssertEqual(j["counts"]?["regressed"], 1)
+        let tolerated = await run(["diff", base, head, "--fail-on-regression", "--max-drop", "60"])
+        XCTAssertEqual(tolerated.code, 0, "a 50-point drop is within --max-drop 60")
+        let same = await run(["diff", base, base, "--fail-on-regression"])
+        XCTAssertEqual(same.code, 0)
+        let bad = await run(["diff", base, dir.file("missing.json")])
+        XCTAssertEqual(bad.code, 2)
+        let notResults = dir.write("x.json", "{\"a\": 1}")
+        let wrong = await run(["diff", base, notResults])
+        XCTAssertEqual(wrong.code, 2)
+        XCTAssertTrue(wrong.err.contains("formatVersion"))
+    }
+
+    func testRunWritesSummaryAndGitHubOutputs() async throws {
+        let dir = TempDir()
+        let summaryFile = dir.file("step-summary.md")
+        let suite = dir.write("s.json", """
+        {"suite": "s", "backends": [{"id": "e", "type": "echo", "response": "x"}], "prompts": [{"id": "p", "template": "x"}],
+         "cases": [{"id": "bad", "validators": [{"type": "contains", "value": "y"}]}]}
+        """)
+        let r = await run(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("sum.md"), "--html", dir.file("r.html")],
+                          env: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summaryFile])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(dir.read("sum.md")!.contains("### Failures (1)"))
+        XCTAssertTrue(dir.read("step-summary.md")!.contains("## Proctor run"))
+        XCTAssertTrue(r.out.contains("::error file=\(suite.replacingOccurrences(of: ":", with: "%3A")),line=2,title=s / bad [p@e]::contains: does not contain \"y\""), r.out)
+        XCTAssertTrue(dir.read("r.html")!.contains("data-status=\"failed\""))
+    }
+
+    func testShardedRunsMerge() async throws {
+        let dir = TempDir()
+        let cases = (0..<12).map { #"{"id": "c\#($0)", "validators": [{"type": "contains", "value": "x"}]}"# }.joined(separator: ",")
+        let suite = dir.write("s.json", """
+        {"suite": "s", "backends": [{"id": "e", "type": "echo", "response": "x"}], "prompts": [{"id": "p", "template": "x"}], "cases": [\(cases)]}
+        """)
+        var shards: [String] = []
+        for k in 1...3 {
+            let p = dir.file("shard\(k).json")
+            _ = await run(["run", suite, "--shard", "\(k)/3", "--json", p, "--junit", dir.file("j\(k).xml"), "--markdown", dir.file("m\(k).md")])
+            shards.append(p)
+        }
+        let m = await run(["merge"] + shards + ["--json", dir.file("all.json"), "--junit", dir.file("all.xml")])
+        XCTAssertEqual(m.code, 0, m.err)
+        let all = try JSONParser.parse(dir.read("all.json")!)
+        XCTAssertEqual(all["results"]?.arrayValue?.map { $0["case"]!.stringValue! }, (0..<12).map { "c\($0)" })
+        let missing = await run(["merge", shards[0], shards[2], "--json", dir.file("x.json")])
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.err.contains("missing shard 2/3"))
+    }
+}

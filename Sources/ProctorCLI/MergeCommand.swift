@@ -1,0 +1,40 @@
+import Foundation
+import ProctorHarness
+import ProctorReports
+
+/// `proctor merge`: one report from the results of a sharded run.
+enum MergeCommand: ProctorCommand {
+    static let spec = CommandSpec(
+        name: "merge",
+        summary: "Merge the JSON results of `proctor run --shard K/N` jobs into one set of reports.",
+        usage: "proctor merge SHARD.json... --json OUT [--junit OUT] [--markdown OUT]",
+        options: [
+            OptionSpec("json", value: "FILE", help: "Merged JSON results."),
+            OptionSpec("junit", value: "FILE", help: "Merged JUnit XML."),
+            OptionSpec("markdown", value: "FILE", help: "Merged Markdown summary."),
+        ],
+        discussion: "EXIT CODES: 0 merged and every case passed, 1 merged with failures, 2 usage error, unreadable, missing, duplicated or mismatched shards.")
+
+    static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
+        guard !args.positionals.isEmpty else { throw CLIError.usage("give the shard results files") }
+        guard args.value("json") != nil || args.value("junit") != nil || args.value("markdown") != nil else {
+            throw CLIError.usage("say where to write: --json, --junit and/or --markdown")
+        }
+        var runs: [(path: String, run: RunResult)] = []
+        for p in args.positionals {
+            do { runs.append((p, try ResultsReader.read(p))) } catch { throw CLIError.input("\(error)") }
+        }
+        let merged: RunResult
+        do { merged = try ShardMerge.merge(runs) } catch { throw CLIError.input("\(error)") }
+        do {
+            if let p = args.value("json") { try AtomicFile.write(JSONResultsWriter.bytes(merged, toolVersion: Proctor.version), to: p) }
+            if let p = args.value("junit") { try AtomicFile.write(JUnitWriter.render(merged), to: p) }
+            if let p = args.value("markdown") { try AtomicFile.write(MarkdownWriter.summary(merged), to: p) }
+        } catch {
+            throw CLIError.input("cannot write reports: \(error.localizedDescription)")
+        }
+        let s = merged.summary
+        console.err("proctor merge: \(runs.count) shards, \(s.total) cases: \(s.passed + s.repaired) passed, \(s.failed + s.flakyFailing) failed, \(s.errors) errors")
+        return s.allPassed ? 0 : 1
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import ProctorHarness
+
+/// Compares two runs (or two prompt versions of one run) case by case.
+public struct DiffReport: Sendable {
+    public enum Transition: String, Sendable, CaseIterable {
+        case regressed, fixed
+        case stillFailing = "still-failing"
+        case stillPassing = "still-passing"
+        case new, removed
+    }
+
+    public struct Entry: Sendable {
+        public let suite: String
+        public let caseId: String
+        public let backend: String
+        public let basePrompt: String?
+        public let headPrompt: String?
+        public let base: CaseGroup?
+        public let head: CaseGroup?
+        public let transition: Transition
+
+        public var scoreDelta: Double? {
+            guard let b = base, let h = head else { return nil }
+            return h.meanScore - b.meanScore
+        }
+        public var passRateDelta: Double? {
+            guard let b = base, let h = head else { return nil }
+            return h.passRate - b.passRate
+        }
+        /// The first samples' outputs differ.
+        public var outputChanged: Bool {
+            guard let b = base, let h = head else { return false }
+            return b.first.output != h.first.output
+        }
+        public var label: String {
+            let p = basePrompt == headPrompt ? (headPrompt ?? basePrompt ?? "") : "\(basePrompt ?? "–")→\(headPrompt ?? "–")"
+            return "\(suite) / \(caseId) [\(p)@\(backend)]"
+        }
+    }
+
+    public struct Side: Sendable {
+        public let label: String
+        public let cases: Int
+        public let passes: Int
+        public var passRate: Double { cases == 0 ? 0 : Double(passes) / Double(cases) }
+        public var wilson: (low: Double, high: Double) { Statistics.wilson(successes: passes, trials: cases) }
+    }
+
+    public let entries: [Entry]
+    public let base: Side
+    public let head: Side
+
+    public func count(_ t: Transition) -> Int { entries.filter { $0.transition == t }.count }
+
+    /// Exact McNemar p-value over the paired cases (fixed vs regressed).
+    public var mcnemarP: Double { Statistics.mcnemarExact(b: count(.regressed), c: count(.fixed)) }
+
+    /// Pass rate drop from base to head, in percentage points (positive = worse).
+    public var passRateDrop: Double { (base.passRate - head.passRate) * 100 }
+
+    // MARK: - Building
+
+    static func passes(_ g: CaseGroup) -> Bool {
+        switch g.status {
+        case .passed, .repaired: return true
+        case .flaky: return g.passRate + 1e-12 >= g.minPassRate
+        default: return false
+        }
+    }
+
+    static func transition(_ b: CaseGroup?, _ h: CaseGroup?) -> Transition {
+        switch (b.map(passes), h.map(passes)) {
+        case (nil, _): return .new
+        case (_, nil): return .removed
+        case (true?, true?): return .stillPassing
+        case (false?, false?): return .stillFailing
+        case (true?, false?): return .regressed
+        case (false?, true?): return .fixed
+        }
+    }
+
+    /// Two results files: pairs by suite, case, prompt and backend.
+    public static func compare(base: RunResult, head: RunResult, baseLabel: String, headLabel: String) -> DiffReport {
+        let bg = base.groups.filter { $0.status != .skipped }, hg = head.groups.filter { $0.status != .skipped }
+        func key(_ g: CaseGroup) -> String { "\(g.first.suite)\u{0}\(g.first.caseId)\u{0}\(g.first.promptId)\u{0}\(g.first.backendId)" }
+        return build(bg, hg, key: key, baseLabel: baseLabel, headLabel: headLabel)
+    }
+
+    /// Two prompt versions inside one run: pairs by suite, case and backend.
+    public static func compare(run: RunResult, basePrompt: String, headPrompt: String) -> DiffReport {
+        let groups = run.groups.filter { $0.status != .skipped }
+        func key(_ g: CaseGroup) -> String { "\(g.first.suite)\u{0}\(g.first.caseId)\u{0}\(g.first.backendId)" }
+        return build(groups.filter { $0.first.promptId == basePrompt }, groups.filter { $0.first.promptId == headPrompt }, key: key,
+                     baseLabel: basePrompt, headLabel: headPrompt)
+    }
+
+    static func build(_ bg: [CaseGroup], _ hg: [CaseGroup], key: (CaseGroup) -> String, baseLabel: String, headLabel: String) -> DiffReport {
+        var hmap: [String: CaseGroup] = [:]
+        for g in hg { hmap[key(g)] = g }
+        var seen = Set<String>()
+        var entries: [Entry] = []
+        for b in bg {
+            let k = key(b)
+            seen.insert(k)
+            let h = hmap[k]
+            entries.append(Entry(suite: b.first.suite, caseId: b.first.caseId, backend: b.first.backendId, basePrompt: b.first.promptId,
+                                 headPrompt: h?.first.promptId, base: b, head: h, transition: transition(b, h)))
+        }
+        for h in hg where !seen.contains(key(h)) {
+            entries.append(Entry(suite: h.first.suite, caseId: h.first.caseId, backend: h.first.backendId, basePrompt: nil,
+                                 headPrompt: h.first.promptId, base: nil, head: h, transition: .new))
+        }
+        let paired = entries.filter { $0.base != nil }
+        let headed = entries.filter { $0.head != nil }
+        return DiffReport(entries: entries,
+                          base: Side(label: baseLabel, cases: paired.count, passes: paired.filter { passes($0.base!) }.count),
+                          head: Side(label: headLabel, cases: headed.count, passes: headed.filter { passes($0.head!) }.count))
+    }
+}
+
+extension CaseGroup {
+    /// Mean score over the samples that ran.
+    public var meanScore: Double {
+        let ran = samples.filter { $0.status != .skipped }
+        return ran.isEmpty ? 0 : ran.reduce(0) { $0 + $1.score } / Double(ran.count)
+    }
+}
+
+import ProctorJSON
+
+extension DiffReport {
+    /// The diff as JSON (for other tools and dashboards).
+    public var json: JSONValue {
+        func side(_ s: Side) -> JSONValue {
+            let w = s.wilson
+            return ["label": .string(s.label), "cases": .number(JSONNumber(s.cases)), "passes": .number(JSONNumber(s.passes)),
+                    "passRate": .number(JSONNumber((s.passRate * 10000).rounded() / 10000)),
+                    "wilsonLow": .number(JSONNumber((w.low * 10000).rounded() / 10000)), "wilsonHigh": .number(JSONNumber((w.high * 10000).rounded() / 10000))]
+        }
+        var counts: [JSONObject.Entry] = []
+        for t in Transition.allCases { counts.append((t.rawValue, .number(JSONNumber(count(t))))) }
+        let es: [JSONValue] = entries.map { e in
+            var o: [JSONObject.Entry] = [("suite", .string(e.suite)), ("case", .string(e.caseId)), ("backend", .string(e.backend)),
+                                         ("basePrompt", e.basePrompt.map { .string($0) } ?? .null), ("headPrompt", e.headPrompt.map { .string($0) } ?? .null),
+                                         ("transition", .string(e.transition.rawValue)),
+                                         ("baseStatus", e.base.map { .string($0.status.rawValue) } ?? .null),
+                                         ("headStatus", e.head.map { .string($0.status.rawValue) } ?? .null),
+                                         ("basePassRate", e.base.map { .number(JSONNumber($0.passRate)) } ?? .null),
+                                         ("headPassRate", e.head.map { .number(JSONNumber($0.passRate)) } ?? .null),
+                                         ("scoreDelta", e.scoreDelta.map { .number(JSONNumber(($0 * 10000).rounded() / 10000)) } ?? .null),
+                                         ("passRateDelta", e.passRateDelta.map { .number(JSONNumber(($0 * 10000).rounded() / 10000)) } ?? .null),
+                                         ("outputChanged", .bool(e.outputChanged))]
+            if e.outputChanged { o.append(("outputDiff", .array(TextDiff.unified(e.base!.first.output, e.head!.first.output).map { .string($0) }))) }
+            return .object(JSONObject(o))
+        }
+        return .object(JSONObject([("formatVersion", 1), ("base", side(base)), ("head", side(head)), ("counts", .object(JSONObject(counts))),
+                                   ("mcnemarP", .number(JSONNumber((mcnemarP * 1e6).rounded() / 1e6))),
+                                   ("passRateDropPoints", .number(JSONNumber((passRateDrop * 100).rounded() / 100))), ("entries", .array(es))]))
+    }
+
+    /// Plain text for the terminal: totals, then regressions and fixes with their output diffs.
+    public var text: String {
+        var t = "base \(base.label): \(base.passes)/\(base.cases) passed (\(String(format: "%.1f%%", base.passRate * 100)))\n"
+        t += "head \(head.label): \(head.passes)/\(head.cases) passed (\(String(format: "%.1f%%", head.passRate * 100)))\n"
+        t += Transition.allCases.map { "\(count($0)) \($0.rawValue)" }.joined(separator: ", ")
+        t += String(format: "; exact McNemar p = %.4g\n", mcnemarP)
+        for tr in [Transition.regressed, .fixed, .new, .removed] {
+            for e in entries where e.transition == tr {
+                t += "\n\(tr.rawValue.uppercased()) \(e.label)"
+                if let s = e.scoreDelta { t += String(format: " (score %+.2f)", s) }
+                t += "\n"
+                if e.outputChanged { t += TextDiff.unified(e.base!.first.output, e.head!.first.output, limit: 20).map { "    " + $0 }.joined(separator: "\n") + "\n" }
+            }
+        }
+        return t
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import ProctorHarness
+
+/// Self-contained HTML pages (inline CSS and script, no external assets): the diff report with
+/// side-by-side outputs and highlighted changes, and the run report. Filtering by status works
+/// without a server.
+public enum HTMLWriter {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                if ch.value < 0x20 && ch != "\n" && ch != "\t" { out += "\\u{\(String(ch.value, radix: 16))}" } else { out.unicodeScalars.append(ch) }
+            }
+        }
+        return out
+    }
+
+    static let style = """
+    body{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1f2328;background:#fff}
+    h1{font-size:20px;margin:0 0 12px}.totals{display:flex;gap:24px;flex-wrap:wrap;margin:12px 0 16px}
+    .box{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px}.box b{font-size:18px}
+    .filters label{margin-right:14px;cursor:pointer}.entry{border:1px solid #d0d7de;border-radius:6px;margin:8px 0}
+    .entry summary{padding:8px 12px;cursor:pointer;display:flex;gap:12px;align-items:center}
+    .badge{font-size:12px;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;white-space:nowrap}
+    .regressed,.failed,.error{background:#cf222e}.fixed,.passed,.repaired{background:#1a7f37}.flaky{background:#9a6700}
+    .still-failing{background:#bc4c00}.still-passing{background:#57606a}.new,.removed,.skipped{background:#8250df}
+    .cols{display:grid;grid-template-columns:1fr 1fr;gap:0;border-top:1px solid #d0d7de}
+    .cols>div{padding:8px 12px;overflow:auto}.cols>div+div{border-left:1px solid #d0d7de}
+    pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
+    del{background:#ffebe9;text-decoration:line-through}ins{background:#dafbe1;text-decoration:none}
+    .meta{color:#57606a;font-size:12px}.msg{color:#cf222e;font-size:12px;margin-top:6px}
+    """
+
+    static let script = """
+    function f(){var on={};document.querySelectorAll('.filters input').forEach(function(c){on[c.value]=c.checked});
+    document.querySelectorAll('.entry').forEach(function(e){e.style.display=on[e.dataset.status]?'':'none'})}
+    """
+
+    static func page(title: String, body: String) -> String {
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
+            + "<title>\(escape(title))</title><style>\(style)</style></head><body>\(body)<script>\(script)</script></body></html>\n"
+    }
+
+    static func filters(_ statuses: [(String, Int)]) -> String {
+        "<div class=\"filters\">Show: " + statuses.filter { $0.1 > 0 }.map {
+            "<label><input type=\"checkbox\" value=\"\(escape($0.0))\" checked onchange=\"f()\"> \(escape($0.0)) (\($0.1))</label>"
+        }.joined() + "</div>"
+    }
+
+    /// Word-level highlight of two outputs.
+    static func sideBySide(_ old: String, _ new: String) -> (String, String) {
+        var l = "", r = ""
+        for op in TextDiff.diff(TextDiff.words(old), TextDiff.words(new)) {
+            switch op {
+            case .same(let w): l += escape(w); r += escape(w)
+            case .removed(let w): l += "<del>\(escape(w))</del>"
+            case .added(let w): r += "<ins>\(escape(w))</ins>"
+            }
+        }
+        return (l, r)
+    }
+
+    public static func diff(_ d: DiffReport) -> String {
+        var b = "<h1>Proctor diff: \(escape(d.base.label)) → \(escape(d.head.label))</h1><div class=\"totals\">"
+        for side in [d.base, d.head] {
+            let w = side.wilson
+            b += "<div class=\"box\">\(escape(side.label))<br><b>\(String(format: "%.1f%%", side.passRate * 100))</b> "
+            b += "<span class=\"meta\">\(side.passes)/\(side.cases), 95% CI \(String(format: "%.1f–%.1f%%", w.low * 100, w.high * 100))</span></div>"
+        }
+        b += "<div class=\"box\">regressed <b>\(d.count(.regressed))</b> · fixed <b>\(d.count(.fixed))</b><br>"
+        b += "<span class=\"meta\">exact McNemar p = \(String(format: "%.4g", d.mcnemarP))</span></div></div>"
+        b += filters(DiffReport.Transition.allCases.map { ($0.rawValue, d.count($0)) })
+        let order = DiffReport.Transition.allCases
+        for e in d.entries.sorted(by: { order.firstIndex(of: $0.transition)! < order.firstIndex(of: $1.transition)! }) {
+            let t = e.transition.rawValue
+            b += "<details class=\"entry\" data-status=\"\(t)\"\(e.transition == .regressed ? " open" : "")><summary><span class=\"badge \(t)\">\(t)</span>"
+            b += "<span>\(escape(e.label))</span>"
+            if let s = e.scoreDelta { b += "<span class=\"meta\">Δ score \(String(format: "%+.2f", s))</span>" }
+            b += "</summary><div class=\"cols\">"
+            let (l, r) = sideBySide(e.base?.first.output ?? "", e.head?.first.output ?? "")
+            for (side, g, html) in [("base", e.base, l), ("head", e.head, r)] {
+                b += "<div><div class=\"meta\">\(side): \(g.map { escape($0.status.rawValue) } ?? "—")</div><pre>\(g == nil ? "" : html)</pre>"
+                if let g, let bad = g.samples.first(where: { !$0.isPass }) {
+                    b += "<div class=\"msg\">\(escape(bad.status == .error ? (bad.error ?? "") : bad.failureMessages.joined(separator: "; ")))</div>"
+                }
+                b += "</div>"
+            }
+            b += "</div></details>"
+        }
+        return page(title: "Proctor diff", body: b)
+    }
+
+    public static func run(_ run: RunResult) -> String {
+        let s = run.summary
+        var b = "<h1>Proctor run</h1><div class=\"totals\"><div class=\"box\">passed <b>\(s.passed + s.repaired)/\(s.total - s.skipped)</b></div>"
+        b += "<div class=\"box\">failed <b>\(s.failed + s.flakyFailing)</b> · errors <b>\(s.errors)</b> · repaired <b>\(s.repaired)</b> · flaky <b>\(s.flaky)</b></div></div>"
+        let groups = run.groups
+        let statuses = ["failed", "error", "flaky", "repaired", "passed", "skipped"]
+        b += filters(statuses.map { st in (st, groups.filter { $0.status.rawValue == st }.count) })
+        for g in groups {
+            let r = g.first
+            let st = g.status.rawValue
+            b += "<details class=\"entry\" data-status=\"\(st)\"><summary><span class=\"badge \(st)\">\(st)</span>"
+            b += "<span>\(escape("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]"))</span>"
+            if g.samples.count > 1 { b += "<span class=\"meta\">\(g.passes)/\(g.ran) samples passed</span>" }
+            b += "</summary><div class=\"cols\"><div><div class=\"meta\">prompt</div><pre>\(escape(r.messages.map { "[\($0.role)] \($0.content)" }.joined(separator: "\n")))</pre></div>"
+            b += "<div><div class=\"meta\">output\(r.truncated ? " (truncated)" : "")</div><pre>\(escape(r.output))</pre>"
+            for v in r.validators { b += "<div class=\"\(v.pass ? "meta" : "msg")\">\(v.pass ? "✓" : "✗") \(escape(v.type)): \(escape(v.message))</div>" }
+            if let e = r.error { b += "<div class=\"msg\">\(escape(e))</div>" }
+            b += "</div></div></details>"
+        }
+        return page(title: "Proctor run", body: b)
+    }
+}

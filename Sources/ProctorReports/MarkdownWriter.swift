@@ -1,0 +1,111 @@
+import Foundation
+import ProctorHarness
+
+/// Markdown for pull-request comments and CI step summaries: short, regressions first, details folded.
+public enum MarkdownWriter {
+    /// Text safe inside a table cell: pipes, backticks, angle brackets and newlines neutralised.
+    static func cell(_ s: String, limit: Int = 120) -> String {
+        var t = s.count > limit ? String(s.prefix(limit)) + "…" : s
+        t = t.replacingOccurrences(of: "\\", with: "\\\\")
+        t = t.replacingOccurrences(of: "|", with: "\\|")
+        t = t.replacingOccurrences(of: "`", with: "\\`")
+        t = t.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        t = t.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        return t
+    }
+
+    /// A fenced block whose fence is longer than any backtick run inside, so output cannot close it.
+    static func fenced(_ s: String, lang: String = "") -> String {
+        var longest = 0, run = 0
+        for ch in s { if ch == "`" { run += 1; longest = max(longest, run) } else { run = 0 } }
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return "\(fence)\(lang)\n\(s)\n\(fence)"
+    }
+
+    static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+
+    static func ci(_ w: (low: Double, high: Double)) -> String { String(format: "95%% CI %.1f–%.1f%%", w.low * 100, w.high * 100) }
+
+    // MARK: - Diff
+
+    public static func diff(_ d: DiffReport) -> String {
+        var m = "## Proctor diff: `\(cell(d.base.label))` → `\(cell(d.head.label))`\n\n"
+        m += "| | \(cell(d.base.label)) | \(cell(d.head.label)) |\n|---|---|---|\n"
+        m += "| pass rate | \(pct(d.base.passRate)) (\(d.base.passes)/\(d.base.cases), \(ci(d.base.wilson))) | \(pct(d.head.passRate)) (\(d.head.passes)/\(d.head.cases), \(ci(d.head.wilson))) |\n\n"
+        let p = d.mcnemarP
+        m += "**\(d.count(.regressed)) regressed, \(d.count(.fixed)) fixed**, \(d.count(.stillFailing)) still failing, "
+        m += "\(d.count(.stillPassing)) still passing, \(d.count(.new)) new, \(d.count(.removed)) removed. "
+        m += String(format: "Exact McNemar p = %.4g", p) + (p < 0.05 ? " (unlikely to be noise)." : " (could be noise).") + "\n\n"
+        func table(_ es: [DiffReport.Entry]) -> String {
+            var t = "| case | base | head | Δ score | why |\n|---|---|---|---|---|\n"
+            for e in es {
+                let b = e.base.map { status($0) } ?? "–", h = e.head.map { status($0) } ?? "–"
+                let delta = e.scoreDelta.map { String(format: "%+.2f", $0) } ?? ""
+                let why = (e.head ?? e.base).map { g in g.samples.first { !$0.isPass }?.failureMessages.first ?? g.samples.first { !$0.isPass }?.error ?? "" } ?? ""
+                t += "| \(cell(e.label)) | \(b) | \(h) | \(delta) | \(cell(why)) |\n"
+            }
+            return t
+        }
+        let regressed = d.entries.filter { $0.transition == .regressed }
+        if !regressed.isEmpty { m += "### Regressed (\(regressed.count))\n\n" + table(regressed) + "\n" }
+        for t in [DiffReport.Transition.fixed, .stillFailing, .new, .removed] {
+            let es = d.entries.filter { $0.transition == t }
+            if es.isEmpty { continue }
+            m += "<details><summary>\(t.rawValue.replacingOccurrences(of: "-", with: " ").capitalized) (\(es.count))</summary>\n\n" + table(es) + "\n</details>\n\n"
+        }
+        let changed = d.entries.filter { $0.outputChanged && ($0.transition == .regressed || $0.transition == .fixed) }
+        if !changed.isEmpty {
+            m += "<details><summary>Output changes (\(changed.count))</summary>\n\n"
+            for e in changed.prefix(20) {
+                m += "**\(cell(e.label))** (\(e.transition.rawValue))\n\n"
+                m += fenced(TextDiff.unified(e.base!.first.output, e.head!.first.output, limit: 40).joined(separator: "\n"), lang: "diff") + "\n\n"
+            }
+            m += "</details>\n"
+        }
+        return m
+    }
+
+    static func status(_ g: CaseGroup) -> String {
+        g.samples.count > 1 ? "\(g.status.rawValue) \(g.passes)/\(g.ran)" : g.status.rawValue
+    }
+
+    // MARK: - Run summary
+
+    public static func summary(_ run: RunResult) -> String {
+        let s = run.summary
+        var m = "## Proctor run\n\n"
+        let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total - s.skipped)
+        m += "**\(s.passed + s.repaired)/\(s.total - s.skipped) passed** (\(pct(s.passRate)), \(ci(w))) · \(s.failed + s.flakyFailing) failed · \(s.errors) errors"
+        if s.repaired > 0 { m += " · \(s.repaired) repaired" }
+        if s.flaky > 0 { m += " · \(s.flaky) flaky" }
+        if s.skipped > 0 { m += " · \(s.skipped) skipped" }
+        m += String(format: " · %.2f s\n\n", run.durationMs / 1000)
+        let groups = run.groups
+        let failing = groups.filter { $0.status == .failed || $0.status == .error || ($0.status == .flaky && $0.passRate + 1e-12 < $0.minPassRate) }
+        if !failing.isEmpty {
+            m += "### Failures (\(failing.count))\n\n| case | status | why |\n|---|---|---|\n"
+            for g in failing {
+                let r = g.samples.first { !$0.isPass } ?? g.first
+                let why = r.status == .error ? (r.error ?? "backend error") : r.failureMessages.joined(separator: "; ")
+                m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(status(g)) | \(cell(why, limit: 200)) |\n"
+            }
+            m += "\n"
+        }
+        let flaky = groups.filter { $0.status == .flaky }
+        if !flaky.isEmpty {
+            m += "<details><summary>Flaky (\(flaky.count))</summary>\n\n| case | passes | pass rate (95% CI) | minPassRate |\n|---|---|---|---|\n"
+            for g in flaky {
+                let r = g.first
+                m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(g.passes)/\(g.ran) | \(pct(g.passRate)) (\(ci(g.wilson))) | \(g.minPassRate) |\n"
+            }
+            m += "\n</details>\n\n"
+        }
+        let repaired = run.results.filter { $0.status == .repaired }
+        if !repaired.isEmpty {
+            m += "<details><summary>Repaired outputs (\(repaired.count))</summary>\n\n| case | repairs |\n|---|---|\n"
+            for r in repaired { m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(cell(r.repairs.joined(separator: ", "), limit: 200)) |\n" }
+            m += "\n</details>\n"
+        }
+        return m
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import ProctorHarness
+
+/// Joins the results of `--shard K/N` runs into one run.
+public enum ShardMerge {
+    public struct MergeError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Refuses shards of different suites or suite versions, and reports missing or duplicated shards.
+    public static func merge(_ runs: [(path: String, run: RunResult)]) throws(MergeError) -> RunResult {
+        guard let first = runs.first else { throw MergeError(message: "no shard files given") }
+        var count: Int?
+        var seen: [Int: String] = [:]
+        func fingerprint(_ r: RunResult) -> String {
+            r.suites.map { s in s.name + ":" + s.prompts.map { "\($0.id)=\($0.sha256)" }.sorted().joined(separator: ",") }.sorted().joined(separator: ";")
+        }
+        let reference = fingerprint(first.run)
+        for (path, r) in runs {
+            guard let sh = r.shard else { throw MergeError(message: "\(path): not a shard (it was not run with --shard K/N)") }
+            if let c = count, c != sh.count { throw MergeError(message: "\(path): shard \(sh.index)/\(sh.count), but other shards are of \(c)") }
+            count = sh.count
+            if let other = seen[sh.index] { throw MergeError(message: "shard \(sh.index)/\(sh.count) given twice: \(other) and \(path)") }
+            seen[sh.index] = path
+            if fingerprint(r) != reference {
+                throw MergeError(message: "\(path): its suites or prompt versions differ from \(first.path); shards must come from the same suites")
+            }
+        }
+        let missing = (1...count!).filter { seen[$0] == nil }
+        if !missing.isEmpty { throw MergeError(message: "missing shard\(missing.count == 1 ? "" : "s") " + missing.map { "\($0)/\(count!)" }.joined(separator: ", ")) }
+        var results: [CaseResult] = []
+        var keys = Set<String>()
+        for (path, r) in runs {
+            for c in r.results {
+                let k = "\(c.suite)\u{0}\(c.caseId)\u{0}\(c.promptId)\u{0}\(c.backendId)\u{0}\(c.repeatIndex)"
+                if !keys.insert(k).inserted { throw MergeError(message: "\(path): case '\(c.caseId)' [\(c.promptId)@\(c.backendId)] appears in two shards") }
+                results.append(c)
+            }
+        }
+        // Report order: suite, then where the case is defined, then prompt and backend as declared.
+        let suites = first.run.suites
+        func rank(_ c: CaseResult) -> ((Int, String, Int, Int), (String, Int, Int, Int)) {
+            let si = suites.firstIndex { $0.name == c.suite } ?? Int.max
+            let info = si < suites.count ? suites[si] : nil
+            return ((si, c.caseFile, c.caseLine, c.caseColumn), (c.caseId, info?.prompts.firstIndex { $0.id == c.promptId } ?? 0,
+                                                                 info?.backends.firstIndex { $0.id == c.backendId } ?? 0, c.repeatIndex))
+        }
+        results.sort { a, b in
+            let (ra, rb) = (rank(a), rank(b))
+            return ra.0 != rb.0 ? ra.0 < rb.0 : ra.1 < rb.1
+        }
+        let started = runs.map(\.run.startedAt).min() ?? first.run.startedAt
+        return RunResult(startedAt: started, durationMs: runs.map(\.run.durationMs).max() ?? 0, suites: suites, results: results)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import ProctorBackends
+import ProctorHarness
+import ProctorJSON
+import ProctorReports
+import ProctorTestSupport
+import XCTest
+
+final class StatisticsTests: XCTestCase {
+    func testWilsonKnownValues() {
+        let a = Statistics.wilson(successes: 8, trials: 10)
+        XCTAssertEqual(a.low, 0.4902, accuracy: 1e-4)
+        XCTAssertEqual(a.high, 0.9433, accuracy: 1e-4)
+        let b = Statistics.wilson(successes: 0, trials: 10)
+        XCTAssertEqual(b.low, 0, accuracy: 1e-9)
+        XCTAssertEqual(b.high, 0.2775, accuracy: 1e-4)
+        let c = Statistics.wilson(successes: 50, trials: 100)
+        XCTAssertEqual(c.low, 0.4038, accuracy: 1e-4)
+        XCTAssertEqual(c.high, 0.5962, accuracy: 1e-4)
+        XCTAssertEqual(Statistics.wilson(successes: 0, trials: 0).high, 1)
+    }
+
+    func testExactMcNemarKnownValues() {
+        XCTAssertEqual(Statistics.mcnemarExact(b: 1, c: 9), 0.021484375, accuracy: 1e-12)
+        XCTAssertEqual(Statistics.mcnemarExact(b: 0, c: 5), 0.0625, accuracy: 1e-12)
+        XCTAssertEqual(Statistics.mcnemarExact(b: 3, c: 3), 1)
+        XCTAssertEqual(Statistics.mcnemarExact(b: 0, c: 0), 1)
+        XCTAssertEqual(Statistics.mcnemarExact(b: 2, c: 12), 0.012939453125, accuracy: 1e-12)
+        XCTAssertLessThan(Statistics.mcnemarExact(b: 100, c: 300), 1e-20, "large counts do not overflow")
+    }
+}
+
+final class TextDiffTests: XCTestCase {
+    func testLineAndWordDiff() {
+        XCTAssertEqual(TextDiff.diff(["a", "b", "c"], ["a", "x", "c"]), [.same("a"), .removed("b"), .added("x"), .same("c")])
+        XCTAssertEqual(TextDiff.diff([], ["a"]), [.added("a")])
+        XCTAssertEqual(TextDiff.words("Hello, big world"), ["Hello", ",", " ", "big", " ", "world"])
+        XCTAssertEqual(TextDiff.words("a  b").joined(), "a  b")
+        XCTAssertEqual(TextDiff.unified("one\ntwo", "one\nthree"), ["  one", "- two", "+ three"])
+    }
+}
+
+final class DiffTests: XCTestCase {
+    func result(_ c: String, _ status: CaseStatus, prompt: String = "p", backend: String = "b", output: String = "out", score: Double? = nil,
+                repeatIndex: Int = 0, minPassRate: Double = 1) -> CaseResult {
+        var r = CaseResult(suite: "s", suiteFile: "s.json", caseId: c, caseFile: "s.json", caseLine: 1, promptId: prompt, promptSha256: "x",
+                           backendId: backend, status: status, score: score ?? (status == .passed ? 1 : 0), threshold: nil, output: output,
+                           finishReason: .stop, truncated: false, usage: nil, latencyMs: 1, error: nil, stderr: nil,
+                           validators: status == .failed ? [ValidatorVerdict(type: "contains", pass: false, score: 0, weight: 1, message: "nope")] : [],
+                           repairs: [], messages: [])
+        r.repeatIndex = repeatIndex
+        r.minPassRate = minPassRate
+        return r
+    }
+
+    func run(_ rs: [CaseResult]) -> RunResult { RunResult(startedAt: Date(), durationMs: 1, suites: [], results: rs) }
+
+    func testEveryTransitionAndPairing() {
+        let base = run([result("fixed", .failed), result("regressed", .passed), result("still-failing", .failed),
+                        result("still-passing", .passed), result("removed", .passed)])
+        let head = run([result("fixed", .passed), result("regressed", .failed, output: "changed"), result("still-failing", .failed),
+                        result("still-passing", .passed), result("new", .passed)])
+        let d = DiffReport.compare(base: base, head: head, baseLabel: "main", headLabel: "branch")
+        let byCase = Dictionary(uniqueKeysWithValues: d.entries.map { ($0.caseId, $0.transition) })
+        XCTAssertEqual(byCase["fixed"], .fixed)
+        XCTAssertEqual(byCase["regressed"], .regressed)
+        XCTAssertEqual(byCase["still-failing"], .stillFailing)
+        XCTAssertEqual(byCase["still-passing"], .stillPassing)
+        XCTAssertEqual(byCase["removed"], .removed)
+        XCTAssertEqual(byCase["new"], .new)
+        XCTAssertEqual(d.base.passes, 3)
+        XCTAssertEqual(d.base.cases, 5)
+        XCTAssertEqual(d.head.cases, 5)
+        XCTAssertEqual(d.mcnemarP, 1)
+        XCTAssertTrue(d.entries.first { $0.caseId == "regressed" }!.outputChanged)
+        XCTAssertEqual(d.entries.first { $0.caseId == "fixed" }!.scoreDelta, 1)
+    }
+
+    func testPromptVersionsInOneRun() {
+        let r = run([result("a", .failed, prompt: "v1"), result("a", .passed, prompt: "v2"), result("b", .passed, prompt: "v1"),
+                     result("b", .passed, prompt: "v2"), result("c", .passed, prompt: "v2")])
+        let d = DiffReport.compare(run: r, basePrompt: "v1", headPrompt: "v2")
+        XCTAssertEqual(d.count(.fixed), 1)
+        XCTAssertEqual(d.count(.stillPassing), 1)
+        XCTAssertEqual(d.count(.new), 1, "a case only the new prompt ran is new")
+    }
+
+    func testRepeatsGiveFlakyStatusAndPassRates() {
+        let samples = (0..<4).map { result("x", $0 < 3 ? .passed : .failed, repeatIndex: $0, minPassRate: 0.7) }
+        let g = CaseGroup.group(samples)
+        XCTAssertEqual(g.count, 1)
+        XCTAssertEqual(g[0].status, .flaky)
+        XCTAssertEqual(g[0].passRate, 0.75)
+        let s = RunSummary(samples)
+        XCTAssertEqual(s.flaky, 1)
+        XCTAssertEqual(s.flakyFailing, 0, "0.75 ≥ minPassRate 0.7")
+        XCTAssertTrue(s.allPassed)
+        let strict = RunSummary((0..<4).map { result("x", $0 < 3 ? .passed : .failed, repeatIndex: $0) })
+        XCTAssertFalse(strict.allPassed, "default minPassRate 1 makes a flaky case fail the run")
+        // JUnit: one testcase per case, the pass count as a suite property, still schema-shaped.
+        let xml = JUnitWriter.render(run(samples))
+        XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 1)
+        XCTAssertTrue(xml.contains(#"<property name="passes.x" value="3/4"/>"#))
+        let json = try! JSONParser.parse(JSONResultsWriter.render(run(samples), toolVersion: "t"))
+        XCTAssertEqual(json["results"]?.arrayValue?.count, 4, "every sample kept")
+        XCTAssertEqual(json["cases"]?[0]?["status"], "flaky")
+        XCTAssertEqual(json["cases"]?[0]?["passes"], 3)
+    }
+
+    func testEscapingInHTMLAndMarkdown() {
+        let nasty = "<script>alert(1)</script> | `tick` ```fence``` & \"q\""
+        let base = run([result("x|y`z", .passed, output: nasty)])
+        let head = run([result("x|y`z", .failed, output: nasty + " more")])
+        let d = DiffReport.compare(base: base, head: head, baseLabel: "a<b", headLabel: "c|d")
+        let html = HTMLWriter.diff(d)
+        XCTAssertFalse(html.contains("<script>alert"), "model output never becomes markup")
+        XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        XCTAssertTrue(html.contains("a&lt;b"))
+        let md = MarkdownWriter.diff(d)
+        XCTAssertTrue(md.contains(#"x\|y\`z"#), md)
+        XCTAssertFalse(md.contains("| <script>"))
+        // Output in a fence longer than any backtick run inside it.
+        XCTAssertTrue(md.contains("````diff"), md)
+        let runHTML = HTMLWriter.run(head)
+        XCTAssertFalse(runHTML.contains("<script>alert"))
+    }
+
+    func testMergeShards() throws {
+        func shard(_ k: Int, _ cases: [String]) -> RunResult {
+            var r = RunResult(startedAt: Date(), durationMs: 1, suites: [SuiteInfo(name: "s", file: "s.json", description: nil, prompts: [("p", "x")], backends: [("b", "echo", JSONObject())])],
+                              results: cases.map { result($0, .passed) })
+            r.shard = (k, 3)
+            return r
+        }
+        let merged = try ShardMerge.merge([("1", shard(1, ["a"])), ("2", shard(2, ["b", "c"])), ("3", shard(3, []))])
+        XCTAssertEqual(merged.results.map(\.caseId), ["a", "b", "c"])
+        XCTAssertThrowsError(try ShardMerge.merge([("1", shard(1, ["a"])), ("3", shard(3, []))])) { XCTAssertEqual("\($0)", "missing shard 2/3") }
+        XCTAssertThrowsError(try ShardMerge.merge([("1", shard(1, ["a"])), ("1b", shard(1, ["a"])), ("2", shard(2, []))])) {
+            XCTAssertTrue("\($0)".contains("given twice"))
+        }
+        var other = shard(2, ["b"])
+        other = RunResult(startedAt: Date(), durationMs: 1, suites: [SuiteInfo(name: "s", file: "s.json", description: nil, prompts: [("p", "CHANGED")], backends: [])],
+                          results: other.results)
+        other.shard = (2, 3)
+        XCTAssertThrowsError(try ShardMerge.merge([("1", shard(1, ["a"])), ("2", other), ("3", shard(3, []))])) {
+            XCTAssertTrue("\($0)".contains("differ"))
+        }
+        var unsharded = shard(1, ["a"])
+        unsharded.shard = nil
+        XCTAssertThrowsError(try ShardMerge.merge([("u", unsharded)])) { XCTAssertTrue("\($0)".contains("not a shard")) }
+    }
+}
