@@ -69,6 +69,8 @@ public enum BackendRegistry {
         "command": { ctx throws(BackendConfigError) in try CommandBackend(ctx) },
         "replay": { ctx throws(BackendConfigError) in try ReplayBackend(ctx) },
         "builtin": { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) },
+        "openai": { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) },
+        "anthropic": { ctx throws(BackendConfigError) in try AnthropicBackend(ctx) },
     ]
 
     /// Builds the backend for `ctx`, wrapping it for `--record`/`--replay` when it has a cassette.

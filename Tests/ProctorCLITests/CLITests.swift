@@ -329,3 +329,69 @@ final class DiffCLITests: XCTestCase {
         XCTAssertTrue(missing.err.contains("missing shard 2/3"))
     }
 }
+
+/// A full suite against the loopback API server: reports, recording, replay, limits, secrets.
+final class HTTPSuiteTests: XCTestCase {
+    static let key = "sk-suite-test-ABCDEFGHIJKLMNOPQRSTUV"
+    override class func setUp() { super.setUp(); setenv("PROCTOR_SUITE_TEST_KEY", key, 1) }
+
+    func run(_ argv: [String]) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    func testEndToEndRecordReplayAndNoLeakedKeys() async throws {
+        let server = try MockHTTPServer { req in
+            req.path.hasSuffix("/v1/messages") ? .delay(0.1, then: MockHTTPServer.anthropic(#"{"category": "refund"}"#))
+                                               : .delay(0.1, then: MockHTTPServer.openAI(#"{"category": "refund"}"#))
+        }
+        let dir = TempDir()
+        let cases = (0..<6).map { #"{"id": "c\#($0)", "vars": {"t": "ticket \#($0)"}}"# }.joined(separator: ",")
+        let suite = dir.write("s.json", """
+        {"suite": "http", "backends": [
+           {"id": "gpt", "type": "openai", "baseURL": "\(server.baseURL)/v1", "model": "m", "apiKeyEnv": "PROCTOR_SUITE_TEST_KEY",
+            "maxConcurrency": 2, "cassette": "cassettes/gpt.jsonl"},
+           {"id": "claude", "type": "anthropic", "baseURL": "\(server.baseURL)", "model": "c", "apiKeyEnv": "PROCTOR_SUITE_TEST_KEY",
+            "maxConcurrency": 2, "cassette": "cassettes/claude.jsonl"}],
+         "prompts": [{"id": "p", "template": "Classify: {{t}}"}],
+         "defaults": {"validators": [{"type": "json"}, {"type": "equals", "path": "/category", "value": "refund"}]},
+         "cases": [\(cases)]}
+        """)
+        let out = ["--junit", dir.file("r/junit.xml"), "--json", dir.file("r/results.json"), "--markdown", dir.file("r/summary.md"),
+                   "--html", dir.file("r/run.html"), "-j", "8"]
+        let live = await run(["run", suite, "--record", "--repeat", "2"] + out)
+        XCTAssertEqual(live.code, 0, live.err)
+        XCTAssertLessThanOrEqual(server.peakConcurrency, 4, "two backends, each capped at 2 in flight")
+        XCTAssertEqual(server.requests.count, 24)
+        let cassette = try String(contentsOfFile: dir.file("cassettes/gpt.jsonl"), encoding: .utf8)
+        XCTAssertEqual(cassette.split(separator: "\n").count, 12, "one recording per case and repeat index")
+
+        // Replay answers everything from the cassettes: the server sees no new request.
+        let before = server.requests.count
+        let replay = await run(["run", suite, "--replay", "--repeat", "2"] + out)
+        XCTAssertEqual(replay.code, 0, replay.err)
+        XCTAssertEqual(server.requests.count, before)
+
+        // The key appears in no file written.
+        for f in ["r/junit.xml", "r/results.json", "r/summary.md", "r/run.html", "cassettes/gpt.jsonl", "cassettes/claude.jsonl"] {
+            let text = try String(contentsOfFile: dir.file(f), encoding: .utf8)
+            XCTAssertFalse(text.contains(Self.key), "\(f) leaks the key")
+            XCTAssertFalse(text.lowercased().contains("authorization"), "\(f) mentions auth headers")
+        }
+        XCTAssertFalse(live.err.contains(Self.key))
+        server.stop()
+    }
+
+    func testLiteralKeyInASuiteIsRejected() async {
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"backends": [{"id": "gpt", "type": "openai", "model": "m", "headers": {"Authorization": "Bearer sk-abc"}}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c"}]}
+        """)
+        let r = await run(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml")])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("apiKeyEnv"), r.err)
+        XCTAssertFalse(r.err.contains("sk-abc"))
+    }
+}

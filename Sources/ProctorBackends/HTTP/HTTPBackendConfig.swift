@@ -1,0 +1,74 @@
+import Foundation
+import ProctorJSON
+
+/// Options common to the HTTP backends, read and checked from a suite entry.
+struct HTTPBackendConfig {
+    let baseURL: URL
+    let model: String
+    let apiKey: String?
+    let apiKeyEnv: String
+    let headers: [String: String]
+    let transport: HTTPTransport.Config
+    let maxConcurrency: Int?
+
+    static let commonKeys = ["baseURL", "model", "apiKeyEnv", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
+                             "requestsPerMinute", "retryBaseDelaySeconds", "temperature", "topP", "maxTokens", "seed", "stop"]
+    static let secretHeaders = ["authorization", "x-api-key", "api-key", "proxy-authorization"]
+
+    /// A key written into the suite would end up in version control: refuse it (checked first,
+    /// before unknown keys, so the message says what to do).
+    static func rejectLiteralSecrets(_ ctx: BackendContext) throws(BackendConfigError) {
+        for (k, v) in ctx.config {
+            let lk = k.lowercased()
+            if lk == "apikey" || lk == "api_key" || lk == "key" || lk == "token" {
+                throw BackendConfigError(pointer: "/" + k, "do not put API keys in suites: set \"apiKeyEnv\" to the name of an environment variable that holds the key")
+            }
+            if case .string(let s) = v, looksLikeKey(s) {
+                throw BackendConfigError(pointer: "/" + k, "\"\(k)\" looks like an API key; keys belong in the environment: use \"apiKeyEnv\"")
+            }
+        }
+    }
+
+    init(_ ctx: BackendContext, defaultBaseURL: String, defaultKeyEnv: String, keyRequired: Bool) throws(BackendConfigError) {
+        try Self.rejectLiteralSecrets(ctx)
+        guard let m = try ctx.string("model", required: true) else { throw BackendConfigError(pointer: "/model", "missing model") }
+        model = m
+        let base = try ctx.string("baseURL") ?? defaultBaseURL
+        guard let u = URL(string: base.hasSuffix("/") ? String(base.dropLast()) : base), u.scheme == "http" || u.scheme == "https" else {
+            throw BackendConfigError(pointer: "/baseURL", "\"baseURL\" must be an http(s) URL, found \"\(base)\"")
+        }
+        baseURL = u
+        apiKeyEnv = try ctx.string("apiKeyEnv") ?? defaultKeyEnv
+        apiKey = ProcessInfo.processInfo.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
+        if keyRequired && apiKey == nil && !ctx.replay {
+            throw BackendConfigError(pointer: "/apiKeyEnv", "backend '\(ctx.id)' needs an API key in the environment variable \(apiKeyEnv)")
+        }
+        var h: [String: String] = [:]
+        if let hv = ctx.config["headers"] {
+            guard case .object(let o) = hv else { throw BackendConfigError(pointer: "/headers", "\"headers\" must be an object of strings") }
+            for (k, v) in o {
+                guard let s = v.stringValue else { throw BackendConfigError(pointer: "/headers/" + k, "header values must be strings") }
+                if Self.secretHeaders.contains(k.lowercased()) || looksLikeKey(s) {
+                    throw BackendConfigError(pointer: "/headers/" + k, "header \"\(k)\" carries a secret; put the key in the environment and name it with \"apiKeyEnv\"")
+                }
+                h[k] = s
+            }
+        }
+        headers = h
+        var t = HTTPTransport.Config()
+        t.timeoutSeconds = try ctx.number("timeoutSeconds") ?? 60
+        t.maxRetries = Int(try ctx.number("maxRetries") ?? 3)
+        t.baseDelaySeconds = try ctx.number("retryBaseDelaySeconds") ?? 0.5
+        t.requestsPerMinute = try ctx.number("requestsPerMinute")
+        transport = t
+        maxConcurrency = try ctx.number("maxConcurrency").map { max(1, Int($0)) } ?? 4
+    }
+}
+
+/// Heuristic for literal API keys (`sk-…`, `sk-ant-…`, long bearer tokens).
+func looksLikeKey(_ s: String) -> Bool {
+    let t = s.trimmingCharacters(in: .whitespaces)
+    if t.lowercased().hasPrefix("bearer ") { return true }
+    if (t.hasPrefix("sk-") || t.hasPrefix("sk_")) && t.count >= 20 && !t.contains(" ") { return true }
+    return false
+}

@@ -1,0 +1,148 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import ProctorJSON
+
+/// POSTs JSON with retries (exponential backoff with jitter, `Retry-After`), a per-request timeout,
+/// and an optional requests-per-minute limit shared by all cases of the run. Secrets (the API key)
+/// are redacted from every message it produces.
+public final class HTTPTransport: Sendable {
+    public struct Config: Sendable {
+        public var timeoutSeconds: Double = 60
+        public var maxRetries: Int = 3
+        /// First backoff; doubles per attempt, with ±50 % jitter.
+        public var baseDelaySeconds: Double = 0.5
+        public var maxDelaySeconds: Double = 30
+        public var requestsPerMinute: Double?
+        public init() {}
+    }
+
+    public struct Outcome: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+        public var attempts: Int
+        public var latencyMs: Double
+    }
+
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case timeout(Double, attempts: Int)
+        case connection(String, attempts: Int)
+        case http(Int, body: String, attempts: Int)
+        public var description: String {
+            switch self {
+            case .timeout(let s, let a): return "the request timed out after \(s) s" + (a > 1 ? " (attempt \(a))" : "")
+            case .connection(let m, let a): return "connection failed after \(a) attempt\(a == 1 ? "" : "s"): \(m)"
+            case .http(let code, let body, let a): return "HTTP \(code) after \(a) attempt\(a == 1 ? "" : "s"): \(body)"
+            }
+        }
+    }
+
+    let config: Config
+    let session: URLSession
+    let secrets: [String]
+    let pacer: RequestPacer?
+
+    public init(config: Config, secrets: [String]) {
+        self.config = config
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = config.timeoutSeconds
+        c.timeoutIntervalForResource = config.timeoutSeconds
+        c.requestCachePolicy = .reloadIgnoringLocalCacheData
+        c.urlCache = nil
+        c.httpCookieStorage = nil
+        session = URLSession(configuration: c)
+        self.secrets = secrets.filter { $0.count >= 4 }
+        pacer = config.requestsPerMinute.map { RequestPacer(perMinute: $0) }
+    }
+
+    /// Replaces every secret in `s`.
+    public func redact(_ s: String) -> String {
+        var t = s
+        for k in secrets { t = t.replacingOccurrences(of: k, with: "[redacted]") }
+        return t
+    }
+
+    /// Statuses worth another try.
+    static func retryable(_ status: Int) -> Bool { [408, 409, 429, 500, 502, 503, 504].contains(status) }
+
+    /// Seconds from a `Retry-After` header: delta-seconds or an HTTP date.
+    public static func retryAfter(_ value: String?) -> Double? {
+        guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+        if let s = Double(v) { return max(0, s) }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        if let d = f.date(from: v) { return max(0, d.timeIntervalSinceNow) }
+        return nil
+    }
+
+    public func post(url: URL, headers: [String: String], body: [UInt8]) async -> Result<Outcome, Failure> {
+        let start = monotonicMs()
+        var attempt = 0
+        while true {
+            attempt += 1
+            if let pacer { await pacer.wait() }
+            var req = URLRequest(url: url)
+            req.httpMethod = "POST"
+            req.timeoutInterval = config.timeoutSeconds
+            req.httpBody = Data(body)
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+            var delay: Double?
+            do {
+                let (data, resp) = try await session.data(for: req)
+                let status = (resp as? HTTPURLResponse)?.statusCode ?? 0
+                if status >= 200 && status < 300 {
+                    return .success(Outcome(status: status, body: [UInt8](data), attempts: attempt, latencyMs: monotonicMs() - start))
+                }
+                let excerpt = redact(Self.excerpt([UInt8](data)))
+                guard Self.retryable(status), attempt <= config.maxRetries else {
+                    return .failure(.http(status, body: excerpt, attempts: attempt))
+                }
+                delay = Self.retryAfter((resp as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After"))
+            } catch let e as URLError where e.code == .timedOut {
+                return .failure(.timeout(config.timeoutSeconds, attempts: attempt))
+            } catch {
+                guard attempt <= config.maxRetries else { return .failure(.connection(redact(Self.describe(error)), attempts: attempt)) }
+            }
+            let backoff = min(config.maxDelaySeconds, config.baseDelaySeconds * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5))
+            let wait = min(config.maxDelaySeconds, max(delay ?? 0, delay == nil ? backoff : 0))
+            try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let u = error as? URLError {
+            switch u.code {
+            case .networkConnectionLost: return "the connection closed before the whole response arrived"
+            case .cannotConnectToHost: return "cannot connect to the server"
+            case .notConnectedToInternet: return "no network"
+            default: return u.localizedDescription
+            }
+        }
+        return "\(error)"
+    }
+
+    /// The first bytes of a body, for error messages.
+    public static func excerpt(_ b: [UInt8], limit: Int = 200) -> String {
+        let s = String(decoding: b.prefix(limit), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+        return b.count > limit ? s + "…" : s
+    }
+}
+
+/// Spaces requests evenly to at most N per minute (shared by every case using the backend).
+public actor RequestPacer {
+    let interval: Double
+    var next: Double = 0
+
+    public init(perMinute: Double) { interval = 60 / max(perMinute, 0.001) }
+
+    public func wait() async {
+        let now = monotonicMs() / 1000
+        let at = max(now, next)
+        next = at + interval
+        if at > now { try? await Task.sleep(nanoseconds: UInt64((at - now) * 1e9)) }
+    }
+}
