@@ -169,3 +169,46 @@ enum ModelRandomVector {
     static var second: UInt32 { values[1] }
     static var third: UInt32 { values[2] }
 }
+
+final class CheckpointFormatTests: XCTestCase {
+    /// A version-1 file (magic "ak42", 256-byte header, norms first) built from a version-0 one gives the same logits.
+    func testVersion1MatchesVersion0() throws {
+        let dir = TempDir()
+        let cfg = ModelConfig(dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 40, seqLen: 16, sharedClassifier: false)
+        let v0 = dir.file("v0.bin")
+        try CheckpointWriter.writeRandom(cfg, seed: 9, to: v0)
+        let bytes = [UInt8](FileManager.default.contents(atPath: v0)!)
+        let floats: [Float] = bytes.withUnsafeBytes { Array(UnsafeBufferPointer(start: ($0.baseAddress! + 28).assumingMemoryBound(to: Float.self), count: (bytes.count - 28) / 4)) }
+        let d = cfg.dim, kv = cfg.kvDim, hd = cfg.hiddenDim, L = cfg.nLayers, V = cfg.vocabSize
+        let sizes = [V * d, L * d, L * d * d, L * kv * d, L * kv * d, L * d * d, L * d, L * hd * d, L * d * hd, L * hd * d, d]
+        var parts: [[Float]] = []
+        var off = 0
+        for n in sizes { parts.append(Array(floats[off..<(off + n)])); off += n }
+        off += cfg.seqLen * cfg.headSize
+        let cls = Array(floats[off..<(off + V * d)])
+        // v0 order: emb, rmsAtt, wq, wk, wv, wo, rmsFFN, w1, w2, w3, rmsFinal. v1: rmsAtt, rmsFFN, rmsFinal, emb, wq, wk, wv, wo, w1, w2, w3, cls.
+        var out: [UInt8] = []
+        func i32(_ v: Int) { withUnsafeBytes(of: Int32(v).littleEndian) { out.append(contentsOf: $0) } }
+        i32(0x616b_3432); i32(1)
+        for v in [d, hd, L, cfg.nHeads, cfg.nKVHeads, V, cfg.seqLen] { i32(v) }
+        out.append(0)  // shared classifier: no
+        out += [UInt8](repeating: 0, count: 256 - out.count)
+        for t in [parts[1], parts[6], parts[10], parts[0], parts[2], parts[3], parts[4], parts[5], parts[7], parts[8], parts[9], cls] {
+            t.withUnsafeBytes { out.append(contentsOf: $0) }
+        }
+        let v1 = dir.writeBytes("v1.bin", out)
+        let a = try Checkpoint(path: v0), b = try Checkpoint(path: v1)
+        XCTAssertEqual(b.version, 1)
+        XCTAssertEqual(a.config, b.config)
+        let ta = Transformer(checkpoint: a, threads: 1), tb = Transformer(checkpoint: b, threads: 1)
+        for (pos, tok) in [3, 7, 1].enumerated() {
+            let la = Array(UnsafeBufferPointer(start: ta.forward(token: tok, pos: pos), count: V))
+            let lb = Array(UnsafeBufferPointer(start: tb.forward(token: tok, pos: pos), count: V))
+            XCTAssertEqual(la, lb)
+        }
+        // Version 2 (int8) is refused with a clear message.
+        var v2 = out
+        v2[4] = 2
+        XCTAssertThrowsError(try Checkpoint(path: dir.writeBytes("v2.bin", v2))) { e in XCTAssertTrue("\(e)".contains("version 2 is not supported"), "\(e)") }
+    }
+}

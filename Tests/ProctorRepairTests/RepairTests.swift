@@ -189,3 +189,38 @@ final class RepairTests: XCTestCase {
         }
     }
 }
+
+final class RepairKindCoverageTests: XCTestCase {
+    /// Every repair kind the engine can report, each produced by a small input.
+    func testEveryKindIsProducedAndNamed() throws {
+        let examples: [(Repair.Kind, String)] = [
+            (.closedString, #"["ab"#), (.closedArray, "[1"), (.closedObject, #"{"a": 1"#),
+            (.droppedIncompleteMember, #"{"a": 1, "b"#), (.droppedIncompleteElement, "[1, -"),
+            (.droppedPartialEscape, #"["a\"#), (.droppedPartialString, #"["ab"#), (.completedLiteral, "[tru"),
+            (.truncatedNumber, "[1."), (.strippedFence, "```json\n[1]\n```"), (.extractedFromProse, "Result: [1] ok"),
+            (.droppedTrailingText, "[1] and more"), (.removedTrailingComma, "[1,]"), (.removedExtraComma, "[1,,2]"),
+            (.removedComment, "[1 /* c */]"), (.convertedSingleQuotes, "['a']"), (.quotedKey, "{a: 1}"),
+            (.quotedValue, #"{"a": yes please}"#), (.convertedPythonLiteral, "[None]"), (.replacedNonFiniteNumber, "[NaN]"),
+            (.insertedComma, "[1 2]"), (.insertedColon, #"{"a" 1}"#), (.insertedClosingBracket, #"{"a": [1}"#),
+            (.removedStrayCloser, #"{"a": 1]}"#), (.escapedControlCharacter, "[\"a\tb\"]"), (.escapedInnerQuote, #"{"a": "say "hi" now"}"#),
+            (.fixedEscape, #"["a\qb"]"#), (.replacedLoneSurrogate, #"["\udc00x"]"#), (.fixedNumber, "[+1]"),
+            (.droppedMemberWithoutValue, #"{"a": , "b": 2}"#), (.removedInvalidCharacter, "[1, @, 2]"),
+        ]
+        var seen = Set<Repair.Kind>()
+        for (kind, input) in examples {
+            let res = try JSONRepair.repair(input, options: .init(dropPartialStrings: kind == .droppedPartialString))
+            XCTAssertTrue(res.repairs.contains { $0.kind == kind }, "\(input.debugDescription) should report \(kind): \(res.repairs)")
+            XCTAssertNoThrow(try JSONParser.parse(res.text))
+            seen.insert(kind)
+        }
+        // Invalid UTF-8 and a cut multi-byte character need raw bytes.
+        let raw: [UInt8] = Array("[\"a".utf8) + [0xFF] + Array("b\"]".utf8)
+        let r1 = try raw.withUnsafeBufferPointer { try JSONRepair.repair(bytes: $0) }
+        XCTAssertTrue(r1.repairs.contains { $0.kind == .replacedInvalidUTF8 })
+        let cut: [UInt8] = Array("[\"a".utf8) + [0xE6, 0x97]
+        let r2 = try cut.withUnsafeBufferPointer { try JSONRepair.repair(bytes: $0) }
+        XCTAssertTrue(r2.repairs.contains { $0.kind == .droppedPartialCharacter })
+        seen.formUnion([.replacedInvalidUTF8, .droppedPartialCharacter])
+        XCTAssertEqual(seen, Set(Repair.Kind.allCases), "a kind without an example: \(Set(Repair.Kind.allCases).subtracting(seen))")
+    }
+}
