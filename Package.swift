@@ -33,6 +33,10 @@ let package = Package(
                 dependencies: ["ProctorJSON", "ProctorSchema", "ProctorRepair", "ProctorModel", "ProctorBackends", "ProctorHarness", "ProctorReports"],
                 swiftSettings: strict),
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
+        // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).
+        .executableTarget(name: "proctor-fuzz",
+                          dependencies: ["ProctorJSON", "ProctorRepair", "ProctorSchema", "ProctorHarness", "ProctorReports", "ProctorModel"],
+                          path: "Tests/Fuzz/Sources"),
 
         .target(name: "ProctorTestSupport", dependencies: ["ProctorJSON"], path: "Tests/ProctorTestSupport"),
         .testTarget(name: "ProctorJSONTests", dependencies: ["ProctorJSON", "ProctorTestSupport"]),
@@ -44,7 +48,7 @@ let package = Package(
         .testTarget(name: "ProctorBackendsTests", dependencies: ["ProctorBackends", "ProctorTestSupport"]),
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorHarness", "ProctorBackends", "ProctorReports", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

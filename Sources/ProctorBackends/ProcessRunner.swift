@@ -43,11 +43,17 @@ public enum ProcessRunner {
             return Result(exitCode: -1, stdout: [], stderr: [], timedOut: false, outputLimitExceeded: false, latencyMs: 0,
                           launchError: "command not found: '\(name)'" + (name.contains("/") ? " (relative to \(cwd))" : " (searched PATH)"))
         }
-        return await withCheckedContinuation { (cont: CheckedContinuation<Result, Never>) in
-            DispatchQueue.global().async {
-                cont.resume(returning: runBlocking(exe: exe, argv: argv, cwd: cwd, stdin: stdin, env: env,
-                                                   timeout: timeoutSeconds, maxOutput: maxOutputBytes, start: start))
+        // Cancelling the task (Ctrl-C) kills the program and its children.
+        let pidBox = _PID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Result, Never>) in
+                DispatchQueue.global().async {
+                    cont.resume(returning: runBlocking(exe: exe, argv: argv, cwd: cwd, stdin: stdin, env: env,
+                                                       timeout: timeoutSeconds, maxOutput: maxOutputBytes, start: start, pidBox: pidBox))
+                }
             }
+        } onCancel: {
+            pidBox.cancel()
         }
     }
 
@@ -80,8 +86,15 @@ public enum ProcessRunner {
         let overLimit = Mutex(false)
     }
 
+    /// The running program's pid, for cancellation from another thread.
+    final class _PID: Sendable {
+        private let state = Mutex<(pid: Int32, cancelled: Bool)>((0, false))
+        func set(_ pid: Int32) { let c = state.withLock { s -> Bool in s.pid = pid; return s.cancelled }; if c { kill(-pid, SIGKILL) } }
+        func cancel() { let p = state.withLock { s -> Int32 in s.cancelled = true; return s.pid }; if p > 0 { kill(-p, SIGKILL) } }
+    }
+
     private static func runBlocking(exe: String, argv: [String], cwd: String, stdin: [UInt8], env: [String: String],
-                                    timeout: Double, maxOutput: Int, start: Double) -> Result {
+                                    timeout: Double, maxOutput: Int, start: Double, pidBox: _PID) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = Array(argv.dropFirst())
@@ -97,6 +110,7 @@ public enum ProcessRunner {
         }
         let state = State()
         let pid = p.processIdentifier
+        pidBox.set(pid)
         // Feed stdin on its own thread so a program that never reads cannot block us.
         let inHandle = inPipe.fileHandleForWriting
         DispatchQueue.global().async {

@@ -1,4 +1,5 @@
 import Foundation
+import ProctorHarness
 import Synchronization
 
 /// Where a command writes: the real stdout/stderr, or buffers in tests. Thread-safe, because the
@@ -12,24 +13,32 @@ public final class Console: Sendable {
     public let useColor: Bool
     public let environment: [String: String]
     private let stdinData: [UInt8]?
+    /// Only the real process console takes over SIGINT (tests drive `Interruption` directly).
+    public let installsSignalHandlers: Bool
+    /// The run's interruption (Ctrl-C); tests fire it themselves.
+    public let interruption: Interruption
 
     /// The process's own streams.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        interruption = Interruption()
         capturing = false
         self.environment = environment
         let tty = isatty(2) == 1 && environment["CI"] != "true"
         isTerminal = tty
         useColor = tty && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
         stdinData = nil
+        installsSignalHandlers = true
     }
 
     /// A console that captures output, for tests.
-    public init(capturingWith environment: [String: String] = [:], stdin: String? = nil) {
+    public init(capturingWith environment: [String: String] = [:], stdin: String? = nil, interruption: Interruption = Interruption()) {
+        self.interruption = interruption
         self.capturing = true
         self.environment = environment
         isTerminal = false
         useColor = false
         stdinData = stdin.map { Array($0.utf8) }
+        installsSignalHandlers = false
     }
 
     public func out(_ s: String) { write(s + "\n", toErr: false) }

@@ -35,7 +35,9 @@ enum RunCommand: ProctorCommand {
         EXIT CODES:
           0  every case passed (repaired outputs count as passes unless --strict-repair)
           1  a case failed or a backend errored
-          2  usage error or a suite that does not load (nothing ran)
+          2  usage error, a suite that does not load or an unwritable reports folder (nothing ran)
+          130  interrupted (Ctrl-C): finished cases are reported, the rest marked not run;
+               a second Ctrl-C stops at once
         """)
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
@@ -86,6 +88,12 @@ enum RunCommand: ProctorCommand {
             do { try AtomicFile.checkWritable(p) } catch { throw CLIError.input("cannot write reports: \(error.localizedDescription)") }
         }
 
+        // Ctrl-C: the first stops the run and still writes the reports (exit 130); a second stops at once.
+        let interruption = console.interruption
+        options.interruption = interruption
+        let sigint = InterruptHandler.install(interruption, console: console)
+        defer { sigint?.cancel() }
+
         let quiet = args.flag("quiet")
         let live = console.isTerminal && !quiet
         let result = await Runner.run(suites, options: options) { progress, r in
@@ -116,6 +124,11 @@ enum RunCommand: ProctorCommand {
         }
         GitHubIntegration.report(result, console: console)
         let s = result.summary
+        if interruption.isFired {
+            console.err("proctor: interrupted; \(s.total - s.skipped) of \(s.total) cases finished, the rest are reported as not run")
+            console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)")
+            return 130
+        }
         if result.results.isEmpty { console.err("no cases matched the filters") }
         console.err(summaryLine(s, durationMs: result.durationMs, console))
         if !quiet { console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? "")) }

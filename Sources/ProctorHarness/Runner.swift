@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     public var strictRepair = false
     /// Independent samples per case (`--repeat N`).
     public var repeats = 1
+    /// Stops the run (Ctrl-C): running cases are cancelled, the rest are reported as not run.
+    public var interruption: Interruption?
 
     public init() {}
 }
@@ -72,10 +74,11 @@ public enum Runner {
         let jobs = jobs(suites, options)
         let limiters = Limiters(suites: suites)
         let stop = _Locked(false)
+        let width = max(1, options.concurrency)
+        let strictRepair = options.strictRepair, failFast = options.failFast
+        let work = Task { () -> [CaseResult?] in
         var done = 0, failures = 0
         var results = [CaseResult?](repeating: nil, count: jobs.count)
-        let width = max(1, options.concurrency)
-
         await withTaskGroup(of: (Int, CaseResult).self) { group in
             var next = 0
             func launch() {
@@ -85,17 +88,19 @@ public enum Runner {
                 let suite = suites[job.suite]
                 group.addTask {
                     let messages = job.prompt.render(job.testCase.vars)
-                    if stop.get() { return (i, skipped(job, suite, messages)) }
+                    if stop.get() { return (i, skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
+                    if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
                     let request = BackendRequest(messages: messages, options: suite.options.generation, caseId: job.testCase.id,
                                                  promptId: job.prompt.id, repeatIndex: job.repeatIndex)
                     let response = await limiters.with(job.backend) { await job.backend.complete(request) }
+                    if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
                     var r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backend.id,
                                                          messages: messages, response: response,
-                                                         strictRepair: options.strictRepair || suite.options.strictRepair)
+                                                         strictRepair: strictRepair || suite.options.strictRepair)
                     r.repeatIndex = job.repeatIndex
                     r.caseColumn = job.testCase.column
                     r.minPassRate = job.testCase.minPassRate ?? suite.options.minPassRate
-                    if options.failFast && !r.isPass { stop.set(true) }
+                    if failFast && !r.isPass { stop.set(true) }
                     return (i, r)
                 }
             }
@@ -108,6 +113,14 @@ public enum Runner {
                 if next < jobs.count { launch() }
             }
         }
+        return results
+        }
+        options.interruption?.onFire { work.cancel() }
+        var results = await work.value
+        for i in results.indices where results[i] == nil {
+            let job = jobs[i]
+            results[i] = skipped(job, suites[job.suite], job.prompt.render(job.testCase.vars), why: interruptedWhy)
+        }
         let infos = suites.map { s in
             SuiteInfo(name: s.name, file: s.file, description: s.description, prompts: s.prompts.map { ($0.id, $0.sha256) },
                       backends: s.backends.map { ($0.id, s.backendTypes[$0.id] ?? "", $0.modelOptions) })
@@ -117,11 +130,13 @@ public enum Runner {
         return run
     }
 
-    static func skipped(_ job: Job, _ suite: Suite, _ messages: [ChatMessage]) -> CaseResult {
+    static let interruptedWhy = "not run: the run was interrupted"
+
+    static func skipped(_ job: Job, _ suite: Suite, _ messages: [ChatMessage], why: String) -> CaseResult {
         var r = CaseResult(suite: suite.name, suiteFile: suite.file, caseId: job.testCase.id, caseFile: job.testCase.file, caseLine: job.testCase.line,
                    promptId: job.prompt.id, promptSha256: job.prompt.sha256, backendId: job.backend.id, status: .skipped, score: 0,
                    threshold: job.testCase.threshold, output: "", finishReason: nil, truncated: false, usage: nil, latencyMs: 0,
-                   error: "not run: --fail-fast stopped the run after a failure", stderr: nil, validators: [], repairs: [], messages: messages)
+                   error: why, stderr: nil, validators: [], repairs: [], messages: messages)
         r.repeatIndex = job.repeatIndex
         r.caseColumn = job.testCase.column
         return r

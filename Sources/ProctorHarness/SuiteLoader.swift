@@ -45,8 +45,13 @@ public struct SuiteLoader: Sendable {
 
     public func load(_ file: String) throws(SuiteError) -> Suite {
         guard let data = FileManager.default.contents(atPath: file) else { throw SuiteError(file: file, "cannot read the suite file") }
+        return try load(bytes: [UInt8](data), file: file)
+    }
+
+    /// Loads suite text as if it were the file `file` (paths resolve from its folder).
+    public func load(bytes data: [UInt8], file: String) throws(SuiteError) -> Suite {
         let parsed: (value: JSONValue, locator: JSONLocator)
-        do { parsed = try JSONParser.parseLocated([UInt8](data), options: .jsonc) } catch {
+        do { parsed = try JSONParser.parseLocated(data, options: .jsonc) } catch {
             throw SuiteError(file: file, line: error.line, column: error.column, error.message)
         }
         let src = SuiteSource(file: file, locator: parsed.locator)

@@ -50,6 +50,7 @@ public struct Generator {
         let t1 = DispatchTime.now().uptimeNanoseconds
         var prev = promptIds.last!
         while true {
+            if Task.isCancelled { throw ModelError("generation cancelled") }
             let next = sampler.sample(logits, cfg.vocabSize)
             if stopTokens.contains(next) { stoppedByToken = true; break }
             generated.append(next)

@@ -38,7 +38,8 @@ public struct ECMARegex: Sendable {
 
     public let pattern: String
     public let flags: Flags
-    /// Backtracking steps allowed per search before `RegexStepLimitExceeded`.
+    /// Backtracking steps allowed per search before `RegexStepLimitExceeded`, plus 32 per input
+    /// character, so linear patterns on long texts always finish while exponential ones stop.
     public var stepLimit: Int
     let program: RegexProgram
 
@@ -57,7 +58,7 @@ public struct ECMARegex: Sendable {
     /// The scalar offsets of the first match, searching from every start position (ECMA `exec`).
     public func firstMatch(in text: String) throws(RegexStepLimitExceeded) -> Range<Int>? {
         let input = Self.scalars(text)
-        var m = RegexMatcher(program: program, input: input, limit: stepLimit)
+        var m = RegexMatcher(program: program, input: input, limit: stepLimit + 32 * input.count)
         let lastStart = program.anchoredStart ? 0 : input.count
         var firstChar: UInt32? = nil
         if case .char(let c) = program.insts.first { firstChar = c }
@@ -68,7 +69,7 @@ public struct ECMARegex: Sendable {
                 if start >= input.count { return nil }
             }
             for i in m.caps.indices { m.caps[i] = -1 }
-            guard let r = m.run(program.insts, at: start) else { throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit) }
+            guard let r = m.run(program.insts, at: start) else { throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit + 32 * input.count) }
             if let end = r { return start..<end }
             start += 1
         }
@@ -83,9 +84,9 @@ public struct ECMARegex: Sendable {
     /// True when the pattern matches all of `text`.
     public func wholeMatch(_ text: String) throws(RegexStepLimitExceeded) -> Bool {
         let input = Self.scalars(text)
-        var m = RegexMatcher(program: program, input: input, limit: stepLimit)
+        var m = RegexMatcher(program: program, input: input, limit: stepLimit + 32 * input.count)
         guard let r = m.run(program.insts, at: 0, requiredEnd: input.count) else {
-            throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit)
+            throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit + 32 * input.count)
         }
         return r != nil
     }

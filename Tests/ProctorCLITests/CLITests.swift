@@ -1,5 +1,6 @@
 import Foundation
 import ProctorCLI
+import ProctorHarness
 import ProctorJSON
 import ProctorTestSupport
 import XCTest
@@ -393,5 +394,33 @@ final class HTTPSuiteTests: XCTestCase {
         XCTAssertEqual(r.code, 2)
         XCTAssertTrue(r.err.contains("apiKeyEnv"), r.err)
         XCTAssertFalse(r.err.contains("sk-abc"))
+    }
+}
+
+final class InterruptTests: XCTestCase {
+    func testCtrlCWritesWhatFinishedAndExits130() async throws {
+        let dir = TempDir()
+        dir.write("slow.sh", "read x; case \"$x\" in *fast*) echo ok ;; *) sleep 20; echo late ;; esac\n")
+        let suite = dir.write("s.json", """
+        {"suite": "s", "backends": [{"id": "c", "type": "command", "argv": ["sh", "slow.sh"]}],
+         "prompts": [{"id": "p", "template": "{{speed}}"}],
+         "cases": [{"id": "first", "vars": {"speed": "fast"}}, {"id": "second", "vars": {"speed": "slow"}},
+                   {"id": "third", "vars": {"speed": "slow"}}]}
+        """)
+        let interruption = Interruption()
+        let console = Console(capturingWith: [:], interruption: interruption)
+        let start = Date()
+        let argv = ["run", suite, "-j", "1", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")]
+        let task = Task { await Proctor.main(argv, console: console) }
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        interruption.fire()
+        let code = await task.value
+        XCTAssertEqual(code, 130)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "the running command was killed, not waited for")
+        let r = try JSONParser.parse(dir.read("r.json")!)
+        XCTAssertEqual(r["results"]?.arrayValue?.map { $0["status"]!.stringValue! }, ["passed", "skipped", "skipped"])
+        XCTAssertEqual(r["results"]?[1]?["error"], "not run: the run was interrupted")
+        XCTAssertTrue(console.capturedErr.contains("interrupted"))
+        XCTAssertNotNil(dir.read("j.xml"))
     }
 }

@@ -83,6 +83,7 @@ public final class HTTPTransport: Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            if Task.isCancelled { return .failure(.connection("cancelled", attempts: attempt)) }
             if let pacer { await pacer.wait() }
             var req = URLRequest(url: url)
             req.httpMethod = "POST"
