@@ -1,0 +1,169 @@
+import Foundation
+
+extension TrainingModel {
+    /// Parameter offsets, as pointers into `base`.
+    struct Weights {
+        let emb, rmsAtt, wq, wk, wv, wo, rmsFFN, w1, w2, w3, rmsFinal, cls: UnsafeMutablePointer<Float>
+        init(_ base: UnsafeMutablePointer<Float>, _ ps: ParameterSet) {
+            emb = base + ps.offset("embedding"); rmsAtt = base + ps.offset("rmsAtt"); wq = base + ps.offset("wq"); wk = base + ps.offset("wk")
+            wv = base + ps.offset("wv"); wo = base + ps.offset("wo"); rmsFFN = base + ps.offset("rmsFFN"); w1 = base + ps.offset("w1")
+            w2 = base + ps.offset("w2"); w3 = base + ps.offset("w3"); rmsFinal = base + ps.offset("rmsFinal")
+            cls = ps.config.sharedClassifier ? emb : base + ps.offset("classifier")
+        }
+    }
+
+    /// Mean cross-entropy of predicting `targets` (−1 = ignore) from `tokens`, both (batch, seqLen).
+    public func forward(tokens: [Int], targets: [Int]) -> Float {
+        precondition(tokens.count == N && targets.count == N)
+        let c = config, N = self.N, d = c.dim, kv = c.kvDim, hd = c.hiddenDim, V = c.vocabSize
+        return params.data.withUnsafeMutableBufferPointer { pb -> Float in
+            let w = Weights(pb.baseAddress!, params)
+            for t in 0..<N { (xs + t * d).update(from: w.emb + tokens[t] * d, count: d) }
+            for l in 0..<c.nLayers {
+                let xin = xs + l * N * d
+                let lxn1 = xn1 + l * N * d, lq = q + l * N * d, lk = k + l * N * kv, lv = v + l * N * kv
+                Self.rmsnormForward(lxn1, r1 + l * N, xin, w.rmsAtt + l * d, rows: N, dim: d)
+                TrainKernels.forward(lq, lxn1, w.wq + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                TrainKernels.forward(lk, lxn1, w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
+                TrainKernels.forward(lv, lxn1, w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
+                rope(lq, rows: N, width: d, inverse: false)
+                rope(lk, rows: N, width: kv, inverse: false)
+                attentionForward(layer: l)
+                let lmid = xmid + l * N * d
+                TrainKernels.forward(dtmp, ao + l * N * d, w.wo + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                for i in 0..<(N * d) { lmid[i] = xin[i] + dtmp[i] }
+                let lxn2 = xn2 + l * N * d, lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd, lg = g + l * N * hd
+                Self.rmsnormForward(lxn2, r2 + l * N, lmid, w.rmsFFN + l * d, rows: N, dim: d)
+                TrainKernels.forward(lh1, lxn2, w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                TrainKernels.forward(lh3, lxn2, w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                for i in 0..<(N * hd) { let a = lh1[i]; lg[i] = a / (1 + expf(-a)) * lh3[i] }
+                TrainKernels.forward(dtmp, lg, w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, threads: threads)
+                let xout = xs + (l + 1) * N * d
+                for i in 0..<(N * d) { xout[i] = lmid[i] + dtmp[i] }
+            }
+            Self.rmsnormForward(xf, rf, xs + c.nLayers * N * d, w.rmsFinal, rows: N, dim: d)
+            TrainKernels.forward(probs, xf, w.cls, n: N, inDim: d, outDim: V, threads: threads)
+            var loss: Double = 0
+            var count = 0
+            for t in 0..<N {
+                let row = probs + t * V
+                Kernels.softmax(row, V)
+                if targets[t] >= 0 { loss -= Double(logf(max(row[targets[t]], 1e-30))); count += 1 }
+            }
+            return Float(loss / Double(max(count, 1)))
+        }
+    }
+
+    func attentionForward(layer l: Int) {
+        let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
+        let scale = 1 / Float(hs).squareRoot()
+        let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, ao + l * N * d))
+        TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
+            let (q, k, v, att, ao) = s.value
+            for b in lo..<hi {
+                for h in 0..<H {
+                    let kvh = (h / c.kvMul) * hs
+                    for t in 0..<T {
+                        let qv = q + (b * T + t) * d + h * hs
+                        let a = att + ((b * H + h) * T + t) * T
+                        for u in 0...t { a[u] = Kernels.dot(qv, k + (b * T + u) * kv + kvh, hs) * scale }
+                        Kernels.softmax(a, t + 1)
+                        let o = ao + (b * T + t) * d + h * hs
+                        o.initialize(repeating: 0, count: hs)
+                        for u in 0...t { TrainKernels.axpy(o, v + (b * T + u) * kv + kvh, a[u], hs) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients of the last `forward`'s loss, accumulated into `grads` (zero them first).
+    public func backward(targets: [Int], tokens: [Int]) {
+        let c = config, N = self.N, d = c.dim, kv = c.kvDim, hd = c.hiddenDim, V = c.vocabSize
+        let count = Float(max(1, targets.filter { $0 >= 0 }.count))
+        params.data.withUnsafeMutableBufferPointer { pb in
+            grads.withUnsafeMutableBufferPointer { gb in
+                let w = Weights(pb.baseAddress!, params), gw = Weights(gb.baseAddress!, params)
+                // Cross-entropy: dlogits = (p − onehot) / count.
+                for t in 0..<N {
+                    let p = probs + t * V, dl = dlogits + t * V
+                    if targets[t] < 0 { dl.initialize(repeating: 0, count: V); continue }
+                    for i in 0..<V { dl[i] = p[i] / count }
+                    dl[targets[t]] -= 1 / count
+                }
+                dxn.initialize(repeating: 0, count: N * d)
+                TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, threads: threads)
+                dx.initialize(repeating: 0, count: N * d)
+                Self.rmsnormBackward(dx, gw.rmsFinal, dxn, xs + c.nLayers * N * d, w.rmsFinal, rf, rows: N, dim: d)
+                let dmid = dtmp
+                for l in stride(from: c.nLayers - 1, through: 0, by: -1) {
+                    let lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd
+                    // FFN: x_out = x_mid + w2(silu(w1 x̂) ⊙ w3 x̂)
+                    dg.initialize(repeating: 0, count: N * hd)
+                    TrainKernels.backward(dx: dg, dw: gw.w2 + l * d * hd, dy: dx, x: g + l * N * hd, w: w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, threads: threads)
+                    for i in 0..<(N * hd) {
+                        let a = lh1[i], sg = 1 / (1 + expf(-a))
+                        dh3[i] = dg[i] * a * sg
+                        dh1[i] = dg[i] * lh3[i] * sg * (1 + a * (1 - sg))
+                    }
+                    dxn.initialize(repeating: 0, count: N * d)
+                    let lxn2 = xn2 + l * N * d
+                    TrainKernels.backward(dx: dxn, dw: gw.w1 + l * hd * d, dy: dh1, x: lxn2, w: w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                    TrainKernels.backward(dx: dxn, dw: gw.w3 + l * hd * d, dy: dh3, x: lxn2, w: w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                    dmid.update(from: dx, count: N * d)
+                    Self.rmsnormBackward(dmid, gw.rmsFFN + l * d, dxn, xmid + l * N * d, w.rmsFFN + l * d, r2 + l * N, rows: N, dim: d)
+                    // Attention: x_mid = x_in + wo(attn)
+                    dxn.initialize(repeating: 0, count: N * d)  // holds d(attention output)
+                    TrainKernels.backward(dx: dxn, dw: gw.wo + l * d * d, dy: dmid, x: ao + l * N * d, w: w.wo + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                    attentionBackward(layer: l, dao: dxn)
+                    rope(dq, rows: N, width: d, inverse: true)
+                    rope(dk, rows: N, width: kv, inverse: true)
+                    dxn.initialize(repeating: 0, count: N * d)
+                    let lxn1 = xn1 + l * N * d
+                    TrainKernels.backward(dx: dxn, dw: gw.wq + l * d * d, dy: dq, x: lxn1, w: w.wq + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                    TrainKernels.backward(dx: dxn, dw: gw.wk + l * kv * d, dy: dk, x: lxn1, w: w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
+                    TrainKernels.backward(dx: dxn, dw: gw.wv + l * kv * d, dy: dv, x: lxn1, w: w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
+                    dx.update(from: dmid, count: N * d)
+                    Self.rmsnormBackward(dx, gw.rmsAtt + l * d, dxn, xs + l * N * d, w.rmsAtt + l * d, r1 + l * N, rows: N, dim: d)
+                }
+                for t in 0..<N { TrainKernels.axpy(gw.emb + tokens[t] * d, dx + t * d, 1, d) }
+            }
+        }
+    }
+
+    /// dq, dk, dv from d(attention output), per sequence (threads own whole sequences).
+    func attentionBackward(layer l: Int, dao: UnsafeMutablePointer<Float>) {
+        let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
+        let scale = 1 / Float(hs).squareRoot()
+        dq.initialize(repeating: 0, count: N * d)
+        dk.initialize(repeating: 0, count: N * kv)
+        dv.initialize(repeating: 0, count: N * kv)
+        let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, dao, dq, dk, dv))
+        TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
+            let (q, k, v, att, dao, dq, dk, dv) = s.value
+            var dP = [Float](repeating: 0, count: T)
+            for b in lo..<hi {
+                for h in 0..<H {
+                    let kvh = (h / c.kvMul) * hs
+                    for t in 0..<T {
+                        let a = att + ((b * H + h) * T + t) * T
+                        let dO = dao + (b * T + t) * d + h * hs
+                        var sum: Float = 0
+                        for u in 0...t {
+                            dP[u] = Kernels.dot(dO, v + (b * T + u) * kv + kvh, hs)
+                            TrainKernels.axpy(dv + (b * T + u) * kv + kvh, dO, a[u], hs)
+                            sum += dP[u] * a[u]
+                        }
+                        let qv = q + (b * T + t) * d + h * hs, dqv = dq + (b * T + t) * d + h * hs
+                        for u in 0...t {
+                            let ds = a[u] * (dP[u] - sum) * scale
+                            if ds == 0 { continue }
+                            TrainKernels.axpy(dqv, k + (b * T + u) * kv + kvh, ds, hs)
+                            TrainKernels.axpy(dk + (b * T + u) * kv + kvh, qv, ds, hs)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
