@@ -19,9 +19,10 @@ let package = Package(
         .library(name: "ProctorReports", targets: ["ProctorReports"]),
     ],
     targets: [
-        .target(name: "ProctorJSON", swiftSettings: strict),
+        .target(name: "CProctorSystem"),
+        .target(name: "ProctorJSON", dependencies: ["CProctorSystem"], swiftSettings: strict),
         .target(name: "ProctorRegex", swiftSettings: strict),
-        .target(name: "ProctorSchema", dependencies: ["ProctorJSON", "ProctorRegex"], swiftSettings: strict),
+        .target(name: "ProctorSchema", dependencies: ["ProctorJSON", "ProctorRegex", "CProctorSystem"], swiftSettings: strict),
         .target(name: "ProctorRepair", dependencies: ["ProctorJSON"], swiftSettings: strict),
         .target(name: "CProctorKernels"),
         .target(name: "ProctorModel", dependencies: ["CProctorKernels"], swiftSettings: strict),

@@ -13,6 +13,7 @@ struct _ByteParser {
     var path: [String] = []
     /// Skip building messages (callers that only need to know whether the text is valid).
     var quiet = false
+    let stackFloor = StackGuard.floor()
 
     init(bytes: UnsafeBufferPointer<UInt8>, options: JSONParser.Options) {
         self.bytes = bytes
@@ -122,6 +123,7 @@ struct _ByteParser {
     mutating func enter() throws(JSONParseError) {
         depth += 1
         if depth > options.maxDepth { throw error("nesting deeper than \(options.maxDepth) levels") }
+        if StackGuard.isLow(stackFloor) { throw error("nesting too deep for the available stack (\(depth) levels)") }
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {

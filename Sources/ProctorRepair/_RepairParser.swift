@@ -13,6 +13,7 @@ struct _RepairParser {
     /// Open containers, innermost last: `{` or `[`.
     var stack: [UInt8] = []
     var scratch: [UInt8] = []
+    let stackFloor = StackGuard.floor()
 
     init(bytes: UnsafeBufferPointer<UInt8>, end: Int, options: JSONRepair.Options) {
         self.bytes = bytes
@@ -89,6 +90,7 @@ struct _RepairParser {
     mutating func enter(_ opener: UInt8) throws(RepairError) {
         depth += 1
         if depth > options.maxDepth { throw RepairError(message: "nesting deeper than \(options.maxDepth) levels") }
+        if StackGuard.isLow(stackFloor) { throw RepairError(message: "nesting too deep for the available stack (\(depth) levels)") }
         stack.append(opener)
     }
 

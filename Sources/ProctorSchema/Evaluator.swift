@@ -28,11 +28,17 @@ struct Evaluator {
     var depth = 0
 
     static let maxDepth = 400
+    /// Lowest stack address this thread may use (with a safety margin): deep `$ref` recursion stops
+    /// with an error here instead of overflowing a small stack (task threads have 512 KB).
+    let stackFloor: UInt
 
     init(schema: CompiledSchema, collectErrors: Bool) {
         self.schema = schema
         self.collectErrors = collectErrors
+        stackFloor = StackGuard.floor()
     }
+
+    @inline(__always) func stackIsLow() -> Bool { StackGuard.isLow(stackFloor) }
 
     // MARK: - Errors and paths
 
@@ -79,7 +85,7 @@ struct Evaluator {
         }
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maxDepth {
+        if depth > Self.maxDepth || stackIsLow() {
             report("$ref", "schema recursion deeper than \(Self.maxDepth) levels (a $ref cycle that never consumes the instance?)")
             return false
         }

@@ -54,3 +54,21 @@ final class ResourceLimitTests: XCTestCase {
         XCTAssertTrue(v.errors[0].message.contains("gave up after 51312"), v.errors[0].message)
     }
 }
+
+final class SmallStackTests: XCTestCase {
+    /// Deep nesting on a thread with a small stack (task threads have 512 KB) ends in errors.
+    func testParsersOnASmallStack() {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcomes: [Bool] = []
+        let t = Thread {
+            let deep = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
+            outcomes.append((try? JSONParser.parse(deep)) == nil)
+            outcomes.append((try? JSONRepair.repair(String(repeating: "{\"a\":[", count: 999))) == nil)
+            done.signal()
+        }
+        t.stackSize = 64 * 1024
+        t.start()
+        done.wait()
+        XCTAssertEqual(outcomes, [true, true], "both refuse rather than overflow a 64 KB stack")
+    }
+}

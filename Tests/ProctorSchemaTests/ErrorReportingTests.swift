@@ -130,3 +130,24 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertTrue(r.errors.first?.message.contains("recursion deeper") ?? false)
     }
 }
+
+final class StackSafetyTests: XCTestCase {
+    /// A recursive schema over a deep instance, validated on a thread with a small stack (as task
+    /// threads are): an error, not a crash.
+    func testDeepRecursionOnASmallStack() throws {
+        _ = Foundation.Thread.self
+        let schema = try CompiledSchema.compile(text: ##"{"$ref": "#/$defs/t", "$defs": {"t": {"type": "array", "items": {"$ref": "#/$defs/t"}}}}"##)
+        let deep = try JSONParser.parse(String(repeating: "[", count: 900) + String(repeating: "]", count: 900))
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: ValidationResult?
+        let t = Thread {
+            result = schema.validate(deep)
+            done.signal()
+        }
+        t.stackSize = 256 * 1024
+        t.start()
+        done.wait()
+        XCTAssertEqual(result?.valid, false)
+        XCTAssertTrue(result?.errors.first?.message.contains("recursion deeper") ?? false)
+    }
+}
