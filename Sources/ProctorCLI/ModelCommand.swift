@@ -6,12 +6,16 @@ import ProctorModel
 enum ModelCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "model",
-        summary: "The built-in model: info, init (random weights), generate, bench.",
+        summary: "The built-in model: info, init, generate, bench, corpus, tokenizer, train, eval.",
         usage: """
         proctor model info MODEL
                proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
                proctor model bench MODEL [--threads N] [--json]
+               proctor model corpus --out DIR [--seed S] [--examples N]
+               proctor model tokenizer --corpus FILE --vocab N --out TOK
+               proctor model train --corpus FILE --tokenizer TOK --dim N --layers N --heads N [--kv-heads N] --seq N --batch N --steps N --lr R --seed S --out MODEL [--init MODEL] [--threads N]
+               proctor model eval MODEL --tokenizer TOK --corpus HELDOUT [--limit N]
         """,
         options: [
             OptionSpec("dim", value: "N", help: "init: model width."),
@@ -34,6 +38,15 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("json", help: "Print one JSON object."),
             OptionSpec("threads", value: "N", help: "Threads for the matrix products (default: cores)."),
             OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64)."),
+            OptionSpec("corpus", value: "FILE", help: "tokenizer/train/eval: corpus text (examples in the task format)."),
+            OptionSpec("examples", value: "N", help: "corpus: training examples to generate (default 20000)."),
+            OptionSpec("batch", value: "N", help: "train: sequences per step (default 16)."),
+            OptionSpec("lr", value: "RATE", help: "train: peak learning rate (default 1e-3)."),
+            OptionSpec("warmup", value: "N", help: "train: warmup steps (default: 10% of steps, at most 100)."),
+            OptionSpec("init", value: "MODEL", help: "train: resume from this checkpoint."),
+            OptionSpec("checkpoint-every", value: "N", help: "train: write the checkpoint every N steps (default 500)."),
+            OptionSpec("eval-every", value: "N", help: "train: validation loss every N steps (default 100)."),
+            OptionSpec("limit", value: "N", help: "eval: at most N held-out prompts."),
         ])
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
@@ -44,8 +57,12 @@ enum ModelCommand: ProctorCommand {
         case "init": return try initModel(args, console)
         case "generate": return try generate(rest, args, console)
         case "bench": return try ModelBench.run(rest, args, console)
+        case "corpus": return try ModelTraining.corpus(args, console)
+        case "tokenizer": return try ModelTraining.tokenizer(args, console)
+        case "train": return try ModelTraining.train(args, console)
+        case "eval": return try ModelTraining.eval(rest, args, console)
         default:
-            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "generate", "bench"]))
+            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "generate", "bench", "corpus", "tokenizer", "train", "eval"]))
         }
     }
 

@@ -69,3 +69,91 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(Double(loss), nll / 6, accuracy: 1e-4)
     }
 }
+
+final class TrainerTests: XCTestCase {
+    func tinyCorpus() -> (Tokenizer, [[Int]]) {
+        var c = TaskCorpus(seed: 4)
+        let text = c.text(count: 300)
+        let tok = try! BPETrainer.train(corpus: text, vocabSize: 400)
+        let docs = TaskCorpus.examples(in: text).map { [Tokenizer.bos] + Array(tok.encode($0.text).dropFirst()) + [Tokenizer.eos] }
+        return (tok, docs)
+    }
+
+    func options(_ vocab: Int, steps: Int, threads: Int) -> TrainOptions {
+        var o = TrainOptions(config: ModelConfig(dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: vocab, seqLen: 32))
+        o.batch = 4
+        o.steps = steps
+        o.learningRate = 3e-3
+        o.warmup = 10
+        o.evalEvery = 50
+        o.threads = threads
+        return o
+    }
+
+    /// A tiny model on a tiny corpus learns: the loss falls well below where it starts.
+    func testLossFallsOnATinyCorpus() throws {
+        let (tok, docs) = tinyCorpus()
+        let dir = TempDir()
+        let t = try Trainer(options: options(tok.vocabSize, steps: 200, threads: 2), documents: docs)
+        var first: Float = 0
+        let r = try t.run(output: dir.file("m.bin")) { p in if p.step == 1 { first = p.loss } }
+        XCTAssertGreaterThan(first, 5.5, "starts near ln(vocab)")
+        XCTAssertLessThan(r.loss, 3.0)
+        XCTAssertLessThan(r.validationLoss, 3.2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.file("m.loss.csv")))
+        XCTAssertTrue(try String(contentsOfFile: dir.file("m.loss.svg"), encoding: .utf8).contains("<polyline"))
+        // The checkpoint loads in the inference engine.
+        let ckpt = try Checkpoint(path: dir.file("m.bin"))
+        XCTAssertEqual(ckpt.config.vocabSize, tok.vocabSize)
+    }
+
+    /// Same seed and threads: the same weights, bit for bit (and the kernels are order-stable, so
+    /// a different thread count gives them too).
+    func testTrainingIsDeterministic() throws {
+        let (tok, docs) = tinyCorpus()
+        let dir = TempDir()
+        var weights: [[Float]] = []
+        for (i, threads) in [1, 1, 2].enumerated() {
+            let t = try Trainer(options: options(tok.vocabSize, steps: 20, threads: threads), documents: docs)
+            _ = try t.run(output: dir.file("m\(i).bin")) { _ in }
+            weights.append(t.params.data)
+        }
+        XCTAssertEqual(weights[0], weights[1])
+        XCTAssertEqual(weights[0], weights[2])
+    }
+
+    /// Resuming from a checkpoint starts from its weights.
+    func testResumeFromInit() throws {
+        let (tok, docs) = tinyCorpus()
+        let dir = TempDir()
+        let a = try Trainer(options: options(tok.vocabSize, steps: 30, threads: 1), documents: docs)
+        _ = try a.run(output: dir.file("a.bin")) { _ in }
+        let b = try Trainer(options: options(tok.vocabSize, steps: 1, threads: 1), documents: docs, initial: try Checkpoint(path: dir.file("a.bin")))
+        XCTAssertEqual(b.params.data, a.params.data)
+    }
+}
+
+final class BPETests: XCTestCase {
+    /// The trained tokenizer, written and read back, encodes with run.c's rules to the merged pieces,
+    /// and decodes back to the text.
+    func testTrainedTokenizerRoundTrips() throws {
+        var c = TaskCorpus(seed: 8)
+        let text = c.text(count: 200)
+        let tok = try BPETrainer.train(corpus: text, vocabSize: 420)
+        XCTAssertEqual(tok.vocabSize, 420)
+        XCTAssertEqual(tok.vocab[1], Array("\n<s>\n".utf8))
+        XCTAssertEqual(tok.vocab[3], Array("<0x00>".utf8))
+        XCTAssertEqual(tok.vocab[3 + 65], Array("<0x41>".utf8))
+        let dir = TempDir()
+        try TokenizerWriter.write(vocab: tok.vocab, scores: tok.scores, to: dir.file("t.bin"))
+        let back = try Tokenizer(path: dir.file("t.bin"), vocabSize: 420)
+        let sample = TaskCorpus.examples(in: text)[0].text
+        let ids = back.encode(sample)
+        XCTAssertLessThan(ids.count, sample.utf8.count * 3 / 4, "merges compress the text")
+        var out: [UInt8] = []
+        var prev = ids[0]
+        for id in ids.dropFirst() { out += back.decode(previous: prev, token: id); prev = id }
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), sample)
+        XCTAssertThrowsError(try BPETrainer.train(corpus: text, vocabSize: 100))
+    }
+}

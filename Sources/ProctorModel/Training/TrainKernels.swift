@@ -31,32 +31,44 @@ enum TrainKernels {
         Kernels.matmulBatch(y, x, w, n: inDim, d: outDim, tokens: n, threads: threads)
     }
 
-    /// dW(O, I) += dYᵀ · X and dX(N, I) += dY · W (dX may be nil).
+    /// dst(cols, rows) = src(rows, cols)ᵀ.
+    static func transpose(_ dst: P, _ src: UnsafePointer<Float>, rows: Int, cols: Int) {
+        let bs = 32
+        var r0 = 0
+        while r0 < rows {
+            var c0 = 0
+            while c0 < cols {
+                for r in r0..<min(r0 + bs, rows) {
+                    for c in c0..<min(c0 + bs, cols) { dst[c * rows + r] = src[r * cols + c] }
+                }
+                c0 += bs
+            }
+            r0 += bs
+        }
+    }
+
+    /// dW(O, I) += dYᵀ · X and dX(N, I) += dY · W (dX may be nil). Both are rewritten as products of
+    /// row-major operands (via transposes), so they run on the same fast kernel as the forward pass.
     static func backward(dx: P?, dw: P, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          n: Int, inDim: Int, outDim: Int, threads: Int) {
-        let s = Kernels.Shared(value: (dx, dw, dy, x, w))
-        // dW: each thread owns a block of output rows.
-        parallel(outDim, threads: threads, minWork: n * inDim * outDim) { lo, hi in
-            let (_, dw, dy, x, _) = s.value
-            for o in lo..<hi {
-                let row = dw + o * inDim
-                for t in 0..<n {
-                    let g = dy[t * outDim + o]
-                    if g != 0 { axpy(row, x + t * inDim, g, inDim) }
-                }
-            }
+        let dyT = P.allocate(capacity: outDim * n), xT = P.allocate(capacity: inDim * n)
+        let tmp = P.allocate(capacity: max(outDim * inDim, n * inDim))
+        defer { dyT.deallocate(); xT.deallocate(); tmp.deallocate() }
+        transpose(dyT, dy, rows: n, cols: outDim)
+        transpose(xT, x, rows: n, cols: inDim)
+        // tmp(O, I)[o][i] = dot(dyT[o], xT[i]) over the n tokens.
+        Kernels.matmulBatch(tmp, xT, dyT, n: n, d: outDim, tokens: inDim, threads: threads)
+        // matmulBatch wrote out[t * d + o] with t over inDim: that is tmp(I, O); add its transpose.
+        for i in 0..<inDim {
+            let row = tmp + i * outDim
+            for o in 0..<outDim { dw[o * inDim + i] += row[o] }
         }
-        guard dx != nil else { return }
-        // dX: each thread owns a block of tokens.
-        parallel(n, threads: threads, minWork: n * inDim * outDim) { lo, hi in
-            let (dx, _, dy, _, w) = s.value
-            for t in lo..<hi {
-                let row = dx! + t * inDim
-                for o in 0..<outDim {
-                    let g = dy[t * outDim + o]
-                    if g != 0 { axpy(row, w + o * inDim, g, inDim) }
-                }
-            }
-        }
+        guard let dx else { return }
+        let wT = P.allocate(capacity: inDim * outDim)
+        defer { wT.deallocate() }
+        transpose(wT, w, rows: outDim, cols: inDim)
+        // tmp(N, I)[t][i] = dot(dy[t], wT[i]) over the outDim features.
+        Kernels.matmulBatch(tmp, dy, wT, n: outDim, d: inDim, tokens: n, threads: threads)
+        for j in 0..<(n * inDim) { dx[j] += tmp[j] }
     }
 }

@@ -1,0 +1,126 @@
+import Foundation
+import ProctorJSON
+import ProctorModel
+
+/// `proctor model corpus|tokenizer|train|eval`: training the built-in model.
+enum ModelTraining {
+    static func corpus(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        guard let out = args.value("out") else { throw CLIError.usage("model corpus needs --out DIR") }
+        let seed = UInt64(try args.int("seed", min: 0) ?? 1)
+        let n = try args.int("examples", min: 10) ?? 20_000
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var train = TaskCorpus(seed: seed)
+        var held = TaskCorpus(seed: seed &+ 1_000_003, heldOut: true)
+        try train.text(count: n).write(toFile: out + "/train.txt", atomically: true, encoding: .utf8)
+        try held.text(count: max(100, n / 50)).write(toFile: out + "/heldout.txt", atomically: true, encoding: .utf8)
+        console.out("wrote \(out)/train.txt (\(n) examples) and \(out)/heldout.txt (\(max(100, n / 50)) examples)")
+        return 0
+    }
+
+    static func readText(_ path: String?) throws(CLIError) -> String {
+        guard let path else { throw CLIError.usage("give --corpus FILE") }
+        guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the corpus") }
+        return String(decoding: d, as: UTF8.self)
+    }
+
+    static func tokenizer(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        let text = try readText(args.value("corpus"))
+        guard let vocab = try args.int("vocab", min: 1), let out = args.value("out") else { throw CLIError.usage("model tokenizer needs --vocab N and --out TOK") }
+        let tok: Tokenizer
+        do { tok = try BPETrainer.train(corpus: text, vocabSize: vocab) } catch { throw CLIError.usage("\(error)") }
+        try TokenizerWriter.write(vocab: tok.vocab, scores: tok.scores, to: out)
+        let sample = TaskCorpus.examples(in: text).first?.text ?? ""
+        console.out("wrote \(out): \(tok.vocabSize) tokens; the first example is \(tok.encode(sample).count) tokens (\(sample.utf8.count) bytes)")
+        return 0
+    }
+
+    static func train(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        let text = try readText(args.value("corpus"))
+        guard let tokPath = args.value("tokenizer"), let out = args.value("out") else { throw CLIError.usage("model train needs --tokenizer TOK and --out MODEL") }
+        var initial: Checkpoint?
+        if let i = args.value("init") { initial = try ModelCommand.load(i) }
+        let dim = try args.int("dim", min: 2) ?? initial?.config.dim ?? 128
+        let heads = try args.int("heads", min: 1) ?? initial?.config.nHeads ?? 4
+        var hidden = try args.int("hidden", min: 1) ?? initial?.config.hiddenDim ?? 0
+        if hidden == 0 { hidden = 32 * ((4 * dim * 2 / 3 + 31) / 32) }
+        let probe: Tokenizer
+        do { probe = try Tokenizer(path: tokPath, vocabSize: countTokens(tokPath)) } catch { throw CLIError.input("\(error)") }
+        let cfg = ModelConfig(dim: dim, hiddenDim: hidden, nLayers: try args.int("layers", min: 1) ?? initial?.config.nLayers ?? 4, nHeads: heads,
+                              nKVHeads: try args.int("kv-heads", min: 1) ?? initial?.config.nKVHeads ?? heads, vocabSize: probe.vocabSize,
+                              seqLen: try args.int("seq", min: 8) ?? initial?.config.seqLen ?? 128, sharedClassifier: !args.flag("unshared"))
+        if let p = cfg.problem { throw CLIError.usage("bad model shape: \(p)") }
+        var o = TrainOptions(config: cfg)
+        o.batch = try args.int("batch", min: 1) ?? 16
+        o.steps = try args.int("steps", min: 1) ?? 1000
+        o.learningRate = Float(try args.double("lr") ?? 1e-3)
+        o.seed = UInt64(try args.int("seed", min: 0) ?? 1)
+        o.threads = try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount
+        o.warmup = try args.int("warmup", min: 0) ?? min(100, o.steps / 10)
+        o.checkpointEvery = try args.int("checkpoint-every", min: 1) ?? 500
+        o.evalEvery = try args.int("eval-every", min: 1) ?? 100
+        let docs = TaskCorpus.examples(in: text).map { [Tokenizer.bos] + Array(probe.encode($0.text).dropFirst()) + [Tokenizer.eos] }
+        guard !docs.isEmpty else { throw CLIError.input("the corpus has no examples in the task format (Task:/Input:/JSON:)") }
+        let trainer: Trainer
+        do { trainer = try Trainer(options: o, documents: docs, initial: initial) } catch { throw CLIError.input("\(error)") }
+        console.err("training \(cfg) (\(String(format: "%.2f", Double(cfg.parameterCount) / 1e6)) M parameters) on \(docs.count) examples, \(o.steps) steps of \(o.batch)×\(cfg.seqLen) tokens, \(o.threads) threads")
+        let live = console.isTerminal
+        let result = try trainer.run(output: out) { p in
+            let eta = p.elapsedSeconds / Double(p.step) * Double(p.totalSteps - p.step)
+            let line = String(format: "step %d/%d loss %.4f%@ lr %.2e %.0f tok/s %.0fs elapsed ETA %.0fs", p.step, p.totalSteps, p.loss,
+                              p.validationLoss.map { String(format: " val %.4f", $0) } ?? "", p.learningRate, p.tokensPerSecond, p.elapsedSeconds, eta)
+            if live { console.rawErr("\r\u{1B}[K" + line) } else if p.validationLoss != nil || p.step == 1 { console.err(line) }
+        }
+        if live { console.rawErr("\n") }
+        console.out(String(format: "wrote %@ (final loss %.4f, validation loss %.4f); loss history in %@.loss.csv and .loss.svg",
+                           out, result.loss, result.validationLoss, (out as NSString).deletingPathExtension))
+        return 0
+    }
+
+    /// Counts the tokens in a tokenizer.bin (its vocabulary size).
+    static func countTokens(_ path: String) throws(CLIError) -> Int {
+        guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the tokenizer") }
+        let b = [UInt8](d)
+        var off = 4, n = 0
+        while off + 8 <= b.count {
+            let len = Int(b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: off + 4, as: Int32.self) })
+            guard len >= 0 else { break }
+            off += 8 + len
+            n += 1
+        }
+        return n
+    }
+
+    /// Greedy answers to held-out prompts: share that are valid JSON and exactly right.
+    static func eval(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        let c = try ModelCommand.load(rest.first)
+        guard let tokPath = args.value("tokenizer") else { throw CLIError.usage("model eval needs --tokenizer TOK") }
+        let tok: Tokenizer
+        do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
+        var examples = TaskCorpus.examples(in: try readText(args.value("corpus")))
+        if let limit = try args.int("limit", min: 1) { examples = Array(examples.prefix(limit)) }
+        let gen = Generator(transformer: Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount), tokenizer: tok)
+        var valid = 0, exact = 0
+        var byTask: [String: (Int, Int)] = [:]
+        for e in examples {
+            var s = Sampler(temperature: 0)
+            let g = try gen.generate(prompt: e.prompt + "\n", maxNewTokens: 96, sampler: &s, stopStrings: ["\n"])
+            let out = g.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let parsed = try? JSONParser.parse(out)
+            let expected = try? JSONParser.parse(e.answer)
+            let ok = parsed != nil && parsed == expected
+            if parsed != nil { valid += 1 }
+            if ok { exact += 1 }
+            var t = byTask[e.task] ?? (0, 0)
+            t.0 += ok ? 1 : 0
+            t.1 += 1
+            byTask[e.task] = t
+        }
+        let n = max(1, examples.count)
+        console.out(String(format: "held-out prompts: %d; valid JSON %.1f%%; exactly right %.1f%%", examples.count,
+                           Double(valid) * 100 / Double(n), Double(exact) * 100 / Double(n)))
+        for (task, (ok, total)) in byTask.sorted(by: { $0.key < $1.key }) {
+            console.out(String(format: "  %@: %d/%d exactly right", task, ok, total))
+        }
+        return 0
+    }
+}

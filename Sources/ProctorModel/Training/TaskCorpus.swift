@@ -1,0 +1,100 @@
+import Foundation
+
+/// The seeded generator of Proctor's training corpus: small tasks in one fixed prompt format with
+/// JSON answers (extract fields, classify, list items, convert units, fill a tool call).
+///
+///     Task: extract
+///     Input: Maria Lopez is 34 years old and lives in Lisbon.
+///     JSON:
+///     {"name": "Maria Lopez", "age": 34, "city": "Lisbon"}
+public struct TaskCorpus {
+    public struct Example: Sendable {
+        public let task: String
+        public let input: String
+        public let answer: String
+        /// The prompt the model sees (everything up to the answer line).
+        public var prompt: String { "Task: \(task)\nInput: \(input)\nJSON:" }
+        public var text: String { prompt + "\n" + answer }
+    }
+
+    var rng: ModelRandom
+    /// Held-out examples use only the odd-position first and last names, in combinations and with
+    /// numbers the training draw rarely repeats exactly (a different seed).
+    let heldOut: Bool
+
+    public init(seed: UInt64, heldOut: Bool = false) {
+        rng = ModelRandom(seed: seed)
+        self.heldOut = heldOut
+    }
+
+    static let first = ["Maria", "John", "Aisha", "Kenji", "Lena", "Omar", "Sofia", "Ivan", "Chloe", "Ravi", "Emma", "Lucas", "Nora",
+                        "Diego", "Yuki", "Paul", "Sara", "Ali", "Mia", "Tom", "Zoe", "Hugo", "Ines", "Leo"]
+    static let last = ["Lopez", "Smith", "Khan", "Tanaka", "Berg", "Haddad", "Rossi", "Petrov", "Martin", "Patel", "Novak", "Silva",
+                       "Costa", "Weber", "Kim", "Moreau", "Olsen", "Garcia"]
+    static let cities = ["Lisbon", "Paris", "Tokyo", "Berlin", "Cairo", "Lima", "Oslo", "Rome", "Madrid", "Seoul", "Dublin", "Vienna",
+                         "Prague", "Athens", "Quito", "Delhi", "Austin", "Boston"]
+    static let items = ["apples", "milk", "bread", "eggs", "rice", "tea", "soap", "pens", "paper", "cheese", "butter", "salt", "honey",
+                        "coffee", "pasta", "beans", "oil", "flour"]
+    static let labels: [(String, [String])] = [
+        ("refund", ["I want my money back for order", "Please refund my purchase", "Refund the charge on my card for order"]),
+        ("bug", ["The app crashes when I open order", "I get an error screen on order", "The page freezes when I pay for order"]),
+        ("delivery", ["My package has not arrived for order", "Where is my parcel for order", "The courier never delivered order"]),
+        ("account", ["I cannot log in to my account since order", "Please reset my password after order", "My profile was locked after order"]),
+    ]
+    static let units: [(String, String, Int)] = [("km", "m", 1000), ("m", "cm", 100), ("kg", "g", 1000), ("l", "ml", 1000)]
+
+    mutating func pick<T>(_ xs: [T]) -> T { xs[Int(rng.nextU32()) % xs.count] }
+
+    mutating func name() -> (String, String) {
+        let f = Self.first, l = Self.last
+        if heldOut { return (f[(Int(rng.nextU32()) % (f.count / 2)) * 2 + 1], l[(Int(rng.nextU32()) % (l.count / 2)) * 2 + 1]) }
+        return (pick(f), pick(l))
+    }
+
+    mutating func number(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.nextU32()) % (hi - lo + 1) }
+
+    public mutating func next() -> Example {
+        switch number(0, 4) {
+        case 0:
+            let (f, l) = name()
+            let age = number(18, 89), city = pick(Self.cities)
+            let forms = ["\(f) \(l) is \(age) years old and lives in \(city).", "\(f) \(l), aged \(age), lives in \(city).",
+                         "Meet \(f) \(l) from \(city), who is \(age)."]
+            let input = pick(forms)
+            return Example(task: "extract", input: input, answer: "{\"name\": \"\(f) \(l)\", \"age\": \(age), \"city\": \"\(city)\"}")
+        case 1:
+            let (label, texts) = pick(Self.labels)
+            return Example(task: "classify", input: "\(pick(texts)) \(number(1000, 9999)).", answer: "{\"label\": \"\(label)\"}")
+        case 2:
+            var chosen: [String] = []
+            let n = number(2, 4)
+            while chosen.count < n { let i = pick(Self.items); if !chosen.contains(i) { chosen.append(i) } }
+            let list = chosen.dropLast().joined(separator: ", ") + " and " + chosen.last!
+            return Example(task: "list", input: "Buy \(list).", answer: "{\"items\": [" + chosen.map { "\"\($0)\"" }.joined(separator: ", ") + "]}")
+        case 3:
+            let (from, to, factor) = pick(Self.units)
+            let v = number(1, 99)
+            return Example(task: "convert", input: "\(v) \(from) to \(to)", answer: "{\"value\": \(v * factor), \"unit\": \"\(to)\"}")
+        default:
+            let city = pick(Self.cities), days = number(1, 14)
+            let forms = ["What is the weather in \(city) for \(days) days?", "Forecast for \(city), next \(days) days.",
+                         "Will it rain in \(city) in the next \(days) days?"]
+            return Example(task: "tool", input: pick(forms),
+                           answer: "{\"name\": \"get_weather\", \"arguments\": {\"location\": \"\(city)\", \"days\": \(days)}}")
+        }
+    }
+
+    /// `count` examples as corpus text: examples separated by a blank line.
+    public mutating func text(count: Int) -> String {
+        (0..<count).map { _ in next().text }.joined(separator: "\n\n") + "\n"
+    }
+
+    /// Splits corpus text back into examples.
+    public static func examples(in text: String) -> [Example] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            let lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard lines.count >= 4, lines[0].hasPrefix("Task: "), lines[1].hasPrefix("Input: "), lines[2] == "JSON:" else { return nil }
+            return Example(task: String(lines[0].dropFirst(6)), input: String(lines[1].dropFirst(7)), answer: lines[3])
+        }
+    }
+}
