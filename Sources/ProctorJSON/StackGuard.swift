@@ -4,17 +4,24 @@ import CProctorSystem
 /// an error instead of overflowing a small stack: Swift task threads have 512 KB, sanitizer builds
 /// use bigger frames.
 public enum StackGuard {
-    /// The lowest address recursion may reach on this thread (a margin above the real end), or 0.
-    public static func floor() -> UInt {
-        let low = UInt(proctor_stack_low()), size = UInt(proctor_stack_size())
-        guard low > 0, size > 0 else { return 0 }
-        return low + min(size / 2, 128 * 1024)
+    /// The thread's stack bottom and the lowest address recursion may reach (a margin above it).
+    public struct Bounds: Sendable {
+        let low: UInt
+        let floor: UInt
     }
 
-    /// True when the caller's frame is below `floor`.
+    public static func floor() -> Bounds {
+        let low = UInt(proctor_stack_low()), size = UInt(proctor_stack_size())
+        guard low > 0, size > 0 else { return Bounds(low: 0, floor: 0) }
+        return Bounds(low: low, floor: low + min(size / 2, 128 * 1024))
+    }
+
+    /// True when the caller's frame is in the thread's stack and below the floor. Frames elsewhere
+    /// (AddressSanitizer's fake stacks live on the heap) are not judged.
     @inline(__always)
-    public static func isLow(_ floor: UInt) -> Bool {
+    public static func isLow(_ b: Bounds) -> Bool {
         var marker: UInt8 = 0
-        return withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) } < floor
+        let a = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        return a >= b.low && a < b.floor
     }
 }

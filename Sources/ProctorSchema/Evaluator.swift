@@ -30,7 +30,7 @@ struct Evaluator {
     static let maxDepth = 400
     /// Lowest stack address this thread may use (with a safety margin): deep `$ref` recursion stops
     /// with an error here instead of overflowing a small stack (task threads have 512 KB).
-    let stackFloor: UInt
+    let stackFloor: StackGuard.Bounds
 
     init(schema: CompiledSchema, collectErrors: Bool) {
         self.schema = schema
