@@ -30,3 +30,8 @@ static void fill(void) {
 unsigned long proctor_stack_low(void) { fill(); return cached_low; }
 
 unsigned long proctor_stack_size(void) { fill(); return cached_size; }
+
+__attribute__((noinline))
+unsigned long proctor_stack_position(void) {
+    return (unsigned long)__builtin_frame_address(0);
+}

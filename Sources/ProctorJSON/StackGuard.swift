@@ -16,12 +16,11 @@ public enum StackGuard {
         return Bounds(low: low, floor: low + min(size / 2, 128 * 1024))
     }
 
-    /// True when the caller's frame is in the thread's stack and below the floor. Frames elsewhere
-    /// (AddressSanitizer's fake stacks live on the heap) are not judged.
+    /// True when the stack position is below the floor. The position comes from the frame pointer,
+    /// not a local's address, because sanitizers may keep locals on fake stacks on the heap.
     @inline(__always)
     public static func isLow(_ b: Bounds) -> Bool {
-        var marker: UInt8 = 0
-        let a = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        let a = UInt(proctor_stack_position())
         return a >= b.low && a < b.floor
     }
 }
