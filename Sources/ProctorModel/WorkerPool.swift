@@ -5,14 +5,17 @@ import Synchronization
 /// wakes sleeping threads for every call; a decode step makes ~50 calls of well under a millisecond
 /// each, so the workers here spin briefly between calls (then sleep), as OpenMP's do.
 public final class WorkerPool: @unchecked Sendable {
-    // @unchecked Sendable: `job` is written only by the caller of `run`, before `generation` is
-    // bumped (release) and read by workers after they observe the bump (acquire); `run` returns only
-    // after every worker has decremented `pending`, so the next write cannot race a reader.
+    // @unchecked Sendable: `job` is written only by the caller of `run` (callers take turns under
+    // `callers`), before `generation` is bumped (release), and read by workers after they observe
+    // the bump (acquire); `run` returns only after every worker has decremented `pending`, so the
+    // next write cannot race a reader.
     public let threads: Int
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var job: ((Int) -> Void)?
+    /// One caller at a time: two generations sharing the pool take turns per matrix product.
+    private let callers = NSLock()
 
     /// Process-wide pools by size (threads are created once and live for the process).
     private static let pools = Mutex<[Int: WorkerPool]>([:])
@@ -60,6 +63,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// Runs `body(0..<threads)` with the caller as worker 0; returns when all are done.
     public func run(_ body: @escaping (Int) -> Void) {
         if threads == 1 { body(0); return }
+        callers.lock()
+        defer { callers.unlock() }
         job = body
         pending.store(threads - 1, ordering: .relaxed)
         generation.add(1, ordering: .releasing)

@@ -212,3 +212,25 @@ final class CheckpointFormatTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint(path: dir.writeBytes("v2.bin", v2))) { e in XCTAssertTrue("\(e)".contains("version 2 is not supported"), "\(e)") }
     }
 }
+
+final class ConcurrentGenerationTests: XCTestCase {
+    /// Two generations at once share the worker pool and still give the same logits as one alone.
+    func testTwoTransformersInParallel() async throws {
+        let dir = TempDir()
+        let path = dir.file("m.bin")
+        try CheckpointWriter.writeRandom(ModelConfig(dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 4, nKVHeads: 4, vocabSize: 600, seqLen: 32), seed: 4, to: path)
+        let ckpt = try Checkpoint(path: path)
+        func run() -> [Float] {
+            let t = Transformer(checkpoint: ckpt, threads: 2)
+            var last: [Float] = []
+            for p in 0..<20 { last = Array(UnsafeBufferPointer(start: t.forward(token: (p * 37) % 600, pos: p), count: 600)) }
+            return last
+        }
+        let alone = run()
+        async let a = Task.detached { run() }.value
+        async let b = Task.detached { run() }.value
+        let (ra, rb) = await (a, b)
+        XCTAssertEqual(ra, alone)
+        XCTAssertEqual(rb, alone)
+    }
+}
