@@ -97,19 +97,29 @@ enum Kernels {
         }
     }
 
-    /// Rows `lo..<hi` of a batched matmul.
+    /// Rows `lo..<hi` of a batched matmul, 64 tokens at a time so a block of X stays in cache while
+    /// every weight row passes over it.
     static func batchRows(_ lo: Int, _ hi: Int, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                           n: Int, d: Int, tokens: Int) {
-        if fast { proctor_matmat_rows(out, x, w, n, d, tokens, lo, hi); return }
-        for i in lo..<hi {
-            let row = w + i * n
-            var t = 0
-            while t + 4 <= tokens {
-                let (a, b, c, e) = dot4(row, x + t * n, x + (t + 1) * n, x + (t + 2) * n, x + (t + 3) * n, n)
-                out[t * d + i] = a; out[(t + 1) * d + i] = b; out[(t + 2) * d + i] = c; out[(t + 3) * d + i] = e
-                t += 4
+        var tb = 0
+        while tb < tokens {
+            let count = min(64, tokens - tb)
+            let xb = x + tb * n, ob = out + tb * d
+            if fast {
+                proctor_matmat_rows(ob, xb, w, n, d, count, lo, hi)
+            } else {
+                for i in lo..<hi {
+                    let row = w + i * n
+                    var t = 0
+                    while t + 4 <= count {
+                        let (a, b, c, e) = dot4(row, xb + t * n, xb + (t + 1) * n, xb + (t + 2) * n, xb + (t + 3) * n, n)
+                        ob[t * d + i] = a; ob[(t + 1) * d + i] = b; ob[(t + 2) * d + i] = c; ob[(t + 3) * d + i] = e
+                        t += 4
+                    }
+                    while t < count { ob[t * d + i] = dot(row, xb + t * n, n); t += 1 }
+                }
             }
-            while t < tokens { out[t * d + i] = dot(row, x + t * n, n); t += 1 }
+            tb += count
         }
     }
 
