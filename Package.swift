@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "ProctorSchemaTests", dependencies: ["ProctorSchema", "ProctorTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ProctorRepairTests", dependencies: ["ProctorRepair", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorModelTests", dependencies: ["ProctorModel", "ProctorJSON", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorModelTests", dependencies: ["ProctorModel", "CProctorKernels", "ProctorJSON", "ProctorTestSupport"]),
         .testTarget(name: "ProctorBackendsTests", dependencies: ["ProctorBackends", "ProctorTestSupport"]),
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorHarness", "ProctorBackends", "ProctorReports", "ProctorTestSupport"]),

@@ -13,6 +13,12 @@ void proctor_matvec_rows(float *out, const float *x, const float *w, long n, lon
 /// For rows lo ..< hi: out[t*d + i] = dot(w row i, x + t*n) for t ..< tokens (four tokens share each row read).
 void proctor_matmat_rows(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
 
+/// C = A·B (or C += A·B when accumulate is 1) for rows lo ..< hi of C, all row-major with leading
+/// dimensions lda, ldb, ldc: A is (rows, kdim), B is (kdim, n). Every element is summed in the same
+/// order whichever rows a call gets, so splitting rows across threads never changes a result.
+void proctor_gemm_rows(float *c, long ldc, const float *a, long lda, const float *b, long ldb,
+                       long n, long kdim, long lo, long hi, int accumulate);
+
 /// Sum of n floats (memory bandwidth measurement).
 float proctor_sum(const float *x, long n);
 

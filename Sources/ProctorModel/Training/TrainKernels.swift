@@ -1,4 +1,5 @@
 import Foundation
+import CProctorKernels
 
 /// Matrix kernels for training: forward `Y = X Wᵀ` and its two gradients. Rows are split across
 /// the worker pool so each thread owns the rows it writes; sums always run in the same order, so
@@ -26,9 +27,24 @@ enum TrainKernels {
         WorkerPool.shared(threads: parts).run { t in body(count * t / parts, count * (t + 1) / parts) }
     }
 
+    /// C(m, n) = A(m, k) · B(k, n), or C += A · B, all row-major with leading dimensions; rows of C
+    /// are split across the worker pool (each element's sum order is fixed, so results do not depend
+    /// on the split).
+    static func gemm(_ c: P, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                     m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
+        let s = Kernels.Shared(value: (c, a, b))
+        parallel(m, threads: threads, minWork: m * n * k / 64) { lo, hi in
+            let (c, a, b) = s.value
+            proctor_gemm_rows(c, ldc, a, lda, b, ldb, n, k, lo, hi, accumulate ? 1 : 0)
+        }
+    }
+
     /// Y(N, O) = X(N, I) · W(O, I)ᵀ.
     static func forward(_ y: P, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, inDim: Int, outDim: Int, threads: Int) {
-        Kernels.matmulBatch(y, x, w, n: inDim, d: outDim, tokens: n, threads: threads)
+        let wT = P.allocate(capacity: inDim * outDim)
+        defer { wT.deallocate() }
+        transpose(wT, w, rows: outDim, cols: inDim)
+        gemm(y, ldc: outDim, x, lda: inDim, wT, ldb: outDim, m: n, n: outDim, k: inDim, accumulate: false, threads: threads)
     }
 
     /// dst(cols, rows) = src(rows, cols)ᵀ.
@@ -47,28 +63,14 @@ enum TrainKernels {
         }
     }
 
-    /// dW(O, I) += dYᵀ · X and dX(N, I) += dY · W (dX may be nil). Both are rewritten as products of
-    /// row-major operands (via transposes), so they run on the same fast kernel as the forward pass.
+    /// dW(O, I) += dYᵀ · X and dX(N, I) += dY · W (dX may be nil), as row-major products.
     static func backward(dx: P?, dw: P, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          n: Int, inDim: Int, outDim: Int, threads: Int) {
-        let dyT = P.allocate(capacity: outDim * n), xT = P.allocate(capacity: inDim * n)
-        let tmp = P.allocate(capacity: max(outDim * inDim, n * inDim))
-        defer { dyT.deallocate(); xT.deallocate(); tmp.deallocate() }
+        let dyT = P.allocate(capacity: outDim * n)
+        defer { dyT.deallocate() }
         transpose(dyT, dy, rows: n, cols: outDim)
-        transpose(xT, x, rows: n, cols: inDim)
-        // tmp(O, I)[o][i] = dot(dyT[o], xT[i]) over the n tokens.
-        Kernels.matmulBatch(tmp, xT, dyT, n: n, d: outDim, tokens: inDim, threads: threads)
-        // matmulBatch wrote out[t * d + o] with t over inDim: that is tmp(I, O); add its transpose.
-        for i in 0..<inDim {
-            let row = tmp + i * outDim
-            for o in 0..<outDim { dw[o * inDim + i] += row[o] }
-        }
+        gemm(dw, ldc: inDim, dyT, lda: n, x, ldb: inDim, m: outDim, n: inDim, k: n, accumulate: true, threads: threads)
         guard let dx else { return }
-        let wT = P.allocate(capacity: inDim * outDim)
-        defer { wT.deallocate() }
-        transpose(wT, w, rows: outDim, cols: inDim)
-        // tmp(N, I)[t][i] = dot(dy[t], wT[i]) over the outDim features.
-        Kernels.matmulBatch(tmp, dy, wT, n: outDim, d: inDim, tokens: n, threads: threads)
-        for j in 0..<(n * inDim) { dx[j] += tmp[j] }
+        gemm(dx, ldc: inDim, dy, lda: outDim, w, ldb: inDim, m: n, n: inDim, k: outDim, accumulate: true, threads: threads)
     }
 }
