@@ -5,15 +5,16 @@ import XCTest
 
 final class GradientCheckTests: XCTestCase {
     /// Finite differences against the hand-written backward pass, for every parameter tensor.
-    func check(_ cfg: ModelConfig) {
+    func check(_ cfg: ModelConfig, batch: Int = 2, seqLen: Int = 5) {
         let ps = ParameterSet(config: cfg)
         ps.randomInit(seed: 3)
         // Larger weights than the training init, so every path carries signal.
         var rng = ModelRandom(seed: 11)
         for i in ps.data.indices { ps.data[i] += 0.3 * rng.normal() }
-        let m = TrainingModel(config: cfg, params: ps, batch: 2, seqLen: 5, threads: 1)
-        let tokens = (0..<10).map { ($0 * 7 + 3) % cfg.vocabSize }
-        let targets = (0..<10).map { $0 == 4 ? -1 : ($0 * 5 + 1) % cfg.vocabSize }
+        let m = TrainingModel(config: cfg, params: ps, batch: batch, seqLen: seqLen, threads: 1)
+        let n = batch * seqLen
+        let tokens = (0..<n).map { ($0 * 7 + 3) % cfg.vocabSize }
+        let targets = (0..<n).map { $0 == 4 ? -1 : ($0 * 5 + 1) % cfg.vocabSize }
         _ = m.forward(tokens: tokens, targets: targets)
         for i in m.grads.indices { m.grads[i] = 0 }
         m.backward(targets: targets, tokens: tokens)
@@ -43,6 +44,13 @@ final class GradientCheckTests: XCTestCase {
 
     func testGradientsGroupedQueryAttentionSeparateClassifier() {
         check(ModelConfig(dim: 8, hiddenDim: 10, nLayers: 2, nHeads: 4, nKVHeads: 2, vocabSize: 9, seqLen: 5, sharedClassifier: false))
+    }
+
+    /// Sequences longer than one attention block (16 query rows), so the blocked attention products
+    /// and their diagonal offsets are checked too.
+    func testGradientsAcrossAttentionBlocks() {
+        check(ModelConfig(dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKVHeads: 1, vocabSize: 13, seqLen: 37, sharedClassifier: true),
+              batch: 1, seqLen: 37)
     }
 
     /// The training forward pass and the inference engine agree on the same weights.

@@ -1,4 +1,5 @@
 import Foundation
+import CProctorKernels
 
 extension TrainingModel {
     /// Parameter offsets, as pointers into `base`.
@@ -54,26 +55,47 @@ extension TrainingModel {
         }
     }
 
+    /// Causal attention, one (sequence, head) at a time as matrix products: S = Q Kᵀ in blocks of
+    /// `attentionBlock` query rows (a block reads only the keys it can see), P = softmax(S) with the
+    /// future zeroed (the backward pass reads whole rows), O = P V.
     func attentionForward(layer l: Int) {
         let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
-        let scale = 1 / Float(hs).squareRoot()
+        let scale = 1 / Float(hs).squareRoot(), rb = Self.attentionBlock
         let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, ao + l * N * d))
         TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
             let (q, k, v, att, ao) = s.value
+            let kT = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
+            defer { kT.deallocate() }
             for b in lo..<hi {
                 for h in 0..<H {
                     let kvh = (h / c.kvMul) * hs
-                    for t in 0..<T {
-                        let qv = q + (b * T + t) * d + h * hs
-                        let a = att + ((b * H + h) * T + t) * T
-                        for u in 0...t { a[u] = Kernels.dot(qv, k + (b * T + u) * kv + kvh, hs) * scale }
-                        Kernels.softmax(a, t + 1)
-                        let o = ao + (b * T + t) * d + h * hs
-                        o.initialize(repeating: 0, count: hs)
-                        for u in 0...t { TrainKernels.axpy(o, v + (b * T + u) * kv + kvh, a[u], hs) }
+                    let qh = q + b * T * d + h * hs, kh = k + b * T * kv + kvh, vh = v + b * T * kv + kvh
+                    let oh = ao + b * T * d + h * hs, p = att + (b * H + h) * T * T
+                    Self.gatherTransposed(kT, kh, rows: T, cols: hs, stride: kv)
+                    for r0 in stride(from: 0, to: T, by: rb) {
+                        let r1 = min(r0 + rb, T)
+                        proctor_gemm_rows(p, T, qh, d, kT, T, r1, hs, r0, r1, 0)
+                        for t in r0..<r1 {
+                            let row = p + t * T
+                            for u in 0...t { row[u] *= scale }
+                            Kernels.softmax(row, t + 1)
+                            if t + 1 < T { (row + t + 1).initialize(repeating: 0, count: T - t - 1) }
+                        }
+                        proctor_gemm_rows(oh, d, p, T, vh, kv, hs, r1, r0, r1, 0)
                     }
                 }
             }
+        }
+    }
+
+    /// Query rows per attention block.
+    static let attentionBlock = 16
+
+    /// dst(cols, rows) = the (rows, cols) matrix at src whose rows are `stride` floats apart, transposed.
+    static func gatherTransposed(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int) {
+        for r in 0..<rows {
+            let row = src + r * stride
+            for j in 0..<cols { dst[j * rows + r] = row[j] }
         }
     }
 
@@ -131,36 +153,49 @@ extension TrainingModel {
         }
     }
 
-    /// dq, dk, dv from d(attention output), per sequence (threads own whole sequences).
+    /// dq, dk, dv from d(attention output), per sequence (threads own whole sequences), as matrix
+    /// products: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, dQ = dS K, dK = dSᵀ Q, dV = Pᵀ dO.
+    /// Products with Pᵀ or dSᵀ start each block of rows at its diagonal, where the nonzeros begin.
     func attentionBackward(layer l: Int, dao: UnsafeMutablePointer<Float>) {
         let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
-        let scale = 1 / Float(hs).squareRoot()
+        let scale = 1 / Float(hs).squareRoot(), rb = Self.attentionBlock
         dq.initialize(repeating: 0, count: N * d)
         dk.initialize(repeating: 0, count: N * kv)
         dv.initialize(repeating: 0, count: N * kv)
         let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, dao, dq, dk, dv))
         TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
             let (q, k, v, att, dao, dq, dk, dv) = s.value
-            var dP = [Float](repeating: 0, count: T)
+            let vT = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
+            let dS = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
+            let pT = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
+            let dST = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
+            defer { vT.deallocate(); dS.deallocate(); pT.deallocate(); dST.deallocate() }
             for b in lo..<hi {
                 for h in 0..<H {
                     let kvh = (h / c.kvMul) * hs
-                    for t in 0..<T {
-                        let a = att + ((b * H + h) * T + t) * T
-                        let dO = dao + (b * T + t) * d + h * hs
-                        var sum: Float = 0
-                        for u in 0...t {
-                            dP[u] = Kernels.dot(dO, v + (b * T + u) * kv + kvh, hs)
-                            TrainKernels.axpy(dv + (b * T + u) * kv + kvh, dO, a[u], hs)
-                            sum += dP[u] * a[u]
+                    let p = att + (b * H + h) * T * T
+                    let qh = q + b * T * d + h * hs, kh = k + b * T * kv + kvh, vh = v + b * T * kv + kvh
+                    let dOh = dao + b * T * d + h * hs, dqh = dq + b * T * d + h * hs
+                    let dkh = dk + b * T * kv + kvh, dvh = dv + b * T * kv + kvh
+                    Self.gatherTransposed(vT, vh, rows: T, cols: hs, stride: kv)
+                    for r0 in stride(from: 0, to: T, by: rb) {
+                        let r1 = min(r0 + rb, T)
+                        proctor_gemm_rows(dS, T, dOh, d, vT, T, r1, hs, r0, r1, 0)
+                        for t in r0..<r1 {
+                            let a = p + t * T, ds = dS + t * T
+                            var sum: Float = 0
+                            for u in 0...t { sum += ds[u] * a[u] }
+                            for u in 0...t { ds[u] = a[u] * (ds[u] - sum) * scale }
+                            if t + 1 < T { (ds + t + 1).initialize(repeating: 0, count: T - t - 1) }
                         }
-                        let qv = q + (b * T + t) * d + h * hs, dqv = dq + (b * T + t) * d + h * hs
-                        for u in 0...t {
-                            let ds = a[u] * (dP[u] - sum) * scale
-                            if ds == 0 { continue }
-                            TrainKernels.axpy(dqv, k + (b * T + u) * kv + kvh, ds, hs)
-                            TrainKernels.axpy(dk + (b * T + u) * kv + kvh, qv, ds, hs)
-                        }
+                        proctor_gemm_rows(dqh, d, dS, T, kh, kv, hs, r1, r0, r1, 1)
+                    }
+                    TrainKernels.transpose(pT, p, rows: T, cols: T)
+                    TrainKernels.transpose(dST, dS, rows: T, cols: T)
+                    for u0 in stride(from: 0, to: T, by: rb) {
+                        let u1 = min(u0 + rb, T)
+                        proctor_gemm_rows(dvh, kv, pT + u0, T, dOh + u0 * d, d, hs, T - u0, u0, u1, 1)
+                        proctor_gemm_rows(dkh, kv, dST + u0, T, qh + u0 * d, d, hs, T - u0, u0, u1, 1)
                     }
                 }
             }
