@@ -55,4 +55,15 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertEqual(whole, pieces)
         XCTAssertEqual(whole, single)
     }
+
+    /// Machines without AVX2 take the portable path; it sums in the same order, so the bits agree.
+    func testPortablePathGivesTheSameBits() {
+        let (a, b, c0) = operands()
+        var fast = c0, portable = c0
+        run(&fast, a, b, splits: [0, m], accumulate: true)
+        portable.withUnsafeMutableBufferPointer { cp in
+            proctor_gemm_rows_portable(cp.baseAddress, ldc, a, lda, b, ldb, n, k, 0, m)
+        }
+        XCTAssertEqual(fast, portable)
+    }
 }

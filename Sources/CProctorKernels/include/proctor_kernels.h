@@ -19,6 +19,11 @@ void proctor_matmat_rows(float *out, const float *x, const float *w, long n, lon
 void proctor_gemm_rows(float *c, long ldc, const float *a, long lda, const float *b, long ldb,
                        long n, long kdim, long lo, long hi, int accumulate);
 
+/// proctor_gemm_rows (accumulating) without SIMD, as machines without AVX2 run it; exported so tests
+/// can check that both paths give the same bits.
+void proctor_gemm_rows_portable(float *c, long ldc, const float *a, long lda, const float *b, long ldb,
+                                long n, long kdim, long lo, long hi);
+
 /// Sum of n floats (memory bandwidth measurement).
 float proctor_sum(const float *x, long n);
 
