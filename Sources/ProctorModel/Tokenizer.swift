@@ -74,24 +74,32 @@ public struct Tokenizer: Sendable {
             if let id = lookup[cp] { tokens.append(id) } else { for byte in cp { tokens.append(Int(byte) + 3) } }
             i = j
         }
-        // Merge the best-scoring adjacent pair until none is in the vocabulary.
+        // Merge the best-scoring adjacent pair until none is in the vocabulary (first one on ties, as
+        // run.c). pair[k] is the id of tokens[k] + tokens[k + 1] (or -1); a merge recomputes only the
+        // two pairs beside it, so each round is a scan over floats rather than a hash of every pair.
         var buf: [UInt8] = []
+        func merged(_ a: Int, _ b: Int) -> Int {
+            buf.removeAll(keepingCapacity: true)
+            buf.append(contentsOf: vocab[a])
+            buf.append(contentsOf: vocab[b])
+            return lookup[buf] ?? -1
+        }
+        var pair: [Int] = []
+        pair.reserveCapacity(tokens.count)
+        var k = 0
+        while k + 1 < tokens.count { pair.append(merged(tokens[k], tokens[k + 1])); k += 1 }
         while true {
             var bestScore: Float = -1e10
-            var bestId = -1, bestIdx = -1
-            var k = 0
-            while k + 1 < tokens.count {
-                buf.removeAll(keepingCapacity: true)
-                buf.append(contentsOf: vocab[tokens[k]])
-                buf.append(contentsOf: vocab[tokens[k + 1]])
-                if let id = lookup[buf], scores[id] > bestScore {
-                    bestScore = scores[id]; bestId = id; bestIdx = k
-                }
-                k += 1
+            var bestIdx = -1
+            for (k, id) in pair.enumerated() where id >= 0 && scores[id] > bestScore {
+                bestScore = scores[id]; bestIdx = k
             }
             if bestIdx == -1 { break }
-            tokens[bestIdx] = bestId
+            tokens[bestIdx] = pair[bestIdx]
             tokens.remove(at: bestIdx + 1)
+            pair.remove(at: bestIdx)
+            if bestIdx > 0 { pair[bestIdx - 1] = merged(tokens[bestIdx - 1], tokens[bestIdx]) }
+            if bestIdx < pair.count { pair[bestIdx] = merged(tokens[bestIdx], tokens[bestIdx + 1]) }
         }
         if eos { tokens.append(Self.eos) }
         return tokens

@@ -63,7 +63,7 @@ public final class TempDir {
     @discardableResult
     public func writeBytes(_ name: String, _ bytes: [UInt8]) -> String {
         let full = (path as NSString).appendingPathComponent(name)
-        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: full, contents: Data(bytes))
         return full
     }
 
