@@ -313,15 +313,8 @@ struct _ByteParser {
         guard pos < bytes.count else { throw error("unterminated escape sequence", at: escStart) }
         let c = bytes[pos]
         pos += 1
+        if let b = JSONEscape.decoded(c) { scratch.append(b); return }
         switch c {
-        case UInt8(ascii: "\""): scratch.append(0x22)
-        case UInt8(ascii: "\\"): scratch.append(0x5C)
-        case UInt8(ascii: "/"): scratch.append(0x2F)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
         case UInt8(ascii: "u"):
             let u = try hex4(at: escStart)
             var scalar: UInt32 = u
@@ -424,6 +417,25 @@ public enum UTF8Encoding {
         default:
             out.append(UInt8(0xF0 | (s >> 18))); out.append(UInt8(0x80 | ((s >> 12) & 0x3F)))
             out.append(UInt8(0x80 | ((s >> 6) & 0x3F))); out.append(UInt8(0x80 | (s & 0x3F)))
+        }
+    }
+}
+
+/// The one-character JSON escapes (shared by the parser and the repair engine).
+public enum JSONEscape {
+    /// The byte that `\c` stands for, or nil when `c` is not a one-character escape (`u` included).
+    @inlinable
+    public static func decoded(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "\""): return 0x22
+        case UInt8(ascii: "\\"): return 0x5C
+        case UInt8(ascii: "/"): return 0x2F
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        default: return nil
         }
     }
 }

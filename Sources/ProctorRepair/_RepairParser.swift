@@ -339,15 +339,8 @@ struct _RepairParser {
         guard pos + 1 < end else { note(.droppedPartialEscape, start); pos = end; return false }
         let e = bytes[pos + 1]
         pos += 2
+        if let b = JSONEscape.decoded(e) { scratch.append(b); return true }
         switch e {
-        case UInt8(ascii: "\""): scratch.append(0x22)
-        case UInt8(ascii: "\\"): scratch.append(0x5C)
-        case UInt8(ascii: "/"): scratch.append(0x2F)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
         case UInt8(ascii: "'"): scratch.append(0x27)
         case UInt8(ascii: "u"):
             switch hex4() {

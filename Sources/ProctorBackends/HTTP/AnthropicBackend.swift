@@ -25,12 +25,7 @@ public struct AnthropicBackend: Backend {
 
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
-    public var modelOptions: JSONObject {
-        var o = params
-        o["model"] = .string(cfg.model)
-        o["baseURL"] = .string(cfg.baseURL.absoluteString)
-        return o
-    }
+    public var modelOptions: JSONObject { cfg.modelOptions(params) }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var body = params

@@ -11,6 +11,15 @@ struct HTTPBackendConfig {
     let transport: HTTPTransport.Config
     let maxConcurrency: Int?
 
+    /// A backend's request parameters plus the model and base URL: what identifies its model
+    /// configuration in reports and replay keys (never the key or headers).
+    func modelOptions(_ params: JSONObject) -> JSONObject {
+        var o = params
+        o["model"] = .string(model)
+        o["baseURL"] = .string(baseURL.absoluteString)
+        return o
+    }
+
     static let commonKeys = ["baseURL", "model", "apiKeyEnv", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
                              "requestsPerMinute", "retryBaseDelaySeconds", "temperature", "topP", "maxTokens", "seed", "stop"]
     static let secretHeaders = ["authorization", "x-api-key", "api-key", "proxy-authorization"]

@@ -47,15 +47,15 @@ enum TrainKernels {
         gemm(y, ldc: outDim, x, lda: inDim, wT, ldb: outDim, m: n, n: outDim, k: inDim, accumulate: false, threads: threads)
     }
 
-    /// dst(cols, rows) = src(rows, cols)ᵀ.
-    static func transpose(_ dst: P, _ src: UnsafePointer<Float>, rows: Int, cols: Int) {
-        let bs = 32
+    /// dst(cols, rows) = src(rows, cols)ᵀ, src rows `stride` floats apart (default: packed).
+    static func transpose(_ dst: P, _ src: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int? = nil) {
+        let ld = stride ?? cols, bs = 32
         var r0 = 0
         while r0 < rows {
             var c0 = 0
             while c0 < cols {
                 for r in r0..<min(r0 + bs, rows) {
-                    for c in c0..<min(c0 + bs, cols) { dst[c * rows + r] = src[r * cols + c] }
+                    for c in c0..<min(c0 + bs, cols) { dst[c * rows + r] = src[r * ld + c] }
                 }
                 c0 += bs
             }

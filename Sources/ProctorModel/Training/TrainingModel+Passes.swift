@@ -71,7 +71,7 @@ extension TrainingModel {
                     let kvh = (h / c.kvMul) * hs
                     let qh = q + b * T * d + h * hs, kh = k + b * T * kv + kvh, vh = v + b * T * kv + kvh
                     let oh = ao + b * T * d + h * hs, p = att + (b * H + h) * T * T
-                    Self.gatherTransposed(kT, kh, rows: T, cols: hs, stride: kv)
+                    TrainKernels.transpose(kT, kh, rows: T, cols: hs, stride: kv)
                     for r0 in stride(from: 0, to: T, by: rb) {
                         let r1 = min(r0 + rb, T)
                         proctor_gemm_rows(p, T, qh, d, kT, T, r1, hs, r0, r1, 0)
@@ -90,14 +90,6 @@ extension TrainingModel {
 
     /// Query rows per attention block.
     static let attentionBlock = 16
-
-    /// dst(cols, rows) = the (rows, cols) matrix at src whose rows are `stride` floats apart, transposed.
-    static func gatherTransposed(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int) {
-        for r in 0..<rows {
-            let row = src + r * stride
-            for j in 0..<cols { dst[j * rows + r] = row[j] }
-        }
-    }
 
     /// Gradients of the last `forward`'s loss, accumulated into `grads` (zero them first).
     public func backward(targets: [Int], tokens: [Int]) {
@@ -177,7 +169,7 @@ extension TrainingModel {
                     let qh = q + b * T * d + h * hs, kh = k + b * T * kv + kvh, vh = v + b * T * kv + kvh
                     let dOh = dao + b * T * d + h * hs, dqh = dq + b * T * d + h * hs
                     let dkh = dk + b * T * kv + kvh, dvh = dv + b * T * kv + kvh
-                    Self.gatherTransposed(vT, vh, rows: T, cols: hs, stride: kv)
+                    TrainKernels.transpose(vT, vh, rows: T, cols: hs, stride: kv)
                     for r0 in stride(from: 0, to: T, by: rb) {
                         let r1 = min(r0 + rb, T)
                         proctor_gemm_rows(dS, T, dOh, d, vT, T, r1, hs, r0, r1, 0)
