@@ -36,15 +36,16 @@ public struct TokenUsage: Sendable, Equatable {
 /// What a case asks of a backend.
 public struct BackendRequest: Sendable {
     public var messages: [ChatMessage]
-    /// Generation options from the suite (maxTokens, temperature, ...), as given.
-    public var options: JSONObject
+    /// The merged generation options (backend config < suite `options` < case `options`), already
+    /// checked against what this backend honours.
+    public var options: GenerationOptions
     /// Facts passed to external commands as environment variables.
     public var caseId: String
     public var promptId: String
     /// 0 for the first sample; repeats get 1, 2, ...
     public var repeatIndex: Int
 
-    public init(messages: [ChatMessage], options: JSONObject = JSONObject(), caseId: String = "", promptId: String = "", repeatIndex: Int = 0) {
+    public init(messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), caseId: String = "", promptId: String = "", repeatIndex: Int = 0) {
         self.messages = messages
         self.options = options
         self.caseId = caseId
@@ -74,6 +75,8 @@ public struct BackendResponse: Sendable {
     public var error: String?
     /// Diagnostic output (a command's stderr), kept for the report.
     public var stderr: String?
+    /// The latency is the one stored with a recording (`--replay`), not a measurement of this run.
+    public var latencyRecorded = false
 
     public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
         self.text = text
@@ -94,14 +97,16 @@ public protocol Backend: Sendable {
     var id: String { get }
     /// The most requests this backend handles at once (nil: the runner's limit).
     var maxConcurrency: Int? { get }
-    /// Options that identify the model configuration (reported, and part of cassette keys).
-    var modelOptions: JSONObject { get }
+    /// Checks merged options against what only the live backend knows (a model's context length),
+    /// before anything runs; nil when they are fine.
+    func check(_ options: GenerationOptions) -> GenerationOptions.ParseError?
+    /// Answers one request; failures are values (`finishReason == .error`), never thrown.
     func complete(_ request: BackendRequest) async -> BackendResponse
 }
 
 extension Backend {
     public var maxConcurrency: Int? { nil }
-    public var modelOptions: JSONObject { JSONObject() }
+    public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { nil }
 }
 
 /// A problem with a backend's configuration, found when the suite loads.

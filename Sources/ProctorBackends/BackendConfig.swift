@@ -1,43 +1,59 @@
 import Foundation
 import ProctorJSON
 
-/// A backend entry from a suite, with what a factory needs to build it.
-public struct BackendContext: Sendable {
-    /// The backend's JSON object from the suite.
+/// A backend entry from a suite as pure data: what to build, never built by loading.
+///
+/// Generation options written on the backend (`temperature`, …) are taken out of `config` into
+/// `options`, the lowest layer of the merge.
+public struct BackendSpec: Sendable {
+    public let id: String
+    public let type: String
+    /// The backend's keys from the suite, without `id`, `type` and the generation options.
     public let config: JSONObject
+    /// Generation options set on the backend itself.
+    public let options: GenerationOptions
     /// The suite file's folder: relative paths resolve here and commands run here.
     public let baseDirectory: String
-    /// `--record`: live backends append responses to their cassette.
-    public let record: Bool
-    /// `--replay`: backends with a cassette answer from it instead of running.
-    public let replay: Bool
+    /// The cassette file (absolute), when the backend has one.
+    public let cassette: String?
+    /// For `type: replay`: the id of the backend of the same suite whose recordings it answers with.
+    public let source: String?
+    /// What decides the answers: the type and every key that changes them (not timeouts, limits or
+    /// key variables). Reported, and part of every cassette key.
+    public let identity: JSONObject
+}
 
-    public init(config: JSONObject, baseDirectory: String, record: Bool = false, replay: Bool = false) {
-        self.config = config
-        self.baseDirectory = baseDirectory
-        self.record = record
-        self.replay = replay
+/// What a factory gets to build a live backend.
+public struct BackendContext: Sendable {
+    public let spec: BackendSpec
+    /// Shared, session-owned resources (mapped model files).
+    public let resources: SessionResources
+
+    public init(spec: BackendSpec, resources: SessionResources) {
+        self.spec = spec
+        self.resources = resources
     }
 
-    public var id: String { config["id"]?.stringValue ?? "" }
+    public var id: String { spec.id }
+    public var config: JSONObject { spec.config }
+    public var baseDirectory: String { spec.baseDirectory }
 
     /// Resolves a suite-relative path.
-    public func path(_ p: String) -> String {
-        p.hasPrefix("/") ? p : URL(fileURLWithPath: baseDirectory).appendingPathComponent(p).standardizedFileURL.path
-    }
+    public func path(_ p: String) -> String { BackendRegistry.resolve(p, in: baseDirectory) }
 
     public func string(_ key: String, required: Bool = false) throws(BackendConfigError) -> String? {
-        guard let v = config[key] else {
-            if required { throw BackendConfigError(pointer: "", "backend '\(id)' needs \"\(key)\"") }
-            return nil
-        }
-        guard let s = v.stringValue else { throw BackendConfigError(pointer: "/" + key, "\"\(key)\" must be a string, found \(v)") }
-        return s
+        try BackendRegistry.string(config, key, id: id, required: required)
     }
 
-    public func number(_ key: String) throws(BackendConfigError) -> Double? {
+    /// A number; with `integer`, only whole values; with `min`, only values at least that.
+    public func number(_ key: String, integer: Bool = false, min: Double? = nil) throws(BackendConfigError) -> Double? {
         guard let v = config[key] else { return nil }
-        guard let d = v.doubleValue else { throw BackendConfigError(pointer: "/" + key, "\"\(key)\" must be a number, found \(v)") }
+        guard let d = v.doubleValue, d.isFinite, !integer || v.numberValue?.isInteger == true, d < 1e15 else {
+            throw BackendConfigError(pointer: "/" + key, "\"\(key)\" must be \(integer ? "an integer" : "a number"), found \(v)")
+        }
+        if let min, d < min {
+            throw BackendConfigError(pointer: "/" + key, "\"\(key)\" must be at least \(JSONNumber(min)), found \(v)")
+        }
         return d
     }
 
@@ -48,46 +64,118 @@ public struct BackendContext: Sendable {
         }
         return xs.map { $0.stringValue! }
     }
+}
 
-    /// Rejects keys the backend does not know, with a suggestion.
-    public func checkKeys(_ allowed: [String]) throws(BackendConfigError) {
-        let all = allowed + ["id", "type", "cassette", "source"]
-        for (k, _) in config where !all.contains(k) {
-            throw BackendConfigError(pointer: "/" + k, "unknown key \"\(k)\" for backend type '\(config["type"]?.stringValue ?? "")'"
-                                     + Suggestions.hint(for: k, among: all))
+/// Builds a live backend from its spec (called by the run session, never by the loader).
+public typealias BackendFactory = @Sendable (BackendContext) throws(BackendConfigError) -> any Backend
+
+/// One backend `type`: its keys, which generation options it honours and as what, and its factory.
+public struct BackendKind: Sendable {
+    public let type: String
+    /// Keys the backend takes besides `id`, `type`, `cassette` and the generation options.
+    public let keys: [String]
+    /// Generation options it honours, each with what it becomes (for messages and the README table).
+    public let honours: [GenerationOptions.Field: String]
+    /// Why it cannot honour the others.
+    public let refusals: [GenerationOptions.Field: String]
+    /// Keys that do not change the answers (left out of the identity).
+    public let identityIgnores: [String]
+    /// Static checks of the config that need nothing live (literal secrets).
+    public let checkConfig: @Sendable (JSONObject) throws(BackendConfigError) -> Void
+    /// Range checks of merged options that are specific to the kind.
+    public let checkOptions: @Sendable (GenerationOptions) -> GenerationOptions.ParseError?
+    public let make: BackendFactory
+
+    public init(type: String, keys: [String], honours: [GenerationOptions.Field: String], refusals: [GenerationOptions.Field: String] = [:],
+                identityIgnores: [String] = [], checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
+                checkOptions: @escaping @Sendable (GenerationOptions) -> GenerationOptions.ParseError? = { _ in nil },
+                make: @escaping BackendFactory) {
+        self.type = type
+        self.keys = keys
+        self.honours = honours
+        self.refusals = refusals
+        self.identityIgnores = identityIgnores
+        self.checkConfig = checkConfig
+        self.checkOptions = checkOptions
+        self.make = make
+    }
+
+    /// The first field of `options` this kind cannot take, with the reason, if any.
+    public func refusal(_ options: GenerationOptions) -> GenerationOptions.ParseError? {
+        for f in options.setFields where honours[f] == nil {
+            let why = refusals[f] ?? "it has no such setting"
+            return GenerationOptions.ParseError(field: f, message: "backend type '\(type)' cannot honour \"\(f.rawValue)\": \(why)")
         }
+        return checkOptions(options)
     }
 }
 
-/// Builds a backend from its suite entry.
-public typealias BackendFactory = @Sendable (BackendContext) throws(BackendConfigError) -> any Backend
+/// The `type` → kind table: every backend Proctor can build, one file each.
+public struct BackendRegistry: Sendable {
+    public var kinds: [String: BackendKind]
 
-/// The `type` → factory table. Other modules (builtin model, HTTP) add themselves here.
-public enum BackendRegistry {
-    public static let builtins: [String: BackendFactory] = [
-        "echo": { ctx throws(BackendConfigError) in try EchoBackend(ctx) },
-        "command": { ctx throws(BackendConfigError) in try CommandBackend(ctx) },
-        "replay": { ctx throws(BackendConfigError) in try ReplayBackend(ctx) },
-        "builtin": { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) },
-        "openai": { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) },
-        "anthropic": { ctx throws(BackendConfigError) in try AnthropicBackend(ctx) },
-    ]
+    public init(kinds: [BackendKind]) {
+        self.kinds = Dictionary(kinds.map { ($0.type, $0) }, uniquingKeysWith: { _, b in b })
+    }
 
-    /// Builds the backend for `ctx`, wrapping it for `--record`/`--replay` when it has a cassette.
-    public static func make(_ ctx: BackendContext, extra: [String: BackendFactory] = [:]) throws(BackendConfigError) -> any Backend {
-        let table = builtins.merging(extra) { a, _ in a }
-        guard let type = ctx.config["type"]?.stringValue else {
-            throw BackendConfigError(pointer: "/type", "backend '\(ctx.id)' needs a \"type\" (\(table.keys.sorted().joined(separator: ", ")))")
+    /// Every backend type that ships with Proctor.
+    public static let standard = BackendRegistry(kinds: [EchoBackend.kind, CommandBackend.kind, BuiltinBackend.kind, OpenAIBackend.kind,
+                                                        AnthropicBackend.kind, ReplayBackend.kind])
+
+    static let commonKeys = ["id", "type", "cassette"]
+
+    /// Reads and checks a suite's backend object without building anything.
+    public func spec(_ object: JSONObject, baseDirectory: String) throws(BackendConfigError) -> BackendSpec {
+        guard let id = object["id"]?.stringValue, !id.isEmpty else { throw BackendConfigError(pointer: "/id", "backend needs an \"id\" (a non-empty string)") }
+        guard let typeValue = object["type"] else {
+            throw BackendConfigError(pointer: "", "backend '\(id)' needs a \"type\" (\(kinds.keys.sorted().joined(separator: ", ")))")
         }
-        guard let factory = table[type] else {
-            throw BackendConfigError(pointer: "/type", "unknown backend type '\(type)'" + Suggestions.hint(for: type, among: Array(table.keys)))
+        guard let type = typeValue.stringValue, let kind = kinds[type] else {
+            let shown = typeValue.stringValue.map { "'\($0)'" } ?? "\(typeValue)"
+            throw BackendConfigError(pointer: "/type", "unknown backend type \(shown)" + Suggestions.hint(for: typeValue.stringValue ?? "", among: Array(kinds.keys)))
         }
-        if type != "replay", let cassette = try ctx.string("cassette") {
-            if ctx.replay { return try ReplayBackend(ctx, cassettePath: ctx.path(cassette), sourceId: ctx.id) }
-            let live = try factory(ctx)
-            if ctx.record { return RecordingBackend(live: live, cassette: Cassette.shared(ctx.path(cassette))) }
-            return live
+        try kind.checkConfig(object)
+        let allowed = Self.commonKeys + kind.keys + GenerationOptions.keys
+        for (k, _) in object where !allowed.contains(k) {
+            throw BackendConfigError(pointer: "/" + JSONPointer.escape(k), "unknown key \"\(k)\" for backend type '\(type)'" + Suggestions.hint(for: k, among: allowed))
         }
-        return try factory(ctx)
+        let options: GenerationOptions
+        do { options = try GenerationOptions.parse(object) } catch { throw BackendConfigError(pointer: error.pointer, error.message) }
+        if let problem = kind.refusal(options) { throw BackendConfigError(pointer: problem.pointer, problem.message) }
+        let cassette = try Self.string(object, "cassette", id: id).map { Self.resolve($0, in: baseDirectory) }
+        let source = type == "replay" ? try Self.string(object, "source", id: id) : nil
+        let config = JSONObject(object.entries.filter { !["id", "type"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
+        var identity: [JSONObject.Entry] = [("type", .string(type))]
+        for e in config.entries.sorted(by: { $0.key < $1.key }) where !(["cassette", "source"] + kind.identityIgnores).contains(e.key) {
+            identity.append(e)
+        }
+        return BackendSpec(id: id, type: type, config: config, options: options, baseDirectory: baseDirectory, cassette: cassette,
+                           source: source, identity: JSONObject(identity))
+    }
+
+    /// Builds a backend straight from its suite JSON, with resources of its own (for library use
+    /// outside a run session): the spec's own generation options are returned for the caller to send.
+    public func make(_ object: JSONObject, baseDirectory: String) throws(BackendConfigError) -> (backend: any Backend, spec: BackendSpec) {
+        let s = try spec(object, baseDirectory: baseDirectory)
+        return (try build(s, resources: SessionResources()), s)
+    }
+
+    /// Builds the live backend for a spec.
+    public func build(_ spec: BackendSpec, resources: SessionResources) throws(BackendConfigError) -> any Backend {
+        guard let kind = kinds[spec.type] else { throw BackendConfigError(pointer: "/type", "unknown backend type '\(spec.type)'") }
+        return try kind.make(BackendContext(spec: spec, resources: resources))
+    }
+
+    static func resolve(_ p: String, in dir: String) -> String {
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: dir).appendingPathComponent(p).standardizedFileURL.path
+    }
+
+    static func string(_ o: JSONObject, _ key: String, id: String, required: Bool = false) throws(BackendConfigError) -> String? {
+        guard let v = o[key] else {
+            if required { throw BackendConfigError(pointer: "", "backend '\(id)' needs \"\(key)\"") }
+            return nil
+        }
+        guard let s = v.stringValue else { throw BackendConfigError(pointer: "/" + key, "\"\(key)\" must be a string, found \(v)") }
+        return s
     }
 }

@@ -1,65 +1,51 @@
 import Foundation
 import ProctorJSON
 import ProctorModel
-import Synchronization
 
 /// The built-in transformer as a backend: no API key, no network, no server.
 ///
-/// The checkpoint is mapped once per process and shared by every case (weights are immutable);
-/// each request gets its own run state. Messages become one prompt: each message's content, in
-/// order, separated by a blank line (non-user messages prefixed with their role and a colon), then
-/// a newline. Finish reason `length` when `maxTokens` or the context ends generation, `stop` on
-/// EOS/BOS or a stop string.
+/// The checkpoint is mapped once per run session and shared by every case (weights are immutable);
+/// each request gets its own run state and its own sampler, built from the request's merged options.
+/// Messages become one prompt: each message's content, in order, separated by a blank line
+/// (non-user messages prefixed with their role and a colon), then a newline. Finish reason `length`
+/// when `maxTokens` or the context ends generation, `stop` on EOS/BOS or a stop string.
 public struct BuiltinBackend: Backend {
     public let id: String
     let checkpoint: Checkpoint
     let tokenizer: Tokenizer
-    let maxTokens: Int
-    let temperature: Float
-    let topP: Float
-    let seed: UInt64
-    let stop: [String]
     let threads: Int
-    let modelPath: String
 
-    /// Loaded checkpoints and tokenizers, by path: one mapping per process.
-    private static let cache = Mutex<[String: (Checkpoint, Tokenizer)]>([:])
+    /// Greedy unless the options say otherwise; llama2.c's default top-p and seed.
+    static let defaultTopP = 0.9, defaultSeed: UInt64 = 42
+
+    public static let kind = BackendKind(
+        type: "builtin", keys: ["model", "tokenizer", "threads"],
+        honours: [.maxTokens: "new-token limit (default: until the context ends)", .temperature: "sampler temperature (default 0, greedy)",
+                  .topP: "sampler top-p (default 0.9)", .seed: "sampler seed (default 42; repeat i uses seed + i·0x9E3779B9)",
+                  .stop: "stop strings: output ends before the first"],
+        refusals: [.extra: "the built-in model has no backend-specific options"],
+        identityIgnores: ["threads"],
+        make: { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) })
 
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
-        try ctx.checkKeys(["model", "tokenizer", "maxTokens", "temperature", "topP", "seed", "stop", "threads"])
         id = ctx.id
         guard let m = try ctx.string("model", required: true), let t = try ctx.string("tokenizer", required: true) else {
             throw BackendConfigError(pointer: "", "builtin backend needs \"model\" and \"tokenizer\"")
         }
-        modelPath = ctx.path(m)
-        let tokPath = ctx.path(t)
-        let key = modelPath + "\u{0}" + tokPath
-        if let hit = Self.cache.withLock({ $0[key] }) {
-            (checkpoint, tokenizer) = hit
-        } else {
-            let c: Checkpoint
-            let tk: Tokenizer
-            do { c = try Checkpoint(path: modelPath) } catch { throw BackendConfigError(pointer: "/model", error.message) }
-            do { tk = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw BackendConfigError(pointer: "/tokenizer", error.message) }
-            Self.cache.withLock { $0[key] = (c, tk) }
-            (checkpoint, tokenizer) = (c, tk)
-        }
-        maxTokens = Int(try ctx.number("maxTokens") ?? 256)
-        guard maxTokens >= 1 else { throw BackendConfigError(pointer: "/maxTokens", "\"maxTokens\" must be at least 1") }
-        temperature = Float(try ctx.number("temperature") ?? 0)
-        topP = Float(try ctx.number("topP") ?? 0.9)
-        seed = UInt64(max(0, try ctx.number("seed") ?? 42))
-        stop = try ctx.stringArray("stop") ?? []
-        threads = Int(try ctx.number("threads") ?? Double(ProcessInfo.processInfo.activeProcessorCount))
+        (checkpoint, tokenizer) = try ctx.resources.model(checkpoint: ctx.path(m), tokenizer: ctx.path(t))
+        threads = Int(try ctx.number("threads", integer: true, min: 1) ?? Double(ProcessInfo.processInfo.activeProcessorCount))
     }
 
     /// One generation at a time: it already uses every core for its matrix products.
     public var maxConcurrency: Int? { 1 }
 
-    public var modelOptions: JSONObject {
-        JSONObject([("model", .string(URL(fileURLWithPath: modelPath).lastPathComponent)), ("maxTokens", .number(JSONNumber(maxTokens))),
-                    ("temperature", .number(JSONNumber(Double(temperature)))), ("topP", .number(JSONNumber(Double(topP)))),
-                    ("seed", .number(JSONNumber(Int(seed))))])
+    /// `maxTokens` cannot exceed the model's context.
+    public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? {
+        let context = checkpoint.config.seqLen
+        if let m = options.maxTokens, m > context {
+            return GenerationOptions.ParseError(field: .maxTokens, message: "\"maxTokens\" is \(m) but backend '\(id)' has a context of \(context) tokens")
+        }
+        return nil
     }
 
     /// The documented prompt template.
@@ -70,13 +56,14 @@ public struct BuiltinBackend: Backend {
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let start = monotonicMs()
+        let o = request.options
         let t = Transformer(checkpoint: checkpoint, threads: threads)
         // Repeats are independent samples: the seed moves with the repeat index.
-        var sampler = Sampler(temperature: temperature, topP: topP, seed: seed &+ UInt64(request.repeatIndex) &* 0x9E37_79B9)
-        let limit = request.options["maxTokens"]?.intValue.map { min($0, maxTokens) } ?? maxTokens
+        let seed = (o.seed ?? Self.defaultSeed) &+ UInt64(request.repeatIndex) &* 0x9E37_79B9
+        var sampler = Sampler(temperature: Float(o.temperature ?? 0), topP: Float(o.topP ?? Self.defaultTopP), seed: seed)
         do {
             let g = try Generator(transformer: t, tokenizer: tokenizer).generate(
-                prompt: Self.prompt(request.messages), maxNewTokens: limit, sampler: &sampler, stopStrings: stop)
+                prompt: Self.prompt(request.messages), maxNewTokens: o.maxTokens, sampler: &sampler, stopStrings: o.stop ?? [])
             return BackendResponse(text: g.text, finishReason: g.hitLimit ? .length : .stop,
                                    usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
                                    latencyMs: monotonicMs() - start)

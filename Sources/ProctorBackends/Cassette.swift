@@ -3,83 +3,84 @@ import ProctorJSON
 import Synchronization
 
 /// Recorded responses in a JSONL file: one line per response, keys sorted, so cassettes read as
-/// plain diffs in code review.
+/// plain diffs in code review. A run session opens each file once and saves it when it closes.
 ///
-/// Each line: `{"backend", "key", "request": {"messages", "options", "repeat"}, "response": {"text",
-/// "finishReason", "usage"?}}`. `key` is the SHA-256 of the canonical JSON of `backend` + `request`.
+/// Each line: `{"backend", "identity", "key", "request": {"messages", "options", "repeat"},
+/// "response": {"text", "finishReason", "latencyMs", "usage"?}}`. `key` is the SHA-256 of the
+/// canonical JSON of `identity` + `request`: the backend's type and model configuration, the merged
+/// generation options and the rendered messages, as they are now. Change any of them and the
+/// recording no longer matches.
 public final class Cassette: Sendable {
     public let path: String
     private let entries: Mutex<[String: JSONValue]>
     private let dirty = Mutex(false)
 
-    private static let open = Mutex<[String: Cassette]>([:])
-
-    /// One shared instance per file, so several backends recording into it do not clobber each other.
-    public static func shared(_ path: String) -> Cassette {
-        open.withLock { table in
-            if let c = table[path] { return c }
-            let c = Cassette(path: path)
-            table[path] = c
-            return c
-        }
-    }
-
-    /// Saves every cassette that recorded something (called once at the end of a run).
-    public static func saveAll() throws {
-        let all = open.withLock { Array($0.values) }
-        for c in all { try c.save() }
-    }
-
-    init(path: String) {
+    /// Opens `path`; a missing file is an empty cassette when `allowMissing` (recording), an error otherwise.
+    public init(path: String, allowMissing: Bool) throws(BackendConfigError) {
         self.path = path
         var map: [String: JSONValue] = [:]
-        if let d = FileManager.default.contents(atPath: path), let recs = try? JSONLines.parse([UInt8](d)) {
+        if let d = FileManager.default.contents(atPath: path) {
+            let recs: [JSONLines.Record]
+            do { recs = try JSONLines.parse([UInt8](d)) } catch { throw BackendConfigError(pointer: "/cassette", "\(path):\(error)") }
             for r in recs { if let k = r.value["key"]?.stringValue { map[k] = r.value } }
+        } else if !allowMissing {
+            throw BackendConfigError(pointer: "/cassette", "cassette '\(path)' does not exist; record it with 'proctor run --record'")
         }
         entries = Mutex(map)
     }
 
-    /// Loads a cassette, reporting a malformed line with its line number.
-    public static func load(_ path: String, allowMissing: Bool = false) throws(BackendConfigError) -> Cassette {
-        guard let d = FileManager.default.contents(atPath: path) else {
-            if allowMissing { return shared(path) }
-            throw BackendConfigError(pointer: "/cassette", "cassette '\(path)' does not exist; record it with 'proctor run --record'")
-        }
-        do { _ = try JSONLines.parse([UInt8](d)) } catch {
-            throw BackendConfigError(pointer: "/cassette", "\(path):\(error)")
-        }
-        return shared(path)
-    }
-
     /// The canonical request object and its key.
-    public static func key(backend: String, messages: [ChatMessage], options: JSONObject, repeatIndex: Int) -> (key: String, request: JSONValue) {
-        let request: JSONValue = ["messages": .array(messages.map(\.json)), "options": .object(options),
+    public static func key(identity: JSONObject, messages: [ChatMessage], options: GenerationOptions, repeatIndex: Int) -> (key: String, request: JSONValue) {
+        let request: JSONValue = ["messages": .array(messages.map(\.json)), "options": .object(options.json),
                                   "repeat": .number(JSONNumber(repeatIndex))]
-        let canonical: JSONValue = ["backend": .string(backend), "request": request]
+        let canonical: JSONValue = ["identity": .object(identity), "request": request]
         let text = JSONSerializer.string(canonical, options: .init(sortKeys: true))
         return (SHA256.hex(text), request)
     }
 
     public func lookup(_ key: String) -> JSONValue? { entries.withLock { $0[key] } }
 
-    /// The options recorded for `backend` (all its entries share them unless re-recorded).
-    public func recordedOptions(for backend: String) -> JSONObject? {
-        entries.withLock { map in
-            map.values.sorted { ($0["key"]?.stringValue ?? "") < ($1["key"]?.stringValue ?? "") }
-                .first { $0["backend"]?.stringValue == backend }?["request"]?["options"]?.objectValue
+    /// Why nothing matched for `backend`: what differs between the current request and the nearest
+    /// recording of that backend (its model configuration, options, or the messages themselves).
+    public func explainMiss(backend: String, identity: JSONObject, options: GenerationOptions, messages: [ChatMessage]) -> String {
+        let mine = entries.withLock { map in map.values.filter { $0["backend"]?.stringValue == backend } }
+        if mine.isEmpty { return "the cassette has no recordings from backend '\(backend)'" }
+        if mine.contains(where: { $0["identity"] == nil }) {
+            return "the cassette was recorded by an older Proctor whose recordings do not name the model configuration"
+        }
+        let sameMessages = mine.filter { $0["request"]?["messages"] == .array(messages.map(\.json)) }
+        guard let near = sameMessages.first ?? mine.first else { return "" }
+        var changes: [String] = []
+        if near["identity"] != .object(identity) {
+            changes += Self.diff(near["identity"]?.objectValue ?? JSONObject(), identity, prefix: "")
+        }
+        let recorded = near["request"]?["options"]?.objectValue ?? JSONObject()
+        if recorded != options.json { changes += Self.diff(recorded, options.json, prefix: "options.") }
+        if sameMessages.isEmpty { changes.append("the rendered prompt") }
+        if changes.isEmpty { return "this repeat index was never recorded" }
+        return "the backend changed since it was recorded (" + changes.joined(separator: ", ") + ")"
+    }
+
+    static func diff(_ old: JSONObject, _ new: JSONObject, prefix: String) -> [String] {
+        let keys = (old.keys + new.keys.filter { !old.keys.contains($0) })
+        return keys.compactMap { k in
+            old[k] == new[k] ? nil : "\(prefix)\(k): \(old[k].map { "\($0)" } ?? "unset") → \(new[k].map { "\($0)" } ?? "unset")"
         }
     }
 
-    public func record(backend: String, key: String, request: JSONValue, response: BackendResponse) {
-        var resp: [(String, JSONValue)] = [("finishReason", .string(response.finishReason.rawValue)), ("text", .string(response.text))]
+    /// Stores a response under `key` (saved when the session closes).
+    public func record(backend: String, identity: JSONObject, key: String, request: JSONValue, response: BackendResponse) {
+        var resp: [JSONObject.Entry] = [("finishReason", .string(response.finishReason.rawValue)),
+                                        ("latencyMs", .number(JSONNumber((response.latencyMs * 1000).rounded() / 1000))),
+                                        ("text", .string(response.text))]
         if let u = response.usage { resp.append(("usage", u.json)) }
-        let entry: JSONValue = ["backend": .string(backend), "key": .string(key), "request": request,
-                                "response": .object(JSONObject(resp.map { (key: $0.0, value: $0.1) }))]
+        let entry: JSONValue = ["backend": .string(backend), "identity": .object(identity), "key": .string(key), "request": request,
+                                "response": .object(JSONObject(resp))]
         entries.withLock { $0[key] = entry }
         dirty.withLock { $0 = true }
     }
 
-    /// Writes the file atomically (temp file + rename), lines sorted by key.
+    /// Writes the file atomically (temp file + rename), lines sorted by key, if anything was recorded.
     public func save() throws {
         guard dirty.withLock({ $0 }) else { return }
         let lines = entries.withLock { map in
@@ -93,41 +94,47 @@ public final class Cassette: Sendable {
     }
 }
 
-/// Answers from a cassette (`type: replay`, or any backend with a cassette under `--replay`).
+/// Answers from a cassette (`type: replay`, or any backend with a cassette under `--replay`),
+/// keyed by the request as it is now.
 public struct ReplayBackend: Backend {
     public let id: String
     let cassette: Cassette
     /// The backend id the responses were recorded under.
     let sourceId: String
+    /// The identity of the backend the recordings came from, as the suite declares it now.
+    let identity: JSONObject
 
-    public init(_ ctx: BackendContext) throws(BackendConfigError) {
-        try ctx.checkKeys([])
-        guard let c = try ctx.string("cassette", required: true) else { throw BackendConfigError(pointer: "/cassette", "missing cassette") }
-        try self.init(ctx, cassettePath: ctx.path(c), sourceId: try ctx.string("source") ?? ctx.id)
-    }
+    static let kind = BackendKind(
+        type: "replay", keys: ["source"],
+        honours: Dictionary(uniqueKeysWithValues: GenerationOptions.Field.allCases.map { ($0, "part of the recording's key") }),
+        make: { ctx throws(BackendConfigError) in
+            throw BackendConfigError(pointer: "", "replay backend '\(ctx.id)' is built by the run session from its \"source\"")
+        })
 
-    public init(_ ctx: BackendContext, cassettePath: String, sourceId: String) throws(BackendConfigError) {
-        id = ctx.id
-        cassette = try Cassette.load(cassettePath, allowMissing: ctx.record)
+    public init(id: String, sourceId: String, identity: JSONObject, cassette: Cassette) {
+        self.id = id
         self.sourceId = sourceId
+        self.identity = identity
+        self.cassette = cassette
     }
-
-    public var modelOptions: JSONObject { cassette.recordedOptions(for: sourceId) ?? JSONObject() }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
-        let options = cassette.recordedOptions(for: sourceId) ?? request.options
-        let (key, _) = Cassette.key(backend: sourceId, messages: request.messages, options: options, repeatIndex: request.repeatIndex)
+        let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
         guard let entry = cassette.lookup(key), case .object(let r)? = entry["response"] else {
+            let why = cassette.explainMiss(backend: sourceId, identity: identity, options: request.options, messages: request.messages)
             return .failure("no recording for case '\(request.caseId)' (prompt '\(request.promptId)', repeat \(request.repeatIndex)) "
-                            + "from backend '\(sourceId)' in cassette \(cassette.path); record it with 'proctor run --record' "
-                            + "on a suite where backend '\(sourceId)' has \"cassette\": \"\(cassette.path)\"")
+                            + "from backend '\(sourceId)' in cassette \(cassette.path): \(why); re-record with 'proctor run --record' "
+                            + "(backend '\(sourceId)' needs \"cassette\": \"\(cassette.path)\")")
         }
         var usage: TokenUsage?
         if let u = r["usage"], let p = u["promptTokens"]?.intValue, let o = u["outputTokens"]?.intValue {
             usage = TokenUsage(promptTokens: p, outputTokens: o)
         }
         let finish = FinishReason(rawValue: r["finishReason"]?.stringValue ?? "stop") ?? .stop
-        return BackendResponse(text: r["text"]?.stringValue ?? "", finishReason: finish, usage: usage, latencyMs: 0)
+        var response = BackendResponse(text: r["text"]?.stringValue ?? "", finishReason: finish, usage: usage,
+                                       latencyMs: r["latencyMs"]?.doubleValue ?? 0)
+        response.latencyRecorded = true
+        return response
     }
 }
 
@@ -135,20 +142,23 @@ public struct ReplayBackend: Backend {
 public struct RecordingBackend: Backend {
     let live: any Backend
     let cassette: Cassette
+    let identity: JSONObject
     public var id: String { live.id }
     public var maxConcurrency: Int? { live.maxConcurrency }
-    public var modelOptions: JSONObject { live.modelOptions }
 
-    public init(live: any Backend, cassette: Cassette) {
+    public init(live: any Backend, identity: JSONObject, cassette: Cassette) {
         self.live = live
+        self.identity = identity
         self.cassette = cassette
     }
+
+    public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)
         if r.finishReason != .error {
-            let (key, req) = Cassette.key(backend: live.id, messages: request.messages, options: live.modelOptions, repeatIndex: request.repeatIndex)
-            cassette.record(backend: live.id, key: key, request: req, response: r)
+            let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
+            cassette.record(backend: live.id, identity: identity, key: key, request: req, response: r)
         }
         return r
     }

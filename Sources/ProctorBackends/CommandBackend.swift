@@ -4,7 +4,8 @@ import ProctorJSON
 /// Runs a program with the rendered prompt on stdin; its stdout is the output.
 ///
 /// A non-zero exit, a timeout or output past `maxOutputBytes` is an *error* result (not a failed case),
-/// with stderr kept for the report. Invalid UTF-8 in the output is replaced, never a crash.
+/// with stderr kept for the report. Invalid UTF-8 in the output is replaced, never a crash. The
+/// merged generation options reach the program as JSON in `PROCTOR_OPTIONS`; honouring them is its job.
 public struct CommandBackend: Backend {
     public let id: String
     let argv: [String]
@@ -13,16 +14,21 @@ public struct CommandBackend: Backend {
     let maxOutputBytes: Int
     let env: [String: String]
 
+    public static let kind = BackendKind(
+        type: "command", keys: ["argv", "timeoutSeconds", "env", "maxOutputBytes"],
+        honours: Dictionary(uniqueKeysWithValues: GenerationOptions.Field.allCases.map { ($0, "PROCTOR_OPTIONS (JSON object, suite spelling)") }),
+        identityIgnores: ["timeoutSeconds", "maxOutputBytes"],
+        make: { ctx throws(BackendConfigError) in try CommandBackend(ctx) })
+
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
-        try ctx.checkKeys(["argv", "timeoutSeconds", "env", "maxOutputBytes"])
         id = ctx.id
         guard let a = try ctx.stringArray("argv"), !a.isEmpty else {
             throw BackendConfigError(pointer: "/argv", "command backend '\(ctx.id)' needs \"argv\": a non-empty array of strings")
         }
         argv = a
         cwd = ctx.baseDirectory
-        timeout = try ctx.number("timeoutSeconds") ?? 60
-        maxOutputBytes = Int(try ctx.number("maxOutputBytes") ?? Double(64 << 20))
+        timeout = try ctx.number("timeoutSeconds", min: 0.001) ?? 60
+        maxOutputBytes = Int(try ctx.number("maxOutputBytes", integer: true, min: 1) ?? Double(64 << 20))
         var e: [String: String] = [:]
         if let v = ctx.config["env"] {
             guard case .object(let o) = v else { throw BackendConfigError(pointer: "/env", "\"env\" must be an object of strings") }
@@ -39,8 +45,6 @@ public struct CommandBackend: Backend {
         }
     }
 
-    public var modelOptions: JSONObject { JSONObject([("argv", .array(argv.map { .string($0) }))]) }
-
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var vars = env
         vars["PROCTOR_CASE_ID"] = request.caseId
@@ -48,6 +52,7 @@ public struct CommandBackend: Backend {
         vars["PROCTOR_BACKEND_ID"] = id
         vars["PROCTOR_REPEAT"] = String(request.repeatIndex)
         vars["PROCTOR_MESSAGES"] = JSONSerializer.string(.array(request.messages.map(\.json)))
+        vars["PROCTOR_OPTIONS"] = JSONSerializer.string(.object(request.options.json))
         let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(request.flattenedPrompt.utf8), environment: vars,
                                         timeoutSeconds: timeout, maxOutputBytes: maxOutputBytes)
         let stderr = r.stderrText.isEmpty ? nil : r.stderrText

@@ -5,10 +5,15 @@ public struct EchoBackend: Backend {
     public let id: String
     let response: String?
     let finishReason: FinishReason
-    public var modelOptions: JSONObject { JSONObject() }
+
+    static let noSampler = "echo answers with fixed text and has no sampler or tokenizer; set it on the backends that take it"
+    public static let kind = BackendKind(
+        type: "echo", keys: ["response", "finishReason"],
+        honours: [.stop: "the text is cut before the first stop string"],
+        refusals: [.maxTokens: noSampler, .temperature: noSampler, .topP: noSampler, .seed: noSampler, .extra: noSampler],
+        make: { ctx throws(BackendConfigError) in try EchoBackend(ctx) })
 
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
-        try ctx.checkKeys(["response", "finishReason"])
         id = ctx.id
         response = try ctx.string("response")
         if let f = try ctx.string("finishReason") {
@@ -22,7 +27,12 @@ public struct EchoBackend: Backend {
     }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
-        let text = response ?? request.lastUserMessage
-        return BackendResponse(text: text, finishReason: finishReason, latencyMs: 0)
+        var text = response ?? request.lastUserMessage
+        var finish = finishReason
+        if let stops = request.options.stop, let cut = stops.compactMap({ text.range(of: $0)?.lowerBound }).min() {
+            text = String(text[..<cut])
+            finish = .stop
+        }
+        return BackendResponse(text: text, finishReason: finish, latencyMs: 0)
     }
 }

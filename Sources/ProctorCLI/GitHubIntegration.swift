@@ -15,7 +15,7 @@ enum GitHubIntegration {
             }
         }
         guard env["GITHUB_ACTIONS"] == "true" else { return }
-        for g in run.groups where g.status == .failed || g.status == .error || (g.status == .flaky && g.passRate < g.minPassRate) {
+        for g in run.groups where g.isFailing {
             let r = g.samples.first { !$0.isPass } ?? g.first
             let why = r.status == .error ? (r.error ?? "backend error") : r.failureMessages.joined(separator: "; ")
             console.out("::error file=\(escape(r.caseFile, property: true)),line=\(r.caseLine),title=\(escape("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]", property: true))::\(escape(why, property: false))")

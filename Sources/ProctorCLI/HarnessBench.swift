@@ -28,7 +28,7 @@ enum HarnessBench {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let suite = try SuiteLoader().load(dir + "/bench.json")
         let t1 = DispatchTime.now().uptimeNanoseconds
-        let result = await Runner.run([suite])
+        let result = try await Runner.run([suite])
         let t2 = DispatchTime.now().uptimeNanoseconds
         try AtomicFile.write(JUnitWriter.render(result), to: dir + "/junit.xml")
         let tj = DispatchTime.now().uptimeNanoseconds

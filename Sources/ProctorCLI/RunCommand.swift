@@ -64,7 +64,8 @@ enum RunCommand: ProctorCommand {
         let markdownPath = args.value("markdown") ?? "reports/summary.md"
 
         // Load everything first: nothing runs unless every suite loads.
-        let loader = SuiteLoader(extraBackends: ExtraBackends.all, record: args.flag("record"), replay: args.flag("replay"))
+        let loader = SuiteLoader()
+        let mode: RunSession.Mode = args.flag("record") ? .record : args.flag("replay") ? .replay : .live
         var suites: [Suite] = []
         var loadErrors: [SuiteError] = []
         do {
@@ -87,6 +88,13 @@ enum RunCommand: ProctorCommand {
         for p in [junitPath, jsonPath, markdownPath] + (args.value("html").map { [$0] } ?? []) {
             do { try AtomicFile.checkWritable(p) } catch { throw CLIError.input("cannot write reports: \(error.localizedDescription)") }
         }
+        // Everything live (models, keys, cassettes) is built here, still before any case runs.
+        let session: RunSession
+        do { session = try RunSession(suites: suites, mode: mode) } catch {
+            console.err("error: \(error)")
+            console.err("nothing ran: 1 suite error")
+            return 2
+        }
 
         // Ctrl-C: the first stops the run and still writes the reports (exit 130); a second stops at once.
         let interruption = console.interruption
@@ -96,7 +104,7 @@ enum RunCommand: ProctorCommand {
 
         let quiet = args.flag("quiet")
         let live = console.isTerminal && !quiet
-        let result = await Runner.run(suites, options: options) { progress, r in
+        let result = await Runner.run(session, options: options) { progress, r in
             if live {
                 let eta = progress.done > 0 ? progress.elapsedSeconds / Double(progress.done) * Double(progress.total - progress.done) : 0
                 console.rawErr(String(format: "\r\u{1B}[K[%d/%d] %d failing · %.1fs elapsed · ETA %.1fs",
@@ -111,9 +119,7 @@ enum RunCommand: ProctorCommand {
                 console.err("\(console.color("REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))")
             }
         }
-        if args.flag("record") {
-            do { try Cassette.saveAll() } catch { console.err("error: cannot save cassettes: \(error.localizedDescription)") }
-        }
+        for e in result.closeErrors { console.err("error: \(e)") }
         do {
             try AtomicFile.write(JUnitWriter.render(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))), to: junitPath)
             try AtomicFile.write(JSONResultsWriter.bytes(result, toolVersion: Proctor.version), to: jsonPath)
@@ -132,7 +138,7 @@ enum RunCommand: ProctorCommand {
         if result.results.isEmpty { console.err("no cases matched the filters") }
         console.err(summaryLine(s, durationMs: result.durationMs, console))
         if !quiet { console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? "")) }
-        return s.allPassed ? 0 : 1
+        return s.allPassed && result.closeErrors.isEmpty ? 0 : 1
     }
 
     static func failureLine(_ r: CaseResult, _ console: Console) -> String {
@@ -145,16 +151,11 @@ enum RunCommand: ProctorCommand {
     /// Deliberately not of the form "N passed, N failed", which CI systems read as a test runner's own total.
     static func summaryLine(_ s: RunSummary, durationMs: Double, _ console: Console) -> String {
         var parts = [console.color("\(s.passed + s.repaired)/\(s.total - s.skipped) passed", s.allPassed ? "32" : "31")]
-        parts.append("\(s.failed + s.flakyFailing) failed")
+        parts.append("\(s.failed) failed")
         parts.append("\(s.errors) error\(s.errors == 1 ? "" : "s")")
         if s.repaired > 0 { parts.append("\(s.repaired) repaired") }
         if s.flaky > 0 { parts.append("\(s.flaky) flaky (\(s.flakyFailing) below minPassRate)") }
         if s.skipped > 0 { parts.append("\(s.skipped) skipped") }
         return "proctor: " + parts.joined(separator: " · ") + String(format: " (%.2f s)", durationMs / 1000)
     }
-}
-
-/// Backend types provided outside ProctorBackends (the builtin model, HTTP APIs), by `type`.
-enum ExtraBackends {
-    static let all: [String: BackendFactory] = [:]
 }

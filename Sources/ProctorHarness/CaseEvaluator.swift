@@ -32,14 +32,17 @@ public enum CaseEvaluator {
     }
 
     public static func evaluate(suite: Suite, testCase: TestCase, prompt: PromptVersion, backendId: String,
-                                messages: [ChatMessage], response: BackendResponse, strictRepair: Bool) async -> CaseResult {
+                                messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
+                                strictRepair: Bool) async -> CaseResult {
         var result = CaseResult(
             suite: suite.name, suiteFile: suite.file, caseId: testCase.id, caseFile: testCase.file, caseLine: testCase.line,
             promptId: prompt.id, promptSha256: prompt.sha256, backendId: backendId, status: .passed, score: 0,
             threshold: testCase.threshold, output: response.text, finishReason: response.finishReason, truncated: false,
             usage: response.usage, latencyMs: response.latencyMs, error: response.error, stderr: response.stderr,
             validators: [], repairs: [], messages: messages)
-        let maxTokens = suite.options.generation["maxTokens"]?.intValue
+        result.options = options
+        result.latencyRecorded = response.latencyRecorded
+        let maxTokens = options.maxTokens
         result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)
         if response.finishReason == .error {
             result.status = .error

@@ -62,6 +62,10 @@ public struct CaseResult: Sendable {
     public var minPassRate: Double = 1
     /// Column of the case's definition (orders cases defined on one line).
     public var caseColumn: Int = 0
+    /// `latencyMs` is the latency stored with the recording this answer was replayed from.
+    public var latencyRecorded = false
+    /// The merged generation options the request was sent with.
+    public var options = GenerationOptions()
 
     public init(suite: String, suiteFile: String, caseId: String, caseFile: String, caseLine: Int, promptId: String, promptSha256: String,
                 backendId: String, status: CaseStatus, score: Double, threshold: Double?, output: String, finishReason: FinishReason?,
@@ -77,13 +81,36 @@ public struct CaseResult: Sendable {
     /// Passed or repaired.
     public var isPass: Bool { status == .passed || status == .repaired }
 
+    /// Which case × prompt × backend this sample belongs to.
+    public var key: CaseKey { CaseKey(suite: suite, caseId: caseId, promptId: promptId, backendId: backendId) }
+
     /// One line per failed validator, for reports.
     public var failureMessages: [String] {
         validators.filter { !$0.pass }.map { "\($0.type): \($0.message)" }
     }
 }
 
-/// Totals of a run, counted per case × prompt × backend (repeats of one case count once).
+/// Identifies one case × prompt × backend across reports, diffs and merges.
+public struct CaseKey: Hashable, Sendable {
+    public var suite: String
+    public var caseId: String
+    public var promptId: String
+    public var backendId: String
+
+    public init(suite: String, caseId: String, promptId: String, backendId: String) {
+        self.suite = suite
+        self.caseId = caseId
+        self.promptId = promptId
+        self.backendId = backendId
+    }
+
+    /// The same case on the same backend, whatever the prompt (for comparing prompt versions).
+    public var ignoringPrompt: CaseKey { CaseKey(suite: suite, caseId: caseId, promptId: "", backendId: backendId) }
+}
+
+/// Totals of a run, counted per case × prompt × backend (repeats of one case count once), from
+/// each group's one status: `passed + failed + errors + repaired + skipped == total`. `flaky`
+/// counts, in addition, the groups whose samples disagreed.
 public struct RunSummary: Sendable {
     public var total = 0
     public var passed = 0
@@ -91,9 +118,9 @@ public struct RunSummary: Sendable {
     public var errors = 0
     public var repaired = 0
     public var skipped = 0
-    /// Cases whose repeats disagreed (some samples passed, some failed).
+    /// Cases whose repeats disagreed (some samples passed, some failed); each is also counted by its status.
     public var flaky = 0
-    /// Flaky cases whose pass rate is below their `minPassRate` (they fail the run).
+    /// Flaky cases that failed (pass rate below their `minPassRate`); already in `failed`.
     public var flakyFailing = 0
     /// Individual samples (equals `total` without `--repeat`).
     public var samples = 0
@@ -112,9 +139,10 @@ public struct RunSummary: Sendable {
             case .error: errors += 1
             case .repaired: repaired += 1
             case .skipped: skipped += 1
-            case .flaky:
+            }
+            if g.flaky {
                 flaky += 1
-                if g.passRate + 1e-12 < g.minPassRate { flakyFailing += 1 } else { passed += 1 }
+                if g.status == .failed { flakyFailing += 1 }
             }
         }
     }
@@ -125,15 +153,14 @@ public struct RunSummary: Sendable {
         return ran == 0 ? 0 : Double(passed + repaired) / Double(ran)
     }
 
-    public var allPassed: Bool { failed == 0 && errors == 0 && flakyFailing == 0 }
+    public var allPassed: Bool { failed == 0 && errors == 0 }
 }
 
-/// The samples of one case × prompt × backend, with their pass rate and status.
+/// The samples of one case × prompt × backend, and the one place their status is decided.
 public struct CaseGroup: Sendable {
-    public enum Status: String, Sendable { case passed, failed, error, repaired, skipped, flaky }
-
     public let samples: [CaseResult]
     public var first: CaseResult { samples[0] }
+    public var key: CaseKey { first.key }
     public var passes: Int { samples.filter(\.isPass).count }
     public var ran: Int { samples.filter { $0.status != .skipped }.count }
     public var passRate: Double { ran == 0 ? 0 : Double(passes) / Double(ran) }
@@ -141,19 +168,35 @@ public struct CaseGroup: Sendable {
     /// 95 % Wilson score interval of the pass rate.
     public var wilson: (low: Double, high: Double) { Statistics.wilson(successes: passes, trials: ran) }
 
-    public var status: Status {
+    /// The verdict on the case, read by every report, the console and the exit code:
+    /// - `skipped` when no sample ran; `error` when any sample is an error (a backend failure or a
+    ///   missing recording is never hidden behind other samples' passes);
+    /// - `passed` (or `repaired`, when a passing sample needed repair) when the pass rate reaches
+    ///   `minPassRate` (default 1: every sample);
+    /// - `failed` otherwise.
+    public var status: CaseStatus {
         if ran == 0 { return .skipped }
-        if passes == ran { return samples.contains { $0.status == .repaired } ? .repaired : .passed }
-        if passes == 0 { return samples.allSatisfy { $0.status == .error || $0.status == .skipped } ? .error : .failed }
-        return .flaky
+        if samples.contains(where: { $0.status == .error }) { return .error }
+        guard passRate + 1e-12 >= minPassRate else { return .failed }
+        return samples.contains { $0.status == .repaired } ? .repaired : .passed
     }
 
-    /// Groups samples by suite, case, prompt and backend, in order of first appearance.
+    /// The samples disagreed: some passed and some failed (errors are not disagreement). Listed
+    /// beside the status, not instead of it.
+    public var flaky: Bool { status != .error && passes > 0 && passes < ran }
+
+    /// Passed or repaired.
+    public var isPass: Bool { status == .passed || status == .repaired }
+
+    /// Failed or error: what fails a run.
+    public var isFailing: Bool { status == .failed || status == .error }
+
+    /// Groups samples by `CaseKey`, in order of first appearance.
     public static func group(_ results: [CaseResult]) -> [CaseGroup] {
-        var order: [String] = []
-        var map: [String: [CaseResult]] = [:]
+        var order: [CaseKey] = []
+        var map: [CaseKey: [CaseResult]] = [:]
         for r in results {
-            let k = "\(r.suite)\u{0}\(r.caseId)\u{0}\(r.promptId)\u{0}\(r.backendId)"
+            let k = r.key
             if map[k] == nil { order.append(k) }
             map[k, default: []].append(r)
         }
@@ -189,6 +232,8 @@ public struct RunResult: Sendable {
     public var groups: [CaseGroup] { CaseGroup.group(results) }
     /// Set when the run was one shard of a split run.
     public var shard: (index: Int, count: Int)?
+    /// Problems closing the session (a cassette that could not be saved): the run did not do all it should.
+    public var closeErrors: [String] = []
 
     public init(startedAt: Date, durationMs: Double, suites: [SuiteInfo], results: [CaseResult]) {
         self.startedAt = startedAt

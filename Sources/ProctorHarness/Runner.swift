@@ -39,7 +39,10 @@ public enum Runner {
         let suite: Int
         let testCase: TestCase
         let prompt: PromptVersion
-        let backend: any Backend
+        /// Index into the suite's backends (and the session's).
+        let backend: Int
+        let backendId: String
+        let options: GenerationOptions
         let repeatIndex: Int
     }
 
@@ -58,8 +61,11 @@ public enum Runner {
                 if let f = options.filter, (try? f.test(c.id)) != true { continue }
                 if let sh = options.shard, shard(of: c.id, count: sh.count) != sh.index { continue }
                 for p in s.prompts where options.promptIds?.contains(p.id) ?? true {
-                    for b in s.backends where options.backendIds?.contains(b.id) ?? true {
-                        for r in 0..<max(1, options.repeats) { out.append(Job(suite: si, testCase: c, prompt: p, backend: b, repeatIndex: r)) }
+                    for (bi, b) in s.backends.enumerated() where options.backendIds?.contains(b.id) ?? true {
+                        let merged = s.options(for: c, on: b)
+                        for r in 0..<max(1, options.repeats) {
+                            out.append(Job(suite: si, testCase: c, prompt: p, backend: bi, backendId: b.id, options: merged, repeatIndex: r))
+                        }
                     }
                 }
             }
@@ -67,12 +73,19 @@ public enum Runner {
         return out
     }
 
-    public static func run(_ suites: [Suite], options: RunOptions = RunOptions(),
+    /// Builds a session for `suites` in `mode`, runs it and closes it.
+    public static func run(_ suites: [Suite], mode: RunSession.Mode = .live, options: RunOptions = RunOptions(),
+                           onResult: @escaping @Sendable (RunProgress, CaseResult) -> Void = { _, _ in }) async throws(SuiteError) -> RunResult {
+        await run(try RunSession(suites: suites, mode: mode), options: options, onResult: onResult)
+    }
+
+    /// Runs every selected job of the session's suites, then closes the session (saving cassettes).
+    public static func run(_ session: RunSession, options: RunOptions = RunOptions(),
                            onResult: @escaping @Sendable (RunProgress, CaseResult) -> Void = { _, _ in }) async -> RunResult {
         let started = Date()
         let t0 = monotonicMs()
+        let suites = session.suites
         let jobs = jobs(suites, options)
-        let limiters = Limiters(suites: suites)
         let stop = _Locked(false)
         let width = max(1, options.concurrency)
         let strictRepair = options.strictRepair, failFast = options.failFast
@@ -90,12 +103,13 @@ public enum Runner {
                     let messages = job.prompt.render(job.testCase.vars)
                     if stop.get() { return (i, skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
                     if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
-                    let request = BackendRequest(messages: messages, options: suite.options.generation, caseId: job.testCase.id,
+                    let request = BackendRequest(messages: messages, options: job.options, caseId: job.testCase.id,
                                                  promptId: job.prompt.id, repeatIndex: job.repeatIndex)
-                    let response = await limiters.with(job.backend) { await job.backend.complete(request) }
+                    let backend = session.backends[job.suite][job.backend]
+                    let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
                     if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
-                    var r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backend.id,
-                                                         messages: messages, response: response,
+                    var r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backendId,
+                                                         messages: messages, options: job.options, response: response,
                                                          strictRepair: strictRepair || suite.options.strictRepair)
                     r.repeatIndex = job.repeatIndex
                     r.caseColumn = job.testCase.column
@@ -121,12 +135,14 @@ public enum Runner {
             let job = jobs[i]
             results[i] = skipped(job, suites[job.suite], job.prompt.render(job.testCase.vars), why: interruptedWhy)
         }
-        let infos = suites.map { s in
-            SuiteInfo(name: s.name, file: s.file, description: s.description, prompts: s.prompts.map { ($0.id, $0.sha256) },
-                      backends: s.backends.map { ($0.id, s.backendTypes[$0.id] ?? "", $0.modelOptions) })
+        let infos = suites.indices.map { i in
+            let s = suites[i]
+            return SuiteInfo(name: s.name, file: s.file, description: s.description, prompts: s.prompts.map { ($0.id, $0.sha256) },
+                             backends: session.info(i))
         }
         var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results.map { $0! })
         run.shard = options.shard
+        run.closeErrors = session.close()
         return run
     }
 
@@ -134,7 +150,7 @@ public enum Runner {
 
     static func skipped(_ job: Job, _ suite: Suite, _ messages: [ChatMessage], why: String) -> CaseResult {
         var r = CaseResult(suite: suite.name, suiteFile: suite.file, caseId: job.testCase.id, caseFile: job.testCase.file, caseLine: job.testCase.line,
-                   promptId: job.prompt.id, promptSha256: job.prompt.sha256, backendId: job.backend.id, status: .skipped, score: 0,
+                   promptId: job.prompt.id, promptSha256: job.prompt.sha256, backendId: job.backendId, status: .skipped, score: 0,
                    threshold: job.testCase.threshold, output: "", finishReason: nil, truncated: false, usage: nil, latencyMs: 0,
                    error: why, stderr: nil, validators: [], repairs: [], messages: messages)
         r.repeatIndex = job.repeatIndex
@@ -143,43 +159,3 @@ public enum Runner {
     }
 }
 
-/// Per-backend concurrency caps (`maxConcurrency`), shared by all cases of a run.
-final class Limiters: Sendable {
-    private let semaphores: [String: AsyncSemaphore]
-
-    init(suites: [Suite]) {
-        var m: [String: AsyncSemaphore] = [:]
-        for s in suites {
-            for b in s.backends {
-                if let c = b.maxConcurrency { m[s.name + "\u{0}" + b.id] = AsyncSemaphore(c) }
-            }
-        }
-        // Keyed by backend id alone too, so suites sharing a backend id share its cap.
-        semaphores = m
-    }
-
-    func with<T: Sendable>(_ backend: any Backend, _ body: @Sendable () async -> T) async -> T {
-        guard let sem = semaphores.first(where: { $0.key.hasSuffix("\u{0}" + backend.id) })?.value else { return await body() }
-        await sem.wait()
-        let r = await body()
-        await sem.signal()
-        return r
-    }
-}
-
-/// A counting semaphore for async code.
-actor AsyncSemaphore {
-    private var permits: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(_ permits: Int) { self.permits = max(1, permits) }
-
-    func wait() async {
-        if permits > 0 { permits -= 1; return }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func signal() {
-        if waiters.isEmpty { permits += 1 } else { waiters.removeFirst().resume() }
-    }
-}

@@ -15,12 +15,36 @@ public struct PromptVersion: Sendable {
     }
 }
 
+/// Where something was written: a file, and a line and column in it.
+public struct SourceLocation: Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+    public var description: String { "\(file):\(line):\(column)" }
+    func error(_ message: String) -> SuiteError { SuiteError(file: file, line: line, column: column, message) }
+}
+
+/// One layer of generation options (suite or case) with where each field was written, so a
+/// backend's refusal points at the value that asked for it.
+public struct LocatedOptions: Sendable {
+    public var options = GenerationOptions()
+    public var locations: [GenerationOptions.Field: SourceLocation] = [:]
+    public init() {}
+}
+
 /// One test case: variables, validators, and an optional weighted-score threshold.
 public struct TestCase: Sendable {
     public let id: String
     public let vars: JSONObject
     public let validators: [ConfiguredValidator]
     public let threshold: Double?
+    /// Generation options for this case only (the last layer of the merge).
+    public var options = LocatedOptions()
     /// Pass rate required across `--repeat` samples (nil: the suite's).
     public var minPassRate: Double?
     /// Where the case is defined (the suite file or a casesFrom file), for annotations.
@@ -36,23 +60,51 @@ public struct TestCase: Sendable {
 public struct SuiteOptions: Sendable {
     /// A pass that needed JSON repair counts as a failure.
     public var strictRepair = false
-    /// Generation options sent with every request (e.g. `maxTokens`).
-    public var generation = JSONObject()
+    /// Generation options for every request of the suite (over each backend's own).
+    public var generation = LocatedOptions()
     /// Pass rate a case must reach across repeats (default 1: every sample passes).
     public var minPassRate = 1.0
 }
 
-/// A loaded suite, ready to run: every template parsed, every validator and backend built.
+/// A loaded suite: pure data. Every template is parsed and every validator and option checked,
+/// but nothing live exists yet: backends are specs, built by a `RunSession`.
 public struct Suite: Sendable {
     public let name: String
     public let description: String?
     /// Path of the suite file as given.
     public let file: String
     public let directory: String
-    public let backends: [any Backend]
-    /// Each backend's `type` as configured, for reports.
-    public let backendTypes: [String: String]
+    public let backends: [BackendSpec]
     public let prompts: [PromptVersion]
     public let cases: [TestCase]
     public let options: SuiteOptions
+    /// Points errors found later (by the session) at the suite file.
+    let source: SuiteSource
+
+    /// The spec whose recordings, identity and backend-level options a backend answers with: its
+    /// `source` for `type: replay`, itself otherwise.
+    public func effectiveSpec(_ spec: BackendSpec) -> BackendSpec {
+        guard spec.type == "replay", let src = spec.source, let s = backends.first(where: { $0.id == src }) else { return spec }
+        return s
+    }
+
+    /// The merged options of one request: backend config < suite `options` < case `options`.
+    public func options(for testCase: TestCase, on spec: BackendSpec) -> GenerationOptions {
+        effectiveSpec(spec).options.overridden(by: options.generation.options).overridden(by: testCase.options.options)
+    }
+
+    /// Where the field that `testCase` on `spec` got from the highest layer was written.
+    func location(of field: GenerationOptions.Field, for testCase: TestCase, on spec: BackendSpec) -> SourceLocation {
+        if let l = testCase.options.locations[field] ?? options.generation.locations[field] { return l }
+        let target = effectiveSpec(spec)
+        let i = backends.firstIndex { $0.id == target.id } ?? 0
+        let ptr = "/backends/\(i)" + (target.options.setFields.contains(field) ? "/" + field.rawValue : "")
+        return source.location(ptr)
+    }
+
+    /// An error at a backend's entry (`pointer` relative to it).
+    func backendError(_ spec: BackendSpec, _ pointer: String, _ message: String) -> SuiteError {
+        let i = backends.firstIndex { $0.id == spec.id } ?? 0
+        return source.error("/backends/\(i)" + pointer, message)
+    }
 }

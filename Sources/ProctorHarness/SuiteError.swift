@@ -22,7 +22,7 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Points errors at positions in one suite file.
-struct SuiteSource {
+struct SuiteSource: Sendable {
     let file: String
     let locator: JSONLocator?
 
@@ -30,5 +30,10 @@ struct SuiteSource {
         guard let locator else { return SuiteError(file: file, message) }
         let (l, c) = locator.position(of: pointer)
         return SuiteError(file: file, line: l, column: c, message)
+    }
+
+    func location(_ pointer: String) -> SourceLocation {
+        let (l, c) = locator?.position(of: pointer) ?? (1, 1)
+        return SourceLocation(file: file, line: l, column: c)
     }
 }

@@ -6,23 +6,19 @@ import ProctorJSON
 /// with `file:line:column`. Nothing runs until a suite loads cleanly.
 public struct SuiteLoader: Sendable {
     public var validators: ValidatorRegistry
-    /// Backend types beyond echo/command/replay (builtin model, HTTP), by `type`.
-    public var extraBackends: [String: BackendFactory]
-    public var record: Bool
-    public var replay: Bool
+    /// Backend types: their keys and which generation options each honours (nothing is built here).
+    public var backends: BackendRegistry
 
-    public init(validators: ValidatorRegistry = .standard, extraBackends: [String: BackendFactory] = [:], record: Bool = false, replay: Bool = false) {
+    public init(validators: ValidatorRegistry = .standard, backends: BackendRegistry = .standard) {
         self.validators = validators
-        self.extraBackends = extraBackends
-        self.record = record
-        self.replay = replay
+        self.backends = backends
     }
 
     static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
     static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
-    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options"]
     static let defaultsKeys = ["vars", "validators", "threshold"]
-    static let optionKeys = ["strictRepair", "minPassRate", "maxTokens", "temperature", "topP", "seed", "stop"]
+    static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
 
     /// Suite files named on the command line: files as given, folders expanded to their `*.json`
     /// (sorted, not recursive).
@@ -65,31 +61,41 @@ public struct SuiteLoader: Sendable {
         if let o = root["options"] {
             guard case .object(let oo) = o else { throw src.error("/options", "\"options\" must be an object") }
             try checkKeys(oo, Self.optionKeys, at: "/options", what: "options", src)
-            options.strictRepair = oo["strictRepair"]?.boolValue ?? false
+            if let v = oo["strictRepair"] {
+                guard let b = v.boolValue else { throw src.error("/options/strictRepair", "\"strictRepair\" must be true or false, found \(v)") }
+                options.strictRepair = b
+            }
             if let m = oo["minPassRate"] {
                 guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error("/options/minPassRate", "\"minPassRate\" must be between 0 and 1") }
                 options.minPassRate = d
             }
-            options.generation = JSONObject(oo.entries.filter { $0.key != "strictRepair" && $0.key != "minPassRate" })
+            options.generation = try generationOptions(oo, "/options", src)
         }
 
         // Backends
         guard case .array(let backendValues)? = root["backends"], !backendValues.isEmpty else {
             throw src.error("/backends", "a suite needs \"backends\": a non-empty array (e.g. [{\"id\": \"echo\", \"type\": \"echo\"}])")
         }
-        var backends: [any Backend] = []
-        var types: [String: String] = [:]
+        var backends: [BackendSpec] = []
         for (i, bv) in backendValues.enumerated() {
             let ptr = "/backends/\(i)"
             guard case .object(let bo) = bv else { throw src.error(ptr, "a backend must be an object with \"id\" and \"type\"") }
-            guard let id = bo["id"]?.stringValue, !id.isEmpty else { throw src.error(ptr, "backend needs an \"id\"") }
-            if types[id] != nil { throw src.error(ptr + "/id", "duplicate backend id '\(id)'") }
-            do {
-                backends.append(try BackendRegistry.make(BackendContext(config: bo, baseDirectory: dir, record: record, replay: replay), extra: extraBackends))
-            } catch {
-                throw src.error(ptr + error.pointer, error.message)
+            let spec: BackendSpec
+            do { spec = try self.backends.spec(bo, baseDirectory: dir) } catch { throw src.error(ptr + error.pointer, error.message) }
+            if backends.contains(where: { $0.id == spec.id }) { throw src.error(ptr + "/id", "duplicate backend id '\(spec.id)'") }
+            backends.append(spec)
+        }
+        for (i, b) in backends.enumerated() where b.type == "replay" {
+            guard let source = b.source, let target = backends.first(where: { $0.id == source }), target.type != "replay" else {
+                throw src.error("/backends/\(i)" + (b.source == nil ? "" : "/source"),
+                                "replay backend '\(b.id)' needs \"source\": the id of another backend of this suite, whose recordings it answers with"
+                                + " (its type and model decide which recordings match)")
             }
-            types[id] = bo["type"]?.stringValue ?? ""
+            if b.cassette == nil { throw src.error("/backends/\(i)", "replay backend '\(b.id)' needs \"cassette\"") }
+            if !b.options.isEmpty {
+                throw src.error("/backends/\(i)/\(b.options.setFields[0].rawValue)",
+                                "replay backend '\(b.id)' answers with the options of '\(target.id)'; set them there")
+            }
         }
 
         // Prompts
@@ -161,8 +167,32 @@ public struct SuiteLoader: Sendable {
                 }
             }
         }
-        return Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
-                     backendTypes: types, prompts: prompts, cases: cases, options: options)
+        let suite = Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
+                          prompts: prompts, cases: cases, options: options, source: src)
+        try checkOptions(suite)
+        return suite
+    }
+
+    /// Every case's merged options against every backend: a field a backend cannot honour is an
+    /// error at the value that set it, before anything runs.
+    func checkOptions(_ suite: Suite) throws(SuiteError) {
+        for b in suite.backends {
+            let target = suite.effectiveSpec(b)
+            guard let kind = backends.kinds[target.type] else { continue }
+            for c in suite.cases {
+                if let p = kind.refusal(suite.options(for: c, on: b)) {
+                    throw suite.location(of: p.field, for: c, on: b).error(p.message + " (backend '\(b.id)', case '\(c.id)')")
+                }
+            }
+        }
+    }
+
+    /// The generation fields of an options object, each with where it was written.
+    func generationOptions(_ o: JSONObject, _ ptr: String, _ src: SuiteSource) throws(SuiteError) -> LocatedOptions {
+        var out = LocatedOptions()
+        do { out.options = try GenerationOptions.parse(o) } catch { throw src.error(ptr + error.pointer, error.message) }
+        for f in out.options.setFields { out.locations[f] = src.location(ptr + "/" + f.rawValue) }
+        return out
     }
 
     // MARK: - Pieces
@@ -262,8 +292,14 @@ public struct SuiteLoader: Sendable {
             guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error(ptr + "/minPassRate", "\"minPassRate\" must be between 0 and 1") }
             minPass = d
         }
-        return TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
-                        minPassRate: minPass, file: src.file, line: line, column: column)
+        var c = TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
+                         minPassRate: minPass, file: src.file, line: line, column: column)
+        if let ov = o["options"] {
+            guard case .object(let oo) = ov else { throw src.error(ptr + "/options", "case \"options\" must be an object of generation options") }
+            try checkKeys(oo, GenerationOptions.keys, at: ptr + "/options", what: "case options (generation options only)", src)
+            c.options = try generationOptions(oo, ptr + "/options", src)
+        }
+        return c
     }
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
@@ -296,8 +332,11 @@ public struct SuiteLoader: Sendable {
                 let src = SuiteSource(file: path, locator: nil)
                 _ = loc
                 do {
-                    var c = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
-                    c = TestCase(id: c.id, vars: c.vars, validators: c.validators, threshold: c.threshold, minPassRate: c.minPassRate, file: path, line: line, column: 1)
+                    let loaded = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
+                    var c = TestCase(id: loaded.id, vars: loaded.vars, validators: loaded.validators, threshold: loaded.threshold,
+                                     minPassRate: loaded.minPassRate, file: path, line: line, column: 1)
+                    c.options.options = loaded.options.options
+                    for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
                     out.append((c, line))
                 } catch let e as SuiteError {
                     lineError = SuiteError(file: path, line: line, column: 1, e.message)

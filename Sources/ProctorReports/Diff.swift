@@ -61,13 +61,7 @@ public struct DiffReport: Sendable {
 
     // MARK: - Building
 
-    static func passes(_ g: CaseGroup) -> Bool {
-        switch g.status {
-        case .passed, .repaired: return true
-        case .flaky: return g.passRate + 1e-12 >= g.minPassRate
-        default: return false
-        }
-    }
+    static func passes(_ g: CaseGroup) -> Bool { g.isPass }
 
     static func transition(_ b: CaseGroup?, _ h: CaseGroup?) -> Transition {
         switch (b.map(passes), h.map(passes)) {
@@ -83,22 +77,20 @@ public struct DiffReport: Sendable {
     /// Two results files: pairs by suite, case, prompt and backend.
     public static func compare(base: RunResult, head: RunResult, baseLabel: String, headLabel: String) -> DiffReport {
         let bg = base.groups.filter { $0.status != .skipped }, hg = head.groups.filter { $0.status != .skipped }
-        func key(_ g: CaseGroup) -> String { "\(g.first.suite)\u{0}\(g.first.caseId)\u{0}\(g.first.promptId)\u{0}\(g.first.backendId)" }
-        return build(bg, hg, key: key, baseLabel: baseLabel, headLabel: headLabel)
+        return build(bg, hg, key: \.key, baseLabel: baseLabel, headLabel: headLabel)
     }
 
     /// Two prompt versions inside one run: pairs by suite, case and backend.
     public static func compare(run: RunResult, basePrompt: String, headPrompt: String) -> DiffReport {
         let groups = run.groups.filter { $0.status != .skipped }
-        func key(_ g: CaseGroup) -> String { "\(g.first.suite)\u{0}\(g.first.caseId)\u{0}\(g.first.backendId)" }
-        return build(groups.filter { $0.first.promptId == basePrompt }, groups.filter { $0.first.promptId == headPrompt }, key: key,
+        return build(groups.filter { $0.first.promptId == basePrompt }, groups.filter { $0.first.promptId == headPrompt }, key: \.key.ignoringPrompt,
                      baseLabel: basePrompt, headLabel: headPrompt)
     }
 
-    static func build(_ bg: [CaseGroup], _ hg: [CaseGroup], key: (CaseGroup) -> String, baseLabel: String, headLabel: String) -> DiffReport {
-        var hmap: [String: CaseGroup] = [:]
+    static func build(_ bg: [CaseGroup], _ hg: [CaseGroup], key: (CaseGroup) -> CaseKey, baseLabel: String, headLabel: String) -> DiffReport {
+        var hmap: [CaseKey: CaseGroup] = [:]
         for g in hg { hmap[key(g)] = g }
-        var seen = Set<String>()
+        var seen = Set<CaseKey>()
         var entries: [Entry] = []
         for b in bg {
             let k = key(b)

@@ -4,9 +4,10 @@ import ProctorHarness
 import ProctorJSON
 
 /// The machine-readable results file (`reports/results.json`), read by `proctor diff` and other tools.
-/// Its shape is documented in the README; `formatVersion` changes when it changes incompatibly.
+/// Its shape is documented in the README; `formatVersion` changes when it changes incompatibly
+/// (2: a case's `status` is one of passed/failed/error/repaired/skipped, with `flaky` beside it).
 public enum JSONResultsWriter {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public static func value(_ run: RunResult, toolVersion: String) -> JSONValue {
         let summary = summaryValue(run.summary)
@@ -33,7 +34,7 @@ public enum JSONResultsWriter {
     public static func group(_ g: CaseGroup) -> JSONValue {
         let w = g.wilson
         return obj([("suite", .string(g.first.suite)), ("case", .string(g.first.caseId)), ("prompt", .string(g.first.promptId)),
-                    ("backend", .string(g.first.backendId)), ("status", .string(g.status.rawValue)),
+                    ("backend", .string(g.first.backendId)), ("status", .string(g.status.rawValue)), ("flaky", .bool(g.flaky)),
                     ("samples", .number(JSONNumber(g.samples.count))), ("passes", .number(JSONNumber(g.passes))),
                     ("passRate", .number(JSONNumber((g.passRate * 10000).rounded() / 10000))),
                     ("wilsonLow", .number(JSONNumber((w.low * 10000).rounded() / 10000))),
@@ -63,6 +64,8 @@ public enum JSONResultsWriter {
         o.append(("truncated", .bool(r.truncated)))
         o.append(("usage", r.usage?.json ?? .null))
         o.append(("latencyMs", ms(r.latencyMs)))
+        if r.latencyRecorded { o.append(("latencyRecorded", .bool(true))) }
+        if !r.options.isEmpty { o.append(("options", .object(r.options.json))) }
         if let e = r.error { o.append(("error", .string(e))) }
         if let e = r.stderr, !e.isEmpty { o.append(("stderr", .string(e))) }
         o.append(("repairs", .array(r.repairs.map { .string($0) })))

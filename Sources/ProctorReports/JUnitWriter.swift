@@ -23,18 +23,17 @@ public enum JUnitWriter {
     public static func render(_ run: RunResult, options: Options = Options()) -> String {
         // Group cases by suite × prompt × backend, in order of first appearance; repeats of one case
         // are one <testcase>.
-        var order: [String] = []
-        var suites: [String: [CaseGroup]] = [:]
+        var order: [CaseKey] = []
+        var suites: [CaseKey: [CaseGroup]] = [:]
         for g in run.groups {
-            let r = g.first
-            let key = "\(r.suite)\u{0}\(r.promptId)\u{0}\(r.backendId)"
+            let key = CaseKey(suite: g.key.suite, caseId: "", promptId: g.key.promptId, backendId: g.key.backendId)
             if suites[key] == nil { order.append(key) }
             suites[key, default: []].append(g)
         }
         let infos = Dictionary(run.suites.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let s = run.summary
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed + s.flakyFailing)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n"
+        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n"
         for key in order {
             let gs = suites[key]!
             let first = gs[0].first
@@ -57,7 +56,7 @@ public enum JUnitWriter {
                 props.append(("repeat", String(gs.map(\.samples.count).max() ?? 1)))
                 // Per-case pass counts (JUnit allows properties on suites, not on test cases).
                 for g in gs { props.append(("passes." + g.first.caseId, "\(g.passes)/\(g.ran)")) }
-                let flaky = gs.filter { $0.status == .flaky }.map(\.first.caseId)
+                let flaky = gs.filter(\.flaky).map(\.first.caseId)
                 if !flaky.isEmpty { props.append(("flaky", flaky.joined(separator: ", "))) }
             }
             for (n, v) in props { x += "      <property name=\"\(attr(n))\" value=\"\(attr(v))\"/>\n" }
@@ -69,10 +68,8 @@ public enum JUnitWriter {
         return x
     }
 
-    /// A case fails the report when no sample passed, or when it is flaky below its `minPassRate`.
-    static func failing(_ g: CaseGroup) -> Bool {
-        g.status == .failed || (g.status == .flaky && g.passRate + 1e-12 < g.minPassRate)
-    }
+    /// A case is a `<failure>` when its one status is failed.
+    static func failing(_ g: CaseGroup) -> Bool { g.status == .failed }
 
     static func testcase(_ g: CaseGroup, _ options: Options) -> String {
         let r = g.first

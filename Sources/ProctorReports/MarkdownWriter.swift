@@ -66,7 +66,7 @@ public enum MarkdownWriter {
     }
 
     static func status(_ g: CaseGroup) -> String {
-        g.samples.count > 1 ? "\(g.status.rawValue) \(g.passes)/\(g.ran)" : g.status.rawValue
+        g.samples.count > 1 ? "\(g.status.rawValue)\(g.flaky ? " (flaky)" : "") \(g.passes)/\(g.ran)" : g.status.rawValue
     }
 
     // MARK: - Run summary
@@ -75,13 +75,13 @@ public enum MarkdownWriter {
         let s = run.summary
         var m = "## Proctor run\n\n"
         let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total - s.skipped)
-        m += "**\(s.passed + s.repaired)/\(s.total - s.skipped) passed** (\(pct(s.passRate)), \(ci(w))) · \(s.failed + s.flakyFailing) failed · \(s.errors) errors"
+        m += "**\(s.passed + s.repaired)/\(s.total - s.skipped) passed** (\(pct(s.passRate)), \(ci(w))) · \(s.failed) failed · \(s.errors) errors"
         if s.repaired > 0 { m += " · \(s.repaired) repaired" }
         if s.flaky > 0 { m += " · \(s.flaky) flaky" }
         if s.skipped > 0 { m += " · \(s.skipped) skipped" }
         m += String(format: " · %.2f s\n\n", run.durationMs / 1000)
         let groups = run.groups
-        let failing = groups.filter { $0.status == .failed || $0.status == .error || ($0.status == .flaky && $0.passRate + 1e-12 < $0.minPassRate) }
+        let failing = groups.filter(\.isFailing)
         if !failing.isEmpty {
             m += "### Failures (\(failing.count))\n\n| case | status | why |\n|---|---|---|\n"
             for g in failing {
@@ -91,7 +91,7 @@ public enum MarkdownWriter {
             }
             m += "\n"
         }
-        let flaky = groups.filter { $0.status == .flaky }
+        let flaky = groups.filter(\.flaky)
         if !flaky.isEmpty {
             m += "<details><summary>Flaky (\(flaky.count))</summary>\n\n| case | passes | pass rate (95% CI) | minPassRate |\n|---|---|---|---|\n"
             for g in flaky {

@@ -30,11 +30,10 @@ public enum ShardMerge {
         let missing = (1...count!).filter { seen[$0] == nil }
         if !missing.isEmpty { throw MergeError(message: "missing shard\(missing.count == 1 ? "" : "s") " + missing.map { "\($0)/\(count!)" }.joined(separator: ", ")) }
         var results: [CaseResult] = []
-        var keys = Set<String>()
+        var keys = Set<SampleKey>()
         for (path, r) in runs {
             for c in r.results {
-                let k = "\(c.suite)\u{0}\(c.caseId)\u{0}\(c.promptId)\u{0}\(c.backendId)\u{0}\(c.repeatIndex)"
-                if !keys.insert(k).inserted { throw MergeError(message: "\(path): case '\(c.caseId)' [\(c.promptId)@\(c.backendId)] appears in two shards") }
+                if !keys.insert(SampleKey(key: c.key, repeatIndex: c.repeatIndex)).inserted { throw MergeError(message: "\(path): case '\(c.caseId)' [\(c.promptId)@\(c.backendId)] appears in two shards") }
                 results.append(c)
             }
         }
@@ -53,4 +52,10 @@ public enum ShardMerge {
         let started = runs.map(\.run.startedAt).min() ?? first.run.startedAt
         return RunResult(startedAt: started, durationMs: runs.map(\.run.durationMs).max() ?? 0, suites: suites, results: results)
     }
+}
+
+/// One sample of one case × prompt × backend.
+struct SampleKey: Hashable {
+    let key: CaseKey
+    let repeatIndex: Int
 }

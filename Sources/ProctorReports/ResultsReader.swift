@@ -20,8 +20,9 @@ public enum ResultsReader {
 
     public static func read(_ v: JSONValue, path: String) throws(ReadError) -> RunResult {
         func fail(_ ptr: String, _ m: String) -> ReadError { ReadError(message: "\(path): \(ptr): \(m)") }
-        guard v["formatVersion"]?.intValue == JSONResultsWriter.formatVersion else {
-            throw fail("/formatVersion", "expected a Proctor results file with formatVersion \(JSONResultsWriter.formatVersion)")
+        // Version 1 files have the same samples; only the per-case summary changed.
+        guard let version = v["formatVersion"]?.intValue, (1...JSONResultsWriter.formatVersion).contains(version) else {
+            throw fail("/formatVersion", "expected a Proctor results file with formatVersion 1 to \(JSONResultsWriter.formatVersion)")
         }
         guard case .array(let rs)? = v["results"] else { throw fail("/results", "missing the results array") }
         var results: [CaseResult] = []
@@ -53,6 +54,8 @@ public enum ResultsReader {
             c.repeatIndex = r["repeat"]?.intValue ?? 0
             c.minPassRate = r["minPassRate"]?.doubleValue ?? 1
             c.caseColumn = r["column"]?.intValue ?? 0
+            c.latencyRecorded = r["latencyRecorded"]?.boolValue ?? false
+            if let o = r["options"]?.objectValue, let parsed = try? GenerationOptions.parse(o) { c.options = parsed }
             results.append(c)
         }
         var infos: [SuiteInfo] = []

@@ -26,11 +26,11 @@ final class SHA256Tests: XCTestCase {
 }
 
 final class CommandBackendTests: XCTestCase {
-    func backend(_ argv: [String], _ dir: TempDir, timeout: Double = 10, extra: [(String, JSONValue)] = []) throws -> CommandBackend {
+    func backend(_ argv: [String], _ dir: TempDir, timeout: Double = 10, extra: [(String, JSONValue)] = []) throws -> any Backend {
         var entries: [(key: String, value: JSONValue)] = [("id", "cmd"), ("type", "command"), ("argv", .array(argv.map { .string($0) })),
                                                          ("timeoutSeconds", .number(JSONNumber(timeout)))]
         for (k, v) in extra { entries.append((k, v)) }
-        return try CommandBackend(BackendContext(config: JSONObject(entries), baseDirectory: dir.path))
+        return try BackendRegistry.standard.make(JSONObject(entries), baseDirectory: dir.path).backend
     }
 
     func testPromptOnStdinOutputOnStdout() async throws {
@@ -100,30 +100,46 @@ final class CommandBackendTests: XCTestCase {
 final class CassetteTests: XCTestCase {
     func testRecordThenReplay() async throws {
         let dir = TempDir()
-        let cassette = dir.file("c.jsonl")
-        let echo = try EchoBackend(BackendContext(config: JSONObject([("id", "live"), ("type", "echo"), ("response", "recorded answer")]),
-                                                 baseDirectory: dir.path))
-        let rec = RecordingBackend(live: echo, cassette: Cassette.shared(cassette))
+        let path = dir.file("c.jsonl")
+        let (echo, spec) = try BackendRegistry.standard.make(JSONObject([("id", "live"), ("type", "echo"), ("response", "recorded answer")]),
+                                                             baseDirectory: dir.path)
+        let cassette = try Cassette(path: path, allowMissing: true)
+        let rec = RecordingBackend(live: echo, identity: spec.identity, cassette: cassette)
         let req = BackendRequest(messages: [ChatMessage(role: "user", content: "q1")], caseId: "a")
-        _ = await rec.complete(req)
-        try Cassette.saveAll()
-        let text = try String(contentsOfFile: cassette, encoding: .utf8)
-        XCTAssertTrue(text.hasPrefix("{\"backend\":\"live\",\"key\":\""), "stable key order: \(text)")
+        let live = await rec.complete(req)
+        XCTAssertEqual(live.text, "recorded answer")
+        XCTAssertFalse(live.latencyRecorded)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing is written until the cassette is saved")
+        try cassette.save()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("{\"backend\":\"live\",\"identity\":{"), "stable key order: \(text)")
+        XCTAssertTrue(text.contains("\"latencyMs\":"), "latency is recorded: \(text)")
         XCTAssertEqual(text.split(separator: "\n").count, 1)
 
-        let replay = try ReplayBackend(BackendContext(config: JSONObject([("id", "r"), ("type", "replay"), ("cassette", .string(cassette)),
-                                                                          ("source", "live")]), baseDirectory: dir.path))
+        let replay = ReplayBackend(id: "r", sourceId: "live", identity: spec.identity, cassette: try Cassette(path: path, allowMissing: false))
         let hit = await replay.complete(req)
         XCTAssertEqual(hit.text, "recorded answer")
+        XCTAssertTrue(hit.latencyRecorded)
         let miss = await replay.complete(BackendRequest(messages: [ChatMessage(role: "user", content: "other")], caseId: "b", promptId: "v1"))
         XCTAssertEqual(miss.finishReason, .error)
         XCTAssertTrue(miss.error!.contains("no recording for case 'b'"))
+        XCTAssertTrue(miss.error!.contains("the rendered prompt"), miss.error!)
         XCTAssertTrue(miss.error!.contains("proctor run --record"))
+
+        // Other options or another model configuration are a miss that says what changed.
+        var hot = req
+        hot.options.temperature = 1.5
+        let changed = await replay.complete(hot)
+        XCTAssertEqual(changed.finishReason, .error)
+        XCTAssertTrue(changed.error!.contains("options.temperature: unset → 1.5"), changed.error!)
+        let other = ReplayBackend(id: "r", sourceId: "live", identity: JSONObject([("type", "echo"), ("response", "new")]),
+                                  cassette: try Cassette(path: path, allowMissing: false))
+        let moved = await other.complete(req)
+        XCTAssertTrue(moved.error!.contains("response: \"recorded answer\" → \"new\""), moved.error!)
     }
 
     func testMissingCassetteIsAConfigError() {
-        XCTAssertThrowsError(try ReplayBackend(BackendContext(config: JSONObject([("id", "r"), ("type", "replay"), ("cassette", "nope.jsonl")]),
-                                                              baseDirectory: "/tmp"))) { e in
+        XCTAssertThrowsError(try Cassette(path: "/tmp/proctor-no-such-dir/nope.jsonl", allowMissing: false)) { e in
             XCTAssertTrue("\(e)".contains("does not exist; record it with 'proctor run --record'"))
         }
     }

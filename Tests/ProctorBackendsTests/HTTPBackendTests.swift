@@ -13,11 +13,11 @@ final class HTTPBackendTests: XCTestCase {
         setenv("PROCTOR_TEST_API_KEY", key, 1)
     }
 
-    func openai(_ server: MockHTTPServer, _ extra: [(String, JSONValue)] = []) throws -> OpenAIBackend {
+    func openai(_ server: MockHTTPServer, _ extra: [(String, JSONValue)] = []) throws -> Configured {
         var e: [(key: String, value: JSONValue)] = [("id", "oa"), ("type", "openai"), ("baseURL", .string(server.baseURL + "/v1")), ("model", "gpt-test"),
                                                     ("apiKeyEnv", "PROCTOR_TEST_API_KEY"), ("retryBaseDelaySeconds", 0.1), ("timeoutSeconds", 5)]
         for x in extra { e.append((x.0, x.1)) }
-        return try OpenAIBackend(BackendContext(config: JSONObject(e), baseDirectory: "/tmp"))
+        return try Configured(JSONObject(e))
     }
 
     let request = BackendRequest(messages: [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi")], caseId: "c")
@@ -110,9 +110,9 @@ final class HTTPBackendTests: XCTestCase {
 
     func testAnthropicMessages() async throws {
         let server = try MockHTTPServer { _ in MockHTTPServer.anthropic("bonjour", stop: "max_tokens") }
-        let b = try AnthropicBackend(BackendContext(config: JSONObject([("id", "an"), ("type", "anthropic"), ("baseURL", .string(server.baseURL)),
-                                                                        ("model", "claude-test"), ("apiKeyEnv", "PROCTOR_TEST_API_KEY"),
-                                                                        ("maxTokens", 50), ("stop", ["\n\n"])]), baseDirectory: "/tmp"))
+        let b = try Configured(JSONObject([("id", "an"), ("type", "anthropic"), ("baseURL", .string(server.baseURL)),
+                                           ("model", "claude-test"), ("apiKeyEnv", "PROCTOR_TEST_API_KEY"),
+                                           ("maxTokens", 50), ("stop", ["\n\n"])]))
         let r = await b.complete(request)
         XCTAssertEqual(r.text, "bonjour")
         XCTAssertEqual(r.finishReason, .length)
@@ -137,8 +137,7 @@ final class HTTPBackendTests: XCTestCase {
 
     func testLiteralKeysInSuitesAreRejected() {
         for (k, v) in [("apiKey", JSONValue.string("x")), ("headers", ["Authorization": "Bearer abc"]), ("baseURL", .string(Self.key))] {
-            XCTAssertThrowsError(try OpenAIBackend(BackendContext(config: JSONObject([("id", "o"), ("type", "openai"), ("model", "m"), (k, v)]),
-                                                                 baseDirectory: "/tmp"))) { e in
+            XCTAssertThrowsError(try Configured(JSONObject([("id", "o"), ("type", "openai"), ("model", "m"), (k, v)]))) { e in
                 XCTAssertTrue("\(e)".contains("apiKeyEnv"), "\(e)")
             }
         }
@@ -164,5 +163,20 @@ final class HTTPBackendTests: XCTestCase {
         let t0 = Date()
         for _ in 0..<3 { _ = await b.complete(request) }
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(t0), 0.95, "120/min spaces three requests at least 1 s apart in all")
+    }
+}
+
+/// A backend built from its suite JSON that sends its own backend-level options with each request,
+/// as a run session does.
+struct Configured {
+    let backend: any Backend
+    let spec: BackendSpec
+    init(_ config: JSONObject, baseDirectory: String = "/tmp") throws {
+        (backend, spec) = try BackendRegistry.standard.make(config, baseDirectory: baseDirectory)
+    }
+    func complete(_ request: BackendRequest) async -> BackendResponse {
+        var r = request
+        r.options = spec.options.overridden(by: request.options)
+        return await backend.complete(r)
     }
 }

@@ -89,7 +89,8 @@ final class DiffTests: XCTestCase {
         let samples = (0..<4).map { result("x", $0 < 3 ? .passed : .failed, repeatIndex: $0, minPassRate: 0.7) }
         let g = CaseGroup.group(samples)
         XCTAssertEqual(g.count, 1)
-        XCTAssertEqual(g[0].status, .flaky)
+        XCTAssertEqual(g[0].status, .passed, "0.75 reaches minPassRate 0.7")
+        XCTAssertTrue(g[0].flaky)
         XCTAssertEqual(g[0].passRate, 0.75)
         let s = RunSummary(samples)
         XCTAssertEqual(s.flaky, 1)
@@ -97,13 +98,15 @@ final class DiffTests: XCTestCase {
         XCTAssertTrue(s.allPassed)
         let strict = RunSummary((0..<4).map { result("x", $0 < 3 ? .passed : .failed, repeatIndex: $0) })
         XCTAssertFalse(strict.allPassed, "default minPassRate 1 makes a flaky case fail the run")
+        XCTAssertEqual([strict.failed, strict.flaky, strict.passed], [1, 1, 0], "counted once, as failed, and listed as flaky")
         // JUnit: one testcase per case, the pass count as a suite property, still schema-shaped.
         let xml = JUnitWriter.render(run(samples))
         XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 1)
         XCTAssertTrue(xml.contains(#"<property name="passes.x" value="3/4"/>"#))
         let json = try! JSONParser.parse(JSONResultsWriter.render(run(samples), toolVersion: "t"))
         XCTAssertEqual(json["results"]?.arrayValue?.count, 4, "every sample kept")
-        XCTAssertEqual(json["cases"]?[0]?["status"], "flaky")
+        XCTAssertEqual(json["cases"]?[0]?["status"], "passed")
+        XCTAssertEqual(json["cases"]?[0]?["flaky"], true)
         XCTAssertEqual(json["cases"]?[0]?["passes"], 3)
     }
 

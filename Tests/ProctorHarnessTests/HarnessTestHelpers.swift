@@ -10,11 +10,11 @@ func loadSuite(_ text: String, in dir: TempDir, name: String = "suite.json") thr
     return try SuiteLoader().load(path)
 }
 
-/// The error message a suite fails to load with.
+/// The error message a suite fails with before anything runs: loading it, or building its session.
 func loadError(_ text: String, in dir: TempDir = TempDir(), name: String = "suite.json") -> String {
     let path = dir.write(name, text)
     do {
-        _ = try SuiteLoader().load(path)
+        _ = try RunSession(suites: [try SuiteLoader().load(path)])
         return "loaded"
     } catch {
         return error.description.replacingOccurrences(of: dir.path + "/", with: "")
@@ -30,6 +30,6 @@ func checkOutput(_ response: String, validators: String, threshold: Double? = ni
      "prompts": [{"id": "p", "template": "x"}],
      "cases": [{"id": "c", "validators": \(validators)\(t)}]}
     """, in: dir)
-    let run = await Runner.run([suite])
+    let run = try await Runner.run([suite])
     return run.results[0]
 }

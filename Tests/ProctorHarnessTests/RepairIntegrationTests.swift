@@ -31,7 +31,7 @@ final class RepairIntegrationTests: XCTestCase {
          "options": {"strictRepair": true},
          "cases": [{"id": "c", "validators": [{"type": "json", "repair": true}]}]}
         """, in: dir)
-        let r = await Runner.run([suite]).results[0]
+        let r = try await Runner.run([suite]).results[0]
         XCTAssertEqual(r.status, .failed)
         XCTAssertTrue(r.failureMessages.last!.contains("passed only after JSON repair"))
     }

@@ -17,7 +17,7 @@ final class ReportTests: XCTestCase {
          "cases": [{"id": "case <&> ]]> \\"q\\" \\u0001", "validators": [{"type": "contains", "value": "never"}]},
                    {"id": "ok", "validators": [{"type": "contains", "value": "bad"}]}]}
         """, in: dir)
-        return await Runner.run([suite])
+        return try await Runner.run([suite])
     }
 
     func testJUnitStaysWellFormedWithHostileText() async throws {
@@ -53,7 +53,7 @@ final class ReportTests: XCTestCase {
     func testJSONResultsShape() async throws {
         let run = try await hostileRun()
         let v = try JSONParser.parse(JSONResultsWriter.render(run, toolVersion: "test"))
-        XCTAssertEqual(v["formatVersion"], 1)
+        XCTAssertEqual(v["formatVersion"], 2)
         XCTAssertEqual(v["summary"]?["total"], 2)
         XCTAssertEqual(v["summary"]?["failed"], 1)
         XCTAssertEqual(v["summary"]?["passed"], 1)

@@ -23,7 +23,7 @@ final class RunnerTests: XCTestCase {
         let s = try suite(cases: 10, dir: dir, backends: #"[{"id": "c", "type": "command", "argv": ["sh", "rev.sh"]}, {"id": "e", "type": "echo"}]"#)
         var options = RunOptions()
         options.concurrency = 8
-        let run = await Runner.run([s], options: options)
+        let run = try await Runner.run([s], options: options)
         XCTAssertEqual(run.results.count, 40)
         let expected = (0..<10).flatMap { i in ["a", "b"].flatMap { p in ["c", "e"].map { b in "case-\(i)/\(p)/\(b)" } } }
         XCTAssertEqual(run.results.map { "\($0.caseId)/\($0.promptId)/\($0.backendId)" }, expected)
@@ -36,7 +36,7 @@ final class RunnerTests: XCTestCase {
         var options = RunOptions()
         options.filter = try ECMARegex("^case-1")
         options.promptIds = ["b"]
-        let run = await Runner.run([s], options: options)
+        let run = try await Runner.run([s], options: options)
         XCTAssertEqual(Set(run.results.map(\.caseId)), Set(["case-1"] + (10...19).map { "case-\($0)" }))
         XCTAssertTrue(run.results.allSatisfy { $0.promptId == "b" })
 
@@ -44,7 +44,7 @@ final class RunnerTests: XCTestCase {
         for k in 1...3 {
             var o = RunOptions()
             o.shard = (k, 3)
-            let part = await Runner.run([s], options: o)
+            let part = try await Runner.run([s], options: o)
             XCTAssertFalse(part.results.isEmpty, "shard \(k) is empty")
             seen += Set(part.results.map(\.caseId))
         }
@@ -58,7 +58,7 @@ final class RunnerTests: XCTestCase {
         var options = RunOptions()
         options.failFast = true
         options.concurrency = 1
-        let run = await Runner.run([s], options: options)
+        let run = try await Runner.run([s], options: options)
         XCTAssertEqual(run.summary.failed, 1)
         XCTAssertEqual(run.summary.skipped, 39)
         XCTAssertEqual(run.results.last?.status, .skipped)
@@ -69,7 +69,7 @@ final class RunnerTests: XCTestCase {
         dir.write("boom.sh", "echo oops >&2; exit 2\n")
         let s = try suite(cases: 1, dir: dir, backends: #"[{"id": "c", "type": "command", "argv": ["sh", "boom.sh"]}]"#,
                           validators: #"[{"type": "contains", "value": "x"}]"#)
-        let r = await Runner.run([s]).results[0]
+        let r = try await Runner.run([s]).results[0]
         XCTAssertEqual(r.status, .error)
         XCTAssertEqual(r.error, "command 'sh' exited with status 2")
         XCTAssertEqual(r.stderr, "oops\n")

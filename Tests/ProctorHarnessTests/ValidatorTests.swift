@@ -102,7 +102,7 @@ final class ValidatorTests: XCTestCase {
             {"backends": [{"id": "e", "type": "echo", "response": "\(output)"}], "prompts": [{"id": "p", "template": "x"}],
              "cases": [{"id": "c", "validators": [{"type": "command", "argv": ["sh", "check.sh"]}]}]}
             """, in: dir)
-            let r = await Runner.run([suite]).results[0]
+            let r = try await Runner.run([suite]).results[0]
             XCTAssertEqual(r.validators[0].pass, pass)
             XCTAssertEqual(r.validators[0].message, message)
         }
@@ -111,7 +111,7 @@ final class ValidatorTests: XCTestCase {
         {"backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "x"}],
          "cases": [{"id": "c", "validators": [{"type": "command", "argv": ["sh", "slow.sh"], "timeoutSeconds": 0.3}]}]}
         """, in: dir)
-        let r = await Runner.run([suite]).results[0]
+        let r = try await Runner.run([suite]).results[0]
         XCTAssertEqual(r.validators[0].message, "command 'sh' timed out after 0.3 s")
     }
 

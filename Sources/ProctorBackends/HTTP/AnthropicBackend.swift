@@ -6,33 +6,43 @@ public struct AnthropicBackend: Backend {
     public let id: String
     let cfg: HTTPBackendConfig
     let transport: HTTPTransport
-    let params: JSONObject
     let version: String
 
+    /// The API requires `max_tokens`; this is sent when no layer sets `maxTokens`.
+    public static let defaultMaxTokens = 1024
+    /// Suite option → Messages API body field.
+    static let names: [GenerationOptions.Field: String] = [.maxTokens: "max_tokens", .temperature: "temperature", .topP: "top_p",
+                                                           .stop: "stop_sequences"]
+    public static let kind = BackendKind(
+        type: "anthropic", keys: HTTPBackendConfig.commonKeys + ["anthropicVersion"],
+        honours: names.mapValues { "`\($0)`" }.merging([.maxTokens: "`max_tokens` (default \(defaultMaxTokens): the API requires it)",
+                                                       .extra: "merged into the request body"]) { _, b in b },
+        refusals: [.seed: "the Anthropic Messages API has no seed"],
+        identityIgnores: HTTPBackendConfig.transportKeys,
+        checkConfig: { c throws(BackendConfigError) in try HTTPBackendConfig.rejectLiteralSecrets(c) },
+        checkOptions: { o in
+            if let t = o.temperature, t > 1 {
+                return GenerationOptions.ParseError(field: .temperature, message: "\"temperature\" must be at most 1 for the Anthropic API, found \(JSONNumber(t))")
+            }
+            return HTTPBackendConfig.checkExtra(o, reserved: Array(names.values) + ["system"])
+        },
+        make: { ctx throws(BackendConfigError) in try AnthropicBackend(ctx) })
+
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
-        try HTTPBackendConfig.rejectLiteralSecrets(ctx)
-        try ctx.checkKeys(HTTPBackendConfig.commonKeys + ["anthropicVersion"])
         id = ctx.id
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.anthropic.com", defaultKeyEnv: "ANTHROPIC_API_KEY", keyRequired: false)
         transport = HTTPTransport(config: cfg.transport, secrets: cfg.apiKey.map { [$0] } ?? [])
         version = try ctx.string("anthropicVersion") ?? "2023-06-01"
-        var p: [JSONObject.Entry] = [("max_tokens", ctx.config["maxTokens"] ?? .number(JSONNumber(1024)))]
-        for (ours, theirs) in [("temperature", "temperature"), ("topP", "top_p"), ("stop", "stop_sequences")] {
-            if let v = ctx.config[ours] { p.append((theirs, v)) }
-        }
-        params = JSONObject(p)
     }
 
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
-    public var modelOptions: JSONObject { cfg.modelOptions(params) }
-
     public func complete(_ request: BackendRequest) async -> BackendResponse {
-        var body = params
-        body["model"] = .string(cfg.model)
+        var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("max_tokens", .number(JSONNumber(Self.defaultMaxTokens)))]
         let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
-        if !system.isEmpty { body["system"] = .string(system) }
-        body["messages"] = .array(request.messages.filter { $0.role != "system" }.map(\.json))
+        if !system.isEmpty { base.append(("system", .string(system))) }
+        base.append(("messages", .array(request.messages.filter { $0.role != "system" }.map(\.json))))
+        let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
         var headers = cfg.headers
         headers["anthropic-version"] = version
         if let k = cfg.apiKey { headers["x-api-key"] = k }

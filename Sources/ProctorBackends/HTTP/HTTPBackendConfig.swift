@@ -11,23 +11,36 @@ struct HTTPBackendConfig {
     let transport: HTTPTransport.Config
     let maxConcurrency: Int?
 
-    /// A backend's request parameters plus the model and base URL: what identifies its model
-    /// configuration in reports and replay keys (never the key or headers).
-    func modelOptions(_ params: JSONObject) -> JSONObject {
-        var o = params
-        o["model"] = .string(model)
-        o["baseURL"] = .string(baseURL.absoluteString)
-        return o
+    static let commonKeys = ["baseURL", "model", "apiKeyEnv", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
+                             "requestsPerMinute", "retryBaseDelaySeconds"]
+    /// Keys that change how requests are sent, not what the model answers.
+    static let transportKeys = ["apiKeyEnv", "timeoutSeconds", "maxRetries", "maxConcurrency", "requestsPerMinute", "retryBaseDelaySeconds"]
+
+    /// Body fields Proctor sets itself (or cannot handle, like streaming): `extra` may not replace them.
+    static func checkExtra(_ o: GenerationOptions, reserved: [String]) -> GenerationOptions.ParseError? {
+        for k in o.extra?.keys ?? [] where (reserved + ["model", "messages", "stream"]).contains(k) {
+            return GenerationOptions.ParseError(field: .extra, message: "\"extra\" cannot set \"\(k)\": Proctor sets it"
+                                                + (k == "stream" ? " (responses are read whole)" : "; use the typed option instead"))
+        }
+        return nil
     }
 
-    static let commonKeys = ["baseURL", "model", "apiKeyEnv", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
-                             "requestsPerMinute", "retryBaseDelaySeconds", "temperature", "topP", "maxTokens", "seed", "stop"]
+    /// The request body: fixed fields, then the typed options under the API's names, then `extra`.
+    static func body(_ base: [JSONObject.Entry], _ o: GenerationOptions, names: [GenerationOptions.Field: String]) -> JSONObject {
+        var body = JSONObject(base)
+        let typed = o.json
+        for f in GenerationOptions.Field.allCases where f != .extra {
+            if let name = names[f], let v = typed[f.rawValue] { body[name] = v }
+        }
+        for (k, v) in o.extra ?? JSONObject() { body[k] = v }
+        return body
+    }
     static let secretHeaders = ["authorization", "x-api-key", "api-key", "proxy-authorization"]
 
     /// A key written into the suite would end up in version control: refuse it (checked first,
     /// before unknown keys, so the message says what to do).
-    static func rejectLiteralSecrets(_ ctx: BackendContext) throws(BackendConfigError) {
-        for (k, v) in ctx.config {
+    static func rejectLiteralSecrets(_ config: JSONObject) throws(BackendConfigError) {
+        for (k, v) in config {
             let lk = k.lowercased()
             if lk == "apikey" || lk == "api_key" || lk == "key" || lk == "token" {
                 throw BackendConfigError(pointer: "/" + k, "do not put API keys in suites: set \"apiKeyEnv\" to the name of an environment variable that holds the key")
@@ -39,7 +52,7 @@ struct HTTPBackendConfig {
     }
 
     init(_ ctx: BackendContext, defaultBaseURL: String, defaultKeyEnv: String, keyRequired: Bool) throws(BackendConfigError) {
-        try Self.rejectLiteralSecrets(ctx)
+        try Self.rejectLiteralSecrets(ctx.config)
         guard let m = try ctx.string("model", required: true) else { throw BackendConfigError(pointer: "/model", "missing model") }
         model = m
         let base = try ctx.string("baseURL") ?? defaultBaseURL
@@ -49,7 +62,7 @@ struct HTTPBackendConfig {
         baseURL = u
         apiKeyEnv = try ctx.string("apiKeyEnv") ?? defaultKeyEnv
         apiKey = ProcessInfo.processInfo.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
-        if keyRequired && apiKey == nil && !ctx.replay {
+        if keyRequired && apiKey == nil {
             throw BackendConfigError(pointer: "/apiKeyEnv", "backend '\(ctx.id)' needs an API key in the environment variable \(apiKeyEnv)")
         }
         var h: [String: String] = [:]
@@ -65,12 +78,12 @@ struct HTTPBackendConfig {
         }
         headers = h
         var t = HTTPTransport.Config()
-        t.timeoutSeconds = try ctx.number("timeoutSeconds") ?? 60
-        t.maxRetries = Int(try ctx.number("maxRetries") ?? 3)
-        t.baseDelaySeconds = try ctx.number("retryBaseDelaySeconds") ?? 0.5
-        t.requestsPerMinute = try ctx.number("requestsPerMinute")
+        t.timeoutSeconds = try ctx.number("timeoutSeconds", min: 0.001) ?? 60
+        t.maxRetries = Int(try ctx.number("maxRetries", integer: true, min: 0) ?? 3)
+        t.baseDelaySeconds = try ctx.number("retryBaseDelaySeconds", min: 0) ?? 0.5
+        t.requestsPerMinute = try ctx.number("requestsPerMinute", min: 0.001)
         transport = t
-        maxConcurrency = try ctx.number("maxConcurrency").map { max(1, Int($0)) } ?? 4
+        maxConcurrency = Int(try ctx.number("maxConcurrency", integer: true, min: 1) ?? 4)
     }
 }
 

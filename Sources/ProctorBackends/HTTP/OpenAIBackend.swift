@@ -7,31 +7,32 @@ public struct OpenAIBackend: Backend {
     public let id: String
     let cfg: HTTPBackendConfig
     let transport: HTTPTransport
-    let params: JSONObject
+    let responseFormat: JSONValue?
+
+    /// Suite option → Chat Completions body field.
+    static let names: [GenerationOptions.Field: String] = [.maxTokens: "max_tokens", .temperature: "temperature", .topP: "top_p",
+                                                           .seed: "seed", .stop: "stop"]
+    public static let kind = BackendKind(
+        type: "openai", keys: HTTPBackendConfig.commonKeys + ["responseFormat"],
+        honours: names.mapValues { "`\($0)`" }.merging([.extra: "merged into the request body"]) { a, _ in a },
+        identityIgnores: HTTPBackendConfig.transportKeys,
+        checkConfig: { c throws(BackendConfigError) in try HTTPBackendConfig.rejectLiteralSecrets(c) },
+        checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format"]) },
+        make: { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) })
 
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
-        try HTTPBackendConfig.rejectLiteralSecrets(ctx)
-        try ctx.checkKeys(HTTPBackendConfig.commonKeys + ["responseFormat"])
         id = ctx.id
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.openai.com/v1", defaultKeyEnv: "OPENAI_API_KEY", keyRequired: false)
         transport = HTTPTransport(config: cfg.transport, secrets: cfg.apiKey.map { [$0] } ?? [])
-        var p: [JSONObject.Entry] = []
-        let map = [("temperature", "temperature"), ("topP", "top_p"), ("maxTokens", "max_tokens"), ("seed", "seed"),
-                   ("stop", "stop"), ("responseFormat", "response_format")]
-        for (ours, theirs) in map { if let v = ctx.config[ours] { p.append((theirs, v)) } }
-        params = JSONObject(p)
+        responseFormat = ctx.config["responseFormat"]
     }
 
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
-    /// Everything that identifies the model configuration, no secrets.
-    public var modelOptions: JSONObject { cfg.modelOptions(params) }
-
     public func complete(_ request: BackendRequest) async -> BackendResponse {
-        var body = params
-        body["model"] = .string(cfg.model)
-        body["messages"] = .array(request.messages.map(\.json))
-        if body["max_tokens"] == nil, let m = request.options["maxTokens"] { body["max_tokens"] = m }
+        var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("messages", .array(request.messages.map(\.json)))]
+        if let responseFormat { base.append(("response_format", responseFormat)) }
+        let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
         var headers = cfg.headers
         if let k = cfg.apiKey { headers["Authorization"] = "Bearer " + k }
         let url = cfg.baseURL.appendingPathComponent("chat/completions")
