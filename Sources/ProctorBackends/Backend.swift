@@ -100,6 +100,8 @@ public protocol Backend: Sendable {
     /// Checks merged options against what only the live backend knows (a model's context length),
     /// before anything runs; nil when they are fine.
     func check(_ options: GenerationOptions) -> GenerationOptions.ParseError?
+    /// Facts the user should see before the run (printed as warnings), e.g. a missing API key.
+    var warnings: [String] { get }
     /// Answers one request; failures are values (`finishReason == .error`), never thrown.
     func complete(_ request: BackendRequest) async -> BackendResponse
 }
@@ -107,6 +109,7 @@ public protocol Backend: Sendable {
 extension Backend {
     public var maxConcurrency: Int? { nil }
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { nil }
+    public var warnings: [String] { [] }
 }
 
 /// A problem with a backend's configuration, found when the suite loads.

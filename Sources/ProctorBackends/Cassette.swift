@@ -153,6 +153,7 @@ public struct RecordingBackend: Backend {
     }
 
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
+    public var warnings: [String] { live.warnings }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)

@@ -27,10 +27,13 @@ enum RunCommand: ProctorCommand {
             OptionSpec("record", help: "Run live backends and store their responses in their cassettes."),
             OptionSpec("replay", help: "Answer backends that have a cassette from it instead of running them."),
             OptionSpec("strict-repair", help: "A pass that needed JSON repair counts as a failure."),
+            OptionSpec("dry-run", help: "Load everything and print the case × prompt × backend matrix; run nothing."),
+            OptionSpec("allow-empty", help: "A --filter or --shard that selects no case is not an error."),
             OptionSpec("quiet", short: "q", help: "Print only the summary."),
         ],
         discussion: """
-        SUITE_OR_DIR defaults to suites/. A folder runs every *.json suite in it.
+        SUITE_OR_DIR defaults to suites/. A folder runs every suite in it and its subfolders: the
+        *.json and *.jsonc files whose top level has "prompts" (schemas and other JSON are skipped).
 
         EXIT CODES:
           0  every case passed (repaired outputs count as passes unless --strict-repair)
@@ -85,15 +88,26 @@ enum RunCommand: ProctorCommand {
             console.err("error: \(s.file): two suites are named '\(s.name)'; give one a different \"suite\" name")
             return 2
         }
-        for p in [junitPath, jsonPath, markdownPath] + (args.value("html").map { [$0] } ?? []) {
-            do { try AtomicFile.checkWritable(p) } catch { throw CLIError.input("cannot write reports: \(error.localizedDescription)") }
+        try checkSelection(args, suites)
+        if let f = args.value("filter"), Runner.plan(suites, options).isEmpty, !args.flag("allow-empty") {
+            let ids = suites.flatMap { $0.cases.map(\.id) }
+            throw CLIError.usage("--filter \(f) matches no case (case ids include \(ids.prefix(5).joined(separator: ", "))"
+                                 + (ids.count > 5 ? ", …" : "") + "); pass --allow-empty if that is expected")
         }
+        var reports: [(flag: String, path: String)] = [("--junit", junitPath), ("--json", jsonPath), ("--markdown", markdownPath)]
+        if let h = args.value("html") { reports.append(("--html", h)) }
+        try checkReportPaths(reports)
         // Everything live (models, keys, cassettes) is built here, still before any case runs.
         let session: RunSession
         do { session = try RunSession(suites: suites, mode: mode) } catch {
             console.err("error: \(error)")
             console.err("nothing ran: 1 suite error")
             return 2
+        }
+        for w in session.warnings { console.err("warning: \(w)") }
+        if args.flag("dry-run") {
+            printMatrix(suites, options, console)
+            return 0
         }
 
         // Ctrl-C: the first stops the run and still writes the reports (exit 130); a second stops at once.
@@ -104,7 +118,7 @@ enum RunCommand: ProctorCommand {
 
         let quiet = args.flag("quiet")
         let live = console.isTerminal && !quiet
-        let result = await Runner.run(session, options: options) { progress, r in
+        var result = await Runner.run(session, options: options) { progress, r in
             if live {
                 let eta = progress.done > 0 ? progress.elapsedSeconds / Double(progress.done) * Double(progress.total - progress.done) : 0
                 console.rawErr(String(format: "\r\u{1B}[K[%d/%d] %d failing · %.1fs elapsed · ETA %.1fs",
@@ -114,19 +128,24 @@ enum RunCommand: ProctorCommand {
         if live { console.rawErr("\r\u{1B}[K") }
         // Failures in report order (not completion order), so logs are stable from run to run.
         if !quiet {
-            for r in result.results where r.status == .failed || r.status == .error { console.err(failureLine(r, console)) }
-            for r in result.results where r.status == .repaired {
+            for g in result.groups where g.isFailing { console.err(failureLine(g, console)) }
+            for g in result.groups where g.status == .repaired {
+                let r = g.samples.first { $0.status == .repaired } ?? g.first
                 console.err("\(console.color("REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))")
             }
         }
         for e in result.closeErrors { console.err("error: \(e)") }
-        do {
-            try AtomicFile.write(JUnitWriter.render(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))), to: junitPath)
-            try AtomicFile.write(JSONResultsWriter.bytes(result, toolVersion: Proctor.version), to: jsonPath)
-            try AtomicFile.write(MarkdownWriter.summary(result), to: markdownPath)
-            if let html = args.value("html") { try AtomicFile.write(HTMLWriter.run(result), to: html) }
-        } catch {
-            throw CLIError.input("cannot write reports: \(error.localizedDescription)")
+
+        result.interrupted = interruption.isFired
+        let writers: [(String, String, () -> [UInt8])] = [
+            ("JUnit report", junitPath, { Array(JUnitWriter.render(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))).utf8) }),
+            ("JSON results", jsonPath, { JSONResultsWriter.bytes(result, toolVersion: Proctor.version) }),
+            ("Markdown summary", markdownPath, { Array(MarkdownWriter.summary(result).utf8) }),
+        ] + (args.value("html").map { h in [("HTML report", h, { Array(HTMLWriter.run(result).utf8) })] } ?? [])
+        for (what, path, render) in writers {
+            do { try AtomicFile.write(render(), to: path) } catch {
+                throw CLIError.input("cannot write the \(what) to \(path): \(error.localizedDescription)")
+            }
         }
         GitHubIntegration.report(result, console: console)
         let s = result.summary
@@ -135,27 +154,71 @@ enum RunCommand: ProctorCommand {
             console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)")
             return 130
         }
-        if result.results.isEmpty { console.err("no cases matched the filters") }
         console.err(summaryLine(s, durationMs: result.durationMs, console))
         if !quiet { console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? "")) }
         return s.allPassed && result.closeErrors.isEmpty ? 0 : 1
     }
 
-    static func failureLine(_ r: CaseResult, _ console: Console) -> String {
-        let label = r.status == .error ? console.color("ERROR", "31") : console.color("FAIL", "31")
+    /// One line per failing case: why, which samples, and what the model said.
+    static func failureLine(_ g: CaseGroup, _ console: Console) -> String {
+        let bad = g.samples.filter { $0.status == .failed || $0.status == .error }
+        let r = bad.first ?? g.first
+        let label = g.status == .error ? console.color("ERROR", "31") : console.color("FAIL", "31")
         let why = r.status == .error ? (r.error ?? "backend error") : (r.failureMessages.first ?? "score \(r.score) below threshold")
         let extra = r.failureMessages.count > 1 ? " (+\(r.failureMessages.count - 1) more)" : ""
-        return "\(label) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): \(why)\(extra)"
+        var line = "\(label) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): "
+        if g.samples.count > 1 {
+            line += "\(bad.count)/\(g.samples.count) samples \(g.status == .error ? "errored" : "failed") (sample\(bad.count == 1 ? "" : "s") "
+                + bad.map { String($0.repeatIndex) }.joined(separator: ", ") + "): "
+        }
+        line += why + extra
+        if r.status != .error { line += " · output: " + excerpt(r.output) }
+        return line
     }
 
-    /// Deliberately not of the form "N passed, N failed", which CI systems read as a test runner's own total.
+    /// The output on one line, JSON-escaped and cut, so a failure reads without opening results.json.
+    static func excerpt(_ s: String, limit: Int = 100) -> String {
+        let q = JSONSerializer.quote(s)
+        return q.count <= limit ? q : String(q.prefix(limit - 2)) + "…\" (\(s.count) characters)"
+    }
+
+    /// The one counting rule, as the README states it: every case is exactly one of passed,
+    /// repaired, failed, error or skipped; flaky cases are listed beside their status. Deliberately
+    /// not of the form "N passed, N failed", which CI systems read as a test runner's own total.
     static func summaryLine(_ s: RunSummary, durationMs: Double, _ console: Console) -> String {
-        var parts = [console.color("\(s.passed + s.repaired)/\(s.total - s.skipped) passed", s.allPassed ? "32" : "31")]
-        parts.append("\(s.failed) failed")
-        parts.append("\(s.errors) error\(s.errors == 1 ? "" : "s")")
-        if s.repaired > 0 { parts.append("\(s.repaired) repaired") }
-        if s.flaky > 0 { parts.append("\(s.flaky) flaky (\(s.flakyFailing) below minPassRate)") }
-        if s.skipped > 0 { parts.append("\(s.skipped) skipped") }
-        return "proctor: " + parts.joined(separator: " · ") + String(format: " (%.2f s)", durationMs / 1000)
+        "proctor: " + console.color(s.text, s.allPassed ? "32" : "31") + String(format: " in %.2f s", durationMs / 1000)
+    }
+
+    /// A --prompt or --backend that names nothing is a typo; a --filter or --shard that selects no
+    /// case is an error unless --allow-empty.
+    static func checkSelection(_ args: ParsedArguments, _ suites: [Suite]) throws(CLIError) {
+        let prompts = Set(suites.flatMap { $0.prompts.map(\.id) }), backends = Set(suites.flatMap { $0.backends.map(\.id) })
+        for (flag, asked, known) in [("--prompt", args.all("prompt"), prompts), ("--backend", args.all("backend"), backends)] {
+            for a in asked where !known.contains(a) {
+                throw CLIError.usage("\(flag) \(a): no suite has a \(flag.dropFirst(2)) '\(a)'" + Suggestions.hint(for: a, among: Array(known))
+                                     + " (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    /// Each report goes to its own file: two flags naming one path would overwrite each other.
+    static func checkReportPaths(_ reports: [(flag: String, path: String)]) throws(CLIError) {
+        var seen: [String: String] = [:]
+        for (flag, path) in reports {
+            let full = URL(fileURLWithPath: path).standardizedFileURL.path
+            if let other = seen[full] { throw CLIError.usage("\(other) and \(flag) both write \(path); give each report its own file") }
+            seen[full] = flag
+            do { try AtomicFile.checkWritable(path) } catch {
+                throw CLIError.input("cannot write the \(flag.dropFirst(2)) report to \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// `--dry-run`: the jobs a run would start, one line per case × prompt × backend.
+    static func printMatrix(_ suites: [Suite], _ options: RunOptions, _ console: Console) {
+        let jobs = Runner.plan(suites, options)
+        for j in jobs { console.out("\(j.suite)  \(j.caseId)  [\(j.promptId)@\(j.backendId)]" + (options.repeats > 1 ? "  ×\(options.repeats)" : "")) }
+        console.err("dry run: \(jobs.count) case × prompt × backend combination\(jobs.count == 1 ? "" : "s")"
+                    + (options.repeats > 1 ? " × \(options.repeats) repeats" : "") + " in \(suites.count) suite\(suites.count == 1 ? "" : "s"); nothing ran")
     }
 }

@@ -31,6 +31,37 @@ public enum CaseEvaluator {
         }
     }
 
+    /// When the output is not JSON, the parse error appears once (on the `json` validator, or the
+    /// first blocked one) with the list of validators it kept from running.
+    static func sayParseErrorOnce(_ verdicts: inout [ValidatorVerdict], blocked: [Int], error: String?) {
+        guard !blocked.isEmpty else { return }
+        let names = blocked.map { verdicts[$0].type }.joined(separator: ", ")
+        let why = "output is not valid JSON: \(error ?? "no JSON found")"
+        if let j = verdicts.firstIndex(where: { $0.type == "json" && !$0.pass }) {
+            verdicts[j] = verdicts[j].with(message: verdicts[j].message + "; not checked because of it: " + names)
+        } else {
+            verdicts[blocked[0]] = verdicts[blocked[0]].with(message: "could not evaluate: " + why + "; not checked because of it: " + names)
+        }
+    }
+
+    /// Repairs grouped by kind, in order of first appearance: "closedObject ×2 at byte 68".
+    public static func groupedRepairs(_ repairs: [Repair], truncated: Bool) -> [String] {
+        var order: [String] = []
+        var offsets: [String: [Int]] = [:]
+        for r in repairs {
+            let label = (truncated && r.isTruncation ? "truncation: " : "") + r.kind.rawValue
+            if offsets[label] == nil { order.append(label) }
+            offsets[label, default: []].append(r.offset)
+        }
+        return order.map { label in
+            let all = offsets[label]!
+            var unique: [Int] = []
+            for o in all where !unique.contains(o) { unique.append(o) }
+            let times = all.count > 1 ? " ×\(all.count)" : ""
+            return "\(label)\(times) at byte\(unique.count > 1 ? "s" : "") " + unique.map(String.init).joined(separator: ", ")
+        }
+    }
+
     public static func evaluate(suite: Suite, testCase: TestCase, prompt: PromptVersion, backendId: String,
                                 messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
                                 strictRepair: Bool) async -> CaseResult {
@@ -52,23 +83,28 @@ public enum CaseEvaluator {
         let parsed = parseJSON(response.text, mode: mode)
         let repaired = !parsed.repairs.isEmpty && parsed.value != nil
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
-        result.repairs = parsed.repairs.map { r in
-            (result.truncated && r.isTruncation ? "truncation: " : "") + "\(r.kind.rawValue) at byte \(r.offset)"
-        }
-        let ctx = CheckContext(output: response.text, json: parsed.value, jsonError: parsed.error, response: response,
+        result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
+        var ctx = CheckContext(output: response.text, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory)
+        ctx.repairSummary = groupedRepairs(parsed.repairs, truncated: false).map { $0.components(separatedBy: " at byte").first ?? $0 }
+            .joined(separator: ", ")
         var weighted = 0.0, weights = 0.0
-        var allPass = true
+        var allPass = true, unevaluated = false
+        var blocked: [Int] = []
         for v in testCase.validators {
             let r = await v.run(ctx)
+            if r.blockedByJSON { blocked.append(result.validators.count) }
             result.validators.append(ValidatorVerdict(type: v.type, pass: r.pass, score: r.score, weight: v.weight, message: r.message))
             weighted += r.score * v.weight
             weights += v.weight
             if !r.pass { allPass = false }
+            if !r.evaluated { unevaluated = true }
         }
+        sayParseErrorOnce(&result.validators, blocked: blocked, error: parsed.error)
         result.score = weights > 0 ? weighted / weights : (allPass ? 1 : 0)
-        let pass = testCase.threshold.map { result.score >= $0 - 1e-12 } ?? allPass
+        // A check that could not be made fails the case, whatever the weighted score says.
+        let pass = !unevaluated && (testCase.threshold.map { result.score >= $0 - 1e-12 } ?? allPass)
         if !pass {
             result.status = .failed
         } else if repaired {

@@ -29,6 +29,11 @@ public struct ValidatorVerdict: Sendable {
         self.weight = weight
         self.message = message
     }
+
+    /// The same verdict with another message.
+    public func with(message: String) -> ValidatorVerdict {
+        ValidatorVerdict(type: type, pass: pass, score: score, weight: weight, message: message)
+    }
 }
 
 /// Everything known about one case × prompt × backend run.
@@ -147,13 +152,25 @@ public struct RunSummary: Sendable {
         }
     }
 
-    /// Passing cases / cases that ran.
+    /// Passing cases / all cases: a case that did not run (interrupted, `--fail-fast`) did not pass.
     public var passRate: Double {
-        let ran = total - skipped
-        return ran == 0 ? 0 : Double(passed + repaired) / Double(ran)
+        total == 0 ? 0 : Double(passed + repaired) / Double(total)
     }
 
     public var allPassed: Bool { failed == 0 && errors == 0 }
+
+    /// The counts in words, the same on every surface (console, Markdown, HTML): every case is
+    /// exactly one of passed, repaired, failed, error or not run; flaky ones are listed beside.
+    public var text: String {
+        var parts = ["\(passed) passed"]
+        if repaired > 0 { parts.append("\(repaired) repaired") }
+        parts.append("\(failed) failed")
+        parts.append("\(errors) error\(errors == 1 ? "" : "s")")
+        if skipped > 0 { parts.append("\(skipped) not run") }
+        if flaky > 0 { parts.append("\(flaky) flaky") }
+        return parts.joined(separator: " · ") + " of \(total) case\(total == 1 ? "" : "s")"
+            + String(format: " (pass rate %.1f %%)", passRate * 100)
+    }
 }
 
 /// The samples of one case × prompt × backend, and the one place their status is decided.
@@ -234,6 +251,8 @@ public struct RunResult: Sendable {
     public var shard: (index: Int, count: Int)?
     /// Problems closing the session (a cassette that could not be saved): the run did not do all it should.
     public var closeErrors: [String] = []
+    /// The run was stopped (Ctrl-C) before every case ran: reports say so.
+    public var interrupted = false
 
     public init(startedAt: Date, durationMs: Double, suites: [SuiteInfo], results: [CaseResult]) {
         self.startedAt = startedAt

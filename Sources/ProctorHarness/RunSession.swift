@@ -23,6 +23,8 @@ public final class RunSession: Sendable {
     /// `limiters[s][b]`: the concurrency cap shared by every backend of the same identity.
     let limiters: [[AsyncSemaphore?]]
     let cassettes: [Cassette]
+    /// Things worth knowing before the run starts (an API key variable that is not set).
+    public let warnings: [String]
 
     /// Builds every backend, opens every cassette, and checks each case's merged options against
     /// what the live backends know (a model's context): all before any case runs.
@@ -42,6 +44,7 @@ public final class RunSession: Sendable {
             }
         }
         var built: [[any Backend]] = []
+        var allWarnings: [String] = []
         var caps: [String: Int] = [:]
         for suite in suites {
             var row: [any Backend] = []
@@ -67,6 +70,7 @@ public final class RunSession: Sendable {
                         throw suite.location(of: p.field, for: c, on: spec).error(p.message + " (case '\(c.id)')")
                     }
                 }
+                allWarnings += backend.warnings.map { "\(suite.file): backend '\(spec.id)': \($0)" }
                 if let cap = backend.maxConcurrency {
                     let k = Self.limitKey(spec, in: suite)
                     caps[k] = min(caps[k] ?? cap, cap)
@@ -77,6 +81,7 @@ public final class RunSession: Sendable {
         }
         let semaphores = caps.mapValues { AsyncSemaphore($0) }
         backends = built
+        warnings = allWarnings
         limiters = suites.map { s in s.backends.map { semaphores[Self.limitKey($0, in: s)] } }
         cassettes = openCassettes.keys.sorted().map { openCassettes[$0]! }
     }

@@ -73,6 +73,13 @@ public enum Runner {
         return out
     }
 
+    /// What a run with `options` would start, in report order (for `--dry-run` and selection checks).
+    public static func plan(_ suites: [Suite], _ options: RunOptions) -> [CaseKey] {
+        var one = options
+        one.repeats = 1
+        return jobs(suites, one).map { CaseKey(suite: suites[$0.suite].name, caseId: $0.testCase.id, promptId: $0.prompt.id, backendId: $0.backendId) }
+    }
+
     /// Builds a session for `suites` in `mode`, runs it and closes it.
     public static func run(_ suites: [Suite], mode: RunSession.Mode = .live, options: RunOptions = RunOptions(),
                            onResult: @escaping @Sendable (RunProgress, CaseResult) -> Void = { _, _ in }) async throws(SuiteError) -> RunResult {

@@ -45,6 +45,8 @@ public struct TestCase: Sendable {
     public let threshold: Double?
     /// Generation options for this case only (the last layer of the merge).
     public var options = LocatedOptions()
+    /// `allowEmpty`: the case may have no validators (nil: the suite's default, false).
+    public var allowEmpty: Bool?
     /// Pass rate required across `--repeat` samples (nil: the suite's).
     public var minPassRate: Double?
     /// Where the case is defined (the suite file or a casesFrom file), for annotations.

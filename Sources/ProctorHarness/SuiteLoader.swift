@@ -16,8 +16,8 @@ public struct SuiteLoader: Sendable {
 
     static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
     static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
-    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options"]
-    static let defaultsKeys = ["vars", "validators", "threshold"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty"]
+    static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty"]
     static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
 
     /// Suite files named on the command line: files as given, folders expanded to their `*.json`
@@ -167,6 +167,11 @@ public struct SuiteLoader: Sendable {
                 }
             }
         }
+        let defaultsAllowEmpty = root["defaults"]?["allowEmpty"]?.boolValue ?? false
+        for c in cases where c.validators.isEmpty && !(c.allowEmpty ?? defaultsAllowEmpty) {
+            throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' has no validators, so it would always pass; "
+                             + "add \"validators\" (or \"defaults.validators\"), or set \"allowEmpty\": true")
+        }
         let suite = Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
                           prompts: prompts, cases: cases, options: options, source: src)
         try checkOptions(suite)
@@ -294,6 +299,10 @@ public struct SuiteLoader: Sendable {
         }
         var c = TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
                          minPassRate: minPass, file: src.file, line: line, column: column)
+        if let ae = o["allowEmpty"] {
+            guard let b = ae.boolValue else { throw src.error(ptr + "/allowEmpty", "\"allowEmpty\" must be true or false, found \(ae)") }
+            c.allowEmpty = b
+        }
         if let ov = o["options"] {
             guard case .object(let oo) = ov else { throw src.error(ptr + "/options", "case \"options\" must be an object of generation options") }
             try checkKeys(oo, GenerationOptions.keys, at: ptr + "/options", what: "case options (generation options only)", src)
@@ -336,6 +345,7 @@ public struct SuiteLoader: Sendable {
                     var c = TestCase(id: loaded.id, vars: loaded.vars, validators: loaded.validators, threshold: loaded.threshold,
                                      minPassRate: loaded.minPassRate, file: path, line: line, column: 1)
                     c.options.options = loaded.options.options
+                    c.allowEmpty = loaded.allowEmpty
                     for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
                     out.append((c, line))
                 } catch let e as SuiteError {

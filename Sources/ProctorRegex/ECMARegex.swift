@@ -29,7 +29,7 @@ public struct ECMARegex: Sendable {
                 case "m": f.insert(.multiline)
                 case "s": f.insert(.dotAll)
                 case "u": f.insert(.unicode)
-                default: throw RegexSyntaxError(pattern: letters, position: 0, message: "unknown flag '\(ch)' (use i, m, s)")
+                default: throw RegexSyntaxError(pattern: letters, position: 0, message: "unknown flag '\(ch)' (use i, m, s or u)")
                 }
             }
             self = f

@@ -99,17 +99,16 @@ public enum HTMLWriter {
 
     public static func run(_ run: RunResult) -> String {
         let s = run.summary
-        var b = "<h1>Proctor run</h1><div class=\"totals\"><div class=\"box\">passed <b>\(s.passed + s.repaired)/\(s.total - s.skipped)</b></div>"
-        b += "<div class=\"box\">failed <b>\(s.failed + s.flakyFailing)</b> · errors <b>\(s.errors)</b> · repaired <b>\(s.repaired)</b> · flaky <b>\(s.flaky)</b></div></div>"
+        var b = "<h1>Proctor run\(run.interrupted ? " (interrupted)" : "")</h1><div class=\"totals\"><div class=\"box\">\(escape(s.text))</div></div>"
         let groups = run.groups
-        let statuses = ["failed", "error", "flaky", "repaired", "passed", "skipped"]
+        let statuses = ["failed", "error", "repaired", "passed", "skipped"]
         b += filters(statuses.map { st in (st, groups.filter { $0.status.rawValue == st }.count) })
         for g in groups {
             let r = g.first
             let st = g.status.rawValue
             b += "<details class=\"entry\" data-status=\"\(st)\"><summary><span class=\"badge \(st)\">\(st)</span>"
             b += "<span>\(escape("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]"))</span>"
-            if g.samples.count > 1 { b += "<span class=\"meta\">\(g.passes)/\(g.ran) samples passed</span>" }
+            if g.samples.count > 1 { b += "<span class=\"meta\">\(g.passes)/\(g.ran) samples passed\(g.flaky ? " (flaky)" : "")</span>" }
             b += "</summary><div class=\"cols\"><div><div class=\"meta\">prompt</div><pre>\(escape(r.messages.map { "[\($0.role)] \($0.content)" }.joined(separator: "\n")))</pre></div>"
             b += "<div><div class=\"meta\">output\(r.truncated ? " (truncated)" : "")</div><pre>\(escape(r.output))</pre>"
             for v in r.validators { b += "<div class=\"\(v.pass ? "meta" : "msg")\">\(v.pass ? "✓" : "✗") \(escape(v.type)): \(escape(v.message))</div>" }

@@ -23,6 +23,7 @@ public enum JSONResultsWriter {
             ("tool", ["name": "proctor", "version": .string(toolVersion)]),
             ("startedAt", .string(JUnitWriter.iso(run.startedAt))),
             ("durationMs", ms(run.durationMs)),
+            ("interrupted", .bool(run.interrupted)),
             ("summary", summary),
             ("suites", .array(suites)),
             ("cases", .array(run.groups.map(group))),

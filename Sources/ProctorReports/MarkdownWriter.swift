@@ -74,11 +74,11 @@ public enum MarkdownWriter {
     public static func summary(_ run: RunResult) -> String {
         let s = run.summary
         var m = "## Proctor run\n\n"
-        let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total - s.skipped)
-        m += "**\(s.passed + s.repaired)/\(s.total - s.skipped) passed** (\(pct(s.passRate)), \(ci(w))) · \(s.failed) failed · \(s.errors) errors"
-        if s.repaired > 0 { m += " · \(s.repaired) repaired" }
-        if s.flaky > 0 { m += " · \(s.flaky) flaky" }
-        if s.skipped > 0 { m += " · \(s.skipped) skipped" }
+        if run.interrupted {
+            m += "> **Interrupted**: \(s.skipped) of \(s.total) cases did not run; they count as not passed.\n\n"
+        }
+        let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total)
+        m += "**\(s.text)** · 95 % CI \(ci(w))"
         m += String(format: " · %.2f s\n\n", run.durationMs / 1000)
         let groups = run.groups
         let failing = groups.filter(\.isFailing)

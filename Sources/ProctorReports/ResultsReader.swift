@@ -72,6 +72,7 @@ public enum ResultsReader {
         let started = ISO8601DateFormatter().date(from: v["startedAt"]?.stringValue ?? "") ?? Date(timeIntervalSince1970: 0)
         var run = RunResult(startedAt: started, durationMs: v["durationMs"]?.doubleValue ?? 0, suites: infos, results: results)
         if let sh = v["shard"], let k = sh["index"]?.intValue, let n = sh["count"]?.intValue { run.shard = (k, n) }
+        run.interrupted = v["interrupted"]?.boolValue ?? false
         return run
     }
 }

@@ -100,14 +100,14 @@ final class CLITests: XCTestCase {
         let junit = dir.file("out/junit.xml"), json = dir.file("out/results.json")
         let r0 = await run(["run", pass, "--junit", junit, "--json", json])
         XCTAssertEqual(r0.code, 0, r0.err)
-        XCTAssertTrue(r0.err.contains("proctor: 1/1 passed · 0 failed · 0 errors"), r0.err)
+        XCTAssertTrue(r0.err.contains("proctor: 1 passed · 0 failed · 0 errors of 1 case (pass rate 100.0 %)"), r0.err)
         XCTAssertTrue(FileManager.default.fileExists(atPath: junit))
         let results = try JSONParser.parse(String(contentsOfFile: json, encoding: .utf8))
         XCTAssertEqual(results["summary"]?["passed"], 1)
 
         let r1 = await run(["run", fail, "--junit", junit, "--json", json])
         XCTAssertEqual(r1.code, 1)
-        XCTAssertTrue(r1.err.contains(#"FAIL s[p@e] c1: contains: does not contain "mars""#), r1.err)
+        XCTAssertTrue(r1.err.contains(#"FAIL s[p@e] c1: contains: does not contain "mars" · output: "hello world""#), r1.err)
         XCTAssertFalse(r1.err.contains("\u{1B}["), "no escape codes off a terminal")
     }
 
@@ -140,7 +140,7 @@ final class CLITests: XCTestCase {
         dir.write("blocker", "a file where a folder should be")
         let r = await run(["run", pass, "--junit", dir.file("blocker/junit.xml")])
         XCTAssertEqual(r.code, 2)
-        XCTAssertTrue(r.err.contains("cannot write reports"), r.err)
+        XCTAssertTrue(r.err.contains("cannot write the junit report to \(dir.file("blocker/junit.xml"))"), r.err)
     }
 }
 
@@ -241,7 +241,7 @@ final class ModelCLITests: XCTestCase {
         dir.write("bad.bin", "not a model")
         let bad = dir.write("bad.json", """
         {"backends": [{"id": "b", "type": "builtin", "model": "bad.bin", "tokenizer": "t.bin"}],
-         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c"}]}
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
         """)
         let e = await run(["run", bad, "--json", dir.file("r2.json"), "--junit", dir.file("j2.xml")])
         XCTAssertEqual(e.code, 2)
@@ -403,7 +403,7 @@ final class InterruptTests: XCTestCase {
         dir.write("slow.sh", "read x; case \"$x\" in *fast*) echo ok ;; *) sleep 20; echo late ;; esac\n")
         let suite = dir.write("s.json", """
         {"suite": "s", "backends": [{"id": "c", "type": "command", "argv": ["sh", "slow.sh"]}],
-         "prompts": [{"id": "p", "template": "{{speed}}"}],
+         "prompts": [{"id": "p", "template": "{{speed}}"}], "defaults": {"allowEmpty": true},
          "cases": [{"id": "first", "vars": {"speed": "fast"}}, {"id": "second", "vars": {"speed": "slow"}},
                    {"id": "third", "vars": {"speed": "slow"}}]}
         """)

@@ -220,7 +220,8 @@ final class RunSessionTests: XCTestCase {
         """)
         let r = await run(["run", suite, "--repeat", "2"], in: dir)
         XCTAssertEqual(r.code, 1)
-        XCTAssertTrue(r.err.contains("0/1 passed · 1 failed · 0 errors · 1 flaky"), r.err)
+        XCTAssertTrue(r.err.contains("0 passed · 1 failed · 0 errors · 1 flaky of 1 case"), r.err)
+        XCTAssertTrue(r.err.contains(#"FAIL s[p@c] flip: 1/2 samples failed (sample 1): contains: does not contain "yes" · output: "no\n""#), r.err)
         let s = try XCTUnwrap(try results(dir)["summary"])
         XCTAssertEqual([s["total"], s["passed"], s["failed"], s["flaky"], s["errors"]], [1, 0, 1, 1, 0])
         XCTAssertEqual(try results(dir)["cases"]?[0]?["status"], "failed")
@@ -248,7 +249,8 @@ final class RunSessionTests: XCTestCase {
         XCTAssertTrue(res["results"]?[1]?["error"]?.stringValue?.contains("this repeat index was never recorded") == true)
         let junit = try XCTUnwrap(dir.read("r/junit.xml"))
         XCTAssertTrue(junit.contains(#"tests="1" failures="0" errors="1""#), junit)
-        XCTAssertTrue(r.err.contains("0/1 passed · 0 failed · 1 error"), r.err)
+        XCTAssertTrue(r.err.contains("0 passed · 0 failed · 1 error of 1 case"), r.err)
+        XCTAssertTrue(r.err.contains("ERROR s[p@c] a: 1/2 samples errored (sample 1): no recording"), r.err)
     }
 
     // MARK: - 5. Concurrency caps belong to the backend, not to whichever id hashed first

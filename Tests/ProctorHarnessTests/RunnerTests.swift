@@ -11,7 +11,7 @@ final class RunnerTests: XCTestCase {
         let cs = (0..<cases).map { #"{"id": "case-\#($0)", "vars": {"n": \#($0)}}"# }.joined(separator: ",")
         return try loadSuite("""
         {"backends": \(backends), "prompts": [{"id": "a", "template": "n={{n}}"}, {"id": "b", "template": "{{n}}"}],
-         "defaults": {"validators": \(validators)}, "cases": [\(cs)]}
+         "defaults": {"validators": \(validators), "allowEmpty": true}, "cases": [\(cs)]}
         """, in: dir)
     }
 

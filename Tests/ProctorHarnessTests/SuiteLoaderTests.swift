@@ -22,7 +22,7 @@ final class SuiteLoaderTests: XCTestCase {
                        "suite.json:1:174: invalid regular expression /(a/ at position 2: missing ')'")
         XCTAssertEqual(loadError("{\(base), \"cases\": [{\"id\": \"a\", \"vars\": {\"name\": 1}, \"validators\": [{\"type\": \"json-schema\", \"schema\": \"missing.json\"}]}]}"),
                        "suite.json:1:180: schema file 'missing.json' not found (looked for missing.json)")
-        XCTAssertEqual(loadError("{\"backends\": [{\"id\": \"c\", \"type\": \"command\", \"argv\": [\"no-such-binary-q\"]}], \"prompts\": [{\"id\": \"p\", \"template\": \"x\"}], \"cases\": [{\"id\": \"a\"}]}"),
+        XCTAssertEqual(loadError("{\"backends\": [{\"id\": \"c\", \"type\": \"command\", \"argv\": [\"no-such-binary-q\"]}], \"prompts\": [{\"id\": \"p\", \"template\": \"x\"}], \"cases\": [{\"id\": \"a\", \"allowEmpty\": true}]}"),
                        "suite.json:1:55: command backend 'c': program 'no-such-binary-q' not found on PATH")
         XCTAssertEqual(loadError("{\"backends\": [{\"id\": \"e\", \"type\": \"ecko\"}], \"prompts\": [{\"id\": \"p\", \"template\": \"x\"}], \"cases\": [{\"id\": \"a\"}]}"),
                        "suite.json:1:27: unknown backend type 'ecko'; did you mean 'echo'?")
@@ -45,7 +45,7 @@ final class SuiteLoaderTests: XCTestCase {
         {"backends": [{"id": "e", "type": "echo"}],
          "prompts": [{"id": "p", "template": "{{user.name}} / {{user | json}} / {{items.1}} {{> parts/footer.txt}}"},
                      {"id": "m", "messages": [{"role": "system", "content": "Be brief"}, {"role": "user", "content": "{{sig}}"}]}],
-         "defaults": {"vars": {"sig": "bye"}},
+         "defaults": {"vars": {"sig": "bye"}, "allowEmpty": true},
          "cases": [{"id": "a", "vars": {"user": {"name": "Ada"}, "items": ["x", "y"]}}]}
         """, in: dir)
         let msgs = suite.prompts[0].render(suite.cases[0].vars)
@@ -56,9 +56,9 @@ final class SuiteLoaderTests: XCTestCase {
 
     func testCasesFromJSONLAndCSV() throws {
         let dir = TempDir()
-        dir.write("cases.jsonl", #"{"id": "j1", "vars": {"name": "A"}}"# + "\n\n" + #"{"id": "j2", "vars": {"name": "B"}, "validators": [{"type": "contains", "value": "B"}]}"# + "\n")
+        dir.write("cases.jsonl", #"{"id": "j1", "vars": {"name": "A"}, "allowEmpty": true}"# + "\n\n" + #"{"id": "j2", "vars": {"name": "B"}, "validators": [{"type": "contains", "value": "B"}]}"# + "\n")
         dir.write("cases.csv", "id,name\nc1,\"Smith, J\"\nc2,\"say \"\"hi\"\"\"\n")
-        let suite = try loadSuite("{\(base), \"casesFrom\": [\"cases.jsonl\", \"cases.csv\"]}", in: dir)
+        let suite = try loadSuite("{\(base), \"defaults\": {\"allowEmpty\": true}, \"casesFrom\": [\"cases.jsonl\", \"cases.csv\"]}", in: dir)
         XCTAssertEqual(suite.cases.map(\.id), ["j1", "j2", "c1", "c2"])
         XCTAssertEqual(suite.cases[2].vars["name"], "Smith, J")
         XCTAssertEqual(suite.cases[3].vars["name"], #"say "hi""#)

@@ -37,6 +37,8 @@ public struct AnthropicBackend: Backend {
 
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
+    public var warnings: [String] { cfg.warnings }
+
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("max_tokens", .number(JSONNumber(Self.defaultMaxTokens)))]
         let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")

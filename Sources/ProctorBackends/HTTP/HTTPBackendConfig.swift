@@ -10,6 +10,10 @@ struct HTTPBackendConfig {
     let headers: [String: String]
     let transport: HTTPTransport.Config
     let maxConcurrency: Int?
+    /// Shown before the run: requests will carry no key.
+    let warnings: [String]
+    /// Hosts that always need a key.
+    static let keyedHosts = ["api.openai.com", "api.anthropic.com"]
 
     static let commonKeys = ["baseURL", "model", "apiKeyEnv", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
                              "requestsPerMinute", "retryBaseDelaySeconds"]
@@ -48,6 +52,11 @@ struct HTTPBackendConfig {
             if case .string(let s) = v, looksLikeKey(s) {
                 throw BackendConfigError(pointer: "/" + k, "\"\(k)\" looks like an API key; keys belong in the environment: use \"apiKeyEnv\"")
             }
+            if k == "headers", case .object(let h) = v {
+                for (hk, hv) in h where secretHeaders.contains(hk.lowercased()) || looksLikeKey(hv.stringValue ?? "") {
+                    throw BackendConfigError(pointer: "/headers/" + hk, "header \"\(hk)\" carries a secret; put the key in the environment and name it with \"apiKeyEnv\"")
+                }
+            }
         }
     }
 
@@ -62,9 +71,12 @@ struct HTTPBackendConfig {
         baseURL = u
         apiKeyEnv = try ctx.string("apiKeyEnv") ?? defaultKeyEnv
         apiKey = ProcessInfo.processInfo.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
-        if keyRequired && apiKey == nil {
-            throw BackendConfigError(pointer: "/apiKeyEnv", "backend '\(ctx.id)' needs an API key in the environment variable \(apiKeyEnv)")
+        // The vendors' own hosts always need a key: failing here beats one 401 per case.
+        if apiKey == nil && (keyRequired || Self.keyedHosts.contains(u.host ?? "")) {
+            throw BackendConfigError(pointer: try ctx.string("apiKeyEnv") == nil ? "" : "/apiKeyEnv",
+                                     "backend '\(ctx.id)' sends requests to \(u.host ?? base), which needs an API key, but the environment variable \(apiKeyEnv) is not set")
         }
+        warnings = apiKey == nil ? ["the environment variable \(apiKeyEnv) is not set, so requests to \(u.absoluteString) carry no API key"] : []
         var h: [String: String] = [:]
         if let hv = ctx.config["headers"] {
             guard case .object(let o) = hv else { throw BackendConfigError(pointer: "/headers", "\"headers\" must be an object of strings") }

@@ -29,6 +29,8 @@ public struct OpenAIBackend: Backend {
 
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
+    public var warnings: [String] { cfg.warnings }
+
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("messages", .array(request.messages.map(\.json)))]
         if let responseFormat { base.append(("response_format", responseFormat)) }

@@ -12,6 +12,13 @@ enum CombinatorValidators {
             var results: [CheckResult] = []
             for c in children { results.append(await c.run(ctx)) }
             let passed = results.filter(\.pass).count
+            // A child that could not be evaluated makes the combination unevaluable too, unless
+            // `any` already has a pass: negating `all`/`any` must not turn it into a pass.
+            if let stuck = zip(children, results).first(where: { !$0.1.evaluated }), all || passed == 0 {
+                var r = CheckResult.unevaluable("\(stuck.0.type): \(stuck.1.message)")
+                r.blockedByJSON = stuck.1.blockedByJSON
+                return r
+            }
             if all {
                 let failed = zip(children, results).filter { !$0.1.pass }.map { "\($0.0.type): \($0.1.message)" }
                 return CheckResult(pass: failed.isEmpty, score: results.map(\.score).reduce(0, +) / Double(results.count),

@@ -30,8 +30,9 @@ enum CommandValidator {
             ]
             let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(s.text.utf8), environment: env,
                                             timeoutSeconds: timeout, maxOutputBytes: 1 << 20)
-            if let e = r.launchError { return .fail(e) }
-            if r.timedOut { return .fail("command '\(argv[0])' timed out after \(timeout) s") }
+            if let e = r.launchError { return .unevaluable(e) }
+            if r.timedOut { return .unevaluable("command '\(argv[0])' timed out after \(timeout) s") }
+            if r.outputLimitExceeded { return .unevaluable("command '\(argv[0])' printed more than 1 MB") }
             let first = r.stdoutText.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
             if r.exitCode == 0 { return .pass(first.isEmpty ? "command passed" : first) }
             return .fail(first.isEmpty ? "command '\(argv[0])' exited with status \(r.exitCode)" : first)

@@ -16,7 +16,9 @@ enum JSONValidators {
             _ = try c.bool("repair")
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            if ctx.json != nil { return .pass("output is valid JSON") }
+            if ctx.json != nil {
+                return .pass(ctx.repairSummary.isEmpty ? "output is valid JSON" : "output is valid JSON after repair (\(ctx.repairSummary))")
+            }
             return .fail("output is not valid JSON: \(ctx.jsonError ?? "no JSON found")")
         }
     }
@@ -61,10 +63,14 @@ enum JSONValidators {
         }
 
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            guard let v = s.value else { return .fail("output is not JSON: \(ctx.jsonError ?? "no JSON found")") }
+            guard let v = s.value else { return .notJSON() }
             let r = schema.validate(v)
             if r.valid { return .pass("matches the schema") }
-            let shown = r.errors.prefix(3).map(\.description).joined(separator: "; ")
+            // Errors name their place in the whole output, not in the value at `path`.
+            let shown = r.errors.prefix(3).map { e in
+                let at = s.path + e.instanceLocation
+                return "\(at.isEmpty ? "(root)" : at): \(e.message)"
+            }.joined(separator: "; ")
             let more = r.errors.count > 3 ? " (and \(r.errors.count - 3) more)" : ""
             return .fail("does not match the schema: \(shown)\(more)")
         }

@@ -1,8 +1,14 @@
+import Foundation
 import ProctorJSON
 import ProctorRegex
 
 /// Text checks: equals, contains, icontains, contains-any, contains-all, starts-with, ends-with,
 /// one-of, regex, length, similar.
+///
+/// One rule for all of them: both sides are compared after Unicode NFC normalisation (so `e` +
+/// combining acute equals `é`) unless the validator says `"normalize": false`; lengths and
+/// similarity count grapheme clusters (what a reader sees as characters). When two strings differ
+/// only in characters a reader cannot see, the message lists their code points.
 enum TextValidators {
     static let factories: [String: ValidatorFactory] = [
         "equals": { c throws(SuiteError) in try Equals(c) },
@@ -28,37 +34,76 @@ enum TextValidators {
         return s
     }
 
+    /// A JSON value as JSON text, cut to `limit` characters.
+    static func shortJSON(_ v: JSONValue, limit: Int = 120) -> String {
+        let t = JSONSerializer.string(v)
+        return t.count <= limit ? t : String(t.prefix(limit - 1)) + "…"
+    }
+
+    /// How a validator reads text: NFC-normalised (the default) or exactly as given.
+    struct TextRule: Sendable {
+        let normalize: Bool
+        init(_ c: ValidatorConfig) throws(SuiteError) { normalize = try c.bool("normalize") ?? true }
+        func callAsFunction(_ s: String) -> String { normalize ? s.precomposedStringWithCanonicalMapping : s }
+    }
+
+    /// `expected X, got Y`, both as JSON, with code points when the difference is invisible.
+    static func mismatch(_ want: String, _ got: String, verb: String = "expected") -> String {
+        var m = "\(verb) \(quote(want)), got \(quote(got))"
+        if want.unicodeScalars.elementsEqual(got.unicodeScalars) == false && visible(want) == visible(got) {
+            m += " (they differ only in characters you cannot see: expected \(codePoints(want)), got \(codePoints(got)))"
+        }
+        return m
+    }
+
+    /// The text as a reader sees it: normalised, without format characters (zero-width spaces, BOMs, …).
+    static func visible(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.precomposedStringWithCanonicalMapping.unicodeScalars.filter {
+            $0.properties.generalCategory != .format && !$0.properties.isDefaultIgnorableCodePoint
+        }))
+    }
+
+    static func codePoints(_ s: String, limit: Int = 24) -> String {
+        let all = s.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(4) }
+        return all.prefix(limit).joined(separator: " ") + (all.count > limit ? " …" : "")
+    }
+
     /// Exact match: text against a string `value`, JSON value against a non-string `value` (1 == 1.0).
     struct Equals: Validator {
         let value: JSONValue
         let trim: Bool
+        let rule: TextRule
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["value", "trim"])
+            try c.allowKeys(["value", "trim", "normalize"])
             value = try c.required("value")
             trim = try c.bool("trim") ?? false
+            rule = try TextRule(c)
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
             if case .string(let want) = value {
-                let got = trim ? s.text.trimmingWhitespace : s.text
-                let w = trim ? want.trimmingWhitespace : want
-                return got.utf8.elementsEqual(w.utf8) ? .pass("equals \(quote(w))") : .fail("expected \(quote(w)), got \(quote(got))")
+                let got = rule(trim ? s.text.trimmingWhitespace : s.text)
+                let w = rule(trim ? want.trimmingWhitespace : want)
+                return got.utf8.elementsEqual(w.utf8) ? .pass("equals \(quote(w))") : .fail(mismatch(w, got))
             }
-            guard let v = s.value else { return .fail("expected the JSON value \(JSONSerializer.string(value)), but the output is not JSON") }
+            guard let v = s.value else { return .notJSON() }
             return v == value ? .pass("equals \(JSONSerializer.string(value))")
-                : .fail("expected \(JSONSerializer.string(value)), got \(quote(JSONSerializer.string(v)))")
+                : .fail("expected \(JSONSerializer.string(value)), got \(shortJSON(v))")
         }
     }
 
     struct Contains: Validator {
         let needle: String
         let caseInsensitive: Bool
+        let rule: TextRule
         init(_ c: ValidatorConfig, caseInsensitive: Bool) throws(SuiteError) {
-            try c.allowKeys(["value"])
-            needle = try text(c, "value")
+            try c.allowKeys(["value", "normalize"])
+            rule = try TextRule(c)
+            needle = rule(try text(c, "value"))
             self.caseInsensitive = caseInsensitive
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let hit = caseInsensitive ? s.text.lowercased().contains(needle.lowercased()) : s.text.contains(needle)
+            let t = rule(s.text)
+            let hit = caseInsensitive ? t.lowercased().contains(needle.lowercased()) : t.utf8Contains(needle)
             return hit ? .pass("contains \(quote(needle))") : .fail("does not contain \(quote(needle))")
         }
     }
@@ -66,15 +111,19 @@ enum TextValidators {
     struct ContainsSet: Validator {
         let values: [String]
         let all: Bool
+        let rule: TextRule
         init(_ c: ValidatorConfig, all: Bool) throws(SuiteError) {
-            try c.allowKeys(["values"])
-            values = try c.strings("values")
+            try c.allowKeys(["values", "normalize"])
+            let r = try TextRule(c)
+            rule = r
+            values = try c.strings("values").map { r($0) }
             self.all = all
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let found = values.filter { s.text.contains($0) }
+            let t = rule(s.text)
+            let found = values.filter { t.utf8Contains($0) }
             if all {
-                let missing = values.filter { !s.text.contains($0) }
+                let missing = values.filter { !t.utf8Contains($0) }
                 return missing.isEmpty ? .pass("contains all \(values.count) values")
                     : CheckResult(pass: false, score: Double(found.count) / Double(values.count),
                                   message: "missing " + missing.map { quote($0) }.joined(separator: ", "))
@@ -87,13 +136,16 @@ enum TextValidators {
     struct Affix: Validator {
         let value: String
         let prefix: Bool
+        let rule: TextRule
         init(_ c: ValidatorConfig, prefix: Bool) throws(SuiteError) {
-            try c.allowKeys(["value"])
-            value = try text(c, "value")
+            try c.allowKeys(["value", "normalize"])
+            rule = try TextRule(c)
+            value = rule(try text(c, "value"))
             self.prefix = prefix
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let ok = prefix ? s.text.hasPrefix(value) : s.text.hasSuffix(value)
+            let t = Array(rule(s.text).utf8), v = Array(value.utf8)
+            let ok = t.count >= v.count && (prefix ? t.prefix(v.count).elementsEqual(v) : t.suffix(v.count).elementsEqual(v))
             let word = prefix ? "starts" : "ends"
             return ok ? .pass("\(word) with \(quote(value))") : .fail("does not \(prefix ? "start" : "end") with \(quote(value))")
         }
@@ -102,13 +154,16 @@ enum TextValidators {
     struct OneOf: Validator {
         let values: [String]
         let trim: Bool
+        let rule: TextRule
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["values", "trim"])
-            values = try c.strings("values")
+            try c.allowKeys(["values", "trim", "normalize"])
+            let r = try TextRule(c)
+            rule = r
+            values = try c.strings("values").map { r($0) }
             trim = try c.bool("trim") ?? true
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let t = trim ? s.text.trimmingWhitespace : s.text
+            let t = rule(trim ? s.text.trimmingWhitespace : s.text)
             return values.contains(where: { $0.utf8.elementsEqual(t.utf8) }) ? .pass("is \(quote(t))")
                 : .fail("\(quote(t)) is not one of " + values.map { quote($0) }.joined(separator: ", "))
         }
@@ -117,12 +172,18 @@ enum TextValidators {
     struct RegexValidator: Validator {
         let regex: ECMARegex
         let full: Bool
+        let rule: TextRule
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["pattern", "flags", "full", "stepLimit"])
+            try c.allowKeys(["pattern", "flags", "full", "stepLimit", "normalize"])
+            rule = try TextRule(c)
             let pattern = try text(c, "pattern")
+            // Always Unicode mode (as JavaScript's `u` flag): `.` and classes match code points,
+            // `\p{…}` works. `u` may be written; it changes nothing.
             var flags: ECMARegex.Flags = [.unicode]
             if let f = try c.string("flags") {
-                do { flags.formUnion(try ECMARegex.Flags(letters: f)) } catch { throw c.error("flags", "\(error.message)") }
+                do { flags.formUnion(try ECMARegex.Flags(letters: f)) } catch {
+                    throw c.error("flags", "\(error.message); patterns always run in Unicode mode, as with JavaScript's u flag")
+                }
             }
             do {
                 regex = try ECMARegex(pattern, flags: flags, stepLimit: Int(try c.number("stepLimit") ?? 1_000_000))
@@ -133,11 +194,12 @@ enum TextValidators {
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
             do {
-                let ok = full ? try regex.wholeMatch(s.text) : try regex.test(s.text)
+                let t = rule(s.text)
+                let ok = full ? try regex.wholeMatch(t) : try regex.test(t)
                 let what = full ? "fully matches" : "matches"
                 return ok ? .pass("\(what) /\(regex.pattern)/") : .fail("does not \(full ? "fully " : "")match /\(regex.pattern)/")
             } catch {
-                return .fail("\(error)")
+                return .unevaluable("\(error)")
             }
         }
     }
@@ -145,14 +207,24 @@ enum TextValidators {
     struct Length: Validator {
         let min: Int?
         let max: Int?
+        let rule: TextRule
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["min", "max"])
-            min = try c.number("min").map { Int($0) }
-            max = try c.number("max").map { Int($0) }
+            try c.allowKeys(["min", "max", "normalize"])
+            rule = try TextRule(c)
+            func count(_ key: String) throws(SuiteError) -> Int? {
+                guard let v = c.object[key] else { return nil }
+                guard let n = v.numberValue, n.isInteger, let i = n.intValue, i >= 0 else {
+                    throw c.error(key, "\"\(key)\" must be a whole number of characters (0 or more), found \(v)")
+                }
+                return i
+            }
+            min = try count("min")
+            max = try count("max")
             if min == nil && max == nil { throw c.error(nil, "validator 'length' needs \"min\" and/or \"max\"") }
+            if let min, let max, min > max { throw c.error("min", "\"min\" (\(min)) is greater than \"max\" (\(max)): no output can pass") }
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let n = s.text.count
+            let n = rule(s.text).count
             if let min, n < min { return .fail("length \(n) is below the minimum \(min)") }
             if let max, n > max { return .fail("length \(n) is above the maximum \(max)") }
             return .pass("length \(n) is within bounds")
@@ -163,25 +235,53 @@ enum TextValidators {
     struct Similar: Validator {
         let value: String
         let threshold: Double
+        let rule: TextRule
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["value", "threshold"])
-            value = try text(c, "value")
+            try c.allowKeys(["value", "threshold", "normalize"])
+            rule = try TextRule(c)
+            value = rule(try text(c, "value"))
             threshold = try c.number("threshold") ?? 0.8
             guard threshold >= 0 && threshold <= 1 else { throw c.error("threshold", "\"threshold\" must be between 0 and 1") }
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let sim = similarity(s.text, value)
+            let sim = similarity(rule(s.text), value)
             let shown = (sim * 1000).rounded() / 1000
             return CheckResult(pass: sim >= threshold, score: sim,
                                message: "similarity \(shown) \(sim >= threshold ? "≥" : "<") threshold \(threshold)")
         }
     }
 
+    /// 1 − Levenshtein distance / longer length, over grapheme clusters.
     static func similarity(_ a: String, _ b: String) -> Double {
-        let longer = max(a.unicodeScalars.count, b.unicodeScalars.count)
+        let x = Array(a), y = Array(b)
+        let longer = max(x.count, y.count)
         if longer == 0 { return 1 }
-        return 1 - Double(Suggestions.editDistance(a, b)) / Double(longer)
+        if x.isEmpty || y.isEmpty { return 0 }
+        var prev = Array(0...y.count)
+        var cur = [Int](repeating: 0, count: y.count + 1)
+        for i in 1...x.count {
+            cur[0] = i
+            for j in 1...y.count {
+                cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            swap(&prev, &cur)
+        }
+        return 1 - Double(prev[y.count]) / Double(longer)
     }
+}
+
+extension String {
+    /// Substring test on UTF-8 bytes: exact, unlike `contains`, which matches canonically
+    /// equivalent text (normalisation is the validator's choice, not the standard library's).
+    func utf8Contains(_ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        let h = Array(utf8), n = Array(needle.utf8)
+        guard h.count >= n.count else { return false }
+        for i in 0...(h.count - n.count) where h[i] == n[0] && h[i..<(i + n.count)].elementsEqual(n) { return true }
+        return false
+    }
+
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
 
 extension String {

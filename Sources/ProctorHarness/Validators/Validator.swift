@@ -8,6 +8,9 @@ public struct CheckResult: Sendable, Equatable {
     /// 0…1; 1 for a pass and 0 for a fail unless the validator grades (e.g. `similar`).
     public var score: Double
     public var message: String
+    /// False when the check could not be made at all (no JSON to read, a command that timed out):
+    /// such a result fails, and `negate` never turns it into a pass.
+    public var evaluated = true
 
     public init(pass: Bool, score: Double? = nil, message: String) {
         self.pass = pass
@@ -17,6 +20,22 @@ public struct CheckResult: Sendable, Equatable {
 
     public static func pass(_ m: String) -> CheckResult { CheckResult(pass: true, message: m) }
     public static func fail(_ m: String) -> CheckResult { CheckResult(pass: false, message: m) }
+    /// The check needed the output's JSON and there was none (the parse error is reported once per case).
+    public var blockedByJSON = false
+
+    /// The check could not be evaluated; the message says why.
+    public static func unevaluable(_ m: String) -> CheckResult {
+        var r = CheckResult(pass: false, message: "could not evaluate: " + m)
+        r.evaluated = false
+        return r
+    }
+
+    /// The check needs JSON and the output is not JSON.
+    public static func notJSON(path: String? = nil) -> CheckResult {
+        var r = unevaluable("the output is not JSON" + (path.map { ", so path \($0) cannot be read" } ?? ""))
+        r.blockedByJSON = true
+        return r
+    }
 }
 
 /// What validators look at: the output, its JSON (parsed once per case), and the run's facts.
@@ -26,6 +45,8 @@ public struct CheckContext: Sendable {
     public var json: JSONValue?
     /// Why the output did not parse, when it did not.
     public var jsonError: String?
+    /// What the repair engine changed to get `json`, grouped ("closedString, closedObject ×2"); empty when nothing.
+    public var repairSummary = ""
     public var response: BackendResponse
     /// The generation limit requested, for the `finish`/`tokens` validators.
     public var maxTokens: Int?
@@ -54,6 +75,8 @@ public struct Subject: Sendable {
     public var text: String
     /// JSON form, when the output parsed.
     public var value: JSONValue?
+    /// The JSON Pointer of the subject inside the output (empty: the whole output), for messages.
+    public var path = ""
 }
 
 /// One check. Implementations live one family per file and are listed in `ValidatorRegistry`.
@@ -75,19 +98,19 @@ public struct ConfiguredValidator: Sendable {
         var subject = Subject(text: ctx.output, value: ctx.json)
         if let path {
             guard let root = ctx.json else {
-                return negateIfNeeded(.fail("output is not JSON (\(ctx.jsonError ?? "no value")), so path \(path) cannot be read"), canNegate: false)
+                return .notJSON(path: path.description)
             }
             guard let v = path.resolve(in: root) else {
-                return negateIfNeeded(.fail("path \(path) does not exist in the output"), canNegate: false)
+                return .unevaluable("path \(path) does not exist in the output")
             }
-            subject = Subject(text: v.stringValue ?? JSONSerializer.string(v), value: v)
+            subject = Subject(text: v.stringValue ?? JSONSerializer.string(v), value: v, path: path.description)
         }
-        return negateIfNeeded(await inner.check(subject, ctx), canNegate: true)
+        return negateIfNeeded(await inner.check(subject, ctx))
     }
 
-    func negateIfNeeded(_ r: CheckResult, canNegate: Bool) -> CheckResult {
-        guard negate else { return r }
-        if !canNegate { return r }
+    /// `negate` flips a verdict, never a check that could not be made.
+    func negateIfNeeded(_ r: CheckResult) -> CheckResult {
+        guard negate, r.evaluated else { return r }
         return CheckResult(pass: !r.pass, score: 1 - r.score, message: (r.pass ? "negated: " : "negated, passes: ") + r.message)
     }
 }
