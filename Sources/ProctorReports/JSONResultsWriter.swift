@@ -97,6 +97,7 @@ public enum JSONResultsWriter {
     public static func bytes(_ run: RunResult, toolVersion: String) -> [UInt8] {
         var empty = RunResult(startedAt: run.startedAt, durationMs: run.durationMs, suites: run.suites, results: [])
         empty.shard = run.shard
+        empty.interrupted = run.interrupted
         guard case .object(let head) = value(empty, toolVersion: toolVersion) else { return [] }
         var out: [UInt8] = []
         out.reserveCapacity(256 + run.results.count * 600)
