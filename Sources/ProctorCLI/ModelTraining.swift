@@ -19,7 +19,7 @@ enum ModelTraining {
 
     static func readText(_ path: String?) throws(CLIError) -> String {
         guard let path else { throw CLIError.usage("give --corpus FILE") }
-        guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the corpus") }
+        guard let d = TextInput.read(path) else { throw CLIError.input("\(path): cannot read the corpus") }
         return String(decoding: d, as: UTF8.self)
     }
 

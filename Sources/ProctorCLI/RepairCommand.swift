@@ -16,15 +16,21 @@ enum RepairCommand: ProctorCommand {
         ],
         discussion: """
         EXIT CODES: 0 repaired or already valid, 1 nothing recoverable, 2 usage error or unreadable file.
-        With --lines the exit code is 0 unless the input itself is unreadable or a line is not a JSON string (2).
+        A newline at the very end of the input is not part of the text (editors and `echo` add one).
+
+        With --lines, output line N always answers input line N: the repaired text as a JSON string,
+        or null when nothing is recoverable. A line that is not a JSON string literal (or is blank)
+        also gets null, and a message on stderr naming the line; the exit code is then 1, else 0.
         """)
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         guard args.positionals.count <= 1 else { throw CLIError.usage("give one FILE (or '-' for stdin)") }
         let path = args.positionals.first ?? "-"
-        let bytes = try ValidateCommand.readInput(path, console: console)
+        var bytes = try ValidateCommand.readInput(path, console: console)
         let options = JSONRepair.Options(dropPartialStrings: args.flag("drop-partial-strings"))
-        if args.flag("lines") { return try lines(bytes, options: options, console: console, path: path) }
+        if args.flag("lines") { return lines(bytes, options: options, console: console, path: path) }
+        // The newline a file or `echo` ends with is not part of the model output.
+        if bytes.last == 0x0A { bytes.removeLast(); if bytes.last == 0x0D { bytes.removeLast() } }
         let result: RepairResult
         do {
             result = try bytes.withUnsafeBufferPointer { buf throws(RepairError) in try JSONRepair.repair(bytes: buf, options: options) }
@@ -41,25 +47,36 @@ enum RepairCommand: ProctorCommand {
     }
 
     /// One process for a whole log: every line a JSON string literal in, a string literal (or null) out.
-    static func lines(_ bytes: [UInt8], options: JSONRepair.Options, console: Console, path: String) throws -> Int32 {
+    static func lines(_ bytes: [UInt8], options: JSONRepair.Options, console: Console, path: String) -> Int32 {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 4)
-        var failure: String?
-        JSONLines.forEachLine(bytes) { line, buf in
-            guard case .string(let text)? = try? JSONParser.parse(bytes: buf) else {
-                failure = "\(path):\(line): each line must be a JSON string literal holding one text"
-                return false
+        var unreadable = 0
+        let name = path == "-" ? "stdin" : path
+        bytes.withUnsafeBufferPointer { all in
+            var start = 0, line = 0
+            while start < all.count {
+                line += 1
+                var end = start
+                while end < all.count && all[end] != 0x0A { end += 1 }
+                var stop = end
+                if stop > start && all[stop - 1] == 0x0D { stop -= 1 }
+                let buf = UnsafeBufferPointer(rebasing: all[start..<stop])
+                if case .string(let text)? = try? JSONParser.parse(bytes: buf) {
+                    if let r = try? JSONRepair.repair(text, options: options) {
+                        JSONSerializer.writeString(r.text, into: &out)
+                    } else {
+                        out.append(contentsOf: "null".utf8)
+                    }
+                } else {
+                    unreadable += 1
+                    console.err("\(name):\(line): " + (buf.isEmpty ? "blank line" : "not a JSON string literal") + "; wrote null")
+                    out.append(contentsOf: "null".utf8)
+                }
+                out.append(0x0A)
+                start = end + 1
             }
-            if let r = try? JSONRepair.repair(text, options: options) {
-                JSONSerializer.writeString(r.text, into: &out)
-            } else {
-                out.append(contentsOf: "null".utf8)
-            }
-            out.append(0x0A)
-            return true
         }
-        if let failure { throw CLIError.input(failure) }
         console.rawOut(String(decoding: out, as: UTF8.self))
-        return 0
+        return unreadable == 0 ? 0 : 1
     }
 }

@@ -100,11 +100,11 @@ enum ValidateCommand: ProctorCommand {
 
     /// Reads a file or stdin (`-`); an unreadable file is an input error (exit 2) naming it.
     static func readInput(_ path: String, console: Console) throws(CLIError) -> [UInt8] {
-        if path == "-" { return console.readStdin() }
+        if path == "-" { return TextInput.strippingBOM(console.readStdin()) }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError.input("\(path): no such file") }
         guard !isDir.boolValue else { throw CLIError.input("\(path): is a folder, expected a file") }
-        guard let d = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot be read") }
-        return [UInt8](d)
+        guard let d = TextInput.read(path) else { throw CLIError.input("\(path): cannot be read") }
+        return d
     }
 }

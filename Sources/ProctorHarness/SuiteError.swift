@@ -1,3 +1,4 @@
+import Foundation
 import ProctorJSON
 
 /// A suite that cannot run: bad JSON, unknown key, missing file, unknown validator, missing variable.
@@ -25,6 +26,8 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
 struct SuiteSource: Sendable {
     let file: String
     let locator: JSONLocator?
+    /// For `${VAR}` in configuration strings.
+    var env: [String: String] = ProcessInfo.processInfo.environment
 
     func error(_ pointer: String, _ message: String) -> SuiteError {
         guard let locator else { return SuiteError(file: file, message) }

@@ -9,9 +9,14 @@ public struct SuiteLoader: Sendable {
     /// Backend types: their keys and which generation options each honours (nothing is built here).
     public var backends: BackendRegistry
 
-    public init(validators: ValidatorRegistry = .standard, backends: BackendRegistry = .standard) {
+    /// Where `${VAR}` in configuration strings is looked up.
+    public var environment: [String: String]
+
+    public init(validators: ValidatorRegistry = .standard, backends: BackendRegistry = .standard,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.validators = validators
         self.backends = backends
+        self.environment = environment
     }
 
     static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
@@ -20,38 +25,56 @@ public struct SuiteLoader: Sendable {
     static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty"]
     static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
 
-    /// Suite files named on the command line: files as given, folders expanded to their `*.json`
-    /// (sorted, not recursive).
+    /// Suite files named on the command line: files as given; folders searched recursively (hidden
+    /// folders skipped) for `*.json` and `*.jsonc` files that are suites, in sorted path order.
+    ///
+    /// The rule for "is a suite": its top level is an object with a `"prompts"` key. Schemas, case
+    /// files and other JSON beside suites are skipped; a file that does not parse but mentions
+    /// `"prompts"` is kept, so its syntax error is reported rather than hidden.
     public static func expand(_ paths: [String]) throws(SuiteError) -> [String] {
         var out: [String] = []
         let fm = FileManager.default
         for p in paths {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: p, isDirectory: &isDir) else { throw SuiteError(file: p, "no such suite file or folder") }
-            if isDir.boolValue {
-                let names = ((try? fm.contentsOfDirectory(atPath: p)) ?? []).filter { $0.hasSuffix(".json") || $0.hasSuffix(".jsonc") }.sorted()
-                if names.isEmpty { throw SuiteError(file: p, "folder has no suite files (*.json)") }
-                out += names.map { (p as NSString).appendingPathComponent($0) }
-            } else {
-                out.append(p)
+            guard isDir.boolValue else { out.append(p); continue }
+            var found: [String] = []
+            let root = URL(fileURLWithPath: p)
+            if let walker = fm.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles]) {
+                for case let url as URL in walker where ["json", "jsonc"].contains(url.pathExtension.lowercased()) {
+                    let rel = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count))
+                    let path = (p as NSString).appendingPathComponent(rel.hasPrefix("/") ? String(rel.dropFirst()) : rel)
+                    if isSuiteFile(path) { found.append(path) }
+                }
             }
+            if found.isEmpty { throw SuiteError(file: p, "folder has no suite files (*.json or *.jsonc with a top-level \"prompts\" key)") }
+            out += found.sorted()
         }
         return out
     }
 
+    /// A JSON(C) file whose top level has `"prompts"` (or that mentions it but does not parse).
+    static func isSuiteFile(_ path: String) -> Bool {
+        guard let bytes = TextInput.read(path) else { return false }
+        if let v = try? JSONParser.parse(bytes, options: .jsonc) { return v["prompts"] != nil }
+        return String(decoding: bytes, as: UTF8.self).contains("\"prompts\"")
+    }
+
     public func load(_ file: String) throws(SuiteError) -> Suite {
-        guard let data = FileManager.default.contents(atPath: file) else { throw SuiteError(file: file, "cannot read the suite file") }
-        return try load(bytes: [UInt8](data), file: file)
+        guard let data = TextInput.read(file) else { throw SuiteError(file: file, "cannot read the suite file") }
+        return try load(bytes: data, file: file)
     }
 
     /// Loads suite text as if it were the file `file` (paths resolve from its folder).
-    public func load(bytes data: [UInt8], file: String) throws(SuiteError) -> Suite {
+    public func load(bytes raw: [UInt8], file: String) throws(SuiteError) -> Suite {
+        let data = TextInput.strippingBOM(raw)
         let parsed: (value: JSONValue, locator: JSONLocator)
         do { parsed = try JSONParser.parseLocated(data, options: .jsonc) } catch {
             throw SuiteError(file: file, line: error.line, column: error.column, error.message)
         }
-        let src = SuiteSource(file: file, locator: parsed.locator)
-        guard case .object(let root) = parsed.value else { throw src.error("", "a suite must be a JSON object") }
+        let src = SuiteSource(file: file, locator: parsed.locator, env: environment)
+        guard case .object(let written) = parsed.value else { throw src.error("", "a suite must be a JSON object") }
+        let root = try EnvSubstitution.suite(written, environment, src)
         try checkKeys(root, Self.topKeys, at: "", what: "suite", src)
         let dir = URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL.path
         let name = try optionalString(root, "suite", "", src) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -146,7 +169,7 @@ public struct SuiteLoader: Sendable {
             for (i, f) in list.enumerated() {
                 guard let rel = f.stringValue else { throw src.error("/casesFrom/\(i)", "\"casesFrom\" entries must be file paths") }
                 let full = rel.hasPrefix("/") ? rel : (dir as NSString).appendingPathComponent(rel)
-                guard let d = FileManager.default.contents(atPath: full) else {
+                guard let d = TextInput.read(full) else {
                     throw src.error("/casesFrom/\(i)", "cases file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
                 }
                 for (c, line) in try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir) {
@@ -246,7 +269,7 @@ public struct SuiteLoader: Sendable {
         } else if let f = o["file"] {
             guard let rel = f.stringValue else { throw src.error(ptr + "/file", "\"file\" must be a path") }
             let full = rel.hasPrefix("/") ? rel : (dir as NSString).appendingPathComponent(rel)
-            guard let d = FileManager.default.contents(atPath: full) else {
+            guard let d = TextInput.read(full) else {
                 throw src.error(ptr + "/file", "prompt file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
             }
             let text = String(decoding: d, as: UTF8.self)
@@ -312,7 +335,7 @@ public struct SuiteLoader: Sendable {
     }
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
-    func loadCaseFile(_ data: Data, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
+    func loadCaseFile(_ data: [UInt8], _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
                       _ dir: String) throws(SuiteError) -> [(TestCase, Int)] {
         var out: [(TestCase, Int)] = []
         if path.lowercased().hasSuffix(".csv") {
@@ -338,7 +361,7 @@ public struct SuiteLoader: Sendable {
         JSONLines.forEachLine([UInt8](data)) { line, buf in
             do {
                 let (v, loc) = try JSONParser.parseLocated(Array(buf), options: .jsonc)
-                let src = SuiteSource(file: path, locator: nil)
+                let src = SuiteSource(file: path, locator: nil, env: environment)
                 _ = loc
                 do {
                     let loaded = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)

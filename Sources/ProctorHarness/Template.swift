@@ -1,7 +1,8 @@
 import Foundation
 import ProctorJSON
 
-/// A prompt template: `{{name}}`, `{{order.id}}`, `{{name | json}}` and `{{> path}}` includes.
+/// A prompt template: `{{name}}`, `{{order.id}}`, `{{name | json}}`, `{{> path}}` includes, and
+/// `{{ "{{" }}` for a literal `{{`.
 ///
 /// Parsed once at load time; rendering never invents an empty string for a missing variable
 /// (`missingVariables` is checked for every case before anything runs).
@@ -37,11 +38,16 @@ public struct Template: Sendable, Hashable {
                 let path = inner.dropFirst().trimmingCharacters(in: .whitespaces)
                 guard depth < 8 else { throw ParseError(message: "includes nested deeper than 8 (a cycle?) at '{{> \(path)}}'") }
                 let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).path
-                guard let data = FileManager.default.contents(atPath: full) else {
+                guard let data = TextInput.read(full) else {
                     throw ParseError(message: "included file '\(path)' not found (looked for \(full))")
                 }
                 let sub = try Template(String(decoding: data, as: UTF8.self), directory: (full as NSString).deletingLastPathComponent, depth: depth + 1)
                 segs.append(.include(sub))
+                continue
+            }
+            // `{{ "{{" }}`: a quoted string writes itself, the way to get a literal `{{`.
+            if inner.count >= 2, inner.hasPrefix("\""), inner.hasSuffix("\""), case .string(let literal)? = try? JSONParser.parse(inner) {
+                segs.append(.text(literal))
                 continue
             }
             var name = inner

@@ -12,7 +12,7 @@ public enum ResultsReader {
     }
 
     public static func read(_ path: String) throws(ReadError) -> RunResult {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ReadError(message: "\(path): cannot read the results file") }
+        guard let data = TextInput.read(path) else { throw ReadError(message: "\(path): cannot read the results file") }
         let v: JSONValue
         do { v = try JSONParser.parse([UInt8](data)) } catch { throw ReadError(message: "\(path):\(error)") }
         return try read(v, path: path)

@@ -49,7 +49,7 @@ public struct SchemaRegistry: Sendable {
     }
 
     private func readFile(_ path: String, uri: String) throws(SchemaError) -> JSONValue? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let data = TextInput.read(path) else { return nil }
         do {
             return try JSONParser.parse([UInt8](data), options: .jsonc)
         } catch {

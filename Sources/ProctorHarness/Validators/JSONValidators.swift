@@ -40,7 +40,7 @@ enum JSONValidators {
                 switch spec {
                 case .string(let path):
                     let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: c.suiteDirectory).appendingPathComponent(path).standardizedFileURL.path
-                    guard let data = FileManager.default.contents(atPath: full) else {
+                    guard let data = TextInput.read(full) else {
                         throw c.error("schema", "schema file '\(path)' not found (looked for \(full))")
                     }
                     let value: JSONValue

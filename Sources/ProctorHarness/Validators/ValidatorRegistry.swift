@@ -20,7 +20,8 @@ public struct ValidatorRegistry: Sendable {
     public var types: [String] { factories.keys.sorted() }
 
     func build(_ value: JSONValue, pointer: String, suiteDirectory: String, source: SuiteSource) throws(SuiteError) -> ConfiguredValidator {
-        guard case .object(let o) = value else { throw source.error(pointer, "a validator must be an object with a \"type\"") }
+        guard case .object(let raw) = value else { throw source.error(pointer, "a validator must be an object with a \"type\"") }
+        let o = try EnvSubstitution.validator(raw, pointer, source.env, source)
         guard let typeValue = o["type"] else { throw source.error(pointer, "validator needs a \"type\" (one of: \(types.joined(separator: ", ")))") }
         guard let type = typeValue.stringValue else { throw source.error(pointer + "/type", "validator \"type\" must be a string") }
         guard let factory = factories[type] else {
