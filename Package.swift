@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "ProctorRepair", dependencies: ["ProctorJSON"], swiftSettings: strict),
         .target(name: "CProctorKernels"),
         .target(name: "ProctorModel", dependencies: ["CProctorKernels"], swiftSettings: strict),
-        .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorModel"], swiftSettings: strict),
+        .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorModel"], swiftSettings: strict),
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorBackends"], swiftSettings: strict),
         .target(name: "ProctorReports", dependencies: ["ProctorJSON", "ProctorBackends", "ProctorHarness"], swiftSettings: strict),
@@ -34,7 +34,7 @@ let package = Package(
                 dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorModel", "ProctorBackends", "ProctorHarness", "ProctorReports"],
                 swiftSettings: strict),
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
-        // Fuzz targets (scripts/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).
+        // Fuzz targets (Tests/Fuzz/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).
         .executableTarget(name: "proctor-fuzz",
                           dependencies: ["ProctorJSON", "ProctorRepair", "ProctorSchema", "ProctorBackends", "ProctorHarness", "ProctorReports", "ProctorModel"],
                           path: "Tests/Fuzz/Sources"),

@@ -122,7 +122,7 @@ public struct BackendRegistry: Sendable {
     public static let standard = BackendRegistry(kinds: [EchoBackend.kind, CommandBackend.kind, BuiltinBackend.kind, OpenAIBackend.kind,
                                                         AnthropicBackend.kind, ReplayBackend.kind])
 
-    static let commonKeys = ["id", "type", "cassette"]
+    static let commonKeys = ["id", "type", "cassette", "extraBody"]
 
     /// Reads and checks a suite's backend object without building anything.
     public func spec(_ object: JSONObject, baseDirectory: String) throws(BackendConfigError) -> BackendSpec {
@@ -139,12 +139,26 @@ public struct BackendRegistry: Sendable {
         for (k, _) in object where !allowed.contains(k) {
             throw BackendConfigError(pointer: "/" + JSONPointer.escape(k), "unknown key \"\(k)\" for backend type '\(type)'" + Suggestions.hint(for: k, among: allowed))
         }
-        let options: GenerationOptions
+        var options: GenerationOptions
         do { options = try GenerationOptions.parse(object) } catch { throw BackendConfigError(pointer: error.pointer, error.message) }
-        if let problem = kind.refusal(options) { throw BackendConfigError(pointer: problem.pointer, problem.message) }
+        // `extraBody` on a backend is its layer of `extra`: server-specific fields (llama.cpp's
+        // `top_k`, `repeat_penalty`, …) merged into every request body.
+        if let eb = object["extraBody"] {
+            guard case .object(let e) = eb else {
+                throw BackendConfigError(pointer: "/extraBody", "\"extraBody\" must be an object of request body fields, found \(eb)")
+            }
+            guard kind.honours[.extra] != nil else {
+                throw BackendConfigError(pointer: "/extraBody", "backend type '\(type)' has no request body for \"extraBody\"")
+            }
+            options = GenerationOptions(extra: e).overridden(by: options)
+        }
+        if let problem = kind.refusal(options) {
+            let ptr = problem.field == .extra && object["extra"] == nil ? "/extraBody" : problem.pointer
+            throw BackendConfigError(pointer: ptr, problem.message)
+        }
         let cassette = try Self.string(object, "cassette", id: id).map { Self.resolve($0, in: baseDirectory) }
         let source = type == "replay" ? try Self.string(object, "source", id: id) : nil
-        let config = JSONObject(object.entries.filter { !["id", "type"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
+        let config = JSONObject(object.entries.filter { !["id", "type", "extraBody"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
         var identity: [JSONObject.Entry] = [("type", .string(type))]
         for e in config.entries.sorted(by: { $0.key < $1.key }) where !(["cassette", "source"] + kind.identityIgnores).contains(e.key) {
             identity.append(e)

@@ -2,7 +2,7 @@ import Foundation
 import ProctorJSON
 import ProctorSchema
 
-/// `proctor bench`: the benchmarks behind BENCHMARKS.md (never timed unit tests).
+/// `proctor bench`: the benchmarks behind the Benchmarks article (Sources/ProctorCLI/ProctorCLI.docc/Benchmarks.md) (never timed unit tests).
 enum BenchCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "bench",

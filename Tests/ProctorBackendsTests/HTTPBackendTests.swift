@@ -180,3 +180,60 @@ struct Configured {
         return await backend.complete(r)
     }
 }
+
+/// Real servers: llama.cpp's `/completions`, server-specific body fields, tool calls.
+final class HTTPServerFeatureTests: XCTestCase {
+    let request = BackendRequest(messages: [ChatMessage(role: "user", content: "Hi")], caseId: "c")
+
+    func backend(_ server: MockHTTPServer, _ type: String = "openai", _ extra: [(String, JSONValue)] = []) throws -> Configured {
+        var e: [(key: String, value: JSONValue)] = [("id", "b"), ("type", .string(type)), ("model", "m"),
+                                                    ("baseURL", .string(server.baseURL + (type == "openai" ? "/v1" : "")))]
+        for x in extra { e.append((x.0, x.1)) }
+        return try Configured(JSONObject(e))
+    }
+
+    func testCompletionsEndpointAndExtraBody() async throws {
+        let server = try MockHTTPServer { _ in
+            .respond(status: 200, headers: [:], body: #"{"choices": [{"text": "once upon", "finish_reason": "length"}]}"#)
+        }
+        let b = try backend(server, "openai", [("endpoint", "completions"), ("extraBody", ["top_k": 1, "repeat_penalty": 1.0]),
+                                              ("temperature", 0)])
+        let r = await b.complete(request)
+        XCTAssertEqual(r.text, "once upon")
+        XCTAssertEqual(r.finishReason, .length)
+        XCTAssertEqual(server.requests[0].path, "/v1/completions")
+        let body = try JSONParser.parse(server.requests[0].body)
+        XCTAssertEqual(body["prompt"], "Hi")
+        XCTAssertNil(body["messages"])
+        XCTAssertEqual(body["top_k"], 1)
+        XCTAssertEqual(body["repeat_penalty"], 1.0)
+        XCTAssertEqual(body["temperature"], 0)
+        XCTAssertThrowsError(try backend(server, "openai", [("extraBody", ["model": "other"])])) { e in
+            XCTAssertTrue("\(e)".contains("\"extra\" cannot set \"model\": Proctor sets it"), "\(e)")
+        }
+        XCTAssertThrowsError(try backend(server, "openai", [("endpoint", "chat/completions")])) { e in
+            XCTAssertTrue("\(e)".contains("\"endpoint\" must be \"chat\""), "\(e)")
+        }
+    }
+
+    func testToolCallsBecomeTheOutput() async throws {
+        let openai = try MockHTTPServer { _ in
+            .respond(status: 200, headers: [:], body: #"""
+            {"choices": [{"finish_reason": "tool_calls", "message": {"content": null, "tool_calls": [
+              {"id": "1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"unit\": \"c"}}]}}]}
+            """#)
+        }
+        let r = try await backend(openai).complete(request)
+        XCTAssertEqual(r.finishReason, .stop)
+        XCTAssertEqual(try JSONParser.parse(r.text), ["name": "get_weather", "arguments": ["city": "Paris", "unit": "c"]],
+                       "truncated arguments are repaired")
+        let anthropic = try MockHTTPServer { _ in
+            .respond(status: 200, headers: [:], body: #"""
+            {"content": [{"type": "text", "text": "Let me check."}, {"type": "tool_use", "id": "t", "name": "lookup", "input": {"q": "x"}},
+                         {"type": "tool_use", "id": "u", "name": "lookup", "input": {"q": "y"}}], "stop_reason": "tool_use"}
+            """#)
+        }
+        let a = try await backend(anthropic, "anthropic").complete(request)
+        XCTAssertEqual(try JSONParser.parse(a.text), [["name": "lookup", "arguments": ["q": "x"]], ["name": "lookup", "arguments": ["q": "y"]]])
+    }
+}

@@ -24,7 +24,7 @@ final class ConformanceTests: XCTestCase {
         XCTAssertEqual(o.failed, [], "\(o.failed.count) of \(o.total) required draft-07 tests failed")
     }
 
-    /// The optional tests are reported, not required; the figures go into BENCHMARKS.md.
+    /// The optional tests are reported, not required; the figures are in the Benchmarks article of the DocC catalog (Sources/ProctorCLI/ProctorCLI.docc).
     func testOptionalSuites() throws {
         for (draft, folder) in [(SchemaDraft.draft2020_12, "draft2020-12"), (.draft7, "draft7")] {
             let o = try run(draft: draft, folder: folder, optional: true)

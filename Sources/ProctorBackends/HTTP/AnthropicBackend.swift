@@ -56,7 +56,12 @@ public struct AnthropicBackend: Backend {
             guard let v = try? JSONParser.parse(out.body), case .array(let blocks)? = v["content"] else {
                 return .failure("\(id): unexpected response body (HTTP \(out.status)): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
-            let text = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+            let calls = blocks.filter { $0["type"]?.stringValue == "tool_use" }.compactMap { b -> JSONValue? in
+                guard let name = b["name"]?.stringValue else { return nil }
+                return ToolCall.json(name: name, arguments: b["input"] ?? .null)
+            }
+            let text = calls.isEmpty ? blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+                                     : ToolCall.text(calls)
             let finish: FinishReason = v["stop_reason"]?.stringValue == "max_tokens" ? .length : .stop
             var usage: TokenUsage?
             if let i = v["usage"]?["input_tokens"]?.intValue, let o = v["usage"]?["output_tokens"]?.intValue { usage = TokenUsage(promptTokens: i, outputTokens: o) }

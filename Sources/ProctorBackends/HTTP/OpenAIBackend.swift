@@ -2,7 +2,10 @@ import Foundation
 import ProctorJSON
 
 /// OpenAI-compatible Chat Completions (`POST {baseURL}/chat/completions`): OpenAI, Azure-style
-/// gateways, vLLM, llama.cpp's server, Ollama (`/v1`), LM Studio, LiteLLM.
+/// gateways, vLLM, llama.cpp's server, Ollama (`/v1`), LM Studio, LiteLLM. With
+/// `"endpoint": "completions"` it posts the rendered prompt to `/completions` instead (base models,
+/// llama.cpp and vLLM), reading `choices[0].text`. A reply that is a tool call becomes the call as
+/// JSON, `{"name", "arguments"}` (an array when there are several), so suites can validate it.
 public struct OpenAIBackend: Backend {
     public let id: String
     let cfg: HTTPBackendConfig
@@ -13,11 +16,16 @@ public struct OpenAIBackend: Backend {
     static let names: [GenerationOptions.Field: String] = [.maxTokens: "max_tokens", .temperature: "temperature", .topP: "top_p",
                                                            .seed: "seed", .stop: "stop"]
     public static let kind = BackendKind(
-        type: "openai", keys: HTTPBackendConfig.commonKeys + ["responseFormat"],
+        type: "openai", keys: HTTPBackendConfig.commonKeys + ["responseFormat", "endpoint"],
         honours: names.mapValues { "`\($0)`" }.merging([.extra: "merged into the request body"]) { a, _ in a },
         identityIgnores: HTTPBackendConfig.transportKeys,
-        checkConfig: { c throws(BackendConfigError) in try HTTPBackendConfig.rejectLiteralSecrets(c) },
-        checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format"]) },
+        checkConfig: { c throws(BackendConfigError) in
+            try HTTPBackendConfig.rejectLiteralSecrets(c)
+            if let e = c["endpoint"], e != "chat", e != "completions" {
+                throw BackendConfigError(pointer: "/endpoint", "\"endpoint\" must be \"chat\" (POST /chat/completions) or \"completions\" (POST /completions), found \(e)")
+            }
+        },
+        checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format", "prompt"]) },
         make: { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) })
 
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
@@ -25,19 +33,24 @@ public struct OpenAIBackend: Backend {
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.openai.com/v1", defaultKeyEnv: "OPENAI_API_KEY", keyRequired: false)
         transport = HTTPTransport(config: cfg.transport, secrets: cfg.apiKey.map { [$0] } ?? [])
         responseFormat = ctx.config["responseFormat"]
+        completions = ctx.config["endpoint"]?.stringValue == "completions"
     }
+
+    /// `/completions` with the rendered prompt instead of `/chat/completions` with messages.
+    let completions: Bool
 
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
     public var warnings: [String] { cfg.warnings }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
-        var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("messages", .array(request.messages.map(\.json)))]
+        var base: [JSONObject.Entry] = [("model", .string(cfg.model))]
+        base.append(completions ? ("prompt", .string(request.flattenedPrompt)) : ("messages", .array(request.messages.map(\.json))))
         if let responseFormat { base.append(("response_format", responseFormat)) }
         let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
         var headers = cfg.headers
         if let k = cfg.apiKey { headers["Authorization"] = "Bearer " + k }
-        let url = cfg.baseURL.appendingPathComponent("chat/completions")
+        let url = cfg.baseURL.appendingPathComponent(completions ? "completions" : "chat/completions")
         switch await transport.post(url: url, headers: headers, body: JSONSerializer.bytes(.object(body))) {
         case .failure(let f):
             return .failure("\(id): \(transport.redact(f.description))")
@@ -45,16 +58,21 @@ public struct OpenAIBackend: Backend {
             guard let v = try? JSONParser.parse(out.body), let choice = v["choices"]?[0] else {
                 return .failure("\(id): unexpected response body (HTTP \(out.status)): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
-            let content = choice["message"]?["content"]
-            guard content?.stringValue != nil || content?.isNull == true else {
-                return .failure("\(id): response has no choices[0].message.content: \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
+            let content = completions ? choice["text"] : choice["message"]?["content"]
+            let calls = (choice["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { c -> JSONValue? in
+                guard let name = c["function"]?["name"]?.stringValue else { return nil }
+                return ToolCall.json(name: name, arguments: c["function"]?["arguments"] ?? .null)
+            }
+            guard content?.stringValue != nil || content?.isNull == true || !calls.isEmpty else {
+                return .failure("\(id): response has no \(completions ? "choices[0].text" : "choices[0].message.content"): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
             let finish: FinishReason = choice["finish_reason"]?.stringValue == "length" ? .length : .stop
             var usage: TokenUsage?
             if let p = v["usage"]?["prompt_tokens"]?.intValue, let c = v["usage"]?["completion_tokens"]?.intValue {
                 usage = TokenUsage(promptTokens: p, outputTokens: c)
             }
-            return BackendResponse(text: content?.stringValue ?? "", finishReason: finish, usage: usage, latencyMs: out.latencyMs)
+            let text = calls.isEmpty ? content?.stringValue ?? "" : ToolCall.text(calls)
+            return BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
         }
     }
 }

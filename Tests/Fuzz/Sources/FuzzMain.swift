@@ -1,7 +1,7 @@
 import Foundation
 
 // Two builds of one harness:
-//  - scripts/fuzz.sh builds it with `-sanitize=fuzzer,address -D FUZZING`:
+//  - Tests/Fuzz/fuzz.sh builds it with `-sanitize=fuzzer,address -D FUZZING`:
 //    libFuzzer drives `LLVMFuzzerTestOneInput`, the target named by PROCTOR_FUZZ_TARGET.
 //  - a plain `swift build` makes a standalone fuzzer: `proctor-fuzz TARGET [SECONDS] [CORPUS_DIR]`
 //    replays the seed corpus, then feeds seeded random mutations of it for SECONDS.

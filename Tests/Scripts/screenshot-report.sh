@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders an HTML report in headless Chromium and saves a screenshot, to check how it reads.
-#   scripts/screenshot-report.sh reports/diff.html reports/diff.png [WIDTHxHEIGHT]
+#   Tests/Scripts/screenshot-report.sh reports/diff.html reports/diff.png [WIDTHxHEIGHT]
 # Needs Chromium (Debian: apt-get install chromium).
 set -euo pipefail
 html=${1:?HTML file}

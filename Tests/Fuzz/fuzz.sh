@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs one fuzz target under libFuzzer with AddressSanitizer.
-#   scripts/fuzz.sh TARGET SECONDS        targets: json jsonc repair schema suite tokenizer junit
+#   Tests/Fuzz/fuzz.sh TARGET SECONDS        targets: json jsonc repair schema suite tokenizer junit
 # Seeds come from Tests/Fuzz/corpus/TARGET (copied, so the committed corpus stays small); crashes are
 # written to .build-fuzz/crashes/TARGET/. Without libFuzzer, `swift run proctor-fuzz TARGET SECONDS
 # Tests/Fuzz/corpus/TARGET` runs the same checks with a simple mutation loop.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}
+cd "$(dirname "$0")/../.."
+target=${1:?usage: Tests/Fuzz/fuzz.sh TARGET SECONDS}
 seconds=${2:-60}
 swift build --product proctor-fuzz --scratch-path .build-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >&2
