@@ -9,6 +9,7 @@ public protocol ProctorCommand: Sendable {
 /// Every subcommand, in the order `proctor --help` lists them.
 public enum CommandRegistry {
     public static let commands: [any ProctorCommand.Type] = [
+        InitCommand.self,
         RunCommand.self,
         ValidateCommand.self,
         RepairCommand.self,

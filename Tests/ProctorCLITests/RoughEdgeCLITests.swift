@@ -43,6 +43,22 @@ final class RoughEdgeCLITests: XCTestCase {
         XCTAssertEqual(allowed.code, 0, allowed.err)
     }
 
+    func testOptionsPrintAsGiven() async throws {
+        let dir = TempDir()
+        let tiny = SharedData.projectRoot.appendingPathComponent("fixtures/models/random-tiny").path
+        let s = dir.write("s.json", """
+        {"backends": [{"id": "t", "type": "builtin", "model": "\(tiny).bin", "tokenizer": "\(tiny).tokenizer.bin", "topP": 0.9}],
+         "prompts": [{"id": "p", "template": "x"}], "options": {"temperature": 0.7, "maxTokens": 4},
+         "cases": [{"id": "c", "validators": [{"type": "length", "min": 0}]}]}
+        """)
+        let r = await run(["run", s] + reports(dir))
+        XCTAssertEqual(r.code, 0, r.err)
+        let text = try XCTUnwrap(dir.read("r.json"))
+        XCTAssertTrue(text.contains(#""topP": 0.9"#) && text.contains(#""temperature": 0.7"#), text)
+        XCTAssertFalse(text.contains("0.899999") || text.contains("0.699999"), "no Float round trips")
+        XCTAssertTrue(try XCTUnwrap(dir.read("j.xml")).contains("&quot;topP&quot;:0.9"))
+    }
+
     func testTwoReportsOnOnePathAreRefused() async {
         let dir = TempDir()
         let r = await run(["run", suite(dir), "--json", dir.file("x"), "--junit", dir.file("x")])
@@ -104,5 +120,29 @@ final class RoughEdgeCLITests: XCTestCase {
         XCTAssertEqual(refused.code, 2)
         XCTAssertTrue(refused.err.contains("hosted.json:1:"), refused.err)
         XCTAssertTrue(refused.err.contains("sends requests to api.anthropic.com, which needs an API key, but the environment variable PROCTOR_UNSET_KEY_X is not set"), refused.err)
+    }
+}
+
+/// `proctor init`: a starter that passes at once and never overwrites.
+final class InitCommandTests: XCTestCase {
+    func testInitWritesASuiteThatPasses() async throws {
+        let dir = TempDir()
+        let target = dir.file("starter")
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(["init", target], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        XCTAssertTrue(console.capturedOut.contains("proctor run suites"), console.capturedOut)
+        XCTAssertEqual(console.capturedOut.components(separatedBy: "\n").filter { $0.hasPrefix("  cd ") }.count, 3, "three next commands")
+        let run = Console(capturingWith: [:])
+        let r = await Proctor.main(["run", target + "/suites", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"),
+                                    "--markdown", dir.file("s.md")], console: run)
+        XCTAssertEqual(r, 0, run.capturedErr)
+        let res = try JSONParser.parse(dir.read("r.json") ?? "")
+        XCTAssertEqual(res["summary"]?["total"], 6, "3 CSV cases × 2 prompt versions")
+        XCTAssertEqual(res["suites"]?[0]?["prompts"]?.arrayValue?.count, 2)
+        let again = Console(capturingWith: [:])
+        let second = await Proctor.main(["init", target], console: again)
+        XCTAssertEqual(second, 2)
+        XCTAssertTrue(again.capturedErr.contains("init writes nothing over existing files"), again.capturedErr)
     }
 }
