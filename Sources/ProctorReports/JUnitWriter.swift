@@ -50,6 +50,7 @@ public enum JUnitWriter {
                 props.append(("backend.type", b.type))
                 props.append(("backend.options", JSONSerializer.string(.object(b.options), options: .init(sortKeys: true))))
             }
+            if run.interrupted { props.append(("interrupted", "true: cases that did not run are marked skipped")) }
             let repaired = gs.filter { $0.samples.contains { $0.status == .repaired } }.map(\.first.caseId)
             if !repaired.isEmpty { props.append(("repaired", repaired.joined(separator: ", "))) }
             if gs.contains(where: { $0.samples.count > 1 }) {

@@ -100,6 +100,7 @@ final class RoughEdgeCLITests: XCTestCase {
         let json = try JSONParser.parse(try XCTUnwrap(dir.read("r.json")))
         XCTAssertEqual(json["interrupted"], true)
         XCTAssertEqual(json["summary"]?["passRate"], 0.5, "a case that did not run did not pass")
+        XCTAssertTrue(try XCTUnwrap(dir.read("j.xml")).contains(#"<property name="interrupted""#))
     }
 
     func testMissingAPIKeys() async throws {
