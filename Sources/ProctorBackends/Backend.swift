@@ -87,6 +87,7 @@ public struct BackendResponse: Sendable {
         self.stderr = stderr
     }
 
+    /// A failed call: an error result with no text.
     public static func failure(_ message: String, latencyMs: Double = 0, stderr: String? = nil) -> BackendResponse {
         BackendResponse(text: "", finishReason: .error, latencyMs: latencyMs, error: message, stderr: stderr)
     }

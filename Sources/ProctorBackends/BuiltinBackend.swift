@@ -18,6 +18,7 @@ public struct BuiltinBackend: Backend {
     /// Greedy unless the options say otherwise; llama2.c's default top-p and seed.
     static let defaultTopP = 0.9, defaultSeed: UInt64 = 42
 
+    /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
         type: "builtin", keys: ["model", "tokenizer", "threads"],
         honours: [.maxTokens: "new-token limit (default: until the context ends)", .temperature: "sampler temperature (default 0, greedy)",

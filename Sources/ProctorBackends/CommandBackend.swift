@@ -14,6 +14,7 @@ public struct CommandBackend: Backend {
     let maxOutputBytes: Int
     let env: [String: String]
 
+    /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
         type: "command", keys: ["argv", "timeoutSeconds", "env", "maxOutputBytes"],
         honours: Dictionary(uniqueKeysWithValues: GenerationOptions.Field.allCases.map { ($0, "PROCTOR_OPTIONS (JSON object, suite spelling)") }),

@@ -7,6 +7,7 @@ public struct EchoBackend: Backend {
     let finishReason: FinishReason
 
     static let noSampler = "echo answers with fixed text and has no sampler or tokenizer; set it on the backends that take it"
+    /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
         type: "echo", keys: ["response", "finishReason"],
         honours: [.stop: "the text is cut before the first stop string"],

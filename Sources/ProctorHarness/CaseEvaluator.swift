@@ -79,12 +79,26 @@ public enum CaseEvaluator {
             result.status = .error
             return result
         }
+        // The case's transform runs first; the validators see its result.
+        var checked = response.text
+        if let t = testCase.transform, !t.isEmpty {
+            switch t.apply(response.text) {
+            case .success(let text):
+                checked = text
+                result.transformed = text
+                result.transformSteps = t.description
+            case .failure(let e):
+                result.status = .error
+                result.error = "transform (\(t.description)) failed: \(e.message)"
+                return result
+            }
+        }
         let mode = testCase.jsonMode
-        let parsed = parseJSON(response.text, mode: mode)
+        let parsed = parseJSON(checked, mode: mode)
         let repaired = !parsed.repairs.isEmpty && parsed.value != nil
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
         result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
-        var ctx = CheckContext(output: response.text, json: parsed.value, jsonError: parsed.error, response: response,
+        var ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory)
         ctx.repairSummary = groupedRepairs(parsed.repairs, truncated: false).map { $0.components(separatedBy: " at byte").first ?? $0 }

@@ -71,6 +71,12 @@ public struct CaseResult: Sendable {
     public var latencyRecorded = false
     /// The merged generation options the request was sent with.
     public var options = GenerationOptions()
+    /// The output after the case's transform (what the validators saw), when there was one.
+    public var transformed: String?
+    /// The transform's steps, for the report ("strip think, path /answer").
+    public var transformSteps: String?
+    /// The response came from the response cache, not from the backend.
+    public var cached = false
 
     public init(suite: String, suiteFile: String, caseId: String, caseFile: String, caseLine: Int, promptId: String, promptSha256: String,
                 backendId: String, status: CaseStatus, score: Double, threshold: Double?, output: String, finishReason: FinishReason?,

@@ -47,6 +47,8 @@ public struct TestCase: Sendable {
     public var options = LocatedOptions()
     /// `allowEmpty`: the case may have no validators (nil: the suite's default, false).
     public var allowEmpty: Bool?
+    /// Applied to the output before the validators (the case's own, else `defaults.transform`).
+    public var transform: Transform?
     /// Pass rate required across `--repeat` samples (nil: the suite's).
     public var minPassRate: Double?
     /// Where the case is defined (the suite file or a casesFrom file), for annotations.

@@ -21,8 +21,8 @@ public struct SuiteLoader: Sendable {
 
     static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
     static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
-    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty"]
-    static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty", "transform"]
+    static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty", "transform", "grader", "graderPrompt"]
     static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
 
     /// Suite files named on the command line: files as given; folders searched recursively (hidden
@@ -136,6 +136,7 @@ public struct SuiteLoader: Sendable {
         var defaultVars = JSONObject()
         var defaultValidators: [ConfiguredValidator] = []
         var defaultThreshold: Double?
+        var defaultTransform: Transform?
         if let d = root["defaults"] {
             guard case .object(let dobj) = d else { throw src.error("/defaults", "\"defaults\" must be an object") }
             try checkKeys(dobj, Self.defaultsKeys, at: "/defaults", what: "defaults", src)
@@ -145,6 +146,7 @@ public struct SuiteLoader: Sendable {
             }
             defaultValidators = try loadValidators(dobj["validators"], "/defaults/validators", dir, src)
             defaultThreshold = try threshold(dobj["threshold"], "/defaults/threshold", src)
+            if dobj["transform"] != nil { defaultTransform = try Transform.load(dobj["transform"], "/defaults/transform", src) }
         }
 
         // Cases
@@ -190,6 +192,7 @@ public struct SuiteLoader: Sendable {
                 }
             }
         }
+        for i in cases.indices where cases[i].transform == nil { cases[i].transform = defaultTransform }
         let defaultsAllowEmpty = root["defaults"]?["allowEmpty"]?.boolValue ?? false
         for c in cases where c.validators.isEmpty && !(c.allowEmpty ?? defaultsAllowEmpty) {
             throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' has no validators, so it would always pass; "
@@ -322,6 +325,7 @@ public struct SuiteLoader: Sendable {
         }
         var c = TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
                          minPassRate: minPass, file: src.file, line: line, column: column)
+        if o["transform"] != nil { c.transform = try Transform.load(o["transform"], ptr + "/transform", src) }
         if let ae = o["allowEmpty"] {
             guard let b = ae.boolValue else { throw src.error(ptr + "/allowEmpty", "\"allowEmpty\" must be true or false, found \(ae)") }
             c.allowEmpty = b
@@ -369,6 +373,7 @@ public struct SuiteLoader: Sendable {
                                      minPassRate: loaded.minPassRate, file: path, line: line, column: 1)
                     c.options.options = loaded.options.options
                     c.allowEmpty = loaded.allowEmpty
+                    c.transform = loaded.transform
                     for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
                     out.append((c, line))
                 } catch let e as SuiteError {

@@ -55,9 +55,22 @@ public struct ECMARegex: Sendable {
         self.stepLimit = stepLimit
     }
 
+    /// The first match and its capture groups, as scalar offsets: element 0 is the whole match,
+    /// element i the i-th group (nil when the group took no part in the match).
+    public func firstMatchGroups(in text: String) throws(RegexStepLimitExceeded) -> [Range<Int>?]? {
+        try search(Self.scalars(text)).map { whole, caps in
+            [whole] + (1...max(1, program.captureCount)).prefix(program.captureCount).map { g in
+                caps[g * 2] >= 0 && caps[g * 2 + 1] >= caps[g * 2] ? caps[g * 2]..<caps[g * 2 + 1] : nil
+            }
+        }
+    }
+
     /// The scalar offsets of the first match, searching from every start position (ECMA `exec`).
     public func firstMatch(in text: String) throws(RegexStepLimitExceeded) -> Range<Int>? {
-        let input = Self.scalars(text)
+        try search(Self.scalars(text))?.0
+    }
+
+    func search(_ input: [UInt32]) throws(RegexStepLimitExceeded) -> (Range<Int>, [Int])? {
         var m = RegexMatcher(program: program, input: input, limit: stepLimit + 32 * input.count)
         let lastStart = program.anchoredStart ? 0 : input.count
         var firstChar: UInt32? = nil
@@ -70,7 +83,7 @@ public struct ECMARegex: Sendable {
             }
             for i in m.caps.indices { m.caps[i] = -1 }
             guard let r = m.run(program.insts, at: start) else { throw RegexStepLimitExceeded(pattern: pattern, limit: stepLimit + 32 * input.count) }
-            if let end = r { return start..<end }
+            if let end = r { return (start..<end, m.caps) }
             start += 1
         }
         return nil

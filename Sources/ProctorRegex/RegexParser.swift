@@ -17,6 +17,10 @@ struct RegexParser {
     var captureCount = 0
     var names: [String: Int] = [:]
     var maxBackref = 0
+    /// Open groups and classes: nesting is capped so a hostile pattern ends in an error, never in a
+    /// stack overflow (task and sanitizer stacks are small).
+    var depth = 0
+    static let maxDepth = 100
 
     init(pattern: String, flags: ECMARegex.Flags) {
         self.pattern = pattern
@@ -40,6 +44,9 @@ struct RegexParser {
     }
 
     mutating func parseAlternation() throws(RegexSyntaxError) -> RegexNode {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { throw fail("groups nested deeper than \(Self.maxDepth)") }
         var alts: [RegexNode] = [try parseSequence()]
         while isChar("|") {
             pos += 1

@@ -81,3 +81,13 @@ final class ECMARegexTests: XCTestCase {
         }
     }
 }
+
+final class RegexNestingTests: XCTestCase {
+    /// Found by the schema fuzz target: hundreds of open groups overflowed the stack under ASan.
+    func testDeepNestingIsAnErrorNotACrash() {
+        XCTAssertThrowsError(try ECMARegex(String(repeating: "(", count: 5000) + "a" + String(repeating: ")", count: 5000))) { e in
+            XCTAssertTrue("\(e)".contains("groups nested deeper than 100"), "\(e)")
+        }
+        XCTAssertNoThrow(try ECMARegex(String(repeating: "(", count: 50) + "a" + String(repeating: ")", count: 50)))
+    }
+}

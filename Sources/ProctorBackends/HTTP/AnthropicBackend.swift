@@ -13,6 +13,7 @@ public struct AnthropicBackend: Backend {
     /// Suite option → Messages API body field.
     static let names: [GenerationOptions.Field: String] = [.maxTokens: "max_tokens", .temperature: "temperature", .topP: "top_p",
                                                            .stop: "stop_sequences"]
+    /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
         type: "anthropic", keys: HTTPBackendConfig.commonKeys + ["anthropicVersion"],
         honours: names.mapValues { "`\($0)`" }.merging([.maxTokens: "`max_tokens` (default \(defaultMaxTokens): the API requires it)",

@@ -15,6 +15,7 @@ public struct OpenAIBackend: Backend {
     /// Suite option → Chat Completions body field.
     static let names: [GenerationOptions.Field: String] = [.maxTokens: "max_tokens", .temperature: "temperature", .topP: "top_p",
                                                            .seed: "seed", .stop: "stop"]
+    /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
         type: "openai", keys: HTTPBackendConfig.commonKeys + ["responseFormat", "endpoint"],
         honours: names.mapValues { "`\($0)`" }.merging([.extra: "merged into the request body"]) { a, _ in a },
