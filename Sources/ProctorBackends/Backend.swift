@@ -77,6 +77,8 @@ public struct BackendResponse: Sendable {
     public var stderr: String?
     /// The latency is the one stored with a recording (`--replay`), not a measurement of this run.
     public var latencyRecorded = false
+    /// The response came from the response cache.
+    public var cached = false
 
     public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
         self.text = text

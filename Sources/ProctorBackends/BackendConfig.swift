@@ -18,6 +18,8 @@ public struct BackendSpec: Sendable {
     public let cassette: String?
     /// For `type: replay`: the id of the backend of the same suite whose recordings it answers with.
     public let source: String?
+    /// `"cache"` as written: true or false, nil for the type's default.
+    public let cache: Bool?
     /// What decides the answers: the type and every key that changes them (not timeouts, limits or
     /// key variables). Reported, and part of every cassette key.
     public let identity: JSONObject
@@ -80,6 +82,9 @@ public struct BackendKind: Sendable {
     public let refusals: [GenerationOptions.Field: String]
     /// Keys that do not change the answers (left out of the identity).
     public let identityIgnores: [String]
+    /// Responses are cached unless the backend or the run says otherwise (HTTP APIs: they cost
+    /// money and time; local backends are cheap and may change between runs).
+    public let cachedByDefault: Bool
     /// Static checks of the config that need nothing live (literal secrets).
     public let checkConfig: @Sendable (JSONObject) throws(BackendConfigError) -> Void
     /// Range checks of merged options that are specific to the kind.
@@ -87,7 +92,7 @@ public struct BackendKind: Sendable {
     public let make: BackendFactory
 
     public init(type: String, keys: [String], honours: [GenerationOptions.Field: String], refusals: [GenerationOptions.Field: String] = [:],
-                identityIgnores: [String] = [], checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
+                identityIgnores: [String] = [], cachedByDefault: Bool = false, checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
                 checkOptions: @escaping @Sendable (GenerationOptions) -> GenerationOptions.ParseError? = { _ in nil },
                 make: @escaping BackendFactory) {
         self.type = type
@@ -95,6 +100,7 @@ public struct BackendKind: Sendable {
         self.honours = honours
         self.refusals = refusals
         self.identityIgnores = identityIgnores
+        self.cachedByDefault = cachedByDefault
         self.checkConfig = checkConfig
         self.checkOptions = checkOptions
         self.make = make
@@ -122,7 +128,7 @@ public struct BackendRegistry: Sendable {
     public static let standard = BackendRegistry(kinds: [EchoBackend.kind, CommandBackend.kind, BuiltinBackend.kind, OpenAIBackend.kind,
                                                         AnthropicBackend.kind, ReplayBackend.kind])
 
-    static let commonKeys = ["id", "type", "cassette", "extraBody"]
+    static let commonKeys = ["id", "type", "cassette", "extraBody", "cache"]
 
     /// Reads and checks a suite's backend object without building anything.
     public func spec(_ object: JSONObject, baseDirectory: String) throws(BackendConfigError) -> BackendSpec {
@@ -158,13 +164,18 @@ public struct BackendRegistry: Sendable {
         }
         let cassette = try Self.string(object, "cassette", id: id).map { Self.resolve($0, in: baseDirectory) }
         let source = type == "replay" ? try Self.string(object, "source", id: id) : nil
-        let config = JSONObject(object.entries.filter { !["id", "type", "extraBody"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
+        var cache: Bool?
+        if let c = object["cache"] {
+            guard let b = c.boolValue else { throw BackendConfigError(pointer: "/cache", "\"cache\" must be true or false, found \(c)") }
+            cache = b
+        }
+        let config = JSONObject(object.entries.filter { !["id", "type", "extraBody", "cache"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
         var identity: [JSONObject.Entry] = [("type", .string(type))]
         for e in config.entries.sorted(by: { $0.key < $1.key }) where !(["cassette", "source"] + kind.identityIgnores).contains(e.key) {
             identity.append(e)
         }
         return BackendSpec(id: id, type: type, config: config, options: options, baseDirectory: baseDirectory, cassette: cassette,
-                           source: source, identity: JSONObject(identity))
+                           source: source, cache: cache, identity: JSONObject(identity))
     }
 
     /// Builds a backend straight from its suite JSON, with resources of its own (for library use

@@ -17,6 +17,7 @@ public enum CommandRegistry {
         MergeCommand.self,
         ModelCommand.self,
         BenchCommand.self,
+        CacheCommand.self,
     ]
 
     static func find(_ name: String) -> (any ProctorCommand.Type)? {

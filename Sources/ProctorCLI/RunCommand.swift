@@ -29,6 +29,12 @@ enum RunCommand: ProctorCommand {
             OptionSpec("strict-repair", help: "A pass that needed JSON repair counts as a failure."),
             OptionSpec("dry-run", help: "Load everything and print the case × prompt × backend matrix; run nothing."),
             OptionSpec("allow-empty", help: "A --filter or --shard that selects no case is not an error."),
+            OptionSpec("grader", value: "ID", help: "The grader of model-graded checks that name none (over defaults.grader)."),
+            OptionSpec("cache", help: "Cache every backend's responses (default: HTTP backends only)."),
+            OptionSpec("no-cache", help: "Cache no responses."),
+            OptionSpec("cache-max-age", value: "DAYS", help: "Cached responses older than this are not used (default 14)."),
+            OptionSpec("only-failing", value: "RESULTS", help: "Run only the cases that failed or errored in an earlier results file."),
+            OptionSpec("retry-errors", value: "RESULTS", help: "Rerun only the errored cases of a results file; write it back complete, merged."),
             OptionSpec("quiet", short: "q", help: "Print only the summary."),
         ],
         discussion: """
@@ -62,6 +68,19 @@ enum RunCommand: ProctorCommand {
         options.repeats = try args.int("repeat", min: 1) ?? 1
         options.strictRepair = args.flag("strict-repair")
         if args.flag("record") && args.flag("replay") { throw CLIError.usage("--record and --replay cannot be combined") }
+        if args.flag("cache") && args.flag("no-cache") { throw CLIError.usage("--cache and --no-cache cannot be combined") }
+        if args.value("only-failing") != nil && args.value("retry-errors") != nil {
+            throw CLIError.usage("--only-failing and --retry-errors cannot be combined")
+        }
+        // Reruns: the cases to run again, from an earlier results file.
+        var previous: RunResult?
+        if let f = args.value("only-failing") ?? args.value("retry-errors") {
+            let prev: RunResult
+            do { prev = try ResultsReader.read(f) } catch { throw CLIError.input("\(error)") }
+            let errorsOnly = args.value("retry-errors") != nil
+            options.onlyKeys = Set(prev.groups.filter { errorsOnly ? $0.status == .error : $0.isFailing }.map(\.key))
+            if errorsOnly { previous = prev }
+        }
         let junitPath = args.value("junit") ?? "reports/junit.xml"
         let jsonPath = args.value("json") ?? "reports/results.json"
         let markdownPath = args.value("markdown") ?? "reports/summary.md"
@@ -99,7 +118,14 @@ enum RunCommand: ProctorCommand {
         try checkReportPaths(reports)
         // Everything live (models, keys, cassettes) is built here, still before any case runs.
         let session: RunSession
-        do { session = try RunSession(suites: suites, mode: mode) } catch {
+        var cache: ResponseCache?
+        if !args.flag("no-cache") {
+            let days = try args.double("cache-max-age") ?? ResponseCache.defaultMaxAgeDays
+            guard days >= 0 else { throw CLIError.usage("--cache-max-age expects a number of days ≥ 0, got \(days)") }
+            cache = ResponseCache(directory: console.environment["PROCTOR_CACHE_DIR"] ?? ".proctor-cache", maxAgeDays: days)
+        }
+        let policy: RunSession.CachePolicy = args.flag("cache") ? .on : args.flag("no-cache") ? .off : .auto
+        do { session = try RunSession(suites: suites, mode: mode, cache: cache, cachePolicy: policy, grader: args.value("grader")) } catch {
             console.err("error: \(error)")
             console.err("nothing ran: 1 suite error")
             return 2
@@ -118,6 +144,7 @@ enum RunCommand: ProctorCommand {
 
         let quiet = args.flag("quiet")
         let live = console.isTerminal && !quiet
+        if options.onlyKeys?.isEmpty == true { console.err("nothing to rerun: the results file has no \(previous == nil ? "failing" : "errored") case") }
         var result = await Runner.run(session, options: options) { progress, r in
             if live {
                 let eta = progress.done > 0 ? progress.elapsedSeconds / Double(progress.done) * Double(progress.total - progress.done) : 0
@@ -135,6 +162,8 @@ enum RunCommand: ProctorCommand {
             }
         }
         for e in result.closeErrors { console.err("error: \(e)") }
+        for w in result.warnings { console.err("warning: \(w)") }
+        if let previous { result = Merge.replacing(in: previous, with: result) }
 
         result.interrupted = interruption.isFired
         let writers: [(String, String, () -> [UInt8])] = [

@@ -62,9 +62,35 @@ public enum CaseEvaluator {
         }
     }
 
+    /// The score and status from the verdicts: the weighted mean score; failed when a check could
+    /// not be made, when the threshold (or, without one, any validator) is missed; repaired when it
+    /// passed only after JSON repair (failed with `strictRepair`). Called again when a pending
+    /// `select-best` verdict is decided.
+    static func settle(_ result: inout CaseResult, strictRepair: Bool) {
+        result.validators.removeAll { $0.type == "strict-repair" }
+        let verdicts = result.validators
+        let weights = verdicts.reduce(0) { $0 + $1.weight }
+        let allPass = verdicts.allSatisfy(\.pass)
+        result.score = weights > 0 ? verdicts.reduce(0) { $0 + $1.score * $1.weight } / weights : (allPass ? 1 : 0)
+        // A check that could not be made fails the case, whatever the weighted score says.
+        let unevaluated = verdicts.contains { !$0.evaluated }
+        let pass = !unevaluated && (result.threshold.map { result.score >= $0 - 1e-12 } ?? allPass)
+        if !pass {
+            result.status = .failed
+        } else if result.neededRepair {
+            result.status = strictRepair ? .failed : .repaired
+            if strictRepair {
+                result.validators.append(ValidatorVerdict(type: "strict-repair", pass: false, score: 0, weight: 0,
+                                                          message: "passed only after JSON repair (\(result.repairs.joined(separator: ", "))), and repairs are not allowed"))
+            }
+        } else {
+            result.status = .passed
+        }
+    }
+
     public static func evaluate(suite: Suite, testCase: TestCase, prompt: PromptVersion, backendId: String,
                                 messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
-                                strictRepair: Bool) async -> CaseResult {
+                                strictRepair: Bool, grader: GraderAccess? = nil) async -> CaseResult {
         var result = CaseResult(
             suite: suite.name, suiteFile: suite.file, caseId: testCase.id, caseFile: testCase.file, caseLine: testCase.line,
             promptId: prompt.id, promptSha256: prompt.sha256, backendId: backendId, status: .passed, score: 0,
@@ -73,6 +99,7 @@ public enum CaseEvaluator {
             validators: [], repairs: [], messages: messages)
         result.options = options
         result.latencyRecorded = response.latencyRecorded
+        result.cached = response.cached
         let maxTokens = options.maxTokens
         result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)
         if response.finishReason == .error {
@@ -101,35 +128,19 @@ public enum CaseEvaluator {
         var ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory)
+        ctx.messages = messages
+        ctx.grader = grader
         ctx.repairSummary = groupedRepairs(parsed.repairs, truncated: false).map { $0.components(separatedBy: " at byte").first ?? $0 }
             .joined(separator: ", ")
-        var weighted = 0.0, weights = 0.0
-        var allPass = true, unevaluated = false
         var blocked: [Int] = []
         for v in testCase.validators {
             let r = await v.run(ctx)
             if r.blockedByJSON { blocked.append(result.validators.count) }
-            result.validators.append(ValidatorVerdict(type: v.type, pass: r.pass, score: r.score, weight: v.weight, message: r.message))
-            weighted += r.score * v.weight
-            weights += v.weight
-            if !r.pass { allPass = false }
-            if !r.evaluated { unevaluated = true }
+            result.validators.append(ValidatorVerdict(type: v.type, weight: v.weight, r))
         }
         sayParseErrorOnce(&result.validators, blocked: blocked, error: parsed.error)
-        result.score = weights > 0 ? weighted / weights : (allPass ? 1 : 0)
-        // A check that could not be made fails the case, whatever the weighted score says.
-        let pass = !unevaluated && (testCase.threshold.map { result.score >= $0 - 1e-12 } ?? allPass)
-        if !pass {
-            result.status = .failed
-        } else if repaired {
-            result.status = strictRepair ? .failed : .repaired
-            if strictRepair {
-                result.validators.append(ValidatorVerdict(type: "strict-repair", pass: false, score: 0, weight: 0,
-                                                          message: "passed only after JSON repair (\(result.repairs.joined(separator: ", "))), and repairs are not allowed"))
-            }
-        } else {
-            result.status = .passed
-        }
+        result.neededRepair = repaired
+        settle(&result, strictRepair: strictRepair)
         return result
     }
 }

@@ -21,6 +21,12 @@ public struct ValidatorVerdict: Sendable {
     public let score: Double
     public let weight: Double
     public let message: String
+    /// False when the check could not be made (it fails the case whatever the threshold).
+    public var evaluated = true
+    /// A grader's raw answer, for model-graded checks.
+    public var graderAnswer: String?
+    /// Set on a `select-best` verdict until the run has every output of the case to compare.
+    var pendingSelection: String?
 
     public init(type: String, pass: Bool, score: Double, weight: Double, message: String) {
         self.type = type
@@ -32,7 +38,20 @@ public struct ValidatorVerdict: Sendable {
 
     /// The same verdict with another message.
     public func with(message: String) -> ValidatorVerdict {
-        ValidatorVerdict(type: type, pass: pass, score: score, weight: weight, message: message)
+        var v = self
+        v = ValidatorVerdict(type: type, pass: pass, score: score, weight: weight, message: message)
+        v.evaluated = evaluated
+        v.graderAnswer = graderAnswer
+        v.pendingSelection = pendingSelection
+        return v
+    }
+
+    /// The verdict of one check.
+    init(type: String, weight: Double, _ r: CheckResult) {
+        self.init(type: type, pass: r.pass, score: r.score, weight: weight, message: r.message)
+        evaluated = r.evaluated
+        graderAnswer = r.graderAnswer
+        pendingSelection = r.pendingSelection
     }
 }
 
@@ -71,6 +90,8 @@ public struct CaseResult: Sendable {
     public var latencyRecorded = false
     /// The merged generation options the request was sent with.
     public var options = GenerationOptions()
+    /// The output parsed as JSON only after repair (so the case is `repaired` when it passes).
+    var neededRepair = false
     /// The output after the case's transform (what the validators saw), when there was one.
     public var transformed: String?
     /// The transform's steps, for the report ("strip think, path /answer").
@@ -135,6 +156,8 @@ public struct RunSummary: Sendable {
     public var flakyFailing = 0
     /// Individual samples (equals `total` without `--repeat`).
     public var samples = 0
+    /// Samples answered from the response cache.
+    public var cached = 0
 
     public init(_ results: [CaseResult]) {
         self.init(groups: CaseGroup.group(results))
@@ -144,6 +167,7 @@ public struct RunSummary: Sendable {
         total = groups.count
         for g in groups {
             samples += g.samples.count
+            cached += g.samples.filter(\.cached).count
             switch g.status {
             case .passed: passed += 1
             case .failed: failed += 1
@@ -175,7 +199,8 @@ public struct RunSummary: Sendable {
         if skipped > 0 { parts.append("\(skipped) not run") }
         if flaky > 0 { parts.append("\(flaky) flaky") }
         return parts.joined(separator: " · ") + " of \(total) case\(total == 1 ? "" : "s")"
-            + String(format: " (pass rate %.1f %%)", passRate * 100)
+            + String(format: " (pass rate %.1f %%", passRate * 100)
+            + (cached > 0 ? "; \(cached) of \(samples) response\(samples == 1 ? "" : "s") from the cache)" : ")")
     }
 }
 
@@ -259,6 +284,8 @@ public struct RunResult: Sendable {
     public var closeErrors: [String] = []
     /// The run was stopped (Ctrl-C) before every case ran: reports say so.
     public var interrupted = false
+    /// Problems worth a look that did not stop the run (a corrupt cache entry, rewritten).
+    public var warnings: [String] = []
 
     public init(startedAt: Date, durationMs: Double, suites: [SuiteInfo], results: [CaseResult]) {
         self.startedAt = startedAt

@@ -22,15 +22,27 @@ public final class RunSession: Sendable {
     let backends: [[any Backend]]
     /// `limiters[s][b]`: the concurrency cap shared by every backend of the same identity.
     let limiters: [[AsyncSemaphore?]]
+    /// `graders[s]`: every backend and grader of suite s by id, for model-graded checks.
+    let graders: [[String: (backend: any Backend, spec: BackendSpec, limiter: AsyncSemaphore?)]]
     let cassettes: [Cassette]
+    /// The response cache, when any backend of the run uses it.
+    public let cache: ResponseCache?
+    /// `--grader`: the grader of graded checks that name none (over `defaults.grader`).
+    public let graderOverride: String?
     /// Things worth knowing before the run starts (an API key variable that is not set).
     public let warnings: [String]
 
-    /// Builds every backend, opens every cassette, and checks each case's merged options against
-    /// what the live backends know (a model's context): all before any case runs.
-    public init(suites: [Suite], mode: Mode = .live, registry: BackendRegistry = .standard) throws(SuiteError) {
+    /// Whether responses are cached: `on` and `off` (`--cache`, `--no-cache`) decide for every
+    /// backend; `auto` follows each backend's `"cache"` and otherwise its type (HTTP APIs: on).
+    public enum CachePolicy: Sendable { case auto, on, off }
+
+    /// Builds every backend and grader, opens every cassette, and checks each case's merged
+    /// options against what the live backends know (a model's context): all before any case runs.
+    public init(suites: [Suite], mode: Mode = .live, registry: BackendRegistry = .standard, cache: ResponseCache? = nil,
+                cachePolicy: CachePolicy = .auto, grader: String? = nil) throws(SuiteError) {
         self.suites = suites
         self.mode = mode
+        self.graderOverride = grader
         let resources = SessionResources()
         var openCassettes: [String: Cassette] = [:]
         func cassette(_ path: String, _ suite: Suite, _ spec: BackendSpec) throws(SuiteError) -> Cassette {
@@ -43,47 +55,88 @@ public final class RunSession: Sendable {
                 throw suite.backendError(spec, error.pointer, error.message)
             }
         }
+        var usedCache = false
+        /// The backend that answers for `spec`: a replay, a recording, a cached or a plain live one.
+        func make(_ spec: BackendSpec, _ suite: Suite) throws(SuiteError) -> any Backend {
+            if spec.type == "replay" {
+                let source = suite.effectiveSpec(spec)
+                return ReplayBackend(id: spec.id, sourceId: source.id, identity: source.identity, cassette: try cassette(spec.cassette ?? "", suite, spec))
+            }
+            if let path = spec.cassette, mode == .replay {
+                return ReplayBackend(id: spec.id, sourceId: spec.id, identity: spec.identity, cassette: try cassette(path, suite, spec))
+            }
+            let live: any Backend
+            do { live = try registry.build(spec, resources: resources) } catch { throw suite.backendError(spec, error.pointer, error.message) }
+            if let path = spec.cassette, mode == .record {
+                return RecordingBackend(live: live, identity: spec.identity, cassette: try cassette(path, suite, spec))
+            }
+            let wanted = cachePolicy == .on || (cachePolicy == .auto && (spec.cache ?? registry.kinds[spec.type]?.cachedByDefault ?? false))
+            if wanted, let cache {
+                usedCache = true
+                return CachingBackend(live: live, identity: spec.identity, cache: cache)
+            }
+            return live
+        }
         var built: [[any Backend]] = []
         var allWarnings: [String] = []
         var caps: [String: Int] = [:]
+        var graderTables: [[String: (backend: any Backend, spec: BackendSpec)]] = []
         for suite in suites {
             var row: [any Backend] = []
-            for spec in suite.backends {
-                let backend: any Backend
-                if spec.type == "replay" {
-                    let source = suite.effectiveSpec(spec)
-                    backend = ReplayBackend(id: spec.id, sourceId: source.id, identity: source.identity,
-                                            cassette: try cassette(spec.cassette ?? "", suite, spec))
-                } else if let path = spec.cassette, mode == .replay {
-                    backend = ReplayBackend(id: spec.id, sourceId: spec.id, identity: spec.identity, cassette: try cassette(path, suite, spec))
-                } else {
-                    let live: any Backend
-                    do { live = try registry.build(spec, resources: resources) } catch { throw suite.backendError(spec, error.pointer, error.message) }
-                    if let path = spec.cassette, mode == .record {
-                        backend = RecordingBackend(live: live, identity: spec.identity, cassette: try cassette(path, suite, spec))
-                    } else {
-                        backend = live
+            var table: [String: (backend: any Backend, spec: BackendSpec)] = [:]
+            for spec in suite.backends + suite.graders {
+                let backend = try make(spec, suite)
+                if suite.backends.contains(where: { $0.id == spec.id }) {
+                    for c in suite.cases {
+                        if let p = backend.check(suite.options(for: c, on: spec)) {
+                            throw suite.location(of: p.field, for: c, on: spec).error(p.message + " (case '\(c.id)')")
+                        }
                     }
+                    row.append(backend)
                 }
-                for c in suite.cases {
-                    if let p = backend.check(suite.options(for: c, on: spec)) {
-                        throw suite.location(of: p.field, for: c, on: spec).error(p.message + " (case '\(c.id)')")
-                    }
-                }
+                table[spec.id] = (backend, spec)
                 allWarnings += backend.warnings.map { "\(suite.file): backend '\(spec.id)': \($0)" }
                 if let cap = backend.maxConcurrency {
                     let k = Self.limitKey(spec, in: suite)
                     caps[k] = min(caps[k] ?? cap, cap)
                 }
-                row.append(backend)
+            }
+            if let g = grader, table[g] == nil {
+                throw SuiteError(file: suite.file, "--grader \(g): the suite has no backend or grader named '\(g)'"
+                                 + Suggestions.hint(for: g, among: Array(table.keys)))
             }
             built.append(row)
+            graderTables.append(table)
         }
         let semaphores = caps.mapValues { AsyncSemaphore($0) }
         backends = built
         warnings = allWarnings
         limiters = suites.map { s in s.backends.map { semaphores[Self.limitKey($0, in: s)] } }
+        graders = zip(suites, graderTables).map { s, t in t.mapValues { ($0.backend, $0.spec, semaphores[Self.limitKey($0.spec, in: s)]) } }
         cassettes = openCassettes.keys.sorted().map { openCassettes[$0]! }
+        self.cache = usedCache ? cache : nil
+    }
+
+    /// What graded checks of suite `s` call: temperature 0 and a fixed seed where the grader's
+    /// backend honours them, within the grader's concurrency cap.
+    func graderAccess(_ s: Int, registry: BackendRegistry = .standard) -> GraderAccess {
+        let table = graders[s]
+        let suite = suites[s]
+        return GraderAccess(fallback: graderOverride ?? suite.defaultGrader) { id, prompt in
+            guard let g = table[id] else { return nil }
+            let target = suite.effectiveSpec(g.spec)
+            var fixed = GenerationOptions()
+            let honours = registry.kinds[target.type]?.honours ?? [:]
+            if honours[.temperature] != nil { fixed.temperature = 0 }
+            if honours[.seed] != nil { fixed.seed = 0 }
+            let request = BackendRequest(messages: [ChatMessage(role: "user", content: prompt)], options: target.options.overridden(by: fixed),
+                                         caseId: "grader", promptId: "grader")
+            guard let sem = g.limiter else { return await g.backend.complete(request) }
+            await sem.wait()
+            let r = await g.backend.complete(request)
+            await sem.signal()
+            return r
+        }
     }
 
     /// Backends of the same identity in the same folder are one model: they share one cap.
@@ -112,7 +165,8 @@ public final class RunSession: Sendable {
         }
     }
 
-    /// Saves every cassette that recorded something; returns what could not be saved.
+    /// Saves every cassette that recorded something; returns what could not be saved, and what
+    /// the response cache could not read or write.
     public func close() -> [String] {
         var errors: [String] = []
         for c in cassettes {

@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var repeats = 1
     /// Stops the run (Ctrl-C): running cases are cancelled, the rest are reported as not run.
     public var interruption: Interruption?
+    /// Only these case × prompt × backend combinations (`--only-failing`, `--retry-errors`).
+    public var onlyKeys: Set<CaseKey>?
 
     public init() {}
 }
@@ -62,6 +64,7 @@ public enum Runner {
                 if let sh = options.shard, shard(of: c.id, count: sh.count) != sh.index { continue }
                 for p in s.prompts where options.promptIds?.contains(p.id) ?? true {
                     for (bi, b) in s.backends.enumerated() where options.backendIds?.contains(b.id) ?? true {
+                        if let only = options.onlyKeys, !only.contains(CaseKey(suite: s.name, caseId: c.id, promptId: p.id, backendId: b.id)) { continue }
                         let merged = s.options(for: c, on: b)
                         for r in 0..<max(1, options.repeats) {
                             out.append(Job(suite: si, testCase: c, prompt: p, backend: bi, backendId: b.id, options: merged, repeatIndex: r))
@@ -93,6 +96,7 @@ public enum Runner {
         let t0 = monotonicMs()
         let suites = session.suites
         let jobs = jobs(suites, options)
+        let graderAccess = suites.indices.map { session.graderAccess($0) }
         let stop = _Locked(false)
         let width = max(1, options.concurrency)
         let strictRepair = options.strictRepair, failFast = options.failFast
@@ -117,7 +121,8 @@ public enum Runner {
                     if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
                     var r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backendId,
                                                          messages: messages, options: job.options, response: response,
-                                                         strictRepair: strictRepair || suite.options.strictRepair)
+                                                         strictRepair: strictRepair || suite.options.strictRepair,
+                                                         grader: graderAccess[job.suite])
                     r.repeatIndex = job.repeatIndex
                     r.caseColumn = job.testCase.column
                     r.minPassRate = job.testCase.minPassRate ?? suite.options.minPassRate
@@ -147,13 +152,65 @@ public enum Runner {
             return SuiteInfo(name: s.name, file: s.file, description: s.description, prompts: s.prompts.map { ($0.id, $0.sha256) },
                              backends: session.info(i))
         }
-        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results.map { $0! })
+        var all = results.map { $0! }
+        await selectBest(&all, suites: suites, access: graderAccess, strictRepair: options.strictRepair)
+        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: all)
+        run.warnings = session.cache?.warnings ?? []
         run.shard = options.shard
         run.closeErrors = session.close()
         return run
     }
 
     static let interruptedWhy = "not run: the run was interrupted"
+
+    /// Decides the pending `select-best` verdicts: for each case and repeat, the grader sees every
+    /// prompt version × backend output at once; the chosen one passes, the others fail with the
+    /// grader's reason. Statuses are settled again afterwards.
+    static func selectBest(_ results: inout [CaseResult], suites: [Suite], access: [GraderAccess], strictRepair: Bool) async {
+        struct Group: Hashable { let suite: String, caseId: String, repeatIndex: Int, criterion: String }
+        var groups: [Group: [Int]] = [:]
+        var order: [Group] = []
+        for (i, r) in results.enumerated() {
+            for v in r.validators {
+                guard let pending = v.pendingSelection else { continue }
+                let g = Group(suite: r.suite, caseId: r.caseId, repeatIndex: r.repeatIndex, criterion: pending)
+                if groups[g] == nil { order.append(g) }
+                groups[g, default: []].append(i)
+            }
+        }
+        for g in order {
+            let members = groups[g]!
+            guard let si = suites.firstIndex(where: { $0.name == g.suite }) else { continue }
+            let parts = g.criterion.split(separator: "\u{0}", omittingEmptySubsequences: false)
+            let criterion = String(parts[0]), grader = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
+            let outputs = members.map { results[$0].transformed ?? results[$0].output }
+            let prompt = BackendRequest(messages: results[members[0]].messages).flattenedPrompt
+            let decision = members.count < 2
+                ? .failure(TransformError("select-best needs at least two outputs of the case (prompt versions or backends) to compare"))
+                : await GradedValidators.selectBest(access[si], criterion: criterion, grader: grader, prompt: prompt, outputs: outputs)
+            for (k, i) in members.enumerated() {
+                guard let vi = results[i].validators.firstIndex(where: { $0.pendingSelection == g.criterion }) else { continue }
+                let old = results[i].validators[vi]
+                var v: ValidatorVerdict
+                switch decision {
+                case .failure(let e):
+                    v = ValidatorVerdict(type: old.type, pass: false, score: 0, weight: old.weight, message: "could not evaluate: " + e.message)
+                    v.evaluated = false
+                case .success(let d):
+                    let chosen = d.best == k
+                    let who = "\(results[members[d.best]].promptId)@\(results[members[d.best]].backendId)"
+                    v = ValidatorVerdict(type: old.type, pass: chosen, score: chosen ? 1 : 0, weight: old.weight,
+                                         message: chosen ? "grader '\(d.id)' chose this output of \(members.count): \(d.reason)"
+                                                         : "grader '\(d.id)' chose \(who) over this one: \(d.reason)")
+                    v.graderAnswer = d.answer
+                }
+                results[i].validators[vi] = v
+                if results[i].status != .error && results[i].status != .skipped {
+                    CaseEvaluator.settle(&results[i], strictRepair: strictRepair || suites[si].options.strictRepair)
+                }
+            }
+        }
+    }
 
     static func skipped(_ job: Job, _ suite: Suite, _ messages: [ChatMessage], why: String) -> CaseResult {
         var r = CaseResult(suite: suite.name, suiteFile: suite.file, caseId: job.testCase.id, caseFile: job.testCase.file, caseLine: job.testCase.line,

@@ -84,11 +84,28 @@ public struct Suite: Sendable {
     public let options: SuiteOptions
     /// Points errors found later (by the session) at the suite file.
     let source: SuiteSource
+    /// Backends that only grade (`graders`): built and recorded like backends, never run as one.
+    public var graders: [BackendSpec] = []
+    /// `defaults.grader`: the grader of model-graded checks that name none.
+    public var defaultGrader: String?
+
+    init(name: String, description: String?, file: String, directory: String, backends: [BackendSpec], prompts: [PromptVersion],
+         cases: [TestCase], options: SuiteOptions, source: SuiteSource) {
+        self.name = name
+        self.description = description
+        self.file = file
+        self.directory = directory
+        self.backends = backends
+        self.prompts = prompts
+        self.cases = cases
+        self.options = options
+        self.source = source
+    }
 
     /// The spec whose recordings, identity and backend-level options a backend answers with: its
     /// `source` for `type: replay`, itself otherwise.
     public func effectiveSpec(_ spec: BackendSpec) -> BackendSpec {
-        guard spec.type == "replay", let src = spec.source, let s = backends.first(where: { $0.id == src }) else { return spec }
+        guard spec.type == "replay", let src = spec.source, let s = (backends + graders).first(where: { $0.id == src }) else { return spec }
         return s
     }
 
@@ -108,6 +125,7 @@ public struct Suite: Sendable {
 
     /// An error at a backend's entry (`pointer` relative to it).
     func backendError(_ spec: BackendSpec, _ pointer: String, _ message: String) -> SuiteError {
+        if let g = graders.firstIndex(where: { $0.id == spec.id }) { return source.error("/graders/\(g)" + pointer, message) }
         let i = backends.firstIndex { $0.id == spec.id } ?? 0
         return source.error("/backends/\(i)" + pointer, message)
     }

@@ -28,6 +28,8 @@ struct SuiteSource: Sendable {
     let locator: JSONLocator?
     /// For `${VAR}` in configuration strings.
     var env: [String: String] = ProcessInfo.processInfo.environment
+    /// `defaults.graderPrompt`, read before the validators are built.
+    var graderPrompt: String?
 
     func error(_ pointer: String, _ message: String) -> SuiteError {
         guard let locator else { return SuiteError(file: file, message) }

@@ -19,7 +19,7 @@ public struct SuiteLoader: Sendable {
         self.environment = environment
     }
 
-    static let topKeys = ["suite", "description", "backends", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
+    static let topKeys = ["suite", "description", "backends", "graders", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
     static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
     static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty", "transform"]
     static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty", "transform", "grader", "graderPrompt"]
@@ -72,9 +72,18 @@ public struct SuiteLoader: Sendable {
         do { parsed = try JSONParser.parseLocated(data, options: .jsonc) } catch {
             throw SuiteError(file: file, line: error.line, column: error.column, error.message)
         }
-        let src = SuiteSource(file: file, locator: parsed.locator, env: environment)
+        var src = SuiteSource(file: file, locator: parsed.locator, env: environment)
         guard case .object(let written) = parsed.value else { throw src.error("", "a suite must be a JSON object") }
         let root = try EnvSubstitution.suite(written, environment, src)
+        if let gp = root["defaults"]?["graderPrompt"] {
+            guard let s = gp.stringValue else { throw src.error("/defaults/graderPrompt", "\"graderPrompt\" must be a template string") }
+            src.graderPrompt = s
+        }
+        var defaultGrader: String?
+        if let g = root["defaults"]?["grader"] {
+            guard let s = g.stringValue else { throw src.error("/defaults/grader", "\"grader\" must be the id of a backend or grader") }
+            defaultGrader = s
+        }
         try checkKeys(root, Self.topKeys, at: "", what: "suite", src)
         let dir = URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL.path
         let name = try optionalString(root, "suite", "", src) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -119,6 +128,27 @@ public struct SuiteLoader: Sendable {
                 throw src.error("/backends/\(i)/\(b.options.setFields[0].rawValue)",
                                 "replay backend '\(b.id)' answers with the options of '\(target.id)'; set them there")
             }
+        }
+
+        // Graders: backends that only grade (model-graded checks); never run as backends under test.
+        var graders: [BackendSpec] = []
+        if let gv = root["graders"] {
+            guard case .array(let list) = gv else { throw src.error("/graders", "\"graders\" must be an array of backends") }
+            for (i, g) in list.enumerated() {
+                guard case .object(let go) = g else { throw src.error("/graders/\(i)", "a grader is a backend object with \"id\" and \"type\"") }
+                let spec: BackendSpec
+                do { spec = try self.backends.spec(go, baseDirectory: dir) } catch { throw src.error("/graders/\(i)" + error.pointer, error.message) }
+                if backends.contains(where: { $0.id == spec.id }) || graders.contains(where: { $0.id == spec.id }) {
+                    throw src.error("/graders/\(i)/id", "duplicate backend or grader id '\(spec.id)'")
+                }
+                if spec.type == "replay", !(backends + graders).contains(where: { $0.id == spec.source && $0.type != "replay" }) {
+                    throw src.error("/graders/\(i)", "replay grader '\(spec.id)' needs \"source\": the id of another grader or backend of this suite")
+                }
+                graders.append(spec)
+            }
+        }
+        if let g = defaultGrader, !(backends + graders).contains(where: { $0.id == g }) {
+            throw src.error("/defaults/grader", "no backend or grader named '\(g)'" + Suggestions.hint(for: g, among: (backends + graders).map(\.id)))
         }
 
         // Prompts
@@ -198,8 +228,10 @@ public struct SuiteLoader: Sendable {
             throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' has no validators, so it would always pass; "
                              + "add \"validators\" (or \"defaults.validators\"), or set \"allowEmpty\": true")
         }
-        let suite = Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
+        var suite = Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
                           prompts: prompts, cases: cases, options: options, source: src)
+        suite.graders = graders
+        suite.defaultGrader = defaultGrader
         try checkOptions(suite)
         return suite
     }

@@ -48,6 +48,7 @@ public enum JSONResultsWriter {
             "flaky": .number(JSONNumber(s.flaky)), "samples": .number(JSONNumber(s.samples)),
             "total": .number(JSONNumber(s.total)), "passed": .number(JSONNumber(s.passed)), "failed": .number(JSONNumber(s.failed)),
             "errors": .number(JSONNumber(s.errors)), "repaired": .number(JSONNumber(s.repaired)), "skipped": .number(JSONNumber(s.skipped)),
+            "cached": .number(JSONNumber(s.cached)),
             "passRate": .number(JSONNumber((s.passRate * 10000).rounded() / 10000)),
         ]
     }
@@ -66,13 +67,20 @@ public enum JSONResultsWriter {
         o.append(("usage", r.usage?.json ?? .null))
         o.append(("latencyMs", ms(r.latencyMs)))
         if r.latencyRecorded { o.append(("latencyRecorded", .bool(true))) }
+        if r.cached { o.append(("cached", .bool(true))) }
+        if let t = r.transformed {
+            o.append(("transform", .string(r.transformSteps ?? "")))
+            o.append(("checkedOutput", .string(t)))
+        }
         if !r.options.isEmpty { o.append(("options", .object(r.options.json))) }
         if let e = r.error { o.append(("error", .string(e))) }
         if let e = r.stderr, !e.isEmpty { o.append(("stderr", .string(e))) }
         o.append(("repairs", .array(r.repairs.map { .string($0) })))
         o.append(("validators", .array(r.validators.map { v in
             obj([("type", .string(v.type)), ("pass", .bool(v.pass)), ("score", .number(JSONNumber((v.score * 10000).rounded() / 10000))),
-                 ("weight", .number(JSONNumber(v.weight))), ("message", .string(v.message))])
+                 ("weight", .number(JSONNumber(v.weight))), ("message", .string(v.message))]
+                + (v.evaluated ? [] : [("evaluated", .bool(false))])
+                + (v.graderAnswer.map { [("graderAnswer", .string($0))] } ?? []))
         })))
         o.append(("minPassRate", .number(JSONNumber(r.minPassRate))))
         o.append(("messages", .array(r.messages.map(\.json))))

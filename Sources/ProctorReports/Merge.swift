@@ -59,3 +59,28 @@ struct SampleKey: Hashable {
     let key: CaseKey
     let repeatIndex: Int
 }
+
+/// `--retry-errors`: an earlier run with the retried cases' samples replaced by the new ones.
+public enum Merge {
+    /// The earlier run's results in their order, each retried case × prompt × backend taking the
+    /// new samples; the suites and timing are the new run's, the start time the earlier one's.
+    public static func replacing(in previous: RunResult, with retried: RunResult) -> RunResult {
+        let fresh = Dictionary(grouping: retried.results, by: \.key)
+        var out: [CaseResult] = []
+        var placed = Set<CaseKey>()
+        for r in previous.results {
+            if let new = fresh[r.key] {
+                if placed.insert(r.key).inserted { out += new }
+            } else {
+                out.append(r)
+            }
+        }
+        for r in retried.results where !placed.contains(r.key) && previous.results.allSatisfy({ $0.key != r.key }) { out.append(r) }
+        var merged = RunResult(startedAt: previous.startedAt, durationMs: previous.durationMs + retried.durationMs,
+                               suites: retried.suites.isEmpty ? previous.suites : retried.suites, results: out)
+        merged.closeErrors = retried.closeErrors
+        merged.warnings = retried.warnings
+        merged.interrupted = retried.interrupted
+        return merged
+    }
+}

@@ -36,8 +36,11 @@ public enum ResultsReader {
             var usage: TokenUsage?
             if let u = r["usage"], let pt = u["promptTokens"]?.intValue, let ot = u["outputTokens"]?.intValue { usage = TokenUsage(promptTokens: pt, outputTokens: ot) }
             let validators: [ValidatorVerdict] = (r["validators"]?.arrayValue ?? []).map {
-                ValidatorVerdict(type: $0["type"]?.stringValue ?? "", pass: $0["pass"]?.boolValue ?? false, score: $0["score"]?.doubleValue ?? 0,
-                                 weight: $0["weight"]?.doubleValue ?? 1, message: $0["message"]?.stringValue ?? "")
+                var v = ValidatorVerdict(type: $0["type"]?.stringValue ?? "", pass: $0["pass"]?.boolValue ?? false, score: $0["score"]?.doubleValue ?? 0,
+                                         weight: $0["weight"]?.doubleValue ?? 1, message: $0["message"]?.stringValue ?? "")
+                v.evaluated = $0["evaluated"]?.boolValue ?? true
+                v.graderAnswer = $0["graderAnswer"]?.stringValue
+                return v
             }
             let messages: [ChatMessage] = (r["messages"]?.arrayValue ?? []).compactMap {
                 guard let role = $0["role"]?.stringValue, let content = $0["content"]?.stringValue else { return nil }
@@ -55,6 +58,9 @@ public enum ResultsReader {
             c.minPassRate = r["minPassRate"]?.doubleValue ?? 1
             c.caseColumn = r["column"]?.intValue ?? 0
             c.latencyRecorded = r["latencyRecorded"]?.boolValue ?? false
+            c.cached = r["cached"]?.boolValue ?? false
+            c.transformed = r["checkedOutput"]?.stringValue
+            c.transformSteps = r["transform"]?.stringValue
             if let o = r["options"]?.objectValue, let parsed = try? GenerationOptions.parse(o) { c.options = parsed }
             results.append(c)
         }

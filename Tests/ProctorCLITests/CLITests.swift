@@ -338,7 +338,7 @@ final class HTTPSuiteTests: XCTestCase {
     override class func setUp() { super.setUp(); setenv("PROCTOR_SUITE_TEST_KEY", key, 1) }
 
     func run(_ argv: [String]) async -> (code: Int32, out: String, err: String) {
-        let console = Console(capturingWith: [:])
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": TempDir().file("cache")])
         let code = await Proctor.main(argv, console: console)
         return (code, console.capturedOut, console.capturedErr)
     }

@@ -9,7 +9,7 @@ import XCTest
 /// dry runs and missing API keys.
 final class RoughEdgeCLITests: XCTestCase {
     func run(_ argv: [String], env: [String: String] = [:]) async -> (code: Int32, out: String, err: String) {
-        let console = Console(capturingWith: env)
+        let console = Console(capturingWith: env.merging(["PROCTOR_CACHE_DIR": TempDir().file("cache")]) { a, _ in a })
         let code = await Proctor.main(argv, console: console)
         return (code, console.capturedOut, console.capturedErr)
     }

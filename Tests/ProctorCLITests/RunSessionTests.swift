@@ -12,7 +12,7 @@ final class RunSessionTests: XCTestCase {
     static let tokenizer = SharedData.projectRoot.appendingPathComponent("fixtures/models/random-tiny.tokenizer.bin").path
 
     func run(_ argv: [String], in dir: TempDir) async -> (code: Int32, err: String) {
-        let console = Console(capturingWith: [:])
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
         let out = ["--json", dir.file("r/results.json"), "--junit", dir.file("r/junit.xml"), "--markdown", dir.file("r/summary.md")]
         let code = await Proctor.main(argv + out, console: console)
         return (code, console.capturedErr.replacingOccurrences(of: dir.path + "/", with: ""))

@@ -19,7 +19,7 @@ public struct AnthropicBackend: Backend {
         honours: names.mapValues { "`\($0)`" }.merging([.maxTokens: "`max_tokens` (default \(defaultMaxTokens): the API requires it)",
                                                        .extra: "merged into the request body"]) { _, b in b },
         refusals: [.seed: "the Anthropic Messages API has no seed"],
-        identityIgnores: HTTPBackendConfig.transportKeys,
+        identityIgnores: HTTPBackendConfig.transportKeys, cachedByDefault: true,
         checkConfig: { c throws(BackendConfigError) in try HTTPBackendConfig.rejectLiteralSecrets(c) },
         checkOptions: { o in
             if let t = o.temperature, t > 1 {

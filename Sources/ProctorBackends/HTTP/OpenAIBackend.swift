@@ -19,7 +19,7 @@ public struct OpenAIBackend: Backend {
     public static let kind = BackendKind(
         type: "openai", keys: HTTPBackendConfig.commonKeys + ["responseFormat", "endpoint"],
         honours: names.mapValues { "`\($0)`" }.merging([.extra: "merged into the request body"]) { a, _ in a },
-        identityIgnores: HTTPBackendConfig.transportKeys,
+        identityIgnores: HTTPBackendConfig.transportKeys, cachedByDefault: true,
         checkConfig: { c throws(BackendConfigError) in
             try HTTPBackendConfig.rejectLiteralSecrets(c)
             if let e = c["endpoint"], e != "chat", e != "completions" {

@@ -22,6 +22,10 @@ public struct CheckResult: Sendable, Equatable {
     public static func fail(_ m: String) -> CheckResult { CheckResult(pass: false, message: m) }
     /// The check needed the output's JSON and there was none (the parse error is reported once per case).
     public var blockedByJSON = false
+    /// A grader's raw answer, kept in the JSON results.
+    public var graderAnswer: String?
+    /// `select-best` waits for the other outputs of the case: the criterion to judge them by.
+    var pendingSelection: String?
 
     /// The check could not be evaluated; the message says why.
     public static func unevaluable(_ m: String) -> CheckResult {
@@ -54,6 +58,10 @@ public struct CheckContext: Sendable {
     public var promptId: String
     public var backendId: String
     public var suiteDirectory: String
+    /// The rendered prompt the output answers (graders see it).
+    public var messages: [ChatMessage] = []
+    /// Asks a grader backend (model-graded checks); nil where none is available.
+    public var grader: GraderAccess?
 
     public init(output: String, json: JSONValue?, jsonError: String?, response: BackendResponse, maxTokens: Int? = nil,
                 caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".") {
@@ -93,11 +101,23 @@ public struct ConfiguredValidator: Sendable {
     /// How the case's pipeline must treat JSON (set by `json` validators with `extract`/`repair`).
     public let jsonMode: JSONMode?
     let inner: any Validator
+    /// This validator's own transform, applied to the (case-transformed) output before it checks.
+    public var transform: Transform?
 
     public func run(_ ctx: CheckContext) async -> CheckResult {
         var subject = Subject(text: ctx.output, value: ctx.json)
+        var json = ctx.json
+        if let transform, !transform.isEmpty {
+            switch transform.apply(ctx.output) {
+            case .success(let t):
+                json = try? JSONParser.parse(t)
+                subject = Subject(text: t, value: json)
+            case .failure(let e):
+                return .unevaluable("transform (\(transform.description)) failed: \(e.message)")
+            }
+        }
         if let path {
-            guard let root = ctx.json else {
+            guard let root = json else {
                 return .notJSON(path: path.description)
             }
             guard let v = path.resolve(in: root) else {
@@ -135,6 +155,8 @@ public struct ValidatorConfig {
     let registry: ValidatorRegistry
 
     public var type: String { object["type"]?.stringValue ?? "" }
+    /// The suite's `defaults.graderPrompt`, for `rubric` validators that do not set their own.
+    public var suiteGraderPrompt: String? { source.graderPrompt }
 
     public func error(_ key: String?, _ message: String) -> SuiteError {
         source.error(key.map { pointer + "/" + JSONPointer.escape($0) } ?? pointer, message)
@@ -142,7 +164,7 @@ public struct ValidatorConfig {
 
     /// Rejects keys the validator does not take, suggesting the closest one.
     public func allowKeys(_ keys: [String]) throws(SuiteError) {
-        let all = keys + ["type", "path", "negate", "weight", "description"]
+        let all = keys + ["type", "path", "negate", "weight", "description", "transform"]
         for (k, _) in object where !all.contains(k) {
             throw error(k, "unknown key \"\(k)\" for validator '\(type)'" + Suggestions.hint(for: k, among: all))
         }

@@ -15,7 +15,8 @@ public struct ValidatorRegistry: Sendable {
         .merging(JSONValidators.factories) { a, _ in a }
         .merging(RunValidators.factories) { a, _ in a }
         .merging(CombinatorValidators.factories) { a, _ in a }
-        .merging(CommandValidator.factories) { a, _ in a })
+        .merging(CommandValidator.factories) { a, _ in a }
+        .merging(GradedValidators.factories) { a, _ in a })
 
     public var types: [String] { factories.keys.sorted() }
 
@@ -39,7 +40,9 @@ public struct ValidatorRegistry: Sendable {
         if type == "json" {
             if try cfg.bool("repair") == true { mode = .repair } else if try cfg.bool("extract") == true { mode = .extract }
         }
-        return ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
-                                   jsonMode: mode, inner: inner)
+        var v = ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
+                                    jsonMode: mode, inner: inner)
+        if o["transform"] != nil { v.transform = try Transform.load(o["transform"], pointer + "/transform", source) }
+        return v
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import ProctorJSON
+import Synchronization
+
+/// Responses stored on disk and reused by later runs, keyed exactly like cassette entries (the
+/// backend's type and model configuration, the merged options, the rendered messages and the repeat
+/// index), so repeats stay independent samples and any change to the request is a miss.
+///
+/// One file per entry (`DIR/ab/abcdef….json`), written to a temporary file and renamed, so several
+/// jobs and several processes can share a cache. A file that cannot be read is ignored with a
+/// warning and rewritten; errors are never stored; entries older than `maxAgeSeconds` are misses.
+public final class ResponseCache: Sendable {
+    public let directory: String
+    public let maxAgeSeconds: Double
+    private let problems = Mutex<[String]>([])
+
+    /// Fourteen days, as promptfoo's default.
+    public static let defaultMaxAgeDays = 14.0
+
+    public init(directory: String, maxAgeDays: Double = ResponseCache.defaultMaxAgeDays) {
+        self.directory = directory
+        self.maxAgeSeconds = maxAgeDays * 86_400
+    }
+
+    /// Problems met while reading or writing (corrupt entries, an unwritable folder); never fatal.
+    public var warnings: [String] { problems.withLock { $0 } }
+
+    func path(_ key: String) -> String {
+        (directory as NSString).appendingPathComponent(String(key.prefix(2)) + "/" + key + ".json")
+    }
+
+    /// The stored response for `key`, if there is a fresh, readable one.
+    public func lookup(_ key: String) -> BackendResponse? {
+        let p = path(key)
+        guard let data = FileManager.default.contents(atPath: p) else { return nil }
+        guard let v = try? JSONParser.parse([UInt8](data)), let saved = v["savedAt"]?.doubleValue, case .object(let r)? = v["response"],
+              let text = r["text"]?.stringValue, let finish = r["finishReason"]?.stringValue.flatMap(FinishReason.init(rawValue:)) else {
+            problems.withLock { $0.append("cache entry \(p) could not be read; it will be rewritten") }
+            return nil
+        }
+        if Date().timeIntervalSince1970 - saved > maxAgeSeconds { return nil }
+        var usage: TokenUsage?
+        if let u = r["usage"], let pt = u["promptTokens"]?.intValue, let ot = u["outputTokens"]?.intValue { usage = TokenUsage(promptTokens: pt, outputTokens: ot) }
+        var response = BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: r["latencyMs"]?.doubleValue ?? 0)
+        response.cached = true
+        response.latencyRecorded = true
+        return response
+    }
+
+    /// Stores a response (never an error) atomically.
+    public func store(_ key: String, identity: JSONObject, request: JSONValue, response: BackendResponse) {
+        guard response.finishReason != .error else { return }
+        var resp: [JSONObject.Entry] = [("finishReason", .string(response.finishReason.rawValue)),
+                                        ("latencyMs", .number(JSONNumber((response.latencyMs * 1000).rounded() / 1000))),
+                                        ("text", .string(response.text))]
+        if let u = response.usage { resp.append(("usage", u.json)) }
+        let entry: JSONValue = ["savedAt": .number(JSONNumber(Date().timeIntervalSince1970)), "identity": .object(identity),
+                                "request": request, "response": .object(JSONObject(resp))]
+        let p = path(key)
+        do {
+            try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            // Data.write(.atomic) writes a temporary file beside it and renames it into place.
+            try Data(JSONSerializer.bytes(entry)).write(to: URL(fileURLWithPath: p), options: .atomic)
+        } catch {
+            problems.withLock { $0.append("cannot write cache entry \(p): \(error.localizedDescription)") }
+        }
+    }
+
+    /// Entries, bytes and the age range of a cache folder, for `proctor cache info`.
+    public static func info(directory: String) -> (entries: Int, bytes: Int, oldest: Date?, newest: Date?) {
+        var n = 0, bytes = 0
+        var oldest: Date?, newest: Date?
+        for f in entryFiles(directory) {
+            n += 1
+            let attrs = try? FileManager.default.attributesOfItem(atPath: f)
+            bytes += (attrs?[.size] as? Int) ?? 0
+            if let d = attrs?[.modificationDate] as? Date {
+                oldest = min(oldest ?? d, d)
+                newest = max(newest ?? d, d)
+            }
+        }
+        return (n, bytes, oldest, newest)
+    }
+
+    /// Deletes every entry; returns how many there were.
+    public static func clear(directory: String) throws -> Int {
+        let files = entryFiles(directory)
+        for f in files { try FileManager.default.removeItem(atPath: f) }
+        return files.count
+    }
+
+    static func entryFiles(_ directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var out: [String] = []
+        for case let rel as String in walker where rel.hasSuffix(".json") { out.append((directory as NSString).appendingPathComponent(rel)) }
+        return out
+    }
+}
+
+/// Answers from the response cache when it can, and fills it from the live backend when it cannot.
+public struct CachingBackend: Backend {
+    let live: any Backend
+    let identity: JSONObject
+    let cache: ResponseCache
+    public var id: String { live.id }
+    public var maxConcurrency: Int? { live.maxConcurrency }
+    public var warnings: [String] { live.warnings }
+
+    public init(live: any Backend, identity: JSONObject, cache: ResponseCache) {
+        self.live = live
+        self.identity = identity
+        self.cache = cache
+    }
+
+    public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
+
+    public func complete(_ request: BackendRequest) async -> BackendResponse {
+        let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
+        if let hit = cache.lookup(key) { return hit }
+        let r = await live.complete(request)
+        cache.store(key, identity: identity, request: req, response: r)
+        return r
+    }
+}
