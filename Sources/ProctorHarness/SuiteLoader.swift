@@ -1,6 +1,7 @@
 import Foundation
 import ProctorBackends
 import ProctorJSON
+import ProctorYAML
 
 /// Loads suite files: JSONC, every key checked, paths relative to the suite's folder, all errors
 /// with `file:line:column`. Nothing runs until a suite loads cleanly.
@@ -25,6 +26,24 @@ public struct SuiteLoader: Sendable {
     static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty", "transform", "grader", "graderPrompt"]
     static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
 
+    /// The extensions a suite file may have.
+    public static let suiteExtensions = ["json", "jsonc", "yaml", "yml"]
+
+    static func isYAML(_ path: String) -> Bool {
+        let l = path.lowercased()
+        return l.hasSuffix(".yaml") || l.hasSuffix(".yml")
+    }
+
+    /// A suite or cases document, JSONC or (by extension) YAML, with its locator.
+    static func parseDocument(_ data: [UInt8], file: String) throws(SuiteError) -> (value: JSONValue, locator: JSONLocator) {
+        if isYAML(file) {
+            do { return try YAMLParser.parseLocated(data) } catch { throw SuiteError(file: file, line: error.line, column: error.column, error.message) }
+        }
+        do { return try JSONParser.parseLocated(data, options: .jsonc) } catch {
+            throw SuiteError(file: file, line: error.line, column: error.column, error.message)
+        }
+    }
+
     /// Suite files named on the command line: files as given; folders searched recursively (hidden
     /// folders skipped) for `*.json` and `*.jsonc` files that are suites, in sorted path order.
     ///
@@ -41,7 +60,7 @@ public struct SuiteLoader: Sendable {
             var found: [String] = []
             let root = URL(fileURLWithPath: p)
             if let walker = fm.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles]) {
-                for case let url as URL in walker where ["json", "jsonc"].contains(url.pathExtension.lowercased()) {
+                for case let url as URL in walker where Self.suiteExtensions.contains(url.pathExtension.lowercased()) {
                     let rel = String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count))
                     let path = (p as NSString).appendingPathComponent(rel.hasPrefix("/") ? String(rel.dropFirst()) : rel)
                     if isSuiteFile(path) { found.append(path) }
@@ -56,7 +75,11 @@ public struct SuiteLoader: Sendable {
     /// A JSON(C) file whose top level has `"prompts"` (or that mentions it but does not parse).
     static func isSuiteFile(_ path: String) -> Bool {
         guard let bytes = TextInput.read(path) else { return false }
-        if let v = try? JSONParser.parse(bytes, options: .jsonc) { return v["prompts"] != nil }
+        if isYAML(path) {
+            if let v = try? YAMLParser.parseLocated(bytes).value { return v["prompts"] != nil }
+        } else if let v = try? JSONParser.parse(bytes, options: .jsonc) {
+            return v["prompts"] != nil
+        }
         return String(decoding: bytes, as: UTF8.self).contains("\"prompts\"")
     }
 
@@ -68,12 +91,9 @@ public struct SuiteLoader: Sendable {
     /// Loads suite text as if it were the file `file` (paths resolve from its folder).
     public func load(bytes raw: [UInt8], file: String) throws(SuiteError) -> Suite {
         let data = TextInput.strippingBOM(raw)
-        let parsed: (value: JSONValue, locator: JSONLocator)
-        do { parsed = try JSONParser.parseLocated(data, options: .jsonc) } catch {
-            throw SuiteError(file: file, line: error.line, column: error.column, error.message)
-        }
+        let parsed = try Self.parseDocument(data, file: file)
         var src = SuiteSource(file: file, locator: parsed.locator, env: environment)
-        guard case .object(let written) = parsed.value else { throw src.error("", "a suite must be a JSON object") }
+        guard case .object(let written) = parsed.value else { throw src.error("", "a suite must be an object (a JSON object or a YAML mapping)") }
         let root = try EnvSubstitution.suite(written, environment, src)
         if let gp = root["defaults"]?["graderPrompt"] {
             guard let s = gp.stringValue else { throw src.error("/defaults/graderPrompt", "\"graderPrompt\" must be a template string") }
@@ -374,6 +394,17 @@ public struct SuiteLoader: Sendable {
     func loadCaseFile(_ data: [UInt8], _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
                       _ dir: String) throws(SuiteError) -> [(TestCase, Int)] {
         var out: [(TestCase, Int)] = []
+        if Self.isYAML(path) {
+            // A YAML list of cases, each as in a suite's "cases".
+            let (v, loc) = try Self.parseDocument(data, file: path)
+            let src = SuiteSource(file: path, locator: loc, env: environment)
+            guard case .array(let items) = v else { throw src.error("", "a YAML cases file is a list of cases (- id: …)") }
+            for (i, item) in items.enumerated() {
+                let c = try loadCase(item, "/\(i)", src, dvars, dvals, dthreshold, dir)
+                out.append((c, c.line))
+            }
+            return out
+        }
         if path.lowercased().hasSuffix(".csv") {
             let rows: [CSVReader.Row]
             do { rows = try CSVReader.parse(String(decoding: data, as: UTF8.self)) } catch {

@@ -81,7 +81,9 @@ public struct JSONLocator: Sendable {
     let lineStarts: [Int]
     let bytes: [UInt8]
 
-    init(bytes: [UInt8], offsets: [String: Int]) {
+    /// A locator over `bytes` from the byte offset where each pointer's member or value starts
+    /// (other readers, such as the YAML one, build theirs this way).
+    public init(bytes: [UInt8], offsets: [String: Int]) {
         self.bytes = bytes
         self.offsets = offsets
         var starts = [0]

@@ -7,11 +7,12 @@ import ProctorModel
 import ProctorRepair
 import ProctorReports
 import ProctorSchema
+import ProctorYAML
 
 /// One fuzz target: takes arbitrary bytes, checks properties, and traps (so the fuzzer records a
 /// crash) when one does not hold. "Never crashes" alone is not the test.
 enum FuzzTargets {
-    static let names = ["json", "jsonc", "repair", "schema", "suite", "tokenizer", "junit"]
+    static let names = ["json", "jsonc", "repair", "schema", "suite", "tokenizer", "junit", "yaml"]
 
     static func check(_ ok: @autoclosure () -> Bool, _ what: @autoclosure () -> String) {
         if !ok() { fatalError("property violated: \(what())") }
@@ -26,8 +27,18 @@ enum FuzzTargets {
         case "suite": suite(bytes)
         case "tokenizer": tokenizer(bytes)
         case "junit": junit(bytes)
+        case "yaml": yaml(bytes)
         default: fatalError("unknown fuzz target \(name)")
         }
+    }
+
+    /// YAML never crashes or hangs, and whatever it reads is a value that JSON (flow YAML) carries
+    /// back unchanged.
+    static func yaml(_ bytes: [UInt8]) {
+        guard let v = try? YAMLParser.parseLocated(bytes).value else { return }
+        let text = JSONSerializer.string(v)
+        guard let back = try? YAMLParser.parse(text) else { fatalError("JSON of a YAML value is not YAML: \(text)") }
+        check(back == v, "YAML → JSON → YAML changed the value: \(text)")
     }
 
     /// parse(print(v)) == v, and printing is stable.
