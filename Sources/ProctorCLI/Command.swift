@@ -11,6 +11,7 @@ public enum CommandRegistry {
     public static let commands: [any ProctorCommand.Type] = [
         InitCommand.self,
         RunCommand.self,
+        ImportCommand.self,
         ValidateCommand.self,
         RepairCommand.self,
         DiffCommand.self,

@@ -223,8 +223,9 @@ struct _YAMLReader {
             let itemStart = pos
             pos += 1 // '-'
             path.append(String(items.count))
-            record(itemStart)
             skipSpaces()
+            // The item's place is its content when it starts on the dash's line, else the dash.
+            record(restOfLineEmpty() ? itemStart : pos)
             let item: JSONValue
             if restOfLineEmpty() {
                 try skipToContent()

@@ -232,19 +232,35 @@ enum TextValidators {
     }
 
     /// Normalised Levenshtein similarity (1 − distance / longer length) against `value`.
+    /// Normalised similarity ≥ `threshold`, or (with `maxDistance`) at most that many edits, as
+    /// promptfoo's `levenshtein`; the similarity is the score either way.
     struct Similar: Validator {
         let value: String
         let threshold: Double
+        let maxDistance: Int?
         let rule: TextRule
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["value", "threshold", "normalize"])
+            try c.allowKeys(["value", "threshold", "maxDistance", "normalize"])
             rule = try TextRule(c)
             value = rule(try text(c, "value"))
             threshold = try c.number("threshold") ?? 0.8
             guard threshold >= 0 && threshold <= 1 else { throw c.error("threshold", "\"threshold\" must be between 0 and 1") }
+            if let m = c.object["maxDistance"] {
+                guard let n = m.intValue, n >= 0, m.numberValue?.isInteger == true else { throw c.error("maxDistance", "\"maxDistance\" must be a whole number of edits") }
+                if c.object["threshold"] != nil { throw c.error("maxDistance", "give \"threshold\" or \"maxDistance\", not both") }
+                maxDistance = n
+            } else {
+                maxDistance = nil
+            }
         }
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            let sim = similarity(rule(s.text), value)
+            let t = rule(s.text)
+            if let maxDistance {
+                let d = distance(t, value)
+                return CheckResult(pass: d <= maxDistance, score: similarity(t, value),
+                                   message: "edit distance \(d) \(d <= maxDistance ? "≤" : ">") \(maxDistance)")
+            }
+            let sim = similarity(t, value)
             let shown = (sim * 1000).rounded() / 1000
             return CheckResult(pass: sim >= threshold, score: sim,
                                message: "similarity \(shown) \(sim >= threshold ? "≥" : "<") threshold \(threshold)")
@@ -253,10 +269,15 @@ enum TextValidators {
 
     /// 1 − Levenshtein distance / longer length, over grapheme clusters.
     static func similarity(_ a: String, _ b: String) -> Double {
-        let x = Array(a), y = Array(b)
-        let longer = max(x.count, y.count)
+        let longer = max(a.count, b.count)
         if longer == 0 { return 1 }
-        if x.isEmpty || y.isEmpty { return 0 }
+        return 1 - Double(distance(a, b)) / Double(longer)
+    }
+
+    /// Levenshtein distance over grapheme clusters.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
         var prev = Array(0...y.count)
         var cur = [Int](repeating: 0, count: y.count + 1)
         for i in 1...x.count {
@@ -266,7 +287,7 @@ enum TextValidators {
             }
             swap(&prev, &cur)
         }
-        return 1 - Double(prev[y.count]) / Double(longer)
+        return prev[y.count]
     }
 }
 
