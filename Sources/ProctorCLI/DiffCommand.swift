@@ -14,6 +14,8 @@ enum DiffCommand: ProctorCommand {
             OptionSpec("markdown", value: "FILE", help: "Write a Markdown report (for a pull-request comment or step summary)."),
             OptionSpec("json", value: "FILE", help: "Write the diff as JSON."),
             OptionSpec("html", value: "FILE", help: "Write a self-contained HTML page with side-by-side outputs."),
+            OptionSpec("comment", value: "FILE", help: "Write a pull-request comment (Markdown, under GitHub's 65,536-character limit)."),
+            OptionSpec("html-url", value: "URL", help: "With --comment: where the HTML report will be, for links."),
             OptionSpec("fail-on-regression", help: "Exit 1 when a case regressed (or, with --max-drop, when the pass rate dropped by more)."),
             OptionSpec("max-drop", value: "POINTS", help: "With --fail-on-regression: tolerated pass-rate drop in percentage points."),
         ],
@@ -41,6 +43,7 @@ enum DiffCommand: ProctorCommand {
             if let p = args.value("markdown") { try AtomicFile.write(MarkdownWriter.diff(report), to: p) }
             if let p = args.value("json") { try AtomicFile.write(JSONSerializer.string(report.json, pretty: true) + "\n", to: p) }
             if let p = args.value("html") { try AtomicFile.write(HTMLWriter.diff(report), to: p) }
+            if let p = args.value("comment") { try AtomicFile.write(MarkdownWriter.comment(report, htmlURL: args.value("html-url")), to: p) }
         } catch {
             throw CLIError.input("cannot write the report: \(error.localizedDescription)")
         }

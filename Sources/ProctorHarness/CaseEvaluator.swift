@@ -100,6 +100,7 @@ public enum CaseEvaluator {
         result.options = options
         result.latencyRecorded = response.latencyRecorded
         result.cached = response.cached
+        result.vars = testCase.vars
         let maxTokens = options.maxTokens
         result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)
         if response.finishReason == .error {

@@ -98,6 +98,8 @@ public struct CaseResult: Sendable {
     public var transformSteps: String?
     /// The response came from the response cache, not from the backend.
     public var cached = false
+    /// The case's variables, for reports.
+    public var vars = JSONObject()
 
     public init(suite: String, suiteFile: String, caseId: String, caseFile: String, caseLine: Int, promptId: String, promptSha256: String,
                 backendId: String, status: CaseStatus, score: Double, threshold: Double?, output: String, finishReason: FinishReason?,

@@ -219,6 +219,7 @@ public enum Runner {
                    error: why, stderr: nil, validators: [], repairs: [], messages: messages)
         r.repeatIndex = job.repeatIndex
         r.caseColumn = job.testCase.column
+        r.vars = job.testCase.vars
         return r
     }
 }

@@ -50,6 +50,8 @@ public struct DiffReport: Sendable {
     public let entries: [Entry]
     public let base: Side
     public let head: Side
+    /// What the comparison could not pair, with why ("suite x: no prompt v2").
+    public var leftOut: [String] = []
 
     public func count(_ t: Transition) -> Int { entries.filter { $0.transition == t }.count }
 
@@ -77,14 +79,30 @@ public struct DiffReport: Sendable {
     /// Two results files: pairs by suite, case, prompt and backend.
     public static func compare(base: RunResult, head: RunResult, baseLabel: String, headLabel: String) -> DiffReport {
         let bg = base.groups.filter { $0.status != .skipped }, hg = head.groups.filter { $0.status != .skipped }
-        return build(bg, hg, key: \.key, baseLabel: baseLabel, headLabel: headLabel)
+        var report = build(bg, hg, key: \.key, baseLabel: baseLabel, headLabel: headLabel)
+        for (label, run) in [(baseLabel, base), (headLabel, head)] {
+            let notRun = run.groups.filter { $0.status == .skipped }.count
+            if notRun > 0 { report.leftOut.append("\(notRun) case\(notRun == 1 ? "" : "s") not run in \(label)") }
+        }
+        return report
     }
 
     /// Two prompt versions inside one run: pairs by suite, case and backend.
     public static func compare(run: RunResult, basePrompt: String, headPrompt: String) -> DiffReport {
         let groups = run.groups.filter { $0.status != .skipped }
-        return build(groups.filter { $0.first.promptId == basePrompt }, groups.filter { $0.first.promptId == headPrompt }, key: \.key.ignoringPrompt,
-                     baseLabel: basePrompt, headLabel: headPrompt)
+        // A suite without both prompt versions cannot be compared; it is named, not counted.
+        var leftOut: [String] = []
+        var comparable = Set<String>()
+        for suite in Set(groups.map(\.key.suite)).sorted() {
+            let ps = Set(groups.filter { $0.key.suite == suite }.map(\.key.promptId))
+            let missing = [basePrompt, headPrompt].filter { !ps.contains($0) }
+            if missing.isEmpty { comparable.insert(suite) } else { leftOut.append("suite \(suite): no prompt \(missing.joined(separator: " or "))") }
+        }
+        let kept = groups.filter { comparable.contains($0.key.suite) }
+        var report = build(kept.filter { $0.first.promptId == basePrompt }, kept.filter { $0.first.promptId == headPrompt }, key: \.key.ignoringPrompt,
+                           baseLabel: basePrompt, headLabel: headPrompt)
+        report.leftOut = leftOut
+        return report
     }
 
     static func build(_ bg: [CaseGroup], _ hg: [CaseGroup], key: (CaseGroup) -> CaseKey, baseLabel: String, headLabel: String) -> DiffReport {
@@ -157,6 +175,7 @@ extension DiffReport {
         t += "head \(head.label): \(head.passes)/\(head.cases) passed (\(String(format: "%.1f%%", head.passRate * 100)))\n"
         t += Transition.allCases.map { "\(count($0)) \($0.rawValue)" }.joined(separator: ", ")
         t += String(format: "; exact McNemar p = %.4g\n", mcnemarP)
+        if !leftOut.isEmpty { t += "left out: " + leftOut.joined(separator: "; ") + "\n" }
         for tr in [Transition.regressed, .fixed, .new, .removed] {
             for e in entries where e.transition == tr {
                 t += "\n\(tr.rawValue.uppercased()) \(e.label)"

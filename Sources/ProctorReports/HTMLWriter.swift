@@ -34,7 +34,7 @@ public enum HTMLWriter {
     .cols{display:grid;grid-template-columns:1fr 1fr;gap:0;border-top:1px solid #d0d7de}
     .cols>div{padding:8px 12px;overflow:auto}.cols>div+div{border-left:1px solid #d0d7de}
     pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
-    del{background:#ffebe9;text-decoration:line-through}ins{background:#dafbe1;text-decoration:none}
+    del{background:#ffcecb;text-decoration:none;border-radius:3px}ins{background:#aceebb;text-decoration:none;border-radius:3px}
     .meta{color:#57606a;font-size:12px}.msg{color:#cf222e;font-size:12px;margin-top:6px}
     """
 
@@ -43,9 +43,9 @@ public enum HTMLWriter {
     document.querySelectorAll('.entry').forEach(function(e){e.style.display=on[e.dataset.status]?'':'none'})}
     """
 
-    static func page(title: String, body: String) -> String {
+    static func page(title: String, body: String, extraStyle: String = "", extraScript: String = "") -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
-            + "<title>\(escape(title))</title><style>\(style)</style></head><body>\(body)<script>\(script)</script></body></html>\n"
+            + "<title>\(escape(title))</title><style>\(style)\(extraStyle)</style></head><body>\(body)<script>\(script)\(extraScript)</script></body></html>\n"
     }
 
     static func filters(_ statuses: [(String, Int)]) -> String {
@@ -54,17 +54,22 @@ public enum HTMLWriter {
         }.joined() + "</div>"
     }
 
-    /// Word-level highlight of two outputs.
-    static func sideBySide(_ old: String, _ new: String) -> (String, String) {
+    /// Both outputs with the changed words marked inside them; when the changes would mark most
+    /// of the text, both are shown plainly instead (a page of highlight reads worse than none).
+    static func sideBySide(_ old: String, _ new: String) -> (String, String, plain: Bool) {
         var l = "", r = ""
-        for op in TextDiff.diff(TextDiff.words(old), TextDiff.words(new)) {
+        var changed = 0
+        let ops = TextDiff.diff(TextDiff.tokens(old), TextDiff.tokens(new))
+        for op in ops {
             switch op {
             case .same(let w): l += escape(w); r += escape(w)
-            case .removed(let w): l += "<del>\(escape(w))</del>"
-            case .added(let w): r += "<ins>\(escape(w))</ins>"
+            case .removed(let w): l += "<del>\(escape(w))</del>"; if !w.allSatisfy(\.isWhitespace) { changed += w.count }
+            case .added(let w): r += "<ins>\(escape(w))</ins>"; if !w.allSatisfy(\.isWhitespace) { changed += w.count }
             }
         }
-        return (l, r)
+        let total = max(1, old.count + new.count)
+        if Double(changed) / Double(total) > 0.6 { return (escape(old), escape(new), true) }
+        return (l, r, false)
     }
 
     public static func diff(_ d: DiffReport) -> String {
@@ -76,6 +81,9 @@ public enum HTMLWriter {
         }
         b += "<div class=\"box\">regressed <b>\(d.count(.regressed))</b> · fixed <b>\(d.count(.fixed))</b><br>"
         b += "<span class=\"meta\">exact McNemar p = \(String(format: "%.4g", d.mcnemarP))</span></div></div>"
+        if !d.leftOut.isEmpty {
+            b += "<div class=\"meta\">Left out of the comparison: " + d.leftOut.map(escape).joined(separator: "; ") + "</div>"
+        }
         b += filters(DiffReport.Transition.allCases.map { ($0.rawValue, d.count($0)) })
         let order = DiffReport.Transition.allCases
         for e in d.entries.sorted(by: { order.firstIndex(of: $0.transition)! < order.firstIndex(of: $1.transition)! }) {
@@ -84,11 +92,13 @@ public enum HTMLWriter {
             b += "<span>\(escape(e.label))</span>"
             if let s = e.scoreDelta { b += "<span class=\"meta\">Δ score \(String(format: "%+.2f", s))</span>" }
             b += "</summary><div class=\"cols\">"
-            let (l, r) = sideBySide(e.base?.first.output ?? "", e.head?.first.output ?? "")
+            let (l, r, plain) = sideBySide(e.base?.first.output ?? "", e.head?.first.output ?? "")
             for (side, g, html) in [("base", e.base, l), ("head", e.head, r)] {
-                b += "<div><div class=\"meta\">\(side): \(g.map { escape($0.status.rawValue) } ?? "—")</div><pre>\(g == nil ? "" : html)</pre>"
+                b += "<div><div class=\"meta\">\(side): \(g.map { escape($0.status.rawValue) } ?? "—")"
+                b += plain && e.base != nil && e.head != nil ? " · the outputs differ almost entirely" : ""
+                b += "</div><pre>\(g == nil ? "" : html)</pre>"
                 if let g, let bad = g.samples.first(where: { !$0.isPass }) {
-                    b += "<div class=\"msg\">\(escape(bad.status == .error ? (bad.error ?? "") : bad.failureMessages.joined(separator: "; ")))</div>"
+                    b += "<div class=\"msg\">\(escape(RunPage.messages(bad).joined(separator: "; ")))</div>"
                 }
                 b += "</div>"
             }
@@ -97,24 +107,6 @@ public enum HTMLWriter {
         return page(title: "Proctor diff", body: b)
     }
 
-    public static func run(_ run: RunResult) -> String {
-        let s = run.summary
-        var b = "<h1>Proctor run\(run.interrupted ? " (interrupted)" : "")</h1><div class=\"totals\"><div class=\"box\">\(escape(s.text))</div></div>"
-        let groups = run.groups
-        let statuses = ["failed", "error", "repaired", "passed", "skipped"]
-        b += filters(statuses.map { st in (st, groups.filter { $0.status.rawValue == st }.count) })
-        for g in groups {
-            let r = g.first
-            let st = g.status.rawValue
-            b += "<details class=\"entry\" data-status=\"\(st)\"><summary><span class=\"badge \(st)\">\(st)</span>"
-            b += "<span>\(escape("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]"))</span>"
-            if g.samples.count > 1 { b += "<span class=\"meta\">\(g.passes)/\(g.ran) samples passed\(g.flaky ? " (flaky)" : "")</span>" }
-            b += "</summary><div class=\"cols\"><div><div class=\"meta\">prompt</div><pre>\(escape(r.messages.map { "[\($0.role)] \($0.content)" }.joined(separator: "\n")))</pre></div>"
-            b += "<div><div class=\"meta\">output\(r.truncated ? " (truncated)" : "")</div><pre>\(escape(r.output))</pre>"
-            for v in r.validators { b += "<div class=\"\(v.pass ? "meta" : "msg")\">\(v.pass ? "✓" : "✗") \(escape(v.type)): \(escape(v.message))</div>" }
-            if let e = r.error { b += "<div class=\"msg\">\(escape(e))</div>" }
-            b += "</div></div></details>"
-        }
-        return page(title: "Proctor run", body: b)
-    }
+    /// The run report: the case × (prompt × backend) matrix of `RunPage`.
+    public static func run(_ run: RunResult) -> String { RunPage.render(run) }
 }

@@ -83,6 +83,7 @@ public enum JSONResultsWriter {
                 + (v.graderAnswer.map { [("graderAnswer", .string($0))] } ?? []))
         })))
         o.append(("minPassRate", .number(JSONNumber(r.minPassRate))))
+        if !r.vars.isEmpty { o.append(("vars", .object(r.vars))) }
         o.append(("messages", .array(r.messages.map(\.json))))
         o.append(("file", .string(r.caseFile)))
         o.append(("line", .number(JSONNumber(r.caseLine))))

@@ -36,6 +36,7 @@ public enum MarkdownWriter {
         m += "**\(d.count(.regressed)) regressed, \(d.count(.fixed)) fixed**, \(d.count(.stillFailing)) still failing, "
         m += "\(d.count(.stillPassing)) still passing, \(d.count(.new)) new, \(d.count(.removed)) removed. "
         m += String(format: "Exact McNemar p = %.4g", p) + (p < 0.05 ? " (unlikely to be noise)." : " (could be noise).") + "\n\n"
+        if !d.leftOut.isEmpty { m += "Left out of the comparison: " + d.leftOut.map { cell($0, limit: 200) }.joined(separator: "; ") + ".\n\n" }
         func table(_ es: [DiffReport.Entry]) -> String {
             var t = "| case | base | head | Δ score | why |\n|---|---|---|---|---|\n"
             for e in es {
@@ -63,6 +64,51 @@ public enum MarkdownWriter {
             m += "</details>\n"
         }
         return m
+    }
+
+    /// GitHub's limit for one comment body.
+    public static let commentLimit = 65_536
+
+    /// A pull-request comment: the headline numbers, regressed and fixed cases (linking to the HTML
+    /// report when its URL is known), the rest folded; tables are cut, with a note, so the whole
+    /// comment stays under `limit` characters.
+    public static func comment(_ d: DiffReport, htmlURL: String? = nil, limit: Int = commentLimit) -> String {
+        var head = "### Proctor: \(d.count(.regressed)) regressed, \(d.count(.fixed)) fixed\n\n"
+        head += "Pass rate \(pct(d.base.passRate)) → **\(pct(d.head.passRate))** (\(d.head.passes)/\(d.head.cases); \(ci(d.head.wilson)))"
+        head += String(format: " · exact McNemar p = %.3g", d.mcnemarP) + (htmlURL.map { " · [full report](\($0))" } ?? "") + "\n\n"
+        if !d.leftOut.isEmpty { head += "Left out: " + d.leftOut.map { cell($0, limit: 200) }.joined(separator: "; ") + "\n\n" }
+        let foot = "\n<sub>proctor diff `\(cell(d.base.label))` → `\(cell(d.head.label))`</sub>\n"
+        func row(_ e: DiffReport.Entry) -> String {
+            let why = (e.head ?? e.base).flatMap { g in g.samples.first { !$0.isPass } }.map { RunPage.messages($0).first ?? "" } ?? ""
+            let name = htmlURL.map { "[\(cell(e.label))](\($0))" } ?? cell(e.label)
+            return "| \(name) | \(e.base.map { status($0) } ?? "–") → \(e.head.map { status($0) } ?? "–") | \(cell(why, limit: 160)) |\n"
+        }
+        var body = ""
+        let sections: [(String, [DiffReport.Entry], Bool)] = [
+            ("Regressed", d.entries.filter { $0.transition == .regressed }, true),
+            ("Fixed", d.entries.filter { $0.transition == .fixed }, true),
+            ("Still failing", d.entries.filter { $0.transition == .stillFailing }, false),
+            ("New", d.entries.filter { $0.transition == .new }, false),
+            ("Removed", d.entries.filter { $0.transition == .removed }, false),
+        ]
+        var budget = limit - head.count - foot.count - 200
+        for (title, es, open) in sections where !es.isEmpty {
+            var t = (open ? "#### \(title) (\(es.count))\n\n" : "<details><summary>\(title) (\(es.count))</summary>\n\n")
+            t += "| case | status | why |\n|---|---|---|\n"
+            var shown = 0
+            for e in es {
+                let r = row(e)
+                if t.count + r.count + 120 > budget { break }
+                t += r
+                shown += 1
+            }
+            if shown < es.count { t += "\n… \(es.count - shown) more not shown (GitHub's comment limit)\(htmlURL == nil ? "" : "; see the full report").\n" }
+            t += open ? "\n" : "\n</details>\n\n"
+            if t.count > budget { break }
+            body += t
+            budget -= t.count
+        }
+        return head + body + foot
     }
 
     static func status(_ g: CaseGroup) -> String {

@@ -49,6 +49,22 @@ public enum TextDiff {
         return out
     }
 
+    /// Whitespace-separated chunks and the whitespace between them: the unit a reader compares
+    /// (`"category":` stays one token, so a diff never pairs unrelated punctuation).
+    public static func tokens(_ s: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        var curIsSpace: Bool?
+        for ch in s {
+            let sp = ch.isWhitespace
+            if let c = curIsSpace, c != sp { out.append(cur); cur = "" }
+            cur.append(ch)
+            curIsSpace = sp
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out
+    }
+
     /// A unified-style line diff (`-`/`+`/` ` prefixes), at most `limit` lines.
     public static func unified(_ old: String, _ new: String, limit: Int = 60) -> [String] {
         var out: [String] = []

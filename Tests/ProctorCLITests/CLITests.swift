@@ -307,7 +307,7 @@ final class DiffCLITests: XCTestCase {
         XCTAssertTrue(dir.read("sum.md")!.contains("### Failures (1)"))
         XCTAssertTrue(dir.read("step-summary.md")!.contains("## Proctor run"))
         XCTAssertTrue(r.out.contains("::error file=\(suite.replacingOccurrences(of: ":", with: "%3A")),line=2,title=s / bad [p@e]::contains: does not contain \"y\""), r.out)
-        XCTAssertTrue(dir.read("r.html")!.contains("data-status=\"failed\""))
+        XCTAssertTrue(dir.read("r.html")!.contains("class=\"c s-failed\""), "the failing cell is marked in the matrix")
     }
 
     func testShardedRunsMerge() async throws {
