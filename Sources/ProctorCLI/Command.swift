@@ -15,6 +15,7 @@ public enum CommandRegistry {
         ValidateCommand.self,
         RepairCommand.self,
         DiffCommand.self,
+        ViewCommand.self,
         MergeCommand.self,
         ModelCommand.self,
         BenchCommand.self,

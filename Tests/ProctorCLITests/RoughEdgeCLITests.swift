@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ProctorCLI
 import ProctorHarness
 import ProctorJSON
@@ -145,5 +148,36 @@ final class InitCommandTests: XCTestCase {
         let second = await Proctor.main(["init", target], console: again)
         XCTAssertEqual(second, 2)
         XCTAssertTrue(again.capturedErr.contains("init writes nothing over existing files"), again.capturedErr)
+    }
+}
+
+/// `proctor view`: the report written next to the results and served on loopback.
+final class ViewCommandTests: XCTestCase {
+    func testViewWritesAndServesThePage() async throws {
+        let dir = TempDir()
+        let suite = dir.write("s.json", #"{"backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "c", "validators": [{"type": "equals", "value": "no"}]}]}"#)
+        let run = Console(capturingWith: [:])
+        _ = await Proctor.main(["run", suite, "--json", dir.file("r/results.json"), "--junit", dir.file("r/j.xml"), "--markdown", dir.file("r/s.md")], console: run)
+        let interruption = Interruption()
+        let console = Console(capturingWith: [:], interruption: interruption)
+        let argv = ["view", dir.file("r/results.json"), "--port", "0"]
+        let task = Task { await Proctor.main(argv, console: console) }
+        var url: String?
+        for _ in 0..<100 where url == nil {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            url = console.capturedOut.split(separator: "\n").first.map(String.init)
+        }
+        let address = try XCTUnwrap(url.flatMap(URL.init(string:)), console.capturedErr)
+        XCTAssertTrue(address.absoluteString.hasPrefix("http://127.0.0.1:"))
+        let (data, response) = try await URLSession.shared.data(from: address)
+        XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200)
+        let page = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(page.contains("class=\"c s-failed\""), "the run page, with its failing cell")
+        XCTAssertEqual(page, dir.read("r/results.html"), "the page is also written next to the results")
+        let (_, missing) = try await URLSession.shared.data(from: address.appendingPathComponent("nope"))
+        XCTAssertEqual((missing as? HTTPURLResponse)?.statusCode, 404)
+        interruption.fire()
+        let code = await task.value
+        XCTAssertEqual(code, 0)
     }
 }
