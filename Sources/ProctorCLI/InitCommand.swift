@@ -55,8 +55,9 @@ enum InitCommand: ProctorCommand {
         return 0
     }
 
-    /// The model to copy: `--model`, else Proctor's own, looked for beside the executable (a build
-    /// in the repository) and in the source tree it was built from.
+    /// The model to copy: `--model`, else Proctor's own, looked for beside the executable (a release
+    /// binary shipped with `proctor-tiny.bin`, or a build in the repository) and in the source tree
+    /// it was built from.
     static func findModel(_ given: String?, _ console: Console) throws(CLIError) -> ([UInt8], [UInt8]) {
         var candidates: [String] = []
         if let given {
@@ -65,7 +66,10 @@ enum InitCommand: ProctorCommand {
             let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
             let fromExe = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             let fromSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            candidates = [fromExe, fromSource].map { $0.appendingPathComponent(modelPath).path }
+            let exeDir = exe.deletingLastPathComponent()
+            // A release binary with the model beside it, a binary in a checkout, the source tree.
+            candidates = [exeDir.appendingPathComponent("proctor-tiny.bin").path, exeDir.appendingPathComponent(modelPath).path]
+                + [fromExe, fromSource].map { $0.appendingPathComponent(modelPath).path }
         }
         for c in candidates {
             let tok = c.hasSuffix(".bin") ? String(c.dropLast(4)) + ".tokenizer.bin" : c + ".tokenizer.bin"
