@@ -56,7 +56,7 @@ public enum HTMLWriter {
 
     /// Both outputs with the changed words marked inside them; when the changes would mark most
     /// of the text, both are shown plainly instead (a page of highlight reads worse than none).
-    static func sideBySide(_ old: String, _ new: String) -> (String, String, plain: Bool) {
+    public static func sideBySide(_ old: String, _ new: String) -> (String, String, plain: Bool) {
         var l = "", r = ""
         var changed = 0
         let ops = TextDiff.diff(TextDiff.tokens(old), TextDiff.tokens(new))

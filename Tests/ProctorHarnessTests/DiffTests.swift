@@ -153,3 +153,52 @@ final class DiffTests: XCTestCase {
         XCTAssertThrowsError(try ShardMerge.merge([("u", unsharded)])) { XCTAssertTrue("\($0)".contains("not a shard")) }
     }
 }
+
+/// The diff page and the pull-request comment (issue: reports people would rather look at).
+final class DiffPresentationTests: XCTestCase {
+    func result(_ c: String, _ status: CaseStatus, prompt: String, output: String, message: String = "") -> CaseResult {
+        CaseResult(suite: "s", suiteFile: "s.json", caseId: c, caseFile: "s.json", caseLine: 1, promptId: prompt, promptSha256: "",
+                   backendId: "b", status: status, score: status == .passed ? 1 : 0, threshold: nil, output: output, finishReason: .stop,
+                   truncated: false, usage: nil, latencyMs: 1, error: nil, stderr: nil,
+                   validators: [ValidatorVerdict(type: "contains", pass: status == .passed, score: 0, weight: 1, message: message)],
+                   repairs: [], messages: [])
+    }
+
+    func testCommentFitsGitHubsLimit() {
+        var rs: [CaseResult] = []
+        for i in 0..<5000 {
+            rs.append(result("case-\(i)", .passed, prompt: "v1", output: "ok"))
+            rs.append(result("case-\(i)", .failed, prompt: "v2", output: "no", message: String(repeating: "long reason ", count: 20)))
+        }
+        let d = DiffReport.compare(run: RunResult(startedAt: Date(), durationMs: 1, suites: [], results: rs), basePrompt: "v1", headPrompt: "v2")
+        XCTAssertEqual(d.count(.regressed), 5000)
+        let c = MarkdownWriter.comment(d, htmlURL: "https://ci.example/diff.html")
+        XCTAssertLessThanOrEqual(c.count, MarkdownWriter.commentLimit)
+        XCTAssertTrue(c.hasPrefix("### Proctor: 5000 regressed, 0 fixed"))
+        XCTAssertTrue(c.contains("more not shown (GitHub's comment limit); see the full report"), String(c.suffix(400)))
+        XCTAssertTrue(c.contains("[s / case-0 [v1→v2@b]](https://ci.example/diff.html)"))
+    }
+
+    func testSideBySideMarksOnlyChangedTokensAndFallsBackToPlain() {
+        let (l, r, plain) = HTMLWriter.sideBySide(#"{"category": "refund", "priority": "low"}"#, #"{"category": "bug", "priority": "low"}"#)
+        XCTAssertFalse(plain)
+        XCTAssertTrue(l.contains("<del>&quot;refund&quot;,</del>"), l)
+        XCTAssertTrue(r.contains("<ins>&quot;bug&quot;,</ins>"), r)
+        XCTAssertTrue(l.contains("&quot;priority&quot;:"), "unchanged tokens are not marked")
+        let (l2, r2, plain2) = HTMLWriter.sideBySide("the cat sat on the mat", "completely different words entirely here")
+        XCTAssertTrue(plain2, "a diff that marks most of the text shows both plainly")
+        XCTAssertFalse(l2.contains("<del>") || r2.contains("<ins>"))
+    }
+
+    func testLeftOutSuitesAreNamed() {
+        var rs = [result("a", .passed, prompt: "v1", output: "x"), result("a", .failed, prompt: "v2", output: "y")]
+        var other = result("b", .passed, prompt: "v1", output: "x")
+        other.suite = "only-v1"
+        rs.append(other)
+        let d = DiffReport.compare(run: RunResult(startedAt: Date(), durationMs: 1, suites: [], results: rs), basePrompt: "v1", headPrompt: "v2")
+        XCTAssertEqual(d.leftOut, ["suite only-v1: no prompt v2"])
+        XCTAssertEqual(d.entries.count, 1)
+        XCTAssertTrue(HTMLWriter.diff(d).contains("Left out of the comparison: suite only-v1: no prompt v2"))
+        XCTAssertTrue(MarkdownWriter.diff(d).contains("Left out of the comparison"))
+    }
+}

@@ -3,7 +3,7 @@
 page: the run matrix for the example run and for 10,000 results (order, visible messages, counts,
 filters from the URL, time to open and filter), and the diff page. Screenshots land in OUT.
 
-usage: check-report-pages.py PROCTOR_BINARY OUT_DIR    (needs chromium; .ci/run installs it)
+usage: check-report-pages.py PROCTOR_BINARY OUT_DIR    (installs Debian's chromium when it is missing)
 """
 import html.parser, json, os, re, shutil, subprocess, sys, tempfile
 
@@ -11,7 +11,12 @@ proctor, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 os.makedirs(out, exist_ok=True)
 browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 if not browser:
-    sys.exit("check-report-pages: chromium not found (apt-get install chromium)")
+    # Debian's package, as a user's machine would have it.
+    subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium", shell=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    browser = shutil.which("chromium")
+if not browser:
+    sys.exit("check-report-pages: chromium could not be installed (apt-get install chromium)")
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 failures = []
 
