@@ -159,7 +159,11 @@ struct _YAMLReader {
         guard let c = peek() else { return .null }
         let col = column(pos)
         if c == UInt8(ascii: "*") { return try alias() }
-        if c == UInt8(ascii: "-") && Self.isBlank(peek(1)) { return try blockSequence(indent: col) }
+        if c == UInt8(ascii: "-") && Self.isBlank(peek(1)) {
+            // After `key:` on the same line a list cannot start; it goes on the next lines.
+            guard allowMapping else { throw error("a list cannot start on the line of its key; put its items on the next lines") }
+            return try blockSequence(indent: col)
+        }
         if c == UInt8(ascii: "?") && Self.isBlank(peek(1)) { throw error("complex mapping keys ('? ') are not supported") }
         if c == UInt8(ascii: "|") || c == UInt8(ascii: ">") { return try tagged(.string(try blockScalar(parentIndent: parentIndent)), tag, quoted: true) }
         if allowMapping, mappingKeyAhead() { return try blockMapping(indent: col) }

@@ -36,7 +36,22 @@ final class YAMLCorpusTests: XCTestCase {
         ("plus-num", "a: +5\nb: .5\nc: 5.\n", "{\"a\": 5, \"b\": 0.5, \"c\": 5.0}"),
         ("top-seq", "- a\n- b\n", "[\"a\", \"b\"]"),
         ("top-scalar", "just text\n", "\"just text\""),
-        ("crlf", "a: 1\r\nb:\r\n  - x\r\n", "{\"a\": 1, \"b\": [\"x\"]}"),    ]
+        ("crlf", "a: 1\r\nb:\r\n  - x\r\n", "{\"a\": 1, \"b\": [\"x\"]}"),        ("seq-block-scalars", "prompts:\n  - |\n    You are helpful.\n    Answer: {{q}}\n  - >-\n    folded\n    text\n", "{\"prompts\": [\"You are helpful.\\nAnswer: {{q}}\\n\", \"folded text\"]}"),
+        ("compact-nested", "tests:\n  - vars:\n      question: \"What is 2+2?\"\n    assert:\n      - type: equals\n        value: \"4\"\n      - type: contains\n        value: '4'\n", "{\"tests\": [{\"vars\": {\"question\": \"What is 2+2?\"}, \"assert\": [{\"type\": \"equals\", \"value\": \"4\"}, {\"type\": \"contains\", \"value\": \"4\"}]}]}"),
+        ("comment-after-key", "a: # comment\n  b: 1\nc: [1, 2] # trailing\n", "{\"a\": {\"b\": 1}, \"c\": [1, 2]}"),
+        ("empty-seq-item", "- \n- a\n-\n", "[null, \"a\", null]"),
+        ("quoted-keys-colons", "'a:b': 1\n\"c d\": 2\ne:f: 3\n", "{\"a:b\": 1, \"c d\": 2, \"e:f\": 3}"),
+        ("indented-seq", "list:\n    - a\n    - b\nnext: x\n", "{\"list\": [\"a\", \"b\"], \"next\": \"x\"}"),
+        ("multi-doc-end", "a: 1\n...\n", "{\"a\": 1}"),
+        ("anchor-seq", "defaults: &d\n  - x\n  - y\nuse: *d\n", "{\"defaults\": [\"x\", \"y\"], \"use\": [\"x\", \"y\"]}"),
+        ("nested-flow-multiline", "m: {a: 1,\n    b: [2,\n        3]}\n", "{\"m\": {\"a\": 1, \"b\": [2, 3]}}"),
+        ("literal-keep-last", "a: |+\n  x\n", "{\"a\": \"x\\n\"}"),
+        ("folded-more-indented", "a: >\n  para one\n  continues\n\n    code line\n  back\n", "{\"a\": \"para one continues\\n\\n  code line\\nback\\n\"}"),
+        ("null-forms", "a: null\nb: Null\nc: ~\nd:\n", "{\"a\": null, \"b\": null, \"c\": null, \"d\": null}"),
+        ("numbers", "a: 0\nb: -0.5\nc: 1_000\nd: 0b101\ne: 12e-3\n", "{\"a\": 0, \"b\": -0.5, \"c\": \"1_000\", \"d\": \"0b101\", \"e\": 0.012}"),
+        ("special-strings", "a: yes\nb: off\nc: 'null'\nd: \"\"\ne: ''\n", "{\"a\": \"yes\", \"b\": \"off\", \"c\": \"null\", \"d\": \"\", \"e\": \"\"}"),
+        ("url-hash", "u: http://x.io/#frag\nv: a # comment\n", "{\"u\": \"http://x.io/#frag\", \"v\": \"a\"}"),
+    ]
 
     func testCorpus() throws {
         for (name, yaml, json) in Self.corpus {
@@ -75,6 +90,7 @@ final class YAMLCorpusTests: XCTestCase {
             ("- a\nb: 1\n", "2:1:"),
             ("a: \"\\q\"\n", "unknown escape '\\q'"),
             ("a: @x\n", "1:4: a plain value cannot start with '@'"),
+            ("a: -1\nb: - x\n", "2:4: a list cannot start on the line of its key"),
         ]
         for (yaml, expected) in cases {
             do {
