@@ -44,9 +44,7 @@ struct Evaluator {
 
     mutating func report(_ keyword: String, _ message: @autoclosure () -> String) {
         guard collectErrors else { return }
-        let kl = (keywordPath + [keyword]).map { "/" + JSONPointer.escape($0) }.joined()
-        let il = instancePath.map { "/" + JSONPointer.escape($0) }.joined()
-        errors.append(ValidationError(instanceLocation: il, keywordLocation: kl, keyword: keyword, message: message()))
+        errors.append(ValidationError(instanceTokens: instancePath, keywordTokens: keywordPath + [keyword], keyword: keyword, message: message()))
     }
 
     @inline(__always) mutating func pushKeyword(_ k: String) { if collectErrors { keywordPath.append(k) } }
@@ -108,8 +106,6 @@ struct Evaluator {
     /// A `false` subschema reports at its parent keyword (e.g. `/properties/x`), not at a `/false` token.
     func falseError() -> ValidationError {
         let e = errors[errors.count - 1]
-        let kl = keywordPath.map { "/" + JSONPointer.escape($0) }.joined()
-        return ValidationError(instanceLocation: e.instanceLocation, keywordLocation: kl,
-                               keyword: keywordPath.last ?? "false", message: e.message)
+        return ValidationError(instanceTokens: instancePath, keywordTokens: keywordPath, keyword: keywordPath.last ?? "false", message: e.message)
     }
 }

@@ -65,14 +65,51 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
 
 /// One failed check on an instance.
 public struct ValidationError: Sendable, Equatable, CustomStringConvertible {
+    /// A location as pointer text, or as the tokens it is made of (joined only when read: most
+    /// errors inside `anyOf`/`oneOf` branches are never shown, so their pointers are never built).
+    enum Location: Sendable {
+        case text(String)
+        case tokens([String])
+
+        var text: String {
+            switch self {
+            case .text(let t): return t
+            case .tokens(let ts):
+                var out = ""
+                for t in ts { out += "/"; out += JSONPointer.escape(t) }
+                return out
+            }
+        }
+    }
+
+    let instance: Location
+    let keywordPath: Location
     /// JSON Pointer into the instance.
-    public let instanceLocation: String
+    public var instanceLocation: String { instance.text }
     /// The path of keywords taken through the schema, `$ref`s included.
-    public let keywordLocation: String
+    public var keywordLocation: String { keywordPath.text }
     /// The keyword that failed (last component of `keywordLocation`).
     public let keyword: String
     /// A sentence a person understands.
     public let message: String
+
+    public init(instanceLocation: String, keywordLocation: String, keyword: String, message: String) {
+        instance = .text(instanceLocation)
+        keywordPath = .text(keywordLocation)
+        self.keyword = keyword
+        self.message = message
+    }
+
+    init(instanceTokens: [String], keywordTokens: [String], keyword: String, message: String) {
+        instance = .tokens(instanceTokens)
+        keywordPath = .tokens(keywordTokens)
+        self.keyword = keyword
+        self.message = message
+    }
+
+    public static func == (a: ValidationError, b: ValidationError) -> Bool {
+        a.instanceLocation == b.instanceLocation && a.keywordLocation == b.keywordLocation && a.keyword == b.keyword && a.message == b.message
+    }
 
     public var description: String {
         "\(instanceLocation.isEmpty ? "(root)" : instanceLocation): \(message)"
