@@ -6,7 +6,9 @@ import ProctorJSON
 /// Generation options written on the backend (`temperature`, …) are taken out of `config` into
 /// `options`, the lowest layer of the merge.
 public struct BackendSpec: Sendable {
+    /// The backend's `id`, unique in its suite.
     public let id: String
+    /// The backend's `type`, a key of the registry.
     public let type: String
     /// The backend's keys from the suite, without `id`, `type` and the generation options.
     public let config: JSONObject
@@ -27,6 +29,7 @@ public struct BackendSpec: Sendable {
 
 /// What a factory gets to build a live backend.
 public struct BackendContext: Sendable {
+    /// The backend entry being built.
     public let spec: BackendSpec
     /// Shared, session-owned resources (mapped model files).
     public let resources: SessionResources
@@ -36,13 +39,17 @@ public struct BackendContext: Sendable {
         self.resources = resources
     }
 
+    /// The backend's id (for messages).
     public var id: String { spec.id }
+    /// The backend's keys from the suite.
     public var config: JSONObject { spec.config }
+    /// The suite file's folder.
     public var baseDirectory: String { spec.baseDirectory }
 
     /// Resolves a suite-relative path.
     public func path(_ p: String) -> String { BackendRegistry.resolve(p, in: baseDirectory) }
 
+    /// A string key; with `required`, its absence is an error.
     public func string(_ key: String, required: Bool = false) throws(BackendConfigError) -> String? {
         try BackendRegistry.string(config, key, id: id, required: required)
     }
@@ -59,6 +66,7 @@ public struct BackendContext: Sendable {
         return d
     }
 
+    /// An array-of-strings key.
     public func stringArray(_ key: String) throws(BackendConfigError) -> [String]? {
         guard let v = config[key] else { return nil }
         guard case .array(let xs) = v, xs.allSatisfy({ $0.stringValue != nil }) else {
@@ -73,6 +81,7 @@ public typealias BackendFactory = @Sendable (BackendContext) throws(BackendConfi
 
 /// One backend `type`: its keys, which generation options it honours and as what, and its factory.
 public struct BackendKind: Sendable {
+    /// The `type` the suite writes.
     public let type: String
     /// Keys the backend takes besides `id`, `type`, `cassette` and the generation options.
     public let keys: [String]
@@ -89,6 +98,7 @@ public struct BackendKind: Sendable {
     public let checkConfig: @Sendable (JSONObject) throws(BackendConfigError) -> Void
     /// Range checks of merged options that are specific to the kind.
     public let checkOptions: @Sendable (GenerationOptions) -> GenerationOptions.ParseError?
+    /// Builds the live backend (called by the run session).
     public let make: BackendFactory
 
     public init(type: String, keys: [String], honours: [GenerationOptions.Field: String], refusals: [GenerationOptions.Field: String] = [:],
@@ -118,6 +128,7 @@ public struct BackendKind: Sendable {
 
 /// The `type` → kind table: every backend Proctor can build, one file each.
 public struct BackendRegistry: Sendable {
+    /// Every kind, by `type`.
     public var kinds: [String: BackendKind]
 
     public init(kinds: [BackendKind]) {

@@ -10,13 +10,16 @@ import Synchronization
 /// jobs and several processes can share a cache. A file that cannot be read is ignored with a
 /// warning and rewritten; errors are never stored; entries older than `maxAgeSeconds` are misses.
 public final class ResponseCache: Sendable {
+    /// The cache folder (`.proctor-cache`, or `PROCTOR_CACHE_DIR`).
     public let directory: String
+    /// Entries older than this are misses.
     public let maxAgeSeconds: Double
     private let problems = Mutex<[String]>([])
 
     /// Fourteen days, as promptfoo's default.
     public static let defaultMaxAgeDays = 14.0
 
+    /// A cache in `directory` whose entries count for `maxAgeDays`.
     public init(directory: String, maxAgeDays: Double = ResponseCache.defaultMaxAgeDays) {
         self.directory = directory
         self.maxAgeSeconds = maxAgeDays * 86_400

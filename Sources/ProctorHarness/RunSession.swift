@@ -16,7 +16,9 @@ public final class RunSession: Sendable {
         case replay
     }
 
+    /// The suites the session runs, as loaded.
     public let suites: [Suite]
+    /// Live, record or replay.
     public let mode: Mode
     /// `backends[s][b]`: the backend that answers for `suites[s].backends[b]`.
     let backends: [[any Backend]]

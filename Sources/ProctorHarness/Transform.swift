@@ -37,8 +37,10 @@ public struct Transform: Sendable {
         }
     }
 
+    /// The steps, in order.
     public let steps: [Step]
 
+    /// No step: the output is checked as it is.
     public var isEmpty: Bool { steps.isEmpty }
 
     /// What the steps are, for reports: "strip think, path /answer".
@@ -153,6 +155,7 @@ public struct Transform: Sendable {
 
 /// Why a transform step could not apply.
 public struct TransformError: Error, Sendable, CustomStringConvertible {
+    /// The step and why it could not apply.
     public let message: String
     init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -94,6 +94,7 @@ public enum RunPage {
             .map { "\($0.type): \($0.message)" }
     }
 
+    /// The page for `run`: one matrix per suite, failing rows first.
     public static func render(_ run: RunResult) -> String {
         let s = run.summary
         var b = "<h1>Proctor run\(run.interrupted ? " (interrupted)" : "")</h1>"

@@ -31,10 +31,14 @@ public enum YAMLParser {
 
 /// Why YAML text could not be read, with its 1-based line and column.
 public struct YAMLError: Error, Sendable, CustomStringConvertible {
+    /// 1-based line of the problem.
     public let line: Int
+    /// 1-based column (in code points).
     public let column: Int
+    /// What is wrong, in words.
     public let message: String
 
+    /// An error at `line`:`column`.
     public init(line: Int, column: Int, _ message: String) {
         self.line = line
         self.column = column
