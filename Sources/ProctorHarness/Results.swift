@@ -169,7 +169,7 @@ public struct RunSummary: Sendable {
         total = groups.count
         for g in groups {
             samples += g.samples.count
-            cached += g.samples.filter(\.cached).count
+            cached += g.cachedSamples
             switch g.status {
             case .passed: passed += 1
             case .failed: failed += 1
@@ -209,12 +209,39 @@ public struct RunSummary: Sendable {
 /// The samples of one case × prompt × backend, and the one place their status is decided.
 public struct CaseGroup: Sendable {
     public let samples: [CaseResult]
+    /// Samples that passed (or were repaired), that ran, and that came from the cache: counted once,
+    /// by index, when the group is made (every report reads them; copying 100,000 results to count
+    /// them was most of a large run's report time).
+    public let passes: Int
+    public let ran: Int
+    let cachedSamples: Int
+    let anyError: Bool
+    let anyRepaired: Bool
+
+    /// The samples of one case × prompt × backend (at least one).
+    public init(samples: [CaseResult]) {
+        self.samples = samples
+        var passes = 0, ran = 0, cached = 0
+        var anyError = false, anyRepaired = false
+        for i in samples.indices {
+            let st = samples[i].status
+            if st == .passed || st == .repaired { passes += 1 }
+            if st != .skipped { ran += 1 }
+            if st == .error { anyError = true }
+            if st == .repaired { anyRepaired = true }
+            if samples[i].cached { cached += 1 }
+        }
+        self.passes = passes
+        self.ran = ran
+        self.cachedSamples = cached
+        self.anyError = anyError
+        self.anyRepaired = anyRepaired
+    }
+
     public var first: CaseResult { samples[0] }
-    public var key: CaseKey { first.key }
-    public var passes: Int { samples.filter(\.isPass).count }
-    public var ran: Int { samples.filter { $0.status != .skipped }.count }
+    public var key: CaseKey { samples[0].key }
     public var passRate: Double { ran == 0 ? 0 : Double(passes) / Double(ran) }
-    public var minPassRate: Double { first.minPassRate }
+    public var minPassRate: Double { samples[0].minPassRate }
     /// 95 % Wilson score interval of the pass rate.
     public var wilson: (low: Double, high: Double) { Statistics.wilson(successes: passes, trials: ran) }
 
@@ -226,14 +253,14 @@ public struct CaseGroup: Sendable {
     /// - `failed` otherwise.
     public var status: CaseStatus {
         if ran == 0 { return .skipped }
-        if samples.contains(where: { $0.status == .error }) { return .error }
+        if anyError { return .error }
         guard passRate + 1e-12 >= minPassRate else { return .failed }
-        return samples.contains { $0.status == .repaired } ? .repaired : .passed
+        return anyRepaired ? .repaired : .passed
     }
 
     /// The samples disagreed: some passed and some failed (errors are not disagreement). Listed
     /// beside the status, not instead of it.
-    public var flaky: Bool { status != .error && passes > 0 && passes < ran }
+    public var flaky: Bool { !anyError && passes > 0 && passes < ran }
 
     /// Passed or repaired.
     public var isPass: Bool { status == .passed || status == .repaired }
