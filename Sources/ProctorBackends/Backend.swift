@@ -93,6 +93,26 @@ public struct BackendResponse: Sendable {
     public static func failure(_ message: String, latencyMs: Double = 0, stderr: String? = nil) -> BackendResponse {
         BackendResponse(text: "", finishReason: .error, latencyMs: latencyMs, error: message, stderr: stderr)
     }
+
+    /// The form a response is kept in (cassettes, the response cache): finish reason, latency in
+    /// ms to 3 decimals, text, and usage when known; keys in this order.
+    public var stored: JSONObject {
+        var e: [JSONObject.Entry] = [("finishReason", .string(finishReason.rawValue)),
+                                     ("latencyMs", .number(JSONNumber((latencyMs * 1000).rounded() / 1000))),
+                                     ("text", .string(text))]
+        if let u = usage { e.append(("usage", u.json)) }
+        return JSONObject(e)
+    }
+
+    /// A response read back from its stored form, its latency marked as recorded; nil when the
+    /// object has no text or no known finish reason.
+    public init?(stored r: JSONObject) {
+        guard let text = r["text"]?.stringValue, let finish = r["finishReason"]?.stringValue.flatMap(FinishReason.init(rawValue:)) else { return nil }
+        var usage: TokenUsage?
+        if let u = r["usage"], let p = u["promptTokens"]?.intValue, let o = u["outputTokens"]?.intValue { usage = TokenUsage(promptTokens: p, outputTokens: o) }
+        self.init(text: text, finishReason: finish, usage: usage, latencyMs: r["latencyMs"]?.doubleValue ?? 0)
+        latencyRecorded = true
+    }
 }
 
 /// A model behind one small async interface; chosen by `type` through `BackendRegistry`.

@@ -70,12 +70,8 @@ public final class Cassette: Sendable {
 
     /// Stores a response under `key` (saved when the session closes).
     public func record(backend: String, identity: JSONObject, key: String, request: JSONValue, response: BackendResponse) {
-        var resp: [JSONObject.Entry] = [("finishReason", .string(response.finishReason.rawValue)),
-                                        ("latencyMs", .number(JSONNumber((response.latencyMs * 1000).rounded() / 1000))),
-                                        ("text", .string(response.text))]
-        if let u = response.usage { resp.append(("usage", u.json)) }
         let entry: JSONValue = ["backend": .string(backend), "identity": .object(identity), "key": .string(key), "request": request,
-                                "response": .object(JSONObject(resp))]
+                                "response": .object(response.stored)]
         entries.withLock { $0[key] = entry }
         dirty.withLock { $0 = true }
     }
@@ -126,14 +122,9 @@ public struct ReplayBackend: Backend {
                             + "from backend '\(sourceId)' in cassette \(cassette.path): \(why); re-record with 'proctor run --record' "
                             + "(backend '\(sourceId)' needs \"cassette\": \"\(cassette.path)\")")
         }
-        var usage: TokenUsage?
-        if let u = r["usage"], let p = u["promptTokens"]?.intValue, let o = u["outputTokens"]?.intValue {
-            usage = TokenUsage(promptTokens: p, outputTokens: o)
+        guard let response = BackendResponse(stored: r) else {
+            return .failure("the recording for case '\(request.caseId)' in cassette \(cassette.path) has no text or finish reason; re-record it with 'proctor run --record'")
         }
-        let finish = FinishReason(rawValue: r["finishReason"]?.stringValue ?? "stop") ?? .stop
-        var response = BackendResponse(text: r["text"]?.stringValue ?? "", finishReason: finish, usage: usage,
-                                       latencyMs: r["latencyMs"]?.doubleValue ?? 0)
-        response.latencyRecorded = true
         return response
     }
 }

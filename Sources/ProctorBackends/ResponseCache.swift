@@ -37,28 +37,20 @@ public final class ResponseCache: Sendable {
         let p = path(key)
         guard let data = FileManager.default.contents(atPath: p) else { return nil }
         guard let v = try? JSONParser.parse([UInt8](data)), let saved = v["savedAt"]?.doubleValue, case .object(let r)? = v["response"],
-              let text = r["text"]?.stringValue, let finish = r["finishReason"]?.stringValue.flatMap(FinishReason.init(rawValue:)) else {
+              var response = BackendResponse(stored: r) else {
             problems.withLock { $0.append("cache entry \(p) could not be read; it will be rewritten") }
             return nil
         }
         if Date().timeIntervalSince1970 - saved > maxAgeSeconds { return nil }
-        var usage: TokenUsage?
-        if let u = r["usage"], let pt = u["promptTokens"]?.intValue, let ot = u["outputTokens"]?.intValue { usage = TokenUsage(promptTokens: pt, outputTokens: ot) }
-        var response = BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: r["latencyMs"]?.doubleValue ?? 0)
         response.cached = true
-        response.latencyRecorded = true
         return response
     }
 
     /// Stores a response (never an error) atomically.
     public func store(_ key: String, identity: JSONObject, request: JSONValue, response: BackendResponse) {
         guard response.finishReason != .error else { return }
-        var resp: [JSONObject.Entry] = [("finishReason", .string(response.finishReason.rawValue)),
-                                        ("latencyMs", .number(JSONNumber((response.latencyMs * 1000).rounded() / 1000))),
-                                        ("text", .string(response.text))]
-        if let u = response.usage { resp.append(("usage", u.json)) }
         let entry: JSONValue = ["savedAt": .number(JSONNumber(Date().timeIntervalSince1970)), "identity": .object(identity),
-                                "request": request, "response": .object(JSONObject(resp))]
+                                "request": request, "response": .object(response.stored)]
         let p = path(key)
         do {
             try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -155,8 +155,9 @@ enum RunCommand: ProctorCommand {
         if live { console.rawErr("\r\u{1B}[K") }
         // Failures in report order (not completion order), so logs are stable from run to run.
         if !quiet {
-            for g in result.groups where g.isFailing { console.err(failureLine(g, console)) }
-            for g in result.groups where g.status == .repaired {
+            let groups = result.groups
+            for g in groups where g.isFailing { console.err(failureLine(g, console)) }
+            for g in groups where g.status == .repaired {
                 let r = g.samples.first { $0.status == .repaired } ?? g.first
                 console.err("\(console.color("REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))")
             }

@@ -44,8 +44,9 @@ public enum CaseEvaluator {
         }
     }
 
-    /// Repairs grouped by kind, in order of first appearance: "closedObject ×2 at byte 68".
-    public static func groupedRepairs(_ repairs: [Repair], truncated: Bool) -> [String] {
+    /// Repairs grouped by label (kind, marked `truncation:` when asked), in order of first
+    /// appearance: the label, how many, and the distinct offsets.
+    static func repairGroups(_ repairs: [Repair], truncated: Bool) -> [(label: String, count: Int, offsets: [Int])] {
         var order: [String] = []
         var offsets: [String: [Int]] = [:]
         for r in repairs {
@@ -57,9 +58,20 @@ public enum CaseEvaluator {
             let all = offsets[label]!
             var unique: [Int] = []
             for o in all where !unique.contains(o) { unique.append(o) }
-            let times = all.count > 1 ? " ×\(all.count)" : ""
-            return "\(label)\(times) at byte\(unique.count > 1 ? "s" : "") " + unique.map(String.init).joined(separator: ", ")
+            return (label, all.count, unique)
         }
+    }
+
+    /// Repairs grouped by kind, in order of first appearance: "closedObject ×2 at byte 68".
+    public static func groupedRepairs(_ repairs: [Repair], truncated: Bool) -> [String] {
+        repairGroups(repairs, truncated: truncated).map { g in
+            "\(g.label)\(g.count > 1 ? " ×\(g.count)" : "") at byte\(g.offsets.count > 1 ? "s" : "") " + g.offsets.map(String.init).joined(separator: ", ")
+        }
+    }
+
+    /// The kinds alone, for the `json` validator's message: "closedArray, closedObject ×2".
+    static func repairSummary(_ repairs: [Repair]) -> String {
+        repairGroups(repairs, truncated: false).map { "\($0.label)\($0.count > 1 ? " ×\($0.count)" : "")" }.joined(separator: ", ")
     }
 
     /// The score and status from the verdicts: the weighted mean score; failed when a check could
@@ -123,7 +135,6 @@ public enum CaseEvaluator {
         }
         let mode = testCase.jsonMode
         let parsed = parseJSON(checked, mode: mode)
-        let repaired = !parsed.repairs.isEmpty && parsed.value != nil
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
         result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
         var ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
@@ -131,8 +142,7 @@ public enum CaseEvaluator {
                                suiteDirectory: suite.directory)
         ctx.messages = messages
         ctx.grader = grader
-        ctx.repairSummary = groupedRepairs(parsed.repairs, truncated: false).map { $0.components(separatedBy: " at byte").first ?? $0 }
-            .joined(separator: ", ")
+        ctx.repairSummary = repairSummary(parsed.repairs)
         var blocked: [Int] = []
         for v in testCase.validators {
             let r = await v.run(ctx)
@@ -140,7 +150,6 @@ public enum CaseEvaluator {
             result.validators.append(ValidatorVerdict(type: v.type, weight: v.weight, r))
         }
         sayParseErrorOnce(&result.validators, blocked: blocked, error: parsed.error)
-        result.neededRepair = repaired
         settle(&result, strictRepair: strictRepair)
         return result
     }

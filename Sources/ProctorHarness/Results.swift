@@ -90,8 +90,9 @@ public struct CaseResult: Sendable {
     public var latencyRecorded = false
     /// The merged generation options the request was sent with.
     public var options = GenerationOptions()
-    /// The output parsed as JSON only after repair (so the case is `repaired` when it passes).
-    var neededRepair = false
+    /// The output parsed as JSON only after repair (so the case is `repaired` when it passes):
+    /// repairs are listed only when the repair engine produced the value the validators saw.
+    var neededRepair: Bool { !repairs.isEmpty }
     /// The output after the case's transform (what the validators saw), when there was one.
     public var transformed: String?
     /// The transform's steps, for the report ("strip think, path /answer").

@@ -133,11 +133,7 @@ public final class RunSession: Sendable {
             if honours[.seed] != nil { fixed.seed = 0 }
             let request = BackendRequest(messages: [ChatMessage(role: "user", content: prompt)], options: target.options.overridden(by: fixed),
                                          caseId: "grader", promptId: "grader")
-            guard let sem = g.limiter else { return await g.backend.complete(request) }
-            await sem.wait()
-            let r = await g.backend.complete(request)
-            await sem.signal()
-            return r
+            return await RunSession.limited(g.limiter) { await g.backend.complete(request) }
         }
     }
 
@@ -148,7 +144,12 @@ public final class RunSession: Sendable {
 
     /// Runs `body` within the backend's concurrency cap.
     func withLimit<T: Sendable>(suite: Int, backend: Int, _ body: @Sendable () async -> T) async -> T {
-        guard let sem = limiters[suite][backend] else { return await body() }
+        await Self.limited(limiters[suite][backend], body)
+    }
+
+    /// `body` holding one permit of `sem` (none needed when there is no cap).
+    static func limited<T: Sendable>(_ sem: AsyncSemaphore?, _ body: @Sendable () async -> T) async -> T {
+        guard let sem else { return await body() }
         await sem.wait()
         let r = await body()
         await sem.signal()

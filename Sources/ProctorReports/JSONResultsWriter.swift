@@ -9,8 +9,9 @@ import ProctorJSON
 public enum JSONResultsWriter {
     public static let formatVersion = 2
 
-    public static func value(_ run: RunResult, toolVersion: String) -> JSONValue {
-        let summary = summaryValue(run.summary)
+    /// The file's fields in order; nil for the three that come from the results (`summary`,
+    /// `cases`, `results`), which `value` fills in and `bytes` streams.
+    static func fields(_ run: RunResult, toolVersion: String) -> [(String, JSONValue?)] {
         let suites: [JSONValue] = run.suites.map { info in
             var o: [(String, JSONValue)] = [("name", .string(info.name)), ("file", .string(info.file))]
             if let d = info.description { o.append(("description", .string(d))) }
@@ -18,17 +19,29 @@ public enum JSONResultsWriter {
             o.append(("backends", .array(info.backends.map { ["id": .string($0.id), "type": .string($0.type), "options": .object($0.options)] })))
             return obj(o)
         }
-        return obj([
+        return [
             ("formatVersion", .number(JSONNumber(formatVersion))),
             ("tool", ["name": "proctor", "version": .string(toolVersion)]),
             ("startedAt", .string(JUnitWriter.iso(run.startedAt))),
             ("durationMs", ms(run.durationMs)),
             ("interrupted", .bool(run.interrupted)),
-            ("summary", summary),
+            ("summary", nil),
             ("suites", .array(suites)),
-            ("cases", .array(run.groups.map(group))),
-            ("results", .array(run.results.map(result))),
-        ] + (run.shard.map { [("shard", ["index": .number(JSONNumber($0.index)), "count": .number(JSONNumber($0.count))])] } ?? []))
+            ("cases", nil),
+            ("results", nil),
+        ] + (run.shard.map { [("shard", ["index": .number(JSONNumber($0.index)), "count": .number(JSONNumber($0.count))])] } ?? [])
+    }
+
+    public static func value(_ run: RunResult, toolVersion: String) -> JSONValue {
+        let groups = run.groups
+        return obj(fields(run, toolVersion: toolVersion).map { key, v in
+            if let v { return (key, v) }
+            switch key {
+            case "summary": return (key, summaryValue(RunSummary(groups: groups)))
+            case "cases": return (key, .array(groups.map(group)))
+            default: return (key, .array(run.results.map(result)))
+            }
+        })
     }
 
     /// One case × prompt × backend across its repeats.
@@ -104,20 +117,19 @@ public enum JSONResultsWriter {
     }
 
     public static func bytes(_ run: RunResult, toolVersion: String) -> [UInt8] {
-        var empty = RunResult(startedAt: run.startedAt, durationMs: run.durationMs, suites: run.suites, results: [])
-        empty.shard = run.shard
-        empty.interrupted = run.interrupted
-        guard case .object(let head) = value(empty, toolVersion: toolVersion) else { return [] }
+        let head = fields(run, toolVersion: toolVersion)
+        let groups = run.groups
         var out: [UInt8] = []
         out.reserveCapacity(256 + run.results.count * 600)
         let pretty = JSONSerializer.Options(pretty: true)
         out.append(contentsOf: "{\n".utf8)
-        for (i, e) in head.entries.enumerated() {
+        for (i, (key, value)) in head.enumerated() {
             out.append(contentsOf: "  ".utf8)
-            JSONSerializer.writeString(e.key, into: &out)
+            JSONSerializer.writeString(key, into: &out)
             out.append(contentsOf: ": ".utf8)
-            if e.key == "results" {
-                // Keep the summary's counts from the full run.
+            if let value {
+                JSONSerializer.write(value, into: &out, options: pretty, indent: 1)
+            } else if key == "results" {
                 if run.results.isEmpty { out.append(contentsOf: "[]".utf8) } else {
                     out.append(contentsOf: "[".utf8)
                     for (j, r) in run.results.enumerated() {
@@ -126,12 +138,10 @@ public enum JSONResultsWriter {
                     }
                     out.append(contentsOf: "\n  ]".utf8)
                 }
-            } else if e.key == "cases" {
-                JSONSerializer.write(.array(run.groups.map(group)), into: &out, options: pretty, indent: 1)
-            } else if e.key == "summary" {
-                JSONSerializer.write(summaryValue(run.summary), into: &out, options: pretty, indent: 1)
+            } else if key == "cases" {
+                JSONSerializer.write(.array(groups.map(group)), into: &out, options: pretty, indent: 1)
             } else {
-                JSONSerializer.write(e.value, into: &out, options: pretty, indent: 1)
+                JSONSerializer.write(summaryValue(RunSummary(groups: groups)), into: &out, options: pretty, indent: 1)
             }
             out.append(contentsOf: (i == head.count - 1 ? "\n" : ",\n").utf8)
         }

@@ -130,20 +130,25 @@ struct Converter {
         return .object(JSONObject(out))
     }
 
+    /// `prompts`, `providers` and `tests` take one string or a list: each item with its pointer
+    /// (a lone string's pointer is the key's own). A missing key or another shape is reported.
+    mutating func items(_ v: JSONValue?, _ key: String, _ what: String) -> [(value: JSONValue, ptr: String)] {
+        switch v {
+        case .string?: return [(v!, "/" + key)]
+        case .array(let xs)?: return xs.enumerated().map { ($0.element, "/\(key)/\($0.offset)") }
+        case nil: skip("", "no \"\(key)\"")
+        default: skip("/" + key, "\"\(key)\" must be \(what)")
+        }
+        return []
+    }
+
     // MARK: - Providers
 
     mutating func providers(_ v: JSONValue?) -> [JSONValue] {
-        var list: [JSONValue] = []
-        switch v {
-        case .string?: list = [v!]
-        case .array(let xs)?: list = xs
-        case nil: skip("", "no \"providers\"")
-        default: skip("/providers", "\"providers\" must be a string or a list")
-        }
         var out: [JSONValue] = []
         var ids = Set<String>()
-        for (i, p) in list.enumerated() {
-            guard var b = provider(p, list.count == 1 && v?.stringValue != nil ? "/providers" : "/providers/\(i)", index: i) else { continue }
+        for (i, (p, ptr)) in items(v, "providers", "a string or a list").enumerated() {
+            guard var b = provider(p, ptr, index: i) else { continue }
             var id = b["id"]?.stringValue ?? "backend-\(i + 1)"
             while !ids.insert(id).inserted { id += "-\(i + 1)" }
             if case .object(var o) = b { o["id"] = .string(id); b = .object(o) }
@@ -225,16 +230,8 @@ struct Converter {
     // MARK: - Prompts
 
     mutating func prompts(_ v: JSONValue?) -> [JSONValue] {
-        var list: [JSONValue] = []
-        switch v {
-        case .string?: list = [v!]
-        case .array(let xs)?: list = xs
-        case nil: skip("", "no \"prompts\"")
-        default: skip("/prompts", "\"prompts\" must be a string or a list")
-        }
         var out: [JSONValue] = []
-        for (i, p) in list.enumerated() {
-            let ptr = v?.stringValue != nil ? "/prompts" : "/prompts/\(i)"
+        for (i, (p, ptr)) in items(v, "prompts", "a string or a list").enumerated() {
             var text: String?
             var id = "p\(i + 1)"
             switch p {
@@ -353,14 +350,7 @@ struct Converter {
             }
             return []
         }
-        var list: [(JSONValue, String)] = []
-        switch v {
-        case .string(let s)?: list = [(.string(s), "/tests")]
-        case .array(let xs)?: list = xs.enumerated().map { ($0.element, "/tests/\($0.offset)") }
-        case nil: skip("", "no \"tests\"")
-        default: skip("/tests", "\"tests\" must be a list or a file:// reference")
-        }
-        for (t, ptr) in list {
+        for (t, ptr) in self.items(v, "tests", "a list or a file:// reference") {
             if let s = t.stringValue {
                 guard s.hasPrefix("file://") else { skip(ptr, "a test entry must be an object or a file:// reference"); continue }
                 let rel = String(s.dropFirst(7))

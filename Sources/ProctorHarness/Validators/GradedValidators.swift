@@ -131,6 +131,20 @@ enum GradedValidators {
 
     static func flat(_ messages: [ChatMessage]) -> String { BackendRequest(messages: messages).flattenedPrompt }
 
+    /// Asks the grader and lets `judge` turn its answer (the grader's id, the answer's JSON object
+    /// if it has one, the raw text) into a verdict; the raw answer is kept on the verdict either way.
+    static func graded(_ ctx: CheckContext, _ grader: String?, _ prompt: String,
+                       _ judge: (String, JSONObject?, String) -> CheckResult) async -> CheckResult {
+        guard let access = ctx.grader else { return .unevaluable("no grader is available in this run") }
+        switch await access.ask(grader, prompt) {
+        case .failure(let e): return .unevaluable(e.message)
+        case .success(let (id, answer)):
+            var r = judge(id, GraderAccess.object(answer), answer)
+            r.graderAnswer = answer
+            return r
+        }
+    }
+
     /// `{"type": "rubric", "rubric": "…", "grader": ID, "threshold": 0.5}`.
     struct Rubric: Validator {
         let rubric: String
@@ -148,29 +162,17 @@ enum GradedValidators {
         }
 
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            guard let access = ctx.grader else { return .unevaluable("no grader is available in this run") }
             let text = render(template, [("rubric", rubric), ("prompt", flat(ctx.messages)), ("output", s.text)])
-            switch await access.ask(grader, text) {
-            case .failure(let e): return .unevaluable(e.message)
-            case .success(let (id, answer)):
-                guard let o = GraderAccess.object(answer) else {
-                    var r = CheckResult.unevaluable("grader '\(id)' answered without a JSON object: \(TextValidators.quote(answer))")
-                    r.graderAnswer = answer
-                    return r
-                }
+            return await graded(ctx, grader, text) { id, o, answer in
+                guard let o else { return .unevaluable("grader '\(id)' answered without a JSON object: \(TextValidators.quote(answer))") }
                 let reason = o["reason"]?.stringValue ?? "no reason given"
-                var r: CheckResult
                 if let score = o["score"]?.doubleValue, (0...1).contains(score) {
                     let shown = (score * 1000).rounded() / 1000
-                    r = CheckResult(pass: score >= threshold - 1e-12, score: score,
-                                    message: "grader '\(id)': score \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(threshold): \(reason)")
-                } else if let p = o["pass"]?.boolValue {
-                    r = CheckResult(pass: p, message: "grader '\(id)': \(p ? "pass" : "fail"): \(reason)")
-                } else {
-                    r = .unevaluable("grader '\(id)' gave neither a score from 0 to 1 nor pass: \(TextValidators.quote(answer))")
+                    return CheckResult(pass: score >= threshold - 1e-12, score: score,
+                                       message: "grader '\(id)': score \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(threshold): \(reason)")
                 }
-                r.graderAnswer = answer
-                return r
+                if let p = o["pass"]?.boolValue { return CheckResult(pass: p, message: "grader '\(id)': \(p ? "pass" : "fail"): \(reason)") }
+                return .unevaluable("grader '\(id)' gave neither a score from 0 to 1 nor pass: \(TextValidators.quote(answer))")
             }
         }
     }
@@ -200,22 +202,14 @@ enum GradedValidators {
         }
 
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            guard let access = ctx.grader else { return .unevaluable("no grader is available in this run") }
             let text = render(template, [("reference", reference), ("prompt", flat(ctx.messages)), ("output", s.text)])
-            switch await access.ask(grader, text) {
-            case .failure(let e): return .unevaluable(e.message)
-            case .success(let (id, answer)):
-                let o = GraderAccess.object(answer)
+            return await graded(ctx, grader, text) { id, o, answer in
                 let letter = o?["choice"]?.stringValue?.trimmingCharacters(in: CharacterSet(charactersIn: " ()")).uppercased()
                 guard let letter, let cls = Self.classes[letter] else {
-                    var r = CheckResult.unevaluable("grader '\(id)' gave no choice A–E: \(TextValidators.quote(answer))")
-                    r.graderAnswer = answer
-                    return r
+                    return .unevaluable("grader '\(id)' gave no choice A–E: \(TextValidators.quote(answer))")
                 }
                 let ok = passing.contains(cls)
-                var r = CheckResult(pass: ok, message: "grader '\(id)': \(cls) (\(letter))\(ok ? "" : ", which does not pass"): \(o?["reason"]?.stringValue ?? "no reason given")")
-                r.graderAnswer = answer
-                return r
+                return CheckResult(pass: ok, message: "grader '\(id)': \(cls) (\(letter))\(ok ? "" : ", which does not pass"): \(o?["reason"]?.stringValue ?? "no reason given")")
             }
         }
     }
@@ -237,22 +231,14 @@ enum GradedValidators {
         }
 
         func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
-            guard let access = ctx.grader else { return .unevaluable("no grader is available in this run") }
             let text = render(template, [("labels", labels.joined(separator: ", ")), ("prompt", flat(ctx.messages)), ("output", s.text)])
-            switch await access.ask(grader, text) {
-            case .failure(let e): return .unevaluable(e.message)
-            case .success(let (id, answer)):
-                let o = GraderAccess.object(answer)
+            return await graded(ctx, grader, text) { id, o, answer in
                 guard let label = o?["label"]?.stringValue, labels.contains(label) else {
-                    var r = CheckResult.unevaluable("grader '\(id)' gave no label among \(labels.joined(separator: ", ")): \(TextValidators.quote(answer))")
-                    r.graderAnswer = answer
-                    return r
+                    return .unevaluable("grader '\(id)' gave no label among \(labels.joined(separator: ", ")): \(TextValidators.quote(answer))")
                 }
-                var r = CheckResult(pass: label == expected, message: label == expected
-                                    ? "grader '\(id)': \(TextValidators.quote(label))"
-                                    : "grader '\(id)': expected \(TextValidators.quote(expected)), got \(TextValidators.quote(label)): \(o?["reason"]?.stringValue ?? "")")
-                r.graderAnswer = answer
-                return r
+                return CheckResult(pass: label == expected, message: label == expected
+                                   ? "grader '\(id)': \(TextValidators.quote(label))"
+                                   : "grader '\(id)': expected \(TextValidators.quote(expected)), got \(TextValidators.quote(label)): \(o?["reason"]?.stringValue ?? "")")
             }
         }
     }

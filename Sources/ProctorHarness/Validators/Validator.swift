@@ -34,6 +34,9 @@ public struct CheckResult: Sendable, Equatable {
         return r
     }
 
+    /// How every "the output is not JSON" verdict begins, so reports can say the parse error once.
+    public static let notJSONMessage = "could not evaluate: the output is not JSON"
+
     /// The check needs JSON and the output is not JSON.
     public static func notJSON(path: String? = nil) -> CheckResult {
         var r = unevaluable("the output is not JSON" + (path.map { ", so path \($0) cannot be read" } ?? ""))
