@@ -13,10 +13,12 @@ enum ModelBench {
         let decodeTokens = min(try args.int("tokens", min: 2) ?? 64, cfg.seqLen - 1)
         let bw = max(MemoryBandwidth.measure(threads: cores), MemoryBandwidth.measure(c, threads: cores))
         // Bytes of weights read per decoded token: every matrix once, classifier included.
-        let weightBytes = Double((cfg.parameterCount + (cfg.sharedClassifier ? cfg.vocabSize * cfg.dim : 0)) * 4)
+        let weightBytes = Double(c.weightBytesPerToken)
         let bound = bw * 1e9 / weightBytes
         var rows: [JSONValue] = []
-        console.out("model: \(cfg) (\(String(format: "%.1f", Double(cfg.parameterCount) / 1e6)) M parameters)")
+        let format = c.isQuantized ? "q8_0" : "f32"
+        console.out("model: \(cfg) (\(String(format: "%.1f", Double(cfg.parameterCount) / 1e6)) M parameters, "
+                    + (c.isQuantized ? "int8 Q8_0, group size \(c.groupSize))" : "fp32)"))
         console.out(String(format: "memory bandwidth: %.1f GB/s (%d threads); weights read per token: %.1f MB; bound: %.1f tok/s", bw, cores, weightBytes / 1e6, bound))
         for threads in threadCounts {
             let t = Transformer(checkpoint: c, threads: threads)
@@ -36,7 +38,10 @@ enum ModelBench {
                          "fractionOfBound": .number(JSONNumber((decode / bound * 1000).rounded() / 1000))])
         }
         if args.flag("json") {
-            console.out(JSONSerializer.string(["bandwidthGBs": .number(JSONNumber((bw * 10).rounded() / 10)),
+            console.out(JSONSerializer.string(["format": .string(format), "groupSize": c.isQuantized ? .number(JSONNumber(c.groupSize)) : .null,
+                                               "weightBytesPerToken": .number(JSONNumber(c.weightBytesPerToken)),
+                                               "promptTokens": .number(JSONNumber(min(200, cfg.seqLen))), "decodeTokens": .number(JSONNumber(decodeTokens)),
+                                               "bandwidthGBs": .number(JSONNumber((bw * 10).rounded() / 10)),
                                                "boundTokensPerSecond": .number(JSONNumber((bound * 10).rounded() / 10)), "runs": .array(rows)]))
         }
         return 0

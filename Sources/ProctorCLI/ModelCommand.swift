@@ -6,10 +6,11 @@ import ProctorModel
 enum ModelCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "model",
-        summary: "The built-in model: info, init, generate, bench, corpus, tokenizer, train, eval.",
+        summary: "The built-in model: info, init, quantize, generate, bench, corpus, tokenizer, train, eval.",
         usage: """
         proctor model info MODEL
                proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
+               proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
                proctor model bench MODEL [--threads N] [--json]
                proctor model corpus --out DIR [--seed S] [--examples N]
@@ -29,6 +30,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("seed", value: "S", help: "init: weight seed; generate: sampling seed (default 42)."),
             OptionSpec("out", value: "FILE", help: "init: where to write the checkpoint."),
             OptionSpec("tokenizer-out", value: "FILE", help: "init: also write a byte-level tokenizer (vocab must be 354: specials, bytes, printable ASCII)."),
+            OptionSpec("group-size", value: "N", help: "quantize: values per int8 group, each with one fp32 scale (default 64; halved until it divides dim, as llama2.c's export.py does)."),
             OptionSpec("tokenizer", value: "TOK", help: "generate: tokenizer.bin."),
             OptionSpec("prompt", value: "TEXT", help: "generate: the prompt."),
             OptionSpec("steps", value: "N", help: "generate: positions to run, prompt included, as run.c counts them (default: the context)."),
@@ -55,6 +57,7 @@ enum ModelCommand: ProctorCommand {
         switch sub {
         case "info": return try info(rest, args, console)
         case "init": return try initModel(args, console)
+        case "quantize": return try quantize(rest, args, console)
         case "generate": return try generate(rest, args, console)
         case "bench": return try ModelBench.run(rest, args, console)
         case "corpus": return try ModelTraining.corpus(args, console)
@@ -62,7 +65,7 @@ enum ModelCommand: ProctorCommand {
         case "train": return try ModelTraining.train(args, console)
         case "eval": return try ModelTraining.eval(rest, args, console)
         default:
-            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "generate", "bench", "corpus", "tokenizer", "train", "eval"]))
+            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "quantize", "generate", "bench", "corpus", "tokenizer", "train", "eval"]))
         }
     }
 
@@ -80,10 +83,14 @@ enum ModelCommand: ProctorCommand {
                                 "kvHeads": .number(JSONNumber(cfg.nKVHeads)), "vocab": .number(JSONNumber(cfg.vocabSize)),
                                 "seq": .number(JSONNumber(cfg.seqLen)), "sharedClassifier": .bool(cfg.sharedClassifier),
                                 "parameters": .number(JSONNumber(cfg.parameterCount)), "bytes": .number(JSONNumber(c.fileSize)),
-                                "formatVersion": .number(JSONNumber(c.version))]
+                                "formatVersion": .number(JSONNumber(c.version)), "format": .string(c.isQuantized ? "q8_0" : "f32"),
+                                "groupSize": c.isQuantized ? .number(JSONNumber(c.groupSize)) : .null,
+                                "note": c.quantizationNote.map { .string($0) } ?? .null]
             console.out(JSONSerializer.string(v))
         } else {
-            console.out("\(c.path): llama2.c checkpoint, format version \(c.version)")
+            console.out("\(c.path): llama2.c checkpoint, format version \(c.version), "
+                        + (c.isQuantized ? "int8 Q8_0 weights in groups of \(c.groupSize) (one fp32 scale per group), norms fp32" : "fp32 weights"))
+            if let note = c.quantizationNote { console.out("note: \(note)") }
             console.out("shape: \(cfg)")
             console.out("head size \(cfg.headSize), kv dim \(cfg.kvDim)")
             console.out(String(format: "parameters: %d (%.2f M)", cfg.parameterCount, Double(cfg.parameterCount) / 1e6))
@@ -119,6 +126,17 @@ enum ModelCommand: ProctorCommand {
         }
         do { try CheckpointWriter.writeRandom(cfg, seed: seed, to: out) } catch { throw CLIError.input("\(error)") }
         console.out("wrote \(out): \(cfg), \(cfg.parameterCount) parameters")
+        return 0
+    }
+
+    static func quantize(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        guard rest.count == 2 else { throw CLIError.usage("model quantize needs IN.bin and OUT.bin") }
+        let c = try load(rest[0])
+        let report: Quantizer.Report
+        do { report = try Quantizer.quantize(c, groupSize: try args.int("group-size", min: 1) ?? 64, to: rest[1]) } catch { throw CLIError.input("\(error)") }
+        console.out(String(format: "wrote %@: int8 Q8_0, group size %d, %d bytes (%.1f%% of the fp32 file); largest weight error %.3g",
+                           rest[1], report.groupSize, report.bytes, Double(report.bytes) / Double(c.fileSize) * 100, Double(report.maxError)))
+        if let note = report.note { console.err("note: \(note)") }
         return 0
     }
 

@@ -87,8 +87,7 @@ public enum MemoryBandwidth {
 
     /// The same over a checkpoint's own weights: the memory a decode step actually reads.
     public static func measure(_ checkpoint: Checkpoint, threads: Int, repeats: Int = 5) -> Double {
-        measure(reading: checkpoint.tokenEmbedding, count: (checkpoint.fileSize - 28) / 4 - checkpoint.config.seqLen * checkpoint.config.headSize,
-                threads: threads, repeats: repeats)
+        measure(reading: checkpoint.mappedBytes.assumingMemoryBound(to: Float.self), count: checkpoint.fileSize / 4, threads: threads, repeats: repeats)
     }
 
     static func measure(reading buf: UnsafePointer<Float>, count n: Int, threads: Int, repeats: Int) -> Double {

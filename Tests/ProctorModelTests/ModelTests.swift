@@ -206,10 +206,12 @@ final class CheckpointFormatTests: XCTestCase {
             let lb = Array(UnsafeBufferPointer(start: tb.forward(token: tok, pos: pos), count: V))
             XCTAssertEqual(la, lb)
         }
-        // Version 2 (int8) is refused with a clear message.
+        // A version-1 body labelled version 2 has no group size: a clear error, not a misread.
         var v2 = out
         v2[4] = 2
-        XCTAssertThrowsError(try Checkpoint(path: dir.writeBytes("v2.bin", v2))) { e in XCTAssertTrue("\(e)".contains("version 2 is not supported"), "\(e)") }
+        XCTAssertThrowsError(try Checkpoint(path: dir.writeBytes("v2.bin", v2))) { e in XCTAssertTrue("\(e)".contains("group size 0 is not supported"), "\(e)") }
+        v2[4] = 3
+        XCTAssertThrowsError(try Checkpoint(path: dir.writeBytes("v3.bin", v2))) { e in XCTAssertTrue("\(e)".contains("version 3 is not supported"), "\(e)") }
     }
 }
 

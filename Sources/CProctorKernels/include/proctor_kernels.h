@@ -10,9 +10,6 @@ int proctor_kernels_fast(void);
 /// out[i] = dot(w[i*n ..< i*n+n], x) for rows lo ..< hi.
 void proctor_matvec_rows(float *out, const float *x, const float *w, long n, long lo, long hi);
 
-/// For rows lo ..< hi: out[t*d + i] = dot(w row i, x + t*n) for t ..< tokens (four tokens share each row read).
-void proctor_matmat_rows(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
-
 /// C = A·B (or C += A·B when accumulate is 1) for rows lo ..< hi of C, all row-major with leading
 /// dimensions lda, ldb, ldc: A is (rows, kdim), B is (kdim, n). Every element is summed in the same
 /// order whichever rows a call gets, so splitting rows across threads never changes a result.
@@ -26,5 +23,41 @@ void proctor_gemm_rows_portable(float *c, long ldc, const float *a, long lda, co
 
 /// Sum of n floats (memory bandwidth measurement).
 float proctor_sum(const float *x, long n);
+
+#include <stdint.h>
+
+/// Int8 kernel level the CPU supports: 2 = AVX-512 BW + VNNI, 1 = AVX2, 0 = portable C.
+int proctor_kernels_q8_level(void);
+
+/// runq.c `quantize`: x(n) into int8 q(n) and one scale per whole group of gs in s(n / gs);
+/// scale = max|x| / 127, q = round(x / scale) (half away from zero). An all-zero group is zeros.
+void proctor_q8_quantize(int8_t *q, float *s, const float *x, long n, long gs);
+
+/// runq.c `matmul` for rows lo ..< hi and `tokens` activation rows: out[t*d + i] = Σ over the whole
+/// groups j of row i: (float)Σ(xq[t*n + j..] · wq[i*n + j..]) · ws[(i*n + j) / gs] · xs[t*(n/gs) + j/gs],
+/// accumulated in group order. `level` picks the path (any level gives the same bits).
+void proctor_q8_rows(int level, float *out, const int8_t *xq, const float *xs, long tokens, const int8_t *wq, const float *ws,
+                     long n, long d, long gs, long lo, long hi);
+/// The paths of proctor_q8_rows, exported so tests can check they agree bit for bit.
+void proctor_q8_rows_portable(float *out, const int8_t *xq, const float *xs, long tokens, const int8_t *wq, const float *ws,
+                              long n, long d, long gs, long lo, long hi);
+void proctor_q8_rows_avx2(float *out, const int8_t *xq, const float *xs, long tokens, const int8_t *wq, const float *ws,
+                          long n, long d, long gs, long lo, long hi);
+/// The fastest path (AVX-512 VNNI, 16 groups reduced at once); only where proctor_q8_vnni_fits.
+void proctor_q8_rows_vnni(float *out, const int8_t *xq, const float *xs, long tokens, const int8_t *wq, const float *ws,
+                          long n, long d, long gs, long lo, long hi);
+/// 1 when proctor_q8_rows_vnni handles this width and group size (whole groups of a multiple of 64 per row).
+int proctor_q8_vnni_fits(long n, long gs);
+
+/// Float GEMM level the CPU supports: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = portable C.
+int proctor_kernels_xwt_level(void);
+
+/// Prefill's product for rows lo ..< hi of W(d, n): out[t*d + i] = X[t] · W[i] for t ..< tokens,
+/// W as stored (no transpose), tiled for registers, L1 and L2.
+void proctor_xwt_rows(int level, float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
+/// The paths of proctor_xwt_rows, exported for tests.
+void proctor_xwt_rows_portable(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
+void proctor_xwt_rows_avx2(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
+void proctor_xwt_rows_avx512(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
 
 #endif

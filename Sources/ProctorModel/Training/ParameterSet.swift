@@ -35,8 +35,9 @@ public final class ParameterSet {
     /// Loads weights from a checkpoint of the same shape (to resume training).
     public func load(from ckpt: Checkpoint) throws(ModelError) {
         guard ckpt.config == config else { throw ModelError("cannot resume: the checkpoint is \(ckpt.config), training wants \(config)") }
-        let src = [ckpt.tokenEmbedding, ckpt.rmsAtt, ckpt.wq, ckpt.wk, ckpt.wv, ckpt.wo, ckpt.rmsFFN, ckpt.w1, ckpt.w2, ckpt.w3, ckpt.rmsFinal]
-            + (config.sharedClassifier ? [] : [ckpt.wcls])
+        guard let f = ckpt.f32 else { throw ModelError("cannot resume training from an int8 (version 2) checkpoint: resume from the fp32 file it was quantized from") }
+        let src = [ckpt.tokenEmbedding, ckpt.rmsAtt, f.wq, f.wk, f.wv, f.wo, ckpt.rmsFFN, f.w1, f.w2, f.w3, ckpt.rmsFinal]
+            + (config.sharedClassifier ? [] : [f.wcls])
         for (t, p) in zip(tensors, src) {
             data.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: t.offset).update(from: p, count: t.count) }
         }
