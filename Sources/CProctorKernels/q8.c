@@ -9,7 +9,7 @@
 #include "proctor_kernels.h"
 #include <math.h>
 
-void proctor_q8_quantize(int8_t *q, float *s, const float *x, long n, long gs) {
+void proctor_q8_quantize_portable(int8_t *q, float *s, const float *x, long n, long gs) {
     long groups = n / gs;
     for (long g = 0; g < groups; g++) {
         const float *xg = x + g * gs;
@@ -264,6 +264,38 @@ void proctor_q8_rows_vnni(float *out, const int8_t *xq, const float *xs, long to
     for (; t < tokens; t++) proctor_q8_rows_vnni(out + t * d, xq + t * n, xs + t * groups, 1, wq, ws, n, d, gs, lo, hi);
 }
 
+/// proctor_q8_quantize with 16-float vectors (gs % 16 == 0), the same bits: the division is IEEE
+/// either way, and half-away-from-zero rounding is trunc(v) plus sign(v) where |v − trunc(v)| ≥ ½
+/// (v − trunc(v) is exact), never floor(|v| + ½), which rounds 0.49999997 up.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void q8_quantize_avx512(int8_t *q, float *s, const float *x, long n, long gs) {
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+    for (long g = 0; g < n / gs; g++) {
+        const float *xg = x + g * gs;
+        __m512 m = _mm512_setzero_ps();
+        for (long i = 0; i < gs; i += 16) m = _mm512_max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(xg + i)), absmask)));
+        float wmax = _mm512_reduce_max_ps(m);
+        float scale = wmax / 127.0f;
+        s[g] = scale;
+        if (scale == 0) {
+            for (long i = 0; i < gs; i++) q[g * gs + i] = 0;
+            continue;
+        }
+        __m512 sv = _mm512_set1_ps(scale);
+        for (long i = 0; i < gs; i += 16) {
+            __m512 v = _mm512_div_ps(_mm512_loadu_ps(xg + i), sv);
+            __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __m512 frac = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_sub_ps(v, t)), absmask));
+            __mmask16 up = _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ);
+            __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+            t = _mm512_mask_add_ps(t, up & ~neg, t, one);
+            t = _mm512_mask_sub_ps(t, up & neg, t, one);
+            _mm_storeu_si128((__m128i *)(q + g * gs + i), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t)));
+        }
+    }
+}
+
 #else
 int proctor_kernels_q8_level(void) { return 0; }
 int proctor_q8_vnni_fits(long n, long gs) { (void)n; (void)gs; return 0; }
@@ -276,6 +308,14 @@ void proctor_q8_rows_avx2(float *out, const int8_t *xq, const float *xs, long to
     proctor_q8_rows_portable(out, xq, xs, tokens, wq, ws, n, d, gs, lo, hi);
 }
 #endif
+
+void proctor_q8_quantize(int level, int8_t *q, float *s, const float *x, long n, long gs) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level >= 2 && gs % 16 == 0) { q8_quantize_avx512(q, s, x, n, gs); return; }
+#endif
+    (void)level;
+    proctor_q8_quantize_portable(q, s, x, n, gs);
+}
 
 void proctor_q8_rows(int level, float *out, const int8_t *xq, const float *xs, long tokens, const int8_t *wq, const float *ws,
                      long n, long d, long gs, long lo, long hi) {

@@ -63,14 +63,27 @@ enum Kernels {
         for i in 0..<n { x[i] /= sum }
     }
 
-    /// RoPE on interleaved pairs (2j, 2j+1) of every head of q (dim) and k (kvDim), base 10000.
-    static func rope(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, pos: Int, dim: Int, kvDim: Int, headSize: Int) {
+    /// RoPE angles for one position: cos and sin of pos · 10000^(−2j / head_size) for each pair j of a
+    /// head (run.c computes them per layer; they depend only on the position, so once per token here).
+    static func ropeTable(pos: Int, headSize: Int, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i < headSize {
+            let freq = 1 / powf(10000, Float(i) / Float(headSize))
+            let val = Float(pos) * freq
+            c[i / 2] = cosf(val)
+            s[i / 2] = sinf(val)
+            i += 2
+        }
+    }
+
+    /// RoPE on interleaved pairs (2j, 2j+1) of every head of q (dim) and k (kvDim), with the angles
+    /// of `ropeTable` (head_size / 2 each).
+    static func rope(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, dim: Int, kvDim: Int, headSize: Int,
+                     cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>) {
         var i = 0
         while i < dim {
-            let headDim = i % headSize
-            let freq = 1 / powf(10000, Float(headDim) / Float(headSize))
-            let val = Float(pos) * freq
-            let fcr = cosf(val), fci = sinf(val)
+            let j = (i % headSize) / 2
+            let fcr = c[j], fci = s[j]
             let q0 = q[i], q1 = q[i + 1]
             q[i] = q0 * fcr - q1 * fci
             q[i + 1] = q0 * fci + q1 * fcr

@@ -32,7 +32,7 @@ enum Linear {
     static func run(_ jobs: [Job], _ input: Input, n: Int, tokens: Int, threads: Int) {
         if let xq = input.xq, let xs = input.xs {
             let gs = input.groupSize, groups = n / gs
-            for t in 0..<tokens { proctor_q8_quantize(xq + t * n, xs + t * groups, input.x + t * n, n, gs) }
+            for t in 0..<tokens { proctor_q8_quantize(q8Level, xq + t * n, xs + t * groups, input.x + t * n, n, gs) }
         }
         let total = jobs.reduce(0) { $0 + $1.d }
         if threads <= 1 || total * n * tokens < 1 << 16 {

@@ -23,6 +23,8 @@ public final class Transformer {
     var HB2: UnsafeMutablePointer<Float>!    // (capacity, hidden)
     var XQ: UnsafeMutablePointer<Int8>?      // (capacity, max(dim, hidden)) quantized input of an int8 product
     var XS: UnsafeMutablePointer<Float>?     // (capacity, max(dim, hidden) / group) its scales
+    var ropeCos: UnsafeMutablePointer<Float>!  // (capacity, head_size / 2) RoPE angles of each token's position
+    var ropeSin: UnsafeMutablePointer<Float>!  // (capacity, head_size / 2)
     let xFinal: UnsafeMutablePointer<Float>  // (dim) the last token after the final norm
     let att: UnsafeMutablePointer<Float>     // (threads, seq_len) attention scores, one row per worker
     public let logits: UnsafeMutablePointer<Float>  // (vocab)
@@ -53,7 +55,7 @@ public final class Transformer {
     }
 
     func freeBlock() {
-        for p in [X, XB, XB2, Q, HB, HB2] { p?.deallocate() }
+        for p in [X, XB, XB2, Q, HB, HB2, ropeCos, ropeSin] { p?.deallocate() }
         XQ?.deallocate()
         XS?.deallocate()
     }
@@ -65,6 +67,7 @@ public final class Transformer {
         let c = config
         X = Self.zeros(n * c.dim); XB = Self.zeros(n * c.dim); XB2 = Self.zeros(n * c.dim); Q = Self.zeros(n * c.dim)
         HB = Self.zeros(n * c.hiddenDim); HB2 = Self.zeros(n * c.hiddenDim)
+        ropeCos = Self.zeros(n * c.headSize / 2); ropeSin = Self.zeros(n * c.headSize / 2)
         if checkpoint.groupSize > 0 {
             let width = max(c.dim, c.hiddenDim)
             XQ = Self.zeros(n * width)
@@ -96,6 +99,8 @@ public final class Transformer {
     /// Every layer over the `n` tokens in X, then the final norm and the classifier for the last one.
     func run(count n: Int, start: Int) -> UnsafeMutablePointer<Float> {
         let c = config
+        let half = c.headSize / 2
+        for t in 0..<n { Kernels.ropeTable(pos: start + t, headSize: c.headSize, cos: ropeCos + t * half, sin: ropeSin + t * half) }
         for l in 0..<c.nLayers { layer(l, count: n, start: start) }
         Kernels.rmsnorm(xFinal, X + (n - 1) * c.dim, checkpoint.rmsFinal, c.dim)
         linear([.init(out: logits, w: checkpoint.classifier, d: c.vocabSize)], xFinal, n: c.dim, tokens: 1)
@@ -113,7 +118,10 @@ public final class Transformer {
         let K = keyCache + loff + start * kvDim, V = valueCache + loff + start * kvDim  // (n, kv_dim) each
         linear([.init(out: Q, w: w.matrix(.wq, layer: l), d: dim), .init(out: K, w: w.matrix(.wk, layer: l), d: kvDim),
                 .init(out: V, w: w.matrix(.wv, layer: l), d: kvDim)], XB, n: dim, tokens: n)
-        for t in 0..<n { Kernels.rope(q: Q + t * dim, k: K + t * kvDim, pos: start + t, dim: dim, kvDim: kvDim, headSize: c.headSize) }
+        let half = c.headSize / 2
+        for t in 0..<n {
+            Kernels.rope(q: Q + t * dim, k: K + t * kvDim, dim: dim, kvDim: kvDim, headSize: c.headSize, cos: ropeCos + t * half, sin: ropeSin + t * half)
+        }
         attention(layer: l, count: n, start: start)  // Q → XB
         linear([.init(out: XB2, w: w.matrix(.wo, layer: l), d: dim)], XB, n: dim, tokens: n)
         for i in 0..<(n * dim) { X[i] += XB2[i] }

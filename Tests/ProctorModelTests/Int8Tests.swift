@@ -132,7 +132,7 @@ final class Int8KernelTests: XCTestCase {
             xq.withUnsafeMutableBufferPointer { q in
                 xs.withUnsafeMutableBufferPointer { s in
                     x.withUnsafeBufferPointer { xp in
-                        for t in 0..<tokens { proctor_q8_quantize(q.baseAddress! + t * n, s.baseAddress! + t * (n / gs), xp.baseAddress! + t * n, n, gs) }
+                        for t in 0..<tokens { proctor_q8_quantize_portable(q.baseAddress! + t * n, s.baseAddress! + t * (n / gs), xp.baseAddress! + t * n, n, gs) }
                     }
                 }
             }
@@ -166,14 +166,31 @@ final class Int8KernelTests: XCTestCase {
     func testQuantizeIsRunqRounding() {
         let x: [Float] = [0.5, -1.27, 1.27, 0.005, -0.015, 0, 0.635, -0.635]
         var q = [Int8](repeating: 0, count: 8), s = [Float](repeating: 0, count: 2)
-        proctor_q8_quantize(&q, &s, x, 8, 4)
+        proctor_q8_quantize_portable(&q, &s, x, 8, 4)
         XCTAssertEqual(s[0], 1.27 / 127)
         // Half away from zero (C round), not half to even.
         XCTAssertEqual(q[0], Int8((0.5 / (Float(1.27) / 127)).rounded(.toNearestOrAwayFromZero)))
         XCTAssertEqual(Array(q[1...2]), [-127, 127])
         var z = [Int8](repeating: 9, count: 4), zs: [Float] = [9]
-        proctor_q8_quantize(&z, &zs, [0, 0, 0, 0], 4, 4)
+        proctor_q8_quantize_portable(&z, &zs, [0, 0, 0, 0], 4, 4)
         XCTAssertEqual(z, [0, 0, 0, 0], "an all-zero group is zeros, not NaN casts")
+        // The vector path gives the same bits, halves and near-halves included.
+        var rng = ModelRandom(seed: 12)
+        let n = 64 * 40, gs = 64
+        var v = (0..<n).map { _ in rng.normal() * 3 }
+        for g in 0..<40 {  // groups whose max is 127 · 1 so that v / scale hits k + 0.5 and its neighbours exactly
+            v[g * gs] = 127
+            v[g * gs + 1] = 2.5; v[g * gs + 2] = -2.5; v[g * gs + 3] = 0.5; v[g * gs + 4] = -0.5
+            v[g * gs + 5] = 0.49999997; v[g * gs + 6] = -0.49999997; v[g * gs + 7] = 126.5; v[g * gs + 8] = 0
+        }
+        for g in 30..<40 { for i in 0..<gs { v[g * gs + i] = 0 } }
+        var qa = [Int8](repeating: 0, count: n), sa = [Float](repeating: 0, count: n / gs)
+        var qb = [Int8](repeating: 1, count: n), sb = [Float](repeating: 1, count: n / gs)
+        proctor_q8_quantize_portable(&qa, &sa, v, n, gs)
+        proctor_q8_quantize(proctor_kernels_q8_level(), &qb, &sb, v, n, gs)
+        XCTAssertEqual(qa, qb)
+        XCTAssertEqual(sa, sb)
+        XCTAssertEqual(Array(qa[1...7]), [3, -3, 1, -1, 0, 0, 127])
     }
 
     func testXWTPathsMatchDoublePrecision() {

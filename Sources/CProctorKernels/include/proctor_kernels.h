@@ -31,7 +31,10 @@ int proctor_kernels_q8_level(void);
 
 /// runq.c `quantize`: x(n) into int8 q(n) and one scale per whole group of gs in s(n / gs);
 /// scale = max|x| / 127, q = round(x / scale) (half away from zero). An all-zero group is zeros.
-void proctor_q8_quantize(int8_t *q, float *s, const float *x, long n, long gs);
+/// `level` as for proctor_q8_rows (every level gives the same bits).
+void proctor_q8_quantize(int level, int8_t *q, float *s, const float *x, long n, long gs);
+/// The portable path of proctor_q8_quantize (runq.c's loop), for tests.
+void proctor_q8_quantize_portable(int8_t *q, float *s, const float *x, long n, long gs);
 
 /// runq.c `matmul` for rows lo ..< hi and `tokens` activation rows: out[t*d + i] = Σ over the whole
 /// groups j of row i: (float)Σ(xq[t*n + j..] · wq[i*n + j..]) · ws[(i*n + j) / gs] · xs[t*(n/gs) + j/gs],
