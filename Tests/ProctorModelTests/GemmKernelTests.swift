@@ -66,4 +66,28 @@ final class GemmKernelTests: XCTestCase {
         }
         XCTAssertEqual(fast, portable)
     }
+
+    /// Every CPU level (portable, AVX2, AVX-512) gives the same bits, and A read transposed in
+    /// place (sa = 1, sk = lda) gives what a transposed copy gives.
+    func testLevelsAndTransposedAAgree() {
+        let (a, b, c0) = operands()
+        var want = c0
+        run(&want, a, b, splits: [0, m], accumulate: true)
+        // aT (k, m) with leading dimension lda2: aT[p][i] = a[i][p].
+        let lda2 = m + 3
+        var aT = [Float](repeating: .nan, count: k * lda2)
+        for i in 0..<m { for p in 0..<k { aT[p * lda2 + i] = a[i * lda + p] } }
+        for level in 0...proctor_kernels_gemm_level() {
+            var direct = c0, strided = c0
+            direct.withUnsafeMutableBufferPointer { cp in
+                proctor_gemm_strided(level, cp.baseAddress, ldc, a, lda, 1, b, ldb, n, k, 0, 7, 1)
+                proctor_gemm_strided(level, cp.baseAddress, ldc, a, lda, 1, b, ldb, n, k, 7, m, 1)
+            }
+            strided.withUnsafeMutableBufferPointer { cp in
+                proctor_gemm_strided(level, cp.baseAddress, ldc, aT, 1, lda2, b, ldb, n, k, 0, m, 1)
+            }
+            XCTAssertEqual(direct, want, "level \(level)")
+            XCTAssertEqual(strided, want, "level \(level), A transposed in place")
+        }
+    }
 }

@@ -10,6 +10,16 @@ int proctor_kernels_fast(void);
 /// out[i] = dot(w[i*n ..< i*n+n], x) for rows lo ..< hi.
 void proctor_matvec_rows(float *out, const float *x, const float *w, long n, long lo, long hi);
 
+/// Training GEMM level the CPU supports: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = portable C.
+int proctor_kernels_gemm_level(void);
+
+/// C = A·B (or C += A·B when accumulate is 1) for rows lo ..< hi of C, B and C row-major, A's element
+/// (i, k) at a[i*sa + k*sk] (sa = lda, sk = 1 for A; sa = 1, sk = lda for Aᵀ without a copy). Each
+/// element is one ordered FMA chain per k-block of 256, so every level, tile and thread split gives
+/// the same bits.
+void proctor_gemm_strided(int level, float *c, long ldc, const float *a, long sa, long sk, const float *b, long ldb,
+                          long n, long kdim, long lo, long hi, int accumulate);
+
 /// C = A·B (or C += A·B when accumulate is 1) for rows lo ..< hi of C, all row-major with leading
 /// dimensions lda, ldb, ldc: A is (rows, kdim), B is (kdim, n). Every element is summed in the same
 /// order whichever rows a call gets, so splitting rows across threads never changes a result.

@@ -16,18 +16,32 @@ public struct AdamW {
         self.weightDecay = weightDecay
     }
 
-    /// One update of `params` with `grads` at learning rate `lr`.
-    public mutating func update(_ params: ParameterSet, grads: [Float], lr: Float) {
+    /// One update of `params` with `grads` at learning rate `lr`, each tensor's elements split
+    /// across `threads` (every element updates on its own, so the split never changes a bit).
+    public mutating func update(_ params: ParameterSet, grads: [Float], lr: Float, threads: Int = 1) {
         step += 1
         let b1c = 1 - powf(beta1, Float(step)), b2c = 1 - powf(beta2, Float(step))
-        for t in params.tensors {
-            let wd = t.matrix ? weightDecay : 0
-            for i in t.offset..<(t.offset + t.count) {
-                let g = grads[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * g
-                v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                let mh = m[i] / b1c, vh = v[i] / b2c
-                params.data[i] -= lr * (mh / (vh.squareRoot() + eps) + wd * params.data[i])
+        let (beta1, beta2, eps, weightDecay) = (self.beta1, self.beta2, self.eps, self.weightDecay)
+        m.withUnsafeMutableBufferPointer { mb in
+            v.withUnsafeMutableBufferPointer { vb in
+                params.data.withUnsafeMutableBufferPointer { pb in
+                    grads.withUnsafeBufferPointer { gb in
+                        let s = Kernels.Shared(value: (mb.baseAddress!, vb.baseAddress!, pb.baseAddress!, gb.baseAddress!))
+                        for t in params.tensors {
+                            let wd = t.matrix ? weightDecay : 0
+                            TrainKernels.parallel(t.count, threads: threads, minWork: t.count * 4) { lo, hi in
+                                let (m, v, p, g) = s.value
+                                for i in (t.offset + lo)..<(t.offset + hi) {
+                                    let gi = g[i]
+                                    m[i] = beta1 * m[i] + (1 - beta1) * gi
+                                    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                                    let mh = m[i] / b1c, vh = v[i] / b2c
+                                    p[i] -= lr * (mh / (vh.squareRoot() + eps) + wd * p[i])
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -6,6 +6,8 @@ import CProctorKernels
 /// results are bit-identical whatever the thread count.
 enum TrainKernels {
     typealias P = UnsafeMutablePointer<Float>
+    /// The CPU's GEMM level, detected once (every level gives the same bits).
+    static let level = proctor_kernels_gemm_level()
 
     /// y += a * x over n floats.
     @inline(__always)
@@ -21,21 +23,29 @@ enum TrainKernels {
         while i < n { y[i] += a * x[i]; i += 1 }
     }
 
+    /// Runs body over `count` items split into one contiguous range per thread (serially when the
+    /// work is small). Element-wise passes split by rows this way compute every row exactly as one
+    /// thread would, so results do not depend on the thread count.
     static func parallel(_ count: Int, threads: Int, minWork: Int, _ body: @escaping (Int, Int) -> Void) {
         let parts = min(max(1, threads), count)
         if parts <= 1 || minWork < 1 << 14 { body(0, count); return }
         WorkerPool.shared(threads: parts).run { t in body(count * t / parts, count * (t + 1) / parts) }
     }
 
-    /// C(m, n) = A(m, k) · B(k, n), or C += A · B, all row-major with leading dimensions; rows of C
-    /// are split across the worker pool (each element's sum order is fixed, so results do not depend
-    /// on the split).
-    static func gemm(_ c: P, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    /// `parallel` over rows of `width` floats, the work estimated as rows × width × cost.
+    static func rows(_ count: Int, width: Int, cost: Int = 1, threads: Int, _ body: @escaping (Int, Int) -> Void) {
+        parallel(count, threads: threads, minWork: count * width * cost, body)
+    }
+
+    /// C(m, n) = A(m, k) · B(k, n), or C += A · B, row-major B and C; A's element (i, k) at
+    /// a[i·sa + k·sk] (A: sa = lda, sk = 1; Aᵀ without a copy: sa = 1, sk = lda). Rows of C are split
+    /// across the worker pool (each element's sum order is fixed, so results do not depend on the split).
+    static func gemm(_ c: P, ldc: Int, _ a: UnsafePointer<Float>, sa: Int, sk: Int = 1, _ b: UnsafePointer<Float>, ldb: Int,
                      m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
         let s = Kernels.Shared(value: (c, a, b))
         parallel(m, threads: threads, minWork: m * n * k / 64) { lo, hi in
             let (c, a, b) = s.value
-            proctor_gemm_rows(c, ldc, a, lda, b, ldb, n, k, lo, hi, accumulate ? 1 : 0)
+            proctor_gemm_strided(level, c, ldc, a, sa, sk, b, ldb, n, k, lo, hi, accumulate ? 1 : 0)
         }
     }
 
@@ -44,7 +54,7 @@ enum TrainKernels {
         let wT = P.allocate(capacity: inDim * outDim)
         defer { wT.deallocate() }
         transpose(wT, w, rows: outDim, cols: inDim)
-        gemm(y, ldc: outDim, x, lda: inDim, wT, ldb: outDim, m: n, n: outDim, k: inDim, accumulate: false, threads: threads)
+        gemm(y, ldc: outDim, x, sa: inDim, wT, ldb: outDim, m: n, n: outDim, k: inDim, accumulate: false, threads: threads)
     }
 
     /// dst(cols, rows) = src(rows, cols)ᵀ, src rows `stride` floats apart (default: packed).
@@ -63,14 +73,11 @@ enum TrainKernels {
         }
     }
 
-    /// dW(O, I) += dYᵀ · X and dX(N, I) += dY · W (dX may be nil), as row-major products.
+    /// dW(O, I) += dYᵀ · X (dY read transposed in place) and dX(N, I) += dY · W (dX may be nil).
     static func backward(dx: P?, dw: P, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          n: Int, inDim: Int, outDim: Int, threads: Int) {
-        let dyT = P.allocate(capacity: outDim * n)
-        defer { dyT.deallocate() }
-        transpose(dyT, dy, rows: n, cols: outDim)
-        gemm(dw, ldc: inDim, dyT, lda: n, x, ldb: inDim, m: outDim, n: inDim, k: n, accumulate: true, threads: threads)
+        gemm(dw, ldc: inDim, dy, sa: 1, sk: outDim, x, ldb: inDim, m: outDim, n: inDim, k: n, accumulate: true, threads: threads)
         guard let dx else { return }
-        gemm(dx, ldc: inDim, dy, lda: outDim, w, ldb: inDim, m: n, n: inDim, k: outDim, accumulate: true, threads: threads)
+        gemm(dx, ldc: inDim, dy, sa: outDim, w, ldb: inDim, m: n, n: inDim, k: outDim, accumulate: true, threads: threads)
     }
 }

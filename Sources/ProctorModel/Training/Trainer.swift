@@ -91,7 +91,7 @@ public final class Trainer {
             norm = norm.squareRoot()
             if norm > o.clip { let s = o.clip / norm; for i in model.grads.indices { model.grads[i] *= s } }
             let lr = schedule.rate(at: step)
-            adam.update(params, grads: model.grads, lr: lr)
+            adam.update(params, grads: model.grads, lr: lr, threads: o.threads)
             lastLoss = loss
             var valid: Float?
             if (step + 1) % o.evalEvery == 0 || step + 1 == o.steps {

@@ -23,7 +23,7 @@ extension TrainingModel {
             for l in 0..<c.nLayers {
                 let xin = xs + l * N * d
                 let lxn1 = xn1 + l * N * d, lq = q + l * N * d, lk = k + l * N * kv, lv = v + l * N * kv
-                Self.rmsnormForward(lxn1, r1 + l * N, xin, w.rmsAtt + l * d, rows: N, dim: d)
+                rmsnormForward(lxn1, r1 + l * N, xin, w.rmsAtt + l * d, rows: N, dim: d)
                 TrainKernels.forward(lq, lxn1, w.wq + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
                 TrainKernels.forward(lk, lxn1, w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
                 TrainKernels.forward(lv, lxn1, w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
@@ -32,24 +32,31 @@ extension TrainingModel {
                 attentionForward(layer: l)
                 let lmid = xmid + l * N * d
                 TrainKernels.forward(dtmp, ao + l * N * d, w.wo + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
-                for i in 0..<(N * d) { lmid[i] = xin[i] + dtmp[i] }
+                add(lmid, xin, dtmp, N * d)
                 let lxn2 = xn2 + l * N * d, lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd, lg = g + l * N * hd
-                Self.rmsnormForward(lxn2, r2 + l * N, lmid, w.rmsFFN + l * d, rows: N, dim: d)
+                rmsnormForward(lxn2, r2 + l * N, lmid, w.rmsFFN + l * d, rows: N, dim: d)
                 TrainKernels.forward(lh1, lxn2, w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
                 TrainKernels.forward(lh3, lxn2, w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
-                for i in 0..<(N * hd) { let a = lh1[i]; lg[i] = a / (1 + expf(-a)) * lh3[i] }
+                let sw = Kernels.Shared(value: (lg, lh1, lh3))
+                TrainKernels.rows(N, width: hd, cost: 8, threads: threads) { lo, hi in
+                    let (lg, lh1, lh3) = sw.value
+                    for i in (lo * hd)..<(hi * hd) { let a = lh1[i]; lg[i] = a / (1 + expf(-a)) * lh3[i] }
+                }
                 TrainKernels.forward(dtmp, lg, w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, threads: threads)
                 let xout = xs + (l + 1) * N * d
-                for i in 0..<(N * d) { xout[i] = lmid[i] + dtmp[i] }
+                add(xout, lmid, dtmp, N * d)
             }
-            Self.rmsnormForward(xf, rf, xs + c.nLayers * N * d, w.rmsFinal, rows: N, dim: d)
+            rmsnormForward(xf, rf, xs + c.nLayers * N * d, w.rmsFinal, rows: N, dim: d)
             TrainKernels.forward(probs, xf, w.cls, n: N, inDim: d, outDim: V, threads: threads)
+            let sp = Kernels.Shared(value: probs)
+            TrainKernels.rows(N, width: V, cost: 8, threads: threads) { lo, hi in
+                for t in lo..<hi { Kernels.softmax(sp.value + t * V, V) }
+            }
             var loss: Double = 0
             var count = 0
-            for t in 0..<N {
-                let row = probs + t * V
-                Kernels.softmax(row, V)
-                if targets[t] >= 0 { loss -= Double(logf(max(row[targets[t]], 1e-30))); count += 1 }
+            for t in 0..<N where targets[t] >= 0 {
+                loss -= Double(logf(max(probs[t * V + targets[t]], 1e-30)))
+                count += 1
             }
             return Float(loss / Double(max(count, 1)))
         }
@@ -74,14 +81,14 @@ extension TrainingModel {
                     TrainKernels.transpose(kT, kh, rows: T, cols: hs, stride: kv)
                     for r0 in stride(from: 0, to: T, by: rb) {
                         let r1 = min(r0 + rb, T)
-                        proctor_gemm_rows(p, T, qh, d, kT, T, r1, hs, r0, r1, 0)
+                        proctor_gemm_strided(TrainKernels.level, p, T, qh, d, 1, kT, T, r1, hs, r0, r1, 0)
                         for t in r0..<r1 {
                             let row = p + t * T
                             for u in 0...t { row[u] *= scale }
                             Kernels.softmax(row, t + 1)
                             if t + 1 < T { (row + t + 1).initialize(repeating: 0, count: T - t - 1) }
                         }
-                        proctor_gemm_rows(oh, d, p, T, vh, kv, hs, r1, r0, r1, 0)
+                        proctor_gemm_strided(TrainKernels.level, oh, d, p, T, 1, vh, kv, hs, r1, r0, r1, 0)
                     }
                 }
             }
@@ -99,33 +106,41 @@ extension TrainingModel {
             grads.withUnsafeMutableBufferPointer { gb in
                 let w = Weights(pb.baseAddress!, params), gw = Weights(gb.baseAddress!, params)
                 // Cross-entropy: dlogits = (p − onehot) / count.
-                for t in 0..<N {
-                    let p = probs + t * V, dl = dlogits + t * V
-                    if targets[t] < 0 { dl.initialize(repeating: 0, count: V); continue }
-                    for i in 0..<V { dl[i] = p[i] / count }
-                    dl[targets[t]] -= 1 / count
+                let sl = Kernels.Shared(value: (probs, dlogits, targets))
+                TrainKernels.rows(N, width: V, threads: threads) { lo, hi in
+                    let (probs, dlogits, targets) = sl.value
+                    for t in lo..<hi {
+                        let p = probs + t * V, dl = dlogits + t * V
+                        if targets[t] < 0 { dl.initialize(repeating: 0, count: V); continue }
+                        for i in 0..<V { dl[i] = p[i] / count }
+                        dl[targets[t]] -= 1 / count
+                    }
                 }
                 dxn.initialize(repeating: 0, count: N * d)
                 TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, threads: threads)
                 dx.initialize(repeating: 0, count: N * d)
-                Self.rmsnormBackward(dx, gw.rmsFinal, dxn, xs + c.nLayers * N * d, w.rmsFinal, rf, rows: N, dim: d)
+                rmsnormBackward(dx, gw.rmsFinal, dxn, xs + c.nLayers * N * d, w.rmsFinal, rf, rows: N, dim: d)
                 let dmid = dtmp
                 for l in stride(from: c.nLayers - 1, through: 0, by: -1) {
                     let lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd
                     // FFN: x_out = x_mid + w2(silu(w1 x̂) ⊙ w3 x̂)
                     dg.initialize(repeating: 0, count: N * hd)
                     TrainKernels.backward(dx: dg, dw: gw.w2 + l * d * hd, dy: dx, x: g + l * N * hd, w: w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, threads: threads)
-                    for i in 0..<(N * hd) {
-                        let a = lh1[i], sg = 1 / (1 + expf(-a))
-                        dh3[i] = dg[i] * a * sg
-                        dh1[i] = dg[i] * lh3[i] * sg * (1 + a * (1 - sg))
+                    let sg3 = Kernels.Shared(value: (lh1, lh3, dg, dh1, dh3))
+                    TrainKernels.rows(N, width: hd, cost: 8, threads: threads) { lo, hi in
+                        let (lh1, lh3, dg, dh1, dh3) = sg3.value
+                        for i in (lo * hd)..<(hi * hd) {
+                            let a = lh1[i], sg = 1 / (1 + expf(-a))
+                            dh3[i] = dg[i] * a * sg
+                            dh1[i] = dg[i] * lh3[i] * sg * (1 + a * (1 - sg))
+                        }
                     }
                     dxn.initialize(repeating: 0, count: N * d)
                     let lxn2 = xn2 + l * N * d
                     TrainKernels.backward(dx: dxn, dw: gw.w1 + l * hd * d, dy: dh1, x: lxn2, w: w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
                     TrainKernels.backward(dx: dxn, dw: gw.w3 + l * hd * d, dy: dh3, x: lxn2, w: w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
                     dmid.update(from: dx, count: N * d)
-                    Self.rmsnormBackward(dmid, gw.rmsFFN + l * d, dxn, xmid + l * N * d, w.rmsFFN + l * d, r2 + l * N, rows: N, dim: d)
+                    rmsnormBackward(dmid, gw.rmsFFN + l * d, dxn, xmid + l * N * d, w.rmsFFN + l * d, r2 + l * N, rows: N, dim: d)
                     // Attention: x_mid = x_in + wo(attn)
                     dxn.initialize(repeating: 0, count: N * d)  // holds d(attention output)
                     TrainKernels.backward(dx: dxn, dw: gw.wo + l * d * d, dy: dmid, x: ao + l * N * d, w: w.wo + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
@@ -138,7 +153,7 @@ extension TrainingModel {
                     TrainKernels.backward(dx: dxn, dw: gw.wk + l * kv * d, dy: dk, x: lxn1, w: w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
                     TrainKernels.backward(dx: dxn, dw: gw.wv + l * kv * d, dy: dv, x: lxn1, w: w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
                     dx.update(from: dmid, count: N * d)
-                    Self.rmsnormBackward(dx, gw.rmsAtt + l * d, dxn, xs + l * N * d, w.rmsAtt + l * d, r1 + l * N, rows: N, dim: d)
+                    rmsnormBackward(dx, gw.rmsAtt + l * d, dxn, xs + l * N * d, w.rmsAtt + l * d, r1 + l * N, rows: N, dim: d)
                 }
                 for t in 0..<N { TrainKernels.axpy(gw.emb + tokens[t] * d, dx + t * d, 1, d) }
             }
@@ -159,9 +174,7 @@ extension TrainingModel {
             let (q, k, v, att, dao, dq, dk, dv) = s.value
             let vT = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
             let dS = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
-            let pT = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
-            let dST = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
-            defer { vT.deallocate(); dS.deallocate(); pT.deallocate(); dST.deallocate() }
+            defer { vT.deallocate(); dS.deallocate() }
             for b in lo..<hi {
                 for h in 0..<H {
                     let kvh = (h / c.kvMul) * hs
@@ -172,7 +185,7 @@ extension TrainingModel {
                     TrainKernels.transpose(vT, vh, rows: T, cols: hs, stride: kv)
                     for r0 in stride(from: 0, to: T, by: rb) {
                         let r1 = min(r0 + rb, T)
-                        proctor_gemm_rows(dS, T, dOh, d, vT, T, r1, hs, r0, r1, 0)
+                        proctor_gemm_strided(TrainKernels.level, dS, T, dOh, d, 1, vT, T, r1, hs, r0, r1, 0)
                         for t in r0..<r1 {
                             let a = p + t * T, ds = dS + t * T
                             var sum: Float = 0
@@ -180,14 +193,14 @@ extension TrainingModel {
                             for u in 0...t { ds[u] = a[u] * (ds[u] - sum) * scale }
                             if t + 1 < T { (ds + t + 1).initialize(repeating: 0, count: T - t - 1) }
                         }
-                        proctor_gemm_rows(dqh, d, dS, T, kh, kv, hs, r1, r0, r1, 1)
+                        proctor_gemm_strided(TrainKernels.level, dqh, d, dS, T, 1, kh, kv, hs, r1, r0, r1, 1)
                     }
-                    TrainKernels.transpose(pT, p, rows: T, cols: T)
-                    TrainKernels.transpose(dST, dS, rows: T, cols: T)
+                    // dV = Pᵀ dO and dK = dSᵀ Q, reading P and dS transposed in place; block u0 starts at
+                    // row u0 of P (the first query that sees key u0).
                     for u0 in stride(from: 0, to: T, by: rb) {
                         let u1 = min(u0 + rb, T)
-                        proctor_gemm_rows(dvh, kv, pT + u0, T, dOh + u0 * d, d, hs, T - u0, u0, u1, 1)
-                        proctor_gemm_rows(dkh, kv, dST + u0, T, qh + u0 * d, d, hs, T - u0, u0, u1, 1)
+                        proctor_gemm_strided(TrainKernels.level, dvh, kv, p + u0 * T, 1, T, dOh + u0 * d, d, hs, T - u0, u0, u1, 1)
+                        proctor_gemm_strided(TrainKernels.level, dkh, kv, dS + u0 * T, 1, T, qh + u0 * d, d, hs, T - u0, u0, u1, 1)
                     }
                 }
             }

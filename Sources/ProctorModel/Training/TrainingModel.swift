@@ -68,37 +68,68 @@ public final class TrainingModel {
 
     // MARK: - Pieces
 
-    static func rmsnormForward(_ out: P, _ rOut: P, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, dim: Int) {
-        for t in 0..<rows {
-            let xr = x + t * dim, o = out + t * dim
-            var ss: Float = 0
-            for j in 0..<dim { ss += xr[j] * xr[j] }
-            let r = 1 / (ss / Float(dim) + 1e-5).squareRoot()
-            rOut[t] = r
-            for j in 0..<dim { o[j] = w[j] * (r * xr[j]) }
+    /// out = w ⊙ x · r per row, r = 1 / rms(x) kept for the backward pass; rows split across threads.
+    func rmsnormForward(_ out: P, _ rOut: P, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, dim: Int) {
+        let s = Kernels.Shared(value: (out, rOut, x, w))
+        TrainKernels.rows(rows, width: dim, cost: 2, threads: threads) { lo, hi in
+            let (out, rOut, x, w) = s.value
+            for t in lo..<hi {
+                let xr = x + t * dim, o = out + t * dim
+                var ss: Float = 0
+                for j in 0..<dim { ss += xr[j] * xr[j] }
+                let r = 1 / (ss / Float(dim) + 1e-5).squareRoot()
+                rOut[t] = r
+                for j in 0..<dim { o[j] = w[j] * (r * xr[j]) }
+            }
         }
     }
 
-    /// dx += ∂/∂x, dw += ∂/∂w of y = w ⊙ x · r(x).
-    static func rmsnormBackward(_ dx: P, _ dw: P, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                _ r: UnsafePointer<Float>, rows: Int, dim: Int) {
-        for t in 0..<rows {
-            let xr = x + t * dim, dyr = dy + t * dim, dxr = dx + t * dim
-            let rt = r[t]
-            var dot: Float = 0
-            for j in 0..<dim { dot += dyr[j] * w[j] * xr[j] }
-            let c = rt * rt * rt * dot / Float(dim)
-            for j in 0..<dim {
-                dxr[j] += rt * w[j] * dyr[j] - c * xr[j]
-                dw[j] += dyr[j] * xr[j] * rt
+    /// dx += ∂/∂x, dw += ∂/∂w of y = w ⊙ x · r(x). dx rows are split across threads; dw columns are
+    /// (each column summed over the rows in order), so the result does not depend on the split.
+    func rmsnormBackward(_ dx: P, _ dw: P, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                         _ r: UnsafePointer<Float>, rows: Int, dim: Int) {
+        let s = Kernels.Shared(value: (dx, dw, dy, x, w, r))
+        TrainKernels.rows(rows, width: dim, cost: 4, threads: threads) { lo, hi in
+            let (dx, _, dy, x, w, r) = s.value
+            for t in lo..<hi {
+                let xr = x + t * dim, dyr = dy + t * dim, dxr = dx + t * dim
+                let rt = r[t]
+                var dot: Float = 0
+                for j in 0..<dim { dot += dyr[j] * w[j] * xr[j] }
+                let c = rt * rt * rt * dot / Float(dim)
+                for j in 0..<dim { dxr[j] += rt * w[j] * dyr[j] - c * xr[j] }
             }
+        }
+        TrainKernels.parallel(dim, threads: threads, minWork: rows * dim * 2) { lo, hi in
+            let (_, dw, dy, x, _, r) = s.value
+            for t in 0..<rows {
+                let xr = x + t * dim, dyr = dy + t * dim, rt = r[t]
+                for j in lo..<hi { dw[j] += dyr[j] * xr[j] * rt }
+            }
+        }
+    }
+
+    /// out = a + b over n floats, split across threads.
+    func add(_ out: P, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+        let s = Kernels.Shared(value: (out, a, b))
+        TrainKernels.parallel(n, threads: threads, minWork: n / 4) { lo, hi in
+            let (out, a, b) = s.value
+            for i in lo..<hi { out[i] = a[i] + b[i] }
         }
     }
 
     /// Rotates interleaved pairs of each head by +θ (forward) or −θ (backward).
     func rope(_ x: P, rows: Int, width: Int, inverse: Bool) {
+        let s = Kernels.Shared(value: (x, self))
+        TrainKernels.rows(rows, width: width, cost: 2, threads: threads) { lo, hi in
+            let (x, me) = s.value
+            me.ropeRows(x, lo, hi, width: width, inverse: inverse)
+        }
+    }
+
+    func ropeRows(_ x: P, _ lo: Int, _ hi: Int, width: Int, inverse: Bool) {
         let hs = config.headSize, half = hs / 2
-        for t in 0..<rows {
+        for t in lo..<hi {
             let pos = t % seqLen
             let row = x + t * width
             var i = 0
