@@ -45,6 +45,15 @@ public final class Console: Sendable {
     public func err(_ s: String) { write(s + "\n", toErr: true) }
     public func rawErr(_ s: String) { write(s, toErr: true) }
     public func rawOut(_ s: String) { write(s, toErr: false) }
+    /// Bytes to stdout as they are (no String round trip for large outputs).
+    public func rawOut(bytes: [UInt8]) {
+        if bytes.isEmpty { return }
+        if capturing {
+            capture.withLock { $0.out.append(contentsOf: bytes) }
+        } else {
+            bytes.withUnsafeBytes { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0.baseAddress!), count: $0.count, deallocator: .none)) }
+        }
+    }
 
     private func write(_ s: String, toErr: Bool) {
         if capturing {

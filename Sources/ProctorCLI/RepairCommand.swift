@@ -51,6 +51,7 @@ enum RepairCommand: ProctorCommand {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 4)
         var unreadable = 0
+        var text: [UInt8] = [], json: [UInt8] = []  // one line's decoded text and its repaired JSON, reused
         let name = path == "-" ? "stdin" : path
         bytes.withUnsafeBufferPointer { all in
             var start = 0, line = 0
@@ -61,9 +62,13 @@ enum RepairCommand: ProctorCommand {
                 var stop = end
                 if stop > start && all[stop - 1] == 0x0D { stop -= 1 }
                 let buf = UnsafeBufferPointer(rebasing: all[start..<stop])
-                if case .string(let text)? = try? JSONParser.parse(bytes: buf) {
-                    if let r = try? JSONRepair.repair(text, options: options) {
-                        JSONSerializer.writeString(r.text, into: &out)
+                text.removeAll(keepingCapacity: true)
+                if (try? JSONParser.decodeString(bytes: buf, into: &text)) != nil {
+                    let repaired = text.withUnsafeBufferPointer { try? JSONRepair.repair(bytes: $0, options: options) }
+                    if let r = repaired {
+                        json.removeAll(keepingCapacity: true)
+                        JSONSerializer.write(r.value, into: &json)
+                        json.withUnsafeBufferPointer { JSONSerializer.writeString(bytes: $0, into: &out) }
                     } else {
                         out.append(contentsOf: "null".utf8)
                     }
@@ -76,7 +81,7 @@ enum RepairCommand: ProctorCommand {
                 start = end + 1
             }
         }
-        console.rawOut(String(decoding: out, as: UTF8.self))
+        console.rawOut(bytes: out)
         return unreadable == 0 ? 0 : 1
     }
 }

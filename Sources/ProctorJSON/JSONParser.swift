@@ -40,6 +40,13 @@ public struct JSONParser {
         return try p.parseDocument()
     }
 
+    /// Decodes a document that is one JSON string literal, appending its UTF-8 bytes to `out`; the
+    /// same checks and errors as `parse` (strict by default), without making a String.
+    public static func decodeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], options: Options = .strict) throws(JSONParseError) {
+        var p = _ByteParser(bytes: bytes, options: options)
+        try p.parseStringDocument(into: &out)
+    }
+
     /// The document, or nil when it is not valid; cheaper than `parse` on invalid input because no
     /// error message is built.
     public static func parseIfValid(bytes: UnsafeBufferPointer<UInt8>, options: Options = .strict) -> JSONValue? {

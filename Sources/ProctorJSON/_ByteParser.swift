@@ -307,6 +307,43 @@ struct _ByteParser {
         throw error("unterminated string", at: start)
     }
 
+    /// A document that is exactly one JSON string: its decoded UTF-8 appended to `out`, runs
+    /// without escapes copied in bulk and no String made (what `repair --lines` reads per line).
+    mutating func parseStringDocument(into out: inout [UInt8]) throws(JSONParseError) {
+        try skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+            throw error(pos < bytes.count ? "expected a JSON string, found \(describeByte(at: pos))" : "unexpected end of input, expected a JSON string")
+        }
+        let start = pos
+        pos += 1
+        var run = pos
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<pos]))
+                pos += 1
+                try skipWhitespace()
+                if pos < bytes.count { throw error("unexpected \(describeByte(at: pos)) after the JSON value") }
+                return
+            }
+            if b == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<pos]))
+                scratch.removeAll(keepingCapacity: true)
+                try parseEscape()
+                out.append(contentsOf: scratch)
+                run = pos
+            } else if b < 0x20 {
+                if strict { throw error("control character U+00\(hex2(b)) in string must be escaped") }
+                pos += 1
+            } else if b < 0x80 {
+                pos += 1
+            } else {
+                try validateUTF8Sequence()
+            }
+        }
+        throw error("unterminated string", at: start)
+    }
+
     mutating func parseEscape() throws(JSONParseError) {
         let escStart = pos
         pos += 1
