@@ -30,7 +30,7 @@ enum HarnessBench {
         let t1 = DispatchTime.now().uptimeNanoseconds
         let result = try await Runner.run([suite])
         let t2 = DispatchTime.now().uptimeNanoseconds
-        try AtomicFile.write(JUnitWriter.render(result), to: dir + "/junit.xml")
+        try AtomicFile.write(JUnitWriter.bytes(result), to: dir + "/junit.xml")
         let tj = DispatchTime.now().uptimeNanoseconds
         try AtomicFile.write(JSONResultsWriter.bytes(result, toolVersion: Proctor.version), to: dir + "/results.json")
         let t3 = DispatchTime.now().uptimeNanoseconds

@@ -28,7 +28,7 @@ enum MergeCommand: ProctorCommand {
         do { merged = try ShardMerge.merge(runs) } catch { throw CLIError.input("\(error)") }
         do {
             if let p = args.value("json") { try AtomicFile.write(JSONResultsWriter.bytes(merged, toolVersion: Proctor.version), to: p) }
-            if let p = args.value("junit") { try AtomicFile.write(JUnitWriter.render(merged), to: p) }
+            if let p = args.value("junit") { try AtomicFile.write(JUnitWriter.bytes(merged), to: p) }
             if let p = args.value("markdown") { try AtomicFile.write(MarkdownWriter.summary(merged), to: p) }
         } catch {
             throw CLIError.input("cannot write reports: \(error.localizedDescription)")

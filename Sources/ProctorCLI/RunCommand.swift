@@ -168,7 +168,7 @@ enum RunCommand: ProctorCommand {
 
         result.interrupted = interruption.isFired
         let writers: [(String, String, () -> [UInt8])] = [
-            ("JUnit report", junitPath, { Array(JUnitWriter.render(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))).utf8) }),
+            ("JUnit report", junitPath, { JUnitWriter.bytes(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))) }),
             ("JSON results", jsonPath, { JSONResultsWriter.bytes(result, toolVersion: Proctor.version) }),
             ("Markdown summary", markdownPath, { Array(MarkdownWriter.summary(result).utf8) }),
         ] + (args.value("html").map { h in [("HTML report", h, { Array(HTMLWriter.run(result).utf8) })] } ?? [])

@@ -306,8 +306,9 @@ public struct RunResult: Sendable {
     public let durationMs: Double
     public let suites: [SuiteInfo]
     public let results: [CaseResult]
-    public var summary: RunSummary { RunSummary(results) }
-    public var groups: [CaseGroup] { CaseGroup.group(results) }
+    /// The results grouped by case × prompt × backend, once (every report and the console read them).
+    public let groups: [CaseGroup]
+    public let summary: RunSummary
     /// Set when the run was one shard of a split run.
     public var shard: (index: Int, count: Int)?
     /// Problems closing the session (a cassette that could not be saved): the run did not do all it should.
@@ -322,5 +323,7 @@ public struct RunResult: Sendable {
         self.durationMs = durationMs
         self.suites = suites
         self.results = results
+        groups = CaseGroup.group(results)
+        summary = RunSummary(groups: groups)
     }
 }

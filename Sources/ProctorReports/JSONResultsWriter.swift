@@ -32,30 +32,6 @@ public enum JSONResultsWriter {
         ] + (run.shard.map { [("shard", ["index": .number(JSONNumber($0.index)), "count": .number(JSONNumber($0.count))])] } ?? [])
     }
 
-    public static func value(_ run: RunResult, toolVersion: String) -> JSONValue {
-        let groups = run.groups
-        return obj(fields(run, toolVersion: toolVersion).map { key, v in
-            if let v { return (key, v) }
-            switch key {
-            case "summary": return (key, summaryValue(RunSummary(groups: groups)))
-            case "cases": return (key, .array(groups.map(group)))
-            default: return (key, .array(run.results.map(result)))
-            }
-        })
-    }
-
-    /// One case × prompt × backend across its repeats.
-    public static func group(_ g: CaseGroup) -> JSONValue {
-        let w = g.wilson
-        return obj([("suite", .string(g.first.suite)), ("case", .string(g.first.caseId)), ("prompt", .string(g.first.promptId)),
-                    ("backend", .string(g.first.backendId)), ("status", .string(g.status.rawValue)), ("flaky", .bool(g.flaky)),
-                    ("samples", .number(JSONNumber(g.samples.count))), ("passes", .number(JSONNumber(g.passes))),
-                    ("passRate", .number(JSONNumber((g.passRate * 10000).rounded() / 10000))),
-                    ("wilsonLow", .number(JSONNumber((w.low * 10000).rounded() / 10000))),
-                    ("wilsonHigh", .number(JSONNumber((w.high * 10000).rounded() / 10000))),
-                    ("minPassRate", .number(JSONNumber(g.minPassRate)))])
-    }
-
     static func summaryValue(_ s: RunSummary) -> JSONValue {
         return [
             "flaky": .number(JSONNumber(s.flaky)), "samples": .number(JSONNumber(s.samples)),
@@ -66,42 +42,60 @@ public enum JSONResultsWriter {
         ]
     }
 
-    public static func result(_ r: CaseResult) -> JSONValue {
-        var o: [(String, JSONValue)] = [
-            ("suite", .string(r.suite)), ("case", .string(r.caseId)), ("prompt", .string(r.promptId)),
-            ("promptSha256", .string(r.promptSha256)), ("backend", .string(r.backendId)), ("repeat", .number(JSONNumber(r.repeatIndex))),
-            ("status", .string(r.status.rawValue)),
-            ("score", .number(JSONNumber((r.score * 10000).rounded() / 10000))),
-        ]
-        if let t = r.threshold { o.append(("threshold", .number(JSONNumber(t)))) }
-        o.append(("output", .string(r.output)))
-        o.append(("finishReason", r.finishReason.map { .string($0.rawValue) } ?? .null))
-        o.append(("truncated", .bool(r.truncated)))
-        o.append(("usage", r.usage?.json ?? .null))
-        o.append(("latencyMs", ms(r.latencyMs)))
-        if r.latencyRecorded { o.append(("latencyRecorded", .bool(true))) }
-        if r.cached { o.append(("cached", .bool(true))) }
+    /// One case × prompt × backend across its repeats, at `indent`.
+    static func writeGroup(_ g: CaseGroup, into out: inout [UInt8], indent: Int) {
+        let w = g.wilson
+        var o = PrettyObject(&out, indent: indent)
+        o.string("suite", g.first.suite, &out); o.string("case", g.first.caseId, &out); o.string("prompt", g.first.promptId, &out)
+        o.string("backend", g.first.backendId, &out); o.string("status", g.status.rawValue, &out); o.bool("flaky", g.flaky, &out)
+        o.number("samples", JSONNumber(g.samples.count), &out); o.number("passes", JSONNumber(g.passes), &out)
+        o.number("passRate", JSONNumber((g.passRate * 10000).rounded() / 10000), &out)
+        o.number("wilsonLow", JSONNumber((w.low * 10000).rounded() / 10000), &out)
+        o.number("wilsonHigh", JSONNumber((w.high * 10000).rounded() / 10000), &out)
+        o.number("minPassRate", JSONNumber(g.minPassRate), &out)
+        o.end(&out)
+    }
+
+    /// One sample, streamed key by key in the file's layout (no tree is built for it).
+    static func writeResult(_ r: CaseResult, into out: inout [UInt8], indent: Int) {
+        var o = PrettyObject(&out, indent: indent)
+        o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
+        o.string("promptSha256", r.promptSha256, &out); o.string("backend", r.backendId, &out)
+        o.number("repeat", JSONNumber(r.repeatIndex), &out)
+        o.string("status", r.status.rawValue, &out)
+        o.number("score", JSONNumber((r.score * 10000).rounded() / 10000), &out)
+        if let t = r.threshold { o.number("threshold", JSONNumber(t), &out) }
+        o.string("output", r.output, &out)
+        if let f = r.finishReason { o.string("finishReason", f.rawValue, &out) } else { o.value("finishReason", .null, &out) }
+        o.bool("truncated", r.truncated, &out)
+        o.value("usage", r.usage?.json ?? .null, &out)
+        o.number("latencyMs", JSONNumber((r.latencyMs * 1000).rounded() / 1000), &out)
+        if r.latencyRecorded { o.bool("latencyRecorded", true, &out) }
+        if r.cached { o.bool("cached", true, &out) }
         if let t = r.transformed {
-            o.append(("transform", .string(r.transformSteps ?? "")))
-            o.append(("checkedOutput", .string(t)))
+            o.string("transform", r.transformSteps ?? "", &out)
+            o.string("checkedOutput", t, &out)
         }
-        if !r.options.isEmpty { o.append(("options", .object(r.options.json))) }
-        if let e = r.error { o.append(("error", .string(e))) }
-        if let e = r.stderr, !e.isEmpty { o.append(("stderr", .string(e))) }
-        o.append(("repairs", .array(r.repairs.map { .string($0) })))
-        o.append(("validators", .array(r.validators.map { v in
-            obj([("type", .string(v.type)), ("pass", .bool(v.pass)), ("score", .number(JSONNumber((v.score * 10000).rounded() / 10000))),
-                 ("weight", .number(JSONNumber(v.weight))), ("message", .string(v.message))]
-                + (v.evaluated ? [] : [("evaluated", .bool(false))])
-                + (v.graderAnswer.map { [("graderAnswer", .string($0))] } ?? []))
-        })))
-        o.append(("minPassRate", .number(JSONNumber(r.minPassRate))))
-        if !r.vars.isEmpty { o.append(("vars", .object(r.vars))) }
-        o.append(("messages", .array(r.messages.map(\.json))))
-        o.append(("file", .string(r.caseFile)))
-        o.append(("line", .number(JSONNumber(r.caseLine))))
-        o.append(("column", .number(JSONNumber(r.caseColumn))))
-        return obj(o)
+        if !r.options.isEmpty { o.value("options", .object(r.options.json), &out) }
+        if let e = r.error { o.string("error", e, &out) }
+        if let e = r.stderr, !e.isEmpty { o.string("stderr", e, &out) }
+        o.array("repairs", r.repairs, &out) { s, out, _ in JSONSerializer.writeString(s, into: &out) }
+        o.array("validators", r.validators, &out) { v, out, indent in
+            var vo = PrettyObject(&out, indent: indent)
+            vo.string("type", v.type, &out); vo.bool("pass", v.pass, &out)
+            vo.number("score", JSONNumber((v.score * 10000).rounded() / 10000), &out)
+            vo.number("weight", JSONNumber(v.weight), &out); vo.string("message", v.message, &out)
+            if !v.evaluated { vo.bool("evaluated", false, &out) }
+            if let a = v.graderAnswer { vo.string("graderAnswer", a, &out) }
+            vo.end(&out)
+        }
+        o.number("minPassRate", JSONNumber(r.minPassRate), &out)
+        if !r.vars.isEmpty { o.value("vars", .object(r.vars), &out) }
+        o.array("messages", r.messages, &out) { m, out, indent in JSONSerializer.write(m.json, into: &out, options: .init(pretty: true), indent: indent) }
+        o.string("file", r.caseFile, &out)
+        o.number("line", JSONNumber(r.caseLine), &out)
+        o.number("column", JSONNumber(r.caseColumn), &out)
+        o.end(&out)
     }
 
     static func ms(_ v: Double) -> JSONValue { .number(JSONNumber((v * 1000).rounded() / 1000)) }
@@ -134,18 +128,78 @@ public enum JSONResultsWriter {
                     out.append(contentsOf: "[".utf8)
                     for (j, r) in run.results.enumerated() {
                         out.append(contentsOf: (j == 0 ? "\n    " : ",\n    ").utf8)
-                        JSONSerializer.write(result(r), into: &out, options: pretty, indent: 2)
+                        writeResult(r, into: &out, indent: 2)
                     }
                     out.append(contentsOf: "\n  ]".utf8)
                 }
             } else if key == "cases" {
-                JSONSerializer.write(.array(groups.map(group)), into: &out, options: pretty, indent: 1)
+                if groups.isEmpty { out.append(contentsOf: "[]".utf8) } else {
+                    out.append(contentsOf: "[".utf8)
+                    for (j, g) in groups.enumerated() {
+                        out.append(contentsOf: (j == 0 ? "\n    " : ",\n    ").utf8)
+                        writeGroup(g, into: &out, indent: 2)
+                    }
+                    out.append(contentsOf: "\n  ]".utf8)
+                }
             } else {
-                JSONSerializer.write(summaryValue(RunSummary(groups: groups)), into: &out, options: pretty, indent: 1)
+                JSONSerializer.write(summaryValue(run.summary), into: &out, options: pretty, indent: 1)
             }
             out.append(contentsOf: (i == head.count - 1 ? "\n" : ",\n").utf8)
         }
         out.append(contentsOf: "}\n".utf8)
         return out
+    }
+}
+
+/// Streams one pretty-printed JSON object in `JSONSerializer`'s layout (two-space indent, `"key": `),
+/// key by key, so a report never builds a tree per result.
+struct PrettyObject {
+    let indent: Int
+    var count = 0
+
+    init(_ out: inout [UInt8], indent: Int) {
+        self.indent = indent
+        out.append(UInt8(ascii: "{"))
+    }
+
+    static func newline(_ out: inout [UInt8], _ indent: Int) {
+        out.append(0x0A)
+        for _ in 0..<indent { out.append(0x20); out.append(0x20) }
+    }
+
+    mutating func key(_ k: String, _ out: inout [UInt8]) {
+        if count > 0 { out.append(UInt8(ascii: ",")) }
+        Self.newline(&out, indent + 1)
+        JSONSerializer.writeString(k, into: &out)
+        out.append(UInt8(ascii: ":")); out.append(0x20)
+        count += 1
+    }
+
+    mutating func string(_ k: String, _ v: String, _ out: inout [UInt8]) { key(k, &out); JSONSerializer.writeString(v, into: &out) }
+    mutating func number(_ k: String, _ v: JSONNumber, _ out: inout [UInt8]) { key(k, &out); out.append(contentsOf: v.text.utf8) }
+    mutating func bool(_ k: String, _ v: Bool, _ out: inout [UInt8]) { key(k, &out); out.append(contentsOf: (v ? "true" : "false").utf8) }
+    mutating func value(_ k: String, _ v: JSONValue, _ out: inout [UInt8]) {
+        key(k, &out)
+        JSONSerializer.write(v, into: &out, options: .init(pretty: true), indent: indent + 1)
+    }
+
+    /// An array value whose items `item` writes at the items' indent.
+    mutating func array<T>(_ k: String, _ items: [T], _ out: inout [UInt8], _ item: (T, inout [UInt8], Int) -> Void) {
+        key(k, &out)
+        if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+        out.append(UInt8(ascii: "["))
+        for (i, x) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            Self.newline(&out, indent + 2)
+            item(x, &out, indent + 2)
+        }
+        Self.newline(&out, indent + 1)
+        out.append(UInt8(ascii: "]"))
+    }
+
+    func end(_ out: inout [UInt8]) {
+        if count == 0 { out.append(UInt8(ascii: "}")); return }
+        Self.newline(&out, indent)
+        out.append(UInt8(ascii: "}"))
     }
 }

@@ -13,14 +13,26 @@ public enum JUnitWriter {
         public init(fileAttributes: Bool = false) { self.fileAttributes = fileAttributes }
     }
 
-    /// Seconds with at most three decimals and no exponent.
-    static func seconds(_ ms: Double) -> String { String(format: "%.3f", max(0, ms) / 1000) }
+    /// Seconds with at most three decimals and no exponent (C's "%.3f", without Foundation's
+    /// formatter, which costs more than the rest of a test case).
+    static func seconds(_ ms: Double) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buf in
+            _ = withVaList([max(0, ms) / 1000]) { vsnprintf(buf.baseAddress!, 64, "%.3f", $0) }
+            return String(cString: buf.baseAddress!)
+        }
+    }
 
     static func excerpt(_ s: String, limit: Int = 2000) -> String {
-        s.count <= limit ? s : String(s.prefix(limit)) + "… (\(s.count) characters in all)"
+        if s.utf8.count <= limit { return s }  // no more characters than bytes
+        return s.count <= limit ? s : String(s.prefix(limit)) + "… (\(s.count) characters in all)"
     }
 
     public static func render(_ run: RunResult, options: Options = Options()) -> String {
+        String(decoding: bytes(run, options: options), as: UTF8.self)
+    }
+
+    /// The report as UTF-8, written into one buffer.
+    public static func bytes(_ run: RunResult, options: Options = Options()) -> [UInt8] {
         // Group cases by suite × prompt × backend, in order of first appearance; repeats of one case
         // are one <testcase>.
         var order: [CaseKey] = []
@@ -32,8 +44,11 @@ public enum JUnitWriter {
         }
         let infos = Dictionary(run.suites.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let s = run.summary
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n"
+        let timestamp = iso(run.startedAt)
+        var x: [UInt8] = []
+        x.reserveCapacity(4096 + run.results.count * 400)
+        x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".utf8
+        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n".utf8
         for key in order {
             let gs = suites[key]!
             let first = gs[0].first
@@ -42,8 +57,9 @@ public enum JUnitWriter {
             let errors = gs.filter { $0.status == .error }.count
             let skipped = gs.filter { $0.status == .skipped }.count
             let time = gs.reduce(0) { $0 + $1.samples.reduce(0) { $0 + $1.latencyMs } }
-            x += "  <testsuite name=\"\(attr(name))\" tests=\"\(gs.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(iso(run.startedAt))\">\n"
-            x += "    <properties>\n"
+            x += "  <testsuite name=\"".utf8; attr(name, &x)
+            x += "\" tests=\"\(gs.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n".utf8
+            x += "    <properties>\n".utf8
             var props: [(String, String)] = [("suite", first.suite), ("suite.file", first.suiteFile), ("prompt", first.promptId),
                                               ("prompt.sha256", first.promptSha256), ("backend", first.backendId)]
             if let info = infos[first.suite], let b = info.backends.first(where: { $0.id == first.backendId }) {
@@ -60,25 +76,31 @@ public enum JUnitWriter {
                 let flaky = gs.filter(\.flaky).map(\.first.caseId)
                 if !flaky.isEmpty { props.append(("flaky", flaky.joined(separator: ", "))) }
             }
-            for (n, v) in props { x += "      <property name=\"\(attr(n))\" value=\"\(attr(v))\"/>\n" }
-            x += "    </properties>\n"
-            for g in gs { x += testcase(g, options) }
-            x += "  </testsuite>\n"
+            for (n, v) in props {
+                x += "      <property name=\"".utf8; attr(n, &x)
+                x += "\" value=\"".utf8; attr(v, &x)
+                x += "\"/>\n".utf8
+            }
+            x += "    </properties>\n".utf8
+            for g in gs { testcase(g, options, &x) }
+            x += "  </testsuite>\n".utf8
         }
-        x += "</testsuites>\n"
+        x += "</testsuites>\n".utf8
         return x
     }
 
     /// A case is a `<failure>` when its one status is failed.
     static func failing(_ g: CaseGroup) -> Bool { g.status == .failed }
 
-    static func testcase(_ g: CaseGroup, _ options: Options) -> String {
+    static func testcase(_ g: CaseGroup, _ options: Options, _ x: inout [UInt8]) {
         let r = g.first
-        let classname = "\(r.suite).\(r.promptId).\(r.backendId)"
         let time = g.samples.reduce(0) { $0 + $1.latencyMs } / Double(max(1, g.samples.count))
-        var x = "    <testcase classname=\"\(attr(classname))\" name=\"\(attr(r.caseId))\" time=\"\(seconds(time))\""
-        if options.fileAttributes { x += " file=\"\(attr(r.caseFile))\" line=\"\(r.caseLine)\"" }
-        x += ">\n"
+        x += "    <testcase classname=\"".utf8; attr(r.suite, &x); x.append(UInt8(ascii: ".")); attr(r.promptId, &x)
+        x.append(UInt8(ascii: ".")); attr(r.backendId, &x)
+        x += "\" name=\"".utf8; attr(r.caseId, &x)
+        x += "\" time=\"\(seconds(time))\"".utf8
+        if options.fileAttributes { x += " file=\"".utf8; attr(r.caseFile, &x); x += "\" line=\"\(r.caseLine)\"".utf8 }
+        x += ">\n".utf8
         let repeated = g.samples.count > 1
         let failedSamples = g.samples.filter { $0.status == .failed }
         if failing(g) && !failedSamples.isEmpty {
@@ -92,14 +114,16 @@ public enum JUnitWriter {
                 if let t = s.threshold { body += "\nscore \(String(format: "%.3f", s.score)) (threshold \(t))" }
                 body += "\n--- output ---\n" + excerpt(s.output) + "\n"
             }
-            x += "      <failure message=\"\(attr(summary))\" type=\"validator\">\(text(body))</failure>\n"
+            x += "      <failure message=\"".utf8; attr(summary, &x)
+            x += "\" type=\"validator\">".utf8; text(body, &x); x += "</failure>\n".utf8
         } else if g.status == .error || (failing(g) && failedSamples.isEmpty) {
             let e = g.samples.first { $0.status == .error } ?? r
             var body = e.error ?? "backend error"
             if let err = e.stderr, !err.isEmpty { body += "\n--- stderr ---\n" + excerpt(err) }
-            x += "      <error message=\"\(attr(e.error ?? "backend error"))\" type=\"backend\">\(text(body))</error>\n"
+            x += "      <error message=\"".utf8; attr(e.error ?? "backend error", &x)
+            x += "\" type=\"backend\">".utf8; text(body, &x); x += "</error>\n".utf8
         } else if g.status == .skipped {
-            x += "      <skipped message=\"\(attr(r.error ?? "skipped"))\"/>\n"
+            x += "      <skipped message=\"".utf8; attr(r.error ?? "skipped", &x); x += "\"/>\n".utf8
         }
         if g.status != .skipped {
             var out = ""
@@ -110,16 +134,15 @@ public enum JUnitWriter {
                 out += s.output
                 if repeated && !out.hasSuffix("\n") { out += "\n" }
             }
-            x += "      <system-out>\(text(excerpt(out, limit: 20000)))</system-out>\n"
+            x += "      <system-out>".utf8; text(excerpt(out, limit: 20000), &x); x += "</system-out>\n".utf8
         }
         let errs = g.samples.compactMap { $0.status != .error ? $0.stderr : nil }.filter { !$0.isEmpty }
-        if !errs.isEmpty { x += "      <system-err>\(text(excerpt(errs.joined(separator: "\n"))))</system-err>\n" }
-        x += "    </testcase>\n"
-        return x
+        if !errs.isEmpty { x += "      <system-err>".utf8; text(excerpt(errs.joined(separator: "\n")), &x); x += "</system-err>\n".utf8 }
+        x += "    </testcase>\n".utf8
     }
 
-    static func attr(_ s: String) -> String { XMLText.escape(s, attribute: true) }
-    static func text(_ s: String) -> String { XMLText.escape(s, attribute: false) }
+    static func attr(_ s: String, _ x: inout [UInt8]) { XMLText.append(s, attribute: true, to: &x) }
+    static func text(_ s: String, _ x: inout [UInt8]) { XMLText.append(s, attribute: false, to: &x) }
 
     static func iso(_ d: Date) -> String {
         let f = ISO8601DateFormatter()

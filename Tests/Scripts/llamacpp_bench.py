@@ -159,14 +159,18 @@ def bench(path, threads, n_decode, n_prompt, seq):
                           n_batch=512, verbose=False)
     n_decode = min(n_decode, seq - 1)
     n_prompt = min(n_prompt, seq)
-    prompt = np.random.default_rng(0).integers(3, llm.n_vocab(), n_prompt).tolist()
+    vocab = llm.n_vocab()
+    prompt = np.random.default_rng(0).integers(3, vocab, n_prompt).tolist()
+
+    def next_token():  # greedy over the last position's logits (llm.scores is not kept without logits_all)
+        return int(np.argmax(np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(vocab,))))
 
     def decode():
         llm.reset()
         llm.eval([llm.token_bos()])  # first position: not timed
         start = time.perf_counter()
         for _ in range(n_decode):
-            llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])  # greedy
+            llm.eval([next_token()])
         return n_decode / (time.perf_counter() - start)
 
     def prefill():
