@@ -2,9 +2,11 @@
 // scale per group, activations quantized the same way before each product, integer dot products per
 // group, and the float accumulation `val += (float)ival * w_scale * x_scale` in group order.
 //
-// Every path (portable, AVX2, AVX-512 VNNI) computes each group's integer sum exactly and then does
-// the float steps in the same order, so all paths, any thread split and prefill versus decode give
-// the same bits as runq.c. Float contraction is off so `a * b * c + d` is never fused into an FMA.
+// The portable and AVX2 paths compute each group's integer sum exactly and then do the float steps
+// in runq.c's order, so they give runq.c's bits, whatever the thread split. The AVX-512 VNNI path
+// (the fast one) keeps the exact integer products but scales each group's lane sums in vector fp32,
+// which changes only the last bits (see proctor_q8_rows_vnni). Float contraction is off here so
+// `a * b * c + d` is never fused into an FMA where runq.c's order is kept.
 #pragma STDC FP_CONTRACT OFF
 #include "proctor_kernels.h"
 #include <math.h>
@@ -121,147 +123,94 @@ void proctor_q8_rows_avx2(float *out, const int8_t *xq, const float *xs, long to
     }
 }
 
-/// 64 products of one weight chunk with one activation chunk into 16 int32 lanes (VNNI dpbusd on
-/// |w| and x negated where w < 0).
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static inline __m512i dot64_vnni(__m512i acc, __m512i aw, __mmask64 neg, const int8_t *x) {
-    __m512i xv = _mm512_loadu_si512((const void *)x);
-    __m512i sx = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-    return _mm512_dpbusd_epi32(acc, aw, sx);
-}
 
-/// Sums of 16 vectors of 16 int32 lanes: lane g of the result is the sum of v[g]'s lanes (45 shuffles
-/// and adds instead of 16 horizontal reductions).
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static inline __m512i sum16_epi32(const __m512i *v) {
-    __m512i s[8], q[4];
-    for (int p = 0; p < 8; p++)
-        s[p] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * p], v[2 * p + 1]), _mm512_unpackhi_epi32(v[2 * p], v[2 * p + 1]));
-    for (int p = 0; p < 4; p++)
-        q[p] = _mm512_add_epi32(_mm512_unpacklo_epi64(s[2 * p], s[2 * p + 1]), _mm512_unpackhi_epi64(s[2 * p], s[2 * p + 1]));
-    // q[p]'s 128-bit lane L holds groups 4p..4p+3 summed over lane L; add the four lanes.
-    __m512i ab = _mm512_add_epi32(_mm512_shuffle_i32x4(q[0], q[1], 0x88), _mm512_shuffle_i32x4(q[0], q[1], 0xdd));
-    __m512i cd = _mm512_add_epi32(_mm512_shuffle_i32x4(q[2], q[3], 0x88), _mm512_shuffle_i32x4(q[2], q[3], 0xdd));
-    return _mm512_add_epi32(_mm512_shuffle_i32x4(ab, cd, 0x88), _mm512_shuffle_i32x4(ab, cd, 0xdd));
-}
-
-/// Rows per block: their weights (8 × n bytes) stay in L1 while every token passes over them.
-#define Q8_ROW_BLOCK 8
-/// Groups per row this kernel handles (its per-row correction table).
-#define Q8_MAX_GROUPS 1024
+/// Groups per row this kernel handles.
+#define Q8_MAX_GROUPS 4096
 
 int proctor_q8_vnni_fits(long n, long gs) { return gs % 64 == 0 && n % gs == 0 && n / gs <= Q8_MAX_GROUPS; }
 
-/// Σ over group g0+g (g < cnt ≤ 16) of u·w for 64-byte chunks, u = x + 128 as u8; with `corrected`,
-/// minus 128·Σw (so the lanes sum to the exact Σx·w); zero for g ≥ cnt.
+/// acc + 64 products |w| · (x negated where w < 0) in 16 int32 lanes: the same exact sums as x · w.
 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline))
-static inline void q8_block_vnni(__m512i acc[16], const int8_t *x, const int8_t *w, long gs, long chunks, long cnt, int corrected) {
+static inline __m512i q8_signed_dot(__m512i acc, __m512i aw, __mmask64 neg, const int8_t *x) {
+    __m512i xv = _mm512_loadu_si512((const void *)x);
+    return _mm512_dpbusd_epi32(acc, aw, _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv));
+}
+
+/// One group's exact integer products as 16 int32 lanes (each the sum of four products): dpbusd of
+/// x + 128 (as u8) with w, minus 128·Σw (from dpbusd of ones with w), chunk by chunk.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline))
+static inline __m512i q8_group_lanes(const int8_t *x, const int8_t *w, long chunks) {
     const __m512i flip = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
-    if (chunks == 1 && corrected) {  // the common case (groups of 64), straight-line
-#pragma clang loop unroll(full)
-        for (int g = 0; g < 16; g++) {
-            if (g < cnt) {
-                __m512i wv = _mm512_loadu_si512((const void *)(w + g * 64));
-                __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + g * 64)), flip), wv);
-                __m512i c = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, wv);
-                acc[g] = _mm512_sub_epi32(a, _mm512_slli_epi32(c, 7));
-            } else {
-                acc[g] = _mm512_setzero_si512();
-            }
-        }
-        return;
+    if (chunks == 1) {  // groups of 64, straight-line
+        __m512i wv = _mm512_loadu_si512((const void *)w);
+        __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(_mm512_loadu_si512((const void *)x), flip), wv);
+        return _mm512_sub_epi32(a, _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, wv), 7));
     }
-#pragma clang loop unroll(full)
-    for (int g = 0; g < 16; g++) {
-        __m512i a = _mm512_setzero_si512();
-        if (g < cnt) {
-            for (long c = 0; c < chunks; c++) {
-                __m512i wv = _mm512_loadu_si512((const void *)(w + g * gs + c * 64));
-                a = _mm512_dpbusd_epi32(a, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + g * gs + c * 64)), flip), wv);
-                if (corrected) a = _mm512_sub_epi32(a, _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, wv), 7));
-            }
-        }
-        acc[g] = a;
+    __m512i a = _mm512_setzero_si512();
+    for (long c = 0; c < chunks; c++) {
+        __m512i wv = _mm512_loadu_si512((const void *)(w + c * 64));
+        a = _mm512_dpbusd_epi32(a, _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + c * 64)), flip), wv);
+        a = _mm512_sub_epi32(a, _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, wv), 7));
     }
+    return a;
 }
 
-/// The float steps of up to 16 groups (each product as runq.c computes it, as vectors), added to
-/// `val` in group order.
-__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline))
-static inline float q8_finish_vnni(float val, __m512i ival, const float *ws, const float *xs, long cnt) {
-    __mmask16 m = (__mmask16)(cnt == 16 ? 0xffff : (1u << cnt) - 1);
-    __m512 f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(ival), _mm512_maskz_loadu_ps(m, ws)), _mm512_maskz_loadu_ps(m, xs));
-    float tmp[16];
-    _mm512_storeu_ps(tmp, f);
-    for (long g = 0; g < cnt; g++) val = val + tmp[g];
-    return val;
-}
-
-/// AVX-512 VNNI with whole groups per row (n % gs == 0, gs % 64 == 0): dpbusd of x + 128 (as u8)
-/// with w, minus 128·Σw per group (exact), 16 groups summed at once by sum16_epi32, then the float
-/// steps. One token: the correction is folded into the pass. Several: it is computed once per row
-/// for a block of rows that stays in L1 while every token passes over it.
+/// AVX-512 VNNI with whole groups per row (n % gs == 0, gs % 64 == 0). The integer products are
+/// exact as in runq.c; the fp32 scaling is applied to each group's 16 lane sums (lane · (w_scale ·
+/// x_scale), fused into one vector accumulator) instead of to the group's total, so no horizontal
+/// sum is needed per group — the rounding differs from runq.c's in the last bits (as the fp32 SIMD
+/// kernels differ from run.c's loops). Each (token, row) is the same sequence of operations in the
+/// one-token and the four-token paths, so prefill and decode give the same bits.
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 void proctor_q8_rows_vnni(float *out, const int8_t *xq, const float *xs, long tokens, const int8_t *wq, const float *ws,
                           long n, long d, long gs, long lo, long hi) {
     const long groups = n / gs, chunks = gs / 64;
-    if (tokens == 1) {
-        for (long i = lo; i < hi; i++) {
-            const int8_t *row = wq + i * n;
-            float val = 0;
-            for (long g0 = 0; g0 < groups; g0 += 16) {
-                long cnt = groups - g0 < 16 ? groups - g0 : 16;
-                __m512i acc[16];
-                q8_block_vnni(acc, xq + g0 * gs, row + g0 * gs, gs, chunks, cnt, 1);
-                val = q8_finish_vnni(val, sum16_epi32(acc), ws + i * groups + g0, xs + g0, cnt);
-            }
-            out[i] = val;
-        }
-        return;
-    }
-    // Four tokens at a time share each weight chunk (|w| and its sign computed once); their four
-    // accumulators are reduced together; the float steps run with one lane per token, so each
-    // token's sum is still in group order. xsT holds the tile's activation scales by group.
-    float xsT[(Q8_MAX_GROUPS + 1) * 4];
     long t = 0;
+    // Four tokens at a time share each weight chunk and its Σw.
     for (; t + 4 <= tokens; t += 4) {
         const int8_t *x0 = xq + t * n;
-        for (long g = 0; g < groups; g++)
-            for (int a = 0; a < 4; a++) xsT[g * 4 + a] = xs[(t + a) * groups + g];
-        for (long b0 = lo; b0 < hi; b0 += Q8_ROW_BLOCK) {
-            long b1 = b0 + Q8_ROW_BLOCK < hi ? b0 + Q8_ROW_BLOCK : hi;
-            for (long i = b0; i < b1; i++) {
-                const int8_t *row = wq + i * n;
-                const float *wsr = ws + i * groups;
-                __m128 val = _mm_setzero_ps();
-                for (long g = 0; g < groups; g++) {
-                    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-                    for (long c = 0; c < chunks; c++) {
-                        long k = g * gs + c * 64;
-                        __m512i w = _mm512_loadu_si512((const void *)(row + k));
-                        __m512i aw = _mm512_abs_epi8(w);
-                        __mmask64 neg = _mm512_movepi8_mask(w);
-                        a0 = dot64_vnni(a0, aw, neg, x0 + k);
-                        a1 = dot64_vnni(a1, aw, neg, x0 + n + k);
-                        a2 = dot64_vnni(a2, aw, neg, x0 + 2 * n + k);
-                        a3 = dot64_vnni(a3, aw, neg, x0 + 3 * n + k);
-                    }
-                    // Lanes → [t0, t1, t2, t3] per 128-bit lane, then the four 128-bit lanes added.
-                    __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
-                    __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
-                    __m512i q = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
-                    __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(q), _mm512_extracti64x4_epi64(q, 1));
-                    __m128i iv = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-                    __m128 f = _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(iv), _mm_set1_ps(wsr[g])), _mm_loadu_ps(xsT + g * 4));
-                    val = _mm_add_ps(val, f);
+        const float *s0 = xs + t * groups;
+        for (long i = lo; i < hi; i++) {
+            const int8_t *row = wq + i * n;
+            const float *wsr = ws + i * groups;
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (long g = 0; g < groups; g++) {
+                __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+                for (long c = 0; c < chunks; c++) {
+                    // |w| · (x with w's sign): exact, and |w| and the sign mask are shared by the four tokens.
+                    long k = g * gs + c * 64;
+                    __m512i wv = _mm512_loadu_si512((const void *)(row + k));
+                    __m512i aw = _mm512_abs_epi8(wv);
+                    __mmask64 neg = _mm512_movepi8_mask(wv);
+                    a0 = q8_signed_dot(a0, aw, neg, x0 + k);
+                    a1 = q8_signed_dot(a1, aw, neg, x0 + n + k);
+                    a2 = q8_signed_dot(a2, aw, neg, x0 + 2 * n + k);
+                    a3 = q8_signed_dot(a3, aw, neg, x0 + 3 * n + k);
                 }
-                float v[4];
-                _mm_storeu_ps(v, val);
-                for (int a = 0; a < 4; a++) out[(t + a) * d + i] = v[a];
+                float sw = wsr[g];
+                acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0), _mm512_set1_ps(sw * s0[g]), acc0);
+                acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1), _mm512_set1_ps(sw * s0[groups + g]), acc1);
+                acc2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a2), _mm512_set1_ps(sw * s0[2 * groups + g]), acc2);
+                acc3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a3), _mm512_set1_ps(sw * s0[3 * groups + g]), acc3);
             }
+            out[t * d + i] = _mm512_reduce_add_ps(acc0);
+            out[(t + 1) * d + i] = _mm512_reduce_add_ps(acc1);
+            out[(t + 2) * d + i] = _mm512_reduce_add_ps(acc2);
+            out[(t + 3) * d + i] = _mm512_reduce_add_ps(acc3);
         }
     }
-    for (; t < tokens; t++) proctor_q8_rows_vnni(out + t * d, xq + t * n, xs + t * groups, 1, wq, ws, n, d, gs, lo, hi);
+    for (; t < tokens; t++) {
+        const int8_t *xt = xq + t * n;
+        const float *st = xs + t * groups;
+        for (long i = lo; i < hi; i++) {
+            const int8_t *row = wq + i * n;
+            const float *wsr = ws + i * groups;
+            __m512 acc = _mm512_setzero_ps();
+            for (long g = 0; g < groups; g++)
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_group_lanes(xt + g * gs, row + g * gs, chunks)), _mm512_set1_ps(wsr[g] * st[g]), acc);
+            out[t * d + i] = _mm512_reduce_add_ps(acc);
+        }
+    }
 }
 
 /// proctor_q8_quantize with 16-float vectors (gs % 16 == 0), the same bits: the division is IEEE

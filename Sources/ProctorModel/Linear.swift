@@ -11,6 +11,7 @@ enum Linear {
     /// every path side by side).
     static let q8Level = proctor_kernels_q8_level()
     static let xwtLevel = proctor_kernels_xwt_level()
+    static let gemmLevel = proctor_kernels_gemm_level()
 
     /// One product of a fused pass: `d` rows of `w` into `out` (T, d).
     struct Job {
@@ -32,7 +33,16 @@ enum Linear {
     static func run(_ jobs: [Job], _ input: Input, n: Int, tokens: Int, threads: Int) {
         if let xq = input.xq, let xs = input.xs {
             let gs = input.groupSize, groups = n / gs
-            for t in 0..<tokens { proctor_q8_quantize(q8Level, xq + t * n, xs + t * groups, input.x + t * n, n, gs) }
+            if threads <= 1 || tokens < 8 {
+                for t in 0..<tokens { proctor_q8_quantize(q8Level, xq + t * n, xs + t * groups, input.x + t * n, n, gs) }
+            } else {
+                let parts = min(threads, tokens)
+                let p = Kernels.Shared(value: (xq, xs, input.x))
+                WorkerPool.shared(threads: parts).run { k in
+                    let (xq, xs, x) = p.value
+                    for t in (tokens * k / parts)..<(tokens * (k + 1) / parts) { proctor_q8_quantize(q8Level, xq + t * n, xs + t * groups, x + t * n, n, gs) }
+                }
+            }
         }
         let total = jobs.reduce(0) { $0 + $1.d }
         if threads <= 1 || total * n * tokens < 1 << 16 {

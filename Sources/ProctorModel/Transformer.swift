@@ -1,3 +1,4 @@
+import CProctorKernels
 import Foundation
 
 /// A Llama-architecture transformer over a mapped checkpoint, in the shape of llama2.c `run.c`
@@ -26,7 +27,7 @@ public final class Transformer {
     var ropeCos: UnsafeMutablePointer<Float>!  // (capacity, head_size / 2) RoPE angles of each token's position
     var ropeSin: UnsafeMutablePointer<Float>!  // (capacity, head_size / 2)
     let xFinal: UnsafeMutablePointer<Float>  // (dim) the last token after the final norm
-    let att: UnsafeMutablePointer<Float>     // (threads, seq_len) attention scores, one row per worker
+    let att: UnsafeMutablePointer<Float>     // (threads, 32, seq_len) attention scores of a query block, one per worker
     public let logits: UnsafeMutablePointer<Float>  // (vocab)
     let keyCache: UnsafeMutablePointer<Float>    // (layer, seq_len, kv_dim)
     let valueCache: UnsafeMutablePointer<Float>  // (layer, seq_len, kv_dim)
@@ -36,7 +37,7 @@ public final class Transformer {
         self.threads = max(1, threads)
         let c = checkpoint.config
         xFinal = Self.zeros(c.dim)
-        att = Self.zeros(max(self.threads, 1) * c.seqLen)
+        att = Self.zeros(max(self.threads, 1) * Self.attentionRows * c.seqLen)
         logits = Self.zeros(c.vocabSize)
         keyCache = Self.zeros(c.nLayers * c.seqLen * c.kvDim)
         valueCache = Self.zeros(c.nLayers * c.seqLen * c.kvDim)
@@ -113,7 +114,7 @@ public final class Transformer {
         let dim = c.dim, kvDim = c.kvDim, hidden = c.hiddenDim
         // Attention: rmsnorm, q/k/v in one pass (k and v straight into the cache rows of these
         // positions), RoPE, causal attention over the cache, output projection, residual.
-        for t in 0..<n { Kernels.rmsnorm(XB + t * dim, X + t * dim, w.rmsAtt + l * dim, dim) }
+        rows(n, width: dim) { me, t in Kernels.rmsnorm(me.XB + t * dim, me.X + t * dim, w.rmsAtt + l * dim, dim) }
         let loff = l * c.seqLen * kvDim
         let K = keyCache + loff + start * kvDim, V = valueCache + loff + start * kvDim  // (n, kv_dim) each
         linear([.init(out: Q, w: w.matrix(.wq, layer: l), d: dim), .init(out: K, w: w.matrix(.wk, layer: l), d: kvDim),
@@ -124,14 +125,32 @@ public final class Transformer {
         }
         attention(layer: l, count: n, start: start)  // Q → XB
         linear([.init(out: XB2, w: w.matrix(.wo, layer: l), d: dim)], XB, n: dim, tokens: n)
-        for i in 0..<(n * dim) { X[i] += XB2[i] }
+        rows(n, width: dim) { me, t in for i in (t * dim)..<((t + 1) * dim) { me.X[i] += me.XB2[i] } }
         // FFN: rmsnorm, w2(silu(w1 x) * w3 x), residual.
-        for t in 0..<n { Kernels.rmsnorm(XB + t * dim, X + t * dim, w.rmsFFN + l * dim, dim) }
+        rows(n, width: dim) { me, t in Kernels.rmsnorm(me.XB + t * dim, me.X + t * dim, w.rmsFFN + l * dim, dim) }
         linear([.init(out: HB, w: w.matrix(.w1, layer: l), d: hidden), .init(out: HB2, w: w.matrix(.w3, layer: l), d: hidden)],
                XB, n: dim, tokens: n)
-        for i in 0..<(n * hidden) { let s = HB[i]; HB[i] = s * (1 / (1 + expf(-s))) * HB2[i] }
+        rows(n, width: hidden * 8) { me, t in
+            for i in (t * hidden)..<((t + 1) * hidden) { let s = me.HB[i]; me.HB[i] = s * (1 / (1 + expf(-s))) * me.HB2[i] }
+        }
         linear([.init(out: XB, w: w.matrix(.w2, layer: l), d: dim)], HB, n: hidden, tokens: n)
-        for i in 0..<(n * dim) { X[i] += XB[i] }
+        rows(n, width: dim) { me, t in for i in (t * dim)..<((t + 1) * dim) { me.X[i] += me.XB[i] } }
+    }
+
+    /// `body(self, t)` for each token row t of a block, split across the pool's threads when the
+    /// block is large (prefill); every row is computed as one thread would, so results do not
+    /// depend on the split.
+    @inline(__always)
+    func rows(_ n: Int, width: Int, _ body: @escaping (Transformer, Int) -> Void) {
+        if threads <= 1 || n * width < 1 << 15 {
+            for t in 0..<n { body(self, t) }
+            return
+        }
+        let parts = min(threads, n)
+        let s = Kernels.Shared(value: self)
+        WorkerPool.shared(threads: parts).run { p in
+            for t in (n * p / parts)..<(n * (p + 1) / parts) { body(s.value, t) }
+        }
     }
 
     /// The products of one input (T, n): quantized first for int8 weights.
@@ -141,16 +160,23 @@ public final class Transformer {
         Linear.run(jobs, Linear.Input(x: x, xq: gs > 0 ? XQ : nil, xs: gs > 0 ? XS : nil, groupSize: gs), n: n, tokens: tokens, threads: threads)
     }
 
+    /// Query rows per attention block.
+    static let attentionRows = 32
+
     /// Causal attention of the queries in Q (n, dim) at positions start..<start+n over the cached
-    /// keys/values of `layer`, written to XB (n, dim). Query head h reads kv head h / kv_mul
-    /// (grouped-query attention). The (token, head) pairs are split across the pool's threads, each
-    /// with its own row of `att`.
+    /// keys/values of `layer`, written to XB (n, dim), as matrix products per head and block of up
+    /// to 32 queries: S = Q·Kᵀ over the keys the block can see (one head's slice of the cache rows,
+    /// read in place), scaled by 1/√head_size, each row masked to its own past and softmaxed, then
+    /// O = S·V. Query head h reads kv head h / kv_mul (grouped-query attention). The (head, block)
+    /// pairs are split across the pool's threads, each with its own scores buffer. Decode is the
+    /// one-query case of the same code, so a token gives the same bits alone or in a prompt block.
     func attention(layer l: Int, count n: Int, start: Int) {
         let c = config
-        let pairs = n * c.nHeads
-        let work = pairs * (start + n) * c.headSize
-        if threads <= 1 || work < 1 << 15 {
-            for p in 0..<pairs { attend(p, c.nHeads, start: start, layer: l, scores: att) }
+        let blocks = (n + Self.attentionRows - 1) / Self.attentionRows
+        let pairs = c.nHeads * blocks
+        let work = n * (start + n) * c.headSize * c.nHeads
+        if threads <= 1 || work < 1 << 16 {
+            for p in 0..<pairs { attendBlock(p, blocks: blocks, count: n, start: start, layer: l, scores: att) }
             return
         }
         let parts = min(threads, pairs)
@@ -158,30 +184,27 @@ public final class Transformer {
         WorkerPool.shared(threads: parts).run { t in
             let me = s.value
             for p in (pairs * t / parts)..<(pairs * (t + 1) / parts) {
-                me.attend(p, c.nHeads, start: start, layer: l, scores: me.att + t * c.seqLen)
+                me.attendBlock(p, blocks: blocks, count: n, start: start, layer: l, scores: me.att + t * Self.attentionRows * c.seqLen)
             }
         }
     }
 
-    /// Pair p = token (p / heads), head (p % heads): scores (pos + 1), softmax, weighted values.
-    @inline(__always)
-    func attend(_ p: Int, _ heads: Int, start: Int, layer l: Int, scores a: UnsafeMutablePointer<Float>) {
+    /// Pair p = head (p / blocks), query block (p % blocks); `S` (32, seq_len) scratch.
+    func attendBlock(_ p: Int, blocks: Int, count n: Int, start: Int, layer l: Int, scores S: UnsafeMutablePointer<Float>) {
         let c = config
         let hs = c.headSize, kvDim = c.kvDim
-        let t = p / heads, h = p % heads
-        let pos = start + t
-        let loff = l * c.seqLen * kvDim
-        let qh = Q + t * c.dim + h * hs
-        let kvh = (h / c.kvMul) * hs
+        let h = p / blocks, r0 = (p % blocks) * Self.attentionRows, r1 = min(r0 + Self.attentionRows, n)
+        let rows = r1 - r0, keys = start + r1  // the last query of the block sees keys 0..<keys
+        let loff = l * c.seqLen * kvDim, kvh = (h / c.kvMul) * hs
         let root = Float(hs).squareRoot()
-        for s in 0...pos { a[s] = Kernels.dot(qh, keyCache + loff + s * kvDim + kvh, hs) / root }
-        Kernels.softmax(a, pos + 1)
-        let o = XB + t * c.dim + h * hs
-        o.initialize(repeating: 0, count: hs)
-        for s in 0...pos {
-            let vt = valueCache + loff + s * kvDim + kvh
-            let at = a[s]
-            for i in 0..<hs { o[i] += at * vt[i] }
+        proctor_xwt_strided(Linear.xwtLevel, S, keys, Q + r0 * c.dim + h * hs, c.dim, keyCache + loff + kvh, kvDim, hs, rows, 0, keys)
+        for r in 0..<rows {
+            let row = S + r * keys, seen = start + r0 + r + 1
+            for j in 0..<seen { row[j] /= root }
+            Kernels.softmax(row, seen)
+            if seen < keys { (row + seen).initialize(repeating: 0, count: keys - seen) }
         }
+        proctor_gemm_strided(Linear.gemmLevel, XB + r0 * c.dim + h * hs, c.dim, S, keys, 1, valueCache + loff + kvh, kvDim, hs, keys, 0, rows, 0)
     }
+
 }

@@ -117,8 +117,9 @@ final class Int8ModelTests: XCTestCase {
     }
 }
 
-/// The int8 and prefill kernels: every CPU path gives the same bits (int8) or the same values
-/// (fp32, to rounding) on awkward shapes, whatever the row split.
+/// The int8 and prefill kernels on awkward shapes, whatever the row split: the portable and AVX2
+/// int8 paths give runq.c's bits, the VNNI path its value to rounding (and the same bits for a
+/// token alone or in a block), the fp32 paths the same values to rounding.
 final class Int8KernelTests: XCTestCase {
     func testQ8PathsAgreeBitForBit() {
         var rng = ModelRandom(seed: 3)
@@ -156,7 +157,17 @@ final class Int8KernelTests: XCTestCase {
             let level = proctor_kernels_q8_level()
             if level >= 1 && gs % 32 == 0 { XCTAssertEqual(run(proctor_q8_rows_avx2, splits: [0, 2, d]), portable, "avx2 n \(n) d \(d) tokens \(tokens)") }
             if level >= 2 && proctor_q8_vnni_fits(n, gs) != 0 {
-                XCTAssertEqual(run(proctor_q8_rows_vnni, splits: [0, 3, d]), portable, "vnni n \(n) d \(d) tokens \(tokens)")
+                // Exact integer products, fp32 scaling per lane: equal to runq.c's value to rounding.
+                let fast = run(proctor_q8_rows_vnni, splits: [0, 3, d])
+                for k in 0..<fast.count { XCTAssertEqual(fast[k], portable[k], accuracy: 1e-5 * max(1, abs(portable[k])), "vnni n \(n) d \(d) tokens \(tokens) at \(k)") }
+                // Each token alone gives the same bits as in a block (prefill = decode).
+                for t in 0..<tokens {
+                    var one = [Float](repeating: .nan, count: d)
+                    xq.withUnsafeBufferPointer { q in xs.withUnsafeBufferPointer { s in
+                        proctor_q8_rows_vnni(&one, q.baseAddress! + t * n, s.baseAddress! + t * (n / gs), 1, w, ws, n, d, gs, 0, d)
+                    } }
+                    XCTAssertEqual(one, Array(fast[(t * d)..<((t + 1) * d)]), "vnni token \(t) alone")
+                }
                 vnniShapes += 1
             }
         }

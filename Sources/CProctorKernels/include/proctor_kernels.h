@@ -68,9 +68,9 @@ int proctor_kernels_xwt_level(void);
 /// Prefill's product for rows lo ..< hi of W(d, n): out[t*d + i] = X[t] · W[i] for t ..< tokens,
 /// W as stored (no transpose), tiled for registers, L1 and L2.
 void proctor_xwt_rows(int level, float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
-/// The paths of proctor_xwt_rows, exported for tests.
-void proctor_xwt_rows_portable(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
-void proctor_xwt_rows_avx2(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
-void proctor_xwt_rows_avx512(float *out, const float *x, const float *w, long n, long d, long tokens, long lo, long hi);
+/// proctor_xwt_rows with row strides: out[t*ldo + i] = Σ_k x[t*ldx + k] · w[i*ldw + k] for k < n (attention's
+/// Q·Kᵀ reads one head's slice of the cache rows this way). Each element's sum runs in the same order
+/// whichever tile or block it falls in, so one token alone gives the same bits as in a block.
+void proctor_xwt_strided(int level, float *out, long ldo, const float *x, long ldx, const float *w, long ldw, long n, long tokens, long lo, long hi);
 
 #endif
