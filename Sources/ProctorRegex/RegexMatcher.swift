@@ -45,7 +45,11 @@ struct RegexMatcher {
             case .any(let dotAll):
                 if sp < n && (dotAll || !isLineTerminator(input[sp])) { sp += 1; pc += 1 } else { ok = false }
             case .set(let k):
-                if sp < n && program.sets[k].contains(input[sp]) { sp += 1; pc += 1 } else { ok = false }
+                if sp < n, input[sp] < 128 ? program.asciiSets[k].contains(input[sp]) : program.sets[k].contains(input[sp]) {
+                    sp += 1; pc += 1
+                } else {
+                    ok = false
+                }
             case .split(let x, let y):
                 stack.append((0, y, sp))
                 pc = x

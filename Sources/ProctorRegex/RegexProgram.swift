@@ -25,6 +25,9 @@ enum RegexInst {
 struct RegexProgram {
     var insts: [RegexInst] = []
     var sets: [CharClass] = []
+    /// Each set's answer for the 128 ASCII scalars as two 64-bit masks (case folding and negation
+    /// applied), so matching an ASCII character is a bit test instead of a walk over ranges.
+    var asciiSets: [ASCIIBits] = []
     /// Lookaround bodies, each a separate program ending in `.match`.
     var subprograms: [[RegexInst]] = []
     var loopRegisters = 0
@@ -71,6 +74,7 @@ struct RegexCompiler {
         case .set(var cls):
             cls.ignoreCase = flags.ignoreCase
             program.sets.append(cls)
+            program.asciiSets.append(ASCIIBits(cls))
             out.append(.set(program.sets.count - 1))
         case .seq(let xs):
             for x in xs { try emit(x, into: &out) }
@@ -143,5 +147,23 @@ struct RegexCompiler {
         } else {
             try emit(n, into: &out)
         }
+    }
+}
+
+/// Membership of the ASCII scalars in a character class, as bits (a trivial value: reading it
+/// retains nothing).
+struct ASCIIBits {
+    var low: UInt64 = 0   // scalars 0..<64
+    var high: UInt64 = 0  // scalars 64..<128
+
+    init(_ cls: CharClass) {
+        for c in UInt32(0)..<128 where cls.contains(c) {
+            if c < 64 { low |= 1 << UInt64(c) } else { high |= 1 << UInt64(c - 64) }
+        }
+    }
+
+    @inline(__always)
+    func contains(_ c: UInt32) -> Bool {
+        c < 64 ? (low >> UInt64(c)) & 1 != 0 : (high >> UInt64(c - 64)) & 1 != 0
     }
 }
