@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ProctorBackends", targets: ["ProctorBackends"]),
         .library(name: "ProctorHarness", targets: ["ProctorHarness"]),
         .library(name: "ProctorReports", targets: ["ProctorReports"]),
+        .library(name: "ProctorServe", targets: ["ProctorServe"]),
     ],
     targets: [
         .target(name: "CProctorSystem"),
@@ -32,8 +33,10 @@ let package = Package(
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorBackends"], swiftSettings: strict),
         .target(name: "ProctorReports", dependencies: ["ProctorJSON", "ProctorBackends", "ProctorHarness"], swiftSettings: strict),
+        .target(name: "ProctorServe", dependencies: ["ProctorJSON", "ProctorModel", "ProctorBackends"], swiftSettings: strict),
         .target(name: "ProctorCLI",
-                dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorModel", "ProctorBackends", "ProctorHarness", "ProctorReports"],
+                dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorModel", "ProctorBackends", "ProctorHarness", "ProctorReports",
+                               "ProctorServe"],
                 swiftSettings: strict),
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
         // Fuzz targets (Tests/Fuzz/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorHarness", "ProctorBackends", "ProctorReports",
                                    "ProctorTestSupport"]),
+        .testTarget(name: "ProctorServeTests", dependencies: ["ProctorServe", "ProctorModel", "ProctorBackends", "ProctorJSON", "ProctorTestSupport"]),
         .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorTestSupport"],
                     exclude: ["Golden"]),
     ],

@@ -6,13 +6,14 @@ import ProctorModel
 enum ModelCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "model",
-        summary: "The built-in model: info, init, quantize, generate, bench, corpus, tokenizer, train, eval.",
+        summary: "The built-in model: info, init, quantize, generate, bench, serve, corpus, tokenizer, train, eval.",
         usage: """
         proctor model info MODEL
                proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
                proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
                proctor model bench MODEL [--threads N] [--json]
+               proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
                proctor model corpus --out DIR [--seed S] [--examples N]
                proctor model tokenizer --corpus FILE --vocab N --out TOK
                proctor model train --corpus FILE --tokenizer TOK --dim N --layers N --heads N [--kv-heads N] --seq N --batch N --steps N --lr R --seed S --out MODEL [--init MODEL] [--threads N]
@@ -38,6 +39,10 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("top-p", value: "P", help: "generate: nucleus sampling threshold (default 0.9)."),
             OptionSpec("no-stop", help: "generate: run all steps; do not stop at BOS/EOS."),
             OptionSpec("json", help: "Print one JSON object."),
+            OptionSpec("host", value: "ADDR", help: "serve: IPv4 address to listen on (default 127.0.0.1; anything else is reachable from the network)."),
+            OptionSpec("port", value: "N", help: "serve: TCP port (default 8080; 0 picks a free one)."),
+            OptionSpec("max-concurrency", value: "N", help: "serve: generations at once; more requests wait in line (default 1)."),
+            OptionSpec("model-name", value: "NAME", help: "serve: the model id clients name (default proctor-builtin)."),
             OptionSpec("threads", value: "N", help: "Threads for the matrix products (default: cores)."),
             OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64)."),
             OptionSpec("corpus", value: "FILE", help: "tokenizer/train/eval: corpus text (examples in the task format)."),
@@ -60,12 +65,13 @@ enum ModelCommand: ProctorCommand {
         case "quantize": return try quantize(rest, args, console)
         case "generate": return try generate(rest, args, console)
         case "bench": return try ModelBench.run(rest, args, console)
+        case "serve": return try await ModelServe.run(rest, args, console)
         case "corpus": return try ModelTraining.corpus(args, console)
         case "tokenizer": return try ModelTraining.tokenizer(args, console)
         case "train": return try ModelTraining.train(args, console)
         case "eval": return try ModelTraining.eval(rest, args, console)
         default:
-            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "quantize", "generate", "bench", "corpus", "tokenizer", "train", "eval"]))
+            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "quantize", "generate", "bench", "serve", "corpus", "tokenizer", "train", "eval"]))
         }
     }
 

@@ -28,8 +28,11 @@ public struct Generator {
         self.tokenizer = tokenizer
     }
 
+    /// `progress` is called after each new token with the text so far (stop strings already cut);
+    /// returning false cancels the generation (a streaming client that went away).
     public func generate(prompt: String, steps: Int? = nil, maxNewTokens: Int? = nil, sampler: inout Sampler,
-                         stopTokens: Set<Int> = [Tokenizer.bos, Tokenizer.eos], stopStrings: [String] = []) throws(ModelError) -> Generation {
+                         stopTokens: Set<Int> = [Tokenizer.bos, Tokenizer.eos], stopStrings: [String] = [],
+                         progress: ((_ text: UnsafeBufferPointer<UInt8>) -> Bool)? = nil) throws(ModelError) -> Generation {
         let cfg = transformer.config
         let promptIds = tokenizer.encode(prompt, bos: true, eos: false)
         guard promptIds.count <= cfg.seqLen else {
@@ -59,8 +62,10 @@ public struct Generator {
             if !stopStrings.isEmpty, let cut = Self.stopCut(out, stopStrings) {
                 out.removeSubrange(cut...)
                 stoppedByString = true
+                if let progress, !out.withUnsafeBufferPointer(progress) { throw ModelError("generation cancelled") }
                 break
             }
+            if let progress, !out.withUnsafeBufferPointer(progress) { throw ModelError("generation cancelled") }
             pos += 1
             if pos >= totalSteps || (maxNewTokens.map { generated.count >= $0 } ?? false) { hitLimit = true; break }
             logits = transformer.forward(token: next, pos: pos)

@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+import ProctorModel
+import ProctorServe
+
+/// `proctor model serve`: the built-in model as an OpenAI-compatible server until Ctrl-C.
+enum ModelServe {
+    static func run(_ rest: [String], _ args: ParsedArguments, _ console: Console) async throws -> Int32 {
+        let c = try ModelCommand.load(rest.first)
+        guard let tokPath = args.value("tokenizer") else { throw CLIError.usage("model serve needs --tokenizer TOK") }
+        let tok: Tokenizer
+        do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
+        var o = ModelServer.Options()
+        o.host = args.value("host") ?? "127.0.0.1"
+        o.port = try args.int("port", min: 0) ?? 8080
+        guard o.port <= 65535 else { throw CLIError.usage("--port must be at most 65535") }
+        o.threads = try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount
+        o.maxConcurrency = try args.int("max-concurrency", min: 1) ?? 1
+        o.modelName = args.value("model-name") ?? "proctor-builtin"
+        let server: ModelServer
+        do { server = try ModelServer(checkpoint: c, tokenizer: tok, options: o) } catch { throw CLIError.input("\(error)") }
+        if !["127.0.0.1", "localhost"].contains(o.host) && !o.host.hasPrefix("127.") {
+            console.err("proctor: warning: listening on \(o.host): the model is reachable from the network, without authentication")
+        }
+        server.start()
+        console.out("serving \(c.path) as '\(o.modelName)' on http://\(o.host):\(server.port)/v1 (Ctrl-C stops)")
+        await waitForInterrupt(console)
+        console.err("proctor: stopping: no new requests; cancelling running generations")
+        server.shutdown()
+        return 0
+    }
+
+    /// Returns at the first SIGINT or SIGTERM.
+    static func waitForInterrupt(_ console: Console) async {
+        let signalled = SignalLatch()
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { signalled.fire() }
+            src.resume()
+            sources.append(src)
+        }
+        await withCheckedContinuation { signalled.wait($0) }
+        for src in sources { src.cancel() }
+    }
+}
+
+/// Resumes a waiter once a signal has come (before or after the wait began).
+final class SignalLatch: @unchecked Sendable {
+    // @unchecked Sendable: `fired` and `waiter` are read and written only under `lock`.
+    private let lock = NSLock()
+    private var fired = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func fire() {
+        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+            if fired { return nil }
+            fired = true
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume()
+    }
+
+    func wait(_ c: CheckedContinuation<Void, Never>) {
+        let now: Bool = lock.withLock {
+            if fired { return true }
+            waiter = c
+            return false
+        }
+        if now { c.resume() }
+    }
+}

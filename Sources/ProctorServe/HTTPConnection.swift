@@ -1,0 +1,132 @@
+import Foundation
+
+/// One HTTP/1.1 request read from a socket: what the model server needs of it (method, path,
+/// headers by lower-cased name, body), with the limits that keep a bad client from costing memory.
+struct HTTPRequest {
+    var method: String
+    var path: String
+    var headers: [String: String]
+    var body: [UInt8]
+}
+
+/// A request that could not be read: the status to answer with and why.
+struct HTTPReadError: Error {
+    var status: Int
+    var message: String
+}
+
+/// A client socket: reads one request, writes responses (whole or as server-sent events), and
+/// notices when the client has gone away. Writes never raise SIGPIPE (`MSG_NOSIGNAL`).
+final class HTTPConnection {
+    let fd: Int32
+    private(set) var broken = false
+
+    init(fd: Int32) {
+        self.fd = fd
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)  // a client that sends nothing does not hold a thread forever
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Reads the request line, headers and a `Content-Length` body of at most `maxBody` bytes.
+    func readRequest(maxBody: Int) throws(HTTPReadError) -> HTTPRequest {
+        var buf: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        var headerEnd: Int?
+        while headerEnd == nil {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { throw HTTPReadError(status: 400, message: "the request ended before its headers") }
+            buf.append(contentsOf: chunk[0..<n])
+            headerEnd = Self.find([13, 10, 13, 10], in: buf)
+            if headerEnd == nil && buf.count > 32768 { throw HTTPReadError(status: 431, message: "request headers larger than 32 KB") }
+        }
+        let head = String(decoding: buf[0..<headerEnd!], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let requestLine = lines.removeFirst().split(separator: " ")
+        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else { throw HTTPReadError(status: 400, message: "malformed request line") }
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            throw HTTPReadError(status: 411, message: "chunked request bodies are not supported; send Content-Length")
+        }
+        var body = Array(buf[(headerEnd! + 4)...])
+        let length = Int(headers["content-length"] ?? "0") ?? -1
+        guard length >= 0 else { throw HTTPReadError(status: 400, message: "Content-Length is not a number") }
+        guard length <= maxBody else { throw HTTPReadError(status: 413, message: "request body of \(length) bytes is larger than the limit of \(maxBody)") }
+        while body.count < length {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, length - body.count), 0) }
+            if n <= 0 { throw HTTPReadError(status: 400, message: "the request body ended after \(body.count) of \(length) bytes") }
+            body.append(contentsOf: chunk[0..<n])
+        }
+        var path = String(requestLine[1])
+        if let q = path.firstIndex(of: "?") { path = String(path[..<q]) }
+        return HTTPRequest(method: String(requestLine[0]), path: path, headers: headers, body: Array(body.prefix(length)))
+    }
+
+    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
+        guard hay.count >= needle.count else { return nil }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+        return nil
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: return "OK"
+        case 400: return "Bad Request"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 411: return "Length Required"
+        case 413: return "Payload Too Large"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 503: return "Service Unavailable"
+        default: return "Error"
+        }
+    }
+
+    /// A whole response; the connection closes after it.
+    func respond(_ status: Int, contentType: String = "application/json", body: [UInt8]) {
+        let head = "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        writeAll(Array(head.utf8) + body)
+    }
+
+    /// Starts a server-sent-event stream (ended by closing the connection).
+    func startEvents() {
+        writeAll(Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n".utf8))
+    }
+
+    /// One `data:` event.
+    func event(_ data: [UInt8]) {
+        writeAll(Array("data: ".utf8) + data + [10, 10])
+    }
+
+    /// Writes everything or marks the connection broken.
+    func writeAll(_ bytes: [UInt8]) {
+        guard !broken else { return }
+        var sent = 0
+        #if os(Linux)
+        let flags = Int32(MSG_NOSIGNAL)
+        #else
+        let flags: Int32 = 0
+        #endif
+        while sent < bytes.count {
+            let w = bytes[sent...].withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count, flags) }
+            if w <= 0 { broken = true; return }
+            sent += w
+        }
+    }
+
+    /// True when the client has closed its side (an orderly shutdown or a reset).
+    var clientGone: Bool {
+        if broken { return true }
+        var b: UInt8 = 0
+        let n = recv(fd, &b, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n == 0 { return true }
+        if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }
+        return false
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import ProctorJSON
+import ProctorModel
+import Synchronization
+
+/// The built-in model behind an OpenAI-compatible HTTP/1.1 API (`GET /health`, `GET /v1/models`,
+/// `POST /v1/completions`, `POST /v1/chat/completions`, streaming as server-sent events), on the
+/// toolchain's sockets. Generation is `Generator`'s, with the `builtin` backend's defaults
+/// (greedy unless `temperature` is given, top-p 0.9, seed 42) and its chat template, so a suite
+/// gets the same answers through this server as from the backend.
+///
+/// Each connection is served on its own thread; at most `maxConcurrency` generations run at once
+/// (each on its own run state), the others wait in line. A client that disconnects cancels its
+/// generation at the next token.
+public final class ModelServer: @unchecked Sendable {
+    // @unchecked Sendable: the checkpoint and tokenizer are immutable; `idle` (the free run states)
+    // is only touched under `lock`; the counters are atomics; the listening socket is closed once,
+    // under `lock`.
+
+    /// How the server listens and shares the model.
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        public var maxConcurrency = 1
+        /// Largest accepted request body.
+        public var maxBody = 1 << 20
+        /// The model id clients must name (and `GET /v1/models` lists).
+        public var modelName = "proctor-builtin"
+        public init() {}
+    }
+
+    /// The server could not start: the host or port.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let options: Options
+    /// The port listened on (the one the system chose when `options.port` was 0).
+    public let port: Int
+    let checkpoint: Checkpoint
+    let tokenizer: Tokenizer
+    private let listener: Int32
+    private let lock = NSLock()
+    private var idle: [Transformer] = []
+    private var listenerOpen = true
+    private let slots: DispatchSemaphore
+    private let active = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let serial = Atomic<Int>(0)
+
+    public init(checkpoint: Checkpoint, tokenizer: Tokenizer, options: Options) throws(StartError) {
+        self.checkpoint = checkpoint
+        self.tokenizer = tokenizer
+        self.options = options
+        slots = DispatchSemaphore(value: max(1, options.maxConcurrency))
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { throw StartError(description: "cannot create a socket") }
+        var one: Int32 = 1
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(truncatingIfNeeded: options.port).bigEndian)
+        guard inet_pton(AF_INET, options.host, &addr.sin_addr) == 1 else {
+            close(s)
+            throw StartError(description: "--host \(options.host) is not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(s, 64) == 0 else {
+            let why = String(cString: strerror(errno))
+            close(s)
+            throw StartError(description: "cannot listen on \(options.host):\(options.port) (\(why))")
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        listener = s
+    }
+
+    /// Accepts connections on a background thread until `shutdown`.
+    public func start() {
+        let t = Thread { [self] in acceptLoop() }
+        t.stackSize = 1 << 20
+        t.start()
+    }
+
+    /// Stops accepting, cancels running generations at their next token, and returns when every
+    /// request has been answered or dropped (at most `timeout` seconds).
+    public func shutdown(timeout: Double = 10) {
+        stopping.store(true, ordering: .releasing)
+        lock.withLock {
+            if listenerOpen {
+                closeListeningSocket(listener)
+                listenerOpen = false
+            }
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while active.load(ordering: .acquiring) > 0 && Date() < deadline { usleep(5000) }
+    }
+
+    private func acceptLoop() {
+        while !stopping.load(ordering: .acquiring) {
+            let c = accept(listener, nil, nil)
+            if c < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            active.add(1, ordering: .relaxed)
+            let t = Thread { [self] in
+                handle(HTTPConnection(fd: c))
+                active.subtract(1, ordering: .releasing)
+            }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+    }
+
+    // MARK: - Routing
+
+    func handle(_ conn: HTTPConnection) {
+        let request: HTTPRequest
+        do { request = try conn.readRequest(maxBody: options.maxBody) } catch {
+            conn.respond(error.status, body: Self.errorBody(error.message, type: "invalid_request_error", param: nil))
+            return
+        }
+        switch (request.method, request.path) {
+        case ("GET", "/health"):
+            conn.respond(200, body: Array(#"{"status":"ok"}"#.utf8))
+        case ("GET", "/v1/models"):
+            let model: JSONValue = ["id": .string(options.modelName), "object": "model", "created": 0, "owned_by": "proctor"]
+            conn.respond(200, body: JSONSerializer.bytes(["object": "list", "data": [model]]))
+        case ("POST", "/v1/completions"):
+            complete(request, kind: .completion, conn)
+        case ("POST", "/v1/chat/completions"):
+            complete(request, kind: .chat, conn)
+        case (_, "/health"), (_, "/v1/models"), (_, "/v1/completions"), (_, "/v1/chat/completions"):
+            conn.respond(405, body: Self.errorBody("\(request.method) is not allowed on \(request.path)", type: "invalid_request_error", param: nil))
+        default:
+            conn.respond(404, body: Self.errorBody("no route \(request.method) \(request.path) (the server has /health, /v1/models, /v1/completions, /v1/chat/completions)",
+                                                 type: "invalid_request_error", param: nil))
+        }
+    }
+
+    static func errorBody(_ message: String, type: String, param: String?) -> [UInt8] {
+        JSONSerializer.bytes(["error": ["message": .string(message), "type": .string(type), "param": param.map { .string($0) } ?? .null, "code": .null]])
+    }
+
+    // MARK: - Generation
+
+    func complete(_ http: HTTPRequest, kind: OpenAIRequest.Kind, _ conn: HTTPConnection) {
+        let r: OpenAIRequest
+        do { r = try OpenAIRequest.parse(http.body, kind: kind) } catch {
+            conn.respond(error.status, body: Self.errorBody(error.message, type: "invalid_request_error", param: error.param))
+            return
+        }
+        guard r.model == options.modelName else {
+            conn.respond(400, body: Self.errorBody("the model '\(r.model)' does not exist; this server has '\(options.modelName)'",
+                                                   type: "invalid_request_error", param: "model"))
+            return
+        }
+        let promptTokens = tokenizer.encode(r.prompt, bos: true, eos: false).count
+        let context = checkpoint.config.seqLen
+        guard promptTokens <= context else {
+            conn.respond(400, body: Self.errorBody("the prompt is \(promptTokens) tokens but the model's context is \(context) tokens",
+                                                   type: "invalid_request_error", param: kind == .chat ? "messages" : "prompt"))
+            return
+        }
+        if let m = r.maxTokens, m > context {
+            conn.respond(400, body: Self.errorBody("'max_tokens' is \(m) but the model's context is \(context) tokens", type: "invalid_request_error", param: "max_tokens"))
+            return
+        }
+        // Wait for a free generation slot (the line), giving up if the client leaves or the server stops.
+        while slots.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            if conn.clientGone || stopping.load(ordering: .acquiring) { return }
+        }
+        defer { slots.signal() }
+        let transformer = lock.withLock { idle.popLast() } ?? Transformer(checkpoint: checkpoint, threads: options.threads)
+        defer { lock.withLock { idle.append(transformer) } }
+
+        let id = (kind == .chat ? "chatcmpl-" : "cmpl-") + String(serial.add(1, ordering: .relaxed).newValue)
+        let created = Int(Date().timeIntervalSince1970)
+        var stream = StreamState(request: r, id: id, created: created, model: options.modelName, conn: conn)
+        if r.stream { stream.begin() }
+        var sampler = Sampler(temperature: Float(r.temperature ?? 0), topP: Float(r.topP ?? 0.9), seed: r.seed ?? 42)
+        let generation: Generation
+        do {
+            generation = try Generator(transformer: transformer, tokenizer: tokenizer).generate(
+                prompt: r.prompt, maxNewTokens: r.maxTokens, sampler: &sampler, stopStrings: r.stop,
+                progress: { text in
+                    if self.stopping.load(ordering: .relaxed) || conn.clientGone { return false }
+                    if r.stream { stream.send(upTo: text) }
+                    return true
+                })
+        } catch {
+            // Cancelled (client gone or shutting down) or a model error: answer if anyone is listening.
+            if !conn.clientGone && !r.stream {
+                conn.respond(503, body: Self.errorBody("generation stopped: \(error)", type: "server_error", param: nil))
+            }
+            return
+        }
+        let finish = generation.hitLimit ? "length" : "stop"
+        let usage: JSONValue = ["prompt_tokens": .number(JSONNumber(generation.promptTokenIds.count)),
+                                "completion_tokens": .number(JSONNumber(generation.generatedTokenIds.count)),
+                                "total_tokens": .number(JSONNumber(generation.promptTokenIds.count + generation.generatedTokenIds.count))]
+        if r.stream {
+            stream.finish(finishReason: finish, usage: usage)
+            return
+        }
+        let choice: JSONValue = kind == .chat
+            ? ["index": 0, "message": ["role": "assistant", "content": .string(generation.text)], "logprobs": .null, "finish_reason": .string(finish)]
+            : ["text": .string(generation.text), "index": 0, "logprobs": .null, "finish_reason": .string(finish)]
+        let body: JSONValue = ["id": .string(id), "object": .string(kind == .chat ? "chat.completion" : "text_completion"),
+                               "created": .number(JSONNumber(created)), "model": .string(options.modelName),
+                               "choices": [choice], "usage": usage]
+        conn.respond(200, body: JSONSerializer.bytes(body))
+    }
+}
+
+/// Stops a blocked `accept` and releases the port.
+private func closeListeningSocket(_ fd: Int32) {
+    shutdown(fd, Int32(SHUT_RDWR))
+    close(fd)
+}

@@ -1,0 +1,116 @@
+import ProctorBackends
+import ProctorJSON
+
+/// A completions or chat-completions request body, checked field by field the way OpenAI's API
+/// checks it: a field the server cannot honour is an error naming it, never silently dropped.
+struct OpenAIRequest {
+    enum Kind { case completion, chat }
+
+    var kind: Kind
+    var model: String
+    var prompt: String
+    var maxTokens: Int?
+    var temperature: Double?
+    var topP: Double?
+    var seed: UInt64?
+    var stop: [String]
+    var stream: Bool
+    var includeUsage: Bool
+
+    /// A 400 answer: message, the offending parameter, and OpenAI's error type.
+    struct Invalid: Error {
+        var message: String
+        var param: String?
+        var status = 400
+    }
+
+    /// Fields accepted with neutral values only (what clients send by default).
+    static let neutral: Set<String> = ["user", "logprobs", "frequency_penalty", "presence_penalty", "stream_options", "n"]
+
+    static func parse(_ body: [UInt8], kind: Kind) throws(Invalid) -> OpenAIRequest {
+        let v: JSONValue
+        do { v = try body.withUnsafeBufferPointer { b throws(JSONParseError) in try JSONParser.parse(bytes: b) } } catch {
+            throw Invalid(message: "the request body is not valid JSON: \(error)", param: nil)
+        }
+        guard case .object(let o) = v else { throw Invalid(message: "the request body must be a JSON object", param: nil) }
+        let known: Set<String> = kind == .chat
+            ? ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream"]
+            : ["model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop", "stream"]
+        for e in o.entries where !known.contains(e.key) && !neutral.contains(e.key) {
+            throw Invalid(message: "unsupported parameter '\(e.key)' (the built-in model server takes: \(known.sorted().joined(separator: ", ")))", param: e.key)
+        }
+        func number(_ key: String, min: Double, max: Double) throws(Invalid) -> Double? {
+            guard let x = o[key], x != .null else { return nil }
+            guard case .number(let n) = x, let d = Double(n.text) else { throw Invalid(message: "'\(key)' must be a number", param: key) }
+            guard d >= min && d <= max else { throw Invalid(message: "'\(key)' is \(n.text); it must be between \(min) and \(max)", param: key) }
+            return d
+        }
+        func integer(_ key: String, min: Int) throws(Invalid) -> Int? {
+            guard let x = o[key], x != .null else { return nil }
+            guard case .number(let n) = x, let i = Int(n.text) else { throw Invalid(message: "'\(key)' must be an integer", param: key) }
+            guard i >= min else { throw Invalid(message: "'\(key)' is \(i); it must be at least \(min)", param: key) }
+            return i
+        }
+        // Neutral fields must really be neutral.
+        if let n = try integer("n", min: 1), n != 1 { throw Invalid(message: "'n' must be 1 (one choice per request)", param: "n") }
+        for k in ["frequency_penalty", "presence_penalty"] {
+            if let p = try number(k, min: -2, max: 2), p != 0 { throw Invalid(message: "'\(k)' is not supported (only 0)", param: k) }
+        }
+        if let l = o["logprobs"], l != .null, l != .bool(false) { throw Invalid(message: "'logprobs' is not supported", param: "logprobs") }
+        if let u = o["user"], u.stringValue == nil { throw Invalid(message: "'user' must be a string", param: "user") }
+
+        guard let modelValue = o["model"] else { throw Invalid(message: "you must provide a model parameter", param: "model") }
+        guard let model = modelValue.stringValue else { throw Invalid(message: "'model' must be a string", param: "model") }
+        var prompt = ""
+        switch kind {
+        case .completion:
+            guard let p = o["prompt"] else { throw Invalid(message: "you must provide a prompt parameter", param: "prompt") }
+            guard let s = p.stringValue else { throw Invalid(message: "'prompt' must be a string (arrays and token lists are not supported)", param: "prompt") }
+            prompt = s
+        case .chat:
+            guard let m = o["messages"] else { throw Invalid(message: "you must provide a messages parameter", param: "messages") }
+            guard case .array(let items) = m, !items.isEmpty else { throw Invalid(message: "'messages' must be a non-empty array", param: "messages") }
+            var messages: [ChatMessage] = []
+            for (i, item) in items.enumerated() {
+                guard case .object(let mo) = item, let role = mo["role"]?.stringValue else {
+                    throw Invalid(message: "'messages[\(i)]' must be an object with a string 'role'", param: "messages[\(i)].role")
+                }
+                guard ["system", "user", "assistant", "developer"].contains(role) else {
+                    throw Invalid(message: "'messages[\(i)].role' is '\(role)'; use system, developer, user or assistant", param: "messages[\(i)].role")
+                }
+                guard let content = mo["content"]?.stringValue else {
+                    throw Invalid(message: "'messages[\(i)].content' must be a string", param: "messages[\(i)].content")
+                }
+                messages.append(ChatMessage(role: role == "developer" ? "system" : role, content: content))
+            }
+            prompt = BuiltinBackend.prompt(messages)
+        }
+        var stop: [String] = []
+        if let s = o["stop"], s != .null {
+            if let one = s.stringValue { stop = [one] } else if case .array(let a) = s, a.count <= 4, a.allSatisfy({ $0.stringValue != nil }) {
+                stop = a.compactMap(\.stringValue)
+            } else {
+                throw Invalid(message: "'stop' must be a string or an array of at most 4 strings", param: "stop")
+            }
+        }
+        var stream = false
+        if let s = o["stream"], s != .null {
+            guard case .bool(let b) = s else { throw Invalid(message: "'stream' must be a boolean", param: "stream") }
+            stream = b
+        }
+        var includeUsage = false
+        if let so = o["stream_options"], so != .null {
+            guard case .object(let opts) = so else { throw Invalid(message: "'stream_options' must be an object", param: "stream_options") }
+            if let u = opts["include_usage"] {
+                guard case .bool(let b) = u else { throw Invalid(message: "'stream_options.include_usage' must be a boolean", param: "stream_options.include_usage") }
+                includeUsage = b
+            }
+        }
+        var maxTokens = try integer("max_tokens", min: 1)
+        if maxTokens == nil && kind == .chat { maxTokens = try integer("max_completion_tokens", min: 1) }
+        let seed = try integer("seed", min: 0).map { UInt64($0) }
+        return OpenAIRequest(kind: kind, model: model, prompt: prompt, maxTokens: maxTokens,
+                             temperature: try number("temperature", min: 0, max: 2), topP: try number("top_p", min: 0, max: 1),
+                             seed: seed, stop: stop, stream: stream, includeUsage: includeUsage)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import ProctorBackends
+import ProctorJSON
+import ProctorModel
+import ProctorServe
+import ProctorTestSupport
+import XCTest
+
+/// `proctor model serve`'s server, spoken to over real loopback sockets.
+final class ModelServerTests: XCTestCase {
+    struct Reply { var status: Int; var headers: String; var body: String }
+
+    /// A minimal HTTP/1.1 client: one request, read until the server closes.
+    static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil, rawBody: [UInt8]? = nil,
+                        closeAfterHeaders: Bool = false) -> Reply? {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { return nil }
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return nil }
+        let payload = rawBody ?? Array((body ?? "").utf8)
+        var req = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n".utf8)
+        req += payload
+        _ = req.withUnsafeBytes { send(s, $0.baseAddress, $0.count, 0) }
+        if closeAfterHeaders { return Reply(status: 0, headers: "", body: "") }
+        var all: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(s, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            all += buf[0..<n]
+        }
+        let text = String(decoding: all, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        let head = String(text[..<split.lowerBound])
+        let status = Int(head.split(separator: " ")[1]) ?? 0
+        return Reply(status: status, headers: head, body: String(text[split.upperBound...]))
+    }
+
+    var model: (Checkpoint, Tokenizer)!
+
+    override func setUpWithError() throws {
+        let c = try Checkpoint(path: try SharedData.path("models/ref-tiny/model.bin"))
+        model = (c, try Tokenizer(path: try SharedData.path("models/ref-tiny/tokenizer.bin"), vocabSize: 512))
+    }
+
+    func server(maxBody: Int = 1 << 20, maxConcurrency: Int = 1) throws -> ModelServer {
+        var o = ModelServer.Options()
+        o.port = 0
+        o.threads = 1
+        o.maxBody = maxBody
+        o.maxConcurrency = maxConcurrency
+        let s = try ModelServer(checkpoint: model.0, tokenizer: model.1, options: o)
+        s.start()
+        return s
+    }
+
+    func json(_ r: Reply?) throws -> JSONValue { try JSONParser.parse(r?.body ?? "") }
+
+    func greedy(_ prompt: String, max: Int, stop: [String] = []) throws -> Generation {
+        var sampler = Sampler(temperature: 0)
+        return try Generator(transformer: Transformer(checkpoint: model.0, threads: 1), tokenizer: model.1)
+            .generate(prompt: prompt, maxNewTokens: max, sampler: &sampler, stopStrings: stop)
+    }
+
+    func testHealthModelsAndCompletionsMatchTheGenerator() throws {
+        let s = try server()
+        defer { s.shutdown() }
+        XCTAssertEqual(try json(Self.request(s.port, "GET", "/health"))["status"], "ok")
+        XCTAssertEqual(try json(Self.request(s.port, "GET", "/v1/models"))["data"]?[0]?["id"], "proctor-builtin")
+        let r = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "Once upon a time", "max_tokens": 20}"#)
+        XCTAssertEqual(r?.status, 200)
+        let v = try json(r)
+        let g = try greedy("Once upon a time", max: 20)
+        XCTAssertEqual(v["choices"]?[0]?["text"]?.stringValue, g.text)
+        XCTAssertEqual(v["choices"]?[0]?["finish_reason"], "length")
+        XCTAssertEqual(v["usage"]?["prompt_tokens"]?.intValue, g.promptTokenIds.count)
+        XCTAssertEqual(v["usage"]?["completion_tokens"], 20)
+        XCTAssertEqual(v["object"], "text_completion")
+    }
+
+    func testChatMatchesTheBuiltinBackendAndStopStringsCut() async throws {
+        let s = try server()
+        defer { s.shutdown() }
+        let messages = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Once upon a time")]
+        let g = try greedy(BuiltinBackend.prompt(messages), max: 30)
+        let r = Self.request(s.port, "POST", "/v1/chat/completions", body: """
+        {"model": "proctor-builtin", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Once upon a time"}], "max_tokens": 30}
+        """)
+        XCTAssertEqual(r?.status, 200, r?.body ?? "")
+        let v = try json(r)
+        XCTAssertEqual(v["choices"]?[0]?["message"]?["content"]?.stringValue, g.text)
+        XCTAssertEqual(v["choices"]?[0]?["message"]?["role"], "assistant")
+        XCTAssertEqual(v["object"], "chat.completion")
+        // A stop string taken from the middle of the greedy text ends the answer just before it.
+        let words = g.text.split(separator: " ")
+        if words.count > 2 {
+            let stop = String(words[2])
+            let cut = try greedy(BuiltinBackend.prompt(messages), max: 30, stop: [stop])
+            let rs = Self.request(s.port, "POST", "/v1/chat/completions", body: """
+            {"model": "proctor-builtin", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Once upon a time"}], "max_tokens": 30, "stop": \(JSONSerializer.quote(stop))}
+            """)
+            let vs = try json(rs)
+            XCTAssertEqual(vs["choices"]?[0]?["message"]?["content"]?.stringValue, cut.text)
+            XCTAssertEqual(vs["choices"]?[0]?["finish_reason"], "stop")
+            XCTAssertFalse(cut.text.contains(stop))
+        }
+    }
+
+    func testStreamingDeltasAddUpToTheAnswer() throws {
+        let s = try server()
+        defer { s.shutdown() }
+        for (path, body) in [("/v1/completions", #""prompt": "Once upon a time""#),
+                             ("/v1/chat/completions", #""messages": [{"role": "user", "content": "Once upon a time"}]"#)] {
+            let whole = try json(Self.request(s.port, "POST", path, body: #"{"model": "proctor-builtin", \#(body), "max_tokens": 25}"#))
+            let r = Self.request(s.port, "POST", path, body: #"{"model": "proctor-builtin", \#(body), "max_tokens": 25, "stream": true, "stream_options": {"include_usage": true}}"#)
+            XCTAssertEqual(r?.status, 200)
+            XCTAssertTrue(r?.headers.contains("text/event-stream") == true)
+            let events = (r?.body ?? "").components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            XCTAssertEqual(events.last, "data: [DONE]")
+            var text = "", finish: String?, usage: JSONValue?
+            for e in events.dropLast() {
+                XCTAssertTrue(e.hasPrefix("data: "), e)
+                let v = try JSONParser.parse(String(e.dropFirst(6)))
+                if let u = v["usage"], u != .null { usage = u }
+                guard let c = v["choices"]?[0] else { continue }
+                text += c["text"]?.stringValue ?? c["delta"]?["content"]?.stringValue ?? ""
+                if let f = c["finish_reason"]?.stringValue { finish = f }
+            }
+            let expected = whole["choices"]?[0]?["text"]?.stringValue ?? whole["choices"]?[0]?["message"]?["content"]?.stringValue
+            XCTAssertEqual(text, expected, path)
+            XCTAssertEqual(finish, "length")
+            XCTAssertEqual(usage?["completion_tokens"], 25)
+        }
+    }
+
+    func testBadRequestsGetOpenAIErrors() throws {
+        let s = try server(maxBody: 4096)
+        defer { s.shutdown() }
+        func check(_ body: String, _ status: Int, param: String?, _ fragment: String, path: String = "/v1/completions", line: UInt = #line) throws {
+            let r = Self.request(s.port, "POST", path, body: body)
+            XCTAssertEqual(r?.status, status, r?.body ?? "", line: line)
+            let e = try json(r)["error"]
+            XCTAssertEqual(e?["param"]?.stringValue, param, line: line)
+            XCTAssertEqual(e?["type"], "invalid_request_error", line: line)
+            XCTAssertTrue(e?["message"]?.stringValue?.contains(fragment) == true, e?["message"]?.stringValue ?? "", line: line)
+        }
+        try check("{not json", 400, param: nil, "not valid JSON")
+        try check("[1]", 400, param: nil, "JSON object")
+        try check(#"{"model": "proctor-builtin"}"#, 400, param: "prompt", "provide a prompt")
+        try check(#"{"prompt": "x"}"#, 400, param: "model", "provide a model")
+        try check(#"{"model": "gpt-4", "prompt": "x"}"#, 400, param: "model", "does not exist")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "max_tokens": "ten"}"#, 400, param: "max_tokens", "integer")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "temperature": 3}"#, 400, param: "temperature", "between")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "n": 2}"#, 400, param: "n", "must be 1")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "best_of": 2}"#, 400, param: "best_of", "unsupported parameter")
+        try check(#"{"model": "proctor-builtin", "prompt": ["a", "b"]}"#, 400, param: "prompt", "must be a string")
+        try check(#"{"model": "proctor-builtin", "messages": [{"role": "robot", "content": "x"}]}"#, 400, param: "messages[0].role", "robot",
+                  path: "/v1/chat/completions")
+        let long = String(repeating: "word ", count: 300)
+        try check(#"{"model": "proctor-builtin", "prompt": "\#(long)"}"#, 400, param: "prompt", "context")
+        // Oversized bodies, unknown paths, wrong methods.
+        let big = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "\#(String(repeating: "x", count: 5000))"}"#)
+        XCTAssertEqual(big?.status, 413)
+        XCTAssertEqual(Self.request(s.port, "GET", "/v2/whatever")?.status, 404)
+        XCTAssertEqual(Self.request(s.port, "GET", "/v1/completions")?.status, 405)
+        // The server is still fine.
+        XCTAssertEqual(Self.request(s.port, "GET", "/health")?.status, 200)
+    }
+
+    /// Requests beyond --max-concurrency wait in line; a client that leaves mid-stream does not hold
+    /// its slot; shutdown returns.
+    func testQueueAndDisconnect() throws {
+        let s = try server(maxConcurrency: 1)
+        // A client that sends a long streaming request and leaves at once.
+        _ = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "Once", "max_tokens": 120, "stream": true}"#,
+                         closeAfterHeaders: true)
+        // Three more at once: all are answered, in line.
+        let group = DispatchGroup()
+        let results = Mutexed([Int]())
+        for _ in 0..<3 {
+            group.enter()
+            DispatchQueue.global().async {
+                let r = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "Once upon", "max_tokens": 10}"#)
+                results.append(r?.status ?? -1)
+                group.leave()
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(results.value, [200, 200, 200])
+        let t0 = Date()
+        s.shutdown()
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 5)
+        XCTAssertNil(Self.request(s.port, "GET", "/health"), "no longer accepting")
+    }
+}
+
+/// A value shared by test threads.
+final class Mutexed<T>: @unchecked Sendable {
+    // @unchecked Sendable: `v` is only touched under `lock`.
+    private let lock = NSLock()
+    private var v: T
+    init(_ v: T) { self.v = v }
+    var value: T { lock.withLock { v } }
+    func append<E>(_ e: E) where T == [E] { lock.withLock { v.append(e) } }
+}
