@@ -57,7 +57,7 @@ let package = Package(
                     dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorHarness", "ProctorBackends", "ProctorReports",
                                    "ProctorTestSupport"]),
         .testTarget(name: "ProctorServeTests", dependencies: ["ProctorServe", "ProctorModel", "ProctorBackends", "ProctorJSON", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorTestSupport"],
+        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorModel", "ProctorServe", "ProctorTestSupport"],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

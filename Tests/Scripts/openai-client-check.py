@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""`proctor model serve` checked with a client nobody here wrote: the `openai` Python package.
+
+usage: openai-client-check.py PROCTOR MODEL TOKENIZER   (run by .ci/run inside a throwaway venv)
+
+Starts the server on a free loopback port, calls completions, chat completions and both streamed,
+checks that streamed text equals the whole answer, that usage and finish reasons are what the
+client expects, that a bad request is a 400 the client raises as BadRequestError, and that Ctrl-C
+stops the server with exit code 0.
+"""
+import signal
+import subprocess
+import sys
+
+import openai
+
+proctor, model, tokenizer = sys.argv[1:4]
+server = subprocess.Popen([proctor, "model", "serve", model, "--tokenizer", tokenizer, "--port", "0", "--threads", "1"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+failures = 0
+
+
+def check(what, ok, detail=""):
+    global failures
+    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f": {detail}"))
+    if not ok:
+        failures += 1
+
+
+try:
+    line = server.stdout.readline()
+    url = line.split(" on ", 1)[1].split(" ")[0]
+    client = openai.OpenAI(base_url=url, api_key="not-needed", max_retries=0, timeout=60)
+
+    models = [m.id for m in client.models.list().data]
+    check("models lists the served model", models == ["proctor-builtin"], models)
+
+    c = client.completions.create(model="proctor-builtin", prompt="Once upon a time", max_tokens=16, temperature=0)
+    check("completion has text", isinstance(c.choices[0].text, str) and c.choices[0].finish_reason in ("stop", "length"), c)
+    check("completion usage adds up", c.usage.total_tokens == c.usage.prompt_tokens + c.usage.completion_tokens, c.usage)
+    streamed = "".join(ch.choices[0].text for ch in client.completions.create(
+        model="proctor-builtin", prompt="Once upon a time", max_tokens=16, temperature=0, stream=True) if ch.choices)
+    check("streamed completion equals the whole one", streamed == c.choices[0].text, (streamed, c.choices[0].text))
+
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Once upon a time"}]
+    chat = client.chat.completions.create(model="proctor-builtin", messages=messages, max_tokens=16)
+    check("chat answer is from the assistant", chat.choices[0].message.role == "assistant", chat)
+    parts, usage, finish = [], None, None
+    for ch in client.chat.completions.create(model="proctor-builtin", messages=messages, max_tokens=16, stream=True,
+                                             stream_options={"include_usage": True}):
+        if ch.usage:
+            usage = ch.usage
+        for choice in ch.choices:
+            if choice.delta.content:
+                parts.append(choice.delta.content)
+            if choice.finish_reason:
+                finish = choice.finish_reason
+    check("streamed chat equals the whole one", "".join(parts) == chat.choices[0].message.content, ("".join(parts), chat.choices[0].message.content))
+    check("streamed chat ends with a finish reason", finish == chat.choices[0].finish_reason, finish)
+    check("streamed chat reports usage", usage is not None and usage.completion_tokens == chat.usage.completion_tokens, usage)
+    stopped = client.completions.create(model="proctor-builtin", prompt="Once upon a time", max_tokens=16, temperature=0, stop=[c.choices[0].text[2:4] or "zz"])
+    check("a stop string ends the text before it", len(stopped.choices[0].text) <= len(c.choices[0].text), stopped.choices[0].text)
+
+    try:
+        client.completions.create(model="no-such-model", prompt="x")
+        check("an unknown model is refused", False, "no error")
+    except openai.BadRequestError as e:
+        check("an unknown model is a 400 the client raises", e.status_code == 400 and "no-such-model" in str(e), e)
+    try:
+        client.chat.completions.create(model="proctor-builtin", messages=[{"role": "user", "content": "x"}], n=3)
+        check("n > 1 is refused", False, "no error")
+    except openai.BadRequestError as e:
+        check("n > 1 is a 400 naming the parameter", e.status_code == 400 and e.body.get("param") == "n", e.body)
+finally:
+    server.send_signal(signal.SIGINT)
+    try:
+        code = server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        code = None
+    check("Ctrl-C stops the server with exit code 0", code == 0, code)
+
+print(f"openai-client-check: {failures} failed")
+sys.exit(1 if failures else 0)
