@@ -13,6 +13,7 @@ enum ModelCommand: ProctorCommand {
                proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
                proctor model bench MODEL [--threads N] [--json]
+               proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
                proctor model corpus --out DIR [--seed S] [--examples N]
                proctor model tokenizer --corpus FILE --vocab N --out TOK
@@ -39,6 +40,8 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("top-p", value: "P", help: "generate: nucleus sampling threshold (default 0.9)."),
             OptionSpec("no-stop", help: "generate: run all steps; do not stop at BOS/EOS."),
             OptionSpec("json", help: "Print one JSON object."),
+            OptionSpec("gguf", value: "OUT.gguf", help: "export: write the model and tokenizer as GGUF (llama.cpp, Ollama, LM Studio)."),
+            OptionSpec("chat-template", value: "model|none", help: "export: embed the chat template the builtin backend renders messages with (model, the default) or none."),
             OptionSpec("host", value: "ADDR", help: "serve: IPv4 address to listen on (default 127.0.0.1; anything else is reachable from the network)."),
             OptionSpec("port", value: "N", help: "serve: TCP port (default 8080; 0 picks a free one)."),
             OptionSpec("max-concurrency", value: "N", help: "serve: generations at once; more requests wait in line (default 1)."),
@@ -66,12 +69,13 @@ enum ModelCommand: ProctorCommand {
         case "generate": return try generate(rest, args, console)
         case "bench": return try ModelBench.run(rest, args, console)
         case "serve": return try await ModelServe.run(rest, args, console)
+        case "export": return try export(rest, args, console)
         case "corpus": return try ModelTraining.corpus(args, console)
         case "tokenizer": return try ModelTraining.tokenizer(args, console)
         case "train": return try ModelTraining.train(args, console)
         case "eval": return try ModelTraining.eval(rest, args, console)
         default:
-            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "quantize", "generate", "bench", "serve", "corpus", "tokenizer", "train", "eval"]))
+            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "quantize", "generate", "bench", "serve", "export", "corpus", "tokenizer", "train", "eval"]))
         }
     }
 
@@ -143,6 +147,27 @@ enum ModelCommand: ProctorCommand {
         console.out(String(format: "wrote %@: int8 Q8_0, group size %d, %d bytes (%.1f%% of the fp32 file); largest weight error %.3g",
                            rest[1], report.groupSize, report.bytes, Double(report.bytes) / Double(c.fileSize) * 100, Double(report.maxError)))
         if let note = report.note { console.err("note: \(note)") }
+        return 0
+    }
+
+    static func export(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
+        let c = try load(rest.first)
+        guard let tokPath = args.value("tokenizer") else { throw CLIError.usage("model export needs --tokenizer TOK") }
+        guard let out = args.value("gguf") else { throw CLIError.usage("model export needs --gguf OUT.gguf") }
+        let template: String?
+        switch args.value("chat-template") ?? "model" {
+        case "model": template = GGUFWriter.builtinChatTemplate
+        case "none": template = nil
+        case let other: throw CLIError.usage("--chat-template is model or none, not '\(other)'")
+        }
+        do {
+            let tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize)
+            let bytes = try GGUFWriter.write(c, tokenizer: tok, chatTemplate: template, to: out)
+            console.out(String(format: "wrote %@: GGUF v3, llama architecture, %d tensors in F32, %d-token tokenizer%@ (%.1f MB)", out,
+                               2 + c.config.nLayers * 9 + 1, c.config.vocabSize, template == nil ? "" : ", chat template", Double(bytes) / 1e6))
+        } catch {
+            throw CLIError.input("\(error)")
+        }
         return 0
     }
 
