@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "ProctorSchema", dependencies: ["ProctorJSON", "ProctorRegex", "CProctorSystem"], swiftSettings: strict),
         .target(name: "ProctorRepair", dependencies: ["ProctorJSON"], swiftSettings: strict),
         .target(name: "CProctorKernels"),
-        .target(name: "ProctorModel", dependencies: ["CProctorKernels"], swiftSettings: strict),
+        .target(name: "ProctorModel", dependencies: ["CProctorKernels", "ProctorJSON"], swiftSettings: strict),
         .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorModel"], swiftSettings: strict),
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorBackends"], swiftSettings: strict),

@@ -16,8 +16,8 @@ enum ModelCommand: ProctorCommand {
                proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
                proctor model corpus --out DIR [--seed S] [--examples N]
-               proctor model tokenizer --corpus FILE --vocab N --out TOK
-               proctor model train --corpus FILE --tokenizer TOK --dim N --layers N --heads N [--kv-heads N] --seq N --batch N --steps N --lr R --seed S --out MODEL [--init MODEL] [--threads N]
+               proctor model tokenizer --corpus FILE|DIR [--format text|jsonl|tasks] [--separator S] --vocab N --out TOK
+               proctor model train --corpus FILE|DIR [--format text|jsonl|tasks] [--separator S] [--max-time SECONDS] --tokenizer TOK --dim N --layers N --heads N [--kv-heads N] --seq N --batch N --steps N --lr R --seed S --out MODEL [--init MODEL] [--threads N]
                proctor model eval MODEL --tokenizer TOK --corpus HELDOUT [--limit N]
         """,
         options: [
@@ -48,7 +48,10 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("model-name", value: "NAME", help: "serve: the model id clients name (default proctor-builtin)."),
             OptionSpec("threads", value: "N", help: "Threads for the matrix products (default: cores)."),
             OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64)."),
-            OptionSpec("corpus", value: "FILE", help: "tokenizer/train/eval: corpus text (examples in the task format)."),
+            OptionSpec("corpus", value: "FILE", help: "tokenizer/train/eval: corpus: a file, or a folder of files (one document each)."),
+            OptionSpec("format", value: "text|jsonl|tasks", help: "tokenizer/train: plain text (documents split by blank lines), JSON Lines with a \"text\" field, or the task format (default: detected)."),
+            OptionSpec("separator", value: "S", help: "tokenizer/train: plain-text documents are separated by S instead of blank lines."),
+            OptionSpec("max-time", value: "SECONDS", help: "train: stop and write the checkpoint after this long."),
             OptionSpec("examples", value: "N", help: "corpus: training examples to generate (default 20000)."),
             OptionSpec("batch", value: "N", help: "train: sequences per step (default 16)."),
             OptionSpec("lr", value: "RATE", help: "train: peak learning rate (default 1e-3)."),

@@ -23,19 +23,30 @@ enum ModelTraining {
         return String(decoding: d, as: UTF8.self)
     }
 
+    /// The corpus named by --corpus, in --format (or detected), split by --separator for plain text.
+    static func corpus(_ args: ParsedArguments) throws(CLIError) -> Corpus {
+        guard let path = args.value("corpus") else { throw CLIError.usage("give --corpus FILE (or a folder: one document per file)") }
+        var format: CorpusFormat?
+        if let f = args.value("format") {
+            guard let cf = CorpusFormat(rawValue: f) else { throw CLIError.usage("--format is text, jsonl or tasks, not '\(f)'") }
+            format = cf
+        }
+        do { return try Corpus.read(path, format: format, separator: args.value("separator")) } catch { throw CLIError.input("\(error)") }
+    }
+
     static func tokenizer(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
-        let text = try readText(args.value("corpus"))
+        let c = try corpus(args)
         guard let vocab = try args.int("vocab", min: 1), let out = args.value("out") else { throw CLIError.usage("model tokenizer needs --vocab N and --out TOK") }
         let tok: Tokenizer
-        do { tok = try BPETrainer.train(corpus: text, vocabSize: vocab) } catch { throw CLIError.usage("\(error)") }
+        do { tok = try BPETrainer.train(corpus: c.documents.joined(separator: "\n\n"), vocabSize: vocab) } catch { throw CLIError.usage("\(error)") }
         try TokenizerWriter.write(vocab: tok.vocab, scores: tok.scores, to: out)
-        let sample = TaskCorpus.examples(in: text).first?.text ?? ""
-        console.out("wrote \(out): \(tok.vocabSize) tokens; the first example is \(tok.encode(sample).count) tokens (\(sample.utf8.count) bytes)")
+        let sample = c.documents.first ?? ""
+        console.out("wrote \(out): \(tok.vocabSize) tokens from \(c.documents.count) documents (\(c.format.rawValue)); the first is \(tok.encode(sample).count) tokens (\(sample.utf8.count) bytes)")
         return 0
     }
 
     static func train(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
-        let text = try readText(args.value("corpus"))
+        let corpus = try corpus(args)
         guard let tokPath = args.value("tokenizer"), let out = args.value("out") else { throw CLIError.usage("model train needs --tokenizer TOK and --out MODEL") }
         var initial: Checkpoint?
         if let i = args.value("init") { initial = try ModelCommand.load(i) }
@@ -58,11 +69,22 @@ enum ModelTraining {
         o.warmup = try args.int("warmup", min: 0) ?? min(100, o.steps / 10)
         o.checkpointEvery = try args.int("checkpoint-every", min: 1) ?? 500
         o.evalEvery = try args.int("eval-every", min: 1) ?? 100
-        let docs = TaskCorpus.examples(in: text).map { [Tokenizer.bos] + Array(probe.encode($0.text).dropFirst()) + [Tokenizer.eos] }
-        guard !docs.isEmpty else { throw CLIError.input("the corpus has no examples in the task format (Task:/Input:/JSON:)") }
+        o.maxSeconds = try args.double("max-time").map { max(0, $0) }
+        let corpusPath = args.value("corpus") ?? ""
+        if let (d, line, ch) = corpus.uncovered(by: probe) {
+            throw CLIError.input("\(corpusPath): document \(d + 1), line \(line): the tokenizer cannot encode \(String(reflecting: String(ch))) "
+                                 + "(it has no piece for it and no <0xXX> byte tokens); train a tokenizer on this corpus with proctor model tokenizer")
+        }
+        let docs = corpus.documents.map { [Tokenizer.bos] + Array(probe.encode($0).dropFirst()) + [Tokenizer.eos] }
         let trainer: Trainer
-        do { trainer = try Trainer(options: o, documents: docs, initial: initial) } catch { throw CLIError.input("\(error)") }
-        console.err("training \(cfg) (\(String(format: "%.2f", Double(cfg.parameterCount) / 1e6)) M parameters) on \(docs.count) examples, \(o.steps) steps of \(o.batch)×\(cfg.seqLen) tokens, \(o.threads) threads")
+        do { trainer = try Trainer(options: o, documents: docs, initial: initial) } catch { throw CLIError.input("\(corpusPath): \(error)") }
+        let perStep = o.batch * cfg.seqLen
+        let seconds = trainer.secondsPerStep() * Double(o.steps)
+        console.err("training \(cfg)")
+        console.err(String(format: "  %d parameters (%.2f M); corpus: %d documents (%@), %d training tokens; %d tokens per step (%d × %d); %d steps, %d threads",
+                           cfg.parameterCount, Double(cfg.parameterCount) / 1e6, docs.count, corpus.format.rawValue, trainer.trainingTokens,
+                           perStep, o.batch, cfg.seqLen, o.steps, o.threads))
+        console.err("  estimated wall time: \(Self.duration(seconds))" + (o.maxSeconds.map { " (stops at --max-time \(Self.duration($0)))" } ?? ""))
         let live = console.isTerminal
         let result = try trainer.run(output: out) { p in
             let eta = p.elapsedSeconds / Double(p.step) * Double(p.totalSteps - p.step)
@@ -71,9 +93,18 @@ enum ModelTraining {
             if live { console.rawErr("\r\u{1B}[K" + line) } else if p.validationLoss != nil || p.step == 1 { console.err(line) }
         }
         if live { console.rawErr("\n") }
+        if let at = trainer.stoppedAt { console.err("stopped after step \(at) of \(o.steps): --max-time reached") }
         console.out(String(format: "wrote %@ (final loss %.4f, validation loss %.4f); loss history in %@.loss.csv and .loss.svg",
                            out, result.loss, result.validationLoss, (out as NSString).deletingPathExtension))
         return 0
+    }
+
+    /// "2 h 05 min", "3 min 20 s", "12 s".
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        if t >= 3600 { return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60) }
+        if t >= 60 { return String(format: "%d min %02d s", t / 60, t % 60) }
+        return "\(max(t, 1)) s"
     }
 
     /// Counts the tokens in a tokenizer.bin (its vocabulary size).

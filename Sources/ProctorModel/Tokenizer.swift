@@ -15,6 +15,11 @@ public struct Tokenizer: Sendable {
 
     public var vocabSize: Int { vocab.count }
 
+    /// Every byte has its `<0xXX>` token at id 3 + byte (llama2.c's byte fallback), so any text can be encoded.
+    public var hasByteFallback: Bool {
+        vocab.count >= 259 && (0..<256).allSatisfy { vocab[3 + $0] == Array(String(format: "<0x%02X>", $0).utf8) }
+    }
+
     /// Reads `path`, expecting exactly `vocabSize` tokens (the model's vocabulary).
     public init(path: String, vocabSize: Int) throws(ModelError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw ModelError("\(path): cannot read the tokenizer") }

@@ -15,6 +15,8 @@ public struct TrainOptions: Sendable {
     public var checkpointEvery = 500
     /// Fraction of examples held out for validation loss.
     public var validationFraction = 0.05
+    /// Stop (and write the checkpoint) once training has run this long.
+    public var maxSeconds: Double?
 
     public init(config: ModelConfig) { self.config = config }
 }
@@ -47,11 +49,20 @@ public final class Trainer {
         params = ParameterSet(config: options.config)
         if let initial { try params.load(from: initial) } else { params.randomInit(seed: options.seed) }
         let nValid = max(1, Int(Double(documents.count) * options.validationFraction))
-        guard documents.count > nValid else { throw ModelError("the corpus has too few examples (\(documents.count)) to hold some out") }
-        train = documents.dropLast(nValid).flatMap { $0 }
-        validation = documents.suffix(nValid).flatMap { $0 }
+        if documents.count >= 20 {
+            // Whole documents held out.
+            train = documents.dropLast(nValid).flatMap { $0 }
+            validation = documents.suffix(nValid).flatMap { $0 }
+        } else {
+            // A few long documents (a book, a manual): the last tokens are held out.
+            let all = documents.flatMap { $0 }
+            let cut = all.count - max(options.config.seqLen + 2, Int(Double(all.count) * options.validationFraction))
+            train = cut > 0 ? Array(all[..<cut]) : []
+            validation = cut > 0 ? Array(all[cut...]) : all
+        }
         guard train.count > options.config.seqLen + 1, validation.count > options.config.seqLen + 1 else {
-            throw ModelError("the corpus is shorter than one training window of \(options.config.seqLen) tokens")
+            throw ModelError("the corpus (\(documents.reduce(0) { $0 + $1.count }) tokens) is shorter than one training window of \(options.config.seqLen) tokens "
+                             + "plus a held-out window; give more text or a smaller --seq")
         }
         if let bad = (train + validation).first(where: { $0 < 0 || $0 >= options.config.vocabSize }) {
             throw ModelError("token id \(bad) is outside the model's vocabulary of \(options.config.vocabSize)")
@@ -69,7 +80,27 @@ public final class Trainer {
         }
     }
 
-    /// Runs training; `output` receives checkpoints (and `.csv`/`.svg` beside it).
+    /// Tokens in the training split (the held-out split excluded).
+    public var trainingTokens: Int { train.count }
+
+    /// Seconds one training step takes here: a forward and backward pass on a batch drawn with its
+    /// own generator (training's draws and weights are untouched), for the estimate printed first.
+    public func secondsPerStep() -> Double {
+        let o = options, T = o.config.seqLen
+        let model = TrainingModel(config: o.config, params: params, batch: o.batch, seqLen: T, threads: o.threads)
+        var rng = ModelRandom(seed: 12345)
+        var tokens = [Int](repeating: 0, count: o.batch * T), targets = tokens
+        Self.sample(train, batch: o.batch, seqLen: T, rng: &rng, tokens: &tokens, targets: &targets)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = model.forward(tokens: tokens, targets: targets)
+        model.backward(targets: targets, tokens: tokens)
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 * 1.1  // + AdamW and bookkeeping
+    }
+
+    /// Runs training; `output` receives checkpoints (and `.csv`/`.svg` beside it). Stops early,
+    /// after writing the checkpoint, when `maxSeconds` is reached (`stoppedAt` is then the last step).
+    public private(set) var stoppedAt: Int?
+
     public func run(output: String, progress: (TrainProgress) -> Void) throws -> (loss: Float, validationLoss: Float) {
         let o = options
         let T = o.config.seqLen
@@ -103,6 +134,11 @@ public final class Trainer {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             progress(TrainProgress(step: step + 1, totalSteps: o.steps, loss: loss, validationLoss: valid, learningRate: lr,
                                    tokensPerSecond: Double((step + 1) * o.batch * T) / max(elapsed, 1e-9), elapsedSeconds: elapsed))
+            if let limit = o.maxSeconds, elapsed >= limit, step + 1 < o.steps {
+                stoppedAt = step + 1
+                if valid == nil { lastValid = validationLoss(model) }
+                break
+            }
         }
         try save(output)
         return (lastLoss, lastValid)
