@@ -18,7 +18,7 @@ enum ModelCommand: ProctorCommand {
                proctor model corpus --out DIR [--seed S] [--examples N]
                proctor model tokenizer --corpus FILE|DIR [--format text|jsonl|tasks] [--separator S] --vocab N --out TOK
                proctor model train --corpus FILE|DIR [--format text|jsonl|tasks] [--separator S] [--max-time SECONDS] --tokenizer TOK --dim N --layers N --heads N [--kv-heads N] --seq N --batch N --steps N --lr R --seed S --out MODEL [--init MODEL] [--threads N]
-               proctor model eval MODEL --tokenizer TOK --corpus HELDOUT [--limit N]
+               proctor model eval MODEL --tokenizer TOK --corpus HELDOUT [--limit N] [--json]
         """,
         options: [
             OptionSpec("dim", value: "N", help: "init: model width."),

@@ -131,7 +131,7 @@ enum ModelTraining {
         if let limit = try args.int("limit", min: 1) { examples = Array(examples.prefix(limit)) }
         let gen = Generator(transformer: Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount), tokenizer: tok)
         var valid = 0, exact = 0
-        var byTask: [String: (Int, Int)] = [:]
+        var byTask: [String: (exact: Int, n: Int, valid: Int)] = [:]
         for e in examples {
             var s = Sampler(temperature: 0)
             let g = try gen.generate(prompt: e.prompt + "\n", maxNewTokens: 96, sampler: &s, stopStrings: ["\n"])
@@ -141,16 +141,26 @@ enum ModelTraining {
             let ok = parsed != nil && parsed == expected
             if parsed != nil { valid += 1 }
             if ok { exact += 1 }
-            var t = byTask[e.task] ?? (0, 0)
-            t.0 += ok ? 1 : 0
-            t.1 += 1
+            var t = byTask[e.task] ?? (0, 0, 0)
+            t.exact += ok ? 1 : 0
+            t.n += 1
+            t.valid += parsed != nil ? 1 : 0
             byTask[e.task] = t
         }
         let n = max(1, examples.count)
+        let tasks = byTask.sorted(by: { $0.key < $1.key })
+        if args.flag("json") {
+            let v: JSONValue = ["n": .number(JSONNumber(examples.count)), "validJSON": .number(JSONNumber(valid)), "exact": .number(JSONNumber(exact)),
+                                "tasks": .object(JSONObject(tasks.map { (key: $0.key, value: ["n": .number(JSONNumber($0.value.n)),
+                                                                                            "validJSON": .number(JSONNumber($0.value.valid)),
+                                                                                            "exact": .number(JSONNumber($0.value.exact))]) }))]
+            console.out(JSONSerializer.string(v))
+            return 0
+        }
         console.out(String(format: "held-out prompts: %d; valid JSON %.1f%%; exactly right %.1f%%", examples.count,
                            Double(valid) * 100 / Double(n), Double(exact) * 100 / Double(n)))
-        for (task, (ok, total)) in byTask.sorted(by: { $0.key < $1.key }) {
-            console.out(String(format: "  %@: %d/%d exactly right", task, ok, total))
+        for (task, t) in tasks {
+            console.out(String(format: "  %@: %d/%d exactly right, %d valid JSON", task, t.exact, t.n, t.valid))
         }
         return 0
     }

@@ -57,3 +57,28 @@ final class ModelQuantizeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("q2.bin")))
     }
 }
+
+/// `proctor model eval --json`: per-task counts that add up.
+final class ModelEvalTests: XCTestCase {
+    func testEvalJSONCountsPerTask() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(["model", "eval", root + "/fixtures/models/proctor-tiny.bin", "--tokenizer", root + "/fixtures/models/proctor-tiny.tokenizer.bin",
+                                       "--corpus", root + "/fixtures/corpus/heldout.txt", "--limit", "24", "--json", "--threads", "1"], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        let v = try JSONParser.parse(console.capturedOut)
+        XCTAssertEqual(v["n"], 24)
+        guard case .object(let tasks)? = v["tasks"] else { return XCTFail("no tasks") }
+        XCTAssertGreaterThanOrEqual(tasks.count, 3)
+        var n = 0, valid = 0, exact = 0
+        for (_, t) in tasks {
+            let tn = t["n"]!.intValue!, tv = t["validJSON"]!.intValue!, te = t["exact"]!.intValue!
+            XCTAssertTrue(te <= tv && tv <= tn)
+            n += tn; valid += tv; exact += te
+        }
+        XCTAssertEqual(n, 24)
+        XCTAssertEqual(valid, v["validJSON"]?.intValue)
+        XCTAssertEqual(exact, v["exact"]?.intValue)
+        XCTAssertGreaterThan(exact, 20, "the default model answers most held-out prompts exactly")
+    }
+}
