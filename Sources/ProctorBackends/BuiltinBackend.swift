@@ -14,13 +14,15 @@ public struct BuiltinBackend: Backend {
     let checkpoint: Checkpoint
     let tokenizer: Tokenizer
     let threads: Int
+    /// The model's own prompt format (`"template": "model"`), or nil for the plain template.
+    let template: PromptTemplate?
 
     /// Greedy unless the options say otherwise; llama2.c's default top-p and seed.
     static let defaultTopP = 0.9, defaultSeed: UInt64 = 42
 
     /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
-        type: "builtin", keys: ["model", "tokenizer", "threads"],
+        type: "builtin", keys: ["model", "tokenizer", "threads", "template"],
         honours: [.maxTokens: "new-token limit (default: until the context ends)", .temperature: "sampler temperature (default 0, greedy)",
                   .topP: "sampler top-p (default 0.9)", .seed: "sampler seed (default 42; repeat i uses seed + i·0x9E3779B9)",
                   .stop: "stop strings: output ends before the first"],
@@ -35,6 +37,16 @@ public struct BuiltinBackend: Backend {
         }
         (checkpoint, tokenizer) = try ctx.resources.model(checkpoint: ctx.path(m), tokenizer: ctx.path(t))
         threads = Int(try ctx.number("threads", integer: true, min: 1) ?? Double(ProcessInfo.processInfo.activeProcessorCount))
+        switch try ctx.string("template") ?? "plain" {
+        case "plain": template = nil
+        case "model":
+            guard let t = checkpoint.promptTemplate else {
+                throw BackendConfigError(pointer: "/template", "\"template\": \"model\" but \(m) records no prompt template (models trained on the task format do)")
+            }
+            template = t
+        case let other:
+            throw BackendConfigError(pointer: "/template", "\"template\" is \"model\" (the format the model was trained on) or \"plain\", not \"\(other)\"")
+        }
     }
 
     /// One generation at a time: it already uses every core for its matrix products.
@@ -55,6 +67,20 @@ public struct BuiltinBackend: Backend {
             .joined(separator: "\n\n") + "\n"
     }
 
+    /// A chat the model's template cannot hold.
+    public struct TemplateError: Error, Sendable { public let message: String }
+
+    /// The prompt for `messages`: the model's template when given (system and user contents into
+    /// its placeholders; it has no place for assistant turns), else the plain one.
+    public static func prompt(_ messages: [ChatMessage], template: PromptTemplate?) -> Result<String, TemplateError> {
+        guard let template else { return .success(prompt(messages)) }
+        if messages.contains(where: { $0.role == "assistant" }) {
+            return .failure(TemplateError(message: "the model's prompt template (\(String(reflecting: template.text))) has no place for assistant messages"))
+        }
+        return .success(template.render(system: messages.filter { $0.role == "system" }.map(\.content),
+                                        user: messages.filter { $0.role == "user" }.map(\.content)))
+    }
+
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let start = monotonicMs()
         let o = request.options
@@ -62,9 +88,14 @@ public struct BuiltinBackend: Backend {
         // Repeats are independent samples: the seed moves with the repeat index.
         let seed = (o.seed ?? Self.defaultSeed) &+ UInt64(request.repeatIndex) &* 0x9E37_79B9
         var sampler = Sampler(temperature: Float(o.temperature ?? 0), topP: Float(o.topP ?? Self.defaultTopP), seed: seed)
+        let text: String
+        switch Self.prompt(request.messages, template: template) {
+        case .success(let p): text = p
+        case .failure(let e): return .failure("builtin model: \(e.message)", latencyMs: monotonicMs() - start)
+        }
         do {
             let g = try Generator(transformer: t, tokenizer: tokenizer).generate(
-                prompt: Self.prompt(request.messages), maxNewTokens: o.maxTokens, sampler: &sampler, stopStrings: o.stop ?? [])
+                prompt: text, maxNewTokens: o.maxTokens, sampler: &sampler, stopStrings: o.stop ?? [])
             return BackendResponse(text: g.text, finishReason: g.hitLimit ? .length : .stop,
                                    usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
                                    latencyMs: monotonicMs() - start)

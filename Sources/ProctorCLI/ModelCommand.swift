@@ -41,7 +41,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("no-stop", help: "generate: run all steps; do not stop at BOS/EOS."),
             OptionSpec("json", help: "Print one JSON object."),
             OptionSpec("gguf", value: "OUT.gguf", help: "export: write the model and tokenizer as GGUF (llama.cpp, Ollama, LM Studio)."),
-            OptionSpec("chat-template", value: "model|none", help: "export: embed the chat template the builtin backend renders messages with (model, the default) or none."),
+            OptionSpec("chat-template", value: "model|none", help: "export: embed the model's prompt template (or, when its file records none, the builtin backend's) as the chat template (model, the default), or none."),
             OptionSpec("host", value: "ADDR", help: "serve: IPv4 address to listen on (default 127.0.0.1; anything else is reachable from the network)."),
             OptionSpec("port", value: "N", help: "serve: TCP port (default 8080; 0 picks a free one)."),
             OptionSpec("max-concurrency", value: "N", help: "serve: generations at once; more requests wait in line (default 1)."),
@@ -98,13 +98,15 @@ enum ModelCommand: ProctorCommand {
                                 "parameters": .number(JSONNumber(cfg.parameterCount)), "bytes": .number(JSONNumber(c.fileSize)),
                                 "formatVersion": .number(JSONNumber(c.version)), "format": .string(c.isQuantized ? "q8_0" : "f32"),
                                 "groupSize": c.isQuantized ? .number(JSONNumber(c.groupSize)) : .null,
-                                "note": c.quantizationNote.map { .string($0) } ?? .null]
+                                "note": c.quantizationNote.map { .string($0) } ?? .null,
+                                "promptTemplate": c.promptTemplate.map { .string($0.text) } ?? .null]
             console.out(JSONSerializer.string(v))
         } else {
             console.out("\(c.path): llama2.c checkpoint, format version \(c.version), "
                         + (c.isQuantized ? "int8 Q8_0 weights in groups of \(c.groupSize) (one fp32 scale per group), norms fp32" : "fp32 weights"))
             if let note = c.quantizationNote { console.out("note: \(note)") }
             console.out("shape: \(cfg)")
+            if let t = c.promptTemplate { console.out("prompt template: \(String(reflecting: t.text))") }
             console.out("head size \(cfg.headSize), kv dim \(cfg.kvDim)")
             console.out(String(format: "parameters: %d (%.2f M)", cfg.parameterCount, Double(cfg.parameterCount) / 1e6))
             console.out(String(format: "size: %d bytes (%.1f MB)", c.fileSize, Double(c.fileSize) / 1e6))
@@ -159,7 +161,7 @@ enum ModelCommand: ProctorCommand {
         guard let out = args.value("gguf") else { throw CLIError.usage("model export needs --gguf OUT.gguf") }
         let template: String?
         switch args.value("chat-template") ?? "model" {
-        case "model": template = GGUFWriter.builtinChatTemplate
+        case "model": template = c.promptTemplate?.jinja ?? GGUFWriter.builtinChatTemplate
         case "none": template = nil
         case let other: throw CLIError.usage("--chat-template is model or none, not '\(other)'")
         }

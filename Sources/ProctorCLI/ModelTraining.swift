@@ -70,6 +70,7 @@ enum ModelTraining {
         o.checkpointEvery = try args.int("checkpoint-every", min: 1) ?? 500
         o.evalEvery = try args.int("eval-every", min: 1) ?? 100
         o.maxSeconds = try args.double("max-time").map { max(0, $0) }
+        if corpus.format == .tasks { o.promptTemplate = .taskFormat }
         let corpusPath = args.value("corpus") ?? ""
         if let (d, line, ch) = corpus.uncovered(by: probe) {
             throw CLIError.input("\(corpusPath): document \(d + 1), line \(line): the tokenizer cannot encode \(String(reflecting: String(ch))) "

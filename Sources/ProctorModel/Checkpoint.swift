@@ -1,4 +1,5 @@
 import Foundation
+import ProctorJSON
 
 /// One int8 matrix of a version-2 checkpoint: values row-major, one fp32 scale per group of
 /// `groupSize` consecutive values (groups run across row ends, as llama2.c's exporter writes them).
@@ -34,6 +35,9 @@ public final class Checkpoint: @unchecked Sendable {
     public let version: Int
     /// Values per int8 group (version 2), 0 for fp32 files.
     public let groupSize: Int
+    /// The prompt format the model was trained on, when its file records one (a trailer after the
+    /// weights, which llama2.c's readers never look at; see `CheckpointTrailer`).
+    public let promptTemplate: PromptTemplate?
     private let mapping: UnsafeMutableRawPointer?
     private let owned: UnsafeMutablePointer<Float>?
 
@@ -138,7 +142,9 @@ public final class Checkpoint: @unchecked Sendable {
         }
         mapping = m
         do {
-            let parsed = try Self.layout(base: UnsafeRawPointer(m), size: size, path: path)
+            let trailer = try CheckpointTrailer.read(base: UnsafeRawPointer(m), size: size, path: path)
+            promptTemplate = trailer.template
+            let parsed = try Self.layout(base: UnsafeRawPointer(m), size: size - trailer.bytes, path: path)
             config = parsed.config
             version = parsed.version
             groupSize = parsed.groupSize

@@ -1,4 +1,5 @@
 import Foundation
+import ProctorJSON
 
 /// Writes llama2.c version-0 checkpoints: random weights for tests and benchmarks (`proctor model
 /// init`), and trained weights.
@@ -34,8 +35,9 @@ public enum CheckpointWriter {
         }
     }
 
-    /// Writes the given tensors (version-0 order, without the RoPE tables) as a checkpoint.
-    public static func write(_ cfg: ModelConfig, tensors: [[Float]], to path: String) throws {
+    /// Writes the given tensors (version-0 order, without the RoPE tables) as a checkpoint, and the
+    /// prompt template after them when there is one.
+    public static func write(_ cfg: ModelConfig, tensors: [[Float]], promptTemplate: PromptTemplate? = nil, to path: String) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let fh = FileHandle(forWritingAtPath: path) else { throw ModelError("\(path): cannot write") }
         defer { try? fh.close() }
@@ -47,6 +49,7 @@ public enum CheckpointWriter {
             t.withUnsafeBytes { fh.write(Data($0)) }
         }
         if tensors.count == 11 { fh.write(Data(count: cfg.seqLen * cfg.headSize * 4)) }
+        if let promptTemplate { fh.write(Data(CheckpointTrailer.bytes(template: promptTemplate))) }
     }
 }
 
@@ -72,5 +75,32 @@ public struct ModelRandom: Sendable {
     public mutating func normal() -> Float {
         let u1 = max(uniform(), 1e-7), u2 = uniform()
         return (-2 * logf(u1)).squareRoot() * cosf(2 * Float.pi * u2)
+    }
+}
+
+/// What Proctor records after a checkpoint's weights: `JSON {"promptTemplate": …}`, then its
+/// length (u32), a version (u32, 1) and the magic `PRTM`, so it is found from the end of the file.
+/// llama2.c's readers map the file and read at fixed offsets, so the trailer costs them nothing.
+enum CheckpointTrailer {
+    static let magic: [UInt8] = Array("PRTM".utf8)
+
+    static func bytes(template: PromptTemplate) -> [UInt8] {
+        let json = JSONSerializer.bytes(["promptTemplate": .string(template.text)])
+        var out = json
+        for v in [UInt32(json.count), 1] { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        return out + magic
+    }
+
+    /// The trailer's size in bytes (0 when there is none) and its template.
+    static func read(base: UnsafeRawPointer, size: Int, path: String) throws(ModelError) -> (bytes: Int, template: PromptTemplate?) {
+        guard size >= 12, (0..<4).allSatisfy({ base.load(fromByteOffset: size - 4 + $0, as: UInt8.self) == magic[$0] }) else { return (0, nil) }
+        let length = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: size - 12, as: UInt32.self)))
+        let version = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: size - 8, as: UInt32.self))
+        guard version == 1, length <= size - 12 else { throw ModelError("\(path): unreadable Proctor trailer (version \(version), \(length) bytes)") }
+        let json = UnsafeBufferPointer(start: (base + size - 12 - length).assumingMemoryBound(to: UInt8.self), count: length)
+        guard case .object(let o)? = try? JSONParser.parse(bytes: json), let t = o["promptTemplate"]?.stringValue else {
+            throw ModelError("\(path): the Proctor trailer is not {\"promptTemplate\": …}")
+        }
+        return (length + 12, try PromptTemplate(t))
     }
 }

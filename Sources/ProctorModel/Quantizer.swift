@@ -67,6 +67,7 @@ public enum Quantizer {
             q.withUnsafeBytes { out.append(contentsOf: $0) }
             s.withUnsafeBytes { out.append(contentsOf: $0) }
         }
+        if let t = ckpt.promptTemplate { out.append(contentsOf: CheckpointTrailer.bytes(template: t)) }  // the template travels with the weights
         let tmp = path + ".tmp"
         do {
             try out.write(to: URL(fileURLWithPath: tmp))

@@ -1,4 +1,5 @@
 import Foundation
+import ProctorBackends
 import ProctorJSON
 import ProctorModel
 import Synchronization
@@ -148,10 +149,19 @@ public final class ModelServer: @unchecked Sendable {
     // MARK: - Generation
 
     func complete(_ http: HTTPRequest, kind: OpenAIRequest.Kind, _ conn: HTTPConnection) {
-        let r: OpenAIRequest
+        var r: OpenAIRequest
         do { r = try OpenAIRequest.parse(http.body, kind: kind) } catch {
             conn.respond(error.status, body: Self.errorBody(error.message, type: "invalid_request_error", param: error.param))
             return
+        }
+        if kind == .chat {
+            // The model's own prompt format when its file records one, else the builtin backend's.
+            switch BuiltinBackend.prompt(r.messages, template: checkpoint.promptTemplate) {
+            case .success(let p): r.prompt = p
+            case .failure(let e):
+                conn.respond(400, body: Self.errorBody(e.message, type: "invalid_request_error", param: "messages"))
+                return
+            }
         }
         guard r.model == options.modelName else {
             conn.respond(400, body: Self.errorBody("the model '\(r.model)' does not exist; this server has '\(options.modelName)'",

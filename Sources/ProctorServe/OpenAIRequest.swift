@@ -8,7 +8,9 @@ struct OpenAIRequest {
 
     var kind: Kind
     var model: String
+    /// The completion prompt, or for chat the messages (rendered by the server with the model's template).
     var prompt: String
+    var messages: [ChatMessage] = []
     var maxTokens: Int?
     var temperature: Double?
     var topP: Double?
@@ -62,6 +64,7 @@ struct OpenAIRequest {
         guard let modelValue = o["model"] else { throw Invalid(message: "you must provide a model parameter", param: "model") }
         guard let model = modelValue.stringValue else { throw Invalid(message: "'model' must be a string", param: "model") }
         var prompt = ""
+        var chat: [ChatMessage] = []
         switch kind {
         case .completion:
             guard let p = o["prompt"] else { throw Invalid(message: "you must provide a prompt parameter", param: "prompt") }
@@ -83,7 +86,7 @@ struct OpenAIRequest {
                 }
                 messages.append(ChatMessage(role: role == "developer" ? "system" : role, content: content))
             }
-            prompt = BuiltinBackend.prompt(messages)
+            chat = messages
         }
         var stop: [String] = []
         if let s = o["stop"], s != .null {
@@ -109,7 +112,7 @@ struct OpenAIRequest {
         var maxTokens = try integer("max_tokens", min: 1)
         if maxTokens == nil && kind == .chat { maxTokens = try integer("max_completion_tokens", min: 1) }
         let seed = try integer("seed", min: 0).map { UInt64($0) }
-        return OpenAIRequest(kind: kind, model: model, prompt: prompt, maxTokens: maxTokens,
+        return OpenAIRequest(kind: kind, model: model, prompt: prompt, messages: chat, maxTokens: maxTokens,
                              temperature: try number("temperature", min: 0, max: 2), topP: try number("top_p", min: 0, max: 1),
                              seed: seed, stop: stop, stream: stream, includeUsage: includeUsage)
     }

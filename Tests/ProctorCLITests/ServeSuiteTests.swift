@@ -46,3 +46,55 @@ final class ServeSuiteTests: XCTestCase {
         }
     }
 }
+
+/// `"template": "model"`: the builtin backend (and the server's chat) use the prompt format the
+/// model file records, so system = task and user = input is exactly a training prompt.
+final class ModelTemplateSuiteTests: XCTestCase {
+    func testModelTemplateEqualsTheTrainingFormat() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let model = root + "/fixtures/models/proctor-tiny.bin", tok = root + "/fixtures/models/proctor-tiny.tokenizer.bin"
+        var o = ModelServer.Options()
+        o.port = 0
+        o.threads = 1
+        let server = try ModelServer(checkpoint: try Checkpoint(path: model), tokenizer: try Tokenizer(path: tok, vocabSize: 512), options: o)
+        server.start()
+        defer { server.shutdown() }
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"suite": "formats",
+         "backends": [{"id": "plain", "type": "builtin", "model": "\(model)", "tokenizer": "\(tok)", "threads": 1},
+                      {"id": "own", "type": "builtin", "model": "\(model)", "tokenizer": "\(tok)", "threads": 1, "template": "model"},
+                      {"id": "served", "type": "openai", "baseURL": "http://127.0.0.1:\(server.port)/v1", "model": "proctor-builtin"}],
+         "prompts": [{"id": "written", "template": "Task: {{task}}\\nInput: {{input}}\\nJSON:"},
+                     {"id": "roles", "messages": [{"role": "system", "content": "{{task}}"}, {"role": "user", "content": "{{input}}"}]}],
+         "options": {"maxTokens": 40, "stop": ["\\n"]},
+         "cases": [{"id": "c1", "vars": {"task": "classify", "input": "The app crashes when I open order 4821."}, "validators": [{"type": "json"}]},
+                   {"id": "c2", "vars": {"task": "convert", "input": "7 kg to g"}, "validators": [{"type": "json"}]}]}
+        """)
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
+        let code = await Proctor.main(["run", suite, "--no-cache", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")],
+                                      console: console)
+        XCTAssertTrue(code == 0 || code == 1, console.capturedErr)
+        var out: [String: String] = [:]
+        for r in try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]!.arrayValue! {
+            out["\(r["case"]!.stringValue!)/\(r["prompt"]!.stringValue!)/\(r["backend"]!.stringValue!)"] = r["output"]?.stringValue
+        }
+        for c in ["c1", "c2"] {
+            let written = out["\(c)/written/plain"]
+            XCTAssertNotNil(written)
+            XCTAssertEqual(out["\(c)/roles/own"], written, "system + user in the model's template is the training prompt")
+            XCTAssertEqual(out["\(c)/roles/served"], written, "the server's chat uses the model's template")
+            XCTAssertTrue(written?.hasPrefix("{") == true, written ?? "")
+        }
+        // A model without a template cannot be asked for one.
+        let bad = dir.write("bad.json", """
+        {"backends": [{"id": "b", "type": "builtin", "model": "\(try SharedData.path("models/ref-tiny/model.bin"))",
+                       "tokenizer": "\(try SharedData.path("models/ref-tiny/tokenizer.bin"))", "template": "model"}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
+        """)
+        let e = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
+        let badCode = await Proctor.main(["run", bad, "--json", dir.file("r2.json"), "--junit", dir.file("j2.xml"), "--markdown", dir.file("s2.md")], console: e)
+        XCTAssertEqual(badCode, 2)
+        XCTAssertTrue(e.capturedErr.contains("records no prompt template"), e.capturedErr)
+    }
+}

@@ -36,17 +36,24 @@ subprocess.run([a.proctor, "model", "export", a.model, "--tokenizer", a.tokenize
 info = json.loads(subprocess.run([a.proctor, "model", "info", a.model, "--json"], check=True, capture_output=True, text=True).stdout)
 llm = llama_cpp.Llama(model_path=out, n_ctx=info["seq"], n_threads=1, n_batch=info["seq"], logits_all=True, verbose=False)
 
-# The embedded chat template renders messages as the builtin backend does.
+# The embedded chat template renders messages as Proctor does: with the model's own prompt
+# template when its file records one (system and user contents into its placeholders), else as
+# the builtin backend's plain template.
 import jinja2
 template = llm.metadata.get("tokenizer.chat_template")
-messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello."},
-            {"role": "user", "content": "Task: classify\nInput: my card was charged twice"}]
-builtin = "\n\n".join(m["content"] if m["role"] == "user" else m["role"].capitalize() + ": " + m["content"] for m in messages) + "\n"
+own = info.get("promptTemplate")
+if own:
+    messages = [{"role": "system", "content": "classify"}, {"role": "user", "content": "my card was charged twice"}]
+    expected = own.replace("{{system}}", "classify").replace("{{user}}", "my card was charged twice")
+else:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello."},
+                {"role": "user", "content": "Task: classify\nInput: my card was charged twice"}]
+    expected = "\n\n".join(m["content"] if m["role"] == "user" else m["role"].capitalize() + ": " + m["content"] for m in messages) + "\n"
 rendered = jinja2.Environment().from_string(template).render(messages=messages, bos_token="<s>", eos_token="</s>", add_generation_prompt=True)
-if rendered != builtin:
-    print(f"DIFF chat template: {rendered!r} vs the builtin backend's {builtin!r}")
+if rendered != expected:
+    print(f"DIFF chat template: {rendered!r} vs Proctor's {expected!r}")
     sys.exit(1)
-print("gguf-llamacpp-check: the embedded chat template renders messages exactly as the builtin backend does")
+print("gguf-llamacpp-check: the embedded chat template renders messages exactly as Proctor does" + (" (the model's own template)" if own else ""))
 
 prompts = []
 for block in open(a.heldout).read().split("\n\n"):

@@ -43,10 +43,10 @@ public final class ParameterSet {
         }
     }
 
-    /// Writes a llama2.c version-0 checkpoint.
-    public func save(to path: String) throws {
+    /// Writes a llama2.c version-0 checkpoint (with the prompt template after the weights, if given).
+    public func save(to path: String, promptTemplate: PromptTemplate? = nil) throws {
         let tmp = path + ".tmp"
-        try CheckpointWriter.write(config, tensors: tensors.map { Array(data[$0.offset..<($0.offset + $0.count)]) }, to: tmp)
+        try CheckpointWriter.write(config, tensors: tensors.map { Array(data[$0.offset..<($0.offset + $0.count)]) }, promptTemplate: promptTemplate, to: tmp)
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: tmp, toPath: path)
     }

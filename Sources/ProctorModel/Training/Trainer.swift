@@ -17,6 +17,8 @@ public struct TrainOptions: Sendable {
     public var validationFraction = 0.05
     /// Stop (and write the checkpoint) once training has run this long.
     public var maxSeconds: Double?
+    /// Recorded in the checkpoint: the prompt format of the corpus (the task format's, for task corpora).
+    public var promptTemplate: PromptTemplate?
 
     public init(config: ModelConfig) { self.config = config }
 }
@@ -158,7 +160,7 @@ public final class Trainer {
     }
 
     func save(_ path: String) throws {
-        try params.save(to: path)
+        try params.save(to: path, promptTemplate: options.promptTemplate)
         let base = (path as NSString).deletingPathExtension
         var csv = "step,loss,validation_loss\n"
         for h in history { csv += "\(h.step),\(h.loss),\(h.validation.map { String($0) } ?? "")\n" }
