@@ -106,8 +106,9 @@ final class TrainerTests: XCTestCase {
         var first: Float = 0
         let r = try t.run(output: dir.file("m.bin")) { p in if p.step == 1 { first = p.loss } }
         XCTAssertGreaterThan(first, 5.5, "starts near ln(vocab)")
-        XCTAssertLessThan(r.loss, 3.0)
-        XCTAssertLessThan(r.validationLoss, 3.2)
+        // Ten tasks in 200 steps of 4 × 32 tokens: well below ln(400) ≈ 6.0, far from memorised.
+        XCTAssertLessThan(r.loss, 3.4)
+        XCTAssertLessThan(r.validationLoss, 3.6)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.file("m.loss.csv")))
         XCTAssertTrue(try String(contentsOfFile: dir.file("m.loss.svg"), encoding: .utf8).contains("<polyline"))
         // The checkpoint loads in the inference engine.

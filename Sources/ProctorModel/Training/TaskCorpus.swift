@@ -1,7 +1,9 @@
 import Foundation
 
 /// The seeded generator of Proctor's training corpus: small tasks in one fixed prompt format with
-/// JSON answers (extract fields, classify, list items, convert units, fill a tool call).
+/// JSON answers. Ten tasks: extract fields, classify a ticket, list items, convert units, fill a
+/// tool call, repair a cut JSON object, normalise a date, extract several people, answer a yes/no
+/// question (is an item in the list?), add two quantities.
 ///
 ///     Task: extract
 ///     Input: Maria Lopez is 34 years old and lives in Lisbon.
@@ -53,8 +55,13 @@ public struct TaskCorpus {
 
     mutating func number(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.nextU32()) % (hi - lo + 1) }
 
+    /// The tasks, in the order `next` draws them from.
+    public static let tasks = ["extract", "classify", "list", "convert", "tool", "repair", "date", "people", "yesno", "sum"]
+
+    static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
     public mutating func next() -> Example {
-        switch number(0, 4) {
+        switch number(0, 9) {
         case 0:
             let (f, l) = name()
             let age = number(18, 89), city = pick(Self.cities)
@@ -75,6 +82,52 @@ public struct TaskCorpus {
             let (from, to, factor) = pick(Self.units)
             let v = number(1, 99)
             return Example(task: "convert", input: "\(v) \(from) to \(to)", answer: "{\"value\": \(v * factor), \"unit\": \"\(to)\"}")
+        case 5:
+            // A record cut off mid-way; the answer closes what was cut (a string, the object) and
+            // drops a dangling comma.
+            let (f, l) = name()
+            let age = number(18, 89), city = pick(Self.cities)
+            let fields = ["\"name\": \"\(f) \(l)\"", "\"age\": \(age)", "\"city\": \"\(city)\""]
+            switch number(0, 2) {
+            case 0:
+                let cut = number(1, city.count - 1)
+                let part = String(city.prefix(cut))
+                return Example(task: "repair", input: "{" + fields[0] + ", " + fields[1] + ", \"city\": \"" + part,
+                               answer: "{" + fields[0] + ", " + fields[1] + ", \"city\": \"" + part + "\"}")
+            case 1:
+                return Example(task: "repair", input: "{" + fields[0] + ", " + fields[1] + ",", answer: "{" + fields[0] + ", " + fields[1] + "}")
+            default:
+                let full = "\(f) \(l)"
+                let part = String(full.prefix(number(2, full.count - 1)))
+                return Example(task: "repair", input: "{\"name\": \"" + part, answer: "{\"name\": \"" + part + "\"}")
+            }
+        case 6:
+            let y = number(2000, 2030), m = number(1, 12), d = number(1, 28)
+            let month = Self.months[m - 1]
+            let forms = ["\(month) \(d), \(y)", "\(d) \(month) \(y)", String(format: "%d/%02d/%02d", y, m, d), "\(month.prefix(3)) \(d) \(y)"]
+            return Example(task: "date", input: pick(forms), answer: String(format: "{\"date\": \"%04d-%02d-%02d\"}", y, m, d))
+        case 7:
+            var people: [String] = []
+            let n = number(2, 3)
+            while people.count < n { let (f, l) = name(); let p = "\(f) \(l)"; if !people.contains(p) { people.append(p) } }
+            let city = pick(Self.cities)
+            let input = n == 2 ? pick(["\(people[0]) met \(people[1]) in \(city).", "\(people[0]) and \(people[1]) work in \(city)."])
+                               : "\(people[0]), \(people[1]) and \(people[2]) moved to \(city)."
+            return Example(task: "people", input: input, answer: "{\"people\": [" + people.map { "\"\($0)\"" }.joined(separator: ", ") + "]}")
+        case 8:
+            // A yes/no question about the input: is an item in the basket?
+            var chosen: [String] = []
+            let n = number(2, 4)
+            while chosen.count < n { let i = pick(Self.items); if !chosen.contains(i) { chosen.append(i) } }
+            let yes = number(0, 1) == 1
+            var asked = pick(chosen)
+            if !yes { while chosen.contains(asked) { asked = pick(Self.items) } }
+            return Example(task: "yesno", input: "The basket has \(chosen.joined(separator: ", ")). Is there \(asked)?",
+                           answer: "{\"answer\": \(yes)}")
+        case 9:
+            let a = number(1, 9), b = number(1, 9), item = pick(Self.items)
+            let forms = ["I had \(a) \(item) and bought \(b) more.", "\(a) \(item) plus \(b) \(item).", "Add \(a) \(item) to \(b) \(item)."]
+            return Example(task: "sum", input: pick(forms), answer: "{\"total\": \(a + b)}")
         default:
             let city = pick(Self.cities), days = number(1, 14)
             let forms = ["What is the weather in \(city) for \(days) days?", "Forecast for \(city), next \(days) days.",
