@@ -6,16 +6,22 @@ import ProctorServe
 import ProctorTestSupport
 import XCTest
 
+/// A model server on a free loopback port, one thread.
+func startServer(model: String, tokenizer: String) throws -> ModelServer {
+    var o = ModelServer.Options()
+    o.port = 0
+    o.threads = 1
+    let server = try ModelServer(checkpoint: try Checkpoint(path: model), tokenizer: try Tokenizer(path: tokenizer, vocabSize: 512), options: o)
+    server.start()
+    return server
+}
+
 /// A suite on the `openai` backend pointed at `proctor model serve` gives the same results as the
 /// same suite on the `builtin` backend.
 final class ServeSuiteTests: XCTestCase {
     func testOpenAIBackendThroughTheServerEqualsBuiltin() async throws {
         let modelPath = try SharedData.path("models/ref-tiny/model.bin"), tokPath = try SharedData.path("models/ref-tiny/tokenizer.bin")
-        var o = ModelServer.Options()
-        o.port = 0
-        o.threads = 1
-        let server = try ModelServer(checkpoint: try Checkpoint(path: modelPath), tokenizer: try Tokenizer(path: tokPath, vocabSize: 512), options: o)
-        server.start()
+        let server = try startServer(model: modelPath, tokenizer: tokPath)
         defer { server.shutdown() }
         let dir = TempDir()
         let suite = dir.write("s.json", """
@@ -53,11 +59,7 @@ final class ModelTemplateSuiteTests: XCTestCase {
     func testModelTemplateEqualsTheTrainingFormat() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let model = root + "/fixtures/models/proctor-tiny.bin", tok = root + "/fixtures/models/proctor-tiny.tokenizer.bin"
-        var o = ModelServer.Options()
-        o.port = 0
-        o.threads = 1
-        let server = try ModelServer(checkpoint: try Checkpoint(path: model), tokenizer: try Tokenizer(path: tok, vocabSize: 512), options: o)
-        server.start()
+        let server = try startServer(model: model, tokenizer: tok)
         defer { server.shutdown() }
         let dir = TempDir()
         let suite = dir.write("s.json", """
