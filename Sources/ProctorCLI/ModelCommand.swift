@@ -12,6 +12,7 @@ enum ModelCommand: ProctorCommand {
                proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
                proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
+                                     [--schema S.json | --json-value] [--pretty] [--any-order] [--max-depth N] [--max-tokens N] [--samples N]
                proctor model bench MODEL [--threads N] [--json]
                proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
@@ -40,6 +41,13 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("top-p", value: "P", help: "generate: nucleus sampling threshold (default 0.9)."),
             OptionSpec("no-stop", help: "generate: run all steps; do not stop at BOS/EOS."),
             OptionSpec("json", help: "Print one JSON object."),
+            OptionSpec("schema", value: "S.json", help: "generate: constrain the output to instances of this JSON Schema (valid by construction)."),
+            OptionSpec("json-value", help: "generate: constrain the output to any JSON value."),
+            OptionSpec("pretty", help: "generate --schema: allow whitespace between tokens (compact by default)."),
+            OptionSpec("any-order", help: "generate --schema: properties in any order (default: the schema's order)."),
+            OptionSpec("max-depth", value: "N", help: "generate --schema: deepest nesting of objects and arrays (default 16; bounds recursive schemas)."),
+            OptionSpec("max-tokens", value: "N", help: "generate --schema: most new tokens (the output always completes within it)."),
+            OptionSpec("samples", value: "N", help: "generate --schema: N outputs, seeds S, S+1, … (one line each)."),
             OptionSpec("gguf", value: "OUT.gguf", help: "export: write the model and tokenizer as GGUF (llama.cpp, Ollama, LM Studio)."),
             OptionSpec("chat-template", value: "model|none", help: "export: embed the model's prompt template (or, when its file records none, the builtin backend's) as the chat template (model, the default), or none."),
             OptionSpec("host", value: "ADDR", help: "serve: IPv4 address to listen on (default 127.0.0.1; anything else is reachable from the network)."),
@@ -181,6 +189,7 @@ enum ModelCommand: ProctorCommand {
         guard let tokPath = args.value("tokenizer") else { throw CLIError.usage("model generate needs --tokenizer TOK") }
         let tok: Tokenizer
         do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
+        if let grammar = try loadGrammar(args) { return try generateConstrained(c, tok, grammar, args, console) }
         let t = Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount)
         var sampler = Sampler(temperature: Float(try args.double("temperature") ?? 0), topP: Float(try args.double("top-p") ?? 0.9),
                               seed: UInt64(try args.int("seed", min: 0) ?? 42))

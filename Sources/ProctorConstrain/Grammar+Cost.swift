@@ -1,0 +1,72 @@
+/// The fewest bytes that close a frame: the budget check behind "output always completes".
+extension Grammar {
+    func remaining(_ f: Frame, below: StackNode?) -> Int {
+        switch f {
+        case .done, .branch: return 0
+        case .value(let id): return shortest[Int(id)]
+        case .literal(let trie, let at): return Int(tries[Int(trie)].minToTerminal[Int(at)])
+        case .number(let s): return nodes[Int(s.node)].number!.shortestCompletion(s.text)
+        case .string(let s):
+            guard s.rule >= 0 else { return keyRemaining(s, below: below) }
+            let rule = strings[Int(s.rule)]
+            if s.esc == 0 && s.need == 0 { return rule.finishBytes(state: Int(s.dfa), count: Int(s.count)) + 1 }
+            let mid = s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need)
+            let after = rule.finishBytes(state: Int(s.dfa), count: Int(s.count) + 1)
+            return mid + 1 + (after < Grammar.never ? after : rule.finishBytes(state: Int(s.dfa), count: Int(s.count)))
+        case .object(let o):
+            let rule = nodes[Int(o.node)].object!
+            switch o.phase {
+            case .afterOpen: return objectRemaining(rule, afterOpen: true, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0)
+            case .afterComma:
+                if !requiredDone(o, rule) { return objectRemaining(rule, afterOpen: true, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0) }
+                var best = Grammar.never
+                for k in rule.keys.indices where keyAllowed(o, rule, k) { best = min(best, rule.keyJSON[k].count + 1 + shortest[Int(rule.values[k])]) }
+                if rule.additional >= 0 { best = min(best, 3 + shortest[Int(rule.additional)]) }
+                return best + 1
+            case .inKey: return 0
+            case .afterKey:
+                let v = o.key >= 0 ? rule.values[Int(o.key)] : rule.additional
+                return 1 + shortest[Int(v)] + objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0)
+            case .inValue, .afterValue:
+                return objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0)
+            }
+        case .array(let a):
+            return arrayRemaining(nodes[Int(a.node)].array!, count: Int(a.count))
+        }
+    }
+
+    /// A key being written: the cheapest way to finish it (a declared key it can still become, or
+    /// an extra key), its value and the rest of the object.
+    func keyRemaining(_ s: StrState, below: StackNode?) -> Int {
+        guard case .object(let o) = below?.frame else { return Grammar.never }
+        let rule = nodes[Int(o.node)].object!
+        var best = Grammar.never
+        // Bytes of an escape or a multi-byte character still to come.
+        let pending = s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need)
+        if s.keyAt >= 0 {
+            let trie = tries[Int(rule.keyTrie)]
+            for k32 in trie.below[Int(s.keyAt)] {
+                let k = Int(k32)
+                guard keyAllowed(o, rule, k) else { continue }
+                // Mid-character or mid-escape, the key's next character must be one that is spelt that way.
+                let depth = Int(trie.depth[Int(s.keyAt)])
+                if pending > 0 {
+                    guard depth < rule.keys[k].count else { continue }
+                    let next = rule.keys[k][depth]
+                    if s.need > 0 && next < 0x80 { continue }
+                    if s.esc > 0 && next >= 0x20 && next < 0x7F && ![0x22, 0x5C, 0x2F].contains(next) { continue }
+                }
+                var e = o.emitted
+                e.insert(k)
+                let rest = objectRemaining(rule, afterOpen: false, lastIndex: k, emitted: e, additionalCount: 0)
+                best = min(best, rule.keys[k].count - Int(trie.depth[Int(s.keyAt)]) + 2 + shortest[Int(rule.values[k])] + rest)
+            }
+        }
+        if rule.additional >= 0 {
+            let clash = s.keyAt >= 0 && tries[Int(rule.keyTrie)].terminal[Int(s.keyAt)] >= 0 || o.extraHashes.contains(s.keyHash)
+            best = min(best, (clash ? 1 : 0) + 2 + shortest[Int(rule.additional)]
+                       + objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0))
+        }
+        return best < Grammar.never ? best + pending : best
+    }
+}

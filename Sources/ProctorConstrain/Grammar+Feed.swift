@@ -1,0 +1,495 @@
+/// Byte-by-byte recognition: the automaton's transitions.
+extension Grammar {
+    /// The state before any output.
+    public func start() -> MatchState { MatchState(root: root) }
+
+    /// Advances `state` by one byte of output; false (and the state unchanged) when no valid instance continues this way.
+    public func feed(_ state: inout MatchState, _ b: UInt8) -> Bool {
+        if state.threads.count == 1 {
+            var forks: [Thread] = []
+            var t = state.threads[0]
+            t.finished.removeAll()
+            let ok = feedThread(&t, b, &forks, offset: state.offset)
+            if forks.isEmpty {
+                guard ok else { return false }
+                state.threads[0] = t
+                state.offset += 1
+                if !t.finished.isEmpty { state.threads[0].finished.removeAll() }
+                return true
+            }
+            var all = ok ? [t] : []
+            all.append(contentsOf: forks)
+            return settle(&state, all)
+        }
+        var all: [Thread] = []
+        for var t in state.threads {
+            var forks: [Thread] = []
+            t.finished.removeAll()
+            if feedThread(&t, b, &forks, offset: state.offset) { all.append(t) }
+            all.append(contentsOf: forks)
+        }
+        return settle(&state, all)
+    }
+
+    /// Keeps the surviving threads, minus those that finished a `oneOf` value that another branch
+    /// finished on the same byte (the value would match two branches).
+    func settle(_ state: inout MatchState, _ all: [Thread]) -> Bool {
+        var alive = all
+        if alive.contains(where: { !$0.finished.isEmpty }) {
+            var branches: [Int64: Set<Int32>] = [:]
+            for t in alive { for (s, b) in t.finished { branches[s, default: []].insert(b) } }
+            let clash = Set(branches.filter { $0.value.count > 1 }.keys)
+            if !clash.isEmpty { alive.removeAll { t in t.finished.contains { clash.contains($0.0) } } }
+            for i in alive.indices { alive[i].finished.removeAll() }
+        }
+        guard !alive.isEmpty else { return false }
+        state.threads = alive
+        state.offset += 1
+        return true
+    }
+
+    /// Feeds every byte; false at the first one refused (the state is then partly advanced).
+    public func feed(_ state: inout MatchState, bytes: some Sequence<UInt8>) -> Bool {
+        for b in bytes where !feed(&state, b) { return false }
+        return true
+    }
+
+    /// The output so far is a whole valid instance (generation may stop here).
+    public func isComplete(_ state: MatchState) -> Bool {
+        state.threads.contains { t in
+            switch t.top {
+            case .done: return true
+            case .number(let n):
+                guard case .done = t.below?.frame else { return false }
+                return nodes[Int(n.node)].number!.complete(n.text)
+            case .literal(let trie, let at):
+                guard case .done = t.below?.frame else { return false }
+                return tries[Int(trie)].terminal[Int(at)] >= 0
+            default: return false
+            }
+        }
+    }
+
+    /// The instance is complete and nothing more may follow.
+    public func isFinished(_ state: MatchState) -> Bool {
+        state.threads.contains { if case .done = $0.top { return true }; return false }
+    }
+
+    /// Fewest bytes that still complete a valid instance.
+    public func remainingBytes(_ state: MatchState) -> Int {
+        var best = Grammar.never
+        for t in state.threads { best = min(best, remaining(t.top, below: t.below) + (t.below?.tail ?? 0)) }
+        return best
+    }
+
+    // MARK: - One thread
+
+    @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+
+    func push(_ t: inout Thread, _ f: Frame) {
+        t.below = StackNode(frame: t.top, below: t.below, tail: remaining(t.top, below: t.below) + (t.below?.tail ?? 0))
+        t.top = f
+    }
+
+    func pop(_ t: inout Thread) {
+        t.top = t.below!.frame
+        t.below = t.below!.below
+    }
+
+    /// The value on top is finished: pop it, then tell the frame that held it.
+    func valueDone(_ t: inout Thread) {
+        pop(&t)
+        while case .branch(let split, let index) = t.top {
+            t.finished.append((split, index))
+            pop(&t)
+        }
+        switch t.top {
+        case .object(var o): o.phase = .afterValue; t.top = .object(o)
+        case .array(var a): a.afterItem = true; t.top = .array(a)
+        default: break
+        }
+    }
+
+    func feedThread(_ t: inout Thread, _ b: UInt8, _ forks: inout [Thread], offset: Int) -> Bool {
+        while true {
+            switch t.top {
+            case .done:
+                return false
+            case .branch:
+                return false
+            case .value(let id):
+                let n = nodes[Int(id)]
+                if !n.alternatives.isEmpty {
+                    // One thread per branch, each fed this byte.
+                    for (k, alt) in n.alternatives.enumerated().dropFirst() {
+                        var c = t
+                        c.finished = []
+                        if n.exclusive { c.top = .branch(split: Int64(offset) << 24 | Int64(id), index: Int32(k)); push(&c, .value(alt)) } else { c.top = .value(alt) }
+                        if feedThread(&c, b, &forks, offset: offset) { forks.append(c) }
+                    }
+                    if n.exclusive { t.top = .branch(split: Int64(offset) << 24 | Int64(id), index: 0); push(&t, .value(n.alternatives[0])) } else { t.top = .value(n.alternatives[0]) }
+                    continue
+                }
+                switch startValue(&t, n, id, b) {
+                case .consumed: return true
+                case .rejected: return false
+                case .refeed: continue
+                }
+            case .literal(let trie, let at):
+                let tr = tries[Int(trie)]
+                if let c = tr.child(Int(at), b) {
+                    if tr.terminal[c] >= 0 && tr.children[c].isEmpty {
+                        t.top = .literal(trie: trie, at: Int32(c))
+                        valueDone(&t)
+                    } else {
+                        t.top = .literal(trie: trie, at: Int32(c))
+                    }
+                    return true
+                }
+                guard tr.terminal[Int(at)] >= 0 else { return false }
+                valueDone(&t)
+                continue
+            case .number(var s):
+                let rule = nodes[Int(s.node)].number!
+                if rule.syntaxAllows(s.text, b) {
+                    s.text.append(b)
+                    if rule.feasible(s.text) { t.top = .number(s); return true }
+                    s.text.removeLast()
+                }
+                guard rule.complete(s.text) else { return false }
+                valueDone(&t)
+                continue
+            case .string(var s):
+                guard feedString(&t, &s, b) else { return false }
+                return true
+            case .object(var o):
+                return feedObject(&t, &o, b)
+            case .array(var a):
+                switch feedArray(&t, &a, b) {
+                case .consumed: return true
+                case .rejected: return false
+                case .refeed: continue
+                }
+            }
+        }
+    }
+
+    /// What a frame did with a byte: took it, refused it, or handed it on to the new top frame.
+    enum Step { case consumed, rejected, refeed }
+
+    func startValue(_ t: inout Thread, _ n: GNode, _ id: Int32, _ b: UInt8) -> Step {
+        if options.allowWhitespace && isSpace(b) { return .consumed }
+        if n.literalTrie >= 0 {
+            t.top = .literal(trie: n.literalTrie, at: 0)
+            return .refeed
+        }
+        switch b {
+        case 0x22:
+            guard n.string >= 0 else { return .rejected }
+            t.top = .string(StrState(rule: n.string, dfa: Int32(strings[Int(n.string)].dfa?.start ?? 0)))
+        case 0x7B:
+            guard n.object != nil, t.depth < options.maxDepth, objectOK[Int(id)] else { return .rejected }
+            t.depth += 1
+            t.top = .object(ObjState(node: id))
+        case 0x5B:
+            guard n.array != nil, t.depth < options.maxDepth, arrayOK[Int(id)] else { return .rejected }
+            t.depth += 1
+            t.top = .array(ArrState(node: id))
+        case 0x2D, 0x30...0x39:
+            guard let rule = n.number, rule.syntaxAllows([], b), rule.feasible([b]) else { return .rejected }
+            t.top = .number(NumState(node: id, text: [b]))
+        case 0x74, 0x66, 0x6E:
+            guard n.keywordTrie >= 0, let c = tries[Int(n.keywordTrie)].child(0, b) else { return .rejected }
+            t.top = .literal(trie: n.keywordTrie, at: Int32(c))
+        default:
+            return .rejected
+        }
+        return .consumed
+    }
+
+    // MARK: - Strings
+
+    /// One byte inside a string (value or key); handles escapes, UTF-8 and the closing quote.
+    func feedString(_ t: inout Thread, _ s: inout StrState, _ b: UInt8) -> Bool {
+        let rule: StringRule? = s.rule >= 0 ? strings[Int(s.rule)] : nil
+        if s.esc == 1 {
+            let c: UInt32
+            switch b {
+            case 0x22, 0x5C, 0x2F: c = UInt32(b)
+            case 0x62: c = 0x08
+            case 0x66: c = 0x0C
+            case 0x6E: c = 0x0A
+            case 0x72: c = 0x0D
+            case 0x74: c = 0x09
+            case 0x75:
+                guard escapable(t, s, rule, 0, 0xFFFF) else { return false }
+                s.esc = 2; s.acc = 0
+                t.top = .string(s)
+                return true
+            default: return false
+            }
+            s.esc = 0
+            guard addChar(t, &s, rule, c) else { return false }
+            t.top = .string(s)
+            return true
+        }
+        if s.esc >= 2 {
+            let h: UInt32
+            switch b {
+            case 0x30...0x39: h = UInt32(b - 0x30)
+            case 0x61...0x66: h = UInt32(b - 0x61 + 10)
+            case 0x41...0x46: h = UInt32(b - 0x41 + 10)
+            default: return false
+            }
+            s.acc = s.acc << 4 | h
+            let read = Int(s.esc - 1)  // hex digits read, 1…4
+            if read < 4 {
+                let shift = UInt32(4 * (4 - read))
+                let lo = s.acc << shift, hi = lo | ((1 << shift) - 1)
+                guard escapable(t, s, rule, lo, hi) else { return false }
+                s.esc += 1
+                t.top = .string(s)
+                return true
+            }
+            s.esc = 0
+            guard !(0xD800...0xDFFF).contains(s.acc), !(0x20...0x7E).contains(s.acc), addChar(t, &s, rule, s.acc) else { return false }
+            t.top = .string(s)
+            return true
+        }
+        if s.need > 0 {
+            guard b >= s.lo && b <= s.hi else { return false }
+            s.acc = s.acc << 6 | UInt32(b & 0x3F)
+            s.need -= 1
+            s.lo = 0x80; s.hi = 0xBF
+            if s.need > 0 {
+                let shift = UInt32(6 * Int(s.need))
+                let lo = s.acc << shift, hi = lo | ((1 << shift) - 1)
+                guard charPossible(t, s, rule, lo, hi) else { return false }
+                t.top = .string(s)
+                return true
+            }
+            guard addChar(t, &s, rule, s.acc) else { return false }
+            t.top = .string(s)
+            return true
+        }
+        switch b {
+        case 0x22:
+            return closeString(&t, s, rule)
+        case 0x5C:
+            guard Self.shortEscapes.contains(where: { charPossible(t, s, rule, $0, $0) }) || escapable(t, s, rule, 0, 0xFFFF) else { return false }
+            s.esc = 1
+            t.top = .string(s)
+            return true
+        case 0x00..<0x20:
+            return false
+        case 0x20..<0x80:
+            guard addChar(t, &s, rule, UInt32(b)) else { return false }
+            t.top = .string(s)
+            return true
+        case 0xC2...0xDF:
+            s.need = 1; s.acc = UInt32(b & 0x1F)
+        case 0xE0...0xEF:
+            s.need = 2; s.acc = UInt32(b & 0x0F)
+            if b == 0xE0 { s.lo = 0xA0 } else if b == 0xED { s.hi = 0x9F }
+        case 0xF0...0xF4:
+            s.need = 3; s.acc = UInt32(b & 0x07)
+            if b == 0xF0 { s.lo = 0x90 } else if b == 0xF4 { s.hi = 0x8F }
+        default:
+            return false
+        }
+        // The scalars this lead byte can start (no overlong forms).
+        let shift = UInt32(6 * Int(s.need))
+        let least: UInt32 = s.need == 1 ? 0x80 : s.need == 2 ? 0x800 : 0x10000
+        let lo = max(s.acc << shift, least), hi = min((s.acc << shift) | ((1 << shift) - 1), 0x10FFFF)
+        guard charPossible(t, s, rule, lo, hi) else { return false }
+        t.top = .string(s)
+        return true
+    }
+
+    /// Some character in lo…hi can come next (so starting an escape or a multi-byte character is no dead end).
+    func charPossible(_ t: Thread, _ s: StrState, _ rule: StringRule?, _ lo: UInt32, _ hi: UInt32) -> Bool {
+        if let rule { return rule.someCharacter(from: Int(s.dfa), count: Int(s.count), in: lo, hi) }
+        // Keys: a declared key can still be reached, or extra keys are allowed.
+        guard case .object(let o) = t.below!.frame else { return false }
+        let rule = nodes[Int(o.node)].object!
+        if rule.additional >= 0 { return true }
+        guard s.keyAt >= 0 else { return false }
+        let trie = tries[Int(rule.keyTrie)]
+        // Any child byte that starts a character in range (UTF-8 lead bytes cover ranges of scalars).
+        for (byte, child) in trie.children[Int(s.keyAt)] where keyCanReach(o, rule, Int(child)) {
+            let (clo, chi) = Self.scalarRange(lead: byte)
+            if chi >= lo && clo <= hi { return true }
+        }
+        return false
+    }
+
+    /// Characters with a two-byte escape.
+    static let shortEscapes: [UInt32] = [0x22, 0x5C, 0x2F, 0x08, 0x0C, 0x0A, 0x0D, 0x09]
+
+    /// `\u` escapes are written only for what cannot appear as itself (control characters) or
+    /// beyond ASCII: printable ASCII is always written plainly (`"` and `\` with their short escapes).
+    func escapable(_ t: Thread, _ s: StrState, _ rule: StringRule?, _ lo: UInt32, _ hi: UInt32) -> Bool {
+        (lo < 0x20 && charPossible(t, s, rule, lo, min(hi, 0x1F))) || (hi > 0x7E && charPossible(t, s, rule, max(lo, 0x7F), hi))
+    }
+
+    /// Scalars a UTF-8 lead byte can start.
+    static func scalarRange(lead b: UInt8) -> (UInt32, UInt32) {
+        switch b {
+        case 0..<0x80: return (UInt32(b), UInt32(b))
+        case 0xC2...0xDF: let v = UInt32(b & 0x1F) << 6; return (v, v | 0x3F)
+        case 0xE0...0xEF: let v = UInt32(b & 0x0F) << 12; return (max(v, 0x800), v | 0xFFF)
+        case 0xF0...0xF4: let v = UInt32(b & 0x07) << 18; return (max(v, 0x10000), min(v | 0x3FFFF, 0x10FFFF))
+        default: return (1, 0)
+        }
+    }
+
+    /// Appends a decoded character: length, pattern and (for keys) the key trie must all allow it.
+    func addChar(_ t: Thread, _ s: inout StrState, _ rule: StringRule?, _ c: UInt32) -> Bool {
+        if let rule {
+            var d = Int(s.dfa)
+            if let dfa = rule.dfa {
+                d = dfa.step(d, c)
+                guard d >= 0 else { return false }
+            }
+            guard rule.finishBytes(state: d, count: Int(s.count) + 1) < Grammar.never else { return false }
+            s.dfa = Int32(d)
+            s.count += 1
+            return true
+        }
+        guard case .object(let o) = t.below!.frame else { return false }
+        let orule = nodes[Int(o.node)].object!
+        var utf8: [UInt8] = []
+        if let u = Unicode.Scalar(c) { utf8.append(contentsOf: String(Character(u)).utf8) }
+        for x in utf8 { s.keyHash = (s.keyHash ^ UInt64(x)) &* 0x100_0000_01B3 }
+        if s.keyAt >= 0 {
+            let trie = tries[Int(orule.keyTrie)]
+            var at = Int(s.keyAt)
+            for x in utf8 {
+                guard let n = trie.child(at, x) else { at = -1; break }
+                at = n
+            }
+            if at >= 0 && !keyCanReach(o, orule, at) && orule.additional < 0 { return false }
+            s.keyAt = Int32(at)
+        }
+        if s.keyAt < 0 && orule.additional < 0 { return false }
+        s.count += 1
+        return true
+    }
+
+    /// Some declared key below trie node `at` may still be written here.
+    func keyCanReach(_ o: ObjState, _ rule: ObjectRule, _ at: Int) -> Bool {
+        tries[Int(rule.keyTrie)].below[at].contains { keyAllowed(o, rule, Int($0)) }
+    }
+
+    /// Declared key k may come next: not written yet, has an instance, and (in schema order) comes
+    /// after the last one written without skipping a required key.
+    func keyAllowed(_ o: ObjState, _ rule: ObjectRule, _ k: Int) -> Bool {
+        guard !o.emitted.contains(k), shortest[Int(rule.values[k])] < Grammar.never else { return false }
+        if options.anyOrder { return true }
+        guard k > Int(o.last) else { return false }
+        var j = Int(o.last) + 1
+        while j < k { if rule.required[j] { return false }; j += 1 }
+        return true
+    }
+
+    func closeString(_ t: inout Thread, _ s: StrState, _ rule: StringRule?) -> Bool {
+        if let rule {
+            guard rule.finishBytes(state: Int(s.dfa), count: Int(s.count)) == 0 else { return false }
+            t.top = .string(s)
+            valueDone(&t)
+            return true
+        }
+        // A key: declared (and allowed here), or extra (allowed, not repeated, not a declared name).
+        pop(&t)
+        guard case .object(var o) = t.top else { return false }
+        let orule = nodes[Int(o.node)].object!
+        let trie = tries[Int(orule.keyTrie)]
+        if s.keyAt >= 0, trie.terminal[Int(s.keyAt)] >= 0 {
+            let k = Int(trie.terminal[Int(s.keyAt)])
+            guard keyAllowed(o, orule, k) else { return false }
+            o.key = Int32(k)
+            o.emitted.insert(k)
+            if !options.anyOrder { o.last = Int32(k) }
+        } else {
+            guard orule.additional >= 0, shortest[Int(orule.additional)] < Grammar.never, !o.extraHashes.contains(s.keyHash) else { return false }
+            o.key = -1
+            o.extraHashes.append(s.keyHash)
+        }
+        o.phase = .afterKey
+        t.top = .object(o)
+        return true
+    }
+
+    // MARK: - Containers
+
+    func canStartKey(_ o: ObjState, _ rule: ObjectRule) -> Bool {
+        if rule.additional >= 0 && shortest[Int(rule.additional)] < Grammar.never { return true }
+        return rule.keys.indices.contains { keyAllowed(o, rule, $0) }
+    }
+
+    func requiredDone(_ o: ObjState, _ rule: ObjectRule) -> Bool {
+        !rule.required.indices.contains { rule.required[$0] && !o.emitted.contains($0) }
+    }
+
+    func feedObject(_ t: inout Thread, _ o: inout ObjState, _ b: UInt8) -> Bool {
+        let rule = nodes[Int(o.node)].object!
+        if options.allowWhitespace && isSpace(b) && o.phase != .inKey && o.phase != .inValue { return true }
+        switch (o.phase, b) {
+        case (.afterOpen, 0x22), (.afterComma, 0x22):
+            guard canStartKey(o, rule) else { return false }
+            o.phase = .inKey
+            t.top = .object(o)
+            push(&t, .string(StrState(rule: -1)))
+            return true
+        case (.afterOpen, 0x7D), (.afterValue, 0x7D):
+            guard requiredDone(o, rule) else { return false }
+            t.depth -= 1
+            t.top = .object(o)
+            valueDone(&t)
+            return true
+        case (.afterKey, 0x3A):
+            o.phase = .inValue
+            t.top = .object(o)
+            push(&t, .value(o.key >= 0 ? rule.values[Int(o.key)] : rule.additional))
+            return true
+        case (.afterValue, 0x2C):
+            guard canStartKey(o, rule) else { return false }
+            o.phase = .afterComma
+            t.top = .object(o)
+            return true
+        default:
+            return false
+        }
+    }
+
+    func feedArray(_ t: inout Thread, _ a: inout ArrState, _ b: UInt8) -> Step {
+        let rule = nodes[Int(a.node)].array!
+        if options.allowWhitespace && isSpace(b) { return .consumed }
+        if b == 0x5D {
+            guard Int(a.count) >= rule.minItems else { return .rejected }
+            t.depth -= 1
+            t.top = .array(a)
+            valueDone(&t)
+            return .consumed
+        }
+        func itemOK(_ i: Int) -> Bool {
+            if let cap = rule.capacity, i >= cap { return false }
+            let n = rule.itemNode(i)
+            return n >= 0 && shortest[n] < Grammar.never
+        }
+        if a.afterItem {
+            guard b == 0x2C, itemOK(Int(a.count)) else { return .rejected }
+            a.count += 1
+            a.afterItem = false
+            t.top = .array(a)
+            push(&t, .value(Int32(rule.itemNode(Int(a.count) - 1))))
+            return .consumed
+        }
+        // Right after `[`: this byte starts the first item.
+        guard a.count == 0, itemOK(0) else { return .rejected }
+        a.count = 1
+        t.top = .array(a)
+        push(&t, .value(Int32(rule.itemNode(0))))
+        return .refeed
+    }
+}

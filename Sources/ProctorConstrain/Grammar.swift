@@ -1,0 +1,220 @@
+import ProctorJSON
+import ProctorRegex
+
+/// A JSON Schema compiled into the automaton constrained decoding walks: every schema becomes a
+/// node that is either a union of alternatives (`anyOf`/`oneOf`) or one basic node whose keywords
+/// were merged (`allOf`, `$ref` with siblings), with the shortest instance of each known in bytes.
+public struct Grammar: Sendable {
+    var nodes: [GNode]
+    var strings: [StringRule]
+    var tries: [ByteTrie]
+    /// Shortest instance of each node, in bytes of compact JSON (`Grammar.never` when it has none).
+    var shortest: [Int]
+    /// Whether a node's object (array) kind has an instance, so `{` (`[`) may start it.
+    var objectOK: [Bool] = []
+    var arrayOK: [Bool] = []
+    let root: Int
+    /// The schema as given, for the final check by Proctor's validator.
+    public let schema: JSONValue
+    public let options: ConstraintOptions
+
+    static let never = Int.max / 4
+
+    /// Compiles `schema`; any keyword outside the covered subset, or a schema with no instance, is an error.
+    public init(schema: JSONValue, options: ConstraintOptions = ConstraintOptions()) throws(ConstraintError) {
+        let b = GrammarBuilder(document: schema, options: options)
+        let root = try b.compile([Member(schema, "")])
+        self.nodes = b.nodes.map { $0 ?? GNode(location: "") }
+        self.strings = b.strings
+        self.tries = b.tries
+        self.root = root
+        self.options = options
+        self.schema = schema
+        self.shortest = []
+        computeShortest()
+        objectOK = nodes.map { shortestKind($0, .object) < Grammar.never }
+        arrayOK = nodes.map { shortestKind($0, .array) < Grammar.never }
+        guard shortest[root] < Grammar.never else {
+            throw ConstraintError(pointer: "", "the schema has no instance constrained decoding can produce (an unsatisfiable keyword, or recursion without a way out)")
+        }
+    }
+
+    /// A grammar for any JSON value (`"json": true`), or any object when `objectOnly`.
+    public static func anyJSON(objectOnly: Bool = false, options: ConstraintOptions = ConstraintOptions()) -> Grammar {
+        // The schema below is inside the covered subset, so compiling it cannot fail.
+        let schema: JSONValue = objectOnly ? ["type": "object"] : true
+        return try! Grammar(schema: schema, options: options)
+    }
+
+    /// Fixpoint of the shortest instance per node (recursive schemas converge from "never").
+    mutating func computeShortest() {
+        shortest = [Int](repeating: Grammar.never, count: nodes.count)
+        var changed = true
+        while changed {
+            changed = false
+            for i in nodes.indices {
+                let s = shortestOf(i)
+                if s < shortest[i] { shortest[i] = s; changed = true }
+            }
+        }
+    }
+
+    func shortestOf(_ i: Int) -> Int {
+        let n = nodes[i]
+        if !n.alternatives.isEmpty { return n.alternatives.map { shortest[Int($0)] }.min() ?? Grammar.never }
+        var best = Grammar.never
+        for k in ValueKind.allCases { best = min(best, shortestKind(n, k)) }
+        return best
+    }
+
+    /// The shortest instance of one kind of value the node allows.
+    func shortestKind(_ n: GNode, _ kind: ValueKind) -> Int {
+        switch kind {
+        case .literal: return n.literalTrie >= 0 ? Int(tries[Int(n.literalTrie)].minToTerminal[0]) : Grammar.never
+        case .keyword: return n.literalTrie < 0 && n.keywordTrie >= 0 ? Int(tries[Int(n.keywordTrie)].minToTerminal[0]) : Grammar.never
+        case .string: return n.literalTrie < 0 && n.string >= 0 ? strings[Int(n.string)].shortestFromStart + 2 : Grammar.never
+        case .number: return n.literalTrie < 0 ? (n.number.map { $0.shortestCompletion([]) } ?? Grammar.never) : Grammar.never
+        case .object:
+            guard n.literalTrie < 0, let o = n.object else { return Grammar.never }
+            return 1 + objectRemaining(o, afterOpen: true, lastIndex: -1, emitted: KeySet(), additionalCount: 0)
+        case .array:
+            guard n.literalTrie < 0, let a = n.array else { return Grammar.never }
+            return 1 + arrayRemaining(a, count: 0)
+        }
+    }
+
+    /// Bytes still needed to close an object: the required keys not yet written, commas, `}`.
+    func objectRemaining(_ o: ObjectRule, afterOpen: Bool, lastIndex: Int, emitted: KeySet, additionalCount: Int) -> Int {
+        var total = 1
+        var first = afterOpen
+        for (k, req) in o.required.enumerated() where req && !emitted.contains(k) {
+            let v = shortest[Int(o.values[k])]
+            if v >= Grammar.never { return Grammar.never }
+            total += o.keyJSON[k].count + 1 + v + (first ? 0 : 1)
+            first = false
+        }
+        return total
+    }
+
+    /// Bytes still needed to close an array holding `count` items: the items `minItems` still asks for, commas, `]`.
+    func arrayRemaining(_ a: ArrayRule, count: Int) -> Int {
+        var total = 1
+        var i = count
+        while i < a.minItems {
+            let node = a.itemNode(i)
+            guard node >= 0 else { return Grammar.never }
+            let v = shortest[node]
+            if v >= Grammar.never { return Grammar.never }
+            total += v + (i == 0 ? 0 : 1)
+            i += 1
+        }
+        return total
+    }
+}
+
+/// The first byte of a value decides which of these it is.
+enum ValueKind: CaseIterable { case literal, keyword, string, number, object, array }
+
+/// One node of the grammar.
+struct GNode: Sendable {
+    /// Union: one of these nodes (a thread per branch at run time).
+    var alternatives: [Int32] = []
+    /// `oneOf`: exactly one branch may match.
+    var exclusive = false
+    /// JSON Pointer of the schema, for messages.
+    var location: String
+    /// `enum`/`const`: the values as compact JSON in a trie; when set, nothing else is allowed.
+    var literalTrie: Int32 = -1
+    /// `true`, `false` and `null` as far as the type allows.
+    var keywordTrie: Int32 = -1
+    var string: Int32 = -1
+    var number: NumberRule?
+    var object: ObjectRule?
+    var array: ArrayRule?
+
+    init(location: String) { self.location = location }
+}
+
+/// Which declared keys an object has written (any count of keys).
+struct KeySet: Sendable, Hashable {
+    var words: [UInt64] = []
+    func contains(_ k: Int) -> Bool { k / 64 < words.count && words[k / 64] & (1 << UInt64(k % 64)) != 0 }
+    mutating func insert(_ k: Int) {
+        while words.count <= k / 64 { words.append(0) }
+        words[k / 64] |= 1 << UInt64(k % 64)
+    }
+}
+
+/// An object's keys in schema order, their value nodes, which are required, and what other keys may have.
+struct ObjectRule: Sendable {
+    /// Key text as UTF-8 (decoded).
+    var keys: [[UInt8]]
+    /// Key as compact JSON, quotes included (its cost in bytes).
+    var keyJSON: [[UInt8]]
+    var values: [Int32]
+    var required: [Bool]
+    /// Node for keys not in `keys`, or -1 when no other key is allowed.
+    var additional: Int32
+    /// Trie over the decoded keys; a terminal's value is the key index.
+    var keyTrie: Int32
+}
+
+/// An array's positional items, the node for the rest (-1: none), and its length bounds.
+struct ArrayRule: Sendable {
+    var prefix: [Int32]
+    var items: Int32
+    var minItems: Int
+    var maxItems: Int?
+
+    func itemNode(_ i: Int) -> Int { i < prefix.count ? Int(prefix[i]) : Int(items) }
+    /// The most items the array may hold.
+    var capacity: Int? { items < 0 ? min(prefix.count, maxItems ?? Int.max) : maxItems }
+}
+
+/// A trie of byte strings; terminals carry a value (key index, or 0 for literals).
+struct ByteTrie: Sendable {
+    var children: [[(UInt8, Int32)]] = [[]]
+    var terminal: [Int32] = [-1]
+    /// Bytes from a node to the nearest terminal.
+    var minToTerminal: [Int32] = []
+    /// Bytes from the root to each node.
+    var depth: [Int32] = [0]
+    /// Values of the terminals below each node (key tries: which keys a prefix can still become).
+    var below: [[Int32]] = [[]]
+
+    init(_ strings: [[UInt8]]) {
+        for (v, s) in strings.enumerated() {
+            var n = 0
+            below[0].append(Int32(v))
+            for b in s {
+                if let c = child(n, b) { n = c } else {
+                    children.append([]); terminal.append(-1); below.append([]); depth.append(depth[n] + 1)
+                    let c = Int32(children.count - 1)
+                    children[n].append((b, c))
+                    n = Int(c)
+                }
+                below[n].append(Int32(v))
+            }
+            if terminal[n] < 0 { terminal[n] = Int32(v) }
+        }
+        minToTerminal = [Int32](repeating: Int32.max / 4, count: children.count)
+        // Children always have larger indices than their parents: one backward pass.
+        for n in stride(from: children.count - 1, through: 0, by: -1) {
+            var m: Int32 = terminal[n] >= 0 ? 0 : Int32.max / 4
+            for (_, c) in children[n] { m = min(m, minToTerminal[Int(c)] + 1) }
+            minToTerminal[n] = m
+        }
+    }
+
+    @inline(__always) func child(_ n: Int, _ b: UInt8) -> Int? {
+        for (x, c) in children[n] where x == b { return Int(c) }
+        return nil
+    }
+}
+
+/// One schema in a conjunction, with where it sits in the document.
+struct Member {
+    var schema: JSONValue
+    var pointer: String
+    init(_ schema: JSONValue, _ pointer: String) { self.schema = schema; self.pointer = pointer }
+}

@@ -1,0 +1,96 @@
+/// Where the output stands in the grammar: one or more threads (several while `anyOf`/`oneOf`
+/// branches are still all possible), each a stack of frames. Feeding a byte advances every thread
+/// and drops those that cannot take it; the state is a value, so the mask search copies it freely
+/// (frames below the top are shared, immutable list nodes).
+public struct MatchState: Sendable {
+    var threads: [Thread]
+    /// Bytes consumed so far (identifies where a `oneOf` value began).
+    var offset: Int = 0
+
+    init(root: Int) {
+        threads = [Thread(top: .value(Int32(root)), below: StackNode(frame: .done, below: nil, tail: 0), depth: 0)]
+    }
+
+    /// No thread is left: the bytes so far are a prefix of no valid instance.
+    public var isDead: Bool { threads.isEmpty }
+}
+
+/// One derivation: the frame being filled and the frames around it.
+struct Thread: Sendable {
+    var top: Frame
+    var below: StackNode?
+    /// Open objects and arrays.
+    var depth: Int32
+    /// `oneOf` values this thread finished on the current byte: (split, branch).
+    var finished: [(Int64, Int32)] = []
+}
+
+/// A frame below the top: immutable, shared between copies of a state. `tail` is the fewest bytes
+/// that close this frame and every frame below it, fixed when it was pushed.
+final class StackNode: Sendable {
+    let frame: Frame
+    let below: StackNode?
+    let tail: Int
+    init(frame: Frame, below: StackNode?, tail: Int) {
+        self.frame = frame
+        self.below = below
+        self.tail = tail
+    }
+}
+
+enum Frame: Sendable {
+    /// Before the first byte of a value of this node.
+    case value(Int32)
+    /// Inside an `enum`/`const` value or a keyword: trie and position.
+    case literal(trie: Int32, at: Int32)
+    case string(StrState)
+    case number(NumState)
+    case object(ObjState)
+    case array(ArrState)
+    /// Under a `oneOf` branch's value: which value (split) and which branch.
+    case branch(split: Int64, index: Int32)
+    /// The whole instance is written.
+    case done
+}
+
+struct StrState: Sendable {
+    /// String rule, or -1 for an object key.
+    var rule: Int32
+    var dfa: Int32 = 0
+    var count: Int32 = 0
+    /// 0: plain; 1: after `\`; 2…5: in `\u` with esc-2 hex digits read.
+    var esc: UInt8 = 0
+    /// UTF-8 continuation bytes still to come, and the range the next one must be in.
+    var need: UInt8 = 0
+    var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+    /// The scalar being assembled (escape or UTF-8).
+    var acc: UInt32 = 0
+    /// Key strings: position in the object's key trie (-1 once no declared key can match), and a
+    /// hash of the decoded key (repeated extra keys are refused).
+    var keyAt: Int32 = 0
+    var keyHash: UInt64 = 0xCBF2_9CE4_8422_2325
+}
+
+struct NumState: Sendable {
+    var node: Int32
+    var text: [UInt8]
+}
+
+struct ObjState: Sendable {
+    enum Phase: UInt8 { case afterOpen, afterComma, inKey, afterKey, inValue, afterValue }
+    var node: Int32
+    var phase: Phase = .afterOpen
+    /// The key being written or just written: its index, -1 for an extra key.
+    var key: Int32 = -1
+    /// The last declared key written (schema order).
+    var last: Int32 = -1
+    var emitted = KeySet()
+    var extraHashes: [UInt64] = []
+}
+
+struct ArrState: Sendable {
+    var node: Int32
+    /// False right after `[`, true after an item.
+    var afterItem = false
+    var count: Int32 = 0
+}

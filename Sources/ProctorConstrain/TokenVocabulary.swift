@@ -1,0 +1,147 @@
+import ProctorModel
+
+/// What a tokenizer's tokens are as output bytes, arranged for mask search: a trie of every
+/// token, a trie of the tokens that are not plain string content, and per character count the set
+/// of plain-content tokens, so inside a string most of a 32k vocabulary is allowed with one OR.
+/// Built once per tokenizer; `Sendable`, shared by every generation.
+public struct TokenVocabulary: Sendable {
+    /// The bytes each token adds (after any token but BOS); empty for the special tokens 0–2.
+    public let bytes: [[UInt8]]
+    let full: TokenTrie
+    /// Tokens that are not plain content (quotes, backslashes, control bytes, partial UTF-8).
+    let special: TokenTrie
+    /// Plain-content tokens only (for walks that follow a pattern automaton).
+    let content: TokenTrie
+    /// Characters of each plain-content token; -1 for the others.
+    let chars: [Int32]
+    /// `contentUpTo[k]`: plain-content tokens of at most k characters (k = 1…maxChars).
+    let contentUpTo: [Bitset]
+    let maxChars: Int
+    public var count: Int { bytes.count }
+
+    public init(tokenizer: Tokenizer) throws(ConstraintError) {
+        let n = tokenizer.vocabSize
+        var bytes: [[UInt8]] = []
+        bytes.reserveCapacity(n)
+        var single = Set<UInt8>()
+        for t in 0..<n {
+            if t < 3 { bytes.append([]); continue }
+            let b = tokenizer.decode(previous: 0, token: t)
+            if b.count == 1 { single.insert(b[0]) }
+            bytes.append(b)
+        }
+        // Every byte must exist as a one-byte token, so the shortest completion is always spellable.
+        let needed = (0x20...0x7E).map { UInt8($0) }
+        guard needed.allSatisfy(single.contains) else {
+            throw ConstraintError(pointer: "", "the tokenizer has no single-byte token for every printable ASCII character, so constrained output cannot always be completed")
+        }
+        self.bytes = bytes
+        var chars = [Int32](repeating: -1, count: n)
+        for t in 3..<n { chars[t] = TokenVocabulary.plainCharacters(bytes[t]) }
+        self.chars = chars
+        full = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty })
+        special = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty && chars[$0] < 0 })
+        content = TokenTrie(bytes, include: { chars[$0] > 0 })
+        let maxChars = Int(chars.max() ?? 0)
+        self.maxChars = maxChars
+        var sets: [Bitset] = [Bitset(count: n)]
+        for k in 1...max(1, maxChars) {
+            var s = sets[k - 1]
+            for t in 0..<n where chars[t] == Int32(k) { s.insert(t) }
+            sets.append(s)
+        }
+        contentUpTo = sets
+    }
+
+    /// Characters in `b` when it is nothing but characters a string may hold unescaped (complete
+    /// UTF-8, no `"`, `\` or control byte); -1 otherwise.
+    static func plainCharacters(_ b: [UInt8]) -> Int32 {
+        guard !b.isEmpty else { return -1 }
+        var i = 0, n: Int32 = 0
+        while i < b.count {
+            let c = b[i]
+            var len = 0
+            switch c {
+            case 0x20..<0x80 where c != 0x22 && c != 0x5C: len = 1
+            case 0xC2...0xDF: len = 2
+            case 0xE0...0xEF: len = 3
+            case 0xF0...0xF4: len = 4
+            default: return -1
+            }
+            guard i + len <= b.count else { return -1 }
+            if len > 1 {
+                let second = b[i + 1]
+                let lo: UInt8 = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80
+                let hi: UInt8 = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF
+                guard second >= lo && second <= hi else { return -1 }
+                for j in (i + 2)..<(i + len) where b[j] & 0xC0 != 0x80 { return -1 }
+            }
+            i += len
+            n += 1
+        }
+        return n
+    }
+}
+
+/// A set of token ids.
+public struct Bitset: Sendable, Equatable {
+    public var words: [UInt64]
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        words = [UInt64](repeating: 0, count: (count + 63) / 64)
+    }
+
+    @inline(__always) public func contains(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+    @inline(__always) public mutating func insert(_ i: Int) { words[i >> 6] |= 1 << UInt64(i & 63) }
+    @inline(__always) public mutating func remove(_ i: Int) { words[i >> 6] &= ~(1 << UInt64(i & 63)) }
+    public mutating func formUnion(_ o: Bitset) { for i in words.indices { words[i] |= o.words[i] } }
+    public var isEmpty: Bool { !words.contains { $0 != 0 } }
+    public var population: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Calls `body` with every member, in increasing order.
+    @inline(__always) public func forEach(_ body: (Int) -> Void) {
+        for (w, word) in words.enumerated() {
+            var x = word
+            while x != 0 {
+                body(w << 6 + x.trailingZeroBitCount)
+                x &= x - 1
+            }
+        }
+    }
+}
+
+/// A byte trie over token strings, flattened: node i's children are `childBytes/childNodes[first[i]..<first[i + 1]]`,
+/// its tokens `tokenIds[tokenFirst[i]..<tokenFirst[i + 1]]` (several tokens can spell the same bytes).
+struct TokenTrie: Sendable {
+    var first: [Int32] = []
+    var childBytes: [UInt8] = []
+    var childNodes: [Int32] = []
+    var tokenFirst: [Int32] = []
+    var tokenIds: [Int32] = []
+
+    init(_ bytes: [[UInt8]], include: (Int) -> Bool) {
+        // Build with nested arrays, then flatten breadth-first so each node's children are contiguous.
+        var kids: [[(UInt8, Int)]] = [[]]
+        var toks: [[Int32]] = [[]]
+        for (t, b) in bytes.enumerated() where include(t) {
+            var n = 0
+            for x in b {
+                if let c = kids[n].first(where: { $0.0 == x })?.1 { n = c; continue }
+                kids.append([]); toks.append([])
+                kids[n].append((x, kids.count - 1))
+                n = kids.count - 1
+            }
+            toks[n].append(Int32(t))
+        }
+        for n in kids.indices {
+            first.append(Int32(childBytes.count))
+            for (x, c) in kids[n].sorted(by: { $0.0 < $1.0 }) { childBytes.append(x); childNodes.append(Int32(c)) }
+            tokenFirst.append(Int32(tokenIds.count))
+            tokenIds.append(contentsOf: toks[n])
+        }
+        first.append(Int32(childBytes.count))
+        tokenFirst.append(Int32(tokenIds.count))
+    }
+}
