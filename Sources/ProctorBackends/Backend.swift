@@ -79,6 +79,8 @@ public struct BackendResponse: Sendable {
     public var latencyRecorded = false
     /// The response came from the response cache.
     public var cached = false
+    /// The output was produced under constrained decoding (what constrained it), so it is valid by construction.
+    public var constrained: String?
 
     public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
         self.text = text

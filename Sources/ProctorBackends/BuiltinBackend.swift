@@ -1,4 +1,5 @@
 import Foundation
+import ProctorConstrain
 import ProctorJSON
 import ProctorModel
 
@@ -16,13 +17,16 @@ public struct BuiltinBackend: Backend {
     let threads: Int
     /// The model's own prompt format (`"template": "model"`), or nil for the plain template.
     let template: PromptTemplate?
+    /// Constrained decoding (`"schema"` or `"json": true`): the grammar, the tokenizer's token
+    /// tables, and what the report says about it.
+    let constraint: (grammar: Grammar, vocab: TokenVocabulary, description: String)?
 
     /// Greedy unless the options say otherwise; llama2.c's default top-p and seed.
     static let defaultTopP = 0.9, defaultSeed: UInt64 = 42
 
     /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
-        type: "builtin", keys: ["model", "tokenizer", "threads", "template"],
+        type: "builtin", keys: ["model", "tokenizer", "threads", "template", "schema", "json"],
         honours: [.maxTokens: "new-token limit (default: until the context ends)", .temperature: "sampler temperature (default 0, greedy)",
                   .topP: "sampler top-p (default 0.9)", .seed: "sampler seed (default 42; repeat i uses seed + i·0x9E3779B9)",
                   .stop: "stop strings: output ends before the first"],
@@ -47,6 +51,46 @@ public struct BuiltinBackend: Backend {
         case let other:
             throw BackendConfigError(pointer: "/template", "\"template\" is \"model\" (the format the model was trained on) or \"plain\", not \"\(other)\"")
         }
+        constraint = try Self.constraint(ctx, tokenizer: tokenizer)
+    }
+
+    /// `"schema"` (an inline schema, or a file relative to the suite) or `"json": true` (any JSON value).
+    static func constraint(_ ctx: BackendContext, tokenizer: Tokenizer) throws(BackendConfigError) -> (grammar: Grammar, vocab: TokenVocabulary, description: String)? {
+        var schema: JSONValue? = nil
+        var description = ""
+        var pointer = "/schema"
+        switch ctx.config["schema"] {
+        case nil: break
+        case .string(let file)?:
+            let path = ctx.path(file)
+            guard let data = FileManager.default.contents(atPath: path) else { throw BackendConfigError(pointer: "/schema", "cannot read the schema file \(path)") }
+            do { schema = try JSONParser.parse(String(decoding: data, as: UTF8.self), options: .jsonc) } catch {
+                throw BackendConfigError(pointer: "/schema", "\(path): \(error)")
+            }
+            description = "JSON Schema \(file)"
+        case .object?, .bool?:
+            schema = ctx.config["schema"]
+            description = "inline JSON Schema"
+        case let other?:
+            throw BackendConfigError(pointer: "/schema", "\"schema\" is a JSON Schema object or the path of a schema file, not \(other.typeName)")
+        }
+        switch ctx.config["json"] {
+        case nil, .bool(false)?: break
+        case .bool(true)?:
+            guard schema == nil else { throw BackendConfigError(pointer: "/json", "give \"schema\" or \"json\": true, not both") }
+            schema = true
+            description = "any JSON value"
+            pointer = "/json"
+        case let other?:
+            throw BackendConfigError(pointer: "/json", "\"json\" is true or false, not \(other)")
+        }
+        guard let schema else { return nil }
+        do {
+            let grammar = try Grammar(schema: schema)
+            return (grammar, try TokenVocabulary(tokenizer: tokenizer), "constrained decoding: " + description)
+        } catch {
+            throw BackendConfigError(pointer: error.pointer.isEmpty ? pointer : pointer + error.pointer, error.message)
+        }
     }
 
     /// One generation at a time: it already uses every core for its matrix products.
@@ -57,6 +101,9 @@ public struct BuiltinBackend: Backend {
         let context = checkpoint.config.seqLen
         if let m = options.maxTokens, m > context {
             return GenerationOptions.ParseError(field: .maxTokens, message: "\"maxTokens\" is \(m) but backend '\(id)' has a context of \(context) tokens")
+        }
+        if constraint != nil, let stop = options.stop, !stop.isEmpty {
+            return GenerationOptions.ParseError(field: .stop, message: "backend '\(id)' constrains its output to a schema, which ends when the instance is complete; stop strings would cut it")
         }
         return nil
     }
@@ -92,6 +139,21 @@ public struct BuiltinBackend: Backend {
         switch Self.prompt(request.messages, template: template) {
         case .success(let p): text = p
         case .failure(let e): return .failure("builtin model: \(e.message)", latencyMs: monotonicMs() - start)
+        }
+        if let constraint {
+            do {
+                var rng = ModelRandom(seed: seed)
+                let gen = try ConstrainedGenerator(transformer: t, tokenizer: tokenizer, grammar: constraint.grammar, vocab: constraint.vocab)
+                let g = try gen.generate(prompt: text, maxNewTokens: o.maxTokens, temperature: Float(o.temperature ?? 0),
+                                         topP: Float(o.topP ?? Self.defaultTopP), rng: &rng)
+                var r = BackendResponse(text: g.text, finishReason: .stop,
+                                        usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
+                                        latencyMs: monotonicMs() - start)
+                r.constrained = constraint.description
+                return r
+            } catch {
+                return .failure("builtin model: \(error)", latencyMs: monotonicMs() - start)
+            }
         }
         do {
             let g = try Generator(transformer: t, tokenizer: tokenizer).generate(

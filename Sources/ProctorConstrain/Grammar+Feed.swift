@@ -54,20 +54,26 @@ extension Grammar {
         return true
     }
 
-    /// The output so far is a whole valid instance (generation may stop here).
+    /// The output so far is a whole valid instance (generation may stop here): some thread ends
+    /// here, and no `oneOf` value it closes is also closed by another branch.
     public func isComplete(_ state: MatchState) -> Bool {
-        state.threads.contains { t in
+        var endings: [[(Int64, Int32)]] = []
+        for var t in state.threads {
             switch t.top {
-            case .done: return true
-            case .number(let n):
-                guard case .done = t.below?.frame else { return false }
-                return nodes[Int(n.node)].number!.complete(n.text)
-            case .literal(let trie, let at):
-                guard case .done = t.below?.frame else { return false }
-                return tries[Int(trie)].terminal[Int(at)] >= 0
-            default: return false
+            case .done: endings.append([]); continue
+            case .number(let n): guard nodes[Int(n.node)].number!.complete(n.text) else { continue }
+            case .literal(let trie, let at): guard tries[Int(trie)].terminal[Int(at)] >= 0 else { continue }
+            default: continue
             }
+            t.finished = []
+            valueDone(&t)
+            guard case .done = t.top else { continue }
+            endings.append(t.finished)
         }
+        guard endings.count > 1, endings.contains(where: { !$0.isEmpty }) else { return !endings.isEmpty }
+        var branches: [Int64: Set<Int32>] = [:]
+        for e in endings { for (s, b) in e { branches[s, default: []].insert(b) } }
+        return endings.contains { e in e.allSatisfy { branches[$0.0]!.count == 1 } }
     }
 
     /// The instance is complete and nothing more may follow.

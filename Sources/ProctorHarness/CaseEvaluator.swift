@@ -112,6 +112,7 @@ public enum CaseEvaluator {
         result.options = options
         result.latencyRecorded = response.latencyRecorded
         result.cached = response.cached
+        result.constrained = response.constrained
         result.vars = testCase.vars
         let maxTokens = options.maxTokens
         result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)

@@ -99,6 +99,8 @@ public struct CaseResult: Sendable {
     public var transformSteps: String?
     /// The response came from the response cache, not from the backend.
     public var cached = false
+    /// What constrained the output's decoding (a schema), when it was constrained.
+    public var constrained: String?
     /// The case's variables, for reports.
     public var vars = JSONObject()
 

@@ -72,6 +72,7 @@ public enum JSONResultsWriter {
         o.number("latencyMs", JSONNumber((r.latencyMs * 1000).rounded() / 1000), &out)
         if r.latencyRecorded { o.bool("latencyRecorded", true, &out) }
         if r.cached { o.bool("cached", true, &out) }
+        if let c = r.constrained { o.string("constrained", c, &out) }
         if let t = r.transformed {
             o.string("transform", r.transformSteps ?? "", &out)
             o.string("checkedOutput", t, &out)

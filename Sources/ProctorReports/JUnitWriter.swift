@@ -130,6 +130,7 @@ public enum JUnitWriter {
             for s in g.samples where s.status != .skipped {
                 if repeated { out += "[proctor] sample \(s.repeatIndex): \(s.status.rawValue)\n" }
                 if s.truncated { out += "[proctor] output was truncated at the token limit\n" }
+                if let c = s.constrained { out += "[proctor] output produced under \(c)\n" }
                 if !s.repairs.isEmpty { out += "[proctor] output repaired before validation: \(s.repairs.joined(separator: "; "))\n" }
                 out += s.output
                 if repeated && !out.hasSuffix("\n") { out += "\n" }

@@ -59,6 +59,7 @@ public enum ResultsReader {
             c.caseColumn = r["column"]?.intValue ?? 0
             c.latencyRecorded = r["latencyRecorded"]?.boolValue ?? false
             c.cached = r["cached"]?.boolValue ?? false
+            c.constrained = r["constrained"]?.stringValue
             c.vars = r["vars"]?.objectValue ?? JSONObject()
             c.transformed = r["checkedOutput"]?.stringValue
             c.transformSteps = r["transform"]?.stringValue
