@@ -5,7 +5,9 @@ extension Grammar {
         case .done, .branch: return 0
         case .value(let id): return shortest[Int(id)]
         case .literal(let trie, let at): return Int(tries[Int(trie)].minToTerminal[Int(at)])
-        case .number(let s): return nodes[Int(s.node)].number!.shortestCompletion(s.text)
+        case .number(let s):
+            let rule = nodes[Int(s.node)].number!
+            return rule.bounded ? rule.shortestCompletion(s.text) : (s.syntax.complete ? 0 : 1)
         case .string(let s):
             guard s.rule >= 0 else { return keyRemaining(s, below: below) }
             let rule = strings[Int(s.rule)]

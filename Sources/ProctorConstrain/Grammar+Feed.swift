@@ -5,16 +5,15 @@ extension Grammar {
 
     /// Advances `state` by one byte of output; false (and the state unchanged) when no valid instance continues this way.
     public func feed(_ state: inout MatchState, _ b: UInt8) -> Bool {
-        if state.threads.count == 1 {
+        if state.single {
             var forks: [Thread] = []
-            var t = state.threads[0]
-            t.finished.removeAll()
+            var t = state.first
             let ok = feedThread(&t, b, &forks, offset: state.offset)
             if forks.isEmpty {
                 guard ok else { return false }
-                state.threads[0] = t
+                if !t.finished.isEmpty { t.finished.removeAll() }
+                state.first = t
                 state.offset += 1
-                if !t.finished.isEmpty { state.threads[0].finished.removeAll() }
                 return true
             }
             var all = ok ? [t] : []
@@ -61,7 +60,7 @@ extension Grammar {
         for var t in state.threads {
             switch t.top {
             case .done: endings.append([]); continue
-            case .number(let n): guard nodes[Int(n.node)].number!.complete(n.text) else { continue }
+            case .number(let n): guard complete(n, nodes[Int(n.node)].number!) else { continue }
             case .literal(let trie, let at): guard tries[Int(trie)].terminal[Int(at)] >= 0 else { continue }
             default: continue
             }
@@ -76,15 +75,40 @@ extension Grammar {
         return endings.contains { e in e.allSatisfy { branches[$0.0]!.count == 1 } }
     }
 
+    @inline(__always) func complete(_ n: NumState, _ rule: NumberRule) -> Bool {
+        n.syntax.complete && (!rule.bounded || rule.complete(n.text))
+    }
+
     /// The instance is complete and nothing more may follow.
     public func isFinished(_ state: MatchState) -> Bool {
-        state.threads.contains { if case .done = $0.top { return true }; return false }
+        if case .done = state.first.top { return true }
+        return state.others.contains { if case .done = $0.top { return true }; return false }
     }
 
     /// Fewest bytes that still complete a valid instance.
     public func remainingBytes(_ state: MatchState) -> Int {
+        if state.single { return remaining(state.first.top, below: state.first.below) + (state.first.below?.tail ?? 0) }
+        // Several threads: a value that could end here in two branches of one `oneOf` cannot end
+        // here (it would match both), so those threads need at least two more bytes (".1").
+        let all = state.threads
+        var endings: [[(Int64, Int32)]] = []
+        for var t in all {
+            var ends = false
+            switch t.top {
+            case .number(let n): ends = complete(n, nodes[Int(n.node)].number!)
+            case .literal(let trie, let at): ends = tries[Int(trie)].terminal[Int(at)] >= 0
+            default: break
+            }
+            if ends { t.finished = []; valueDone(&t); endings.append(t.finished) } else { endings.append([]) }
+        }
+        var branches: [Int64: Set<Int32>] = [:]
+        for e in endings { for (s, b) in e { branches[s, default: []].insert(b) } }
         var best = Grammar.never
-        for t in state.threads { best = min(best, remaining(t.top, below: t.below) + (t.below?.tail ?? 0)) }
+        for (i, t) in all.enumerated() {
+            var cost = remaining(t.top, below: t.below) + (t.below?.tail ?? 0)
+            if endings[i].contains(where: { branches[$0.0]!.count > 1 }) { cost += 2 }
+            best = min(best, cost)
+        }
         return best
     }
 
@@ -157,12 +181,13 @@ extension Grammar {
                 continue
             case .number(var s):
                 let rule = nodes[Int(s.node)].number!
-                if rule.syntaxAllows(s.text, b) {
+                if let next = s.syntax.adding(b, integer: rule.integer) {
+                    if !rule.bounded { s.syntax = next; t.top = .number(s); return true }
                     s.text.append(b)
-                    if rule.feasible(s.text) { t.top = .number(s); return true }
+                    if rule.feasible(s.text) { s.syntax = next; t.top = .number(s); return true }
                     s.text.removeLast()
                 }
-                guard rule.complete(s.text) else { return false }
+                guard complete(s, rule) else { return false }
                 valueDone(&t)
                 continue
             case .string(var s):
@@ -202,8 +227,8 @@ extension Grammar {
             t.depth += 1
             t.top = .array(ArrState(node: id))
         case 0x2D, 0x30...0x39:
-            guard let rule = n.number, rule.syntaxAllows([], b), rule.feasible([b]) else { return .rejected }
-            t.top = .number(NumState(node: id, text: [b]))
+            guard let rule = n.number, let syntax = NumSyntax().adding(b, integer: rule.integer), !rule.bounded || rule.feasible([b]) else { return .rejected }
+            t.top = .number(NumState(node: id, syntax: syntax, text: rule.bounded ? [b] : []))
         case 0x74, 0x66, 0x6E:
             guard n.keywordTrie >= 0, let c = tries[Int(n.keywordTrie)].child(0, b) else { return .rejected }
             t.top = .literal(trie: n.keywordTrie, at: Int32(c))

@@ -24,7 +24,7 @@ public struct Grammar: Sendable {
     public init(schema: JSONValue, options: ConstraintOptions = ConstraintOptions()) throws(ConstraintError) {
         let b = GrammarBuilder(document: schema, options: options)
         let root = try b.compile([Member(schema, "")])
-        self.nodes = b.nodes.map { $0 ?? GNode(location: "") }
+        self.nodes = b.nodes.map { GNode($0 ?? NodeDraft(location: "")) }
         self.strings = b.strings
         self.tries = b.tries
         self.root = root
@@ -61,7 +61,12 @@ public struct Grammar: Sendable {
 
     func shortestOf(_ i: Int) -> Int {
         let n = nodes[i]
-        if !n.alternatives.isEmpty { return n.alternatives.map { shortest[Int($0)] }.min() ?? Grammar.never }
+        if !n.alternatives.isEmpty {
+            let m = n.alternatives.map { shortest[Int($0)] }.min() ?? Grammar.never
+            // oneOf: the shortest instance of a branch may match another branch too (0 is an
+            // integer and a number); two more bytes (".5") always tell them apart.
+            return n.exclusive && n.alternatives.count > 1 && m < Grammar.never ? m + 2 : m
+        }
         var best = Grammar.never
         for k in ValueKind.allCases { best = min(best, shortestKind(n, k)) }
         return best
@@ -115,17 +120,12 @@ public struct Grammar: Sendable {
 /// The first byte of a value decides which of these it is.
 enum ValueKind: CaseIterable { case literal, keyword, string, number, object, array }
 
-/// One node of the grammar.
-struct GNode: Sendable {
-    /// Union: one of these nodes (a thread per branch at run time).
+/// One node of the grammar, as the builder fills it in.
+struct NodeDraft {
     var alternatives: [Int32] = []
-    /// `oneOf`: exactly one branch may match.
     var exclusive = false
-    /// JSON Pointer of the schema, for messages.
     var location: String
-    /// `enum`/`const`: the values as compact JSON in a trie; when set, nothing else is allowed.
     var literalTrie: Int32 = -1
-    /// `true`, `false` and `null` as far as the type allows.
     var keywordTrie: Int32 = -1
     var string: Int32 = -1
     var number: NumberRule?
@@ -135,36 +135,77 @@ struct GNode: Sendable {
     init(location: String) { self.location = location }
 }
 
-/// Which declared keys an object has written (any count of keys).
+/// One node of the grammar. Immutable and shared: the automaton reads its fields on every byte,
+/// so nodes and rules are classes (one reference to copy) rather than structs of arrays.
+final class GNode: Sendable {
+    /// Union: one of these nodes (a thread per branch at run time).
+    let alternatives: [Int32]
+    /// `oneOf`: exactly one branch may match.
+    let exclusive: Bool
+    /// JSON Pointer of the schema, for messages.
+    let location: String
+    /// `enum`/`const`: the values as compact JSON in a trie; when set, nothing else is allowed.
+    let literalTrie: Int32
+    /// `true`, `false` and `null` as far as the type allows.
+    let keywordTrie: Int32
+    let string: Int32
+    let number: NumberRule?
+    let object: ObjectRule?
+    let array: ArrayRule?
+
+    init(_ d: NodeDraft) {
+        alternatives = d.alternatives; exclusive = d.exclusive; location = d.location
+        literalTrie = d.literalTrie; keywordTrie = d.keywordTrie; string = d.string
+        number = d.number; object = d.object; array = d.array
+    }
+}
+
+/// Which declared keys an object has written: the first 64 inline (no allocation when a state is copied).
 struct KeySet: Sendable, Hashable {
-    var words: [UInt64] = []
-    func contains(_ k: Int) -> Bool { k / 64 < words.count && words[k / 64] & (1 << UInt64(k % 64)) != 0 }
+    var low: UInt64 = 0
+    var high: [UInt64] = []
+    func contains(_ k: Int) -> Bool {
+        if k < 64 { return low & (1 << UInt64(k)) != 0 }
+        let w = k / 64 - 1
+        return w < high.count && high[w] & (1 << UInt64(k % 64)) != 0
+    }
     mutating func insert(_ k: Int) {
-        while words.count <= k / 64 { words.append(0) }
-        words[k / 64] |= 1 << UInt64(k % 64)
+        if k < 64 { low |= 1 << UInt64(k); return }
+        let w = k / 64 - 1
+        while high.count <= w { high.append(0) }
+        high[w] |= 1 << UInt64(k % 64)
     }
 }
 
 /// An object's keys in schema order, their value nodes, which are required, and what other keys may have.
-struct ObjectRule: Sendable {
+final class ObjectRule: Sendable {
     /// Key text as UTF-8 (decoded).
-    var keys: [[UInt8]]
+    let keys: [[UInt8]]
     /// Key as compact JSON, quotes included (its cost in bytes).
-    var keyJSON: [[UInt8]]
-    var values: [Int32]
-    var required: [Bool]
+    let keyJSON: [[UInt8]]
+    let values: [Int32]
+    let required: [Bool]
     /// Node for keys not in `keys`, or -1 when no other key is allowed.
-    var additional: Int32
+    let additional: Int32
     /// Trie over the decoded keys; a terminal's value is the key index.
-    var keyTrie: Int32
+    let keyTrie: Int32
+
+    init(keys: [[UInt8]], keyJSON: [[UInt8]], values: [Int32], required: [Bool], additional: Int32, keyTrie: Int32) {
+        self.keys = keys; self.keyJSON = keyJSON; self.values = values; self.required = required
+        self.additional = additional; self.keyTrie = keyTrie
+    }
 }
 
 /// An array's positional items, the node for the rest (-1: none), and its length bounds.
-struct ArrayRule: Sendable {
-    var prefix: [Int32]
-    var items: Int32
-    var minItems: Int
-    var maxItems: Int?
+final class ArrayRule: Sendable {
+    let prefix: [Int32]
+    let items: Int32
+    let minItems: Int
+    let maxItems: Int?
+
+    init(prefix: [Int32], items: Int32, minItems: Int, maxItems: Int?) {
+        self.prefix = prefix; self.items = items; self.minItems = minItems; self.maxItems = maxItems
+    }
 
     func itemNode(_ i: Int) -> Int { i < prefix.count ? Int(prefix[i]) : Int(items) }
     /// The most items the array may hold.
@@ -172,22 +213,26 @@ struct ArrayRule: Sendable {
 }
 
 /// A trie of byte strings; terminals carry a value (key index, or 0 for literals).
-struct ByteTrie: Sendable {
-    var children: [[(UInt8, Int32)]] = [[]]
-    var terminal: [Int32] = [-1]
+final class ByteTrie: Sendable {
+    let children: [[(UInt8, Int32)]]
+    let terminal: [Int32]
     /// Bytes from a node to the nearest terminal.
-    var minToTerminal: [Int32] = []
+    let minToTerminal: [Int32]
     /// Bytes from the root to each node.
-    var depth: [Int32] = [0]
+    let depth: [Int32]
     /// Values of the terminals below each node (key tries: which keys a prefix can still become).
-    var below: [[Int32]] = [[]]
+    let below: [[Int32]]
 
     init(_ strings: [[UInt8]]) {
+        var children: [[(UInt8, Int32)]] = [[]]
+        var terminal: [Int32] = [-1]
+        var depth: [Int32] = [0]
+        var below: [[Int32]] = [[]]
         for (v, s) in strings.enumerated() {
             var n = 0
             below[0].append(Int32(v))
             for b in s {
-                if let c = child(n, b) { n = c } else {
+                if let c = children[n].first(where: { $0.0 == b })?.1 { n = Int(c) } else {
                     children.append([]); terminal.append(-1); below.append([]); depth.append(depth[n] + 1)
                     let c = Int32(children.count - 1)
                     children[n].append((b, c))
@@ -197,13 +242,14 @@ struct ByteTrie: Sendable {
             }
             if terminal[n] < 0 { terminal[n] = Int32(v) }
         }
-        minToTerminal = [Int32](repeating: Int32.max / 4, count: children.count)
+        var minTo = [Int32](repeating: Int32.max / 4, count: children.count)
         // Children always have larger indices than their parents: one backward pass.
         for n in stride(from: children.count - 1, through: 0, by: -1) {
             var m: Int32 = terminal[n] >= 0 ? 0 : Int32.max / 4
-            for (_, c) in children[n] { m = min(m, minToTerminal[Int(c)] + 1) }
-            minToTerminal[n] = m
+            for (_, c) in children[n] { m = min(m, minTo[Int(c)] + 1) }
+            minTo[n] = m
         }
+        self.children = children; self.terminal = terminal; self.depth = depth; self.below = below; self.minToTerminal = minTo
     }
 
     @inline(__always) func child(_ n: Int, _ b: UInt8) -> Int? {

@@ -8,7 +8,7 @@ import ProctorSchema
 final class GrammarBuilder {
     let document: JSONValue
     let options: ConstraintOptions
-    var nodes: [GNode?] = []
+    var nodes: [NodeDraft?] = []
     var strings: [StringRule] = []
     var tries: [ByteTrie] = []
     var memo: [JSONValue: Int] = [:]
@@ -42,7 +42,7 @@ final class GrammarBuilder {
         return id
     }
 
-    func build(_ raw: [Member], location: String) throws(ConstraintError) -> GNode {
+    func build(_ raw: [Member], location: String) throws(ConstraintError) -> NodeDraft {
         // Expand: booleans, $ref, allOf.
         var members: [Member] = []
         var queue = raw
@@ -52,7 +52,7 @@ final class GrammarBuilder {
             i += 1
             switch m.schema {
             case .bool(true): continue
-            case .bool(false): return GNode(location: m.pointer)  // allows nothing: shortest is "never"
+            case .bool(false): return NodeDraft(location: m.pointer)  // allows nothing: shortest is "never"
             case .object(let o):
                 for (k, _) in o where !Self.covered.contains(k) && !Self.annotations.contains(k) {
                     if k == "uniqueItems", o["uniqueItems"] == .bool(false) { continue }
@@ -68,7 +68,7 @@ final class GrammarBuilder {
                     if raw.count == 1 && rest.entries.allSatisfy({ Self.annotations.contains($0.key) }) {
                         // A plain reference: the target's own node, so recursion closes on itself.
                         let id = try compile([Member(target, ptr)])
-                        var n = GNode(location: m.pointer)
+                        var n = NodeDraft(location: m.pointer)
                         n.alternatives = [Int32(id)]
                         return n
                     }
@@ -92,7 +92,7 @@ final class GrammarBuilder {
                 guard case .array(let xs) = alts, !xs.isEmpty else { throw fail(m.pointer + "/" + word, "\"\(word)\" must be a non-empty array") }
                 var others = members
                 others[j] = Member(.object(JSONObject(o.entries.filter { $0.key != word })), m.pointer)
-                var n = GNode(location: m.pointer + "/" + word)
+                var n = NodeDraft(location: m.pointer + "/" + word)
                 n.exclusive = word == "oneOf"
                 for (k, x) in xs.enumerated() {
                     n.alternatives.append(Int32(try compile(others + [Member(x, m.pointer + "/\(word)/\(k)")])))
@@ -162,8 +162,8 @@ final class GrammarBuilder {
         return Int(n.double)
     }
 
-    func basic(_ members: [Member], location: String) throws(ConstraintError) -> GNode {
-        var node = GNode(location: location)
+    func basic(_ members: [Member], location: String) throws(ConstraintError) -> NodeDraft {
+        var node = NodeDraft(location: location)
         var types = TypeMask.all
         var literals: [JSONValue]? = nil
         var minLength = 0, maxLength: Int? = nil

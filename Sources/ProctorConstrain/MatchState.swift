@@ -3,16 +3,24 @@
 /// and drops those that cannot take it; the state is a value, so the mask search copies it freely
 /// (frames below the top are shared, immutable list nodes).
 public struct MatchState: Sendable {
-    var threads: [Thread]
+    /// The first thread inline and the rest (usually none) in an array, so copying a state in the
+    /// mask search allocates nothing.
+    var first: Thread
+    var others: [Thread] = []
     /// Bytes consumed so far (identifies where a `oneOf` value began).
     var offset: Int = 0
 
     init(root: Int) {
-        threads = [Thread(top: .value(Int32(root)), below: StackNode(frame: .done, below: nil, tail: 0), depth: 0)]
+        first = Thread(top: .value(Int32(root)), below: StackNode(frame: .done, below: nil, tail: 0), depth: 0)
     }
 
-    /// No thread is left: the bytes so far are a prefix of no valid instance.
-    public var isDead: Bool { threads.isEmpty }
+    var single: Bool { others.isEmpty }
+
+    /// Every thread (never empty).
+    var threads: [Thread] {
+        get { [first] + others }
+        set { first = newValue[0]; others = Array(newValue.dropFirst()) }
+    }
 }
 
 /// One derivation: the frame being filled and the frames around it.
@@ -73,6 +81,8 @@ struct StrState: Sendable {
 
 struct NumState: Sendable {
     var node: Int32
+    var syntax: NumSyntax
+    /// The text so far, kept only when the number has bounds (they are checked digit by digit).
     var text: [UInt8]
 }
 

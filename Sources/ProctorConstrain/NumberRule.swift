@@ -3,7 +3,7 @@ import ProctorJSON
 /// A number's type and bounds, decided digit by digit: a prefix is allowed while some number that
 /// starts with it lies within the bounds. Output numbers are `-?(0|[1-9][0-9]*)(\.[0-9]+)?` (no
 /// exponent), integers without a fraction, so every bound check is exact decimal arithmetic.
-struct NumberRule: Sendable {
+final class NumberRule: Sendable {
     let integer: Bool
     /// (value, exclusive)
     let lower: (JSONDecimal, Bool)?
@@ -12,12 +12,13 @@ struct NumberRule: Sendable {
     let lowInt: JSONDecimal?
     let highInt: JSONDecimal?
 
-    var bounded: Bool { lower != nil || upper != nil }
+    let bounded: Bool
 
     init(integer: Bool, lower: (JSONDecimal, Bool)?, upper: (JSONDecimal, Bool)?) {
         self.integer = integer
         self.lower = lower
         self.upper = upper
+        bounded = lower != nil || upper != nil
         lowInt = lower.map { NumberRule.ceilInteger($0.0, exclusive: $0.1) }
         highInt = upper.map { NumberRule.floorInteger($0.0, exclusive: $0.1) }
     }
@@ -214,5 +215,40 @@ struct NumberRule: Sendable {
             cur.append(next)
         }
         return Grammar.never
+    }
+}
+
+/// Where a number's text stands, without its digits (unbounded numbers need nothing more).
+struct NumSyntax: Sendable {
+    var negative = false
+    var intDigits: Int32 = 0
+    var zeroInt = false
+    var dot = false
+    var fracNonZero = false
+
+    /// The text so far is a finished number.
+    var complete: Bool { intDigits > 0 && (!dot || fracNonZero) }
+
+    /// Whether `b` may come next (integers have no fraction); the syntax after it.
+    func adding(_ b: UInt8, integer: Bool) -> NumSyntax? {
+        var n = self
+        switch b {
+        case 0x2D:
+            guard !negative && intDigits == 0 else { return nil }
+            n.negative = true
+        case 0x2E:
+            guard !integer && intDigits > 0 && !dot else { return nil }
+            n.dot = true
+        case 0x30...0x39:
+            if dot {
+                if b != 0x30 { n.fracNonZero = true }
+            } else {
+                guard !zeroInt else { return nil }
+                if intDigits == 0 && b == 0x30 { n.zeroInt = true }
+                n.intDigits += 1
+            }
+        default: return nil
+        }
+        return n
     }
 }

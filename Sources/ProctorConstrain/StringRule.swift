@@ -3,7 +3,7 @@ import ProctorRegex
 /// A string's length bounds (in characters, as JSON Schema counts them) and its pattern automaton,
 /// with the table that says, for every automaton state and length so far, the fewest bytes that
 /// still finish the string validly (unbounded means that no valid ending exists).
-struct StringRule: Sendable {
+final class StringRule: Sendable {
     let minLength: Int
     let maxLength: Int?
     let dfa: RegexDFA?

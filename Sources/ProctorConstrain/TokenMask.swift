@@ -31,8 +31,8 @@ public final class TokenMask {
     public func allowed(_ state: MatchState, budget: Int) -> Bitset {
         var mask = Bitset(count: vocab.count)
         if grammar.isComplete(state) { mask.insert(Tokenizer.eos) }
-        if state.threads.count == 1, case .string(let s) = state.threads[0].top, s.rule >= 0, s.esc == 0, s.need == 0 {
-            let tail = state.threads[0].below?.tail ?? 0
+        if state.single, case .string(let s) = state.first.top, s.rule >= 0, s.esc == 0, s.need == 0 {
+            let tail = state.first.below?.tail ?? 0
             bulkString(s, tail: tail, remainingNow: grammar.remainingBytes(state), budget: budget, into: &mask)
             walk(vocab.special, 0, state, budget, &mask)
         } else {
