@@ -60,8 +60,8 @@ let package = Package(
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorHarness", "ProctorBackends", "ProctorReports",
                                    "ProctorTestSupport"]),
-        .testTarget(name: "ProctorServeTests", dependencies: ["ProctorServe", "ProctorModel", "ProctorBackends", "ProctorJSON", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorModel", "ProctorServe", "ProctorTestSupport"],
+        .testTarget(name: "ProctorServeTests", dependencies: ["ProctorServe", "ProctorModel", "ProctorBackends", "ProctorJSON", "ProctorSchema", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorModel", "ProctorServe", "ProctorSchema", "ProctorTestSupport"],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

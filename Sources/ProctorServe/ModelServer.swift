@@ -1,5 +1,6 @@
 import Foundation
 import ProctorBackends
+import ProctorConstrain
 import ProctorJSON
 import ProctorModel
 import Synchronization
@@ -41,6 +42,8 @@ public final class ModelServer: @unchecked Sendable {
     public let port: Int
     let checkpoint: Checkpoint
     let tokenizer: Tokenizer
+    /// The tokenizer's tables for constrained decoding (`response_format`), built once.
+    let vocabulary: Result<TokenVocabulary, ConstraintError>
     private let listener: Int32
     private let lock = NSLock()
     private var idle: [Transformer] = []
@@ -54,6 +57,7 @@ public final class ModelServer: @unchecked Sendable {
         self.checkpoint = checkpoint
         self.tokenizer = tokenizer
         self.options = options
+        do { vocabulary = .success(try TokenVocabulary(tokenizer: tokenizer)) } catch { vocabulary = .failure(error) }
         slots = DispatchSemaphore(value: max(1, options.maxConcurrency))
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard s >= 0 else { throw StartError(description: "cannot create a socket") }
@@ -179,6 +183,25 @@ public final class ModelServer: @unchecked Sendable {
             conn.respond(400, body: Self.errorBody("'max_tokens' is \(m) but the model's context is \(context) tokens", type: "invalid_request_error", param: "max_tokens"))
             return
         }
+        // response_format: the schema compiles, the tokenizer suits it, and its shortest instance fits.
+        var grammar: Grammar? = nil
+        if let schema = r.responseSchema {
+            do {
+                _ = try vocabulary.get()
+                let g = try Grammar(schema: schema)
+                let capacity = min(context - (promptTokens - 1), r.maxTokens ?? Int.max)
+                let shortest = g.remainingBytes(g.start())
+                guard shortest <= capacity else {
+                    conn.respond(400, body: Self.errorBody("the schema's shortest instance needs up to \(shortest) tokens but only \(capacity) fit",
+                                                           type: "invalid_request_error", param: r.maxTokens == nil ? "response_format" : "max_tokens"))
+                    return
+                }
+                grammar = g
+            } catch {
+                conn.respond(400, body: Self.errorBody("response_format: \(error)", type: "invalid_request_error", param: "response_format"))
+                return
+            }
+        }
         // Wait for a free generation slot (the line), giving up if the client leaves or the server stops.
         while slots.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             if conn.clientGone || stopping.load(ordering: .acquiring) { return }
@@ -191,6 +214,10 @@ public final class ModelServer: @unchecked Sendable {
         let created = Int(Date().timeIntervalSince1970)
         var stream = StreamState(request: r, id: id, created: created, model: options.modelName, conn: conn)
         if r.stream { stream.begin() }
+        if let grammar {
+            constrained(r, grammar: grammar, kind: kind, transformer: transformer, stream: &stream, id: id, created: created, conn)
+            return
+        }
         var sampler = Sampler(temperature: Float(r.temperature ?? 0), topP: Float(r.topP ?? 0.9), seed: r.seed ?? 42)
         let generation: Generation
         do {
@@ -208,21 +235,48 @@ public final class ModelServer: @unchecked Sendable {
             }
             return
         }
-        let finish = generation.hitLimit ? "length" : "stop"
-        let usage: JSONValue = ["prompt_tokens": .number(JSONNumber(generation.promptTokenIds.count)),
-                                "completion_tokens": .number(JSONNumber(generation.generatedTokenIds.count)),
-                                "total_tokens": .number(JSONNumber(generation.promptTokenIds.count + generation.generatedTokenIds.count))]
-        if r.stream {
+        answer(kind, text: generation.text, finish: generation.hitLimit ? "length" : "stop", prompt: generation.promptTokenIds.count,
+               completion: generation.generatedTokenIds.count, stream: &stream, stream: r.stream, id: id, created: created, conn)
+    }
+
+    /// The final answer: the closing stream chunk, or the whole completion object.
+    func answer(_ kind: OpenAIRequest.Kind, text: String, finish: String, prompt: Int, completion: Int, stream: inout StreamState,
+                stream streaming: Bool, id: String, created: Int, _ conn: HTTPConnection) {
+        let usage: JSONValue = ["prompt_tokens": .number(JSONNumber(prompt)), "completion_tokens": .number(JSONNumber(completion)),
+                                "total_tokens": .number(JSONNumber(prompt + completion))]
+        if streaming {
             stream.finish(finishReason: finish, usage: usage)
             return
         }
         let choice: JSONValue = kind == .chat
-            ? ["index": 0, "message": ["role": "assistant", "content": .string(generation.text)], "logprobs": .null, "finish_reason": .string(finish)]
-            : ["text": .string(generation.text), "index": 0, "logprobs": .null, "finish_reason": .string(finish)]
+            ? ["index": 0, "message": ["role": "assistant", "content": .string(text)], "logprobs": .null, "finish_reason": .string(finish)]
+            : ["text": .string(text), "index": 0, "logprobs": .null, "finish_reason": .string(finish)]
         let body: JSONValue = ["id": .string(id), "object": .string(kind == .chat ? "chat.completion" : "text_completion"),
                                "created": .number(JSONNumber(created)), "model": .string(options.modelName),
                                "choices": [choice], "usage": usage]
         conn.respond(200, body: JSONSerializer.bytes(body))
+    }
+
+    /// `response_format` json_object / json_schema: constrained decoding, so the content is a valid
+    /// instance. Decoding may step back from a dead end, so a streamed answer sends the instance in
+    /// one delta once it is complete.
+    func constrained(_ r: OpenAIRequest, grammar: Grammar, kind: OpenAIRequest.Kind, transformer: Transformer, stream: inout StreamState,
+                     id: String, created: Int, _ conn: HTTPConnection) {
+        var rng = ModelRandom(seed: r.seed ?? 42)
+        let g: ConstrainedGeneration
+        do {
+            let generator = try ConstrainedGenerator(transformer: transformer, tokenizer: tokenizer, grammar: grammar, vocab: try vocabulary.get())
+            g = try generator.generate(prompt: r.prompt, maxNewTokens: r.maxTokens, temperature: Float(r.temperature ?? 0), topP: Float(r.topP ?? 0.9),
+                                       rng: &rng, progress: { _ in !(self.stopping.load(ordering: .relaxed) || conn.clientGone) })
+        } catch {
+            if !conn.clientGone && !r.stream {
+                conn.respond(503, body: Self.errorBody("generation stopped: \(error)", type: "server_error", param: nil))
+            }
+            return
+        }
+        if r.stream { Array(g.text.utf8).withUnsafeBufferPointer { stream.send(upTo: $0) } }
+        answer(kind, text: g.text, finish: "stop", prompt: g.promptTokenIds.count, completion: g.generatedTokenIds.count,
+               stream: &stream, stream: r.stream, id: id, created: created, conn)
     }
 }
 

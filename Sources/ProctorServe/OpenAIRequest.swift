@@ -18,6 +18,8 @@ struct OpenAIRequest {
     var stop: [String]
     var stream: Bool
     var includeUsage: Bool
+    /// `response_format`: nil for text; `true` (any JSON object, `json_object`) or a JSON Schema (`json_schema`).
+    var responseSchema: JSONValue? = nil
 
     /// A 400 answer: message, the offending parameter, and OpenAI's error type.
     struct Invalid: Error {
@@ -36,8 +38,8 @@ struct OpenAIRequest {
         }
         guard case .object(let o) = v else { throw Invalid(message: "the request body must be a JSON object", param: nil) }
         let known: Set<String> = kind == .chat
-            ? ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream"]
-            : ["model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop", "stream"]
+            ? ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream", "response_format"]
+            : ["model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop", "stream", "response_format"]
         for e in o.entries where !known.contains(e.key) && !neutral.contains(e.key) {
             throw Invalid(message: "unsupported parameter '\(e.key)' (the built-in model server takes: \(known.sorted().joined(separator: ", ")))", param: e.key)
         }
@@ -112,8 +114,42 @@ struct OpenAIRequest {
         var maxTokens = try integer("max_tokens", min: 1)
         if maxTokens == nil && kind == .chat { maxTokens = try integer("max_completion_tokens", min: 1) }
         let seed = try integer("seed", min: 0).map { UInt64($0) }
-        return OpenAIRequest(kind: kind, model: model, prompt: prompt, messages: chat, maxTokens: maxTokens,
-                             temperature: try number("temperature", min: 0, max: 2), topP: try number("top_p", min: 0, max: 1),
-                             seed: seed, stop: stop, stream: stream, includeUsage: includeUsage)
+        var r = OpenAIRequest(kind: kind, model: model, prompt: prompt, messages: chat, maxTokens: maxTokens,
+                              temperature: try number("temperature", min: 0, max: 2), topP: try number("top_p", min: 0, max: 1),
+                              seed: seed, stop: stop, stream: stream, includeUsage: includeUsage)
+        r.responseSchema = try responseFormat(o["response_format"])
+        if r.responseSchema != nil && !stop.isEmpty {
+            throw Invalid(message: "'stop' cannot be combined with a JSON 'response_format': the output ends when the JSON value is complete", param: "stop")
+        }
+        return r
+    }
+
+    /// OpenAI's `response_format`: `{"type": "text"}`, `{"type": "json_object"}` or
+    /// `{"type": "json_schema", "json_schema": {"name": …, "schema": {…}, "strict": …}}`.
+    static func responseFormat(_ v: JSONValue?) throws(Invalid) -> JSONValue? {
+        guard let v, v != .null else { return nil }
+        guard case .object(let o) = v, let type = o["type"]?.stringValue else {
+            throw Invalid(message: "'response_format' must be an object with a string 'type'", param: "response_format")
+        }
+        switch type {
+        case "text": return nil
+        case "json_object": return ["type": "object"]
+        case "json_schema":
+            guard case .object(let js)? = o["json_schema"] else {
+                throw Invalid(message: "'response_format.json_schema' must be an object with 'name' and 'schema'", param: "response_format.json_schema")
+            }
+            guard js["name"]?.stringValue != nil else {
+                throw Invalid(message: "'response_format.json_schema.name' must be a string", param: "response_format.json_schema.name")
+            }
+            guard let schema = js["schema"], schema.objectValue != nil || schema.boolValue != nil else {
+                throw Invalid(message: "'response_format.json_schema.schema' must be a JSON Schema object", param: "response_format.json_schema.schema")
+            }
+            for k in js.keys where !["name", "schema", "strict", "description"].contains(k) {
+                throw Invalid(message: "unsupported field 'response_format.json_schema.\(k)'", param: "response_format.json_schema.\(k)")
+            }
+            return schema
+        default:
+            throw Invalid(message: "'response_format.type' is '\(type)'; use text, json_object or json_schema", param: "response_format.type")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ProctorBackends
 import ProctorJSON
+import ProctorSchema
 import ProctorModel
 import ProctorServe
 import ProctorTestSupport
@@ -170,6 +171,51 @@ final class ModelServerTests: XCTestCase {
         XCTAssertEqual(Self.request(s.port, "GET", "/v1/completions")?.status, 405)
         // The server is still fine.
         XCTAssertEqual(Self.request(s.port, "GET", "/health")?.status, 200)
+    }
+
+    /// `response_format`: json_schema and json_object answers are valid instances, streamed or not;
+    /// a schema outside the coverage, or one whose shortest instance cannot fit, is a 400.
+    func testResponseFormatConstrainsTheAnswer() throws {
+        let s = try server()
+        defer { s.shutdown() }
+        let schema = #"{"type": "object", "properties": {"name": {"type": "string", "maxLength": 8}, "n": {"type": "integer", "minimum": 1, "maximum": 9}}, "required": ["name", "n"], "additionalProperties": false}"#
+        let validator = try CompiledSchema.compile(try JSONParser.parse(schema))
+        for stream in [false, true] {
+            for temperature in [0, 1] {
+                let body = #"{"model": "proctor-builtin", "messages": [{"role": "user", "content": "Give a name"}], "temperature": \#(temperature), "seed": 5, "stream": \#(stream), "response_format": {"type": "json_schema", "json_schema": {"name": "thing", "strict": true, "schema": \#(schema)}}}"#
+                let r = Self.request(s.port, "POST", "/v1/chat/completions", body: body)
+                XCTAssertEqual(r?.status, 200, r?.body ?? "")
+                var content = "", finish: String?
+                if stream {
+                    for e in (r?.body ?? "").components(separatedBy: "\n\n") where e.hasPrefix("data: {") {
+                        let v = try JSONParser.parse(String(e.dropFirst(6)))
+                        content += v["choices"]?[0]?["delta"]?["content"]?.stringValue ?? ""
+                        if let f = v["choices"]?[0]?["finish_reason"]?.stringValue { finish = f }
+                    }
+                } else {
+                    let v = try json(r)
+                    content = v["choices"]?[0]?["message"]?["content"]?.stringValue ?? ""
+                    finish = v["choices"]?[0]?["finish_reason"]?.stringValue
+                }
+                XCTAssertTrue(validator.isValid(try JSONParser.parse(content)), content)
+                XCTAssertEqual(finish, "stop")
+            }
+        }
+        let obj = try json(Self.request(s.port, "POST", "/v1/completions",
+                                        body: #"{"model": "proctor-builtin", "prompt": "x", "temperature": 1, "response_format": {"type": "json_object"}}"#))
+        XCTAssertNotNil(try JSONParser.parse(obj["choices"]?[0]?["text"]?.stringValue ?? "").objectValue)
+        func bad(_ format: String, param: String, _ fragment: String, extra: String = "") throws {
+            let r = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "x", \#(extra)"response_format": \#(format)}"#)
+            XCTAssertEqual(r?.status, 400, format)
+            let e = try json(r)["error"]
+            XCTAssertEqual(e?["param"]?.stringValue, param, format)
+            XCTAssertTrue(e?["message"]?.stringValue?.contains(fragment) == true, e?["message"]?.stringValue ?? "")
+        }
+        try bad(#"{"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "format": "hostname"}}}"#, param: "response_format", "/format")
+        try bad(#"{"type": "yaml"}"#, param: "response_format.type", "yaml")
+        try bad(#"{"type": "json_schema", "json_schema": {"schema": {}}}"#, param: "response_format.json_schema.name", "name")
+        try bad(#"{"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "minLength": 50}}}"#, param: "max_tokens", "shortest", extra: #""max_tokens": 10, "#)
+        try bad(#"{"type": "json_object"}"#, param: "stop", "stop", extra: #""stop": ["}"], "#)
     }
 
     /// Requests beyond --max-concurrency wait in line; a client that leaves mid-stream does not hold

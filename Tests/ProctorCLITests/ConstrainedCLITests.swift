@@ -1,0 +1,108 @@
+import Foundation
+import ProctorCLI
+import ProctorJSON
+import ProctorSchema
+import ProctorTestSupport
+import XCTest
+
+/// Constrained decoding from the command line and in suites, on a random-weight model (noise when
+/// unconstrained), so every valid output is the constraint's doing.
+final class ConstrainedCLITests: XCTestCase {
+    func run(_ argv: [String]) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: [:], stdin: nil)
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    let schemaText = #"{"type": "object", "properties": {"city": {"type": "string", "minLength": 2, "maxLength": 10}, "pop": {"type": "integer", "minimum": 0}, "tags": {"type": "array", "items": {"enum": ["a", "b"]}, "maxItems": 2}}, "required": ["city", "pop"], "additionalProperties": false}"#
+
+    func model(_ dir: TempDir) async -> (String, String) {
+        let m = dir.file("m.bin"), t = dir.file("t.bin")
+        _ = await run(["model", "init", "--dim", "32", "--layers", "1", "--heads", "2", "--vocab", "354", "--seq", "96", "--seed", "3", "--out", m, "--tokenizer-out", t])
+        return (m, t)
+    }
+
+    func testGenerateWithASchemaGivesValidInstances() async throws {
+        let dir = TempDir()
+        let (m, t) = await model(dir)
+        let schemaPath = dir.write("s.json", schemaText)
+        let validator = try CompiledSchema.compile(try JSONParser.parse(schemaText))
+        let r = await run(["model", "generate", m, "--tokenizer", t, "--prompt", "City:", "--schema", schemaPath, "--temperature", "1",
+                           "--seed", "1", "--samples", "12", "--json", "--threads", "1"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 12)
+        for line in lines {
+            let v = try JSONParser.parse(String(line))
+            let text = try XCTUnwrap(v["text"]?.stringValue)
+            XCTAssertTrue(validator.isValid(try JSONParser.parse(text)), text)
+            XCTAssertEqual(v["finishReason"], "stop")
+            XCTAssertNotNil(v["constraint"]?["microsPerToken"]?.doubleValue)
+        }
+        // The same seed gives the same output; --json-value gives some JSON value.
+        let again = await run(["model", "generate", m, "--tokenizer", t, "--prompt", "City:", "--schema", schemaPath, "--temperature", "1", "--seed", "1", "--threads", "1"])
+        XCTAssertEqual(again.out, (try JSONParser.parse(String(lines[0])))["text"]!.stringValue! + "\n")
+        let any = await run(["model", "generate", m, "--tokenizer", t, "--prompt", "x", "--json-value", "--temperature", "1", "--pretty", "--threads", "1"])
+        XCTAssertEqual(any.code, 0, any.err)
+        XCTAssertNoThrow(try JSONParser.parse(any.out))
+    }
+
+    func testBadSchemasAndBudgetsAreClearErrors() async throws {
+        let dir = TempDir()
+        let (m, t) = await model(dir)
+        let broken = dir.write("broken.json", "{\"type\": \"object\",\n  \"properties\": }")
+        let r1 = await run(["model", "generate", m, "--tokenizer", t, "--schema", broken])
+        XCTAssertNotEqual(r1.code, 0)
+        XCTAssertTrue(r1.err.contains("broken.json") && r1.err.contains("2:"), r1.err)
+        let unsupported = dir.write("u.json", #"{"type": "object", "properties": {"ids": {"type": "array", "uniqueItems": true}}}"#)
+        let r2 = await run(["model", "generate", m, "--tokenizer", t, "--schema", unsupported])
+        XCTAssertNotEqual(r2.code, 0)
+        XCTAssertTrue(r2.err.contains("/properties/ids/uniqueItems"), r2.err)
+        let long = dir.write("long.json", #"{"type": "string", "minLength": 40}"#)
+        let r3 = await run(["model", "generate", m, "--tokenizer", t, "--schema", long, "--max-tokens", "20"])
+        XCTAssertNotEqual(r3.code, 0)
+        XCTAssertTrue(r3.err.contains("shortest instance"), r3.err)
+    }
+
+    func testBuiltinBackendSchemaInASuite() async throws {
+        let dir = TempDir()
+        _ = await model(dir)
+        dir.write("s.json", schemaText)
+        let suite = dir.write("suite.json", """
+        {"backends": [{"id": "free", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "threads": 1, "temperature": 1, "maxTokens": 60},
+                      {"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "threads": 1, "schema": "s.json", "temperature": 1, "maxTokens": 60},
+                      {"id": "json", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "threads": 1, "json": true, "temperature": 1, "maxTokens": 60}],
+         "prompts": [{"id": "p", "template": "City of {{x}}:"}],
+         "cases": [{"id": "c1", "vars": {"x": "a"}, "validators": [{"type": "json-schema", "schema": "s.json"}]},
+                   {"id": "c2", "vars": {"x": "b"}, "validators": [{"type": "json-schema", "schema": "s.json"}]}]}
+        """)
+        let r = await run(["run", suite, "--backend", "schema", "--json", dir.file("r.json"), "--junit", dir.file("j.xml")])
+        XCTAssertEqual(r.code, 0, r.err + r.out)
+        let res = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+        for i in 0..<2 {
+            XCTAssertEqual(res["results"]?[i]?["status"], "passed")
+            XCTAssertEqual(res["results"]?[i]?["finishReason"], "stop")
+            XCTAssertEqual(res["results"]?[i]?["constrained"], "constrained decoding: JSON Schema s.json")
+        }
+        XCTAssertTrue(try String(contentsOfFile: dir.file("j.xml"), encoding: .utf8).contains("[proctor] output produced under constrained decoding: JSON Schema s.json"))
+        let j = await run(["run", suite, "--backend", "json", "--json", dir.file("r2.json"), "--junit", dir.file("j2.xml")])
+        let res2 = try JSONParser.parse(String(contentsOfFile: dir.file("r2.json"), encoding: .utf8))
+        XCTAssertNoThrow(try JSONParser.parse(res2["results"]?[0]?["output"]?.stringValue ?? ""), j.err)
+        XCTAssertEqual(res2["results"]?[0]?["constrained"], "constrained decoding: any JSON value")
+        // Stop strings cannot be honoured with a schema: a load-time error; so is an unsupported schema.
+        let stop = dir.write("stop.json", """
+        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "schema": "s.json", "stop": ["}"]}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
+        """)
+        let e = await run(["run", stop, "--json", dir.file("r3.json"), "--junit", dir.file("j3.xml")])
+        XCTAssertEqual(e.code, 2)
+        XCTAssertTrue(e.err.contains("stop strings would cut it"), e.err)
+        let badSchema = dir.write("bad.json", """
+        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "schema": {"type": "number", "multipleOf": 2}}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
+        """)
+        let e2 = await run(["run", badSchema, "--json", dir.file("r4.json"), "--junit", dir.file("j4.xml")])
+        XCTAssertEqual(e2.code, 2)
+        XCTAssertTrue(e2.err.contains("bad.json:1:") && e2.err.contains("multipleOf"), e2.err)
+    }
+}
