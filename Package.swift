@@ -43,7 +43,8 @@ let package = Package(
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
         // Fuzz targets (Tests/Fuzz/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).
         .executableTarget(name: "proctor-fuzz",
-                          dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRepair", "ProctorSchema", "ProctorBackends", "ProctorHarness", "ProctorReports", "ProctorModel"],
+                          dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRepair", "ProctorSchema", "ProctorBackends", "ProctorHarness", "ProctorReports", "ProctorModel",
+                                         "ProctorConstrain"],
                           path: "Tests/Fuzz/Sources"),
 
         .target(name: "ProctorTestSupport", dependencies: ["ProctorJSON"], path: "Tests/ProctorTestSupport"),

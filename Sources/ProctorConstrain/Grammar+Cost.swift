@@ -52,23 +52,41 @@ extension Grammar {
                 guard keyAllowed(o, rule, k) else { continue }
                 // Mid-character or mid-escape, the key's next character must be one that is spelt that way.
                 let depth = Int(trie.depth[Int(s.keyAt)])
+                var left = Int(rule.suffixBytes[k][depth])
                 if pending > 0 {
                     guard depth < rule.keys[k].count else { continue }
                     let next = rule.keys[k][depth]
                     if s.need > 0 && next < 0x80 { continue }
-                    if s.esc > 0 && next >= 0x20 && next < 0x7F && ![0x22, 0x5C, 0x2F].contains(next) { continue }
+                    // The character already begun must be this key's next one.
+                    if s.need > 0 || s.esc >= 2 {
+                        let len = next < 0x80 ? 1 : next >= 0xF0 ? 4 : next >= 0xE0 ? 3 : 2
+                        if s.need > 0 && len != Int(s.seqLen) { continue }
+                        guard let c = String(decoding: rule.keys[k][depth..<min(depth + len, rule.keys[k].count)], as: UTF8.self).unicodeScalars.first?.value else { continue }
+                        let shift = s.need > 0 ? 6 * UInt32(s.need) : 4 * UInt32(4 - (Int(s.esc) - 2))
+                        if c >> shift != s.acc { continue }
+                    }
+                    let printable = next >= 0x20 && next < 0x7F
+                    if s.esc == 1 && printable && ![0x22, 0x5C, 0x2F].contains(next) { continue }
+                    if s.esc >= 2 && printable { continue }  // \u spells only control and non-ASCII characters
+                    // The pending bytes finish this character; the key goes on after it. After a
+                    // bare backslash, a character without a short escape still needs `uXXXX`.
+                    let len = next < 0x80 ? 1 : next >= 0xF0 ? 4 : next >= 0xE0 ? 3 : 2
+                    if s.esc == 1 && ![0x22, 0x5C, 0x2F, 0x08, 0x0C, 0x0A, 0x0D, 0x09].contains(next) { left += 4 - Int(rule.suffixBytes[k][depth]) + Int(rule.suffixBytes[k][min(depth + len, rule.keys[k].count)]) }
+                    if !(s.esc == 1 && ![0x22, 0x5C, 0x2F, 0x08, 0x0C, 0x0A, 0x0D, 0x09].contains(next)) {
+                        left = Int(rule.suffixBytes[k][min(depth + len, rule.keys[k].count)])
+                    }
                 }
                 var e = o.emitted
                 e.insert(k)
                 let rest = objectRemaining(rule, afterOpen: false, lastIndex: k, emitted: e, additionalCount: 0)
-                best = min(best, rule.keys[k].count - Int(trie.depth[Int(s.keyAt)]) + 2 + shortest[Int(rule.values[k])] + rest)
+                best = min(best, left + pending + 2 + shortest[Int(rule.values[k])] + rest)
             }
         }
         if rule.additional >= 0 {
             let clash = s.keyAt >= 0 && tries[Int(rule.keyTrie)].terminal[Int(s.keyAt)] >= 0 || o.extraHashes.contains(s.keyHash)
-            best = min(best, (clash ? 1 : 0) + 2 + shortest[Int(rule.additional)]
+            best = min(best, pending + (clash ? 1 : 0) + 2 + shortest[Int(rule.additional)]
                        + objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0))
         }
-        return best < Grammar.never ? best + pending : best
+        return best
     }
 }

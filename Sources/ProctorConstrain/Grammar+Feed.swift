@@ -88,25 +88,26 @@ extension Grammar {
     /// Fewest bytes that still complete a valid instance.
     public func remainingBytes(_ state: MatchState) -> Int {
         if state.single { return remaining(state.first.top, below: state.first.below) + (state.first.below?.tail ?? 0) }
-        // Several threads: a value that could end here in two branches of one `oneOf` cannot end
-        // here (it would match both), so those threads need at least two more bytes (".1").
+        // Several threads: while two branches of one `oneOf` are both alive, the value may still
+        // match both, and telling them apart costs bytes (an integer and a number need ".5"): two
+        // more are counted for every thread under such a split.
         let all = state.threads
-        var endings: [[(Int64, Int32)]] = []
-        for var t in all {
-            var ends = false
-            switch t.top {
-            case .number(let n): ends = complete(n, nodes[Int(n.node)].number!)
-            case .literal(let trie, let at): ends = tries[Int(trie)].terminal[Int(at)] >= 0
-            default: break
-            }
-            if ends { t.finished = []; valueDone(&t); endings.append(t.finished) } else { endings.append([]) }
-        }
+        var splits: [[Int64]] = []
         var branches: [Int64: Set<Int32>] = [:]
-        for e in endings { for (s, b) in e { branches[s, default: []].insert(b) } }
+        for t in all {
+            var mine: [Int64] = []
+            func note(_ f: Frame) {
+                if case .branch(let split, let index) = f { mine.append(split); branches[split, default: []].insert(index) }
+            }
+            note(t.top)
+            var n = t.below
+            while let node = n { note(node.frame); n = node.below }
+            splits.append(mine)
+        }
         var best = Grammar.never
         for (i, t) in all.enumerated() {
             var cost = remaining(t.top, below: t.below) + (t.below?.tail ?? 0)
-            if endings[i].contains(where: { branches[$0.0]!.count > 1 }) { cost += 2 }
+            if splits[i].contains(where: { branches[$0]!.count > 1 }) { cost += 2 }
             best = min(best, cost)
         }
         return best
@@ -318,12 +319,12 @@ extension Grammar {
             t.top = .string(s)
             return true
         case 0xC2...0xDF:
-            s.need = 1; s.acc = UInt32(b & 0x1F)
+            s.need = 1; s.seqLen = 2; s.acc = UInt32(b & 0x1F)
         case 0xE0...0xEF:
-            s.need = 2; s.acc = UInt32(b & 0x0F)
+            s.need = 2; s.seqLen = 3; s.acc = UInt32(b & 0x0F)
             if b == 0xE0 { s.lo = 0xA0 } else if b == 0xED { s.hi = 0x9F }
         case 0xF0...0xF4:
-            s.need = 3; s.acc = UInt32(b & 0x07)
+            s.need = 3; s.seqLen = 4; s.acc = UInt32(b & 0x07)
             if b == 0xF0 { s.lo = 0x90 } else if b == 0xF4 { s.hi = 0x8F }
         default:
             return false

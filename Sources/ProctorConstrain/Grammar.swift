@@ -189,10 +189,21 @@ final class ObjectRule: Sendable {
     let additional: Int32
     /// Trie over the decoded keys; a terminal's value is the key index.
     let keyTrie: Int32
+    /// `suffixBytes[k][d]`: bytes of JSON text that spell key k from decoded byte d on (quotes excluded).
+    let suffixBytes: [[Int32]]
 
     init(keys: [[UInt8]], keyJSON: [[UInt8]], values: [Int32], required: [Bool], additional: Int32, keyTrie: Int32) {
         self.keys = keys; self.keyJSON = keyJSON; self.values = values; self.required = required
         self.additional = additional; self.keyTrie = keyTrie
+        suffixBytes = keys.map { key in
+            var out = [Int32](repeating: 0, count: key.count + 1)
+            for d in stride(from: key.count - 1, through: 0, by: -1) {
+                let b = key[d]
+                let cost: Int32 = b == 0x22 || b == 0x5C ? 2 : b < 0x20 ? ([0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(b) ? 2 : 6) : 1
+                out[d] = out[d + 1] + cost
+            }
+            return out
+        }
     }
 }
 

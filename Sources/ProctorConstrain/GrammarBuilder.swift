@@ -32,9 +32,19 @@ final class GrammarBuilder {
     func fail(_ pointer: String, _ message: String) -> ConstraintError { ConstraintError(pointer: pointer, message) }
 
     /// The node for the conjunction of `members`.
+    /// Nested compiles in progress: a schema that keeps expanding (a `$ref` with siblings that
+    /// reaches itself) ends in an error, not a stack overflow.
+    var nesting = 0
+    static let maxNesting = 100
+
     func compile(_ members: [Member]) throws(ConstraintError) -> Int {
         let key: JSONValue = members.count == 1 ? members[0].schema : .array(members.map(\.schema))
         if let id = memo[key] { return id }
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Self.maxNesting else {
+            throw fail(members.first?.pointer ?? "", "the schema nests (or expands through \"$ref\") deeper than \(Self.maxNesting) levels")
+        }
         let id = nodes.count
         nodes.append(nil)
         memo[key] = id
@@ -65,7 +75,7 @@ final class GrammarBuilder {
                     guard expansions < 10_000 else { throw fail(m.pointer + "/$ref", "\"$ref\" expands without end") }
                     let (target, ptr) = try resolve(r, at: m.pointer + "/$ref")
                     rest = JSONObject(o.entries.filter { $0.key != "$ref" })
-                    if raw.count == 1 && rest.entries.allSatisfy({ Self.annotations.contains($0.key) }) {
+                    if raw.count == 1 && i == 1 && queue.count == 1 && rest.entries.allSatisfy({ Self.annotations.contains($0.key) }) {
                         // A plain reference: the target's own node, so recursion closes on itself.
                         let id = try compile([Member(target, ptr)])
                         var n = NodeDraft(location: m.pointer)

@@ -70,6 +70,8 @@ struct StrState: Sendable {
     var esc: UInt8 = 0
     /// UTF-8 continuation bytes still to come, and the range the next one must be in.
     var need: UInt8 = 0
+    /// Length in bytes of the UTF-8 sequence being read.
+    var seqLen: UInt8 = 0
     var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
     /// The scalar being assembled (escape or UTF-8).
     var acc: UInt32 = 0

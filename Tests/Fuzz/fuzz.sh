@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one fuzz target under libFuzzer with AddressSanitizer.
-#   Tests/Fuzz/fuzz.sh TARGET SECONDS        targets: json jsonc repair schema suite tokenizer junit
+#   Tests/Fuzz/fuzz.sh TARGET SECONDS        targets: json jsonc repair schema suite tokenizer junit yaml constrain
 # Seeds come from Tests/Fuzz/corpus/TARGET (copied, so the committed corpus stays small); crashes are
 # written to .build-fuzz/crashes/TARGET/. Without libFuzzer, `swift run proctor-fuzz TARGET SECONDS
 # Tests/Fuzz/corpus/TARGET` runs the same checks with a simple mutation loop.

@@ -268,6 +268,24 @@ final class GrammarTests: XCTestCase {
         }
     }
 
+    /// Property: random schemas from the covered subset and random walks always give valid instances.
+    func testRandomSchemasGiveValidInstances() throws {
+        var rng = SeededGenerator(seed: 11)
+        var compiled = 0
+        for _ in 0..<300 {
+            let schema = RandomSchema.make(&rng)
+            guard let g = try? Grammar(schema: schema) else { continue }
+            compiled += 1
+            let validator = try CompiledSchema.compile(schema)
+            for _ in 0..<4 {
+                let budget = g.remainingBytes(g.start()) + Int.random(in: 0...40, using: &rng)
+                let text = try XCTUnwrap(RandomWalk.run(g, budget: budget, rng: &rng), "\(schema)")
+                XCTAssertTrue(validator.isValid(try JSONParser.parse(text)), "\(schema): \(text)")
+            }
+        }
+        XCTAssertGreaterThan(compiled, 250)
+    }
+
     /// The budget: with the shortest completion known per state, a walk that always leaves room
     /// for it ends within its byte budget, whatever it picks.
     func testRandomWalksEndValidWithinBudget() throws {
@@ -286,12 +304,64 @@ final class GrammarTests: XCTestCase {
     }
 }
 
+/// Random schemas from the covered subset, for the property test below.
+enum RandomSchema {
+    static func make(_ rng: inout SeededGenerator, depth: Int = 0) -> JSONValue {
+        func pick<T>(_ xs: [T]) -> T { xs[Int.random(in: 0..<xs.count, using: &rng)] }
+        let leaf = depth >= 3
+        switch Int.random(in: 0..<(leaf ? 6 : 11), using: &rng) {
+        case 0: return ["type": "boolean"]
+        case 1:
+            var o: [(String, JSONValue)] = [("type", "string")]
+            if Bool.random(using: &rng) { o.append(("minLength", .number(JSONNumber(Int.random(in: 0...3, using: &rng))))) }
+            if Bool.random(using: &rng) { o.append(("maxLength", .number(JSONNumber(Int.random(in: 3...8, using: &rng))))) }
+            if Int.random(in: 0..<3, using: &rng) == 0 { o.append(("pattern", .string(pick(["^[a-z]+$", "x", "^(ab|cd)*$", "[0-9]{2}", "^\\w+-\\d$"])))) }
+            if Int.random(in: 0..<4, using: &rng) == 0 { o = [("type", "string"), ("format", .string(pick(["date", "time", "date-time", "uuid", "email", "ipv4"])))] }
+            return .object(JSONObject(o.map { (key: $0.0, value: $0.1) }))
+        case 2:
+            var o: [(String, JSONValue)] = [("type", Bool.random(using: &rng) ? "integer" : "number")]
+            let lo = Int.random(in: -50...50, using: &rng)
+            if Bool.random(using: &rng) { o.append((Bool.random(using: &rng) ? "minimum" : "exclusiveMinimum", .number(JSONNumber(lo)))) }
+            if Bool.random(using: &rng) { o.append((Bool.random(using: &rng) ? "maximum" : "exclusiveMaximum", .number(JSONNumber(Double(lo) + Double(Int.random(in: 2...300, using: &rng)) / 4)))) }
+            return .object(JSONObject(o.map { (key: $0.0, value: $0.1) }))
+        case 3: return ["enum": .array([1, "a", .null, ["k": [true]], 2.5].filter { _ in Bool.random(using: &rng) } + ["z"])]
+        case 4: return ["const": .string(pick(["x", "yy", "é"]))]
+        case 5: return ["type": ["string", "null"]]
+        case 6, 7:
+            var props: [(String, JSONValue)] = []
+            var required: [JSONValue] = []
+            for k in 0..<Int.random(in: 0...3, using: &rng) {
+                let name = pick(["a", "b\"q", "ca", "cb", "δ"]) + String(k)
+                props.append((name, make(&rng, depth: depth + 1)))
+                if Bool.random(using: &rng) { required.append(.string(name)) }
+            }
+            var o: [(String, JSONValue)] = [("type", "object"), ("properties", .object(JSONObject(props.map { (key: $0.0, value: $0.1) })))]
+            if !required.isEmpty { o.append(("required", .array(required))) }
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: o.append(("additionalProperties", false))
+            case 1: o.append(("additionalProperties", make(&rng, depth: depth + 1)))
+            default: break
+            }
+            return .object(JSONObject(o.map { (key: $0.0, value: $0.1) }))
+        case 8:
+            var o: [(String, JSONValue)] = [("type", "array"), ("items", make(&rng, depth: depth + 1))]
+            if Bool.random(using: &rng) { o.append(("prefixItems", [make(&rng, depth: depth + 1)])) }
+            if Bool.random(using: &rng) { o.append(("minItems", .number(JSONNumber(Int.random(in: 0...2, using: &rng))))) }
+            if Bool.random(using: &rng) { o.append(("maxItems", .number(JSONNumber(Int.random(in: 2...4, using: &rng))))) }
+            return .object(JSONObject(o.map { (key: $0.0, value: $0.1) }))
+        case 9: return ["anyOf": [make(&rng, depth: depth + 1), make(&rng, depth: depth + 1)]]
+        default:
+            return ["$defs": ["d": make(&rng, depth: depth + 1)], "allOf": [["$ref": "#/$defs/d"]]]
+        }
+    }
+}
+
 /// Picks random allowed bytes (never one that leaves too little budget) until the instance is done.
 enum RandomWalk {
     static func run(_ g: Grammar, budget: Int, rng: inout SeededGenerator) -> String? {
         var s = g.start()
         var out: [UInt8] = []
-        let alphabet: [UInt8] = Array(0x20...0x7E) + [0x0A, 0xC3, 0xA9, 0xE2, 0x82, 0xAC]
+        let alphabet: [UInt8] = Array(0...255)
         while !g.isFinished(s) {
             if g.isComplete(s) && Int.random(in: 0..<4, using: &rng) == 0 { break }
             let left = budget - out.count

@@ -1,6 +1,7 @@
 import Foundation
 import FoundationXML
 import ProctorBackends
+import ProctorConstrain
 import ProctorHarness
 import ProctorJSON
 import ProctorModel
@@ -12,7 +13,7 @@ import ProctorYAML
 /// One fuzz target: takes arbitrary bytes, checks properties, and traps (so the fuzzer records a
 /// crash) when one does not hold. "Never crashes" alone is not the test.
 enum FuzzTargets {
-    static let names = ["json", "jsonc", "repair", "schema", "suite", "tokenizer", "junit", "yaml"]
+    static let names = ["json", "jsonc", "repair", "schema", "suite", "tokenizer", "junit", "yaml", "constrain"]
 
     static func check(_ ok: @autoclosure () -> Bool, _ what: @autoclosure () -> String) {
         if !ok() { fatalError("property violated: \(what())") }
@@ -28,6 +29,7 @@ enum FuzzTargets {
         case "tokenizer": tokenizer(bytes)
         case "junit": junit(bytes)
         case "yaml": yaml(bytes)
+        case "constrain": constrain(bytes)
         default: fatalError("unknown fuzz target \(name)")
         }
     }
@@ -75,6 +77,47 @@ enum FuzzTargets {
             let full = s.validate(instance)
             check(fast == full.valid, "isValid and validate disagree")
             check(full.valid || !full.errors.isEmpty, "an invalid instance has no error")
+        }
+    }
+
+    /// First line: a schema; the rest: choices. When the schema compiles for constrained decoding,
+    /// a walk that picks allowed bytes by the choices (and always leaves room for the shortest
+    /// completion) ends in an instance Proctor's validator accepts, within its byte budget.
+    static func constrain(_ bytes: [UInt8]) {
+        let split = bytes.firstIndex(of: 0x0A) ?? bytes.count
+        guard let schemaValue = try? JSONParser.parse(Array(bytes[0..<split]), options: JSONParser.Options(maxDepth: 32)),
+              let grammar = try? Grammar(schema: schemaValue, options: ConstraintOptions(maxDepth: 6)),
+              let validator = try? CompiledSchema.compile(schemaValue) else { return }
+        let choices = split < bytes.count ? Array(bytes[(split + 1)...]) : [0]
+        var state = grammar.start()
+        let shortest = grammar.remainingBytes(state)
+        guard shortest < 2000 else { return }
+        let budget = shortest + Int(choices.first ?? 0) % 64
+        var out: [UInt8] = []
+        let alphabet: [UInt8] = Array(0...255)
+        var k = 0
+        while !grammar.isFinished(state) {
+            let choice = Int(choices[k % choices.count]) &+ k
+            k += 1
+            if grammar.isComplete(state) && choice % 5 == 0 { break }
+            var options: [(UInt8, MatchState)] = []
+            for b in alphabet {
+                var t = state
+                if grammar.feed(&t, b), grammar.remainingBytes(t) <= budget - out.count - 1 { options.append((b, t)) }
+            }
+            if options.isEmpty {
+                // A dead end is allowed only where oneOf exclusivity is involved (the generator backtracks there).
+                if String(decoding: bytes[0..<split], as: UTF8.self).contains("oneOf") { return }
+                fatalError("dead end after \(String(decoding: out, as: UTF8.self))")
+            }
+            let pick = options[choice % options.count]
+            out.append(pick.0)
+            state = pick.1
+            check(out.count <= budget, "the walk overran its budget")
+        }
+        guard let v = try? JSONParser.parse(out) else { fatalError("constrained output is not JSON: \(String(decoding: out, as: UTF8.self))") }
+        if !validator.isValid(v) && !String(decoding: bytes[0..<split], as: UTF8.self).contains("oneOf") {
+            fatalError("constrained output is not valid: \(String(decoding: out, as: UTF8.self))")
         }
     }
 
