@@ -127,8 +127,10 @@ extension Grammar {
         t.below = t.below!.below
     }
 
-    /// The value on top is finished: pop it, then tell the frame that held it.
-    func valueDone(_ t: inout Thread) {
+    /// The value on top is finished: pop it, then tell the frame that held it; false when it
+    /// repeats an earlier item of a `uniqueItems` array.
+    @discardableResult
+    func valueDone(_ t: inout Thread) -> Bool {
         pop(&t)
         while case .branch(let split, let index) = t.top {
             t.finished.append((split, index))
@@ -136,12 +138,35 @@ extension Grammar {
         }
         switch t.top {
         case .object(var o): o.phase = .afterValue; t.top = .object(o)
-        case .array(var a): a.afterItem = true; t.top = .array(a)
+        case .array(var a):
+            if nodes[Int(a.node)].array!.unique, let h = t.items.last?.hash {
+                if a.seen.contains(h) { return false }
+                a.seen.append(h)
+            }
+            a.afterItem = true
+            t.top = .array(a)
         default: break
+        }
+        return true
+    }
+
+    /// After a byte was taken: every open `uniqueItems` item's hash takes it too.
+    @inline(__always) func hashItems(_ t: inout Thread, _ b: UInt8) {
+        guard !t.items.isEmpty else { return }
+        for i in t.items.indices {
+            if t.items[i].fresh { t.items[i].fresh = false } else { t.items[i].hash = (t.items[i].hash ^ UInt64(b)) &* 0x100_0000_01B3 }
         }
     }
 
     func feedThread(_ t: inout Thread, _ b: UInt8, _ forks: inout [Thread], offset: Int) -> Bool {
+        let start = forks.count
+        guard step(&t, b, &forks, offset: offset) else { return false }
+        hashItems(&t, b)
+        for i in start..<forks.count { hashItems(&forks[i], b) }
+        return true
+    }
+
+    func step(_ t: inout Thread, _ b: UInt8, _ forks: inout [Thread], offset: Int) -> Bool {
         while true {
             switch t.top {
             case .done:
@@ -156,7 +181,7 @@ extension Grammar {
                         var c = t
                         c.finished = []
                         if n.exclusive { c.top = .branch(split: Int64(offset) << 24 | Int64(id), index: Int32(k)); push(&c, .value(alt)) } else { c.top = .value(alt) }
-                        if feedThread(&c, b, &forks, offset: offset) { forks.append(c) }
+                        if step(&c, b, &forks, offset: offset) { forks.append(c) }
                     }
                     if n.exclusive { t.top = .branch(split: Int64(offset) << 24 | Int64(id), index: 0); push(&t, .value(n.alternatives[0])) } else { t.top = .value(n.alternatives[0]) }
                     continue
@@ -171,14 +196,13 @@ extension Grammar {
                 if let c = tr.child(Int(at), b) {
                     if tr.terminal[c] >= 0 && tr.children[c].isEmpty {
                         t.top = .literal(trie: trie, at: Int32(c))
-                        valueDone(&t)
+                        guard valueDone(&t) else { return false }
                     } else {
                         t.top = .literal(trie: trie, at: Int32(c))
                     }
                     return true
                 }
-                guard tr.terminal[Int(at)] >= 0 else { return false }
-                valueDone(&t)
+                guard tr.terminal[Int(at)] >= 0, valueDone(&t) else { return false }
                 continue
             case .number(var s):
                 let rule = nodes[Int(s.node)].number!
@@ -188,8 +212,7 @@ extension Grammar {
                     if rule.feasible(s.text) { s.syntax = next; t.top = .number(s); return true }
                     s.text.removeLast()
                 }
-                guard complete(s, rule) else { return false }
-                valueDone(&t)
+                guard complete(s, rule), valueDone(&t) else { return false }
                 continue
             case .string(var s):
                 guard feedString(&t, &s, b) else { return false }
@@ -224,9 +247,10 @@ extension Grammar {
             t.depth += 1
             t.top = .object(ObjState(node: id))
         case 0x5B:
-            guard n.array != nil, t.depth < options.maxDepth, arrayOK[Int(id)] else { return .rejected }
+            guard let rule = n.array, t.depth < options.maxDepth, arrayOK[Int(id)] else { return .rejected }
             t.depth += 1
             t.top = .array(ArrState(node: id))
+            if rule.unique { t.items.append(ItemHash()) }
         case 0x2D, 0x30...0x39:
             guard let rule = n.number, let syntax = NumSyntax().adding(b, integer: rule.integer), !rule.bounded || rule.feasible([b]) else { return .rejected }
             t.top = .number(NumState(node: id, syntax: syntax, text: rule.bounded ? [b] : []))
@@ -428,8 +452,7 @@ extension Grammar {
         if let rule {
             guard rule.finishBytes(state: Int(s.dfa), count: Int(s.count)) == 0 else { return false }
             t.top = .string(s)
-            valueDone(&t)
-            return true
+            return valueDone(&t)
         }
         // A key: declared (and allowed here), or extra (allowed, not repeated, not a declared name).
         pop(&t)
@@ -477,8 +500,7 @@ extension Grammar {
             guard requiredDone(o, rule) else { return false }
             t.depth -= 1
             t.top = .object(o)
-            valueDone(&t)
-            return true
+            return valueDone(&t)
         case (.afterKey, 0x3A):
             o.phase = .inValue
             t.top = .object(o)
@@ -501,8 +523,8 @@ extension Grammar {
             guard Int(a.count) >= rule.minItems else { return .rejected }
             t.depth -= 1
             t.top = .array(a)
-            valueDone(&t)
-            return .consumed
+            if rule.unique { t.items.removeLast() }
+            return valueDone(&t) ? .consumed : .rejected
         }
         func itemOK(_ i: Int) -> Bool {
             if let cap = rule.capacity, i >= cap { return false }
@@ -514,6 +536,7 @@ extension Grammar {
             a.count += 1
             a.afterItem = false
             t.top = .array(a)
+            if rule.unique { t.items[t.items.count - 1] = ItemHash() }
             push(&t, .value(Int32(rule.itemNode(Int(a.count) - 1))))
             return .consumed
         }
@@ -521,6 +544,7 @@ extension Grammar {
         guard a.count == 0, itemOK(0) else { return .rejected }
         a.count = 1
         t.top = .array(a)
+        if rule.unique { t.items[t.items.count - 1].fresh = false }
         push(&t, .value(Int32(rule.itemNode(0))))
         return .refeed
     }

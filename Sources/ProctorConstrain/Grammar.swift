@@ -213,9 +213,12 @@ final class ArrayRule: Sendable {
     let items: Int32
     let minItems: Int
     let maxItems: Int?
+    /// `uniqueItems`: no item may repeat an earlier one's text (output is canonical: compact, keys in
+    /// one order, no zero fractions, so equal values are written alike).
+    let unique: Bool
 
-    init(prefix: [Int32], items: Int32, minItems: Int, maxItems: Int?) {
-        self.prefix = prefix; self.items = items; self.minItems = minItems; self.maxItems = maxItems
+    init(prefix: [Int32], items: Int32, minItems: Int, maxItems: Int?, unique: Bool) {
+        self.prefix = prefix; self.items = items; self.minItems = minItems; self.maxItems = maxItems; self.unique = unique
     }
 
     func itemNode(_ i: Int) -> Int { i < prefix.count ? Int(prefix[i]) : Int(items) }

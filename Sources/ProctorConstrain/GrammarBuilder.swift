@@ -26,7 +26,7 @@ final class GrammarBuilder {
     static let covered: Set<String> = [
         "type", "enum", "const", "properties", "required", "additionalProperties", "items", "prefixItems", "additionalItems",
         "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
-        "exclusiveMaximum", "allOf", "anyOf", "oneOf", "$ref",
+        "exclusiveMaximum", "allOf", "anyOf", "oneOf", "$ref", "uniqueItems",
     ]
 
     func fail(_ pointer: String, _ message: String) -> ConstraintError { ConstraintError(pointer: pointer, message) }
@@ -65,7 +65,6 @@ final class GrammarBuilder {
             case .bool(false): return NodeDraft(location: m.pointer)  // allows nothing: shortest is "never"
             case .object(let o):
                 for (k, _) in o where !Self.covered.contains(k) && !Self.annotations.contains(k) {
-                    if k == "uniqueItems", o["uniqueItems"] == .bool(false) { continue }
                     throw fail(m.pointer + "/" + JSONPointer.escape(k), "\"\(k)\" is not supported by constrained decoding (supported: \(Self.covered.sorted().joined(separator: ", ")))")
                 }
                 var rest = o
@@ -180,6 +179,7 @@ final class GrammarBuilder {
         var patterns: [(String, String)] = []
         var lower: (JSONDecimal, Bool, String)? = nil, upper: (JSONDecimal, Bool, String)? = nil
         var minItems = 0, maxItems: Int? = nil
+        var unique = false
         var hasObjectKeywords = false, hasArrayKeywords = false
         for m in members {
             guard let o = m.schema.objectValue else { continue }
@@ -219,6 +219,10 @@ final class GrammarBuilder {
             if let d = try number("exclusiveMinimum") { tighten(&lower, d, exclusive: true, lowerBound: true, p + "/exclusiveMinimum") }
             if let d = try number("maximum") { tighten(&upper, d, exclusive: false, lowerBound: false, p + "/maximum") }
             if let d = try number("exclusiveMaximum") { tighten(&upper, d, exclusive: true, lowerBound: false, p + "/exclusiveMaximum") }
+            if let v = o["uniqueItems"] {
+                guard case .bool(let u) = v else { throw fail(p + "/uniqueItems", "\"uniqueItems\" must be a boolean") }
+                unique = unique || u
+            }
             if let v = o["minItems"] { minItems = max(minItems, try nonNegativeInt(v, p + "/minItems")) }
             if let v = o["maxItems"] { let x = try nonNegativeInt(v, p + "/maxItems"); maxItems = min(maxItems ?? x, x) }
             if o["properties"] != nil || o["required"] != nil || o["additionalProperties"] != nil { hasObjectKeywords = true }
@@ -257,7 +261,7 @@ final class GrammarBuilder {
         if types.contains(.object) { node.object = try objectRule(members) }
         if types.contains(.array) {
             if let maxItems, maxItems < minItems { return node }
-            node.array = try arrayRule(members, minItems: minItems, maxItems: maxItems)
+            node.array = try arrayRule(members, minItems: minItems, maxItems: maxItems, unique: unique)
         }
         return node
     }
@@ -333,7 +337,7 @@ final class GrammarBuilder {
     }
 
     /// Per position, the conjunction of each member's positional item, else its rest-items schema.
-    func arrayRule(_ members: [Member], minItems: Int, maxItems: Int?) throws(ConstraintError) -> ArrayRule {
+    func arrayRule(_ members: [Member], minItems: Int, maxItems: Int?, unique: Bool) throws(ConstraintError) -> ArrayRule {
         // Each member: (positional schemas, schema for the rest).
         var shapes: [([Member], Member?)] = []
         for m in members {
@@ -366,7 +370,7 @@ final class GrammarBuilder {
             let parts = shapes.compactMap(\.1)
             if !parts.contains(where: { $0.schema == .bool(false) }) { items = Int32(try compile(parts)) }
         }
-        return ArrayRule(prefix: prefix, items: items, minItems: minItems, maxItems: maxItems)
+        return ArrayRule(prefix: prefix, items: items, minItems: minItems, maxItems: maxItems, unique: unique)
     }
 }
 

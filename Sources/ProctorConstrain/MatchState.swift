@@ -31,6 +31,14 @@ struct Thread: Sendable {
     var depth: Int32
     /// `oneOf` values this thread finished on the current byte: (split, branch).
     var finished: [(Int64, Int32)] = []
+    /// Per open `uniqueItems` array, innermost last: a hash of the current item's text so far.
+    var items: [ItemHash] = []
+}
+
+/// The hash of an item's bytes; `fresh` skips the byte that started the level (`[` or `,`).
+struct ItemHash: Sendable {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    var fresh = true
 }
 
 /// A frame below the top: immutable, shared between copies of a state. `tail` is the fewest bytes
@@ -105,4 +113,6 @@ struct ArrState: Sendable {
     /// False right after `[`, true after an item.
     var afterItem = false
     var count: Int32 = 0
+    /// `uniqueItems`: hashes of the items written.
+    var seen: [UInt64] = []
 }

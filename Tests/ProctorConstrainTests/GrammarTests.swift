@@ -88,6 +88,14 @@ final class GrammarTests: XCTestCase {
         assertRefused(g, #"[1,"a",true,"#, at: 11)
         assertRefused(g, #"["a""#, at: 1)
         assertRefused(g, #"[1,"a",1"#, at: 7)
+        let unique = try grammar(#"{"type": "array", "items": {"type": ["integer", "string", "object"]}, "uniqueItems": true}"#)
+        assertComplete(unique, #"[1,2,"1",{"a":1},{"a":2}]"#)
+        assertRefused(unique, "[1,2,1]", at: 6)
+        assertRefused(unique, #"["a","a""#, at: 7)
+        assertRefused(unique, #"[{"a":[1]},{"a":[1]}"#, at: 19)
+        let nested = try grammar(#"{"type": "array", "items": {"type": "array", "items": {"type": "integer"}}, "uniqueItems": true}"#)
+        assertComplete(nested, "[[1,1],[1,2]]")  // only the outer array is unique
+        assertRefused(nested, "[[1],[1]]", at: 7)
         let closed = try grammar(#"{"prefixItems": [{"const": 1}], "items": false}"#)
         assertComplete(closed, "[1]")
         assertComplete(closed, "[]")
@@ -239,7 +247,7 @@ final class GrammarTests: XCTestCase {
 
     func testOutsideTheCoverageIsAnErrorNamingTheKeyword() throws {
         let cases: [(String, String)] = [
-            (#"{"properties": {"a": {"type": "array", "uniqueItems": true}}}"#, "/properties/a/uniqueItems"),
+            (#"{"properties": {"a": {"type": "array", "minContains": 1}}}"#, "/properties/a/minContains"),
             (#"{"type": "number", "multipleOf": 3}"#, "/multipleOf"),
             (#"{"items": {"contains": {"type": "string"}}}"#, "/items/contains"),
             (#"{"not": {"type": "string"}}"#, "/not"),
