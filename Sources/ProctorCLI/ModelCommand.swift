@@ -19,7 +19,7 @@ enum ModelCommand: ProctorCommand {
                proctor model corpus --out DIR [--seed S] [--examples N]
                proctor model tokenizer --corpus FILE|DIR [--format text|jsonl|tasks] [--separator S] --vocab N --out TOK
                proctor model train --corpus FILE|DIR [--format text|jsonl|tasks] [--separator S] [--max-time SECONDS] --tokenizer TOK --dim N --layers N --heads N [--kv-heads N] --seq N --batch N --steps N --lr R --seed S --out MODEL [--init MODEL] [--threads N]
-               proctor model eval MODEL --tokenizer TOK --corpus HELDOUT [--limit N] [--json]
+               proctor model eval MODEL --tokenizer TOK --corpus HELDOUT [--limit N] [--schemas DIR [--pretty]] [--json]
         """,
         options: [
             OptionSpec("dim", value: "N", help: "init: model width."),
@@ -43,7 +43,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("json", help: "Print one JSON object."),
             OptionSpec("schema", value: "S.json", help: "generate: constrain the output to instances of this JSON Schema (valid by construction)."),
             OptionSpec("json-value", help: "generate: constrain the output to any JSON value."),
-            OptionSpec("pretty", help: "generate --schema: allow whitespace between tokens (compact by default)."),
+            OptionSpec("pretty", help: "generate --schema, eval --schemas: allow whitespace between tokens (compact by default)."),
             OptionSpec("any-order", help: "generate --schema: properties in any order (default: the schema's order)."),
             OptionSpec("max-depth", value: "N", help: "generate --schema: deepest nesting of objects and arrays (default 16; bounds recursive schemas)."),
             OptionSpec("max-tokens", value: "N", help: "generate --schema: most new tokens (the output always completes within it)."),
@@ -68,6 +68,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("checkpoint-every", value: "N", help: "train: write the checkpoint every N steps (default 500)."),
             OptionSpec("eval-every", value: "N", help: "train: validation loss every N steps (default 100)."),
             OptionSpec("limit", value: "N", help: "eval: at most N held-out prompts."),
+            OptionSpec("schemas", value: "DIR", help: "eval: also decode constrained by each task's schema, DIR/TASK.schema.json (any JSON value where none)."),
         ])
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {

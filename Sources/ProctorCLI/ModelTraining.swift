@@ -1,4 +1,5 @@
 import Foundation
+import ProctorConstrain
 import ProctorJSON
 import ProctorModel
 
@@ -130,9 +131,16 @@ enum ModelTraining {
         do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
         var examples = TaskCorpus.examples(in: try readText(args.value("corpus")))
         if let limit = try args.int("limit", min: 1) { examples = Array(examples.prefix(limit)) }
-        let gen = Generator(transformer: Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount), tokenizer: tok)
-        var valid = 0, exact = 0
-        var byTask: [String: (exact: Int, n: Int, valid: Int)] = [:]
+        let transformer = Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount)
+        let gen = Generator(transformer: transformer, tokenizer: tok)
+        // --schemas DIR: also decode each prompt constrained by its task's schema (DIR/TASK.schema.json).
+        let schemaDir = args.value("schemas")
+        var constrainedBy: [String: ConstrainedGenerator] = [:]
+        let vocab = try schemaDir.map { _ throws(CLIError) in
+            do { return try TokenVocabulary(tokenizer: tok) } catch { throw CLIError.input("\(error)") }
+        }
+        var valid = 0, exact = 0, constrainedExact = 0
+        var byTask: [String: (exact: Int, n: Int, valid: Int, constrained: Int)] = [:]
         for e in examples {
             var s = Sampler(temperature: 0)
             let g = try gen.generate(prompt: e.prompt + "\n", maxNewTokens: 96, sampler: &s, stopStrings: ["\n"])
@@ -142,26 +150,50 @@ enum ModelTraining {
             let ok = parsed != nil && parsed == expected
             if parsed != nil { valid += 1 }
             if ok { exact += 1 }
-            var t = byTask[e.task] ?? (0, 0, 0)
+            var t = byTask[e.task] ?? (0, 0, 0, 0)
             t.exact += ok ? 1 : 0
             t.n += 1
             t.valid += parsed != nil ? 1 : 0
+            if let schemaDir, let vocab {
+                if constrainedBy[e.task] == nil {
+                    let path = (schemaDir as NSString).appendingPathComponent("\(e.task).schema.json")
+                    do {
+                        let schema: JSONValue = try FileManager.default.fileExists(atPath: path)
+                            ? JSONParser.parse(String(contentsOfFile: path, encoding: .utf8), options: .jsonc) : true
+                        constrainedBy[e.task] = try ConstrainedGenerator(transformer: transformer, tokenizer: tok, grammar: try Grammar(schema: schema, options: ConstraintOptions(allowWhitespace: args.flag("pretty"))), vocab: vocab)
+                    } catch { throw CLIError.input("\(path): \(error)") }
+                }
+                var rng = ModelRandom(seed: 42)
+                let cg = try constrainedBy[e.task]!.generate(prompt: e.prompt + "\n", maxNewTokens: 96, temperature: 0, topP: 0.9, rng: &rng)
+                if let v = try? JSONParser.parse(cg.text), v == expected {
+                    t.constrained += 1
+                    constrainedExact += 1
+                }
+            }
             byTask[e.task] = t
         }
         let n = max(1, examples.count)
         let tasks = byTask.sorted(by: { $0.key < $1.key })
         if args.flag("json") {
-            let v: JSONValue = ["n": .number(JSONNumber(examples.count)), "validJSON": .number(JSONNumber(valid)), "exact": .number(JSONNumber(exact)),
-                                "tasks": .object(JSONObject(tasks.map { (key: $0.key, value: ["n": .number(JSONNumber($0.value.n)),
-                                                                                            "validJSON": .number(JSONNumber($0.value.valid)),
-                                                                                            "exact": .number(JSONNumber($0.value.exact))]) }))]
-            console.out(JSONSerializer.string(v))
+            var v = JSONObject([("n", .number(JSONNumber(examples.count))), ("validJSON", .number(JSONNumber(valid))), ("exact", .number(JSONNumber(exact)))])
+            var perTask = JSONObject()
+            for task in tasks {
+                var o = JSONObject([("n", .number(JSONNumber(task.value.n))), ("validJSON", .number(JSONNumber(task.value.valid))),
+                                    ("exact", .number(JSONNumber(task.value.exact)))])
+                if schemaDir != nil { o["constrainedExact"] = .number(JSONNumber(task.value.constrained)) }
+                perTask[task.key] = .object(o)
+            }
+            v["tasks"] = .object(perTask)
+            if schemaDir != nil { v["constrainedExact"] = .number(JSONNumber(constrainedExact)) }
+            console.out(JSONSerializer.string(.object(v)))
             return 0
         }
         console.out(String(format: "held-out prompts: %d; valid JSON %.1f%%; exactly right %.1f%%", examples.count,
-                           Double(valid) * 100 / Double(n), Double(exact) * 100 / Double(n)))
+                           Double(valid) * 100 / Double(n), Double(exact) * 100 / Double(n))
+                    + (schemaDir == nil ? "" : String(format: "; constrained by the task schemas: exactly right %.1f%% (valid 100%%)", Double(constrainedExact) * 100 / Double(n))))
         for (task, t) in tasks {
-            console.out(String(format: "  %@: %d/%d exactly right, %d valid JSON", task, t.exact, t.n, t.valid))
+            console.out(String(format: "  %@: %d/%d exactly right, %d valid JSON", task, t.exact, t.n, t.valid)
+                        + (schemaDir == nil ? "" : ", constrained \(t.constrained)/\(t.n) exactly right"))
         }
         return 0
     }
