@@ -8,6 +8,7 @@ checks that streamed text equals the whole answer, that usage and finish reasons
 client expects, that a bad request is a 400 the client raises as BadRequestError, and that Ctrl-C
 stops the server with exit code 0.
 """
+import json
 import signal
 import subprocess
 import sys
@@ -60,6 +61,17 @@ try:
     check("streamed chat reports usage", usage is not None and usage.completion_tokens == chat.usage.completion_tokens, usage)
     stopped = client.completions.create(model="proctor-builtin", prompt="Once upon a time", max_tokens=16, temperature=0, stop=[c.choices[0].text[2:4] or "zz"])
     check("a stop string ends the text before it", len(stopped.choices[0].text) <= len(c.choices[0].text), stopped.choices[0].text)
+
+    schema = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 12}, "score": {"type": "integer", "minimum": 0, "maximum": 9}},
+              "required": ["answer", "score"], "additionalProperties": False}
+    structured = client.chat.completions.create(model="proctor-builtin", messages=messages, temperature=1, seed=3,
+                                                response_format={"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": schema}})
+    content = json.loads(structured.choices[0].message.content)
+    check("response_format json_schema gives an instance of the schema",
+          set(content) == {"answer", "score"} and isinstance(content["score"], int) and 0 <= content["score"] <= 9 and len(content["answer"]) <= 12, content)
+    check("a constrained answer ends with finish reason stop", structured.choices[0].finish_reason == "stop", structured.choices[0].finish_reason)
+    anyobj = client.chat.completions.create(model="proctor-builtin", messages=messages, temperature=1, response_format={"type": "json_object"})
+    check("response_format json_object gives a JSON object", isinstance(json.loads(anyobj.choices[0].message.content), dict), anyobj.choices[0].message.content)
 
     try:
         client.completions.create(model="no-such-model", prompt="x")
