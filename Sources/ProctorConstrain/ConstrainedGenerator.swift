@@ -74,7 +74,8 @@ public struct ConstrainedGenerator {
         var bans: [Set<Int>] = [[]]
         var out: [UInt8] = []
         var outLengths: [Int] = []
-        var constraintNanos: UInt64 = 0
+        var constraintNanos: UInt64 = 0, drawNanos: UInt64 = 0
+        var scratch = [Float](repeating: 0, count: cfg.vocabSize)
         var fullMasks = 0, backtracks = 0
         let n = cfg.vocabSize
         let debug = ProcessInfo.processInfo.environment["PROCTOR_CONSTRAIN_DEBUG"] == "1"
@@ -110,7 +111,10 @@ public struct ConstrainedGenerator {
             var next: MatchState? = nil
             // The sampled token first.
             if prev != Tokenizer.bos && (temperature == 0 || pureSampling) {
-                let t = temperature == 0 ? Sampler.argmax(logits, n) : Self.draw(logits, n, temperature: temperature, rng: &rng)
+                // Drawing the token is what unconstrained decoding does too: not the constraint's time.
+                let d0 = DispatchTime.now().uptimeNanoseconds
+                let t = temperature == 0 ? Sampler.argmax(logits, n) : Self.draw(logits, n, temperature: temperature, rng: &rng, scratch: &scratch)
+                drawNanos += DispatchTime.now().uptimeNanoseconds - d0
                 if !banned.contains(t) {
                     if t == Tokenizer.eos { if grammar.isComplete(state) { choice = t } } else if let s = mask.after(state, token: t, budget: budget) { choice = t; next = s }
                 }
@@ -155,7 +159,7 @@ public struct ConstrainedGenerator {
         let t2 = DispatchTime.now().uptimeNanoseconds
         let decodeSeconds = Double(t2 - t1) / 1e9, prefillSeconds = Double(t1 - t0) / 1e9
         return ConstrainedGeneration(promptTokenIds: promptIds, generatedTokenIds: tokens, text: String(decoding: out, as: UTF8.self),
-                                     constraintMicrosPerToken: tokens.isEmpty ? 0 : Double(constraintNanos) / 1e3 / Double(tokens.count),
+                                     constraintMicrosPerToken: tokens.isEmpty ? 0 : Double(constraintNanos - min(drawNanos, constraintNanos)) / 1e3 / Double(tokens.count),
                                      fullMasks: fullMasks, backtracks: backtracks,
                                      tokensPerSecond: decodeSeconds > 0 ? Double(max(tokens.count - 1, 0)) / decodeSeconds : 0,
                                      prefillTokensPerSecond: prefillSeconds > 0 ? Double(promptIds.count) / prefillSeconds : 0)
@@ -168,15 +172,19 @@ public struct ConstrainedGenerator {
     }
 
     /// A token drawn from softmax(logits / temperature), logits left as they are.
-    static func draw(_ logits: UnsafeMutablePointer<Float>, _ n: Int, temperature: Float, rng: inout ModelRandom) -> Int {
+    static func draw(_ logits: UnsafeMutablePointer<Float>, _ n: Int, temperature: Float, rng: inout ModelRandom, scratch: inout [Float]) -> Int {
         var m = -Float.infinity
         for i in 0..<n { m = max(m, logits[i]) }
         var sum: Float = 0
-        for i in 0..<n { sum += expf((logits[i] - m) / temperature) }
+        for i in 0..<n {
+            let e = expf((logits[i] - m) / temperature)
+            scratch[i] = e
+            sum += e
+        }
         let r = rng.uniform() * sum
         var cdf: Float = 0
         for i in 0..<n {
-            cdf += expf((logits[i] - m) / temperature)
+            cdf += scratch[i]
             if r < cdf { return i }
         }
         return n - 1

@@ -76,7 +76,7 @@ extension Grammar {
     }
 
     @inline(__always) func complete(_ n: NumState, _ rule: NumberRule) -> Bool {
-        n.syntax.complete && (!rule.bounded || rule.complete(n.text))
+        n.syntax.complete && (!rule.bounded || n.done)
     }
 
     /// The instance is complete and nothing more may follow.
@@ -91,29 +91,104 @@ extension Grammar {
         // Several threads: while two branches of one `oneOf` are both alive, the value may still
         // match both, and telling them apart costs bytes (an integer and a number need ".5"): two
         // more are counted for every thread under such a split.
-        let all = state.threads
-        var splits: [[Int64]] = []
-        var branches: [Int64: Set<Int32>] = [:]
-        for t in all {
-            var mine: [Int64] = []
-            func note(_ f: Frame) {
-                if case .branch(let split, let index) = f { mine.append(split); branches[split, default: []].insert(index) }
-            }
+        var pairs: [(Int64, Int32)] = []
+        func note(_ f: Frame) { if case .branch(let split, let index) = f { pairs.append((split, index)) } }
+        func collect(_ t: Thread) {
             note(t.top)
             var n = t.below
             while let node = n { note(node.frame); n = node.below }
-            splits.append(mine)
         }
-        var best = Grammar.never
-        for (i, t) in all.enumerated() {
-            var cost = remaining(t.top, below: t.below) + (t.below?.tail ?? 0)
-            if splits[i].contains(where: { branches[$0]!.count > 1 }) { cost += 2 }
-            best = min(best, cost)
+        collect(state.first)
+        for t in state.others { collect(t) }
+        // Splits with two different branches alive.
+        var ambiguous: [Int64] = []
+        for (i, p) in pairs.enumerated() where !ambiguous.contains(p.0) {
+            for q in pairs[(i + 1)...] where q.0 == p.0 && q.1 != p.1 { ambiguous.append(p.0); break }
         }
+        func cost(_ t: Thread) -> Int {
+            var c = remaining(t.top, below: t.below) + (t.below?.tail ?? 0)
+            guard !ambiguous.isEmpty else { return c }
+            var under = false
+            if case .branch(let split, _) = t.top, ambiguous.contains(split) { under = true }
+            var n = t.below
+            while !under, let node = n {
+                if case .branch(let split, _) = node.frame, ambiguous.contains(split) { under = true }
+                n = node.below
+            }
+            if under { c += 2 }
+            return c
+        }
+        var best = cost(state.first)
+        for t in state.others { best = min(best, cost(t)) }
         return best
     }
 
-    // MARK: - One thread
+    /// A superset of the bytes `state` can take next, cheap to work out: the mask search skips the
+    /// other children of a trie node without copying the state to try them.
+    public func possibleNext(_ state: MatchState) -> ByteSet {
+        guard state.single else { return .all }
+        var set = ByteSet()
+        let t = state.first
+        if options.allowWhitespace { for b in [0x20, 0x0A, 0x09, 0x0D] as [UInt8] { set.insert(b) } }
+        func valueStart(_ id: Int, _ depth: Int = 0) {
+            let n = nodes[id]
+            if !n.alternatives.isEmpty {
+                // A union starts with whatever one of its branches starts with.
+                guard depth < 8 else { set = .all; return }
+                for a in n.alternatives { valueStart(Int(a), depth + 1) }
+                return
+            }
+            if n.literalTrie >= 0 { for (b, _) in tries[Int(n.literalTrie)].children[0] { set.insert(b) }; return }
+            if n.string >= 0 { set.insert(0x22) }
+            if n.object != nil { set.insert(0x7B) }
+            if n.array != nil { set.insert(0x5B) }
+            if n.number != nil { set.insert(0x2D); for d in UInt8(0x30)...0x39 { set.insert(d) } }
+            if n.keywordTrie >= 0 { for (b, _) in tries[Int(n.keywordTrie)].children[0] { set.insert(b) } }
+        }
+        switch t.top {
+        case .value(let id): valueStart(Int(id))
+        case .object(let o):
+            switch o.phase {
+            case .afterOpen: set.insert(0x22); set.insert(0x7D)
+            case .afterComma: set.insert(0x22)
+            case .afterKey: set.insert(0x3A)
+            case .afterValue: set.insert(0x2C); set.insert(0x7D)
+            case .inKey, .inValue: return .all
+            }
+        case .array(let a):
+            set.insert(0x5D)
+            if a.afterItem { set.insert(0x2C) } else {
+                let rule = nodes[Int(a.node)].array!
+                let item = rule.itemNode(0)
+                if item >= 0 { valueStart(item) }
+            }
+        case .number(let n):
+            for d in UInt8(0x30)...0x39 { set.insert(d) }
+            set.insert(0x2E)
+            if complete(n, nodes[Int(n.node)].number!) && !delimiters(after: t, into: &set) { return .all }
+        case .literal(let trie, let at):
+            let tr = tries[Int(trie)]
+            for (b, _) in tr.children[Int(at)] { set.insert(b) }
+            if tr.terminal[Int(at)] >= 0 && !delimiters(after: t, into: &set) { return .all }
+        case .done: return ByteSet()
+        default: return .all
+        }
+        return set
+    }
+
+    /// The bytes that may end a number or literal on top of `t` (what its container takes next);
+    /// false when that is not simply known (under a `oneOf` branch).
+    func delimiters(after t: Thread, into set: inout ByteSet) -> Bool {
+        switch t.below?.frame {
+        case .object?: set.insert(0x2C); set.insert(0x7D)
+        case .array?: set.insert(0x2C); set.insert(0x5D)
+        case .done?: break
+        default: return false
+        }
+        return true
+    }
+
+    // MARK: - One thread    // MARK: - One thread
 
     @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
 
@@ -209,7 +284,12 @@ extension Grammar {
                 if let next = s.syntax.adding(b, integer: rule.integer) {
                     if !rule.bounded { s.syntax = next; t.top = .number(s); return true }
                     s.text.append(b)
-                    if rule.feasible(s.text) { s.syntax = next; t.top = .number(s); return true }
+                    if rule.feasible(s.text) {
+                        s.syntax = next
+                        s.done = next.complete && rule.complete(s.text)
+                        t.top = .number(s)
+                        return true
+                    }
                     s.text.removeLast()
                 }
                 guard complete(s, rule), valueDone(&t) else { return false }
@@ -253,7 +333,7 @@ extension Grammar {
             if rule.unique { t.items.append(ItemHash()) }
         case 0x2D, 0x30...0x39:
             guard let rule = n.number, let syntax = NumSyntax().adding(b, integer: rule.integer), !rule.bounded || rule.feasible([b]) else { return .rejected }
-            t.top = .number(NumState(node: id, syntax: syntax, text: rule.bounded ? [b] : []))
+            t.top = .number(NumState(node: id, syntax: syntax, text: rule.bounded ? [b] : [], done: syntax.complete && (!rule.bounded || rule.complete([b]))))
         case 0x74, 0x66, 0x6E:
             guard n.keywordTrie >= 0, let c = tries[Int(n.keywordTrie)].child(0, b) else { return .rejected }
             t.top = .literal(trie: n.keywordTrie, at: Int32(c))

@@ -94,6 +94,8 @@ struct NumState: Sendable {
     var syntax: NumSyntax
     /// The text so far, kept only when the number has bounds (they are checked digit by digit).
     var text: [UInt8]
+    /// The text is a finished number within the bounds (worked out once per digit, read for every byte tried after it).
+    var done = false
 }
 
 struct ObjState: Sendable {
@@ -115,4 +117,19 @@ struct ArrState: Sendable {
     var count: Int32 = 0
     /// `uniqueItems`: hashes of the items written.
     var seen: [UInt64] = []
+}
+
+/// A set of byte values.
+public struct ByteSet: Sendable {
+    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+    public init() {}
+    public static let all: ByteSet = { var s = ByteSet(); s.w0 = ~0; s.w1 = ~0; s.w2 = ~0; s.w3 = ~0; return s }()
+    @inline(__always) public mutating func insert(_ b: UInt8) {
+        let bit = UInt64(1) << UInt64(b & 63)
+        switch b >> 6 { case 0: w0 |= bit; case 1: w1 |= bit; case 2: w2 |= bit; default: w3 |= bit }
+    }
+    @inline(__always) public func contains(_ b: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(b & 63)
+        switch b >> 6 { case 0: return w0 & bit != 0; case 1: return w1 & bit != 0; case 2: return w2 & bit != 0; default: return w3 & bit != 0 }
+    }
 }

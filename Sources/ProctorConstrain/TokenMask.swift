@@ -60,7 +60,8 @@ public final class TokenMask {
         if tf < te, grammar.remainingBytes(state) <= budget - 1 {
             for i in tf..<te { mask.insert(Int(trie.tokenIds[i])) }
         }
-        for ci in Int(trie.first[node])..<Int(trie.first[node + 1]) {
+        let possible = grammar.possibleNext(state)
+        for ci in Int(trie.first[node])..<Int(trie.first[node + 1]) where possible.contains(trie.childBytes[ci]) {
             var s = state
             if grammar.feed(&s, trie.childBytes[ci]) { walk(trie, Int(trie.childNodes[ci]), s, budget, &mask) }
         }
