@@ -109,11 +109,13 @@ public struct ConstrainedGenerator {
             let prev = tokens.last ?? promptIds.last!
             var choice: Int? = nil
             var next: MatchState? = nil
+            var drewFirst = false
             // The sampled token first.
             if prev != Tokenizer.bos && (temperature == 0 || pureSampling) {
                 // Drawing the token is what unconstrained decoding does too: not the constraint's time.
                 let d0 = DispatchTime.now().uptimeNanoseconds
                 let t = temperature == 0 ? Sampler.argmax(logits, n) : Self.draw(logits, n, temperature: temperature, rng: &rng, scratch: &scratch)
+                drewFirst = temperature > 0
                 drawNanos += DispatchTime.now().uptimeNanoseconds - d0
                 if !banned.contains(t) {
                     if t == Tokenizer.eos { if grammar.isComplete(state) { choice = t } } else if let s = mask.after(state, token: t, budget: budget) { choice = t; next = s }
@@ -128,7 +130,7 @@ public struct ConstrainedGenerator {
                     constraintNanos += DispatchTime.now().uptimeNanoseconds - c0
                     continue
                 }
-                let t = Self.drawMasked(logits, allowed, temperature: temperature, topP: topP, rng: &rng)
+                let t = Self.drawMasked(logits, allowed, temperature: temperature, topP: topP, rng: &rng, exps: &scratch, haveExps: drewFirst)
                 choice = t
                 if t != Tokenizer.eos {
                     var s = state
@@ -191,22 +193,30 @@ public struct ConstrainedGenerator {
     }
 
     /// A token drawn from the allowed set: greedy at temperature 0 (first maximum), else softmax
-    /// over allowed tokens, then top-p over them.
-    static func drawMasked(_ logits: UnsafeMutablePointer<Float>, _ allowed: Bitset, temperature: Float, topP: Float, rng: inout ModelRandom) -> Int {
+    /// over allowed tokens, then top-p over them. `exps` already holds exp((logit - max) / T) for
+    /// every token when `haveExps` (the first draw of this step computed them), so no exponential
+    /// is taken twice.
+    static func drawMasked(_ logits: UnsafeMutablePointer<Float>, _ allowed: Bitset, temperature: Float, topP: Float, rng: inout ModelRandom,
+                           exps: inout [Float], haveExps: Bool) -> Int {
         var best = -1
         var m = -Float.infinity
         allowed.forEach { i in if best < 0 || logits[i] > m { m = logits[i]; best = i } }
         if temperature == 0 { return best }
         var sum: Float = 0
-        allowed.forEach { i in sum += expf((logits[i] - m) / temperature) }
+        if haveExps {
+            allowed.forEach { i in sum += exps[i] }
+        } else {
+            allowed.forEach { i in
+                let e = expf((logits[i] - m) / temperature)
+                exps[i] = e
+                sum += e
+            }
+        }
         if topP > 0 && topP < 1 {
             let count = allowed.population
             let cutoff = count > 1 ? (1 - topP) / Float(count - 1) * sum : 0
             var kept: [(Float, Int)] = []
-            allowed.forEach { i in
-                let p = expf((logits[i] - m) / temperature)
-                if p >= cutoff { kept.append((p, i)) }
-            }
+            allowed.forEach { i in if exps[i] >= cutoff { kept.append((exps[i], i)) } }
             kept.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
             var cumulative: Float = 0
             var last = kept.count - 1
@@ -228,7 +238,7 @@ public struct ConstrainedGenerator {
         var done = false
         allowed.forEach { i in
             guard !done else { return }
-            cdf += expf((logits[i] - m) / temperature)
+            cdf += exps[i]
             if r < cdf { chosen = i; done = true }
         }
         return chosen
