@@ -26,7 +26,7 @@ public struct BuiltinBackend: Backend {
 
     /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
-        type: "builtin", keys: ["model", "tokenizer", "threads", "template", "schema", "json"],
+        type: "builtin", keys: ["model", "tokenizer", "threads", "template", "schema", "json", "pretty", "anyOrder"],
         honours: [.maxTokens: "new-token limit (default: until the context ends)", .temperature: "sampler temperature (default 0, greedy)",
                   .topP: "sampler top-p (default 0.9)", .seed: "sampler seed (default 42; repeat i uses seed + i·0x9E3779B9)",
                   .stop: "stop strings: output ends before the first"],
@@ -84,9 +84,22 @@ public struct BuiltinBackend: Backend {
         case let other?:
             throw BackendConfigError(pointer: "/json", "\"json\" is true or false, not \(other)")
         }
-        guard let schema else { return nil }
+        func flag(_ key: String) throws(BackendConfigError) -> Bool {
+            switch ctx.config[key] {
+            case nil: return false
+            case .bool(let b)?: return b
+            case let other?: throw BackendConfigError(pointer: "/" + key, "\"\(key)\" is true or false, not \(other)")
+            }
+        }
+        let options = ConstraintOptions(allowWhitespace: try flag("pretty"), anyOrder: try flag("anyOrder"))
+        guard let schema else {
+            for k in ["pretty", "anyOrder"] where ctx.config[k] != nil {
+                throw BackendConfigError(pointer: "/" + k, "\"\(k)\" shapes constrained output; give \"schema\" or \"json\": true with it")
+            }
+            return nil
+        }
         do {
-            let grammar = try Grammar(schema: schema)
+            let grammar = try Grammar(schema: schema, options: options)
             return (grammar, try TokenVocabulary(tokenizer: tokenizer), "constrained decoding: " + description)
         } catch {
             throw BackendConfigError(pointer: error.pointer.isEmpty ? pointer : pointer + error.pointer, error.message)

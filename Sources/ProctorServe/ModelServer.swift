@@ -188,7 +188,9 @@ public final class ModelServer: @unchecked Sendable {
         if let schema = r.responseSchema {
             do {
                 _ = try vocabulary.get()
-                let g = try Grammar(schema: schema)
+                // Whitespace between tokens is the model's choice, as with OpenAI's structured outputs
+                // (models trained on spaced JSON, the default one included, need it).
+                let g = try Grammar(schema: schema, options: ConstraintOptions(allowWhitespace: true))
                 let capacity = min(context - (promptTokens - 1), r.maxTokens ?? Int.max)
                 let shortest = g.remainingBytes(g.start())
                 guard shortest <= capacity else {

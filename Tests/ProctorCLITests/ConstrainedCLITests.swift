@@ -97,6 +97,13 @@ final class ConstrainedCLITests: XCTestCase {
         let e = await run(["run", stop, "--json", dir.file("r3.json"), "--junit", dir.file("j3.xml")])
         XCTAssertEqual(e.code, 2)
         XCTAssertTrue(e.err.contains("stop strings would cut it"), e.err)
+        let badFlag = dir.write("flag.json", """
+        {"backends": [{"id": "b", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "json": true, "pretty": "yes"}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
+        """)
+        let e3 = await run(["run", badFlag, "--json", dir.file("r5.json"), "--junit", dir.file("j5.xml")])
+        XCTAssertEqual(e3.code, 2)
+        XCTAssertTrue(e3.err.contains("\"pretty\" is true or false"), e3.err)
         let badSchema = dir.write("bad.json", """
         {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "schema": {"type": "number", "multipleOf": 2}}],
          "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
