@@ -112,4 +112,21 @@ final class ConstrainedCLITests: XCTestCase {
         XCTAssertEqual(e2.code, 2)
         XCTAssertTrue(e2.err.contains("bad.json:1:") && e2.err.contains("multipleOf"), e2.err)
     }
+
+    /// The default model on held-out task prompts: constrained greedy output (each task's schema,
+    /// whitespace allowed) is exactly right at least as often as unconstrained, task by task.
+    func testConstrainedIsNeverLessRightPerTask() async throws {
+        let root = SharedData.projectRoot.path
+        let r = await run(["model", "eval", root + "/fixtures/models/proctor-tiny.bin", "--tokenizer", root + "/fixtures/models/proctor-tiny.tokenizer.bin",
+                           "--corpus", root + "/fixtures/corpus/heldout.txt", "--limit", "60", "--schemas", root + "/fixtures/schemas", "--pretty",
+                           "--json", "--threads", "1"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let v = try JSONParser.parse(r.out)
+        let tasks = try XCTUnwrap(v["tasks"]?.objectValue)
+        XCTAssertGreaterThan(tasks.count, 5)
+        for (task, t) in tasks {
+            let exact = try XCTUnwrap(t["exact"]?.intValue), constrained = try XCTUnwrap(t["constrainedExact"]?.intValue)
+            XCTAssertGreaterThanOrEqual(constrained, exact, task)
+        }
+    }
 }

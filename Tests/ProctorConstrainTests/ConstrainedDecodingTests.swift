@@ -36,4 +36,44 @@ final class ConstrainedDecodingTests: XCTestCase {
             }
         }
     }
+
+    /// The trained default model, sampled at temperature 1 (whitespace allowed, as it was trained):
+    /// valid every time too.
+    func testDefaultModelAtTemperatureOneIsAlwaysValid() throws {
+        let root = SharedData.projectRoot.appendingPathComponent("fixtures/models")
+        let c = try Checkpoint(path: root.appendingPathComponent("proctor-tiny.bin").path)
+        let tokenizer = try Tokenizer(path: root.appendingPathComponent("proctor-tiny.tokenizer.bin").path, vocabSize: c.config.vocabSize)
+        let vocab = try TokenVocabulary(tokenizer: tokenizer)
+        let t = Transformer(checkpoint: c, threads: 1)
+        for (name, schema) in try Self.schemas() {
+            let gen = try ConstrainedGenerator(transformer: t, tokenizer: tokenizer, grammar: try Grammar(schema: schema, options: ConstraintOptions(allowWhitespace: true)), vocab: vocab)
+            let validator = try CompiledSchema.compile(schema)
+            for seed in 1...3 {
+                var rng = ModelRandom(seed: UInt64(seed))
+                let g = try gen.generate(prompt: "Task: extract\nInput: Ann Lee, 31, lives in Rome.\nJSON:\n", temperature: 1, topP: seed == 2 ? 0.9 : 1, rng: &rng)
+                XCTAssertTrue(validator.isValid(try JSONParser.parse(g.text)), "\(name) seed \(seed): \(g.text)")
+            }
+        }
+    }
+
+    /// A real-size vocabulary (llama2.c's 32,000 tokens) on a small random model.
+    func testThirtyTwoThousandTokenVocabulary() throws {
+        let tok = try SharedData.path("models/llama2c-tokenizer/tokenizer.bin")
+        let dir = TempDir()
+        let cfg = ModelConfig(dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKVHeads: 2, vocabSize: 32000, seqLen: 160)
+        try CheckpointWriter.writeRandom(cfg, seed: 5, to: dir.file("m.bin"))
+        let c = try Checkpoint(path: dir.file("m.bin"))
+        let tokenizer = try Tokenizer(path: tok, vocabSize: 32000)
+        let vocab = try TokenVocabulary(tokenizer: tokenizer)
+        let t = Transformer(checkpoint: c, threads: 1)
+        for (name, schema) in try Self.schemas() where ["person.json", "patterns.json", "tree.json", "alternatives.json", "enums.json"].contains(name) {
+            let gen = try ConstrainedGenerator(transformer: t, tokenizer: tokenizer, grammar: try Grammar(schema: schema), vocab: vocab)
+            let validator = try CompiledSchema.compile(schema)
+            for seed in 1...2 {
+                var rng = ModelRandom(seed: UInt64(seed))
+                let g = try gen.generate(prompt: "Data:", temperature: 1, topP: 1, rng: &rng)
+                XCTAssertTrue(validator.isValid(try JSONParser.parse(g.text)), "\(name) seed \(seed): \(g.text)")
+            }
+        }
+    }
 }
