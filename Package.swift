@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ProctorReports", targets: ["ProctorReports"]),
         .library(name: "ProctorServe", targets: ["ProctorServe"]),
         .library(name: "ProctorConstrain", targets: ["ProctorConstrain"]),
+        .library(name: "ProctorGenerate", targets: ["ProctorGenerate"]),
     ],
     targets: [
         .target(name: "CProctorSystem"),
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "CProctorKernels"),
         .target(name: "ProctorModel", dependencies: ["CProctorKernels", "ProctorJSON"], swiftSettings: strict),
         .target(name: "ProctorConstrain", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel"], swiftSettings: strict),
+        .target(name: "ProctorGenerate", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema"], swiftSettings: strict),
         .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorModel", "ProctorConstrain"], swiftSettings: strict),
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorBackends"], swiftSettings: strict),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "ProctorServe", dependencies: ["ProctorJSON", "ProctorModel", "ProctorBackends", "ProctorConstrain"], swiftSettings: strict),
         .target(name: "ProctorCLI",
                 dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorModel", "ProctorBackends", "ProctorHarness", "ProctorReports",
-                               "ProctorServe", "ProctorConstrain"],
+                               "ProctorServe", "ProctorConstrain", "ProctorGenerate"],
                 swiftSettings: strict),
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
         // Fuzz targets (Tests/Fuzz/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "ProctorModelTests", dependencies: ["ProctorModel", "CProctorKernels", "ProctorJSON", "ProctorTestSupport"]),
         .testTarget(name: "ProctorConstrainTests", dependencies: ["ProctorConstrain", "ProctorModel", "ProctorSchema", "ProctorRegex", "ProctorJSON", "ProctorTestSupport"],
                     exclude: ["Schemas"]),
+        .testTarget(name: "ProctorGenerateTests", dependencies: ["ProctorGenerate", "ProctorSchema", "ProctorJSON", "ProctorTestSupport"]),
         .testTarget(name: "ProctorBackendsTests", dependencies: ["ProctorJSON", "ProctorBackends", "ProctorTestSupport"]),
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorHarness", "ProctorBackends", "ProctorReports",

@@ -20,6 +20,7 @@ public enum CommandRegistry {
         ModelCommand.self,
         BenchCommand.self,
         CacheCommand.self,
+        GenerateCommand.self,
     ]
 
     static func find(_ name: String) -> (any ProctorCommand.Type)? {

@@ -1,0 +1,82 @@
+import Foundation
+import ProctorGenerate
+import ProctorJSON
+import ProctorSchema
+import ProctorTestSupport
+import XCTest
+
+final class InstanceGeneratorTests: XCTestCase {
+    func generate(_ schema: String, count: Int = 12, seed: UInt64 = 1) throws -> [JSONValue] {
+        try InstanceGenerator(schema: try JSONParser.parse(schema)).generate(count: count, seed: seed)
+    }
+
+    func testBranchesEnumValuesAndOptionalPropertiesAreCovered() throws {
+        let schema = #"{"type": "object", "properties": {"kind": {"enum": ["a", "b", "c", "d"]}, "shape": {"anyOf": [{"type": "integer", "minimum": 5}, {"type": "string", "pattern": "^x[0-9]{2}$"}, {"type": "null"}]}, "note": {"type": "string", "maxLength": 4}}, "required": ["kind", "shape"], "additionalProperties": false}"#
+        let out = try generate(schema, count: 16)
+        XCTAssertEqual(out.count, 16)
+        XCTAssertEqual(Set(out.compactMap { $0["kind"]?.stringValue }), ["a", "b", "c", "d"])
+        XCTAssertTrue(out.contains { $0["shape"]?.intValue.map { $0 >= 5 } == true })
+        XCTAssertTrue(out.contains { $0["shape"]?.stringValue?.hasPrefix("x") == true })
+        XCTAssertTrue(out.contains { $0["shape"] == .null })
+        XCTAssertTrue(out.contains { $0["note"] != nil })
+        XCTAssertTrue(out.contains { $0["note"] == nil })
+        let validator = try CompiledSchema.compile(try JSONParser.parse(schema))
+        for v in out { XCTAssertTrue(validator.isValid(v), "\(v)") }
+    }
+
+    func testKeywordsBeyondTheConstraintEngine() throws {
+        let cases = [
+            #"{"type": "integer", "multipleOf": 7, "minimum": 20, "maximum": 60}"#,
+            #"{"type": "number", "multipleOf": 0.25, "exclusiveMinimum": 1}"#,
+            #"{"type": "object", "patternProperties": {"^k[0-9]$": {"type": "boolean"}}, "additionalProperties": false, "minProperties": 1}"#,
+            #"{"type": "array", "contains": {"const": 3}, "items": {"type": "integer"}, "minItems": 2}"#,
+            #"{"if": {"properties": {"t": {"const": "n"}}, "required": ["t"]}, "then": {"properties": {"v": {"type": "number"}}, "required": ["v"]}, "else": {"properties": {"v": {"type": "string"}}, "required": ["v"]}, "properties": {"t": {"enum": ["n", "s"]}}, "required": ["t"]}"#,
+            #"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "dependentRequired": {"a": ["b"]}}"#,
+            #"{"type": "string", "not": {"const": "aaaa"}, "minLength": 4, "maxLength": 4}"#,
+            #"{"type": "array", "items": {"enum": [1, 2, 3, 4]}, "uniqueItems": true, "minItems": 3}"#,
+            #"{"type": "string", "format": "ipv6"}"#, #"{"type": "string", "format": "hostname"}"#, #"{"type": "string", "format": "uri"}"#,
+            ##"{"$defs": {"n": {"type": "object", "properties": {"next": {"$ref": "#/$defs/n"}}}}, "$ref": "#/$defs/n"}"##,
+        ]
+        for c in cases {
+            let out = try generate(c, count: 8)
+            let validator = try CompiledSchema.compile(try JSONParser.parse(c), options: SchemaOptions(formatAssertion: true))
+            for v in out { XCTAssertTrue(validator.isValid(v), "\(c): \(v)") }
+        }
+    }
+
+    func testDeterminismAndErrors() throws {
+        let s = #"{"type": "array", "items": {"type": ["string", "number"]}}"#
+        XCTAssertEqual(try generate(s, seed: 9), try generate(s, seed: 9))
+        XCTAssertNotEqual(try generate(s, seed: 9), try generate(s, seed: 10))
+        XCTAssertThrowsError(try generate(#"{"properties": {"a": {"propertyNames": {"maxLength": 2}}}}"#)) { e in
+            XCTAssertEqual((e as? GenerateError)?.pointer, "/properties/a/propertyNames")
+        }
+        XCTAssertThrowsError(try generate(#"{"type": "string", "format": "iri"}"#)) { e in XCTAssertEqual((e as? GenerateError)?.pointer, "/format") }
+        XCTAssertThrowsError(try generate(#"{"type": "string", "minLength": 3, "maxLength": 1}"#)) { e in
+            XCTAssertTrue("\(e)".contains("no valid instance"), "\(e)")
+        }
+    }
+
+    /// Across the official JSON Schema Test Suite: every schema the generator takes gets valid
+    /// instances (checked again here), and most of them are taken.
+    func testOfficialSuiteSchemas() throws {
+        let root = URL(fileURLWithPath: try SharedData.path("JSON-Schema-Test-Suite/tests"))
+        for (folder, draft) in [("draft2020-12", SchemaDraft.draft2020_12), ("draft7", SchemaDraft.draft7)] {
+            var tried = 0, generated = 0
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path).filter { $0.hasSuffix(".json") }.sorted()
+            for f in files {
+                let groups = try JSONParser.parse(String(contentsOf: root.appendingPathComponent(folder).appendingPathComponent(f), encoding: .utf8))
+                for g in groups.arrayValue ?? [] {
+                    guard let schema = g["schema"] else { continue }
+                    tried += 1
+                    guard let gen = try? InstanceGenerator(schema: schema, defaultDraft: draft), let out = try? gen.generate(count: 3, seed: 1) else { continue }
+                    generated += 1
+                    let validator = try CompiledSchema.compile(schema, options: SchemaOptions(defaultDraft: draft, formatAssertion: true))
+                    for v in out { XCTAssertTrue(validator.isValid(v), "\(folder)/\(f): \(g["description"]?.stringValue ?? ""): \(v)") }
+                }
+            }
+            print("generate cases: \(folder): instances for \(generated) of \(tried) schemas")
+            XCTAssertGreaterThan(Double(generated) / Double(tried), 0.5, folder)
+        }
+    }
+}
