@@ -8,11 +8,12 @@ enum GenerateCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "generate",
         summary: "Generate test data: valid instances of a JSON Schema, as JSON Lines or suite cases.",
-        usage: "proctor generate cases --schema S.json [--count N] [--seed S] [--as-cases VAR] [--out FILE]",
+        usage: "proctor generate cases --schema S.json [--count N] [--seed S] [--invalid] [--as-cases VAR] [--out FILE]",
         options: [
             OptionSpec("schema", value: "S.json", help: "The JSON Schema (2020-12 or draft-07; JSONC accepted)."),
             OptionSpec("count", value: "N", help: "Instances to write (default 10)."),
             OptionSpec("seed", value: "S", help: "Seed; the same seed gives the same instances (default 1)."),
+            OptionSpec("invalid", help: "Near misses instead: each line {\"instance\", \"violates\"} breaks exactly one keyword (--count per keyword, default 1)."),
             OptionSpec("as-cases", value: "VAR", help: "Write suite cases {\"id\", \"vars\": {VAR: instance}} for casesFrom."),
             OptionSpec("out", value: "FILE", help: "Write to FILE instead of standard output."),
         ],
@@ -29,8 +30,17 @@ enum GenerateCommand: ProctorCommand {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the schema") }
         let schema: JSONValue
         do { schema = try JSONParser.parse(String(decoding: data, as: UTF8.self), options: .jsonc) } catch { throw CLIError.input("\(path): \(error)") }
-        let count = try args.int("count", min: 1) ?? 10
         let seed = UInt64(try args.int("seed", min: 0) ?? 1)
+        if args.flag("invalid") {
+            if args.value("as-cases") != nil { throw CLIError.usage("--invalid writes {instance, violates} lines; it cannot be combined with --as-cases") }
+            let misses: [NearMiss]
+            do { misses = try InstanceGenerator(schema: schema).nearMisses(seed: seed, perKeyword: try args.int("count", min: 1) ?? 1) } catch {
+                throw CLIError.input("\(path): \(error)")
+            }
+            let text = misses.map { JSONSerializer.string(["instance": $0.instance, "violates": .string($0.violates)]) }.joined(separator: "\n")
+            return try write(text, count: misses.count, args, console)
+        }
+        let count = try args.int("count", min: 1) ?? 10
         let instances: [JSONValue]
         do { instances = try InstanceGenerator(schema: schema).generate(count: count, seed: seed) } catch { throw CLIError.input("\(path): \(error)") }
         var out = ""
@@ -42,11 +52,15 @@ enum GenerateCommand: ProctorCommand {
                 out += JSONSerializer.string(v) + "\n"
             }
         }
+        return try write(String(out.dropLast()), count: instances.count, args, console)
+    }
+
+    static func write(_ text: String, count: Int, _ args: ParsedArguments, _ console: Console) throws -> Int32 {
         if let file = args.value("out") {
-            guard FileManager.default.createFile(atPath: file, contents: Data(out.utf8)) else { throw CLIError.input("\(file): cannot write") }
-            console.err("wrote \(instances.count) instance\(instances.count == 1 ? "" : "s") to \(file)")
-        } else {
-            if !out.isEmpty { console.out(String(out.dropLast())) }
+            guard FileManager.default.createFile(atPath: file, contents: Data((text.isEmpty ? "" : text + "\n").utf8)) else { throw CLIError.input("\(file): cannot write") }
+            console.err("wrote \(count) line\(count == 1 ? "" : "s") to \(file)")
+        } else if !text.isEmpty {
+            console.out(text)
         }
         return 0
     }

@@ -62,7 +62,7 @@ final class InstanceGeneratorTests: XCTestCase {
     func testOfficialSuiteSchemas() throws {
         let root = URL(fileURLWithPath: try SharedData.path("JSON-Schema-Test-Suite/tests"))
         for (folder, draft) in [("draft2020-12", SchemaDraft.draft2020_12), ("draft7", SchemaDraft.draft7)] {
-            var tried = 0, generated = 0
+            var tried = 0, generated = 0, misses = 0
             let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path).filter { $0.hasSuffix(".json") }.sorted()
             for f in files {
                 let groups = try JSONParser.parse(String(contentsOf: root.appendingPathComponent(folder).appendingPathComponent(f), encoding: .utf8))
@@ -73,10 +73,36 @@ final class InstanceGeneratorTests: XCTestCase {
                     generated += 1
                     let validator = try CompiledSchema.compile(schema, options: SchemaOptions(defaultDraft: draft, formatAssertion: true))
                     for v in out { XCTAssertTrue(validator.isValid(v), "\(folder)/\(f): \(g["description"]?.stringValue ?? ""): \(v)") }
+                    // Near misses: invalid on exactly the keyword they name.
+                    for m in (try? gen.nearMisses(seed: 1)) ?? [] {
+                        let r = validator.validate(m.instance)
+                        XCTAssertTrue(!r.valid && r.errors.allSatisfy { $0.keywordLocation == m.violates }, "\(folder)/\(f): \(m)")
+                        misses += 1
+                    }
                 }
             }
-            print("generate cases: \(folder): instances for \(generated) of \(tried) schemas")
+            print("generate cases: \(folder): instances for \(generated) of \(tried) schemas, \(misses) near misses")
+            XCTAssertGreaterThan(misses, 100, folder)
             XCTAssertGreaterThan(Double(generated) / Double(tried), 0.5, folder)
+        }
+    }
+
+    /// Near misses break exactly the keyword they name, and every breakable keyword gets one.
+    func testNearMissesBreakExactlyTheStatedKeyword() throws {
+        let text = #"{"type": "object", "properties": {"age": {"type": "integer", "minimum": 0, "maximum": 130}, "name": {"type": "string", "minLength": 2, "maxLength": 8, "pattern": "^[A-Z]"}, "tags": {"type": "array", "items": {"enum": ["a", "b", "c", "d", "e"]}, "maxItems": 3, "uniqueItems": true}, "kind": {"const": "person"}}, "required": ["age", "name", "kind"], "additionalProperties": false}"#
+        let schema = try JSONParser.parse(text)
+        let misses = try InstanceGenerator(schema: schema).nearMisses(seed: 3)
+        let validator = try CompiledSchema.compile(schema)
+        let stated = Set(misses.map(\.violates))
+        for want in ["/type", "/required", "/additionalProperties", "/properties/age/type", "/properties/age/minimum", "/properties/age/maximum",
+                     "/properties/name/minLength", "/properties/name/maxLength", "/properties/name/pattern", "/properties/tags/maxItems",
+                     "/properties/tags/uniqueItems", "/properties/tags/items/enum", "/properties/kind/const"] {
+            XCTAssertTrue(stated.contains(want), "no near miss for \(want): \(stated.sorted())")
+        }
+        for m in misses {
+            let r = validator.validate(m.instance)
+            XCTAssertFalse(r.valid, "\(m)")
+            XCTAssertEqual(Set(r.errors.map(\.keywordLocation)), [m.violates], "\(m.instance)")
         }
     }
 }

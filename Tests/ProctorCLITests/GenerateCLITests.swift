@@ -1,0 +1,46 @@
+import Foundation
+import ProctorCLI
+import ProctorJSON
+import ProctorSchema
+import ProctorTestSupport
+import XCTest
+
+/// `proctor generate cases` from the command line.
+final class GenerateCLITests: XCTestCase {
+    func run(_ argv: [String]) async -> (code: Int32, out: String, err: String) {
+        let console = Console(capturingWith: [:], stdin: nil)
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedOut, console.capturedErr)
+    }
+
+    func testCasesInvalidAndErrors() async throws {
+        let dir = TempDir()
+        let text = #"{"type": "object", "properties": {"city": {"type": "string", "minLength": 2}, "pop": {"type": "integer", "minimum": 0}}, "required": ["city"], "additionalProperties": false}"#
+        let schema = dir.write("city.schema.json", text)
+        let validator = try CompiledSchema.compile(try JSONParser.parse(text))
+        let r = await run(["generate", "cases", "--schema", schema, "--count", "5", "--seed", "2"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 5)
+        for l in lines { XCTAssertTrue(validator.isValid(try JSONParser.parse(String(l))), String(l)) }
+        let cases = await run(["generate", "cases", "--schema", schema, "--count", "3", "--as-cases", "place", "--out", dir.file("cases.jsonl")])
+        XCTAssertEqual(cases.code, 0, cases.err)
+        let first = try JSONParser.parse(String(try String(contentsOfFile: dir.file("cases.jsonl"), encoding: .utf8).split(separator: "\n")[0]))
+        XCTAssertEqual(first["id"], "city-1")
+        XCTAssertTrue(validator.isValid(try XCTUnwrap(first["vars"]?["place"])))
+        let bad = await run(["generate", "cases", "--schema", schema, "--invalid"])
+        XCTAssertEqual(bad.code, 0, bad.err)
+        var stated: Set<String> = []
+        for l in bad.out.split(separator: "\n") {
+            let v = try JSONParser.parse(String(l))
+            let errors = validator.validate(try XCTUnwrap(v["instance"])).errors
+            XCTAssertEqual(Set(errors.map(\.keywordLocation)), [try XCTUnwrap(v["violates"]?.stringValue)])
+            stated.insert(v["violates"]!.stringValue!)
+        }
+        XCTAssertTrue(stated.isSuperset(of: ["/required", "/additionalProperties", "/properties/city/minLength", "/properties/pop/minimum"]), "\(stated)")
+        let uncovered = dir.write("u.json", #"{"unevaluatedProperties": false}"#)
+        let e = await run(["generate", "cases", "--schema", uncovered])
+        XCTAssertNotEqual(e.code, 0)
+        XCTAssertTrue(e.err.contains("u.json") && e.err.contains("/unevaluatedProperties"), e.err)
+    }
+}
