@@ -8,6 +8,8 @@ struct Builder {
     let root: JSONValue
     var rng: SplitMix
     let index: Int
+    /// Compiled patterns, shared by every attempt of one run.
+    let patterns: PatternCache
 
     static let maxDepth = 10
 
@@ -121,6 +123,7 @@ struct Builder {
         var deps: [String: [String]] = [:]
         var patterns: [(String, JSONValue)] = []
         var extrasAllowed = true
+        var names: [JSONValue] = []
         for p in parts {
             for (k, _) in p["properties"]?.objectValue ?? JSONObject() where !declared.contains(k) { declared.append(k) }
             for r in p["required"]?.arrayValue ?? [] { if let s = r.stringValue { required.insert(s) } }
@@ -129,6 +132,7 @@ struct Builder {
             for (k, v) in p["dependentRequired"]?.objectValue ?? JSONObject() { deps[k, default: []] += (v.arrayValue ?? []).compactMap(\.stringValue) }
             for (pat, v) in p["patternProperties"]?.objectValue ?? JSONObject() { patterns.append((pat, v)) }
             if p["additionalProperties"] == .bool(false) { extrasAllowed = false }
+            if let n = p["propertyNames"] { names.append(n) }
         }
         var keys: [String] = declared.filter { required.contains($0) }
         for r in required.sorted() where !keys.contains(r) { keys.append(r) }
@@ -145,11 +149,16 @@ struct Builder {
         var extra = 0
         while keys.count < minP || (keys.count < maxP && extra == 0 && pick(3, ptr + "/extra") == 2) {
             extra += 1
-            if !patterns.isEmpty, let dfa = try? RegexDFA(pattern: patterns[rng.int(patterns.count)].0), let name = Builder.sample(dfa, minLength: 1, maxLength: 12, rng: &rng),
+            if !patterns.isEmpty, let dfa = try? self.patterns.dfa([patterns[rng.int(patterns.count)].0]), let name = Builder.sample(dfa, minLength: 1, maxLength: 12, rng: &rng),
                !keys.contains(name) {
                 keys.append(name)
             } else if extrasAllowed {
-                keys.append("x\(rng.int(1000))")
+                // propertyNames: an extra key is a string of that schema.
+                var name = "x\(rng.int(1000))"
+                if !names.isEmpty, case .string(let s) = try value(.object(JSONObject([("allOf", .array(names)), ("type", "string")])), ptr + "/propertyNames", depth: depth + 1) {
+                    name = s
+                }
+                if !keys.contains(name) { keys.append(name) }
             } else if keys.count < minP {
                 throw fail(ptr + "/minProperties", "cannot add more properties here")
             } else { break }
@@ -225,7 +234,7 @@ struct Builder {
             var v = try value(parts: sub, ptr + "/items", depth: depth + 1)
             var tries = 0
             while unique && items.contains(v) && tries < 20 {
-                var b2 = Builder(root: root, rng: SplitMix(seed: rng.next()), index: index + 1000 + tries)
+                var b2 = Builder(root: root, rng: SplitMix(seed: rng.next()), index: index + 1000 + tries, patterns: patterns)
                 v = try b2.value(parts: sub, ptr + "/items", depth: depth + 1)
                 tries += 1
             }
@@ -249,11 +258,8 @@ struct Builder {
         guard minL <= maxL else { throw fail(ptr + "/minLength", "minLength exceeds maxLength") }
         if let format { return .string(formatted(format)) }
         if !patterns.isEmpty {
-            var dfa: RegexDFA
-            do {
-                dfa = try RegexDFA(pattern: patterns[0])
-                for p in patterns.dropFirst() { dfa = try RegexDFA.intersection(dfa, try RegexDFA(pattern: p)) }
-            } catch {
+            let dfa: RegexDFA
+            do { dfa = try self.patterns.dfa(patterns) } catch {
                 throw fail(ptr + "/pattern", "the pattern cannot be generated from: \(error.message)")
             }
             guard let s = Builder.sample(dfa, minLength: minL, maxLength: min(maxL, minL + 40), rng: &rng) else {
@@ -335,7 +341,7 @@ struct Builder {
     // MARK: - Numbers
 
     mutating func number(_ parts: [JSONObject], _ ptr: String, integer: Bool) throws(GenerateError) -> JSONValue {
-        var lo = -1000.0, hi = 1000.0
+        var lo = -Double.infinity, hi = Double.infinity
         var loEx = false, hiEx = false
         var multiple: JSONNumber? = nil
         for p in parts {
@@ -345,8 +351,13 @@ struct Builder {
             if let v = p["exclusiveMaximum"]?.doubleValue, v <= hi { hi = v; hiEx = true }
             if let m = p["multipleOf"]?.numberValue { multiple = m }
         }
-        if lo < -1000 && hi > lo + 2000 { hi = lo + 2000 }
-        if hi > 1000 && lo < hi - 2000 { lo = hi - 2000 }
+        // Unbounded sides: a window of 2,000 beside the other bound (or around 0).
+        switch (lo.isFinite, hi.isFinite) {
+        case (false, false): lo = -1000; hi = 1000
+        case (true, false): hi = lo + 2000
+        case (false, true): lo = hi - 2000
+        default: break
+        }
         if let m = multiple {
             // value = m × k for an integer k in range, written exactly from m's decimal text.
             let md = m.double
@@ -388,5 +399,17 @@ struct Builder {
             text.insert(".", at: text.index(text.endIndex, offsetBy: -places))
         }
         return JSONNumber(text: (product < 0 ? "-" : "") + text) ?? JSONNumber(0)
+    }
+}
+
+/// Pattern automata by pattern list, built once per run (one run is one thread; not shared).
+final class PatternCache {
+    var map: [[String]: RegexDFA] = [:]
+    func dfa(_ patterns: [String]) throws(RegexDFAError) -> RegexDFA {
+        if let d = map[patterns] { return d }
+        var d = try RegexDFA(pattern: patterns[0])
+        for p in patterns.dropFirst() { d = try RegexDFA.intersection(d, try RegexDFA(pattern: p)) }
+        map[patterns] = d
+        return d
     }
 }

@@ -34,7 +34,7 @@ public struct InstanceGenerator {
         "type", "enum", "const", "properties", "required", "additionalProperties", "patternProperties", "items", "prefixItems",
         "additionalItems", "contains", "minContains", "maxContains", "minItems", "maxItems", "uniqueItems", "minLength", "maxLength",
         "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "allOf", "anyOf", "oneOf",
-        "not", "if", "then", "else", "$ref", "$defs", "definitions", "dependentRequired", "minProperties", "maxProperties",
+        "not", "if", "then", "else", "$ref", "$defs", "definitions", "dependentRequired", "minProperties", "maxProperties", "propertyNames",
         "$schema", "$id", "title", "description", "$comment", "default", "examples", "deprecated", "readOnly", "writeOnly",
         "contentEncoding", "contentMediaType", "$anchor",
     ]
@@ -56,7 +56,7 @@ public struct InstanceGenerator {
                 if case .array(let xs) = v { for (i, x) in xs.enumerated() { try checkCoverage(x, p + "/\(i)") } }
             case "items":
                 if case .array(let xs) = v { for (i, x) in xs.enumerated() { try checkCoverage(x, p + "/\(i)") } } else { try checkCoverage(v, p) }
-            case "additionalProperties", "additionalItems", "contains", "not", "if", "then", "else":
+            case "additionalProperties", "additionalItems", "contains", "not", "if", "then", "else", "propertyNames":
                 try checkCoverage(v, p)
             default: break
             }
@@ -67,10 +67,11 @@ public struct InstanceGenerator {
     public func generate(count: Int, seed: UInt64) throws(GenerateError) -> [JSONValue] {
         var rng = SplitMix(seed: seed)
         var out: [JSONValue] = []
+        let cache = PatternCache()
         for i in 0..<count {
             var made: JSONValue? = nil
             for attempt in 0..<attempts {
-                var b = Builder(root: schema, rng: rng, index: i &+ attempt &* 7919)
+                var b = Builder(root: schema, rng: rng, index: i &+ attempt &* 7919, patterns: cache)
                 rng = SplitMix(seed: rng.next())
                 guard let v = try? b.value(schema, "", depth: 0) else { continue }
                 if validator.isValid(v) { made = v; break }

@@ -48,9 +48,11 @@ final class InstanceGeneratorTests: XCTestCase {
         let s = #"{"type": "array", "items": {"type": ["string", "number"]}}"#
         XCTAssertEqual(try generate(s, seed: 9), try generate(s, seed: 9))
         XCTAssertNotEqual(try generate(s, seed: 9), try generate(s, seed: 10))
-        XCTAssertThrowsError(try generate(#"{"properties": {"a": {"propertyNames": {"maxLength": 2}}}}"#)) { e in
-            XCTAssertEqual((e as? GenerateError)?.pointer, "/properties/a/propertyNames")
+        XCTAssertThrowsError(try generate(#"{"properties": {"a": {"unevaluatedProperties": false}}}"#)) { e in
+            XCTAssertEqual((e as? GenerateError)?.pointer, "/properties/a/unevaluatedProperties")
         }
+        let named = try generate(#"{"type": "object", "propertyNames": {"pattern": "^[a-z]{2}$"}, "minProperties": 2}"#)
+        for v in named { XCTAssertTrue(v.objectValue!.keys.allSatisfy { $0.count == 2 }, "\(v)") }
         XCTAssertThrowsError(try generate(#"{"type": "string", "format": "iri"}"#)) { e in XCTAssertEqual((e as? GenerateError)?.pointer, "/format") }
         XCTAssertThrowsError(try generate(#"{"type": "string", "minLength": 3, "maxLength": 1}"#)) { e in
             XCTAssertTrue("\(e)".contains("no valid instance"), "\(e)")
