@@ -1,5 +1,6 @@
 import Foundation
 import ProctorGenerate
+import ProctorHarness
 import ProctorJSON
 
 /// `proctor generate cases --schema S.json`: valid instances of a schema as JSON Lines (test data,
@@ -8,7 +9,10 @@ enum GenerateCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "generate",
         summary: "Generate test data: valid instances of a JSON Schema, as JSON Lines or suite cases.",
-        usage: "proctor generate cases --schema S.json [--count N] [--seed S] [--invalid] [--as-cases VAR] [--out FILE]",
+        usage: """
+        proctor generate cases --schema S.json [--count N] [--seed S] [--invalid] [--as-cases VAR] [--out FILE]
+               proctor generate cases --from-suite SUITE --backend ID [--count N] [--seed S] [--out FILE]
+        """,
         options: [
             OptionSpec("schema", value: "S.json", help: "The JSON Schema (2020-12 or draft-07; JSONC accepted)."),
             OptionSpec("count", value: "N", help: "Instances to write (default 10)."),
@@ -16,6 +20,8 @@ enum GenerateCommand: ProctorCommand {
             OptionSpec("invalid", help: "Near misses instead: each line {\"instance\", \"violates\"} breaks exactly one keyword (--count per keyword, default 1)."),
             OptionSpec("as-cases", value: "VAR", help: "Write suite cases {\"id\", \"vars\": {VAR: instance}} for casesFrom."),
             OptionSpec("out", value: "FILE", help: "Write to FILE instead of standard output."),
+            OptionSpec("from-suite", value: "SUITE", help: "Have a backend write new cases in the style of SUITE's cases (JSONL cases)."),
+            OptionSpec("backend", value: "ID", help: "--from-suite: the backend (or grader) of the suite that writes them."),
         ],
         discussion: """
         Instances are built keyword by keyword and cycle through anyOf/oneOf branches, enum values,
@@ -26,6 +32,7 @@ enum GenerateCommand: ProctorCommand {
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         guard args.positionals == ["cases"] else { throw CLIError.usage("say 'proctor generate cases --schema S.json'") }
+        if let suitePath = args.value("from-suite") { return try await fromSuite(suitePath, args, console) }
         guard let path = args.value("schema") else { throw CLIError.usage("generate cases needs --schema S.json") }
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the schema") }
         let schema: JSONValue
@@ -63,5 +70,37 @@ enum GenerateCommand: ProctorCommand {
             console.out(text)
         }
         return 0
+    }
+
+    /// `--from-suite`: a backend of the suite writes new cases like the suite's own.
+    static func fromSuite(_ path: String, _ args: ParsedArguments, _ console: Console) async throws -> Int32 {
+        guard let id = args.value("backend") else { throw CLIError.usage("--from-suite needs --backend ID (a backend or grader of the suite)") }
+        let suite: Suite
+        let session: RunSession
+        do {
+            suite = try SuiteLoader().load(path)
+            session = try RunSession(suites: [suite])
+        } catch { throw CLIError.input("\(error)") }
+        defer { _ = session.close() }
+        guard var target = session.backend(id) else {
+            throw CLIError.usage("\(path): no backend or grader '\(id)'" + Suggestions.hint(for: id, among: suite.backends.map(\.id) + suite.graders.map(\.id)))
+        }
+        if let seed = try args.int("seed", min: 0) { target.options.seed = seed }
+        let count = try args.int("count", min: 1) ?? 10
+        let outcome: CaseSynthesizer.Outcome
+        do { outcome = try await CaseSynthesizer.generate(suite, backend: target.backend, options: target.options, count: count) } catch {
+            throw CLIError.input("\(error)")
+        }
+        for r in outcome.repairs { console.err("answer repaired: \(r)") }
+        for d in outcome.dropped { console.err("dropped \(d)") }
+        let existing = Set(suite.cases.map(\.id))
+        var n = 0
+        var lines: [String] = []
+        for vars in outcome.cases {
+            repeat { n += 1 } while existing.contains("generated-\(n)")
+            lines.append(JSONSerializer.string(["id": .string("generated-\(n)"), "vars": .object(vars)]))
+        }
+        if lines.count < count { console.err("kept \(lines.count) of the \(count) cases asked for") }
+        return try write(lines.joined(separator: "\n"), count: lines.count, args, console)
     }
 }

@@ -137,6 +137,13 @@ public final class RunSession: Sendable {
         }
     }
 
+    /// The built backend (or grader) `id` of suite `s` and the options it runs with (the suite's
+    /// merged over the backend's), for callers outside a run: `generate cases --from-suite`.
+    public func backend(_ id: String, suite s: Int = 0) -> (backend: any Backend, options: GenerationOptions)? {
+        guard let g = graders[s][id] else { return nil }
+        return (g.backend, suites[s].effectiveSpec(g.spec).options.overridden(by: suites[s].options.generation.options))
+    }
+
     /// Backends of the same identity in the same folder are one model: they share one cap.
     static func limitKey(_ spec: BackendSpec, in suite: Suite) -> String {
         JSONSerializer.string(.object(suite.effectiveSpec(spec).identity), options: .init(sortKeys: true)) + "\u{0}" + spec.baseDirectory

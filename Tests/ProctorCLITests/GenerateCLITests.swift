@@ -43,4 +43,33 @@ final class GenerateCLITests: XCTestCase {
         XCTAssertNotEqual(e.code, 0)
         XCTAssertTrue(e.err.contains("u.json") && e.err.contains("/unevaluatedProperties"), e.err)
     }
+
+    /// `--from-suite`: the backend's answer (prose around it, one repeat, one wrong type, one
+    /// unknown variable, a cut-off tail) becomes only the new, well-typed cases.
+    func testFromSuiteKeepsOnlyNewWellTypedCases() async throws {
+        let dir = TempDir()
+        let script = dir.write("writer.sh", """
+        #!/bin/sh
+        cat > "$(dirname "$0")/prompt.txt"
+        printf 'Here you go:\n[{"city": "Oslo", "pop": 700000}, {"city": "Lima", "pop": 9}, {"city": "Rome", "pop": "many"}, {"city": "Bern", "pop": 1, "x": 2}, {"city": "Kyiv", "pop": 3}, {"city": "Quito", "po'
+        """)
+        chmod(script, 0o755)
+        let suite = dir.write("s.json", """
+        {"backends": [{"id": "writer", "type": "command", "argv": ["./writer.sh"]}],
+         "prompts": [{"id": "p", "template": "{{city}}"}],
+         "cases": [{"id": "lima", "vars": {"city": "Lima", "pop": 9}, "allowEmpty": true},
+                   {"id": "paris", "vars": {"city": "Paris", "pop": 2100000}, "allowEmpty": true}]}
+        """)
+        let r = await run(["generate", "cases", "--from-suite", suite, "--backend", "writer", "--count", "4"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let lines = r.out.split(separator: "\n").map { try? JSONParser.parse(String($0)) }
+        XCTAssertEqual(lines.compactMap { $0?["vars"]?["city"]?.stringValue }, ["Oslo", "Kyiv"], r.out + r.err)
+        XCTAssertEqual(lines.first??["id"], "generated-1")
+        XCTAssertTrue(r.err.contains("repeats an existing case") && r.err.contains("\"pop\" is string") && r.err.contains("unknown variable \"x\""), r.err)
+        let prompt = try String(contentsOfFile: dir.file("prompt.txt"), encoding: .utf8)
+        XCTAssertTrue(prompt.contains(#"{"city":"Paris","pop":2100000}"#) && prompt.contains("JSON array of 4 objects"), prompt)
+        let none = await run(["generate", "cases", "--from-suite", suite, "--backend", "nobody"])
+        XCTAssertEqual(none.code, 2)
+        XCTAssertTrue(none.err.contains("no backend or grader 'nobody'"), none.err)
+    }
 }
