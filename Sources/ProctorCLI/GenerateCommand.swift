@@ -1,4 +1,5 @@
 import Foundation
+import ProctorBackends
 import ProctorGenerate
 import ProctorHarness
 import ProctorJSON
@@ -85,7 +86,13 @@ enum GenerateCommand: ProctorCommand {
         guard var target = session.backend(id) else {
             throw CLIError.usage("\(path): no backend or grader '\(id)'" + Suggestions.hint(for: id, among: suite.backends.map(\.id) + suite.graders.map(\.id)))
         }
-        if let seed = try args.int("seed", min: 0) { target.options.seed = seed }
+        if let seed = try args.int("seed", min: 0) {
+            let type = (suite.backends + suite.graders).first { $0.id == id }.map { suite.effectiveSpec($0).type } ?? ""
+            guard BackendRegistry.standard.kinds[type]?.honours[.seed] != nil else {
+                throw CLIError.usage("--seed: backend '\(id)' (\(type)) does not take a seed, so its answers cannot be reproduced by one")
+            }
+            target.options.seed = UInt64(seed)
+        }
         let count = try args.int("count", min: 1) ?? 10
         let outcome: CaseSynthesizer.Outcome
         do { outcome = try await CaseSynthesizer.generate(suite, backend: target.backend, options: target.options, count: count) } catch {

@@ -68,6 +68,8 @@ final class GenerateCLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("repeats an existing case") && r.err.contains("\"pop\" is string") && r.err.contains("unknown variable \"x\""), r.err)
         let prompt = try String(contentsOfFile: dir.file("prompt.txt"), encoding: .utf8)
         XCTAssertTrue(prompt.contains(#"{"city":"Paris","pop":2100000}"#) && prompt.contains("JSON array of 4 objects"), prompt)
+        let seeded = await run(["generate", "cases", "--from-suite", suite, "--backend", "writer", "--seed", "3"])
+        XCTAssertEqual(seeded.code, 0, seeded.err)  // the command backend gets the seed in PROCTOR_OPTIONS
         let none = await run(["generate", "cases", "--from-suite", suite, "--backend", "nobody"])
         XCTAssertEqual(none.code, 2)
         XCTAssertTrue(none.err.contains("no backend or grader 'nobody'"), none.err)
