@@ -5,7 +5,9 @@ import ProctorSchema
 
 /// The result of one constrained generation.
 public struct ConstrainedGeneration: Sendable {
+    /// The prompt as the model saw it (BOS first).
     public var promptTokenIds: [Int]
+    /// The tokens of the output.
     public var generatedTokenIds: [Int]
     /// The generated text: one valid instance.
     public var text: String
@@ -15,7 +17,9 @@ public struct ConstrainedGeneration: Sendable {
     public var fullMasks: Int
     /// Tokens taken back (dead ends, or an instance Proctor's validator refused: `oneOf` matching two branches).
     public var backtracks: Int
+    /// Decode speed, constraint included.
     public var tokensPerSecond: Double
+    /// Prompt processing speed.
     public var prefillTokensPerSecond: Double
 }
 
@@ -28,15 +32,20 @@ public struct ConstrainedGeneration: Sendable {
 /// the nucleus is taken over allowed tokens. Each finished output is checked by Proctor's
 /// validator; one it refuses is backtracked a token at a time with that token banned.
 public struct ConstrainedGenerator {
+    /// The model run (its own run state).
     public let transformer: Transformer
+    /// The model's tokenizer.
     public let tokenizer: Tokenizer
+    /// What the output must be an instance of.
     public let grammar: Grammar
+    /// The tokenizer's tables for masks.
     public let vocab: TokenVocabulary
     /// Proctor's validator for the schema (nil: any JSON value, checked by parsing).
     let validator: CompiledSchema?
     /// Most tokens taken back before giving up.
     public var maxBacktracks = 512
 
+    /// Compiles Proctor's validator for the grammar's schema (the final check of every output).
     public init(transformer: Transformer, tokenizer: Tokenizer, grammar: Grammar, vocab: TokenVocabulary) throws(ConstraintError) {
         self.transformer = transformer
         self.tokenizer = tokenizer
@@ -51,6 +60,7 @@ public struct ConstrainedGenerator {
         }
     }
 
+    /// One instance: `steps` counts prompt positions as run.c does; `progress` gets the text after each token and may cancel.
     public func generate(prompt: String, steps: Int? = nil, maxNewTokens: Int? = nil, temperature: Float, topP: Float,
                          rng: inout ModelRandom, progress: ((_ text: [UInt8]) -> Bool)? = nil) throws(ConstraintError) -> ConstrainedGeneration {
         let cfg = transformer.config

@@ -5,13 +5,16 @@ import ProctorJSON
 public struct ConstraintError: Error, Sendable, CustomStringConvertible {
     /// JSON Pointer of the keyword in the schema ("" for the whole schema or for a decoding failure).
     public let pointer: String
+    /// What is wrong, for a person.
     public let message: String
 
+    /// An error at `pointer`.
     public init(pointer: String, _ message: String) {
         self.pointer = pointer
         self.message = message
     }
 
+    /// The pointer, then the message.
     public var description: String { pointer.isEmpty ? message : "\(pointer): \(message)" }
 }
 
@@ -24,6 +27,7 @@ public struct ConstraintOptions: Sendable, Equatable {
     /// The deepest nesting of objects and arrays the output may have (bounds recursive schemas).
     public var maxDepth: Int
 
+    /// Compact, in schema order, 16 levels deep unless told otherwise.
     public init(allowWhitespace: Bool = false, anyOrder: Bool = false, maxDepth: Int = 16) {
         self.allowWhitespace = allowWhitespace
         self.anyOrder = anyOrder

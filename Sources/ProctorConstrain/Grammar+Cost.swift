@@ -12,7 +12,9 @@ extension Grammar {
             guard s.rule >= 0 else { return keyRemaining(s, below: below) }
             let rule = strings[Int(s.rule)]
             if s.esc == 0 && s.need == 0 { return rule.finishBytes(state: Int(s.dfa), count: Int(s.count)) + 1 }
-            let mid = s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need)
+            var mid = s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need)
+            // After a bare backslash, a character with no two-byte escape still needs `uXXXX`.
+            if s.esc == 1 && !Self.shortEscapes.contains(where: { rule.someCharacter(from: Int(s.dfa), count: Int(s.count), in: $0, $0) }) { mid = 5 }
             let after = rule.finishBytes(state: Int(s.dfa), count: Int(s.count) + 1)
             return mid + 1 + (after < Grammar.never ? after : rule.finishBytes(state: Int(s.dfa), count: Int(s.count)))
         case .object(let o):

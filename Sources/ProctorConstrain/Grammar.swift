@@ -16,6 +16,7 @@ public struct Grammar: Sendable {
     let root: Int
     /// The schema as given, for the final check by Proctor's validator.
     public let schema: JSONValue
+    /// Layout and depth options the automaton was built with.
     public let options: ConstraintOptions
 
     static let never = Int.max / 4

@@ -122,12 +122,16 @@ struct ArrState: Sendable {
 /// A set of byte values.
 public struct ByteSet: Sendable {
     var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+    /// The empty set.
     public init() {}
+    /// Every byte (what a state that cannot say more may take).
     public static let all: ByteSet = { var s = ByteSet(); s.w0 = ~0; s.w1 = ~0; s.w2 = ~0; s.w3 = ~0; return s }()
+    /// Adds `b`.
     @inline(__always) public mutating func insert(_ b: UInt8) {
         let bit = UInt64(1) << UInt64(b & 63)
         switch b >> 6 { case 0: w0 |= bit; case 1: w1 |= bit; case 2: w2 |= bit; default: w3 |= bit }
     }
+    /// Whether `b` is in the set.
     @inline(__always) public func contains(_ b: UInt8) -> Bool {
         let bit = UInt64(1) << UInt64(b & 63)
         switch b >> 6 { case 0: return w0 & bit != 0; case 1: return w1 & bit != 0; case 2: return w2 & bit != 0; default: return w3 & bit != 0 }

@@ -5,7 +5,9 @@ import ProctorRegex
 /// grammar and one vocabulary. Holds per-(string rule, pattern state) caches, so one instance
 /// serves one generation at a time (it is a class with mutable caches, not shared across tasks).
 public final class TokenMask {
+    /// The automaton the mask follows.
     public let grammar: Grammar
+    /// The tokens it chooses among.
     public let vocab: TokenVocabulary
     /// Plain-content tokens per (string rule, automaton state): the state after each and its characters.
     struct Bulk {
@@ -14,6 +16,7 @@ public final class TokenMask {
     }
     var bulkCache: [Int: Bulk] = [:]
 
+    /// A mask with empty caches.
     public init(grammar: Grammar, vocab: TokenVocabulary) {
         self.grammar = grammar
         self.vocab = vocab

@@ -17,8 +17,10 @@ public struct TokenVocabulary: Sendable {
     /// `contentUpTo[k]`: plain-content tokens of at most k characters (k = 1…maxChars).
     let contentUpTo: [Bitset]
     let maxChars: Int
+    /// Tokens in the vocabulary.
     public var count: Int { bytes.count }
 
+    /// Builds the tables; a tokenizer without a one-byte token for every printable ASCII character is refused.
     public init(tokenizer: Tokenizer) throws(ConstraintError) {
         let n = tokenizer.vocabSize
         var bytes: [[UInt8]] = []
@@ -85,19 +87,28 @@ public struct TokenVocabulary: Sendable {
 
 /// A set of token ids.
 public struct Bitset: Sendable, Equatable {
+    /// 64 ids per word, id i at bit i % 64 of word i / 64.
     public var words: [UInt64]
+    /// Ids the set can hold (0..<count).
     public let count: Int
 
+    /// An empty set for ids 0..<count.
     public init(count: Int) {
         self.count = count
         words = [UInt64](repeating: 0, count: (count + 63) / 64)
     }
 
+    /// Whether id `i` is in the set.
     @inline(__always) public func contains(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+    /// Adds id `i`.
     @inline(__always) public mutating func insert(_ i: Int) { words[i >> 6] |= 1 << UInt64(i & 63) }
+    /// Removes id `i`.
     @inline(__always) public mutating func remove(_ i: Int) { words[i >> 6] &= ~(1 << UInt64(i & 63)) }
+    /// Adds every id of `o` (same count).
     public mutating func formUnion(_ o: Bitset) { for i in words.indices { words[i] |= o.words[i] } }
+    /// No id is in the set.
     public var isEmpty: Bool { !words.contains { $0 != 0 } }
+    /// How many ids are in the set.
     public var population: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// Calls `body` with every member, in increasing order.

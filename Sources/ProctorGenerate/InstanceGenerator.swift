@@ -5,9 +5,13 @@ import ProctorSchema
 /// Why instances cannot be generated: an unsatisfiable schema, or a keyword the generator does not
 /// cover, named by its JSON Pointer.
 public struct GenerateError: Error, Sendable, CustomStringConvertible {
+    /// JSON Pointer of the keyword in the schema ("" for the whole schema).
     public let pointer: String
+    /// What is wrong, for a person.
     public let message: String
+    /// An error at `pointer`.
     public init(pointer: String, _ message: String) { self.pointer = pointer; self.message = message }
+    /// The pointer, then the message.
     public var description: String { pointer.isEmpty ? message : "\(pointer): \(message)" }
 }
 
@@ -16,6 +20,7 @@ public struct GenerateError: Error, Sendable, CustomStringConvertible {
 /// properties by instance index so that a long enough run shows each, and checked by Proctor's
 /// validator before they are returned (an attempt it refuses is made again, with new choices).
 public struct InstanceGenerator {
+    /// The schema instances are made for.
     public let schema: JSONValue
     let validator: CompiledSchema
     /// Attempts per instance before the schema is declared unsatisfiable here.

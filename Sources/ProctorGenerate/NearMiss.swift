@@ -3,6 +3,7 @@ import ProctorSchema
 
 /// An instance that breaks exactly one keyword of the schema: test data for validators.
 public struct NearMiss: Sendable, Equatable {
+    /// The near miss itself.
     public let instance: JSONValue
     /// JSON Pointer of the one keyword it violates, as the validator's keyword location.
     public let violates: String

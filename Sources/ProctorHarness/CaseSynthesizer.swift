@@ -9,6 +9,7 @@ import ProctorRepair
 public struct CaseSynthesizer {
     /// What came back and what was kept.
     public struct Outcome: Sendable {
+        /// The new cases' variables.
         public var cases: [JSONObject]
         /// Why candidates were dropped (one line each), for the user.
         public var dropped: [String]
@@ -18,6 +19,7 @@ public struct CaseSynthesizer {
 
     /// Why nothing could be generated.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What went wrong, naming the suite or the backend.
         public let description: String
     }
 

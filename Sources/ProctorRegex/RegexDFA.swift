@@ -6,7 +6,9 @@
 /// that this compiler does not cover (back references, look-around, word boundaries, Unicode
 /// property classes).
 public struct RegexDFAError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, naming the pattern.
     public let message: String
+    /// The message.
     public var description: String { message }
 }
 
@@ -28,7 +30,9 @@ public struct RegexDFA: Sendable {
     /// Interval of each ASCII scalar, so the common case skips the binary search.
     let asciiInterval: [Int32]
 
+    /// Alphabet intervals (columns of the transition table).
     public var intervalCount: Int { intervalStarts.count }
+    /// States (rows of the transition table).
     public var stateCount: Int { accepting.count }
 
     /// The last scalar of interval `i`.
