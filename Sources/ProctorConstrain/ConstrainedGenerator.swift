@@ -42,6 +42,9 @@ public struct ConstrainedGenerator {
     public let vocab: TokenVocabulary
     /// Proctor's validator for the schema (nil: any JSON value, checked by parsing).
     let validator: CompiledSchema?
+    /// The mask and its pattern caches, built up once and kept for every generation of this
+    /// generator (one at a time: a generator is not shared between tasks).
+    let mask: TokenMask
     /// Most tokens taken back before giving up.
     public var maxBacktracks = 512
 
@@ -51,6 +54,7 @@ public struct ConstrainedGenerator {
         self.tokenizer = tokenizer
         self.grammar = grammar
         self.vocab = vocab
+        mask = TokenMask(grammar: grammar, vocab: vocab)
         if grammar.schema == .bool(true) {
             validator = nil
         } else {
@@ -70,7 +74,6 @@ public struct ConstrainedGenerator {
         }
         let totalSteps = min(steps ?? cfg.seqLen, cfg.seqLen)
         let capacity = min(totalSteps - (promptIds.count - 1), maxNewTokens ?? Int.max)
-        let mask = TokenMask(grammar: grammar, vocab: vocab)
         var state = grammar.start()
         let shortest = grammar.remainingBytes(state)
         guard shortest <= capacity else {

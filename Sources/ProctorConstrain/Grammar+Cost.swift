@@ -20,9 +20,9 @@ extension Grammar {
         case .object(let o):
             let rule = nodes[Int(o.node)].object!
             switch o.phase {
-            case .afterOpen: return objectRemaining(rule, afterOpen: true, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0)
+            case .afterOpen: return objectRemaining(rule, afterOpen: true, emitted: o.emitted)
             case .afterComma:
-                if !requiredDone(o, rule) { return objectRemaining(rule, afterOpen: true, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0) }
+                if !requiredDone(o, rule) { return objectRemaining(rule, afterOpen: true, emitted: o.emitted) }
                 var best = Grammar.never
                 for k in rule.keys.indices where keyAllowed(o, rule, k) { best = min(best, rule.keyJSON[k].count + 1 + shortest[Int(rule.values[k])]) }
                 if rule.additional >= 0 { best = min(best, 3 + shortest[Int(rule.additional)]) }
@@ -30,9 +30,9 @@ extension Grammar {
             case .inKey: return 0
             case .afterKey:
                 let v = o.key >= 0 ? rule.values[Int(o.key)] : rule.additional
-                return 1 + shortest[Int(v)] + objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0)
+                return 1 + shortest[Int(v)] + objectRemaining(rule, afterOpen: false, emitted: o.emitted)
             case .inValue, .afterValue:
-                return objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0)
+                return objectRemaining(rule, afterOpen: false, emitted: o.emitted)
             }
         case .array(let a):
             return arrayRemaining(nodes[Int(a.node)].array!, count: Int(a.count))
@@ -80,14 +80,14 @@ extension Grammar {
                 }
                 var e = o.emitted
                 e.insert(k)
-                let rest = objectRemaining(rule, afterOpen: false, lastIndex: k, emitted: e, additionalCount: 0)
+                let rest = objectRemaining(rule, afterOpen: false, emitted: e)
                 best = min(best, left + pending + 2 + shortest[Int(rule.values[k])] + rest)
             }
         }
         if rule.additional >= 0 {
             let clash = s.keyAt >= 0 && tries[Int(rule.keyTrie)].terminal[Int(s.keyAt)] >= 0 || o.extraHashes.contains(s.keyHash)
             best = min(best, pending + (clash ? 1 : 0) + 2 + shortest[Int(rule.additional)]
-                       + objectRemaining(rule, afterOpen: false, lastIndex: Int(o.last), emitted: o.emitted, additionalCount: 0))
+                       + objectRemaining(rule, afterOpen: false, emitted: o.emitted))
         }
         return best
     }

@@ -82,7 +82,7 @@ public struct Grammar: Sendable {
         case .number: return n.literalTrie < 0 ? (n.number.map { $0.shortestCompletion([]) } ?? Grammar.never) : Grammar.never
         case .object:
             guard n.literalTrie < 0, let o = n.object else { return Grammar.never }
-            return 1 + objectRemaining(o, afterOpen: true, lastIndex: -1, emitted: KeySet(), additionalCount: 0)
+            return 1 + objectRemaining(o, afterOpen: true, emitted: KeySet())
         case .array:
             guard n.literalTrie < 0, let a = n.array else { return Grammar.never }
             return 1 + arrayRemaining(a, count: 0)
@@ -90,7 +90,7 @@ public struct Grammar: Sendable {
     }
 
     /// Bytes still needed to close an object: the required keys not yet written, commas, `}`.
-    func objectRemaining(_ o: ObjectRule, afterOpen: Bool, lastIndex: Int, emitted: KeySet, additionalCount: Int) -> Int {
+    func objectRemaining(_ o: ObjectRule, afterOpen: Bool, emitted: KeySet) -> Int {
         var total = 1
         var first = afterOpen
         for (k, req) in o.required.enumerated() where req && !emitted.contains(k) {

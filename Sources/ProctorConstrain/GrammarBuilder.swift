@@ -180,7 +180,6 @@ final class GrammarBuilder {
         var lower: (JSONDecimal, Bool, String)? = nil, upper: (JSONDecimal, Bool, String)? = nil
         var minItems = 0, maxItems: Int? = nil
         var unique = false
-        var hasObjectKeywords = false, hasArrayKeywords = false
         for m in members {
             guard let o = m.schema.objectValue else { continue }
             let p = m.pointer
@@ -225,10 +224,7 @@ final class GrammarBuilder {
             }
             if let v = o["minItems"] { minItems = max(minItems, try nonNegativeInt(v, p + "/minItems")) }
             if let v = o["maxItems"] { let x = try nonNegativeInt(v, p + "/maxItems"); maxItems = min(maxItems ?? x, x) }
-            if o["properties"] != nil || o["required"] != nil || o["additionalProperties"] != nil { hasObjectKeywords = true }
-            if o["items"] != nil || o["prefixItems"] != nil || o["additionalItems"] != nil { hasArrayKeywords = true }
         }
-        _ = (hasObjectKeywords, hasArrayKeywords)
         if let literals {
             let kept = try filterLiterals(literals, members: members, types: types)
             guard !kept.isEmpty else { return node }

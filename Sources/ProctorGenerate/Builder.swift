@@ -167,18 +167,16 @@ struct Builder {
         var out = JSONObject()
         for k in keys {
             var sub: [JSONObject] = []
-            var matched = false
             for p in parts {
                 let esc = JSONPointer.escape(k)
-                if let v = p["properties"]?[k] { matched = true; try flatten(v, ptr + "/properties/" + esc, &sub, 0); continue }
+                if let v = p["properties"]?[k] { try flatten(v, ptr + "/properties/" + esc, &sub, 0); continue }
                 var any = false
                 for (pat, v) in p["patternProperties"]?.objectValue ?? JSONObject() {
                     if let re = try? ECMARegex(pat), (try? re.test(k)) == true { any = true; try flatten(v, ptr + "/patternProperties/" + JSONPointer.escape(pat), &sub, 0) }
                 }
-                if any { matched = true; continue }
+                if any { continue }
                 if let a = p["additionalProperties"] { try flatten(a, ptr + "/additionalProperties", &sub, 0) }
             }
-            _ = matched
             out[k] = try value(parts: sub, ptr + "/properties/" + JSONPointer.escape(k), depth: depth + 1)
         }
         return .object(out)
@@ -190,7 +188,6 @@ struct Builder {
         var minI = 0, maxI = Int.max
         var unique = false
         var prefixCount = 0
-        var restClosed = false
         var containsParts: [JSONValue] = []
         var minC = 1, maxC = Int.max
         for p in parts {
@@ -201,13 +198,12 @@ struct Builder {
             if let prefix {
                 prefixCount = max(prefixCount, prefix.count)
                 let rest = p["prefixItems"] != nil ? p["items"] : p["additionalItems"]
-                if rest == .bool(false) { restClosed = true; maxI = min(maxI, prefix.count) }
-            } else if p["items"] == .bool(false) { restClosed = true; maxI = min(maxI, 0) }
+                if rest == .bool(false) { maxI = min(maxI, prefix.count) }
+            } else if p["items"] == .bool(false) { maxI = min(maxI, 0) }
             if let c = p["contains"] { containsParts.append(c) }
             if let n = p["minContains"]?.intValue { minC = n }
             if let n = p["maxContains"]?.intValue { maxC = min(maxC, n) }
         }
-        _ = restClosed
         if !containsParts.isEmpty { minI = max(minI, minC) }
         guard minI <= maxI else { throw fail(ptr + "/minItems", "minItems exceeds maxItems") }
         let upper = min(maxI, max(minI, prefixCount) + 3)
