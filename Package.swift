@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ProctorServe", targets: ["ProctorServe"]),
         .library(name: "ProctorConstrain", targets: ["ProctorConstrain"]),
         .library(name: "ProctorGenerate", targets: ["ProctorGenerate"]),
+        .library(name: "ProctorOptimize", targets: ["ProctorOptimize"]),
     ],
     targets: [
         .target(name: "CProctorSystem"),
@@ -37,10 +38,12 @@ let package = Package(
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorBackends"], swiftSettings: strict),
         .target(name: "ProctorReports", dependencies: ["ProctorJSON", "ProctorBackends", "ProctorHarness"], swiftSettings: strict),
+        .target(name: "ProctorOptimize", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorBackends", "ProctorHarness", "ProctorReports", "ProctorGenerate"],
+                swiftSettings: strict),
         .target(name: "ProctorServe", dependencies: ["ProctorJSON", "ProctorModel", "ProctorBackends", "ProctorConstrain"], swiftSettings: strict),
         .target(name: "ProctorCLI",
                 dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorModel", "ProctorBackends", "ProctorHarness", "ProctorReports",
-                               "ProctorServe", "ProctorConstrain", "ProctorGenerate"],
+                               "ProctorServe", "ProctorConstrain", "ProctorGenerate", "ProctorOptimize"],
                 swiftSettings: strict),
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),
         // Fuzz targets (Tests/Fuzz/fuzz.sh builds them with libFuzzer; a plain build is a standalone fuzzer).

@@ -127,6 +127,10 @@ public protocol Backend: Sendable {
     func check(_ options: GenerationOptions) -> GenerationOptions.ParseError?
     /// Facts the user should see before the run (printed as warnings), e.g. a missing API key.
     var warnings: [String] { get }
+    /// The prompt format the model behind this backend was trained on, as a one-message template
+    /// with `{{system}}` and `{{user}}` placeholders that this backend turns into exactly that
+    /// format (nil: none declared); `proctor optimize` transplants it into candidate prompts.
+    var promptFormat: String? { get }
     /// Answers one request; failures are values (`finishReason == .error`), never thrown.
     func complete(_ request: BackendRequest) async -> BackendResponse
 }
@@ -135,6 +139,7 @@ extension Backend {
     public var maxConcurrency: Int? { nil }
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { nil }
     public var warnings: [String] { [] }
+    public var promptFormat: String? { nil }
 }
 
 /// A problem with a backend's configuration, found when the suite loads.

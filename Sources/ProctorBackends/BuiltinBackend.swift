@@ -121,6 +121,14 @@ public struct BuiltinBackend: Backend {
         return nil
     }
 
+    /// The checkpoint's training format, written so that this backend's plain prompt (the user
+    /// message and a newline) reproduces it exactly. Nil under `"template": "model"`, where the
+    /// backend applies the format itself.
+    public var promptFormat: String? {
+        guard template == nil, let t = checkpoint.promptTemplate?.text else { return nil }
+        return t.hasSuffix("\n") ? String(t.dropLast()) : t
+    }
+
     /// The documented prompt template.
     public static func prompt(_ messages: [ChatMessage]) -> String {
         messages.map { $0.role == "user" ? $0.content : "\($0.role.prefix(1).uppercased() + $0.role.dropFirst()): \($0.content)" }

@@ -145,6 +145,7 @@ public struct RecordingBackend: Backend {
 
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
     public var warnings: [String] { live.warnings }
+    public var promptFormat: String? { live.promptFormat }
 
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)

@@ -100,6 +100,7 @@ public struct CachingBackend: Backend {
     public var id: String { live.id }
     public var maxConcurrency: Int? { live.maxConcurrency }
     public var warnings: [String] { live.warnings }
+    public var promptFormat: String? { live.promptFormat }
 
     public init(live: any Backend, identity: JSONObject, cache: ResponseCache) {
         self.live = live

@@ -21,6 +21,7 @@ public enum CommandRegistry {
         BenchCommand.self,
         CacheCommand.self,
         GenerateCommand.self,
+        OptimizeCommand.self,
     ]
 
     static func find(_ name: String) -> (any ProctorCommand.Type)? {

@@ -119,6 +119,27 @@ public final class RunSession: Sendable {
         self.cache = usedCache ? cache : nil
     }
 
+    /// The same live backends, caps, cassettes and cache, serving variations of the same suites
+    /// (other prompt versions or cases; the same backends in the same order), so `proctor optimize`
+    /// runs many prompt variations without building a backend twice.
+    public func serving(_ variations: [Suite]) -> RunSession {
+        precondition(variations.count == suites.count && zip(variations, suites).allSatisfy { $0.backends.map(\.id) == $1.backends.map(\.id) },
+                     "a session serves variations of its own suites only")
+        return RunSession(variations, from: self)
+    }
+
+    private init(_ suites: [Suite], from other: RunSession) {
+        self.suites = suites
+        mode = other.mode
+        backends = other.backends
+        limiters = other.limiters
+        graders = other.graders
+        cassettes = other.cassettes
+        cache = other.cache
+        graderOverride = other.graderOverride
+        warnings = other.warnings
+    }
+
     /// What graded checks of suite `s` call: temperature 0 and a fixed seed where the grader's
     /// backend honours them, within the grader's concurrency cap.
     func graderAccess(_ s: Int, registry: BackendRegistry = .standard) -> GraderAccess {

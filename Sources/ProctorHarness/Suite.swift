@@ -9,6 +9,22 @@ public struct PromptVersion: Sendable {
     /// SHA-256 of the prompt's templates, so reports show when a prompt changed.
     public let sha256: String
 
+    /// A prompt version from role/text pairs (what `proctor optimize` writes), parsed like a
+    /// suite's own; includes are read relative to `directory`.
+    public init(id: String, messages: [(role: String, text: String)], directory: String) throws(Template.ParseError) {
+        self.id = id
+        var parsed: [(role: String, template: Template)] = []
+        for m in messages { parsed.append((m.role, try Template(m.text, directory: directory))) }
+        self.messages = parsed
+        sha256 = SHA256.hex(JSONSerializer.string(.array(messages.map { [.string($0.role), .string($0.text)] })))
+    }
+
+    init(id: String, messages: [(role: String, template: Template)], sha256: String) {
+        self.id = id
+        self.messages = messages
+        self.sha256 = sha256
+    }
+
     /// Renders every message with `vars`.
     public func render(_ vars: JSONObject) -> [ChatMessage] {
         messages.map { ChatMessage(role: $0.role, content: $0.template.render(vars)) }
@@ -100,6 +116,16 @@ public struct Suite: Sendable {
         self.cases = cases
         self.options = options
         self.source = source
+    }
+
+    /// The same suite with other prompt versions and cases (backends, options and graders kept),
+    /// for callers that run variations of it in one session: `proctor optimize`.
+    public func with(prompts: [PromptVersion], cases: [TestCase]) -> Suite {
+        var s = Suite(name: name, description: description, file: file, directory: directory, backends: backends, prompts: prompts,
+                      cases: cases, options: options, source: source)
+        s.graders = graders
+        s.defaultGrader = defaultGrader
+        return s
     }
 
     /// The spec whose recordings, identity and backend-level options a backend answers with: its

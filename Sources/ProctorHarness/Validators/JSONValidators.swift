@@ -26,6 +26,8 @@ enum JSONValidators {
     /// Validates the output (or the value at `path`) with a JSON Schema compiled once at load time.
     struct SchemaValidator: Validator {
         let schema: CompiledSchema
+        /// The schema as written (for `proctor optimize`, which spells it out in a prompt).
+        let document: JSONValue
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["schema", "draft", "formatAssert"])
@@ -47,12 +49,14 @@ enum JSONValidators {
                     do { value = try JSONParser.parse([UInt8](data), options: .jsonc) } catch {
                         throw SuiteError(file: full, line: error.line, column: error.column, error.message)
                     }
+                    document = value
                     do {
                         schema = try CompiledSchema.compile(value, uri: URL(fileURLWithPath: full).absoluteString, options: options)
                     } catch {
                         throw SuiteError(file: full, "\(error)")
                     }
                 case .object, .bool:
+                    document = spec
                     do { schema = try CompiledSchema.compile(spec, options: options) } catch {
                         throw c.error("schema", "\(error)")
                     }

@@ -107,6 +107,9 @@ public struct ConfiguredValidator: Sendable {
     /// This validator's own transform, applied to the (case-transformed) output before it checks.
     public var transform: Transform?
 
+    /// The JSON Schema a `json-schema` validator checks against, as written (nil for other types).
+    public var schemaDocument: JSONValue? { (inner as? JSONValidators.SchemaValidator)?.document }
+
     public func run(_ ctx: CheckContext) async -> CheckResult {
         var subject = Subject(text: ctx.output, value: ctx.json)
         var json = ctx.json

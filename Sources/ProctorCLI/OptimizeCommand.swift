@@ -1,0 +1,156 @@
+import Foundation
+import ProctorBackends
+import ProctorHarness
+import ProctorJSON
+import ProctorOptimize
+import ProctorReports
+
+/// `proctor optimize SUITE --prompt ID`: searches for a better version of one prompt, proves it on
+/// held-out cases, and writes it back as prompt version `ID-opt` of a copy of the suite.
+enum OptimizeCommand: ProctorCommand {
+    static let spec = CommandSpec(
+        name: "optimize",
+        summary: "Improve a prompt version: search candidates on part of the cases, prove the best on the rest.",
+        usage: """
+        proctor optimize SUITE --prompt ID [--backend ID] [--proposer ID] [--budget N] [--holdout F] [--seed S]
+                                [--repeat N] [--out NEW_SUITE] [--force] [--json R] [--markdown R] [--html R]
+        """,
+        options: [
+            OptionSpec("prompt", value: "ID", help: "The prompt version to start from."),
+            OptionSpec("backend", value: "ID", help: "The backend to optimize for (needed when the suite has several)."),
+            OptionSpec("proposer", value: "ID", help: "Also ask this backend or grader of the suite for new templates each generation."),
+            OptionSpec("budget", value: "N", help: "Candidates to evaluate, the starting prompt included (default 24)."),
+            OptionSpec("holdout", value: "F", help: "Share of the cases held out from the search (default 0.3)."),
+            OptionSpec("seed", value: "S", help: "Decides the split and every draw (default 1)."),
+            OptionSpec("repeat", value: "N", help: "Samples per case; a case passes when it reaches the suite's minPassRate."),
+            OptionSpec("concurrency", value: "N", help: "Requests in flight at once (default: the number of cores)."),
+            OptionSpec("out", value: "NEW_SUITE", help: "Write a copy of the suite with the winner as prompt version ID-opt (when it is significantly better)."),
+            OptionSpec("force", help: "With --out: write the winner even without a significant improvement."),
+            OptionSpec("json", value: "FILE", help: "Write the report as JSON."),
+            OptionSpec("markdown", value: "FILE", help: "Write the report as Markdown."),
+            OptionSpec("html", value: "FILE", help: "Write the report as a self-contained HTML page."),
+            OptionSpec("no-cache", help: "Do not use the response cache (HTTP backends use it by default)."),
+        ],
+        discussion: """
+        The cases are split (seeded, stratified by a variable the cases share, such as task) into a search
+        split and a held-out split the search never sees. Candidates come from offline operators (format
+        instructions, the cases' JSON Schema spelled out, few-shot demonstrations from passing samples,
+        transplants of other prompt versions and of the backend's own prompt format, wording changes) and,
+        with --proposer, from a backend. Successive halving gives weak candidates few cases. The winner
+        then runs beside the starting prompt on the held-out split: Wilson intervals and an exact McNemar p.
+        EXIT CODES: 0 optimized (improved or not), 2 usage error or a suite it cannot work on, 130 interrupted.
+        """)
+
+    static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
+        guard args.positionals.count == 1 else { throw CLIError.usage("give one SUITE file") }
+        guard let promptId = args.value("prompt") else { throw CLIError.usage("optimize needs --prompt ID (the prompt version to improve)") }
+        var options = OptimizeOptions(promptId: promptId)
+        options.backendId = args.value("backend")
+        options.proposerId = args.value("proposer")
+        options.budget = try args.int("budget", min: 2) ?? 24
+        if let h = try args.double("holdout") {
+            guard h > 0 && h < 1 else { throw CLIError.usage("--holdout expects a fraction between 0 and 1 (exclusive), got \(h)") }
+            options.holdout = h
+        }
+        options.seed = UInt64(try args.int("seed", min: 0) ?? 1)
+        options.repeats = try args.int("repeat", min: 1) ?? 1
+        if let c = try args.int("concurrency", min: 1) { options.concurrency = c }
+        options.interruption = console.interruption
+        if args.flag("force") && args.value("out") == nil { throw CLIError.usage("--force only matters with --out NEW_SUITE") }
+        var reports: [(flag: String, path: String)] = []
+        for f in ["json", "markdown", "html"] { if let p = args.value(f) { reports.append(("--" + f, p)) } }
+        if let o = args.value("out") { reports.append(("--out", o)) }
+        try RunCommand.checkReportPaths(reports)
+
+        let path = args.positionals[0]
+        let suite: Suite
+        let session: RunSession
+        do {
+            suite = try SuiteLoader().load(path)
+            let cache = args.flag("no-cache") ? nil : ResponseCache(directory: console.environment["PROCTOR_CACHE_DIR"] ?? ".proctor-cache",
+                                                                      maxAgeDays: ResponseCache.defaultMaxAgeDays)
+            session = try RunSession(suites: [suite], cache: cache, cachePolicy: args.flag("no-cache") ? .off : .auto)
+        } catch { throw CLIError.input("\(error)") }
+        for w in session.warnings { console.err("warning: \(w)") }
+        if args.value("out") != nil, suite.prompts.contains(where: { $0.id == promptId + "-opt" }) {
+            throw CLIError.input("\(path): the suite already has a prompt version '\(promptId)-opt'; --out would add it twice (rename or remove it first)")
+        }
+        let live = console.isTerminal
+        var report: OptimizeReport
+        do {
+            report = try await Optimizer(suite: suite, session: session, options: options).run { line in
+                if live { console.err("optimize: " + line) }
+            }
+        } catch {
+            if console.interruption.isFired { console.err("proctor optimize: interrupted; nothing written"); return 130 }
+            throw CLIError.input("\(error)")
+        }
+        if let out = args.value("out") {
+            if report.winnerId == report.start.candidate.id {
+                report.notWritten = "no candidate did better than the starting prompt on the search split"
+            } else if !report.heldOut.significant && !args.flag("force") {
+                report.notWritten = "no significant improvement on the held-out split (exact McNemar p = \(String(format: "%.4g", report.heldOut.mcnemarP))); --force writes it anyway"
+            } else {
+                try write(report, from: path, to: out)
+                report.written = out
+            }
+        }
+        do {
+            if let p = args.value("json") { try AtomicFile.write(OptimizeJSONWriter.render(report), to: p) }
+            if let p = args.value("markdown") { try AtomicFile.write(OptimizeMarkdownWriter.render(report), to: p) }
+            if let p = args.value("html") { try AtomicFile.write(OptimizeHTMLWriter.render(report), to: p) }
+        } catch { throw CLIError.input("cannot write the report: \(error.localizedDescription)") }
+        summary(report, console)
+        return 0
+    }
+
+    /// The suite file with the winner appended as `ID-opt`, checked by loading it before it replaces `out`.
+    static func write(_ r: OptimizeReport, from path: String, to out: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the suite to copy it") }
+        let h = r.heldOut
+        let description = "proctor optimize (seed \(r.seed)) from '\(r.promptId)': " + r.winner.candidate.lineage.map { "\($0.operatorName): \($0.summary)" }.joined(separator: "; ")
+            + "; held-out \(h.startPasses)/\(h.cases.count) → \(h.winnerPasses)/\(h.cases.count), exact McNemar p = \(String(format: "%.4g", h.mcnemarP))"
+        let element = SuiteRewriter.element(id: r.promptId + "-opt", description: description, messages: r.winner.candidate.messages)
+        let text: String
+        do { text = try SuiteRewriter.appendPrompt(element, to: String(decoding: data, as: UTF8.self), file: path) } catch {
+            throw CLIError.input("\(path): cannot add the prompt version: \(error)")
+        }
+        // Loaded from a temporary file beside `out` (same folder, so relative paths resolve the same).
+        let dir = (out as NSString).deletingLastPathComponent
+        let tmp = (dir.isEmpty ? "" : dir + "/") + ".proctor-optimize-\(getpid())-" + (out as NSString).lastPathComponent
+        do { try AtomicFile.write(text, to: tmp) } catch { throw CLIError.input("\(out): cannot write: \(error.localizedDescription)") }
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        do {
+            let loaded = try SuiteLoader().load(tmp)
+            guard loaded.prompts.last?.id == r.promptId + "-opt" else { throw CLIError.input("\(out): the written suite does not end with prompt version '\(r.promptId)-opt'") }
+        } catch let e as CLIError { throw e } catch {
+            let moved = (dir as NSString).standardizingPath != ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
+            throw CLIError.input("\(out): the copy of the suite does not load: \(error)"
+                                 + (moved ? " (relative paths in the suite resolve from its folder; write --out beside \(path))" : ""))
+        }
+        do {
+            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
+            try FileManager.default.moveItem(atPath: tmp, toPath: out)
+        } catch { throw CLIError.input("\(out): cannot write: \(error.localizedDescription)") }
+    }
+
+    static func summary(_ r: OptimizeReport, _ console: Console) {
+        let h = r.heldOut
+        func side(_ p: Int, _ w: (low: Double, high: Double)) -> String {
+            String(format: "%d/%d (%.1f %%, 95 %% CI %.1f–%.1f %%)", p, h.cases.count, h.cases.isEmpty ? 0 : 100 * Double(p) / Double(h.cases.count), 100 * w.low, 100 * w.high)
+        }
+        console.out("optimize \(r.suite) / \(r.promptId) on \(r.backendId): \(r.searchCases.count) search cases, \(h.cases.count) held out"
+                    + (r.stratifiedBy.map { " (stratified by \($0))" } ?? "") + ", \(r.entries.count) candidates, \(r.totalCalls) backend calls")
+        let w = r.winner
+        console.out("winner \(w.candidate.id)" + (w.candidate.lineage.isEmpty ? " (the starting prompt)" : " (" + w.candidate.lineage.map { "\($0.operatorName): \($0.summary)" }.joined(separator: "; ") + ")")
+                    + ": search \(w.passes)/\(r.searchCases.count) against \(r.start.passes)/\(r.searchCases.count)")
+        console.out("held out: start \(side(h.startPasses, h.startWilson)) → winner \(side(h.winnerPasses, h.winnerWilson)); "
+                    + "\(h.fixed.count) fixed, \(h.regressed.count) regressed, exact McNemar p = \(String(format: "%.4g", h.mcnemarP))")
+        console.out(r.verdict)
+        for n in r.notes { console.err("note: \(n)") }
+        if let o = r.written {
+            console.out("wrote \(o): prompt version \(r.promptId)-opt added last (compare both: proctor run \(o) --json R.json; proctor diff R.json --prompts \(r.promptId),\(r.promptId)-opt)")
+        }
+        if let n = r.notWritten { console.out("--out not written: \(n)") }
+    }
+}

@@ -1,0 +1,82 @@
+import ProctorHarness
+
+/// Everything an optimization did: the split, every candidate with its lineage and cost, the
+/// held-out comparison, and what was written.
+public struct OptimizeReport: Sendable {
+    /// One candidate as the report lists it.
+    public struct Entry: Sendable {
+        public let candidate: Candidate
+        /// The generation it was made in (0: the starting prompt).
+        public let generation: Int
+        /// Search cases it passed, of those it ran.
+        public let passes: Int
+        public let casesRun: Int
+        /// Backend calls it cost (samples).
+        public let calls: Int
+        /// Mean prompt tokens per case, and whether that is an estimate (bytes / 4).
+        public let promptTokens: Double
+        public let tokensEstimated: Bool
+        /// What became of it: "start", "winner", "finalist", or where successive halving stopped it.
+        public let fate: String
+    }
+
+    /// The winner beside the starting prompt on the held-out split.
+    public struct HeldOut: Sendable {
+        public let cases: [String]
+        public let startPasses: Int
+        public let winnerPasses: Int
+        /// Cases the winner passes and the start fails, and the reverse.
+        public let fixed: [String]
+        public let regressed: [String]
+        /// Exact McNemar p over the paired held-out cases.
+        public let mcnemarP: Double
+        /// The winner passes more held-out cases and p < 0.05.
+        public var significant: Bool { fixed.count > regressed.count && mcnemarP < 0.05 }
+        public var startWilson: (low: Double, high: Double) { Statistics.wilson(successes: startPasses, trials: cases.count) }
+        public var winnerWilson: (low: Double, high: Double) { Statistics.wilson(successes: winnerPasses, trials: cases.count) }
+    }
+
+    public let suite: String
+    public let suiteFile: String
+    public let promptId: String
+    public let backendId: String
+    public let proposerId: String?
+    public let seed: UInt64
+    public let budget: Int
+    public let holdout: Double
+    public let repeats: Int
+    public let stratifiedBy: String?
+    public let searchCases: [String]
+    /// Every candidate, in the order it was made.
+    public let entries: [Entry]
+    /// The id of the best candidate on the search split.
+    public let winnerId: String
+    public let heldOut: HeldOut
+    /// Proposals discarded, answers repaired, and other things worth a look.
+    public let notes: [String]
+    /// Backend calls made to collect demonstrations (other prompt versions and backends).
+    public let demonstrationCalls: Int
+    /// Demonstrations the few-shot operator could draw from.
+    public let demonstrations: Int
+    /// Calls to the proposer.
+    public let proposerCalls: Int
+    /// Where `--out` wrote the suite with the winner, when it did.
+    public var written: String?
+    /// Why `--out` was not written, when it was asked for and not written.
+    public var notWritten: String?
+
+    /// The winner's entry.
+    public var winner: Entry { entries.first { $0.candidate.id == winnerId }! }
+    /// The starting prompt's entry.
+    public var start: Entry { entries[0] }
+    /// Backend calls of the whole optimization (search, demonstrations, proposer, held-out).
+    public var totalCalls: Int { entries.reduce(0) { $0 + $1.calls } + demonstrationCalls + proposerCalls + heldOutCalls }
+    /// Backend calls of the held-out comparison.
+    public var heldOutCalls: Int { heldOut.cases.count * repeats * (winnerId == entries[0].candidate.id ? 1 : 2) }
+
+    /// The verdict in one sentence.
+    public var verdict: String {
+        if winnerId == start.candidate.id { return "no better prompt found on the search split" }
+        return heldOut.significant ? "significant improvement on the held-out split" : "no significant improvement on the held-out split"
+    }
+}
