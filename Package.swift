@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "ProctorConstrainTests", dependencies: ["ProctorConstrain", "ProctorModel", "ProctorSchema", "ProctorRegex", "ProctorJSON", "ProctorTestSupport"],
                     exclude: ["Schemas"]),
         .testTarget(name: "ProctorGenerateTests", dependencies: ["ProctorGenerate", "ProctorSchema", "ProctorJSON", "ProctorTestSupport"]),
+        .testTarget(name: "ProctorOptimizeTests", dependencies: ["ProctorOptimize", "ProctorHarness", "ProctorBackends", "ProctorJSON", "ProctorTestSupport"]),
         .testTarget(name: "ProctorBackendsTests", dependencies: ["ProctorJSON", "ProctorBackends", "ProctorTestSupport"]),
         .testTarget(name: "ProctorHarnessTests",
                     dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorHarness", "ProctorBackends", "ProctorReports",

@@ -101,19 +101,20 @@ public struct Optimizer: Sendable {
                     notes += answer.notes
                     for (i, t) in answer.templates.enumerated() {
                         if let why = problem(with: t) { notes.append("proposal \(i + 1) of generation \(generation) discarded: \(why)"); continue }
-                        fresh.insert(("proposer", Proposal(parent.replacing(ui, with: t), Edit("proposer", "template proposed by '\(options.proposerId!)'"))), at: 0)
+                        fresh.append(("proposer", Proposal(parent.replacing(ui, with: t), Edit("proposer", "template \(i + 1) proposed by '\(options.proposerId!)'"))))
                     }
                 }
-                // Round-robin over operators (in a seeded order, the proposer first) so one
-                // prolific operator cannot take the whole generation.
+                // The proposer's templates first (they are informed by the failures), then
+                // round-robin over the operators in a seeded order, so one prolific operator
+                // cannot take the whole generation.
                 var byOp: [String: [Proposal]] = [:]
                 var names: [String] = []
                 for f in fresh where seen.insert(Candidate.text(f.p.messages)).inserted {
                     if byOp[f.op] == nil { names.append(f.op) }
                     byOp[f.op, default: []].append(f.p)
                 }
-                let proposerFirst = names.filter { $0 == "proposer" }
-                names = proposerFirst + rng.shuffled(names.filter { $0 != "proposer" })
+                pending += byOp["proposer"] ?? []
+                names = rng.shuffled(names.filter { $0 != "proposer" })
                 var round = 0
                 while byOp.values.contains(where: { round < $0.count }) {
                     for name in names where round < byOp[name]!.count { pending.append(byOp[name]![round]) }

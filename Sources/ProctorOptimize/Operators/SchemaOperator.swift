@@ -30,7 +30,10 @@ public struct SchemaOperator: PromptOperator {
         if groups.isEmpty { return nil }
         if groups.count == 1 { return "Answer with " + SchemaDescriber.describe(groups[0].schema, root: groups[0].schema) + "." }
         // A variable whose value decides the schema: every group has its own values of it.
+        // A value shared by two cases is needed, or a per-case id would "decide" anything.
         let names = cases[0].vars.keys.filter { k in cases.allSatisfy { $0.vars[k]?.stringValue != nil } }
+            .map { k in (k, Set(cases.map { $0.vars[k]!.stringValue! }).count) }
+            .filter { $0.1 < cases.count }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
         for v in names {
             var owner: [String: Int] = [:]
             var ok = true
@@ -86,8 +89,9 @@ enum SchemaDescriber {
             guard case .object(let props)? = o["properties"], !props.isEmpty else { return "a JSON object" }
             let required = Set((o["required"]?.arrayValue ?? []).compactMap(\.stringValue))
             let keys = props.map { e -> String in
-                let inner = depth < 3 ? " (" + describe(e.value, root: root, depth: depth + 1) + ")" : ""
-                return "\"\(e.key)\"" + inner + (required.contains(e.key) ? "" : ", optional")
+                var facts = depth < 3 ? [describe(e.value, root: root, depth: depth + 1)] : []
+                if !required.contains(e.key) { facts.append("optional") }
+                return "\"\(e.key)\"" + (facts.isEmpty ? "" : " (" + facts.joined(separator: ", ") + ")")
             }
             var s = (depth == 0 ? "a JSON object with " : "an object with ") + keys.joined(separator: ", ")
             if o["additionalProperties"]?.boolValue == false { s += ", and no other keys" }

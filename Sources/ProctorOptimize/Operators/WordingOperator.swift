@@ -1,3 +1,5 @@
+import Foundation
+
 /// Wording changes: the order of instruction and input, delimiters around the input, and the
 /// instruction's role (system or user).
 public struct WordingOperator: PromptOperator {
@@ -23,8 +25,9 @@ public struct WordingOperator: PromptOperator {
         if !parent.lineage.contains(where: { $0.operatorName == name && $0.summary.hasPrefix("input delimited") }) {
             let tag = input.filter { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
             for (open, close, what) in [("\"\"\"\n", "\n\"\"\"", "triple quotes"), ("<\(tag.isEmpty ? "input" : tag)>\n", "\n</\(tag.isEmpty ? "input" : tag)>", "tags")] {
-                var t = user
-                t.replaceSubrange(slot.range, with: open + placeholder + close)
+                // Delimiters on lines of their own.
+                let head = String(user[..<slot.range.lowerBound]).replacingOccurrences(of: "[ \t]+$", with: "", options: .regularExpression)
+                let t = head + (head.isEmpty || head.hasSuffix("\n") ? "" : "\n") + open + placeholder + close + String(user[slot.range.upperBound...])
                 out.append(Proposal(parent.replacing(ui, with: t), Edit(name, "input delimited by \(what)")))
             }
         }
