@@ -140,7 +140,8 @@ enum OptimizeCommand: ProctorCommand {
             String(format: "%d/%d (%.1f %%, 95 %% CI %.1f–%.1f %%)", p, h.cases.count, h.cases.isEmpty ? 0 : 100 * Double(p) / Double(h.cases.count), 100 * w.low, 100 * w.high)
         }
         console.out("optimize \(r.suite) / \(r.promptId) on \(r.backendId): \(r.searchCases.count) search cases, \(h.cases.count) held out"
-                    + (r.stratifiedBy.map { " (stratified by \($0))" } ?? "") + ", \(r.entries.count) candidates, \(r.totalCalls) backend calls")
+                    + (r.stratifiedBy.map { " (stratified by \($0))" } ?? "") + ", \(r.entries.count) candidates, \(r.totalCalls) backend calls; "
+                    + "the search ended because \(r.searchEnded)")
         let w = r.winner
         console.out("winner \(w.candidate.id)" + (w.candidate.lineage.isEmpty ? " (the starting prompt)" : " (" + w.candidate.lineage.map { "\($0.operatorName): \($0.summary)" }.joined(separator: "; ") + ")")
                     + ": search \(w.passes)/\(r.searchCases.count) against \(r.start.passes)/\(r.searchCases.count)")

@@ -60,6 +60,8 @@ public struct OptimizeReport: Sendable {
     public let demonstrations: Int
     /// Calls to the proposer.
     public let proposerCalls: Int
+    /// Why the search stopped ("the budget of 24 candidates was spent", "c5 passes every search case").
+    public let searchEnded: String
     /// Where `--out` wrote the suite with the winner, when it did.
     public var written: String?
     /// Why `--out` was not written, when it was asked for and not written.

@@ -81,8 +81,9 @@ public struct Optimizer: Sendable {
         var generation = 0
         var rng = SplitMix(seed: options.seed)
         let n = split.search.count
+        var ended = "the budget of \(options.budget) candidates was spent"
         while all.count < options.budget {
-            if table.passes(parent.id, on: split.search) == n { break }
+            if table.passes(parent.id, on: split.search) == n { ended = "\(parent.id) passes every search case"; break }
             if pending.isEmpty {
                 generation += 1
                 var fresh: [(op: String, p: Proposal)] = []
@@ -94,7 +95,7 @@ public struct Optimizer: Sendable {
                         guard let o = table.outcomes[parent.id]?[c.id], !o.pass else { return nil }
                         return ModelProposer.Failure(prompt: o.prompt, output: o.output, messages: o.failures)
                     }
-                    guard let ui = parent.userIndex else { break }
+                    guard let ui = parent.userIndex else { ended = "\(parent.id) has no user message for the proposer"; break }
                     let answer = await proposer.ask(parent.messages[ui].text, variables: context.variables,
                                                     passes: table.passes(parent.id, on: split.search), of: n, failures: failing)
                     proposerCalls += 1
@@ -120,7 +121,7 @@ public struct Optimizer: Sendable {
                     for name in names where round < byOp[name]!.count { pending.append(byOp[name]![round]) }
                     round += 1
                 }
-                if pending.isEmpty { break }
+                if pending.isEmpty { ended = "the operators had no new candidate for \(parent.id)"; break }
             }
             let left = options.budget - all.count
             let take = min(pending.count, left, max(4, left / 2))
@@ -181,7 +182,7 @@ public struct Optimizer: Sendable {
                               seed: options.seed, budget: options.budget, holdout: options.holdout, repeats: max(1, options.repeats),
                               stratifiedBy: split.stratifiedBy, searchCases: split.search.map(\.id), entries: entries, winnerId: winnerId,
                               heldOut: held, notes: notes, demonstrationCalls: demoCalls, demonstrations: demos.count,
-                              proposerCalls: proposerCalls)
+                              proposerCalls: proposerCalls, searchEnded: ended)
     }
 
     /// Best first: more passes on `cases`, then fewer prompt tokens, then made earlier.

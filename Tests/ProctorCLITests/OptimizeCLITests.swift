@@ -56,6 +56,21 @@ final class OptimizeCLITests: XCTestCase {
         XCTAssertTrue(again.err.contains("already has a prompt version 'ask-opt'"), again.err)
     }
 
+    func testTheDefaultModelDeclaresItsTrainingFormat() throws {
+        let suite = try SuiteLoader().load(Self.root + "/suites/json-tasks.json")
+        let session = try RunSession(suites: [suite])
+        XCTAssertEqual(session.backend("tiny")?.backend.promptFormat, "Task: {{system}}\nInput: {{user}}\nJSON:",
+                       "under the plain prompt (user message + newline) this is exactly the training format")
+        let dir = TempDir()
+        let own = dir.write("s.json", """
+        { "suite": "s", "backends": [{"id": "m", "type": "builtin", "model": "\(Self.root)/fixtures/models/proctor-tiny.bin",
+          "tokenizer": "\(Self.root)/fixtures/models/proctor-tiny.tokenizer.bin", "template": "model"}],
+          "prompts": [{"id": "p", "template": "{{x}}"}], "cases": [{"id": "c", "vars": {"x": "y"}, "validators": [{"type": "json"}]}] }
+        """)
+        let s2 = try SuiteLoader().load(own)
+        XCTAssertNil(try RunSession(suites: [s2]).backend("m")?.backend.promptFormat, "a backend that applies the format itself declares none")
+    }
+
     func testUsageErrorsAndNoImprovementLeavesTheSuiteAlone() async throws {
         let dir = TempDir()
         _ = dir.write("never.sh", "#!/bin/sh\ncat > /dev/null\necho nope\n")

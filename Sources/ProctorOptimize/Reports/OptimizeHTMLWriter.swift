@@ -19,7 +19,7 @@ public enum OptimizeHTMLWriter {
         <tr><td>pass rate</td><td>\(OptimizeMarkdownWriter.pct(h.startPasses, h.cases.count)) (\(h.startPasses)/\(h.cases.count), \(OptimizeMarkdownWriter.ci(h.startWilson)))</td>
         <td>\(OptimizeMarkdownWriter.pct(h.winnerPasses, h.cases.count)) (\(h.winnerPasses)/\(h.cases.count), \(OptimizeMarkdownWriter.ci(h.winnerWilson)))</td></tr></table>
         <p class="meta">\(h.fixed.count) fixed, \(h.regressed.count) regressed; exact McNemar p = \(String(format: "%.4g", h.mcnemarP)).
-        Seed \(r.seed), budget \(r.budget), \(r.searchCases.count) search cases, \(r.totalCalls) backend calls.\(r.written.map { " Wrote " + e($0) + "." } ?? "")\(r.notWritten.map { " Not written: " + e($0) } ?? "")</p>
+        Seed \(r.seed), budget \(r.budget), \(r.searchCases.count) search cases, \(r.totalCalls) backend calls; the search ended because \(e(r.searchEnded)).\(r.written.map { " Wrote " + e($0) + "." } ?? "")\(r.notWritten.map { " Not written: " + e($0) } ?? "")</p>
         <h2>Candidates</h2><table><tr><th>id</th><th>parent</th><th>edits</th><th>search</th><th>calls</th><th>prompt tokens</th><th>fate</th></tr>
         """
         for en in r.entries {

@@ -52,6 +52,7 @@ public enum OptimizeJSONWriter {
         o["calls"] = ["search": .number(JSONNumber(r.entries.reduce(0) { $0 + $1.calls })), "demonstrations": .number(JSONNumber(r.demonstrationCalls)),
                       "proposer": .number(JSONNumber(r.proposerCalls)), "heldOut": .number(JSONNumber(r.heldOutCalls)),
                       "total": .number(JSONNumber(r.totalCalls))]
+        o["searchEnded"] = .string(r.searchEnded)
         o["demonstrations"] = .number(JSONNumber(r.demonstrations))
         o["notes"] = .array(r.notes.map { .string($0) })
         o["written"] = r.written.map { .string($0) } ?? .null

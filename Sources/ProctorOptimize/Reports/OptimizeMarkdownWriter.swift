@@ -22,7 +22,7 @@ public enum OptimizeMarkdownWriter {
         m += "Seed \(r.seed), budget \(r.budget) candidates, \(r.searchCases.count) search cases, \(h.cases.count) held out"
         m += (r.stratifiedBy.map { " (stratified by `\($0)`)" } ?? "") + ", \(r.repeats) sample\(r.repeats == 1 ? "" : "s") per case. "
         m += "Backend calls: \(r.totalCalls) (search \(r.entries.reduce(0) { $0 + $1.calls }), demonstrations \(r.demonstrationCalls), "
-        m += "proposer \(r.proposerCalls), held-out \(r.heldOutCalls)).\n\n"
+        m += "proposer \(r.proposerCalls), held-out \(r.heldOutCalls)). The search ended because \(r.searchEnded).\n\n"
         m += "## Candidates\n\n| id | parent | edit | search | calls | prompt tokens | fate |\n|---|---|---|---|---|---|---|\n"
         for e in r.entries {
             let c = e.candidate
