@@ -76,6 +76,9 @@ enum OptimizeCommand: ProctorCommand {
             throw CLIError.input("\(path): the suite already has a prompt version '\(promptId)-opt'; --out would add it twice (rename or remove it first)")
         }
         let live = console.isTerminal
+        // Ctrl-C: the first stops the search after the running cases; a second stops at once.
+        let sigint = InterruptHandler.install(console.interruption, console: console)
+        defer { sigint?.cancel() }
         var report: OptimizeReport
         do {
             report = try await Optimizer(suite: suite, session: session, options: options).run { line in
