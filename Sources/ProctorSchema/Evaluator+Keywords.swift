@@ -63,7 +63,7 @@ extension Evaluator {
         case .pattern(let p):
             guard case .string(let s) = inst else { return true }
             do {
-                if try p.regex.test(s) { return true }
+                if try p.test(s) { return true }
                 report("pattern", "\(describe(inst)) does not match the pattern \(p.source)")
             } catch {
                 report("pattern", "\(error)")
@@ -147,7 +147,7 @@ extension Evaluator {
             guard case .object(let o) = inst else { return true }
             var ok = true
             for (key, value) in o.entries {
-                for (p, node) in pats where (try? p.regex.test(key)) == true {
+                for (p, node) in pats where (try? p.test(key)) == true {
                     var none: Annotations? = nil
                     if !child(node, value, keyword: "patternProperties", p.source, at: key, ann: &none) {
                         ok = false
@@ -164,7 +164,7 @@ extension Evaluator {
             let isFalse = schema.nodes[node].boolean == false
             for (key, value) in o.entries {
                 if known.contains(key) { continue }
-                if patterns.contains(where: { (try? $0.regex.test(key)) == true }) { continue }
+                if patterns.contains(where: { (try? $0.test(key)) == true }) { continue }
                 if isFalse {
                     ok = false
                     report("additionalProperties", "property \(JSONSerializer.quote(key)) is not allowed (additionalProperties is false)")

@@ -39,10 +39,25 @@ struct TypeSet: OptionSet, Sendable {
     }
 }
 
-/// A compiled pattern with its source text for messages.
+/// A compiled pattern with its source text for messages, and a DFA when the pattern fits one
+/// (no back references or look-around, at most 1,024 states): a search in one pass, where the
+/// backtracking matcher would copy the string into scalars and try every start.
 struct CompiledPattern: Sendable {
     let source: String
     let regex: ECMARegex
+    let dfa: RegexDFA?
+
+    init(source: String, regex: ECMARegex) {
+        self.source = source
+        self.regex = regex
+        dfa = regex.flags == [.unicode] ? try? RegexDFA(pattern: source, maxStates: 1024) : nil
+    }
+
+    /// ECMA-262 `test`: a match anywhere in `s`.
+    func test(_ s: String) throws(RegexStepLimitExceeded) -> Bool {
+        if let dfa { return dfa.matches(s) }
+        return try regex.test(s)
+    }
 }
 
 /// One compiled keyword. Child schemas are node indices into `CompiledSchema.nodes`.
