@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ProctorJSONTests", dependencies: ["ProctorJSON", "ProctorTestSupport"]),
         .testTarget(name: "ProctorRegexTests", dependencies: ["ProctorRegex"]),
         .testTarget(name: "ProctorYAMLTests", dependencies: ["ProctorYAML", "ProctorJSON", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorSchemaTests", dependencies: ["ProctorJSON", "ProctorSchema", "ProctorTestSupport"],
+        .testTarget(name: "ProctorSchemaTests", dependencies: ["ProctorJSON", "ProctorSchema", "ProctorRegex", "ProctorTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ProctorRepairTests", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorTestSupport"]),
         .testTarget(name: "ProctorModelTests", dependencies: ["ProctorModel", "CProctorKernels", "ProctorJSON", "ProctorTestSupport"]),

@@ -72,7 +72,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         let ua = a.uniqueEntries
         if ua.count != b.uniqueEntries.count { return false }
         for (k, v) in ua {
-            guard let i = b.position(of: k), b.entries[i].key.utf8.elementsEqual(k.utf8), b.entries[i].value == v else { return false }
+            guard let i = b.position(of: k), sameBytes(b.entries[i].key, k), b.entries[i].value == v else { return false }
         }
         return true
     }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// A JSON document held in memory.
 ///
 /// Objects keep their members in source order (reports and round trips stay readable), numbers keep
@@ -82,7 +88,7 @@ extension JSONValue {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.number(let x), .number(let y)): return x == y
-        case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+        case (.string(let x), .string(let y)): return sameBytes(x, y)
         case (.array(let x), .array(let y)): return x == y
         case (.object(let x), .object(let y)): return x == y
         default: return false
@@ -99,4 +105,17 @@ extension JSONValue {
         case .object(let o): hasher.combine(5); hasher.combine(o)
         }
     }
+}
+
+/// Whether two strings hold the same UTF-8 bytes: JSON equality is by code point, not by Swift's
+/// canonical equivalence. One length check and a memory compare for native strings.
+@inline(__always) func sameBytes(_ a: String, _ b: String) -> Bool {
+    let au = a.utf8, bu = b.utf8
+    let n = au.count
+    guard n == bu.count else { return false }
+    if n == 0 { return true }
+    if let r = au.withContiguousStorageIfAvailable({ pa in
+        bu.withContiguousStorageIfAvailable { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 }
+    }), let same = r { return same }
+    return au.elementsEqual(bu)
 }

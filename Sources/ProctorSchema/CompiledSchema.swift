@@ -8,6 +8,27 @@ public struct CompiledSchema: Sendable {
     let root: Int
     /// The dialect of the root schema.
     public let draft: SchemaDraft
+    /// Every node's keywords in one array (node i's at `nodeInfo[i].keywords`), and per node the
+    /// plain facts the evaluator reads: the evaluator borrows both, so evaluating a keyword copies
+    /// (and reference-counts) nothing.
+    let keywords: [Keyword]
+    let nodeInfo: [NodeInfo]
+
+    init(nodes: [SchemaNode], resources: [SchemaResource], root: Int, draft: SchemaDraft) {
+        self.nodes = nodes
+        self.resources = resources
+        self.root = root
+        self.draft = draft
+        var kws: [Keyword] = []
+        var info: [NodeInfo] = []
+        for n in nodes {
+            info.append(NodeInfo(boolean: n.boolean, resource: n.resource, keywords: kws.count..<(kws.count + n.keywords.count),
+                                 needsAnnotations: n.needsAnnotations))
+            kws += n.keywords
+        }
+        keywords = kws
+        nodeInfo = info
+    }
 
     /// Compiles `schema`.
     /// - Parameters:

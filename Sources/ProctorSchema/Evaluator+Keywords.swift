@@ -133,7 +133,7 @@ extension Evaluator {
             guard case .object(let o) = inst else { return true }
             var ok = true
             for (key, value) in o.entries {
-                guard let node = props[key] else { continue }
+                guard let node = props.lookup(key) else { continue }
                 var none: Annotations? = nil
                 if !child(node, value, keyword: "properties", key, at: key, ann: &none) {
                     ok = false
@@ -161,7 +161,7 @@ extension Evaluator {
         case .additionalProperties(let node, let known, let patterns):
             guard case .object(let o) = inst else { return true }
             var ok = true
-            let isFalse = schema.nodes[node].boolean == false
+            let isFalse = infos[node].boolean == false
             for (key, value) in o.entries {
                 if known.contains(key) { continue }
                 if patterns.contains(where: { (try? $0.test(key)) == true }) { continue }
@@ -339,7 +339,7 @@ extension Evaluator {
             let seen = ann ?? Annotations()
             if seen.allProperties { return true }
             var ok = true
-            let isFalse = schema.nodes[node].boolean == false
+            let isFalse = infos[node].boolean == false
             for (key, value) in o.entries where !seen.properties.contains(key) {
                 if isFalse {
                     ok = false

@@ -32,10 +32,18 @@ struct Evaluator {
     /// with an error here instead of overflowing a small stack (task threads have 512 KB).
     let stackFloor: StackGuard.Bounds
 
+    /// The schema's node facts and keywords, borrowed: `schema` (a `let` of this evaluator) owns
+    /// both arrays and nothing mutates them, so the buffers stay valid for the evaluator's life, and
+    /// reading a keyword through them retains nothing.
+    let infos: UnsafeBufferPointer<NodeInfo>
+    let keywords: UnsafeBufferPointer<Keyword>
+
     init(schema: CompiledSchema, collectErrors: Bool) {
         self.schema = schema
         self.collectErrors = collectErrors
         stackFloor = StackGuard.floor()
+        infos = schema.nodeInfo.withUnsafeBufferPointer { $0 }
+        keywords = schema.keywords.withUnsafeBufferPointer { $0 }
     }
 
     @inline(__always) func stackIsLow() -> Bool { StackGuard.isLow(stackFloor) }
@@ -53,13 +61,18 @@ struct Evaluator {
     @inline(__always) mutating func popInstance() { if collectErrors { instancePath.removeLast() } }
 
     /// Evaluates a child at a keyword path (`tokens`) and, optionally, an instance token.
-    mutating func child(_ node: Int, _ inst: JSONValue, keyword k1: String, _ k2: String? = nil, at token: String? = nil,
-                        ann: inout Annotations?) -> Bool {
-        if collectErrors { keywordPath.append(k1); if let k2 { keywordPath.append(k2) } }
-        if let token { pushInstance(token) }
+    mutating func child(_ node: Int, _ inst: JSONValue, keyword k1: String, _ k2: @autoclosure () -> String? = nil,
+                        at token: @autoclosure () -> String? = nil, ann: inout Annotations?) -> Bool {
+        // The fast path builds no path token at all (an item index would be formatted for nothing).
+        guard collectErrors else { return eval(node, inst, &ann) }
+        keywordPath.append(k1)
+        let second = k2()
+        if let second { keywordPath.append(second) }
+        let t = token()
+        if let t { instancePath.append(t) }
         let ok = eval(node, inst, &ann)
-        if token != nil { popInstance() }
-        if collectErrors { keywordPath.removeLast(k2 == nil ? 1 : 2) }
+        if t != nil { instancePath.removeLast() }
+        keywordPath.removeLast(second == nil ? 1 : 2)
         return ok
     }
 
@@ -76,7 +89,7 @@ struct Evaluator {
     // MARK: - Nodes
 
     mutating func eval(_ index: Int, _ inst: JSONValue, _ ann: inout Annotations?) -> Bool {
-        let node = schema.nodes[index]
+        let node = infos[index]
         if let b = node.boolean {
             if !b { report("false", "no value is allowed here (the schema is false)") ; if collectErrors { errors[errors.count - 1] = falseError() } }
             return b
@@ -93,8 +106,8 @@ struct Evaluator {
 
         var local: Annotations? = (ann != nil || node.needsAnnotations) ? Annotations() : nil
         var valid = true
-        for kw in node.keywords {
-            if !evalKeyword(kw, inst, &local) {
+        for k in node.keywords {
+            if !evalKeyword(keywords[k], inst, &local) {
                 valid = false
                 if !collectErrors { return false }
             }

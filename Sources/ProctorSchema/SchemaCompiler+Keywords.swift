@@ -161,11 +161,13 @@ extension SchemaCompiler {
         }
 
         if applicator {
-            var propNames = Set<String>()
+            var propNames = NameTable([])
             if let props = try schemaMap(o, "properties", key) {
                 var dict: [String: Int] = [:]
-                for (n, i) in props { dict[n] = i; propNames.insert(n) }
-                k.append(.properties(dict, order: props.map(\.0)))
+                for (n, i) in props { dict[n] = i }
+                let order = props.map(\.0)
+                propNames = NameTable(order.map { ($0, dict[$0]!) })
+                k.append(.properties(propNames, order: order))
             }
             var pats: [CompiledPattern] = []
             if let pp = o["patternProperties"] {

@@ -1,3 +1,4 @@
+import Foundation
 import ProctorJSON
 import ProctorRegex
 
@@ -39,6 +40,48 @@ struct TypeSet: OptionSet, Sendable {
     }
 }
 
+/// Property names and the node each one leads to. A schema names few properties, so lookups
+/// compare bytes along a short list (no hashing, and JSON's code-point equality); past 16 names a
+/// dictionary answers.
+struct NameTable: Sendable {
+    let names: [String]
+    let nodes: [Int]
+    let index: [String: Int]?
+
+    /// The table of `entries` (the last of a repeated name wins).
+    init(_ entries: [(String, Int)]) {
+        names = entries.map(\.0)
+        nodes = entries.map(\.1)
+        index = entries.count > 16 ? Dictionary(entries, uniquingKeysWith: { _, b in b }) : nil
+    }
+
+    /// The node for `name`, or nil when the table does not name it.
+    func lookup(_ name: String) -> Int? {
+        if let index { return index[name] }
+        var i = names.count - 1
+        while i >= 0 {
+            if sameUTF8(names[i], name) { return nodes[i] }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Whether the table names `name`.
+    func contains(_ name: String) -> Bool { lookup(name) != nil }
+}
+
+/// Whether two strings hold the same UTF-8 bytes (a length check, then a memory compare).
+@inline(__always) func sameUTF8(_ a: String, _ b: String) -> Bool {
+    let au = a.utf8, bu = b.utf8
+    let n = au.count
+    guard n == bu.count else { return false }
+    if n == 0 { return true }
+    if let r = au.withContiguousStorageIfAvailable({ pa in
+        bu.withContiguousStorageIfAvailable { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 }
+    }), let same = r { return same }
+    return au.elementsEqual(bu)
+}
+
 /// A compiled pattern with its source text for messages, and a DFA when the pattern fits one
 /// (no back references or look-around, at most 1,024 states): a search in one pass, where the
 /// backtracking matcher would copy the string into scalars and try every start.
@@ -60,8 +103,9 @@ struct CompiledPattern: Sendable {
     }
 }
 
-/// One compiled keyword. Child schemas are node indices into `CompiledSchema.nodes`.
-enum Keyword: Sendable {
+/// One compiled keyword. Child schemas are node indices into `CompiledSchema.nodes`. Indirect: a
+/// copy of a keyword is then one retain of its box, not a copy of every payload field (measured).
+indirect enum Keyword: Sendable {
     case type(TypeSet, names: [String])
     case enumeration([JSONValue])
     case const(JSONValue)
@@ -79,10 +123,10 @@ enum Keyword: Sendable {
     case minProperties(Int)
     case required([String])
     case dependentRequired([(String, [String])], keyword: String)
-    case properties([String: Int], order: [String])
+    case properties(NameTable, order: [String])
     case patternProperties([(CompiledPattern, Int)])
     /// `additionalProperties`, with the names and patterns of its siblings that exempt a key.
-    case additionalProperties(Int, known: Set<String>, patterns: [CompiledPattern])
+    case additionalProperties(Int, known: NameTable, patterns: [CompiledPattern])
     case propertyNames(Int)
     case dependentSchemas([(String, Int)], keyword: String)
     case prefixItems([Int])
@@ -148,6 +192,15 @@ struct SchemaNode: Sendable {
     var keywords: [Keyword]
     /// Has `unevaluatedProperties`/`unevaluatedItems`: its in-place children must report annotations.
     var needsAnnotations: Bool
+}
+
+/// What the evaluator reads of a node, with no reference-counted field.
+struct NodeInfo {
+    let boolean: Bool?
+    let resource: Int
+    /// The node's keywords in `CompiledSchema.keywords`.
+    let keywords: Range<Int>
+    let needsAnnotations: Bool
 }
 
 /// A schema resource: its URI and the `$dynamicAnchor`s it declares.
