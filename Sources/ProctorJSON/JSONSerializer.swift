@@ -79,32 +79,63 @@ public enum JSONSerializer {
 
     /// The UTF-8 `bytes` as a JSON string literal: runs that need no escaping are copied in bulk.
     public static func writeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + bytes.count + 2)
-        out.append(UInt8(ascii: "\""))
-        var runStart = 0
-        var i = 0
+        // Two passes: the exact output length first, then runs copied and escapes written through
+        // a raw pointer, so no byte pays for an append's uniqueness and capacity checks.
         let n = bytes.count
-        while i < n {
-            let b = bytes[i]
-            if !needsEscape(b) { i += 1; continue }
-            if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-            switch b {
-            case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
-            case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
-            default:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(contentsOf: hex2(b).lowercased().utf8)
-            }
-            i += 1
-            runStart = i
+        var extra = 0
+        for b in bytes where needsEscape(b) { extra += shortEscape(b) != 0 ? 1 : 5 }
+        let base = out.count
+        var fill = n + 2 + extra
+        while fill > 0 {
+            let k = min(fill, zeros.count)
+            out.append(contentsOf: zeros[0..<k])
+            fill -= k
         }
-        if n > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
-        out.append(UInt8(ascii: "\""))
+        out.withUnsafeMutableBufferPointer { o in
+            let dst = o.baseAddress!
+            var j = base
+            dst[j] = UInt8(ascii: "\""); j += 1
+            if n > 0, let src = bytes.baseAddress {
+                var runStart = 0
+                if extra > 0 {
+                    for i in 0..<n where needsEscape(src[i]) {
+                        let b = src[i]
+                        if i > runStart { (dst + j).update(from: src + runStart, count: i - runStart); j += i - runStart }
+                        dst[j] = 0x5C
+                        let e = shortEscape(b)
+                        if e != 0 {
+                            dst[j + 1] = e
+                            j += 2
+                        } else {
+                            dst[j + 1] = UInt8(ascii: "u"); dst[j + 2] = 0x30; dst[j + 3] = 0x30
+                            dst[j + 4] = hexDigits[Int(b >> 4)]; dst[j + 5] = hexDigits[Int(b & 0xF)]
+                            j += 6
+                        }
+                        runStart = i + 1
+                    }
+                }
+                if n > runStart { (dst + j).update(from: src + runStart, count: n - runStart); j += n - runStart }
+            }
+            dst[j] = UInt8(ascii: "\"")
+        }
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Grows an output buffer by a memory copy (a generic repeated-element append is far slower).
+    static let zeros = [UInt8](repeating: 0, count: 4096)
+
+    /// The letter after the backslash of a two-byte escape (`"`, `\\`, `n`, `r`, `t`, `b`, `f`), 0 for `\u00XX`.
+    @inline(__always) static func shortEscape(_ b: UInt8) -> UInt8 {
+        switch b {
+        case 0x22: return 0x22
+        case 0x5C: return 0x5C
+        case 0x0A: return UInt8(ascii: "n")
+        case 0x0D: return UInt8(ascii: "r")
+        case 0x09: return UInt8(ascii: "t")
+        case 0x08: return UInt8(ascii: "b")
+        case 0x0C: return UInt8(ascii: "f")
+        default: return 0
+        }
     }
 
     /// `s` as a JSON string literal.

@@ -328,9 +328,15 @@ struct _ByteParser {
             }
             if b == UInt8(ascii: "\\") {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<pos]))
-                scratch.removeAll(keepingCapacity: true)
-                try parseEscape()
-                out.append(contentsOf: scratch)
+                if pos + 1 < bytes.count, let d = JSONEscape.decoded(bytes[pos + 1]) {
+                    // A two-byte escape (most of them, in JSON text inside a string): no scratch buffer.
+                    out.append(d)
+                    pos += 2
+                } else {
+                    scratch.removeAll(keepingCapacity: true)
+                    try parseEscape()
+                    out.append(contentsOf: scratch)
+                }
                 run = pos
             } else if b < 0x20 {
                 if strict { throw error("control character U+00\(hex2(b)) in string must be escaped") }
