@@ -53,19 +53,25 @@ enum TrainKernels {
     static func forward(_ y: P, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, inDim: Int, outDim: Int, threads: Int) {
         let wT = P.allocate(capacity: inDim * outDim)
         defer { wT.deallocate() }
-        transpose(wT, w, rows: outDim, cols: inDim)
+        // Each thread transposes a band of W's rows (its own columns of Wᵀ): exact, so no bit moves.
+        let st = Kernels.Shared(value: (wT, w))
+        parallel(outDim, threads: threads, minWork: inDim * outDim) { lo, hi in
+            let (wT, w) = st.value
+            transpose(wT + lo, w + lo * inDim, rows: hi - lo, cols: inDim, dstStride: outDim)
+        }
         gemm(y, ldc: outDim, x, sa: inDim, wT, ldb: outDim, m: n, n: outDim, k: inDim, accumulate: false, threads: threads)
     }
 
-    /// dst(cols, rows) = src(rows, cols)ᵀ, src rows `stride` floats apart (default: packed).
-    static func transpose(_ dst: P, _ src: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int? = nil) {
-        let ld = stride ?? cols, bs = 32
+    /// dst(cols, rows) = src(rows, cols)ᵀ, src rows `stride` floats apart (default: packed), dst rows
+    /// `dstStride` apart (default: `rows`, packed).
+    static func transpose(_ dst: P, _ src: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int? = nil, dstStride: Int? = nil) {
+        let ld = stride ?? cols, ldd = dstStride ?? rows, bs = 32
         var r0 = 0
         while r0 < rows {
             var c0 = 0
             while c0 < cols {
                 for r in r0..<min(r0 + bs, rows) {
-                    for c in c0..<min(c0 + bs, cols) { dst[c * rows + r] = src[r * ld + c] }
+                    for c in c0..<min(c0 + bs, cols) { dst[c * ldd + r] = src[r * ld + c] }
                 }
                 c0 += bs
             }
@@ -73,11 +79,12 @@ enum TrainKernels {
         }
     }
 
-    /// dW(O, I) += dYᵀ · X (dY read transposed in place) and dX(N, I) += dY · W (dX may be nil).
+    /// dW(O, I) += dYᵀ · X (dY read transposed in place) and dX(N, I) += dY · W (dX may be nil);
+    /// `dx = dY · W` instead when `overwrite` (the same bits as zeroing dX first: 0 + s = s).
     static func backward(dx: P?, dw: P, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                         n: Int, inDim: Int, outDim: Int, threads: Int) {
+                         n: Int, inDim: Int, outDim: Int, threads: Int, overwrite: Bool = false) {
         gemm(dw, ldc: inDim, dy, sa: 1, sk: outDim, x, ldb: inDim, m: outDim, n: inDim, k: n, accumulate: true, threads: threads)
         guard let dx else { return }
-        gemm(dx, ldc: inDim, dy, sa: outDim, w, ldb: inDim, m: n, n: inDim, k: outDim, accumulate: true, threads: threads)
+        gemm(dx, ldc: inDim, dy, sa: outDim, w, ldb: inDim, m: n, n: inDim, k: outDim, accumulate: !overwrite, threads: threads)
     }
 }

@@ -116,16 +116,15 @@ extension TrainingModel {
                         dl[targets[t]] -= 1 / count
                     }
                 }
-                dxn.initialize(repeating: 0, count: N * d)
-                TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, threads: threads)
+                TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, threads: threads, overwrite: true)
                 dx.initialize(repeating: 0, count: N * d)
                 rmsnormBackward(dx, gw.rmsFinal, dxn, xs + c.nLayers * N * d, w.rmsFinal, rf, rows: N, dim: d)
                 let dmid = dtmp
                 for l in stride(from: c.nLayers - 1, through: 0, by: -1) {
                     let lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd
                     // FFN: x_out = x_mid + w2(silu(w1 x̂) ⊙ w3 x̂)
-                    dg.initialize(repeating: 0, count: N * hd)
-                    TrainKernels.backward(dx: dg, dw: gw.w2 + l * d * hd, dy: dx, x: g + l * N * hd, w: w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, threads: threads)
+                    TrainKernels.backward(dx: dg, dw: gw.w2 + l * d * hd, dy: dx, x: g + l * N * hd, w: w.w2 + l * d * hd, n: N, inDim: hd, outDim: d,
+                                          threads: threads, overwrite: true)
                     let sg3 = Kernels.Shared(value: (lh1, lh3, dg, dh1, dh3))
                     TrainKernels.rows(N, width: hd, cost: 8, threads: threads) { lo, hi in
                         let (lh1, lh3, dg, dh1, dh3) = sg3.value
@@ -135,21 +134,22 @@ extension TrainingModel {
                             dh1[i] = dg[i] * lh3[i] * sg * (1 + a * (1 - sg))
                         }
                     }
-                    dxn.initialize(repeating: 0, count: N * d)
                     let lxn2 = xn2 + l * N * d
-                    TrainKernels.backward(dx: dxn, dw: gw.w1 + l * hd * d, dy: dh1, x: lxn2, w: w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                    TrainKernels.backward(dx: dxn, dw: gw.w1 + l * hd * d, dy: dh1, x: lxn2, w: w.w1 + l * hd * d, n: N, inDim: d, outDim: hd,
+                                          threads: threads, overwrite: true)
                     TrainKernels.backward(dx: dxn, dw: gw.w3 + l * hd * d, dy: dh3, x: lxn2, w: w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
                     dmid.update(from: dx, count: N * d)
                     rmsnormBackward(dmid, gw.rmsFFN + l * d, dxn, xmid + l * N * d, w.rmsFFN + l * d, r2 + l * N, rows: N, dim: d)
                     // Attention: x_mid = x_in + wo(attn)
-                    dxn.initialize(repeating: 0, count: N * d)  // holds d(attention output)
-                    TrainKernels.backward(dx: dxn, dw: gw.wo + l * d * d, dy: dmid, x: ao + l * N * d, w: w.wo + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                    // dxn holds d(attention output).
+                    TrainKernels.backward(dx: dxn, dw: gw.wo + l * d * d, dy: dmid, x: ao + l * N * d, w: w.wo + l * d * d, n: N, inDim: d, outDim: d,
+                                          threads: threads, overwrite: true)
                     attentionBackward(layer: l, dao: dxn)
                     rope(dq, rows: N, width: d, inverse: true)
                     rope(dk, rows: N, width: kv, inverse: true)
-                    dxn.initialize(repeating: 0, count: N * d)
                     let lxn1 = xn1 + l * N * d
-                    TrainKernels.backward(dx: dxn, dw: gw.wq + l * d * d, dy: dq, x: lxn1, w: w.wq + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                    TrainKernels.backward(dx: dxn, dw: gw.wq + l * d * d, dy: dq, x: lxn1, w: w.wq + l * d * d, n: N, inDim: d, outDim: d,
+                                          threads: threads, overwrite: true)
                     TrainKernels.backward(dx: dxn, dw: gw.wk + l * kv * d, dy: dk, x: lxn1, w: w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
                     TrainKernels.backward(dx: dxn, dw: gw.wv + l * kv * d, dy: dv, x: lxn1, w: w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
                     dx.update(from: dmid, count: N * d)
@@ -166,12 +166,13 @@ extension TrainingModel {
     func attentionBackward(layer l: Int, dao: UnsafeMutablePointer<Float>) {
         let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
         let scale = 1 / Float(hs).squareRoot(), rb = Self.attentionBlock
-        dq.initialize(repeating: 0, count: N * d)
-        dk.initialize(repeating: 0, count: N * kv)
-        dv.initialize(repeating: 0, count: N * kv)
         let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, dao, dq, dk, dv))
         TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
             let (q, k, v, att, dao, dq, dk, dv) = s.value
+            // Each thread zeroes the rows of the sequences it owns.
+            (dq + lo * T * d).initialize(repeating: 0, count: (hi - lo) * T * d)
+            (dk + lo * T * kv).initialize(repeating: 0, count: (hi - lo) * T * kv)
+            (dv + lo * T * kv).initialize(repeating: 0, count: (hi - lo) * T * kv)
             let vT = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
             let dS = UnsafeMutablePointer<Float>.allocate(capacity: T * T)
             defer { vT.deallocate(); dS.deallocate() }
