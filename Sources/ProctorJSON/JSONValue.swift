@@ -109,7 +109,7 @@ extension JSONValue {
 
 /// Whether two strings hold the same UTF-8 bytes: JSON equality is by code point, not by Swift's
 /// canonical equivalence. One length check and a memory compare for native strings.
-@inline(__always) func sameBytes(_ a: String, _ b: String) -> Bool {
+@inline(__always) public func sameBytes(_ a: String, _ b: String) -> Bool {
     let au = a.utf8, bu = b.utf8
     let n = au.count
     guard n == bu.count else { return false }

@@ -1,4 +1,3 @@
-import Foundation
 import ProctorJSON
 import ProctorRegex
 
@@ -60,7 +59,7 @@ struct NameTable: Sendable {
         if let index { return index[name] }
         var i = names.count - 1
         while i >= 0 {
-            if sameUTF8(names[i], name) { return nodes[i] }
+            if sameBytes(names[i], name) { return nodes[i] }
             i -= 1
         }
         return nil
@@ -68,18 +67,6 @@ struct NameTable: Sendable {
 
     /// Whether the table names `name`.
     func contains(_ name: String) -> Bool { lookup(name) != nil }
-}
-
-/// Whether two strings hold the same UTF-8 bytes (a length check, then a memory compare).
-@inline(__always) func sameUTF8(_ a: String, _ b: String) -> Bool {
-    let au = a.utf8, bu = b.utf8
-    let n = au.count
-    guard n == bu.count else { return false }
-    if n == 0 { return true }
-    if let r = au.withContiguousStorageIfAvailable({ pa in
-        bu.withContiguousStorageIfAvailable { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 }
-    }), let same = r { return same }
-    return au.elementsEqual(bu)
 }
 
 /// A compiled pattern with its source text for messages, and a DFA when the pattern fits one
