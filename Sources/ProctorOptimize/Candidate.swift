@@ -2,7 +2,9 @@ import ProctorHarness
 
 /// One message of a candidate prompt: a role and its template text (the suite's template language).
 public struct PromptMessage: Sendable, Hashable {
+    /// `system`, `user` or `assistant`.
     public let role: String
+    /// The template text, in the suite's template language.
     public let text: String
     /// A message of `role` with template `text`.
     public init(role: String, text: String) {
@@ -29,6 +31,7 @@ public struct Edit: Sendable, Hashable {
 public struct Candidate: Sendable {
     /// `c0` is the starting prompt; the others are numbered in the order they were made.
     public let id: String
+    /// The prompt's messages.
     public let messages: [PromptMessage]
     /// The candidate it was made from (nil for the starting prompt).
     public let parent: String?
@@ -53,7 +56,9 @@ public struct Candidate: Sendable {
 
 /// What an operator proposes: new messages and the edit that made them.
 public struct Proposal: Sendable {
+    /// The proposed prompt's messages.
     public let messages: [PromptMessage]
+    /// The edit that made them.
     public let edit: Edit
     /// A proposal of `messages`, made by `edit`.
     public init(_ messages: [PromptMessage], _ edit: Edit) {

@@ -29,6 +29,7 @@ public struct OptimizeOptions: Sendable {
 /// Why an optimization could not run (bad arguments, a suite it cannot work on, a backend that
 /// answers nothing but errors). Failed cases are never errors: they are what it works on.
 public struct OptimizeError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, naming the suite, prompt or option.
     public let description: String
     /// An error saying `description`.
     public init(_ description: String) { self.description = description }

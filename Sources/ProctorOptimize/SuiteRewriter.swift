@@ -7,6 +7,7 @@ import ProctorJSON
 public enum SuiteRewriter {
     /// Why the text could not be edited.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What the text lacked.
         public let description: String
     }
 

@@ -10,8 +10,11 @@ import ProctorRepair
 public struct ModelProposer: Sendable {
     /// One failing case as the proposer sees it.
     public struct Failure: Sendable {
+        /// The prompt as sent.
         public let prompt: String
+        /// What the backend answered.
         public let output: String
+        /// What the failing checks said.
         public let messages: [String]
         /// A failure of the rendered `prompt`, its `output` and the validators' `messages`.
         public init(prompt: String, output: String, messages: [String]) {
@@ -58,7 +61,9 @@ public struct ModelProposer: Sendable {
 
     /// What came back: the templates, the repairs that were needed, and why nothing came (if so).
     public struct Answer: Sendable {
+        /// The proposed templates, unchecked.
         public var templates: [String] = []
+        /// Repairs, failures and discarded items, for the report.
         public var notes: [String] = []
     }
 

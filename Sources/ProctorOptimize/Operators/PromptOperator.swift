@@ -11,8 +11,11 @@ public protocol PromptOperator: Sendable {
 
 /// One passing sample the few-shot operator may show: the case's variables and the output.
 public struct Demonstration: Sendable {
+    /// The search case it passed on.
     public let caseId: String
+    /// That case's variables.
     public let vars: JSONObject
+    /// The output that passed.
     public let output: String
     /// A demonstration of `output` for the case `caseId` with `vars`.
     public init(caseId: String, vars: JSONObject, output: String) {
