@@ -51,7 +51,7 @@ enum RepairCommand: ProctorCommand {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 4)
         var unreadable = 0
-        var text: [UInt8] = [], json: [UInt8] = []  // one line's decoded text and its repaired JSON, reused
+        var text: [UInt8] = []  // one line's decoded text, reused
         let name = path == "-" ? "stdin" : path
         bytes.withUnsafeBufferPointer { all in
             var start = 0, line = 0
@@ -66,9 +66,7 @@ enum RepairCommand: ProctorCommand {
                 if (try? JSONParser.decodeString(bytes: buf, into: &text)) != nil {
                     let repaired = text.withUnsafeBufferPointer { try? JSONRepair.repair(bytes: $0, options: options) }
                     if let r = repaired {
-                        json.removeAll(keepingCapacity: true)
-                        JSONSerializer.write(r.value, into: &json)
-                        json.withUnsafeBufferPointer { JSONSerializer.writeString(bytes: $0, into: &out) }
+                        JSONSerializer.writeQuoted(r.value, into: &out)
                     } else {
                         out.append(contentsOf: "null".utf8)
                     }
