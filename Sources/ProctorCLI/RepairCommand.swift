@@ -48,8 +48,10 @@ enum RepairCommand: ProctorCommand {
 
     /// One process for a whole log: every line a JSON string literal in, a string literal (or null) out.
     static func lines(_ bytes: [UInt8], options: JSONRepair.Options, console: Console, path: String) -> Int32 {
+        // Written out every 1 MB: the same pages are reused (no page faults for a file-sized buffer).
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + bytes.count / 4)
+        let chunk = 1 << 20
+        out.reserveCapacity(min(bytes.count + bytes.count / 4, chunk + (chunk >> 2)))
         var unreadable = 0
         var text: [UInt8] = []  // one line's decoded text, reused
         let name = path == "-" ? "stdin" : path
@@ -76,6 +78,10 @@ enum RepairCommand: ProctorCommand {
                     out.append(contentsOf: "null".utf8)
                 }
                 out.append(0x0A)
+                if out.count >= chunk {
+                    console.rawOut(bytes: out)
+                    out.removeAll(keepingCapacity: true)
+                }
                 start = end + 1
             }
         }
