@@ -88,7 +88,14 @@ public struct Optimizer: Sendable {
                 generation += 1
                 var fresh: [(op: String, p: Proposal)] = []
                 for op in operators {
-                    for p in op.propose(parent, context, seed: rng.next()) { fresh.append((op.name, p)) }
+                    for p in op.propose(parent, context, seed: rng.next()) {
+                        // An operator's child must be a prompt of this suite like any other.
+                        if let why = p.messages.lazy.compactMap({ problem(with: $0.text) }).first {
+                            notes.append("\(op.name) candidate discarded (\(p.edit.summary)): \(why)")
+                            continue
+                        }
+                        fresh.append((op.name, p))
+                    }
                 }
                 if let proposer {
                     let failing = split.search.compactMap { c -> ModelProposer.Failure? in
@@ -197,7 +204,7 @@ public struct Optimizer: Sendable {
         }
     }
 
-    /// Why `template` (a user message) cannot be a prompt of this suite, or nil when it can.
+    /// Why `template` (one message) cannot be a prompt of this suite, or nil when it can.
     func problem(with template: String) -> String? {
         let t: Template
         do { t = try Template(template, directory: suite.directory) } catch { return error.message }

@@ -117,6 +117,29 @@ final class SearchTests: XCTestCase {
         XCTAssertEqual(r.heldOutCalls, r.heldOut.cases.count, "only the start runs on the held-out split")
     }
 
+    /// An operator outside the registry whose children do not parse or lack a variable.
+    struct Broken: PromptOperator {
+        let name = "broken"
+        func propose(_ parent: Candidate, _ context: OperatorContext, seed: UInt64) -> [Proposal] {
+            [Proposal([PromptMessage(role: "user", text: "{{word")], Edit(name, "unclosed")),
+             Proposal([PromptMessage(role: "user", text: "{{colour}}")], Edit(name, "unknown variable")),
+             Proposal([PromptMessage(role: "user", text: "Shout:\n\"\"\"\n{{word}}\n\"\"\"")], Edit(name, "fine"))]
+        }
+    }
+
+    func testOperatorChildrenThatAreNotPromptsOfTheSuiteAreDiscardedWithANote() async throws {
+        let dir = TempDir()
+        let s = try suite(dir)
+        var o = OptimizeOptions(promptId: "plain")
+        o.budget = 4
+        let r = try await Optimizer(suite: s, session: try RunSession(suites: [s]), options: o, operators: [Broken()]).run()
+        XCTAssertEqual(r.entries.map { $0.candidate.edit?.summary }, [nil, "fine"])
+        XCTAssertEqual(r.winnerId, "c1")
+        XCTAssertTrue(r.notes.contains { $0.hasPrefix("broken candidate discarded (unclosed): unclosed") }, "\(r.notes)")
+        XCTAssertTrue(r.notes.contains { $0.contains("(unknown variable): uses {{colour}}, which case 'w0' does not define") }, "\(r.notes)")
+        XCTAssertEqual(r.searchEnded, "c1 passes every search case")
+    }
+
     func testBadRequestsAreErrorsNamingWhatIsWrong() async throws {
         let dir = TempDir()
         let s = try suite(dir)
