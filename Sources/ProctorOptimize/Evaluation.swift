@@ -31,8 +31,6 @@ final class EvaluationTable {
     private(set) var outcomes: [String: [String: CaseOutcome]] = [:]
     /// Backend calls per candidate (samples run).
     private(set) var calls: [String: Int] = [:]
-    /// Every case id any run has asked about, so a test can prove the held-out split was not.
-    private(set) var casesRun: [String] = []
 
     init(suite: Suite, session: RunSession, backendId: String, repeats: Int, concurrency: Int, interruption: Interruption?) {
         self.suite = suite
@@ -72,7 +70,6 @@ final class EvaluationTable {
     /// One run of `prompts` × `cases` on the backends the keys name (nil keys: every backend).
     func runOnce(prompts: [PromptVersion], cases: [TestCase], keys: Set<CaseKey>?, backends: Set<String>? = nil) async throws(OptimizeError) -> RunResult {
         if interruption?.isFired == true { throw OptimizeError("interrupted") }
-        casesRun += cases.map(\.id)
         var o = RunOptions()
         o.concurrency = concurrency
         o.repeats = repeats

@@ -194,14 +194,13 @@ public struct Optimizer: Sendable {
 
     /// Best first: more passes on `cases`, then fewer prompt tokens, then made earlier.
     func rank(_ ids: [String], on cases: [TestCase], _ table: EvaluationTable) -> [String] {
-        let order = Dictionary(uniqueKeysWithValues: ids.map { ($0, Int($0.dropFirst()) ?? 0) })
-        return ids.sorted { a, b in
-            let pa = table.passes(a, on: cases), pb = table.passes(b, on: cases)
-            if pa != pb { return pa > pb }
-            let ta = table.tokens(a).mean, tb = table.tokens(b).mean
-            if ta != tb { return ta < tb }
-            return order[a]! < order[b]!
-        }
+        // Each candidate's key once, not once per comparison.
+        let keyed = ids.map { (id: $0, passes: table.passes($0, on: cases), tokens: table.tokens($0).mean, order: Int($0.dropFirst()) ?? 0) }
+        return keyed.sorted { a, b in
+            if a.passes != b.passes { return a.passes > b.passes }
+            if a.tokens != b.tokens { return a.tokens < b.tokens }
+            return a.order < b.order
+        }.map(\.id)
     }
 
     /// Why `template` (one message) cannot be a prompt of this suite, or nil when it can.

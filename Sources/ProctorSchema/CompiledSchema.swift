@@ -3,19 +3,17 @@ import ProctorJSON
 /// A schema compiled once and validated against many instances. Immutable and `Sendable`, so one
 /// compiled schema serves every concurrent case of a run.
 public struct CompiledSchema: Sendable {
-    let nodes: [SchemaNode]
     let resources: [SchemaResource]
     let root: Int
     /// The dialect of the root schema.
     public let draft: SchemaDraft
-    /// Every node's keywords in one array (node i's at `nodeInfo[i].keywords`), and per node the
-    /// plain facts the evaluator reads: the evaluator borrows both, so evaluating a keyword copies
-    /// (and reference-counts) nothing.
+    /// The compiled nodes, flattened: every node's keywords in one array (node i's at
+    /// `nodeInfo[i].keywords`), and per node the plain facts the evaluator reads. The evaluator
+    /// borrows both, so evaluating a keyword copies (and reference-counts) nothing.
     let keywords: [Keyword]
     let nodeInfo: [NodeInfo]
 
     init(nodes: [SchemaNode], resources: [SchemaResource], root: Int, draft: SchemaDraft) {
-        self.nodes = nodes
         self.resources = resources
         self.root = root
         self.draft = draft

@@ -90,7 +90,7 @@ struct CompiledPattern: Sendable {
     }
 }
 
-/// One compiled keyword. Child schemas are node indices into `CompiledSchema.nodes`. Indirect: a
+/// One compiled keyword. Child schemas are node indices into `CompiledSchema.nodeInfo`. Indirect: a
 /// copy of a keyword is then one retain of its box, not a copy of every payload field (measured).
 indirect enum Keyword: Sendable {
     case type(TypeSet, names: [String])
