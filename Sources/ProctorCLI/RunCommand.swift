@@ -167,17 +167,19 @@ enum RunCommand: ProctorCommand {
         if let previous { result = Merge.replacing(in: previous, with: result) }
 
         result.interrupted = interruption.isFired
-        let writers: [(String, String, () -> [UInt8])] = [
-            ("JUnit report", junitPath, { JUnitWriter.bytes(result, options: .init(fileAttributes: args.flag("junit-file-attributes"))) }),
-            ("JSON results", jsonPath, { JSONResultsWriter.bytes(result, toolVersion: Proctor.version) }),
-            ("Markdown summary", markdownPath, { Array(MarkdownWriter.summary(result).utf8) }),
-        ] + (args.value("html").map { h in [("HTML report", h, { Array(HTMLWriter.run(result).utf8) })] } ?? [])
-        for (what, path, render) in writers {
-            do { try AtomicFile.write(render(), to: path) } catch {
-                throw CLIError.input("cannot write the \(what) to \(path): \(error.localizedDescription)")
-            }
-        }
+        let finished = result
+        let fileAttributes = args.flag("junit-file-attributes")
+        let writers: [(String, String, @Sendable (inout ReportSink) -> Void)] = [
+            ("JUnit report", junitPath, { JUnitWriter.write(finished, options: .init(fileAttributes: fileAttributes), into: &$0) }),
+            ("JSON results", jsonPath, { JSONResultsWriter.write(finished, toolVersion: Proctor.version, into: &$0) }),
+            ("Markdown summary", markdownPath, { $0.bytes = Array(MarkdownWriter.summary(finished).utf8) }),
+        ]
+        var html: [ReportFiles.Report] = []
+        if let h = args.value("html") { html.append(("HTML report", h, { @Sendable in $0.bytes = Array(HTMLWriter.run(finished).utf8) })) }
+        if let failure = ReportFiles.write(writers + html) { throw CLIError.input(failure) }
         GitHubIntegration.report(result, console: console)
+        console.keepUntilExit(finished)
+        console.keepUntilExit(session)
         let s = result.summary
         if interruption.isFired {
             console.err("proctor: interrupted; \(s.total - s.skipped) of \(s.total) cases finished, the rest are reported as not run")

@@ -145,10 +145,11 @@ public enum CaseEvaluator {
         ctx.grader = grader
         ctx.repairSummary = repairSummary(parsed.repairs)
         var blocked: [Int] = []
-        for v in testCase.validators {
-            let r = await v.run(ctx)
+        result.validators.reserveCapacity(testCase.validators.count)
+        for i in testCase.validators.indices {
+            let r = await testCase.validators[i].run(ctx)
             if r.blockedByJSON { blocked.append(result.validators.count) }
-            result.validators.append(ValidatorVerdict(type: v.type, weight: v.weight, r))
+            result.validators.append(ValidatorVerdict(type: testCase.validators[i].type, weight: testCase.validators[i].weight, r))
         }
         sayParseErrorOnce(&result.validators, blocked: blocked, error: parsed.error)
         settle(&result, strictRepair: strictRepair)

@@ -209,42 +209,103 @@ public struct RunSummary: Sendable {
     }
 }
 
+/// The samples of one case × prompt × backend: a view into the run's results (which they share),
+/// so grouping 100,000 results copies none of them.
+public struct CaseSamples: RandomAccessCollection, Sendable {
+    /// Every result of the run.
+    let all: [CaseResult]
+    /// Which of them, in order: a range when they are adjacent (the usual case), else a list.
+    let picks: Picks
+
+    enum Picks: Sendable {
+        case range(Range<Int>)
+        case list([Int])
+    }
+
+    init(_ all: [CaseResult], _ picks: Picks) {
+        self.all = all
+        self.picks = picks
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int {
+        switch picks {
+        case .range(let r): r.count
+        case .list(let l): l.count
+        }
+    }
+
+    /// Where the `i`th sample is in the results the group was made from (`RunResult.results`
+    /// for a run's groups): hot loops read `results[position(i)]` in place, with no copy.
+    @inline(__always) public func position(_ i: Int) -> Int {
+        switch picks {
+        case .range(let r): r.lowerBound + i
+        case .list(let l): l[i]
+        }
+    }
+
+    /// The `i`th sample.
+    public subscript(i: Int) -> CaseResult { all[position(i)] }
+}
+
 /// The samples of one case × prompt × backend, and the one place their status is decided.
 public struct CaseGroup: Sendable {
-    public let samples: [CaseResult]
+    public let samples: CaseSamples
     /// Samples that passed (or were repaired), that ran, and that came from the cache: counted once,
-    /// by index, when the group is made (every report reads them; copying 100,000 results to count
-    /// them was most of a large run's report time).
+    /// by index, when the group is made (every report reads them).
     public let passes: Int
     public let ran: Int
     let cachedSamples: Int
     let anyError: Bool
-    let anyRepaired: Bool
+    /// Some sample passed only after repair (JUnit lists such cases; the status may still be failed).
+    public let anyRepaired: Bool
 
     /// The samples of one case × prompt × backend (at least one).
     public init(samples: [CaseResult]) {
+        self.init(CaseSamples(samples, .range(samples.indices)))
+    }
+
+    init(_ samples: CaseSamples) {
         self.samples = samples
         var passes = 0, ran = 0, cached = 0
         var anyError = false, anyRepaired = false
+        let all = samples.all
         for i in samples.indices {
-            let st = samples[i].status
+            let j = samples.position(i)
+            let st = all[j].status
             if st == .passed || st == .repaired { passes += 1 }
             if st != .skipped { ran += 1 }
             if st == .error { anyError = true }
             if st == .repaired { anyRepaired = true }
-            if samples[i].cached { cached += 1 }
+            if all[j].cached { cached += 1 }
         }
         self.passes = passes
         self.ran = ran
         self.cachedSamples = cached
         self.anyError = anyError
         self.anyRepaired = anyRepaired
+        let minPassRate = all[samples.position(0)].minPassRate
+        self.minPassRate = minPassRate
+        let passRate = ran == 0 ? 0 : Double(passes) / Double(ran)
+        if ran == 0 {
+            status = .skipped
+        } else if anyError {
+            status = .error
+        } else if passRate + 1e-12 < minPassRate {
+            status = .failed
+        } else {
+            status = anyRepaired ? .repaired : .passed
+        }
     }
 
+    /// The first sample (its case, prompt and backend are the group's).
     public var first: CaseResult { samples[0] }
-    public var key: CaseKey { samples[0].key }
+    /// Where the first sample is in the results the group was made from (`RunResult.results`).
+    public var firstPosition: Int { samples.position(0) }
+    public var key: CaseKey { samples.all[samples.position(0)].key }
     public var passRate: Double { ran == 0 ? 0 : Double(passes) / Double(ran) }
-    public var minPassRate: Double { samples[0].minPassRate }
+    /// The pass rate the case had to reach (the first sample's, which every sample shares).
+    public let minPassRate: Double
     /// 95 % Wilson score interval of the pass rate.
     public var wilson: (low: Double, high: Double) { Statistics.wilson(successes: passes, trials: ran) }
 
@@ -254,12 +315,9 @@ public struct CaseGroup: Sendable {
     /// - `passed` (or `repaired`, when a passing sample needed repair) when the pass rate reaches
     ///   `minPassRate` (default 1: every sample);
     /// - `failed` otherwise.
-    public var status: CaseStatus {
-        if ran == 0 { return .skipped }
-        if anyError { return .error }
-        guard passRate + 1e-12 >= minPassRate else { return .failed }
-        return anyRepaired ? .repaired : .passed
-    }
+    ///
+    /// Decided once, when the group is made.
+    public let status: CaseStatus
 
     /// The samples disagreed: some passed and some failed (errors are not disagreement). Listed
     /// beside the status, not instead of it.
@@ -271,16 +329,36 @@ public struct CaseGroup: Sendable {
     /// Failed or error: what fails a run.
     public var isFailing: Bool { status == .failed || status == .error }
 
-    /// Groups samples by `CaseKey`, in order of first appearance.
+    /// Groups samples by `CaseKey`, in order of first appearance. A run lists each group's samples
+    /// next to each other, so a group is usually a range of `results`; only a key seen again
+    /// after other keys (merged results) makes a list.
     public static func group(_ results: [CaseResult]) -> [CaseGroup] {
-        var order: [CaseKey] = []
-        var map: [CaseKey: [CaseResult]] = [:]
-        for r in results {
-            let k = r.key
-            if map[k] == nil { order.append(k) }
-            map[k, default: []].append(r)
+        var spans: [(start: Int, end: Int)] = []
+        var seen: [CaseKey: Int] = [:]
+        seen.reserveCapacity(results.count)
+        var extra: [Int: [Int]] = [:]  // span → indices beyond its first run
+        var i = 0
+        while i < results.count {
+            var j = i + 1
+            while j < results.count && sameKey(results[j], results[i]) { j += 1 }
+            let k = results[i].key
+            if let s = seen[k] {
+                extra[s, default: []].append(contentsOf: i..<j)
+            } else {
+                seen[k] = spans.count
+                spans.append((i, j))
+            }
+            i = j
         }
-        return order.map { CaseGroup(samples: map[$0]!) }
+        return spans.indices.map { s in
+            let span = spans[s]
+            guard let more = extra[s] else { return CaseGroup(CaseSamples(results, .range(span.start..<span.end))) }
+            return CaseGroup(CaseSamples(results, .list(Array(span.start..<span.end) + more)))
+        }
+    }
+
+    @inline(__always) static func sameKey(_ a: CaseResult, _ b: CaseResult) -> Bool {
+        a.caseId == b.caseId && a.promptId == b.promptId && a.backendId == b.backendId && a.suite == b.suite
     }
 }
 

@@ -37,13 +37,15 @@ public struct RunProgress: Sendable {
 /// Runs every case × prompt × backend concurrently and returns results in a deterministic order
 /// (suite, case, prompt, backend), whatever order they finish in.
 public enum Runner {
+    /// One case × prompt × backend × repeat, by index into the suites (so a job copies no case).
     struct Job: Sendable {
         let suite: Int
-        let testCase: TestCase
-        let prompt: PromptVersion
+        /// Index into the suite's cases.
+        let testCase: Int
+        /// Index into the suite's prompts.
+        let prompt: Int
         /// Index into the suite's backends (and the session's).
         let backend: Int
-        let backendId: String
         let options: GenerationOptions
         let repeatIndex: Int
     }
@@ -59,15 +61,15 @@ public enum Runner {
     static func jobs(_ suites: [Suite], _ options: RunOptions) -> [Job] {
         var out: [Job] = []
         for (si, s) in suites.enumerated() {
-            for c in s.cases {
+            for (ci, c) in s.cases.enumerated() {
                 if let f = options.filter, (try? f.test(c.id)) != true { continue }
                 if let sh = options.shard, shard(of: c.id, count: sh.count) != sh.index { continue }
-                for p in s.prompts where options.promptIds?.contains(p.id) ?? true {
+                for (pi, p) in s.prompts.enumerated() where options.promptIds?.contains(p.id) ?? true {
                     for (bi, b) in s.backends.enumerated() where options.backendIds?.contains(b.id) ?? true {
                         if let only = options.onlyKeys, !only.contains(CaseKey(suite: s.name, caseId: c.id, promptId: p.id, backendId: b.id)) { continue }
                         let merged = s.options(for: c, on: b)
                         for r in 0..<max(1, options.repeats) {
-                            out.append(Job(suite: si, testCase: c, prompt: p, backend: bi, backendId: b.id, options: merged, repeatIndex: r))
+                            out.append(Job(suite: si, testCase: ci, prompt: pi, backend: bi, options: merged, repeatIndex: r))
                         }
                     }
                 }
@@ -80,7 +82,10 @@ public enum Runner {
     public static func plan(_ suites: [Suite], _ options: RunOptions) -> [CaseKey] {
         var one = options
         one.repeats = 1
-        return jobs(suites, one).map { CaseKey(suite: suites[$0.suite].name, caseId: $0.testCase.id, promptId: $0.prompt.id, backendId: $0.backendId) }
+        return jobs(suites, one).map { j in
+            let s = suites[j.suite]
+            return CaseKey(suite: s.name, caseId: s.cases[j.testCase].id, promptId: s.prompts[j.prompt].id, backendId: s.backends[j.backend].id)
+        }
     }
 
     /// Builds a session for `suites` in `mode`, runs it and closes it.
@@ -100,61 +105,42 @@ public enum Runner {
         let stop = _Locked(false)
         let width = max(1, options.concurrency)
         let strictRepair = options.strictRepair, failFast = options.failFast
-        let work = Task { () -> [CaseResult?] in
-        var done = 0, failures = 0
-        var results = [CaseResult?](repeating: nil, count: jobs.count)
-        await withTaskGroup(of: (Int, CaseResult).self) { group in
-            var next = 0
-            func launch() {
-                let i = next
-                next += 1
-                let job = jobs[i]
-                let suite = suites[job.suite]
-                group.addTask {
-                    let messages = job.prompt.render(job.testCase.vars)
-                    if stop.get() { return (i, skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
-                    if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
-                    let request = BackendRequest(messages: messages, options: job.options, caseId: job.testCase.id,
-                                                 promptId: job.prompt.id, repeatIndex: job.repeatIndex)
-                    let backend = session.backends[job.suite][job.backend]
-                    let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
-                    if Task.isCancelled { return (i, skipped(job, suite, messages, why: interruptedWhy)) }
-                    var r = await CaseEvaluator.evaluate(suite: suite, testCase: job.testCase, prompt: job.prompt, backendId: job.backendId,
-                                                         messages: messages, options: job.options, response: response,
-                                                         strictRepair: strictRepair || suite.options.strictRepair,
-                                                         grader: graderAccess[job.suite])
-                    r.repeatIndex = job.repeatIndex
-                    r.caseColumn = job.testCase.column
-                    r.minPassRate = job.testCase.minPassRate ?? suite.options.minPassRate
-                    if failFast && !r.isPass { stop.set(true) }
-                    return (i, r)
+        /// One job from start to verdict (a skipped result when the run was stopped first).
+        @Sendable func perform(_ job: Job) async -> CaseResult {
+            await Runner.perform(job, suite: suites[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
+                                 strictRepair: strictRepair, failFast: failFast)
+        }
+        // `width` workers each take the next job as soon as they finish one, so a fast backend
+        // never waits on a hand-off; progress is counted, and `onResult` called, under one lock.
+        let queue = JobQueue(count: jobs.count)
+        let slots = ResultSlots(count: jobs.count)
+        let work = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<min(width, jobs.count) {
+                    group.addTask {
+                        while let i = queue.take() {
+                            let r = await perform(jobs[i])
+                            queue.finished(r, onResult: onResult, t0: t0)
+                            slots.put(r, at: i)
+                        }
+                    }
                 }
             }
-            while next < jobs.count && next < width { launch() }
-            for await (i, r) in group {
-                results[i] = r
-                done += 1
-                if r.status == .failed || r.status == .error { failures += 1 }
-                onResult(RunProgress(done: done, total: jobs.count, failures: failures, elapsedSeconds: (monotonicMs() - t0) / 1000), r)
-                if next < jobs.count { launch() }
-            }
-        }
-        return results
         }
         options.interruption?.onFire { work.cancel() }
-        var results = await work.value
-        for i in results.indices where results[i] == nil {
+        await work.value
+        var results = slots.take { i in
             let job = jobs[i]
-            results[i] = skipped(job, suites[job.suite], job.prompt.render(job.testCase.vars), why: interruptedWhy)
+            let suite = suites[job.suite]
+            return skipped(job, suite, suite.prompts[job.prompt].render(suite.cases[job.testCase].vars), why: interruptedWhy)
         }
         let infos = suites.indices.map { i in
             let s = suites[i]
             return SuiteInfo(name: s.name, file: s.file, description: s.description, prompts: s.prompts.map { ($0.id, $0.sha256) },
                              backends: session.info(i))
         }
-        var all = results.map { $0! }
-        await selectBest(&all, suites: suites, access: graderAccess, strictRepair: options.strictRepair)
-        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: all)
+        await selectBest(&results, suites: suites, access: graderAccess, strictRepair: options.strictRepair)
+        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results)
         run.warnings = session.cache?.warnings ?? []
         run.shard = options.shard
         run.closeErrors = session.close()
@@ -162,6 +148,95 @@ public enum Runner {
     }
 
     static let interruptedWhy = "not run: the run was interrupted"
+
+    /// One job of `suite` (borrowed from the session, not copied) from start to verdict; a skipped
+    /// result when the run was stopped first.
+    static func perform(_ job: Job, suite: Suite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
+                        strictRepair: Bool, failFast: Bool) async -> CaseResult {
+        let prompt = suite.prompts[job.prompt]
+        let messages = prompt.render(suite.cases[job.testCase].vars)
+        if stop.get() { return skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure") }
+        if Task.isCancelled { return skipped(job, suite, messages, why: interruptedWhy) }
+        let request = BackendRequest(messages: messages, options: job.options, caseId: suite.cases[job.testCase].id,
+                                     promptId: prompt.id, repeatIndex: job.repeatIndex)
+        let backend = session.backends[job.suite][job.backend]
+        let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
+        if Task.isCancelled { return skipped(job, suite, messages, why: interruptedWhy) }
+        var r = await CaseEvaluator.evaluate(suite: suite, testCase: suite.cases[job.testCase], prompt: prompt,
+                                             backendId: suite.backends[job.backend].id,
+                                             messages: messages, options: job.options, response: response,
+                                             strictRepair: strictRepair || suite.options.strictRepair, grader: grader)
+        r.repeatIndex = job.repeatIndex
+        r.caseColumn = suite.cases[job.testCase].column
+        r.minPassRate = suite.cases[job.testCase].minPassRate ?? suite.options.minPassRate
+        if failFast && !r.isPass { stop.set(true) }
+        return r
+    }
+
+    /// One slot per job for its result, filled by the workers while the run goes on.
+    ///
+    /// `@unchecked Sendable` is sound here: slot `i` is written once, by the one worker that took
+    /// index `i` from the `JobQueue` (which hands every index out exactly once), and the slots are
+    /// read only by `take`, after the task group of workers has finished.
+    final class ResultSlots: @unchecked Sendable {
+        let count: Int
+        private let base: UnsafeMutablePointer<CaseResult?>
+
+        init(count: Int) {
+            self.count = count
+            base = .allocate(capacity: max(1, count))
+            base.initialize(repeating: nil, count: count)
+        }
+
+        deinit {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
+
+        func put(_ r: CaseResult, at i: Int) { base[i] = r }
+
+        /// Moves every result out in job order (no copy); an empty slot (the run was stopped)
+        /// gets `missing(i)`.
+        func take(missing: (Int) -> CaseResult) -> [CaseResult] {
+            var out: [CaseResult] = []
+            out.reserveCapacity(count)
+            for i in 0..<count {
+                if let r = base[i].take() { out.append(r) } else { out.append(missing(i)) }
+            }
+            return out
+        }
+    }
+
+    /// The jobs not yet started and the progress of those finished, shared by a run's workers.
+    final class JobQueue: Sendable {
+        struct State {
+            var next = 0
+            var done = 0
+            var failures = 0
+        }
+        let count: Int
+        let state = Mutex(State())
+
+        init(count: Int) { self.count = count }
+
+        /// The next job's index, nil when every job has been taken.
+        func take() -> Int? {
+            state.withLock { s in
+                guard s.next < count else { return nil }
+                defer { s.next += 1 }
+                return s.next
+            }
+        }
+
+        /// Counts a finished job and reports it, one report at a time.
+        func finished(_ r: CaseResult, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
+            state.withLock { s in
+                s.done += 1
+                if r.status == .failed || r.status == .error { s.failures += 1 }
+                onResult(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), r)
+            }
+        }
+    }
 
     /// Decides the pending `select-best` verdicts: for each case and repeat, the grader sees every
     /// prompt version × backend output at once; the chosen one passes, the others fail with the
@@ -213,13 +288,14 @@ public enum Runner {
     }
 
     static func skipped(_ job: Job, _ suite: Suite, _ messages: [ChatMessage], why: String) -> CaseResult {
-        var r = CaseResult(suite: suite.name, suiteFile: suite.file, caseId: job.testCase.id, caseFile: job.testCase.file, caseLine: job.testCase.line,
-                   promptId: job.prompt.id, promptSha256: job.prompt.sha256, backendId: job.backendId, status: .skipped, score: 0,
-                   threshold: job.testCase.threshold, output: "", finishReason: nil, truncated: false, usage: nil, latencyMs: 0,
+        let c = suite.cases[job.testCase], p = suite.prompts[job.prompt]
+        var r = CaseResult(suite: suite.name, suiteFile: suite.file, caseId: c.id, caseFile: c.file, caseLine: c.line,
+                   promptId: p.id, promptSha256: p.sha256, backendId: suite.backends[job.backend].id, status: .skipped, score: 0,
+                   threshold: c.threshold, output: "", finishReason: nil, truncated: false, usage: nil, latencyMs: 0,
                    error: why, stderr: nil, validators: [], repairs: [], messages: messages)
         r.repeatIndex = job.repeatIndex
-        r.caseColumn = job.testCase.column
-        r.vars = job.testCase.vars
+        r.caseColumn = c.column
+        r.vars = c.vars
         return r
     }
 }

@@ -72,8 +72,22 @@ public struct TestCase: Sendable {
     public let line: Int
     public let column: Int
 
-    /// How the case parses output as JSON: the strongest mode any of its `json` validators asks for.
-    public var jsonMode: JSONMode { validators.compactMap(\.jsonMode).max() ?? .strict }
+    /// How the case parses output as JSON: the strongest mode any of its `json` validators asks
+    /// for (decided once, when the case is made).
+    public let jsonMode: JSONMode
+
+    init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
+         file: String, line: Int, column: Int) {
+        self.id = id
+        self.vars = vars
+        self.validators = validators
+        self.threshold = threshold
+        self.minPassRate = minPassRate
+        self.file = file
+        self.line = line
+        self.column = column
+        jsonMode = validators.compactMap(\.jsonMode).max() ?? .strict
+    }
 }
 
 /// Suite-wide options.

@@ -201,10 +201,12 @@ public struct SuiteLoader: Sendable {
 
         // Cases
         var cases: [TestCase] = []
-        var seen: [String: String] = [:]
+        var seen: [String: Int] = [:]  // case id → its index in `cases`
         func add(_ c: TestCase, _ errAt: () -> SuiteError) throws(SuiteError) {
-            if let prev = seen[c.id] { throw errAt().with("duplicate case id '\(c.id)' (first defined at \(prev))") }
-            seen[c.id] = "\(c.file):\(c.line)"
+            if let prev = seen[c.id] {
+                throw errAt().with("duplicate case id '\(c.id)' (first defined at \(cases[prev].file):\(cases[prev].line))")
+            }
+            seen[c.id] = cases.count
             cases.append(c)
         }
         if let cv = root["cases"] {
@@ -366,9 +368,9 @@ public struct SuiteLoader: Sendable {
         var vars = dvars
         if let vv = o["vars"] {
             guard case .object(let vo) = vv else { throw src.error(ptr + "/vars", "\"vars\" must be an object") }
-            for (k, x) in vo { vars[k] = x }
+            if vars.isEmpty && !vo.hasDuplicateKeys { vars = vo } else { for (k, x) in vo { vars[k] = x } }
         }
-        let vals = dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
+        let vals = o["validators"] == nil ? dvals : dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
         let (line, column) = src.locator?.position(of: ptr) ?? (1, 1)
         var minPass: Double?
         if let m = o["minPassRate"] {
@@ -425,11 +427,12 @@ public struct SuiteLoader: Sendable {
             return out
         }
         var lineError: SuiteError?
-        JSONLines.forEachLine([UInt8](data)) { line, buf in
+        let src = SuiteSource(file: path, locator: nil, env: environment)
+        out.reserveCapacity(data.count / 64)
+        JSONLines.forEachLine(data) { line, buf in
             do {
-                let (v, loc) = try JSONParser.parseLocated(Array(buf), options: .jsonc)
-                let src = SuiteSource(file: path, locator: nil, env: environment)
-                _ = loc
+                // A line's errors name the line and column 1, so no locations are recorded.
+                let v = try JSONParser.parse(bytes: buf, options: .jsonc)
                 do {
                     let loaded = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
                     var c = TestCase(id: loaded.id, vars: loaded.vars, validators: loaded.validators, threshold: loaded.threshold,

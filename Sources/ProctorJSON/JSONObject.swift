@@ -57,6 +57,15 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 
+    /// Some key occurs twice (only `entries` shows both).
+    public var hasDuplicateKeys: Bool {
+        if let index { return index.count != entries.count }
+        for i in entries.indices {
+            for j in entries.index(after: i)..<entries.endIndex where entries[j].key == entries[i].key { return true }
+        }
+        return false
+    }
+
     /// Distinct keys with the value lookups see, in order of first appearance.
     public var uniqueEntries: [Entry] {
         var seen = Set<String>()

@@ -70,8 +70,38 @@ public enum JSONSerializer {
 
     /// Appends `s` as a JSON string literal.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
+        // Native strings are read in place (no copy, so no retain of storage that other threads
+        // may be reading); others are made contiguous first.
+        if s.utf8.withContiguousStorageIfAvailable({ writeString(bytes: $0, into: &out) }) != nil { return }
         var s = s
         s.withUTF8 { writeString(bytes: $0, into: &out) }
+    }
+
+    /// How many extra bytes escaping `bytes` takes (0: none needs escaping). Eight bytes at a
+    /// time: a word with no `"`, `\` or control byte is skipped with a few arithmetic operations.
+    @inline(__always) static func escapeExtra(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = bytes.count
+        guard n > 0, let p = bytes.baseAddress else { return 0 }
+        var i = 0
+        var extra = 0
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= n {
+            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            // A byte is flagged when < 0x20, == 0x22 or == 0x5C (exact for ASCII; bytes ≥ 0x80
+            // may be flagged too, and are then checked one by one below).
+            let lt20 = (w &- ones &* 0x20) & ~w
+            let q = w ^ (ones &* 0x22), bs = w ^ (ones &* 0x5C)
+            let eq = ((q &- ones) & ~q) | ((bs &- ones) & ~bs)
+            if (lt20 | eq) & highs != 0 {
+                for k in i..<(i + 8) where needsEscape(p[k]) { extra += shortEscape(p[k]) != 0 ? 1 : 5 }
+            }
+            i += 8
+        }
+        while i < n {
+            if needsEscape(p[i]) { extra += shortEscape(p[i]) != 0 ? 1 : 5 }
+            i += 1
+        }
+        return extra
     }
 
     /// Bytes that need escaping in a JSON string: `"`, `\` and the control characters.
@@ -82,8 +112,18 @@ public enum JSONSerializer {
         // Two passes: the exact output length first, then runs copied and escapes written through
         // a raw pointer, so no byte pays for an append's uniqueness and capacity checks.
         let n = bytes.count
-        var extra = 0
-        for b in bytes where needsEscape(b) { extra += shortEscape(b) != 0 ? 1 : 5 }
+        let extra = escapeExtra(bytes)
+        if extra == 0 && n <= 256 {
+            // Short and plain (most keys, ids and messages): quotes and bytes in one append.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n + 2) { t in
+                let p = t.baseAddress!
+                p[0] = UInt8(ascii: "\"")
+                if n > 0 { (p + 1).initialize(from: bytes.baseAddress!, count: n) }
+                p[n + 1] = UInt8(ascii: "\"")
+                out.append(contentsOf: UnsafeBufferPointer(start: p, count: n + 2))
+            }
+            return
+        }
         let base = out.count
         var fill = n + 2 + extra
         while fill > 0 {

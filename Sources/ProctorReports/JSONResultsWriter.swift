@@ -44,15 +44,20 @@ public enum JSONResultsWriter {
 
     /// One case × prompt × backend across its repeats, at `indent`.
     static func writeGroup(_ g: CaseGroup, into out: inout [UInt8], indent: Int) {
+        writeGroup(g, first: g.first, into: &out, indent: indent)
+    }
+
+    /// `first` is the group's first sample, borrowed (not copied) from the run's results.
+    static func writeGroup(_ g: CaseGroup, first r: CaseResult, into out: inout [UInt8], indent: Int) {
         let w = g.wilson
         var o = PrettyObject(&out, indent: indent)
-        o.string("suite", g.first.suite, &out); o.string("case", g.first.caseId, &out); o.string("prompt", g.first.promptId, &out)
-        o.string("backend", g.first.backendId, &out); o.string("status", g.status.rawValue, &out); o.bool("flaky", g.flaky, &out)
-        o.number("samples", JSONNumber(g.samples.count), &out); o.number("passes", JSONNumber(g.passes), &out)
-        o.number("passRate", JSONNumber((g.passRate * 10000).rounded() / 10000), &out)
-        o.number("wilsonLow", JSONNumber((w.low * 10000).rounded() / 10000), &out)
-        o.number("wilsonHigh", JSONNumber((w.high * 10000).rounded() / 10000), &out)
-        o.number("minPassRate", JSONNumber(g.minPassRate), &out)
+        o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
+        o.string("backend", r.backendId, &out); o.string("status", g.status.rawValue, &out); o.bool("flaky", g.flaky, &out)
+        o.int("samples", g.samples.count, &out); o.int("passes", g.passes, &out)
+        o.number("passRate", (g.passRate * 10000).rounded() / 10000, &out)
+        o.number("wilsonLow", (w.low * 10000).rounded() / 10000, &out)
+        o.number("wilsonHigh", (w.high * 10000).rounded() / 10000, &out)
+        o.number("minPassRate", g.minPassRate, &out)
         o.end(&out)
     }
 
@@ -61,15 +66,15 @@ public enum JSONResultsWriter {
         var o = PrettyObject(&out, indent: indent)
         o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
         o.string("promptSha256", r.promptSha256, &out); o.string("backend", r.backendId, &out)
-        o.number("repeat", JSONNumber(r.repeatIndex), &out)
+        o.int("repeat", r.repeatIndex, &out)
         o.string("status", r.status.rawValue, &out)
-        o.number("score", JSONNumber((r.score * 10000).rounded() / 10000), &out)
-        if let t = r.threshold { o.number("threshold", JSONNumber(t), &out) }
+        o.number("score", (r.score * 10000).rounded() / 10000, &out)
+        if let t = r.threshold { o.number("threshold", t, &out) }
         o.string("output", r.output, &out)
-        if let f = r.finishReason { o.string("finishReason", f.rawValue, &out) } else { o.value("finishReason", .null, &out) }
+        if let f = r.finishReason { o.string("finishReason", f.rawValue, &out) } else { o.literal("finishReason", "null", &out) }
         o.bool("truncated", r.truncated, &out)
-        o.value("usage", r.usage?.json ?? .null, &out)
-        o.number("latencyMs", JSONNumber((r.latencyMs * 1000).rounded() / 1000), &out)
+        if let u = r.usage { o.value("usage", u.json, &out) } else { o.literal("usage", "null", &out) }
+        o.number("latencyMs", (r.latencyMs * 1000).rounded() / 1000, &out)
         if r.latencyRecorded { o.bool("latencyRecorded", true, &out) }
         if r.cached { o.bool("cached", true, &out) }
         if let c = r.constrained { o.string("constrained", c, &out) }
@@ -84,18 +89,22 @@ public enum JSONResultsWriter {
         o.array("validators", r.validators, &out) { v, out, indent in
             var vo = PrettyObject(&out, indent: indent)
             vo.string("type", v.type, &out); vo.bool("pass", v.pass, &out)
-            vo.number("score", JSONNumber((v.score * 10000).rounded() / 10000), &out)
-            vo.number("weight", JSONNumber(v.weight), &out); vo.string("message", v.message, &out)
+            vo.number("score", (v.score * 10000).rounded() / 10000, &out)
+            vo.number("weight", v.weight, &out); vo.string("message", v.message, &out)
             if !v.evaluated { vo.bool("evaluated", false, &out) }
             if let a = v.graderAnswer { vo.string("graderAnswer", a, &out) }
             vo.end(&out)
         }
-        o.number("minPassRate", JSONNumber(r.minPassRate), &out)
+        o.number("minPassRate", r.minPassRate, &out)
         if !r.vars.isEmpty { o.value("vars", .object(r.vars), &out) }
-        o.array("messages", r.messages, &out) { m, out, indent in JSONSerializer.write(m.json, into: &out, options: .init(pretty: true), indent: indent) }
+        o.array("messages", r.messages, &out) { m, out, indent in
+            var mo = PrettyObject(&out, indent: indent)
+            mo.string("role", m.role, &out); mo.string("content", m.content, &out)
+            mo.end(&out)
+        }
         o.string("file", r.caseFile, &out)
-        o.number("line", JSONNumber(r.caseLine), &out)
-        o.number("column", JSONNumber(r.caseColumn), &out)
+        o.int("line", r.caseLine, &out)
+        o.int("column", r.caseColumn, &out)
         o.end(&out)
     }
 
@@ -111,49 +120,59 @@ public enum JSONResultsWriter {
         String(decoding: bytes(run, toolVersion: toolVersion), as: UTF8.self)
     }
 
+    /// The whole file in memory (tests, small runs).
     public static func bytes(_ run: RunResult, toolVersion: String) -> [UInt8] {
+        var sink = ReportSink()
+        sink.bytes.reserveCapacity(256 + run.results.count * 600)
+        write(run, toolVersion: toolVersion, into: &sink)
+        return sink.bytes
+    }
+
+    /// Streams the file into `sink`, one result at a time.
+    public static func write(_ run: RunResult, toolVersion: String, into sink: inout ReportSink) {
         let head = fields(run, toolVersion: toolVersion)
         let groups = run.groups
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + run.results.count * 600)
         let pretty = JSONSerializer.Options(pretty: true)
-        out.append(contentsOf: "{\n".utf8)
+        sink.append("{\n")
         for (i, (key, value)) in head.enumerated() {
-            out.append(contentsOf: "  ".utf8)
-            JSONSerializer.writeString(key, into: &out)
-            out.append(contentsOf: ": ".utf8)
+            sink.append("  ")
+            JSONSerializer.writeString(key, into: &sink.bytes)
+            sink.append(": ")
             if let value {
-                JSONSerializer.write(value, into: &out, options: pretty, indent: 1)
+                JSONSerializer.write(value, into: &sink.bytes, options: pretty, indent: 1)
             } else if key == "results" {
-                if run.results.isEmpty { out.append(contentsOf: "[]".utf8) } else {
-                    out.append(contentsOf: "[".utf8)
-                    for (j, r) in run.results.enumerated() {
-                        out.append(contentsOf: (j == 0 ? "\n    " : ",\n    ").utf8)
-                        writeResult(r, into: &out, indent: 2)
+                if run.results.isEmpty { sink.append("[]") } else {
+                    sink.append("[")
+                    for j in run.results.indices {
+                        sink.append(j == 0 ? "\n    " : ",\n    ")
+                        writeResult(run.results[j], into: &sink.bytes, indent: 2)
+                        sink.drainIfFull()
                     }
-                    out.append(contentsOf: "\n  ]".utf8)
+                    sink.append("\n  ]")
                 }
             } else if key == "cases" {
-                if groups.isEmpty { out.append(contentsOf: "[]".utf8) } else {
-                    out.append(contentsOf: "[".utf8)
-                    for (j, g) in groups.enumerated() {
-                        out.append(contentsOf: (j == 0 ? "\n    " : ",\n    ").utf8)
-                        writeGroup(g, into: &out, indent: 2)
+                if groups.isEmpty { sink.append("[]") } else {
+                    sink.append("[")
+                    let results = run.results
+                    for j in groups.indices {
+                        sink.append(j == 0 ? "\n    " : ",\n    ")
+                        writeGroup(groups[j], first: results[groups[j].firstPosition], into: &sink.bytes, indent: 2)
+                        sink.drainIfFull()
                     }
-                    out.append(contentsOf: "\n  ]".utf8)
+                    sink.append("\n  ]")
                 }
             } else {
-                JSONSerializer.write(summaryValue(run.summary), into: &out, options: pretty, indent: 1)
+                JSONSerializer.write(summaryValue(run.summary), into: &sink.bytes, options: pretty, indent: 1)
             }
-            out.append(contentsOf: (i == head.count - 1 ? "\n" : ",\n").utf8)
+            sink.append(i == head.count - 1 ? "\n" : ",\n")
         }
-        out.append(contentsOf: "}\n".utf8)
-        return out
+        sink.append("}\n")
     }
 }
 
 /// Streams one pretty-printed JSON object in `JSONSerializer`'s layout (two-space indent, `"key": `),
-/// key by key, so a report never builds a tree per result.
+/// key by key, so a report never builds a tree per result. Keys are static ASCII names, written
+/// as they are.
 struct PrettyObject {
     let indent: Int
     var count = 0
@@ -163,36 +182,76 @@ struct PrettyObject {
         out.append(UInt8(ascii: "{"))
     }
 
-    static func newline(_ out: inout [UInt8], _ indent: Int) {
-        out.append(0x0A)
-        for _ in 0..<indent { out.append(0x20); out.append(0x20) }
+    /// A newline and then `indent` levels of two spaces.
+    static let breaks: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
+
+    @inline(__always) static func newline(_ out: inout [UInt8], _ indent: Int) {
+        let n = 1 + 2 * indent
+        if n <= breaks.count {
+            breaks.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        } else {
+            out.append(0x0A)
+            for _ in 0..<indent { out.append(0x20); out.append(0x20) }
+        }
     }
 
-    mutating func key(_ k: String, _ out: inout [UInt8]) {
-        if count > 0 { out.append(UInt8(ascii: ",")) }
-        Self.newline(&out, indent + 1)
-        JSONSerializer.writeString(k, into: &out)
-        out.append(UInt8(ascii: ":")); out.append(0x20)
+    /// `,` (after the first member), the newline and indent, and `"k": `, gathered on the stack
+    /// and appended at once (one append instead of six: members are most of a report's writes).
+    @inline(__always) mutating func key(_ k: StaticString, _ out: inout [UInt8]) {
+        let n = k.utf8CodeUnitCount
+        let spaces = 2 * (indent + 1)
+        let comma = count > 0 ? 1 : 0
+        let total = comma + 1 + spaces + n + 4
         count += 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { b in
+            let p = b.baseAddress!
+            var j = 0
+            if comma == 1 { p[0] = UInt8(ascii: ","); j = 1 }
+            p[j] = 0x0A; j += 1
+            (p + j).initialize(repeating: 0x20, count: spaces); j += spaces
+            p[j] = UInt8(ascii: "\""); j += 1
+            (p + j).initialize(from: k.utf8Start, count: n); j += n
+            p[j] = UInt8(ascii: "\""); p[j + 1] = UInt8(ascii: ":"); p[j + 2] = 0x20
+            out.append(contentsOf: UnsafeBufferPointer(start: p, count: total))
+        }
     }
 
-    mutating func string(_ k: String, _ v: String, _ out: inout [UInt8]) { key(k, &out); JSONSerializer.writeString(v, into: &out) }
-    mutating func number(_ k: String, _ v: JSONNumber, _ out: inout [UInt8]) { key(k, &out); out.append(contentsOf: v.text.utf8) }
-    mutating func bool(_ k: String, _ v: Bool, _ out: inout [UInt8]) { key(k, &out); out.append(contentsOf: (v ? "true" : "false").utf8) }
-    mutating func value(_ k: String, _ v: JSONValue, _ out: inout [UInt8]) {
+    mutating func string(_ k: StaticString, _ v: String, _ out: inout [UInt8]) { key(k, &out); JSONSerializer.writeString(v, into: &out) }
+    mutating func int(_ k: StaticString, _ v: Int, _ out: inout [UInt8]) { key(k, &out); Self.writeInt(v, &out) }
+    /// A number as `JSONNumber(v)` writes it: integral values without a fraction.
+    mutating func number(_ k: StaticString, _ v: Double, _ out: inout [UInt8]) {
+        key(k, &out)
+        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { Self.writeInt(Int(v), &out) } else { out.append(contentsOf: JSONNumber(v).text.utf8) }
+    }
+    mutating func bool(_ k: StaticString, _ v: Bool, _ out: inout [UInt8]) { key(k, &out); out.append(contentsOf: (v ? "true" : "false").utf8) }
+    mutating func literal(_ k: StaticString, _ v: StaticString, _ out: inout [UInt8]) { key(k, &out); v.withUTF8Buffer { out.append(contentsOf: $0) } }
+    mutating func value(_ k: StaticString, _ v: JSONValue, _ out: inout [UInt8]) {
         key(k, &out)
         JSONSerializer.write(v, into: &out, options: .init(pretty: true), indent: indent + 1)
     }
 
+    /// Decimal digits of `v`, as `String(v)` spells them.
+    static func writeInt(_ v: Int, _ out: inout [UInt8]) {
+        if v >= 0 && v < 10 { out.append(UInt8(truncatingIfNeeded: 0x30 + v)); return }
+        if v == Int.min { out.append(contentsOf: String(v).utf8); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buf in
+            var n = v < 0 ? -v : v
+            var i = 24
+            repeat { i -= 1; buf[i] = UInt8(truncatingIfNeeded: 0x30 + n % 10); n /= 10 } while n > 0
+            if v < 0 { i -= 1; buf[i] = UInt8(ascii: "-") }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<24]))
+        }
+    }
+
     /// An array value whose items `item` writes at the items' indent.
-    mutating func array<T>(_ k: String, _ items: [T], _ out: inout [UInt8], _ item: (T, inout [UInt8], Int) -> Void) {
+    mutating func array<T>(_ k: StaticString, _ items: [T], _ out: inout [UInt8], _ item: (T, inout [UInt8], Int) -> Void) {
         key(k, &out)
-        if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+        if items.isEmpty { out.append(UInt8(ascii: "[")); out.append(UInt8(ascii: "]")); return }
         out.append(UInt8(ascii: "["))
-        for (i, x) in items.enumerated() {
+        for i in items.indices {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             Self.newline(&out, indent + 2)
-            item(x, &out, indent + 2)
+            item(items[i], &out, indent + 2)
         }
         Self.newline(&out, indent + 1)
         out.append(UInt8(ascii: "]"))

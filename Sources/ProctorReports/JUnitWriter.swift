@@ -31,76 +31,113 @@ public enum JUnitWriter {
         String(decoding: bytes(run, options: options), as: UTF8.self)
     }
 
-    /// The report as UTF-8, written into one buffer.
+    /// The report as UTF-8, in memory.
     public static func bytes(_ run: RunResult, options: Options = Options()) -> [UInt8] {
+        var sink = ReportSink()
+        sink.bytes.reserveCapacity(4096 + run.results.count * 400)
+        write(run, options: options, into: &sink)
+        return sink.bytes
+    }
+
+    /// Streams the report into `sink`, one test case at a time.
+    public static func write(_ run: RunResult, options: Options = Options(), into sink: inout ReportSink) {
         // Group cases by suite × prompt × backend, in order of first appearance; repeats of one case
-        // are one <testcase>.
+        // are one <testcase>. Groups are handled by index: copying 100,000 of them would retain
+        // the run's one results array as many times.
+        let groups = run.groups, results = run.results
         var order: [CaseKey] = []
-        var suites: [CaseKey: [CaseGroup]] = [:]
-        for g in run.groups {
-            let key = CaseKey(suite: g.key.suite, caseId: "", promptId: g.key.promptId, backendId: g.key.backendId)
-            if suites[key] == nil { order.append(key) }
-            suites[key, default: []].append(g)
+        var members: [CaseKey: [Int]] = [:]
+        var current: CaseKey?
+        for i in groups.indices {
+            if let c = current, sameSuite(results[groups[i].firstPosition], c) {
+                members[c]!.append(i)
+                continue
+            }
+            let f = results[groups[i].firstPosition]
+            let key = CaseKey(suite: f.suite, caseId: "", promptId: f.promptId, backendId: f.backendId)
+            if members[key] == nil { order.append(key) }
+            members[key, default: []].append(i)
+            current = key
         }
         let infos = Dictionary(run.suites.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let s = run.summary
         let timestamp = iso(run.startedAt)
-        var x: [UInt8] = []
-        x.reserveCapacity(4096 + run.results.count * 400)
-        x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".utf8
-        x += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n".utf8
+        sink.bytes += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".utf8
+        sink.bytes += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n".utf8
         for key in order {
-            let gs = suites[key]!
-            let first = gs[0].first
-            let name = "\(first.suite)[\(first.promptId)@\(first.backendId)]"
-            let failures = gs.filter { failing($0) }.count
-            let errors = gs.filter { $0.status == .error }.count
-            let skipped = gs.filter { $0.status == .skipped }.count
-            let time = gs.reduce(0) { $0 + $1.samples.reduce(0) { $0 + $1.latencyMs } }
-            x += "  <testsuite name=\"".utf8; attr(name, &x)
-            x += "\" tests=\"\(gs.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n".utf8
-            x += "    <properties>\n".utf8
-            var props: [(String, String)] = [("suite", first.suite), ("suite.file", first.suiteFile), ("prompt", first.promptId),
-                                              ("prompt.sha256", first.promptSha256), ("backend", first.backendId)]
-            if let info = infos[first.suite], let b = info.backends.first(where: { $0.id == first.backendId }) {
-                props.append(("backend.type", b.type))
-                props.append(("backend.options", JSONSerializer.string(.object(b.options), options: .init(sortKeys: true))))
+            let list = members[key]!
+            suiteHead(list.map { groups[$0] }, run, infos, timestamp, &sink.bytes)
+            for i in list {
+                let g = groups[i]
+                if g.samples.count == 1 && g.isPass {
+                    passedOnce(results[g.firstPosition], options, &sink.bytes)
+                } else {
+                    testcase(g, options, &sink.bytes)
+                }
+                sink.drainIfFull()
             }
-            if run.interrupted { props.append(("interrupted", "true: cases that did not run are marked skipped")) }
-            let repaired = gs.filter { $0.samples.contains { $0.status == .repaired } }.map(\.first.caseId)
-            if !repaired.isEmpty { props.append(("repaired", repaired.joined(separator: ", "))) }
-            if gs.contains(where: { $0.samples.count > 1 }) {
-                props.append(("repeat", String(gs.map(\.samples.count).max() ?? 1)))
-                // Per-case pass counts (JUnit allows properties on suites, not on test cases).
-                for g in gs { props.append(("passes." + g.first.caseId, "\(g.passes)/\(g.ran)")) }
-                let flaky = gs.filter(\.flaky).map(\.first.caseId)
-                if !flaky.isEmpty { props.append(("flaky", flaky.joined(separator: ", "))) }
-            }
-            for (n, v) in props {
-                x += "      <property name=\"".utf8; attr(n, &x)
-                x += "\" value=\"".utf8; attr(v, &x)
-                x += "\"/>\n".utf8
-            }
-            x += "    </properties>\n".utf8
-            for g in gs { testcase(g, options, &x) }
-            x += "  </testsuite>\n".utf8
+            sink.append("  </testsuite>\n")
         }
-        x += "</testsuites>\n".utf8
-        return x
+        sink.append("</testsuites>\n")
+    }
+
+    @inline(__always) static func sameSuite(_ r: CaseResult, _ k: CaseKey) -> Bool {
+        r.backendId == k.backendId && r.promptId == k.promptId && r.suite == k.suite
+    }
+
+    /// A `<testsuite>` start tag and its properties.
+    static func suiteHead(_ gs: [CaseGroup], _ run: RunResult, _ infos: [String: SuiteInfo], _ timestamp: String, _ x: inout [UInt8]) {
+        let first = gs[0].first
+        let name = "\(first.suite)[\(first.promptId)@\(first.backendId)]"
+        let failures = gs.filter { failing($0) }.count
+        let errors = gs.filter { $0.status == .error }.count
+        let skipped = gs.filter { $0.status == .skipped }.count
+        var time = 0.0
+        for g in gs {
+            var sum = 0.0
+            for i in g.samples.indices { sum += g.samples[i].latencyMs }
+            time += sum
+        }
+        x += "  <testsuite name=\"".utf8; attr(name, &x)
+        x += "\" tests=\"\(gs.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n".utf8
+        x += "    <properties>\n".utf8
+        var props: [(String, String)] = [("suite", first.suite), ("suite.file", first.suiteFile), ("prompt", first.promptId),
+                                          ("prompt.sha256", first.promptSha256), ("backend", first.backendId)]
+        if let info = infos[first.suite], let b = info.backends.first(where: { $0.id == first.backendId }) {
+            props.append(("backend.type", b.type))
+            props.append(("backend.options", JSONSerializer.string(.object(b.options), options: .init(sortKeys: true))))
+        }
+        if run.interrupted { props.append(("interrupted", "true: cases that did not run are marked skipped")) }
+        let repaired = gs.filter(\.anyRepaired).map(\.first.caseId)
+        if !repaired.isEmpty { props.append(("repaired", repaired.joined(separator: ", "))) }
+        if gs.contains(where: { $0.samples.count > 1 }) {
+            props.append(("repeat", String(gs.map(\.samples.count).max() ?? 1)))
+            // Per-case pass counts (JUnit allows properties on suites, not on test cases).
+            for g in gs { props.append(("passes." + g.first.caseId, "\(g.passes)/\(g.ran)")) }
+            let flaky = gs.filter(\.flaky).map(\.first.caseId)
+            if !flaky.isEmpty { props.append(("flaky", flaky.joined(separator: ", "))) }
+        }
+        for (n, v) in props {
+            x += "      <property name=\"".utf8; attr(n, &x)
+            x += "\" value=\"".utf8; attr(v, &x)
+            x += "\"/>\n".utf8
+        }
+        x += "    </properties>\n".utf8
     }
 
     /// A case is a `<failure>` when its one status is failed.
     static func failing(_ g: CaseGroup) -> Bool { g.status == .failed }
 
     static func testcase(_ g: CaseGroup, _ options: Options, _ x: inout [UInt8]) {
-        let r = g.first
-        let time = g.samples.reduce(0) { $0 + $1.latencyMs } / Double(max(1, g.samples.count))
-        x += "    <testcase classname=\"".utf8; attr(r.suite, &x); x.append(UInt8(ascii: ".")); attr(r.promptId, &x)
-        x.append(UInt8(ascii: ".")); attr(r.backendId, &x)
-        x += "\" name=\"".utf8; attr(r.caseId, &x)
-        x += "\" time=\"\(seconds(time))\"".utf8
-        if options.fileAttributes { x += " file=\"".utf8; attr(r.caseFile, &x); x += "\" line=\"\(r.caseLine)\"".utf8 }
-        x += ">\n".utf8
+        if g.samples.count == 1 && g.isPass { passedOnce(g.first, options, &x); return }
+        general(g, first: g.first, options, &x)
+    }
+
+    /// Any case: failures, errors and skips, repeats; `r` is its first sample.
+    static func general(_ g: CaseGroup, first r: CaseResult, _ options: Options, _ x: inout [UInt8]) {
+        var time = 0.0
+        for i in g.samples.indices { time += g.samples[i].latencyMs }
+        open(r, time: time / Double(max(1, g.samples.count)), options, &x)
         let repeated = g.samples.count > 1
         let failedSamples = g.samples.filter { $0.status == .failed }
         if failing(g) && !failedSamples.isEmpty {
@@ -139,6 +176,36 @@ public enum JUnitWriter {
         }
         let errs = g.samples.compactMap { $0.status != .error ? $0.stderr : nil }.filter { !$0.isEmpty }
         if !errs.isEmpty { x += "      <system-err>".utf8; text(excerpt(errs.joined(separator: "\n")), &x); x += "</system-err>\n".utf8 }
+        x += "    </testcase>\n".utf8
+    }
+
+    /// The `<testcase>` start tag.
+    static func open(_ r: CaseResult, time: Double, _ options: Options, _ x: inout [UInt8]) {
+        x += "    <testcase classname=\"".utf8; attr(r.suite, &x); x.append(UInt8(ascii: ".")); attr(r.promptId, &x)
+        x.append(UInt8(ascii: ".")); attr(r.backendId, &x)
+        x += "\" name=\"".utf8; attr(r.caseId, &x)
+        x += "\" time=\"".utf8
+        if time == 0 { x += "0.000\"".utf8 } else { x += seconds(time).utf8; x.append(UInt8(ascii: "\"")) }
+        if options.fileAttributes { x += " file=\"".utf8; attr(r.caseFile, &x); x += "\" line=\"\(r.caseLine)\"".utf8 }
+        x += ">\n".utf8
+    }
+
+    /// A case run once that passed (the bulk of a large run): the same elements as the general
+    /// path, written from the one sample without gathering lists.
+    static func passedOnce(_ r: CaseResult, _ options: Options, _ x: inout [UInt8]) {
+        open(r, time: r.latencyMs, options, &x)
+        x += "      <system-out>".utf8
+        if !r.truncated && r.constrained == nil && r.repairs.isEmpty {
+            text(excerpt(r.output, limit: 20000), &x)
+        } else {
+            var out = ""
+            if r.truncated { out += "[proctor] output was truncated at the token limit\n" }
+            if let c = r.constrained { out += "[proctor] output produced under \(c)\n" }
+            if !r.repairs.isEmpty { out += "[proctor] output repaired before validation: \(r.repairs.joined(separator: "; "))\n" }
+            text(excerpt(out + r.output, limit: 20000), &x)
+        }
+        x += "</system-out>\n".utf8
+        if let e = r.stderr, !e.isEmpty { x += "      <system-err>".utf8; text(excerpt(e), &x); x += "</system-err>\n".utf8 }
         x += "    </testcase>\n".utf8
     }
 

@@ -8,8 +8,14 @@ enum XMLText {
     /// references; carriage return always), working on UTF-8 bytes: runs that need no escaping are
     /// copied whole.
     static func append(_ s: String, attribute: Bool, to x: inout [UInt8]) {
+        // Read native strings in place (no copy, no retain); make others contiguous first.
+        if s.utf8.withContiguousStorageIfAvailable({ append(bytes: $0, attribute: attribute, to: &x) }) != nil { return }
         var s = s
-        s.withUTF8 { b in
+        s.withUTF8 { append(bytes: $0, attribute: attribute, to: &x) }
+    }
+
+    static func append(bytes b: UnsafeBufferPointer<UInt8>, attribute: Bool, to x: inout [UInt8]) {
+        do {
             var run = 0, i = 0
             func flush(_ upTo: Int) { if upTo > run { x.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<upTo])) } }
             func replace(_ width: Int, _ r: String) { flush(i); x += r.utf8; i += width; run = i }

@@ -44,7 +44,16 @@ enum TextValidators {
     struct TextRule: Sendable {
         let normalize: Bool
         init(_ c: ValidatorConfig) throws(SuiteError) { normalize = try c.bool("normalize") ?? true }
-        func callAsFunction(_ s: String) -> String { normalize ? s.precomposedStringWithCanonicalMapping : s }
+        func callAsFunction(_ s: String) -> String { normalize ? TextValidators.nfc(s) : s }
+    }
+
+    /// `s` in Unicode NFC. Text with no byte at or above U+0300's lead byte (0xCC) has no
+    /// combining mark and nothing that composes or decomposes, so it is returned as it is without
+    /// a trip through Foundation (most model output is plain ASCII or Latin text).
+    static func nfc(_ s: String) -> String {
+        var s = s
+        let plain = s.withUTF8 { b in !b.contains { $0 >= 0xCC } }
+        return plain ? s : s.precomposedStringWithCanonicalMapping
     }
 
     /// `expected X, got Y`, both as JSON, with code points when the difference is invisible.
