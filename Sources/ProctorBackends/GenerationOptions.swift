@@ -52,7 +52,7 @@ public struct GenerationOptions: Sendable, Equatable {
         }
     }
 
-    public var isEmpty: Bool { setFields.isEmpty }
+    public var isEmpty: Bool { maxTokens == nil && temperature == nil && topP == nil && seed == nil && stop == nil && (extra?.isEmpty ?? true) }
 
     /// These options with every field `other` sets replaced by `other`'s (extra: key by key).
     public func overridden(by other: GenerationOptions) -> GenerationOptions {

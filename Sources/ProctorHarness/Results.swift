@@ -269,22 +269,24 @@ public struct CaseGroup: Sendable {
         self.samples = samples
         var passes = 0, ran = 0, cached = 0
         var anyError = false, anyRepaired = false
-        let all = samples.all
-        for i in samples.indices {
-            let j = samples.position(i)
-            let st = all[j].status
-            if st == .passed || st == .repaired { passes += 1 }
-            if st != .skipped { ran += 1 }
-            if st == .error { anyError = true }
-            if st == .repaired { anyRepaired = true }
-            if all[j].cached { cached += 1 }
+        var minPassRate = 1.0
+        samples.all.withUnsafeBufferPointer { all in
+            minPassRate = all[samples.position(0)].minPassRate
+            for i in samples.indices {
+                let j = samples.position(i)
+                let st = all[j].status
+                if st == .passed || st == .repaired { passes += 1 }
+                if st != .skipped { ran += 1 }
+                if st == .error { anyError = true }
+                if st == .repaired { anyRepaired = true }
+                if all[j].cached { cached += 1 }
+            }
         }
         self.passes = passes
         self.ran = ran
         self.cachedSamples = cached
         self.anyError = anyError
         self.anyRepaired = anyRepaired
-        let minPassRate = all[samples.position(0)].minPassRate
         self.minPassRate = minPassRate
         let passRate = ran == 0 ? 0 : Double(passes) / Double(ran)
         if ran == 0 {
@@ -337,18 +339,22 @@ public struct CaseGroup: Sendable {
         var seen: [CaseKey: Int] = [:]
         seen.reserveCapacity(results.count)
         var extra: [Int: [Int]] = [:]  // span → indices beyond its first run
-        var i = 0
-        while i < results.count {
-            var j = i + 1
-            while j < results.count && sameKey(results[j], results[i]) { j += 1 }
-            let k = results[i].key
-            if let s = seen[k] {
-                extra[s, default: []].append(contentsOf: i..<j)
-            } else {
-                seen[k] = spans.count
-                spans.append((i, j))
+        // Read through a buffer pointer: an array element passed on is otherwise copied (a
+        // retain of each of a result's fields).
+        results.withUnsafeBufferPointer { results in
+            var i = 0
+            while i < results.count {
+                var j = i + 1
+                while j < results.count && sameKey(results[j], results[i]) { j += 1 }
+                let k = results[i].key
+                if let s = seen[k] {
+                    extra[s, default: []].append(contentsOf: i..<j)
+                } else {
+                    seen[k] = spans.count
+                    spans.append((i, j))
+                }
+                i = j
             }
-            i = j
         }
         return spans.indices.map { s in
             let span = spans[s]
@@ -404,6 +410,16 @@ public struct RunResult: Sendable {
         self.suites = suites
         self.results = results
         groups = CaseGroup.group(results)
+        summary = RunSummary(groups: groups)
+    }
+
+    /// A run whose groups are already known as ranges of `results` (the runner's jobs).
+    init(startedAt: Date, durationMs: Double, suites: [SuiteInfo], results: [CaseResult], spans: [Range<Int>]) {
+        self.startedAt = startedAt
+        self.durationMs = durationMs
+        self.suites = suites
+        self.results = results
+        groups = spans.map { CaseGroup(CaseSamples(results, .range($0))) }
         summary = RunSummary(groups: groups)
     }
 }

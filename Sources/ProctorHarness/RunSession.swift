@@ -89,8 +89,12 @@ public final class RunSession: Sendable {
             for spec in suite.backends + suite.graders {
                 let backend = try make(spec, suite)
                 if suite.backends.contains(where: { $0.id == spec.id }) {
-                    for c in suite.cases {
-                        if let p = backend.check(suite.options(for: c, on: spec)) {
+                    // Cases without options of their own all get the base options: checked once.
+                    let base = suite.baseOptions(on: spec)
+                    let baseProblem = backend.check(base)
+                    for i in suite.cases.indices where baseProblem != nil || !suite.cases[i].options.options.isEmpty {
+                        if let p = backend.check(suite.options(for: suite.cases[i], over: base)) {
+                            let c = suite.cases[i]
                             throw suite.location(of: p.field, for: c, on: spec).error(p.message + " (case '\(c.id)')")
                         }
                     }

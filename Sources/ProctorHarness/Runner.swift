@@ -60,14 +60,21 @@ public enum Runner {
     /// The jobs `options` selects, in report order.
     static func jobs(_ suites: [Suite], _ options: RunOptions) -> [Job] {
         var out: [Job] = []
-        for (si, s) in suites.enumerated() {
-            for (ci, c) in s.cases.enumerated() {
-                if let f = options.filter, (try? f.test(c.id)) != true { continue }
-                if let sh = options.shard, shard(of: c.id, count: sh.count) != sh.index { continue }
-                for (pi, p) in s.prompts.enumerated() where options.promptIds?.contains(p.id) ?? true {
-                    for (bi, b) in s.backends.enumerated() where options.backendIds?.contains(b.id) ?? true {
-                        if let only = options.onlyKeys, !only.contains(CaseKey(suite: s.name, caseId: c.id, promptId: p.id, backendId: b.id)) { continue }
-                        let merged = s.options(for: c, on: b)
+        // By index: iterating the cases, prompts or backends would copy each one per job.
+        for si in suites.indices {
+            let s = suites[si]
+            let bases = s.backends.map { s.baseOptions(on: $0) }
+            let prompts = s.prompts.indices.filter { options.promptIds?.contains(s.prompts[$0].id) ?? true }
+            let backends = s.backends.indices.filter { options.backendIds?.contains(s.backends[$0].id) ?? true }
+            out.reserveCapacity(out.count + s.cases.count * prompts.count * backends.count * max(1, options.repeats))
+            for ci in s.cases.indices {
+                if let f = options.filter, (try? f.test(s.cases[ci].id)) != true { continue }
+                if let sh = options.shard, shard(of: s.cases[ci].id, count: sh.count) != sh.index { continue }
+                for pi in prompts {
+                    for bi in backends {
+                        if let only = options.onlyKeys,
+                           !only.contains(CaseKey(suite: s.name, caseId: s.cases[ci].id, promptId: s.prompts[pi].id, backendId: s.backends[bi].id)) { continue }
+                        let merged = s.options(for: s.cases[ci], over: bases[bi])
                         for r in 0..<max(1, options.repeats) {
                             out.append(Job(suite: si, testCase: ci, prompt: pi, backend: bi, options: merged, repeatIndex: r))
                         }
@@ -75,6 +82,22 @@ public enum Runner {
                 }
             }
         }
+        return out
+    }
+
+    /// The runs of adjacent jobs that are one case × prompt × backend (its repeats), as ranges
+    /// of `jobs`: the run's groups, known without comparing or hashing any result.
+    static func spans(_ jobs: [Job]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        for i in jobs.indices where i > 0 {
+            let a = jobs[i], b = jobs[i - 1]
+            if a.suite != b.suite || a.testCase != b.testCase || a.prompt != b.prompt || a.backend != b.backend {
+                out.append(start..<i)
+                start = i
+            }
+        }
+        if !jobs.isEmpty { out.append(start..<jobs.count) }
         return out
     }
 
@@ -110,6 +133,7 @@ public enum Runner {
             await Runner.perform(job, suite: suites[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
                                  strictRepair: strictRepair, failFast: failFast)
         }
+
         // `width` workers each take the next job as soon as they finish one, so a fast backend
         // never waits on a hand-off; progress is counted, and `onResult` called, under one lock.
         let queue = JobQueue(count: jobs.count)
@@ -140,7 +164,7 @@ public enum Runner {
                              backends: session.info(i))
         }
         await selectBest(&results, suites: suites, access: graderAccess, strictRepair: options.strictRepair)
-        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results)
+        var run = RunResult(startedAt: started, durationMs: monotonicMs() - t0, suites: infos, results: results, spans: spans(jobs))
         run.warnings = session.cache?.warnings ?? []
         run.shard = options.shard
         run.closeErrors = session.close()
@@ -193,7 +217,7 @@ public enum Runner {
             base.deallocate()
         }
 
-        func put(_ r: CaseResult, at i: Int) { base[i] = r }
+        func put(_ r: consuming CaseResult, at i: Int) { base[i] = r }
 
         /// Moves every result out in job order (no copy); an empty slot (the run was stopped)
         /// gets `missing(i)`.

@@ -151,7 +151,17 @@ public struct Suite: Sendable {
 
     /// The merged options of one request: backend config < suite `options` < case `options`.
     public func options(for testCase: TestCase, on spec: BackendSpec) -> GenerationOptions {
-        effectiveSpec(spec).options.overridden(by: options.generation.options).overridden(by: testCase.options.options)
+        options(for: testCase, over: baseOptions(on: spec))
+    }
+
+    /// The options every case of `spec` gets before its own: backend config < suite `options`.
+    public func baseOptions(on spec: BackendSpec) -> GenerationOptions {
+        effectiveSpec(spec).options.overridden(by: options.generation.options)
+    }
+
+    /// A case's options over `base` (from `baseOptions(on:)`, computed once per backend).
+    public func options(for testCase: TestCase, over base: GenerationOptions) -> GenerationOptions {
+        testCase.options.options.isEmpty ? base : base.overridden(by: testCase.options.options)
     }
 
     /// Where the field that `testCase` on `spec` got from the highest layer was written.

@@ -2,6 +2,7 @@ import Foundation
 import ProctorBackends
 import ProctorJSON
 import ProctorYAML
+import Synchronization
 
 /// Loads suite files: JSONC, every key checked, paths relative to the suite's folder, all errors
 /// with `file:line:column`. Nothing runs until a suite loads cleanly.
@@ -226,7 +227,10 @@ public struct SuiteLoader: Sendable {
                 guard let d = TextInput.read(full) else {
                     throw src.error("/casesFrom/\(i)", "cases file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
                 }
-                for (c, line) in try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir) {
+                let loaded = try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir)
+                cases.reserveCapacity(cases.count + loaded.count)
+                seen.reserveCapacity(cases.count + loaded.count)
+                for (c, line) in loaded {
                     try add(c) { SuiteError(file: full, line: line, column: 1, "") }
                 }
             }
@@ -264,8 +268,12 @@ public struct SuiteLoader: Sendable {
         for b in suite.backends {
             let target = suite.effectiveSpec(b)
             guard let kind = backends.kinds[target.type] else { continue }
-            for c in suite.cases {
-                if let p = kind.refusal(suite.options(for: c, on: b)) {
+            // Cases without options of their own all get the base options: checked once.
+            let base = suite.baseOptions(on: b)
+            let baseRefusal = kind.refusal(base)
+            for i in suite.cases.indices where baseRefusal != nil || !suite.cases[i].options.options.isEmpty {
+                if let p = kind.refusal(suite.options(for: suite.cases[i], over: base)) {
+                    let c = suite.cases[i]
                     throw suite.location(of: p.field, for: c, on: b).error(p.message + " (backend '\(b.id)', case '\(c.id)')")
                 }
             }
@@ -426,37 +434,58 @@ public struct SuiteLoader: Sendable {
             }
             return out
         }
-        var lineError: SuiteError?
-        let src = SuiteSource(file: path, locator: nil, env: environment)
-        out.reserveCapacity(data.count / 64)
-        JSONLines.forEachLine(data) { line, buf in
-            do {
-                // A line's errors name the line and column 1, so no locations are recorded.
-                let v = try JSONParser.parse(bytes: buf, options: .jsonc)
-                do {
-                    let loaded = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
-                    var c = TestCase(id: loaded.id, vars: loaded.vars, validators: loaded.validators, threshold: loaded.threshold,
-                                     minPassRate: loaded.minPassRate, file: path, line: line, column: 1)
-                    c.options.options = loaded.options.options
-                    c.allowEmpty = loaded.allowEmpty
-                    c.transform = loaded.transform
-                    for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
-                    out.append((c, line))
-                } catch let e as SuiteError {
-                    lineError = SuiteError(file: path, line: line, column: 1, e.message)
+        // A large file is read on every core, a piece each; the first error in file order wins.
+        let lanes = data.count >= 1 << 20 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let pieces = JSONLines.pieces(data, count: lanes)
+        let parts = Mutex([(cases: [(TestCase, Int)], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+            var mine: [(TestCase, Int)] = []
+            mine.reserveCapacity(pieces[k].range.count / 64)
+            var lineError: SuiteError?
+            JSONLines.forEachLine(data, in: pieces[k].range, firstLine: pieces[k].firstLine) { line, buf in
+                switch loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir) {
+                case .success(let c):
+                    mine.append((c, line))
+                    return true
+                case .failure(let e):
+                    lineError = e
                     return false
                 }
-            } catch let e as JSONParseError {
-                lineError = SuiteError(file: path, line: line, column: e.column, e.message)
-                return false
-            } catch {
-                lineError = SuiteError(file: path, line: line, column: 1, "\(error)")
-                return false
             }
-            return true
+            parts.withLock { $0[k] = (mine, lineError) }
         }
-        if let lineError { throw lineError }
-        return out
+        return try parts.withLock { all throws(SuiteError) in
+            var out: [(TestCase, Int)] = []
+            out.reserveCapacity(all.reduce(0) { $0 + $1.cases.count })
+            for k in all.indices {
+                if let e = all[k].error { throw e }
+                out.append(contentsOf: all[k].cases)
+            }
+            return out
+        }
+    }
+
+    /// One JSONL line as a case; errors name the line (and the column, for JSON syntax).
+    func loadLine(_ buf: UnsafeBufferPointer<UInt8>, line: Int, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
+                  _ dthreshold: Double?, _ dir: String) -> Result<TestCase, SuiteError> {
+        let src = SuiteSource(file: path, locator: nil, env: environment)
+        let v: JSONValue
+        // A line's errors name the line and column 1, so no locations are recorded.
+        do { v = try JSONParser.parse(bytes: buf, options: .jsonc) } catch {
+            return .failure(SuiteError(file: path, line: line, column: error.column, error.message))
+        }
+        do {
+            let loaded = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
+            var c = TestCase(id: loaded.id, vars: loaded.vars, validators: loaded.validators, threshold: loaded.threshold,
+                             minPassRate: loaded.minPassRate, file: path, line: line, column: 1)
+            c.options.options = loaded.options.options
+            c.allowEmpty = loaded.allowEmpty
+            c.transform = loaded.transform
+            for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
+            return .success(c)
+        } catch {
+            return .failure(SuiteError(file: path, line: line, column: 1, error.message))
+        }
     }
 }
 

@@ -95,16 +95,26 @@ public struct Template: Sendable, Hashable {
 
     /// Renders with `vars`; strings are inserted as they are, other values as JSON (or all as JSON with `| json`).
     public func render(_ vars: JSONObject) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        render(vars, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Renders into UTF-8 bytes: one buffer for the whole message, not a string grown per piece.
+    func render(_ vars: JSONObject, into out: inout [UInt8]) {
         for s in segments {
             switch s {
-            case .text(let t): out += t
+            case .text(let t): out.append(contentsOf: t.utf8)
             case .variable(let path, let json, _):
                 guard let v = Self.lookup(path, in: vars) else { continue }
-                if !json, case .string(let str) = v { out += str } else { out += JSONSerializer.string(v) }
-            case .include(let t): out += t.render(vars)
+                switch v {
+                case .string(let str) where !json: out.append(contentsOf: str.utf8)
+                case .number(let n): out.append(contentsOf: n.text.utf8)
+                default: JSONSerializer.write(v, into: &out)
+                }
+            case .include(let t): t.render(vars, into: &out)
             }
         }
-        return out
     }
 }

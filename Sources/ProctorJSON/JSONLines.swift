@@ -35,10 +35,34 @@ public enum JSONLines {
     /// Calls `body` with each non-blank line's bytes (without the newline and a trailing `\r`);
     /// stops early when `body` returns false.
     public static func forEachLine(_ bytes: [UInt8], _ body: (Int, UnsafeBufferPointer<UInt8>) -> Bool) {
+        forEachLine(bytes, in: bytes.indices, firstLine: 1, body)
+    }
+
+    /// Splits `bytes` into about `count` pieces that end at line ends, each with the number of
+    /// its first line, so the pieces can be read on different cores and still name lines right.
+    public static func pieces(_ bytes: [UInt8], count: Int) -> [(range: Range<Int>, firstLine: Int)] {
+        guard count > 1, bytes.count > count else { return [(bytes.indices, 1)] }
+        var out: [(range: Range<Int>, firstLine: Int)] = []
         bytes.withUnsafeBufferPointer { all in
-            var start = 0
-            var line = 1
-            let n = all.count
+            var start = 0, line = 1
+            for k in 1...count {
+                var end = k == count ? all.count : max(start, all.count * k / count)
+                while end < all.count && end > 0 && all[end - 1] != 0x0A { end += 1 }
+                if end <= start { continue }
+                out.append((start..<end, line))
+                for i in start..<end where all[i] == 0x0A { line += 1 }
+                start = end
+            }
+        }
+        return out
+    }
+
+    /// `forEachLine` over the lines in `range` of `bytes`, the first of them numbered `firstLine`.
+    public static func forEachLine(_ bytes: [UInt8], in range: Range<Int>, firstLine: Int, _ body: (Int, UnsafeBufferPointer<UInt8>) -> Bool) {
+        bytes.withUnsafeBufferPointer { all in
+            var start = range.lowerBound
+            var line = firstLine
+            let n = range.upperBound
             while start < n {
                 var end = start
                 while end < n && all[end] != 0x0A { end += 1 }

@@ -79,7 +79,7 @@ public enum JSONSerializer {
 
     /// How many extra bytes escaping `bytes` takes (0: none needs escaping). Eight bytes at a
     /// time: a word with no `"`, `\` or control byte is skipped with a few arithmetic operations.
-    @inline(__always) static func escapeExtra(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    @inline(__always) public static func escapeExtra(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         let n = bytes.count
         guard n > 0, let p = bytes.baseAddress else { return 0 }
         var i = 0
@@ -131,33 +131,37 @@ public enum JSONSerializer {
             out.append(contentsOf: zeros[0..<k])
             fill -= k
         }
-        out.withUnsafeMutableBufferPointer { o in
-            let dst = o.baseAddress!
-            var j = base
-            dst[j] = UInt8(ascii: "\""); j += 1
-            if n > 0, let src = bytes.baseAddress {
-                var runStart = 0
-                if extra > 0 {
-                    for i in 0..<n where needsEscape(src[i]) {
-                        let b = src[i]
-                        if i > runStart { (dst + j).update(from: src + runStart, count: i - runStart); j += i - runStart }
-                        dst[j] = 0x5C
-                        let e = shortEscape(b)
-                        if e != 0 {
-                            dst[j + 1] = e
-                            j += 2
-                        } else {
-                            dst[j + 1] = UInt8(ascii: "u"); dst[j + 2] = 0x30; dst[j + 3] = 0x30
-                            dst[j + 4] = hexDigits[Int(b >> 4)]; dst[j + 5] = hexDigits[Int(b & 0xF)]
-                            j += 6
-                        }
-                        runStart = i + 1
+        out.withUnsafeMutableBufferPointer { o in writeQuoted(bytes, extra: extra, to: o.baseAddress! + base) }
+    }
+
+    /// Writes `bytes` as a JSON string literal at `dst`, which has room for `bytes.count + 2 +
+    /// extra` bytes (`extra` from `escapeExtra`), so writers with their own buffers share the escaping.
+    public static func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>, extra: Int, to dst: UnsafeMutablePointer<UInt8>) {
+        let n = bytes.count
+        var j = 0
+        dst[j] = UInt8(ascii: "\""); j += 1
+        if n > 0, let src = bytes.baseAddress {
+            var runStart = 0
+            if extra > 0 {
+                for i in 0..<n where needsEscape(src[i]) {
+                    let b = src[i]
+                    if i > runStart { (dst + j).update(from: src + runStart, count: i - runStart); j += i - runStart }
+                    dst[j] = 0x5C
+                    let e = shortEscape(b)
+                    if e != 0 {
+                        dst[j + 1] = e
+                        j += 2
+                    } else {
+                        dst[j + 1] = UInt8(ascii: "u"); dst[j + 2] = 0x30; dst[j + 3] = 0x30
+                        dst[j + 4] = hexDigits[Int(b >> 4)]; dst[j + 5] = hexDigits[Int(b & 0xF)]
+                        j += 6
                     }
+                    runStart = i + 1
                 }
-                if n > runStart { (dst + j).update(from: src + runStart, count: n - runStart); j += n - runStart }
             }
-            dst[j] = UInt8(ascii: "\"")
+            if n > runStart { (dst + j).update(from: src + runStart, count: n - runStart); j += n - runStart }
         }
+        dst[j] = UInt8(ascii: "\"")
     }
 
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -42,13 +42,9 @@ public enum JSONResultsWriter {
         ]
     }
 
-    /// One case × prompt × backend across its repeats, at `indent`.
-    static func writeGroup(_ g: CaseGroup, into out: inout [UInt8], indent: Int) {
-        writeGroup(g, first: g.first, into: &out, indent: indent)
-    }
-
-    /// `first` is the group's first sample, borrowed (not copied) from the run's results.
-    static func writeGroup(_ g: CaseGroup, first r: CaseResult, into out: inout [UInt8], indent: Int) {
+    /// One case × prompt × backend across its repeats, at `indent`; `r` is its first sample,
+    /// borrowed (not copied) from the run's results.
+    static func writeGroup(_ g: CaseGroup, first r: CaseResult, into out: inout ByteBuffer, indent: Int) {
         let w = g.wilson
         var o = PrettyObject(&out, indent: indent)
         o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
@@ -62,7 +58,7 @@ public enum JSONResultsWriter {
     }
 
     /// One sample, streamed key by key in the file's layout (no tree is built for it).
-    static func writeResult(_ r: CaseResult, into out: inout [UInt8], indent: Int) {
+    static func writeResult(_ r: CaseResult, into out: inout ByteBuffer, indent: Int) {
         var o = PrettyObject(&out, indent: indent)
         o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
         o.string("promptSha256", r.promptSha256, &out); o.string("backend", r.backendId, &out)
@@ -85,27 +81,101 @@ public enum JSONResultsWriter {
         if !r.options.isEmpty { o.value("options", .object(r.options.json), &out) }
         if let e = r.error { o.string("error", e, &out) }
         if let e = r.stderr, !e.isEmpty { o.string("stderr", e, &out) }
-        o.array("repairs", r.repairs, &out) { s, out, _ in JSONSerializer.writeString(s, into: &out) }
-        o.array("validators", r.validators, &out) { v, out, indent in
+        o.key("repairs", &out)
+        o.items(r.repairs.count, &out) { i, out, _ in out.append(quoted: r.repairs[i]) }
+        o.key("validators", &out)
+        o.items(r.validators.count, &out) { i, out, indent in
             var vo = PrettyObject(&out, indent: indent)
-            vo.string("type", v.type, &out); vo.bool("pass", v.pass, &out)
-            vo.number("score", (v.score * 10000).rounded() / 10000, &out)
-            vo.number("weight", v.weight, &out); vo.string("message", v.message, &out)
-            if !v.evaluated { vo.bool("evaluated", false, &out) }
-            if let a = v.graderAnswer { vo.string("graderAnswer", a, &out) }
+            vo.string("type", r.validators[i].type, &out); vo.bool("pass", r.validators[i].pass, &out)
+            vo.number("score", (r.validators[i].score * 10000).rounded() / 10000, &out)
+            vo.number("weight", r.validators[i].weight, &out); vo.string("message", r.validators[i].message, &out)
+            if !r.validators[i].evaluated { vo.bool("evaluated", false, &out) }
+            if let a = r.validators[i].graderAnswer { vo.string("graderAnswer", a, &out) }
             vo.end(&out)
         }
         o.number("minPassRate", r.minPassRate, &out)
         if !r.vars.isEmpty { o.value("vars", .object(r.vars), &out) }
-        o.array("messages", r.messages, &out) { m, out, indent in
+        o.key("messages", &out)
+        o.items(r.messages.count, &out) { i, out, indent in
             var mo = PrettyObject(&out, indent: indent)
-            mo.string("role", m.role, &out); mo.string("content", m.content, &out)
+            mo.string("role", r.messages[i].role, &out); mo.string("content", r.messages[i].content, &out)
             mo.end(&out)
         }
         o.string("file", r.caseFile, &out)
         o.int("line", r.caseLine, &out)
         o.int("column", r.caseColumn, &out)
         o.end(&out)
+    }
+
+    /// Items per block when a list is serialised: results go on several cores a block each.
+    static let block = 1024
+
+    /// Every result, each after `,\n    ` (the first after `\n    `). A large run's results are
+    /// serialised a few blocks at a time, one block per core, and the blocks written in order:
+    /// the bytes are the same as one after the other.
+    static func writeResults(_ results: [CaseResult], into sink: inout ReportSink,
+                             lanes wanted: Int = min(4, ProcessInfo.processInfo.activeProcessorCount)) {
+        @Sendable func render(_ range: Range<Int>, _ out: inout ByteBuffer) {
+            results.withUnsafeBufferPointer { results in
+                for j in range {
+                    out.append(j == 0 ? "\n    " : ",\n    ")
+                    writeResult(results[j], into: &out, indent: 2)
+                }
+            }
+        }
+        let lanes = results.count < 2 * block ? 1 : max(1, wanted)
+        let buffers = LaneBuffers(lanes)
+        var start = 0
+        while start < results.count {
+            let round = start
+            if lanes == 1 {
+                buffers.fill(0) { render(round..<min(results.count, round + block), &$0) }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                    let lo = min(results.count, round + lane * block), hi = min(results.count, lo + block)
+                    buffers.fill(lane) { render(lo..<hi, &$0) }
+                }
+            }
+            for lane in 0..<lanes { buffers.drain(lane) { sink.bytes.append(contentsOf: $0) } }
+            sink.drainIfFull()
+            start += lanes * block
+        }
+    }
+
+    /// Every group of the run, as `writeResults` writes results (one core: groups are small).
+    static func writeGroups(_ run: RunResult, into sink: inout ReportSink) {
+        var out = ByteBuffer()
+        // Read through buffer pointers: an array element passed on is otherwise copied (a retain
+        // of each of a result's fields).
+        run.groups.withUnsafeBufferPointer { groups in
+            run.results.withUnsafeBufferPointer { results in
+                for j in groups.indices {
+                    out.append(j == 0 ? "\n    " : ",\n    ")
+                    writeGroup(groups[j], first: results[groups[j].firstPosition], into: &out, indent: 2)
+                    if out.count >= ReportSink.chunk || j == groups.count - 1 {
+                        sink.bytes.append(contentsOf: out.bytes)
+                        out.removeAll()
+                        sink.drainIfFull()
+                    }
+                }
+            }
+        }
+    }
+
+    /// One reusable byte buffer per lane of `writeResults`.
+    ///
+    /// `@unchecked Sendable` is sound: during a round, lane `i`'s buffer is touched only by the
+    /// one `concurrentPerform` iteration numbered `i`; between rounds only the calling thread
+    /// reads them, after `concurrentPerform` has returned.
+    final class LaneBuffers: @unchecked Sendable {
+        final class Lane { var buffer = ByteBuffer() }
+        private let lanes: [Lane]
+        init(_ count: Int) { lanes = (0..<count).map { _ in Lane() } }
+        func fill(_ lane: Int, _ body: (inout ByteBuffer) -> Void) { body(&lanes[lane].buffer) }
+        func drain(_ lane: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+            body(lanes[lane].buffer.bytes)
+            lanes[lane].buffer.removeAll()
+        }
     }
 
     static func ms(_ v: Double) -> JSONValue { .number(JSONNumber((v * 1000).rounded() / 1000)) }
@@ -143,22 +213,13 @@ public enum JSONResultsWriter {
             } else if key == "results" {
                 if run.results.isEmpty { sink.append("[]") } else {
                     sink.append("[")
-                    for j in run.results.indices {
-                        sink.append(j == 0 ? "\n    " : ",\n    ")
-                        writeResult(run.results[j], into: &sink.bytes, indent: 2)
-                        sink.drainIfFull()
-                    }
+                    writeResults(run.results, into: &sink)
                     sink.append("\n  ]")
                 }
             } else if key == "cases" {
                 if groups.isEmpty { sink.append("[]") } else {
                     sink.append("[")
-                    let results = run.results
-                    for j in groups.indices {
-                        sink.append(j == 0 ? "\n    " : ",\n    ")
-                        writeGroup(groups[j], first: results[groups[j].firstPosition], into: &sink.bytes, indent: 2)
-                        sink.drainIfFull()
-                    }
+                    writeGroups(run, into: &sink)
                     sink.append("\n  ]")
                 }
             } else {
@@ -177,89 +238,51 @@ struct PrettyObject {
     let indent: Int
     var count = 0
 
-    init(_ out: inout [UInt8], indent: Int) {
+    init(_ out: inout ByteBuffer, indent: Int) {
         self.indent = indent
         out.append(UInt8(ascii: "{"))
     }
 
-    /// A newline and then `indent` levels of two spaces.
-    static let breaks: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 64)
-
-    @inline(__always) static func newline(_ out: inout [UInt8], _ indent: Int) {
-        let n = 1 + 2 * indent
-        if n <= breaks.count {
-            breaks.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<n])) }
-        } else {
-            out.append(0x0A)
-            for _ in 0..<indent { out.append(0x20); out.append(0x20) }
-        }
-    }
-
-    /// `,` (after the first member), the newline and indent, and `"k": `, gathered on the stack
-    /// and appended at once (one append instead of six: members are most of a report's writes).
-    @inline(__always) mutating func key(_ k: StaticString, _ out: inout [UInt8]) {
-        let n = k.utf8CodeUnitCount
-        let spaces = 2 * (indent + 1)
-        let comma = count > 0 ? 1 : 0
-        let total = comma + 1 + spaces + n + 4
+    /// `,` (after the first member), the newline and indent, and `"k": `.
+    @inline(__always) mutating func key(_ k: StaticString, _ out: inout ByteBuffer) {
+        if count > 0 { out.append(UInt8(ascii: ",")) }
+        out.newline(indent + 1)
+        out.append(UInt8(ascii: "\""))
+        out.append(k)
+        out.append("\": ")
         count += 1
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { b in
-            let p = b.baseAddress!
-            var j = 0
-            if comma == 1 { p[0] = UInt8(ascii: ","); j = 1 }
-            p[j] = 0x0A; j += 1
-            (p + j).initialize(repeating: 0x20, count: spaces); j += spaces
-            p[j] = UInt8(ascii: "\""); j += 1
-            (p + j).initialize(from: k.utf8Start, count: n); j += n
-            p[j] = UInt8(ascii: "\""); p[j + 1] = UInt8(ascii: ":"); p[j + 2] = 0x20
-            out.append(contentsOf: UnsafeBufferPointer(start: p, count: total))
-        }
     }
 
-    mutating func string(_ k: StaticString, _ v: String, _ out: inout [UInt8]) { key(k, &out); JSONSerializer.writeString(v, into: &out) }
-    mutating func int(_ k: StaticString, _ v: Int, _ out: inout [UInt8]) { key(k, &out); Self.writeInt(v, &out) }
+    mutating func string(_ k: StaticString, _ v: String, _ out: inout ByteBuffer) { key(k, &out); out.append(quoted: v) }
+    mutating func int(_ k: StaticString, _ v: Int, _ out: inout ByteBuffer) { key(k, &out); out.append(int: v) }
     /// A number as `JSONNumber(v)` writes it: integral values without a fraction.
-    mutating func number(_ k: StaticString, _ v: Double, _ out: inout [UInt8]) {
+    mutating func number(_ k: StaticString, _ v: Double, _ out: inout ByteBuffer) { key(k, &out); out.append(number: v) }
+    mutating func bool(_ k: StaticString, _ v: Bool, _ out: inout ByteBuffer) {
         key(k, &out)
-        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { Self.writeInt(Int(v), &out) } else { out.append(contentsOf: JSONNumber(v).text.utf8) }
+        if v { out.append("true") } else { out.append("false") }
     }
-    mutating func bool(_ k: StaticString, _ v: Bool, _ out: inout [UInt8]) { key(k, &out); out.append(contentsOf: (v ? "true" : "false").utf8) }
-    mutating func literal(_ k: StaticString, _ v: StaticString, _ out: inout [UInt8]) { key(k, &out); v.withUTF8Buffer { out.append(contentsOf: $0) } }
-    mutating func value(_ k: StaticString, _ v: JSONValue, _ out: inout [UInt8]) {
+    mutating func literal(_ k: StaticString, _ v: StaticString, _ out: inout ByteBuffer) { key(k, &out); out.append(v) }
+    mutating func value(_ k: StaticString, _ v: JSONValue, _ out: inout ByteBuffer) {
         key(k, &out)
-        JSONSerializer.write(v, into: &out, options: .init(pretty: true), indent: indent + 1)
-    }
-
-    /// Decimal digits of `v`, as `String(v)` spells them.
-    static func writeInt(_ v: Int, _ out: inout [UInt8]) {
-        if v >= 0 && v < 10 { out.append(UInt8(truncatingIfNeeded: 0x30 + v)); return }
-        if v == Int.min { out.append(contentsOf: String(v).utf8); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buf in
-            var n = v < 0 ? -v : v
-            var i = 24
-            repeat { i -= 1; buf[i] = UInt8(truncatingIfNeeded: 0x30 + n % 10); n /= 10 } while n > 0
-            if v < 0 { i -= 1; buf[i] = UInt8(ascii: "-") }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<24]))
-        }
+        out.append(json: v, indent: indent + 1)
     }
 
-    /// An array value whose items `item` writes at the items' indent.
-    mutating func array<T>(_ k: StaticString, _ items: [T], _ out: inout [UInt8], _ item: (T, inout [UInt8], Int) -> Void) {
-        key(k, &out)
-        if items.isEmpty { out.append(UInt8(ascii: "[")); out.append(UInt8(ascii: "]")); return }
+    /// An array value (after `key`) of `n` items that `item` writes at the items' indent.
+    func items(_ n: Int, _ out: inout ByteBuffer, _ item: (Int, inout ByteBuffer, Int) -> Void) {
+        if n == 0 { out.append("[]"); return }
         out.append(UInt8(ascii: "["))
-        for i in items.indices {
+        for i in 0..<n {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            Self.newline(&out, indent + 2)
-            item(items[i], &out, indent + 2)
+            out.newline(indent + 2)
+            item(i, &out, indent + 2)
         }
-        Self.newline(&out, indent + 1)
+        out.newline(indent + 1)
         out.append(UInt8(ascii: "]"))
     }
 
-    func end(_ out: inout [UInt8]) {
+    func end(_ out: inout ByteBuffer) {
         if count == 0 { out.append(UInt8(ascii: "}")); return }
-        Self.newline(&out, indent)
+        out.newline(indent)
         out.append(UInt8(ascii: "}"))
     }
 }

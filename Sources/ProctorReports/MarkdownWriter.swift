@@ -146,7 +146,8 @@ public enum MarkdownWriter {
             }
             m += "\n</details>\n\n"
         }
-        let repaired = run.results.filter { $0.status == .repaired }
+        // By index: filtering the results would copy each one to test it.
+        let repaired = run.results.indices.filter { run.results[$0].status == .repaired }.map { run.results[$0] }
         if !repaired.isEmpty {
             m += "<details><summary>Repaired outputs (\(repaired.count))</summary>\n\n| case | repairs |\n|---|---|\n"
             for r in repaired { m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(cell(r.repairs.joined(separator: ", "), limit: 200)) |\n" }

@@ -11,12 +11,17 @@ public enum ReportFiles {
     /// results to PATH: why"), or nil when all were written. A failed one does not stop the others.
     public static func write(_ reports: [Report]) -> String? {
         let failures = Mutex([String?](repeating: nil, count: reports.count))
-        DispatchQueue.concurrentPerform(iterations: reports.count) { i in
-            let r = reports[i]
-            do { try AtomicFile.write(to: r.path) { r.write(&$0) } } catch {
-                failures.withLock { $0[i] = "cannot write the \(r.what) to \(r.path): \(error.localizedDescription)" }
+        // Plain async work, not `concurrentPerform`: a writer that spreads its own work over the
+        // cores (the JSON results) would get one core inside an apply.
+        let group = DispatchGroup()
+        for (i, r) in reports.enumerated() {
+            DispatchQueue.global().async(group: group) {
+                do { try AtomicFile.write(to: r.path) { r.write(&$0) } } catch {
+                    failures.withLock { $0[i] = "cannot write the \(r.what) to \(r.path): \(error.localizedDescription)" }
+                }
             }
         }
+        group.wait()
         return failures.withLock { $0.compactMap { $0 }.first }
     }
 }
