@@ -137,15 +137,13 @@ public enum Runner {
         // `width` workers each take the next job as soon as they finish one, so a fast backend
         // never waits on a hand-off; progress is counted, and `onResult` called, under one lock.
         let queue = JobQueue(count: jobs.count)
-        let slots = ResultSlots(count: jobs.count)
         let work = Task {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<min(width, jobs.count) {
                     group.addTask {
                         while let i = queue.take() {
                             let r = await perform(jobs[i])
-                            queue.finished(r, onResult: onResult, t0: t0)
-                            slots.put(r, at: i)
+                            queue.finished(r, at: i, onResult: onResult, t0: t0)
                         }
                     }
                 }
@@ -153,7 +151,7 @@ public enum Runner {
         }
         options.interruption?.onFire { work.cancel() }
         await work.value
-        var results = slots.take { i in
+        var results = queue.results { i in
             let job = jobs[i]
             let suite = suites[job.suite]
             return skipped(job, suite, suite.prompts[job.prompt].render(suite.cases[job.testCase].vars), why: interruptedWhy)
@@ -197,51 +195,28 @@ public enum Runner {
         return r
     }
 
-    /// One slot per job for its result, filled by the workers while the run goes on.
+    /// The jobs not yet started, the progress of those finished, and their results in job order.
     ///
-    /// `@unchecked Sendable` is sound here: slot `i` is written once, by the one worker that took
-    /// index `i` from the `JobQueue` (which hands every index out exactly once), and the slots are
-    /// read only by `take`, after the task group of workers has finished.
-    final class ResultSlots: @unchecked Sendable {
-        let count: Int
-        private let base: UnsafeMutablePointer<CaseResult?>
-
-        init(count: Int) {
-            self.count = count
-            base = .allocate(capacity: max(1, count))
-            base.initialize(repeating: nil, count: count)
-        }
-
-        deinit {
-            base.deinitialize(count: count)
-            base.deallocate()
-        }
-
-        func put(_ r: consuming CaseResult, at i: Int) { base[i] = r }
-
-        /// Moves every result out in job order (no copy); an empty slot (the run was stopped)
-        /// gets `missing(i)`.
-        func take(missing: (Int) -> CaseResult) -> [CaseResult] {
-            var out: [CaseResult] = []
-            out.reserveCapacity(count)
-            for i in 0..<count {
-                if let r = base[i].take() { out.append(r) } else { out.append(missing(i)) }
-            }
-            return out
-        }
-    }
-
-    /// The jobs not yet started and the progress of those finished, shared by a run's workers.
+    /// Results go straight into the run's array as soon as every earlier job has finished; one
+    /// that finishes early waits in `pending` until then. Workers finish nearly in order, so the
+    /// run never holds a second copy of its results.
     final class JobQueue: Sendable {
         struct State {
             var next = 0
             var done = 0
             var failures = 0
+            var results: [CaseResult] = []
+            var pending: [Int: CaseResult] = [:]
         }
         let count: Int
-        let state = Mutex(State())
+        let state: Mutex<State>
 
-        init(count: Int) { self.count = count }
+        init(count: Int) {
+            self.count = count
+            var s = State()
+            s.results.reserveCapacity(count)
+            state = Mutex(s)
+        }
 
         /// The next job's index, nil when every job has been taken.
         func take() -> Int? {
@@ -252,12 +227,32 @@ public enum Runner {
             }
         }
 
-        /// Counts a finished job and reports it, one report at a time.
-        func finished(_ r: CaseResult, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
+        /// Counts job `i`'s result, reports it (one report at a time) and files it.
+        func finished(_ r: consuming CaseResult, at i: Int, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
+            let r = r
             state.withLock { s in
                 s.done += 1
                 if r.status == .failed || r.status == .error { s.failures += 1 }
                 onResult(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), r)
+                if i == s.results.count {
+                    s.results.append(r)
+                    while let p = s.pending.removeValue(forKey: s.results.count) { s.results.append(p) }
+                } else {
+                    s.pending[i] = r
+                }
+            }
+        }
+
+        /// Every result in job order, once the workers have stopped; a job that never ran (the
+        /// run was stopped) gets `missing(i)`.
+        func results(missing: (Int) -> CaseResult) -> [CaseResult] {
+            state.withLock { s in
+                var out: [CaseResult] = []
+                swap(&out, &s.results)
+                while out.count < count {
+                    out.append(s.pending.removeValue(forKey: out.count) ?? missing(out.count))
+                }
+                return out
             }
         }
     }
