@@ -200,7 +200,10 @@ public enum Runner {
     /// Results go straight into the run's array as soon as every earlier job has finished; one
     /// that finishes early waits in `pending` until then. Workers finish nearly in order, so the
     /// run never holds a second copy of its results.
-    final class JobQueue: Sendable {
+    ///
+    /// `@unchecked Sendable` is sound: `state` is read and written only while `lock` is held
+    /// (an `NSLock`, which the thread sanitizer understands; it reports `Mutex` here falsely).
+    final class JobQueue: @unchecked Sendable {
         struct State {
             var next = 0
             var done = 0
@@ -209,18 +212,23 @@ public enum Runner {
             var pending: [Int: CaseResult] = [:]
         }
         let count: Int
-        let state: Mutex<State>
+        private let lock = NSLock()
+        private var shared = State()
 
         init(count: Int) {
             self.count = count
-            var s = State()
-            s.results.reserveCapacity(count)
-            state = Mutex(s)
+            shared.results.reserveCapacity(count)
+        }
+
+        private func withLock<T>(_ body: (inout State) -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&shared)
         }
 
         /// The next job's index, nil when every job has been taken.
         func take() -> Int? {
-            state.withLock { s in
+            withLock { s in
                 guard s.next < count else { return nil }
                 defer { s.next += 1 }
                 return s.next
@@ -230,7 +238,7 @@ public enum Runner {
         /// Counts job `i`'s result, reports it (one report at a time) and files it.
         func finished(_ r: consuming CaseResult, at i: Int, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
             let r = r
-            state.withLock { s in
+            withLock { s in
                 s.done += 1
                 if r.status == .failed || r.status == .error { s.failures += 1 }
                 onResult(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), r)
@@ -246,7 +254,7 @@ public enum Runner {
         /// Every result in job order, once the workers have stopped; a job that never ran (the
         /// run was stopped) gets `missing(i)`.
         func results(missing: (Int) -> CaseResult) -> [CaseResult] {
-            state.withLock { s in
+            withLock { s in
                 var out: [CaseResult] = []
                 swap(&out, &s.results)
                 while out.count < count {
