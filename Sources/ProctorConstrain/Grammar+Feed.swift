@@ -464,8 +464,15 @@ extension Grammar {
 
     /// `\u` escapes are written only for what cannot appear as itself (control characters) or
     /// beyond ASCII: printable ASCII is always written plainly (`"` and `\` with their short escapes).
+    /// Surrogates are never escaped (a lone one names no character; a pair is written as UTF-8), so a
+    /// prefix such as `\ud8` that can only end in one is refused where it starts, not at its last digit.
     func escapable(_ t: Thread, _ s: StrState, _ rule: StringRule?, _ lo: UInt32, _ hi: UInt32) -> Bool {
-        (lo < 0x20 && charPossible(t, s, rule, lo, min(hi, 0x1F))) || (hi > 0x7E && charPossible(t, s, rule, max(lo, 0x7F), hi))
+        if lo < 0x20 && charPossible(t, s, rule, lo, min(hi, 0x1F)) { return true }
+        for (a, b): (UInt32, UInt32) in [(0x7F, 0xD7FF), (0xE000, 0xFFFF)] {
+            let l = max(lo, a), h = min(hi, b)
+            if l <= h && charPossible(t, s, rule, l, h) { return true }
+        }
+        return false
     }
 
     /// Scalars a UTF-8 lead byte can start.

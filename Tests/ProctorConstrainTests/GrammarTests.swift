@@ -131,6 +131,15 @@ final class GrammarTests: XCTestCase {
         assertComplete(g, #""\n\t""#)
         assertComplete(g, #""\u0001\"""#)
         assertRefused(g, #""\u0061"#, at: 5)  // printable ASCII is never \u-escaped
+        // A surrogate is never \u-escaped: refused at the digit after which only surrogates remain
+        // (found by the fuzzer as a dead end at `"\ud8e`, with `{}` and with keys of a free object).
+        for schema in [#"{}"#, #"{"type": "string"}"#] {
+            let any = try grammar(schema)
+            assertRefused(any, #""\ud8"#, at: 4)
+            assertRefused(any, #""\uDC"#, at: 4)
+            assertComplete(any, #""\ud7ff\ue000\uFFFF""#)
+        }
+        assertRefused(try grammar(#"{"type": "object"}"#), #"{"\ud8"#, at: 5)
         let p = try grammar(#"{"type": "string", "pattern": "^[A-Z]{2}-[0-9]+$"}"#)
         assertComplete(p, #""AB-12""#)
         assertRefused(p, #""Ab"#, at: 2)

@@ -88,7 +88,8 @@ enum FuzzTargets {
         guard let schemaValue = try? JSONParser.parse(Array(bytes[0..<split]), options: JSONParser.Options(maxDepth: 32)),
               let grammar = try? Grammar(schema: schemaValue, options: ConstraintOptions(maxDepth: 6)),
               let validator = try? CompiledSchema.compile(schemaValue) else { return }
-        let choices = split < bytes.count ? Array(bytes[(split + 1)...]) : [0]
+        let rest = split < bytes.count ? Array(bytes[(split + 1)...]) : []
+        let choices = rest.isEmpty ? [0] : rest  // a schema line ending in a newline has no choices
         var state = grammar.start()
         let shortest = grammar.remainingBytes(state)
         guard shortest < 2000 else { return }
