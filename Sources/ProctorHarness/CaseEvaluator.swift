@@ -100,7 +100,7 @@ public enum CaseEvaluator {
         }
     }
 
-    public static func evaluate(suite: Suite, testCase: TestCase, prompt: PromptVersion, backendId: String,
+    public static func evaluate(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
                                 messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
                                 strictRepair: Bool, grader: GraderAccess? = nil) async -> CaseResult {
         var result = CaseResult(
@@ -147,7 +147,9 @@ public enum CaseEvaluator {
         var blocked: [Int] = []
         result.validators.reserveCapacity(testCase.validators.count)
         for i in testCase.validators.indices {
-            let r = await testCase.validators[i].run(ctx)
+            // Immediate checks run in place; only a check that waits (a grader, a command) suspends.
+            let r: CheckResult
+            if let now = testCase.validators[i].runNow(ctx) { r = now } else { r = await testCase.validators[i].run(ctx) }
             if r.blockedByJSON { blocked.append(result.validators.count) }
             result.validators.append(ValidatorVerdict(type: testCase.validators[i].type, weight: testCase.validators[i].weight, r))
         }

@@ -129,21 +129,29 @@ public enum Runner {
         let width = max(1, options.concurrency)
         let strictRepair = options.strictRepair, failFast = options.failFast
         /// One job from start to verdict (a skipped result when the run was stopped first).
+        let live = suites.map(LiveSuite.init)
         @Sendable func perform(_ job: Job) async -> CaseResult {
-            await Runner.perform(job, suite: suites[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
+            await Runner.perform(job, live[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
                                  strictRepair: strictRepair, failFast: failFast)
         }
 
-        // `width` workers each take the next job as soon as they finish one, so a fast backend
-        // never waits on a hand-off; progress is counted, and `onResult` called, under one lock.
+        // `width` workers each take the next jobs as soon as they finish, so a fast backend never
+        // waits on a hand-off; progress is counted, and `onResult` called, under one lock. A worker
+        // whose jobs take microseconds (echo, replay, the cache) takes them in growing batches, so
+        // the workers do not queue on that lock; a slow one takes them one at a time.
         let queue = JobQueue(count: jobs.count)
         let work = Task {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<min(width, jobs.count) {
                     group.addTask {
-                        while let i = queue.take() {
-                            let r = await perform(jobs[i])
-                            queue.finished(r, at: i, onResult: onResult, t0: t0)
+                        var batch = 1
+                        var done: [CaseResult] = []
+                        while let range = queue.take(batch) {
+                            let t = monotonicMs()
+                            for i in range { done.append(await perform(jobs[i])) }
+                            queue.finished(&done, from: range.lowerBound, onResult: onResult, t0: t0)
+                            let perJobMs = (monotonicMs() - t) / Double(range.count)
+                            batch = perJobMs < JobQueue.fastJobMs ? min(batch * 2, JobQueue.maxBatch) : 1
                         }
                     }
                 }
@@ -171,47 +179,61 @@ public enum Runner {
 
     static let interruptedWhy = "not run: the run was interrupted"
 
-    /// One job of `suite` (borrowed from the session, not copied) from start to verdict; a skipped
-    /// result when the run was stopped first.
-    static func perform(_ job: Job, suite: Suite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
+    /// A suite as the run's workers share it: one reference. A struct handed to an async function
+    /// is copied into its frame, a retain of each field, on objects every worker shares (their
+    /// counts then bounce between cores); a class's `let` is read in place.
+    final class LiveSuite: Sendable {
+        let suite: Suite
+        init(_ suite: Suite) { self.suite = suite }
+    }
+
+    /// One job from start to verdict; a skipped result when the run was stopped first.
+    static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
                         strictRepair: Bool, failFast: Bool) async -> CaseResult {
-        let prompt = suite.prompts[job.prompt]
-        let messages = prompt.render(suite.cases[job.testCase].vars)
-        if stop.get() { return skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure") }
-        if Task.isCancelled { return skipped(job, suite, messages, why: interruptedWhy) }
-        let request = BackendRequest(messages: messages, options: job.options, caseId: suite.cases[job.testCase].id,
-                                     promptId: prompt.id, repeatIndex: job.repeatIndex)
+        let messages = live.suite.prompts[job.prompt].render(live.suite.cases[job.testCase].vars)
+        if stop.get() { return skipped(job, live.suite, messages, why: "not run: --fail-fast stopped the run after a failure") }
+        if Task.isCancelled { return skipped(job, live.suite, messages, why: interruptedWhy) }
+        let request = BackendRequest(messages: messages, options: job.options, caseId: live.suite.cases[job.testCase].id,
+                                     promptId: live.suite.prompts[job.prompt].id, repeatIndex: job.repeatIndex)
         let backend = session.backends[job.suite][job.backend]
         let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
-        if Task.isCancelled { return skipped(job, suite, messages, why: interruptedWhy) }
-        var r = await CaseEvaluator.evaluate(suite: suite, testCase: suite.cases[job.testCase], prompt: prompt,
-                                             backendId: suite.backends[job.backend].id,
+        if Task.isCancelled { return skipped(job, live.suite, messages, why: interruptedWhy) }
+        var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
+                                             backendId: live.suite.backends[job.backend].id,
                                              messages: messages, options: job.options, response: response,
-                                             strictRepair: strictRepair || suite.options.strictRepair, grader: grader)
+                                             strictRepair: strictRepair || live.suite.options.strictRepair, grader: grader)
         r.repeatIndex = job.repeatIndex
-        r.caseColumn = suite.cases[job.testCase].column
-        r.minPassRate = suite.cases[job.testCase].minPassRate ?? suite.options.minPassRate
+        r.caseColumn = live.suite.cases[job.testCase].column
+        r.minPassRate = live.suite.cases[job.testCase].minPassRate ?? live.suite.options.minPassRate
         if failFast && !r.isPass { stop.set(true) }
         return r
     }
 
     /// The jobs not yet started, the progress of those finished, and their results in job order.
     ///
-    /// Results go straight into the run's array as soon as every earlier job has finished; one
-    /// that finishes early waits in `pending` until then. Workers finish nearly in order, so the
-    /// run never holds a second copy of its results.
+    /// Jobs are handed out in contiguous batches from an atomic counter. A batch's results go
+    /// straight into the run's array as soon as every earlier job has finished; one that finishes
+    /// early waits in `pending` until then. Workers finish nearly in order, so the run never holds
+    /// a second copy of its results.
     ///
-    /// `@unchecked Sendable` is sound: `state` is read and written only while `lock` is held
-    /// (an `NSLock`, which the thread sanitizer understands; it reports `Mutex` here falsely).
+    /// `@unchecked Sendable` is sound: `next` is an atomic, and `state` is read and written only
+    /// while `lock` is held (an `NSLock`, which the thread sanitizer understands; it reports
+    /// `Mutex` here falsely).
     final class JobQueue: @unchecked Sendable {
+        /// Jobs faster than this (milliseconds each) are taken in batches…
+        static let fastJobMs = 0.05
+        /// …of at most this many (a batch of fast jobs is done in a few milliseconds).
+        static let maxBatch = 64
+
         struct State {
-            var next = 0
             var done = 0
             var failures = 0
             var results: [CaseResult] = []
-            var pending: [Int: CaseResult] = [:]
+            /// Batches that finished before an earlier one, by their first job.
+            var pending: [Int: [CaseResult]] = [:]
         }
         let count: Int
+        private let next = Atomic<Int>(0)
         private let lock = NSLock()
         private var shared = State()
 
@@ -226,30 +248,52 @@ public enum Runner {
             return body(&shared)
         }
 
-        /// The next job's index, nil when every job has been taken.
-        func take() -> Int? {
-            withLock { s in
-                guard s.next < count else { return nil }
-                defer { s.next += 1 }
-                return s.next
-            }
+        /// The next `n` jobs (fewer at the end), nil when every job has been taken.
+        func take(_ n: Int) -> Range<Int>? {
+            let start = next.wrappingAdd(n, ordering: .relaxed).oldValue
+            guard start < count else { return nil }
+            return start..<min(start + n, count)
         }
 
-        /// Counts job `i`'s result, reports it (one report at a time) and files it.
-        func finished(_ r: consuming CaseResult, at i: Int, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
-            let r = r
+        /// Counts the results of the jobs from `start` on (`done` is left empty), reports them
+        /// (one report at a time) and files them.
+        func finished(_ done: inout [CaseResult], from start: Int, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
+            var batch: [CaseResult] = []
+            swap(&batch, &done)
+            done.reserveCapacity(batch.count)
             withLock { s in
-                s.done += 1
-                if r.status == .failed || r.status == .error { s.failures += 1 }
-                onResult(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), r)
-                if i == s.results.count {
-                    s.results.append(r)
-                    while let p = s.pending.removeValue(forKey: s.results.count) { s.results.append(p) }
+                batch.withUnsafeBufferPointer { rs in
+                    for i in rs.indices {
+                        s.done += 1
+                        if rs[i].status == .failed || rs[i].status == .error { s.failures += 1 }
+                        onResult(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), rs[i])
+                    }
+                }
+                if start == s.results.count {
+                    Self.move(&batch, to: &s.results)
+                    while var p = s.pending.removeValue(forKey: s.results.count) { Self.move(&p, to: &s.results) }
                 } else {
-                    s.pending[i] = r
+                    s.pending[start] = batch
                 }
             }
         }
+
+        /// Appends `from`'s results to `to` by moving them (`append(contentsOf:)` would copy each,
+        /// a retain and later a release of every field); `from` is left holding empty results.
+        static func move(_ from: inout [CaseResult], to: inout [CaseResult]) {
+            from.withUnsafeMutableBufferPointer { b in
+                for i in b.indices {
+                    to.append((b.baseAddress! + i).move())
+                    (b.baseAddress! + i).initialize(to: vacated)
+                }
+            }
+        }
+
+        /// What a moved-out slot holds: empty strings and lists, which cost no retains to copy.
+        static let vacated = CaseResult(suite: "", suiteFile: "", caseId: "", caseFile: "", caseLine: 0, promptId: "", promptSha256: "",
+                                        backendId: "", status: .skipped, score: 0, threshold: nil, output: "", finishReason: nil,
+                                        truncated: false, usage: nil, latencyMs: 0, error: nil, stderr: nil, validators: [],
+                                        repairs: [], messages: [])
 
         /// Every result in job order, once the workers have stopped; a job that never ran (the
         /// run was stopped) gets `missing(i)`.
@@ -258,7 +302,7 @@ public enum Runner {
                 var out: [CaseResult] = []
                 swap(&out, &s.results)
                 while out.count < count {
-                    out.append(s.pending.removeValue(forKey: out.count) ?? missing(out.count))
+                    if var p = s.pending.removeValue(forKey: out.count) { Self.move(&p, to: &out) } else { out.append(missing(out.count)) }
                 }
                 return out
             }
@@ -272,12 +316,16 @@ public enum Runner {
         struct Group: Hashable { let suite: String, caseId: String, repeatIndex: Int, criterion: String }
         var groups: [Group: [Int]] = [:]
         var order: [Group] = []
-        for (i, r) in results.enumerated() {
-            for v in r.validators {
-                guard let pending = v.pendingSelection else { continue }
-                let g = Group(suite: r.suite, caseId: r.caseId, repeatIndex: r.repeatIndex, criterion: pending)
-                if groups[g] == nil { order.append(g) }
-                groups[g, default: []].append(i)
+        // Read in place: an element taken out of the array is copied field by field.
+        results.withUnsafeBufferPointer { results in
+            for i in results.indices {
+                let r = results.baseAddress! + i
+                for v in r.pointee.validators {
+                    guard let pending = v.pendingSelection else { continue }
+                    let g = Group(suite: r.pointee.suite, caseId: r.pointee.caseId, repeatIndex: r.pointee.repeatIndex, criterion: pending)
+                    if groups[g] == nil { order.append(g) }
+                    groups[g, default: []].append(i)
+                }
             }
         }
         for g in order {

@@ -230,27 +230,42 @@ public struct SuiteLoader: Sendable {
                 let loaded = try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir)
                 cases.reserveCapacity(cases.count + loaded.count)
                 seen.reserveCapacity(cases.count + loaded.count)
-                for (c, line) in loaded {
-                    try add(c) { SuiteError(file: full, line: line, column: 1, "") }
+                if cases.isEmpty && list.count == 1 {
+                    // The usual shape: every case from one file, checked by index and kept whole
+                    // (a case taken out of an array is copied field by field).
+                    for k in loaded.indices {
+                        if let prev = seen[loaded[k].id] {
+                            throw SuiteError(file: full, line: loaded[k].line, column: 1,
+                                             "duplicate case id '\(loaded[k].id)' (first defined at \(loaded[prev].file):\(loaded[prev].line))")
+                        }
+                        seen[loaded[k].id] = k
+                    }
+                    cases = loaded
+                } else {
+                    for k in loaded.indices {
+                        try add(loaded[k]) { SuiteError(file: full, line: loaded[k].line, column: 1, "") }
+                    }
                 }
             }
         }
         if cases.isEmpty { throw src.error("", "the suite has no cases (add \"cases\" or \"casesFrom\")") }
 
         // Every variable of every prompt must be defined for every case.
-        for c in cases {
+        for ci in cases.indices {  // by index: a case taken out of the array is copied
             for p in prompts {
                 for m in p.messages {
-                    if let missing = m.template.missingVariables(in: c.vars).first {
+                    if let missing = m.template.missingVariables(in: cases[ci].vars).first {
+                        let c = cases[ci]
                         throw SuiteError(file: c.file, line: c.line, column: c.column,
                                          "case '\(c.id)' does not define variable '\(missing)' used by prompt '\(p.id)'")
                     }
                 }
             }
         }
-        for i in cases.indices where cases[i].transform == nil { cases[i].transform = defaultTransform }
+        if defaultTransform != nil { for i in cases.indices where cases[i].transform == nil { cases[i].transform = defaultTransform } }
         let defaultsAllowEmpty = root["defaults"]?["allowEmpty"]?.boolValue ?? false
-        for c in cases where c.validators.isEmpty && !(c.allowEmpty ?? defaultsAllowEmpty) {
+        if let ci = cases.indices.first(where: { cases[$0].validators.isEmpty && !(cases[$0].allowEmpty ?? defaultsAllowEmpty) }) {
+            let c = cases[ci]
             throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' has no validators, so it would always pass; "
                              + "add \"validators\" (or \"defaults.validators\"), or set \"allowEmpty\": true")
         }
@@ -402,8 +417,8 @@ public struct SuiteLoader: Sendable {
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
     func loadCaseFile(_ data: [UInt8], _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
-                      _ dir: String) throws(SuiteError) -> [(TestCase, Int)] {
-        var out: [(TestCase, Int)] = []
+                      _ dir: String) throws(SuiteError) -> [TestCase] {
+        var out: [TestCase] = []
         if Self.isYAML(path) {
             // A YAML list of cases, each as in a suite's "cases".
             let (v, loc) = try Self.parseDocument(data, file: path)
@@ -411,7 +426,7 @@ public struct SuiteLoader: Sendable {
             guard case .array(let items) = v else { throw src.error("", "a YAML cases file is a list of cases (- id: …)") }
             for (i, item) in items.enumerated() {
                 let c = try loadCase(item, "/\(i)", src, dvars, dvals, dthreshold, dir)
-                out.append((c, c.line))
+                out.append(c)
             }
             return out
         }
@@ -430,22 +445,22 @@ public struct SuiteLoader: Sendable {
                 for (k, v) in zip(header.fields, row.fields) {
                     if k == "id" { id = v } else { vars[k] = .string(v) }
                 }
-                out.append((TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, minPassRate: nil, file: path, line: row.line, column: 1), row.line))
+                out.append(TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, minPassRate: nil, file: path, line: row.line, column: 1))
             }
             return out
         }
         // A large file is read on every core, a piece each; the first error in file order wins.
         let lanes = data.count >= 1 << 20 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
         let pieces = JSONLines.pieces(data, count: lanes)
-        let parts = Mutex([(cases: [(TestCase, Int)], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
+        let parts = Mutex([(cases: [TestCase], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
         DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
-            var mine: [(TestCase, Int)] = []
+            var mine: [TestCase] = []
             mine.reserveCapacity(pieces[k].range.count / 64)
             var lineError: SuiteError?
             JSONLines.forEachLine(data, in: pieces[k].range, firstLine: pieces[k].firstLine) { line, buf in
                 switch loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir) {
                 case .success(let c):
-                    mine.append((c, line))
+                    mine.append(c)
                     return true
                 case .failure(let e):
                     lineError = e
@@ -455,11 +470,11 @@ public struct SuiteLoader: Sendable {
             parts.withLock { $0[k] = (mine, lineError) }
         }
         return try parts.withLock { all throws(SuiteError) in
-            var out: [(TestCase, Int)] = []
-            out.reserveCapacity(all.reduce(0) { $0 + $1.cases.count })
+            var out: [TestCase] = []
             for k in all.indices {
                 if let e = all[k].error { throw e }
-                out.append(contentsOf: all[k].cases)
+                // The first piece is taken over, not copied; the others are appended.
+                if out.isEmpty { swap(&out, &all[k].cases) } else { out.append(contentsOf: all[k].cases) }
             }
             return out
         }

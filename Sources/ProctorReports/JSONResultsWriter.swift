@@ -42,13 +42,13 @@ public enum JSONResultsWriter {
         ]
     }
 
-    /// One case × prompt × backend across its repeats, at `indent`; `r` is its first sample,
-    /// borrowed (not copied) from the run's results.
-    static func writeGroup(_ g: CaseGroup, first r: CaseResult, into out: inout ByteBuffer, indent: Int) {
+    /// One case × prompt × backend across its repeats, at `indent`; `r` points at its first
+    /// sample in the run's results (read in place: a value passed on is copied field by field).
+    static func writeGroup(_ g: borrowing CaseGroup, first r: UnsafePointer<CaseResult>, into out: inout ByteBuffer, indent: Int) {
         let w = g.wilson
         var o = PrettyObject(&out, indent: indent)
-        o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
-        o.string("backend", r.backendId, &out); o.string("status", g.status.rawValue, &out); o.bool("flaky", g.flaky, &out)
+        o.string("suite", r.pointee.suite, &out); o.string("case", r.pointee.caseId, &out); o.string("prompt", r.pointee.promptId, &out)
+        o.string("backend", r.pointee.backendId, &out); o.string("status", g.status.rawValue, &out); o.bool("flaky", g.flaky, &out)
         o.int("samples", g.samples.count, &out); o.int("passes", g.passes, &out)
         o.number("passRate", (g.passRate * 10000).rounded() / 10000, &out)
         o.number("wilsonLow", (w.low * 10000).rounded() / 10000, &out)
@@ -58,52 +58,52 @@ public enum JSONResultsWriter {
     }
 
     /// One sample, streamed key by key in the file's layout (no tree is built for it).
-    static func writeResult(_ r: CaseResult, into out: inout ByteBuffer, indent: Int) {
+    static func writeResult(_ r: UnsafePointer<CaseResult>, into out: inout ByteBuffer, indent: Int) {
         var o = PrettyObject(&out, indent: indent)
-        o.string("suite", r.suite, &out); o.string("case", r.caseId, &out); o.string("prompt", r.promptId, &out)
-        o.string("promptSha256", r.promptSha256, &out); o.string("backend", r.backendId, &out)
-        o.int("repeat", r.repeatIndex, &out)
-        o.string("status", r.status.rawValue, &out)
-        o.number("score", (r.score * 10000).rounded() / 10000, &out)
-        if let t = r.threshold { o.number("threshold", t, &out) }
-        o.string("output", r.output, &out)
-        if let f = r.finishReason { o.string("finishReason", f.rawValue, &out) } else { o.literal("finishReason", "null", &out) }
-        o.bool("truncated", r.truncated, &out)
-        if let u = r.usage { o.value("usage", u.json, &out) } else { o.literal("usage", "null", &out) }
-        o.number("latencyMs", (r.latencyMs * 1000).rounded() / 1000, &out)
-        if r.latencyRecorded { o.bool("latencyRecorded", true, &out) }
-        if r.cached { o.bool("cached", true, &out) }
-        if let c = r.constrained { o.string("constrained", c, &out) }
-        if let t = r.transformed {
-            o.string("transform", r.transformSteps ?? "", &out)
+        o.string("suite", r.pointee.suite, &out); o.string("case", r.pointee.caseId, &out); o.string("prompt", r.pointee.promptId, &out)
+        o.string("promptSha256", r.pointee.promptSha256, &out); o.string("backend", r.pointee.backendId, &out)
+        o.int("repeat", r.pointee.repeatIndex, &out)
+        o.string("status", r.pointee.status.rawValue, &out)
+        o.number("score", (r.pointee.score * 10000).rounded() / 10000, &out)
+        if let t = r.pointee.threshold { o.number("threshold", t, &out) }
+        o.string("output", r.pointee.output, &out)
+        if let f = r.pointee.finishReason { o.string("finishReason", f.rawValue, &out) } else { o.literal("finishReason", "null", &out) }
+        o.bool("truncated", r.pointee.truncated, &out)
+        if let u = r.pointee.usage { o.value("usage", u.json, &out) } else { o.literal("usage", "null", &out) }
+        o.number("latencyMs", (r.pointee.latencyMs * 1000).rounded() / 1000, &out)
+        if r.pointee.latencyRecorded { o.bool("latencyRecorded", true, &out) }
+        if r.pointee.cached { o.bool("cached", true, &out) }
+        if let c = r.pointee.constrained { o.string("constrained", c, &out) }
+        if let t = r.pointee.transformed {
+            o.string("transform", r.pointee.transformSteps ?? "", &out)
             o.string("checkedOutput", t, &out)
         }
-        if !r.options.isEmpty { o.value("options", .object(r.options.json), &out) }
-        if let e = r.error { o.string("error", e, &out) }
-        if let e = r.stderr, !e.isEmpty { o.string("stderr", e, &out) }
+        if !r.pointee.options.isEmpty { o.value("options", .object(r.pointee.options.json), &out) }
+        if let e = r.pointee.error { o.string("error", e, &out) }
+        if let e = r.pointee.stderr, !e.isEmpty { o.string("stderr", e, &out) }
         o.key("repairs", &out)
-        o.items(r.repairs.count, &out) { i, out, _ in out.append(quoted: r.repairs[i]) }
+        o.items(r.pointee.repairs.count, &out) { i, out, _ in out.append(quoted: r.pointee.repairs[i]) }
         o.key("validators", &out)
-        o.items(r.validators.count, &out) { i, out, indent in
+        o.items(r.pointee.validators.count, &out) { i, out, indent in
             var vo = PrettyObject(&out, indent: indent)
-            vo.string("type", r.validators[i].type, &out); vo.bool("pass", r.validators[i].pass, &out)
-            vo.number("score", (r.validators[i].score * 10000).rounded() / 10000, &out)
-            vo.number("weight", r.validators[i].weight, &out); vo.string("message", r.validators[i].message, &out)
-            if !r.validators[i].evaluated { vo.bool("evaluated", false, &out) }
-            if let a = r.validators[i].graderAnswer { vo.string("graderAnswer", a, &out) }
+            vo.string("type", r.pointee.validators[i].type, &out); vo.bool("pass", r.pointee.validators[i].pass, &out)
+            vo.number("score", (r.pointee.validators[i].score * 10000).rounded() / 10000, &out)
+            vo.number("weight", r.pointee.validators[i].weight, &out); vo.string("message", r.pointee.validators[i].message, &out)
+            if !r.pointee.validators[i].evaluated { vo.bool("evaluated", false, &out) }
+            if let a = r.pointee.validators[i].graderAnswer { vo.string("graderAnswer", a, &out) }
             vo.end(&out)
         }
-        o.number("minPassRate", r.minPassRate, &out)
-        if !r.vars.isEmpty { o.value("vars", .object(r.vars), &out) }
+        o.number("minPassRate", r.pointee.minPassRate, &out)
+        if !r.pointee.vars.isEmpty { o.value("vars", .object(r.pointee.vars), &out) }
         o.key("messages", &out)
-        o.items(r.messages.count, &out) { i, out, indent in
+        o.items(r.pointee.messages.count, &out) { i, out, indent in
             var mo = PrettyObject(&out, indent: indent)
-            mo.string("role", r.messages[i].role, &out); mo.string("content", r.messages[i].content, &out)
+            mo.string("role", r.pointee.messages[i].role, &out); mo.string("content", r.pointee.messages[i].content, &out)
             mo.end(&out)
         }
-        o.string("file", r.caseFile, &out)
-        o.int("line", r.caseLine, &out)
-        o.int("column", r.caseColumn, &out)
+        o.string("file", r.pointee.caseFile, &out)
+        o.int("line", r.pointee.caseLine, &out)
+        o.int("column", r.pointee.caseColumn, &out)
         o.end(&out)
     }
 
@@ -119,7 +119,7 @@ public enum JSONResultsWriter {
             results.withUnsafeBufferPointer { results in
                 for j in range {
                     out.append(j == 0 ? "\n    " : ",\n    ")
-                    writeResult(results[j], into: &out, indent: 2)
+                    writeResult(results.baseAddress! + j, into: &out, indent: 2)
                 }
             }
         }
@@ -151,7 +151,7 @@ public enum JSONResultsWriter {
             run.results.withUnsafeBufferPointer { results in
                 for j in groups.indices {
                     out.append(j == 0 ? "\n    " : ",\n    ")
-                    writeGroup(groups[j], first: results[groups[j].firstPosition], into: &out, indent: 2)
+                    writeGroup(groups[j], first: results.baseAddress! + groups[j].firstPosition, into: &out, indent: 2)
                     if out.count >= ReportSink.chunk || j == groups.count - 1 {
                         sink.bytes.append(contentsOf: out.bytes)
                         out.removeAll()

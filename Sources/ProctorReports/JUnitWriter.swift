@@ -48,16 +48,22 @@ public enum JUnitWriter {
         var order: [CaseKey] = []
         var members: [CaseKey: [Int]] = [:]
         var current: CaseKey?
-        for i in groups.indices {
-            if let c = current, sameSuite(results[groups[i].firstPosition], c) {
-                members[c]!.append(i)
-                continue
+        // Read through buffer pointers: an array element passed on is otherwise copied (a retain
+        // of each of a result's fields, on strings the JSON writer's core retains too).
+        groups.withUnsafeBufferPointer { groups in
+            results.withUnsafeBufferPointer { results in
+                for i in groups.indices {
+                    let f = results.baseAddress! + groups[i].firstPosition
+                    if let c = current, sameSuite(f, c) {
+                        members[c]!.append(i)
+                        continue
+                    }
+                    let key = CaseKey(suite: f.pointee.suite, caseId: "", promptId: f.pointee.promptId, backendId: f.pointee.backendId)
+                    if members[key] == nil { order.append(key) }
+                    members[key, default: []].append(i)
+                    current = key
+                }
             }
-            let f = results[groups[i].firstPosition]
-            let key = CaseKey(suite: f.suite, caseId: "", promptId: f.promptId, backendId: f.backendId)
-            if members[key] == nil { order.append(key) }
-            members[key, default: []].append(i)
-            current = key
         }
         let infos = Dictionary(run.suites.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let s = run.summary
@@ -72,7 +78,7 @@ public enum JUnitWriter {
                 results.withUnsafeBufferPointer { results in
                     for i in list {
                         if groups[i].samples.count == 1 && groups[i].isPass {
-                            passedOnce(results[groups[i].firstPosition], options, &sink.bytes)
+                            passedOnce(results.baseAddress! + groups[i].firstPosition, options, &sink.bytes)
                         } else {
                             testcase(groups[i], options, &sink.bytes)
                         }
@@ -85,8 +91,8 @@ public enum JUnitWriter {
         sink.append("</testsuites>\n")
     }
 
-    @inline(__always) static func sameSuite(_ r: CaseResult, _ k: CaseKey) -> Bool {
-        r.backendId == k.backendId && r.promptId == k.promptId && r.suite == k.suite
+    @inline(__always) static func sameSuite(_ r: UnsafePointer<CaseResult>, _ k: CaseKey) -> Bool {
+        r.pointee.backendId == k.backendId && r.pointee.promptId == k.promptId && r.pointee.suite == k.suite
     }
 
     /// A `<testsuite>` start tag and its properties.
@@ -96,23 +102,23 @@ public enum JUnitWriter {
         var failures = 0, errors = 0, skipped = 0, most = 1
         var time = 0.0
         var repaired: [String] = [], flaky: [String] = []
-        run.results.withUnsafeBufferPointer { results in
+        groups.withUnsafeBufferPointer { groups in run.results.withUnsafeBufferPointer { results in
             for i in list {
-                let g = groups[i]
-                switch g.status {
+                let g = groups.baseAddress! + i
+                switch g.pointee.status {
                 case .failed: failures += 1
                 case .error: errors += 1
                 case .skipped: skipped += 1
                 default: break
                 }
                 var sum = 0.0
-                for k in 0..<g.samples.count { sum += results[g.samples.position(k)].latencyMs }
+                for k in 0..<g.pointee.samples.count { sum += results[g.pointee.samples.position(k)].latencyMs }
                 time += sum
-                if g.anyRepaired { repaired.append(results[g.firstPosition].caseId) }
-                if g.flaky { flaky.append(results[g.firstPosition].caseId) }
-                most = max(most, g.samples.count)
+                if g.pointee.anyRepaired { repaired.append(results[g.pointee.firstPosition].caseId) }
+                if g.pointee.flaky { flaky.append(results[g.pointee.firstPosition].caseId) }
+                most = max(most, g.pointee.samples.count)
             }
-        }
+        } }
         let first = groups[list[0]].first
         let name = "\(first.suite)[\(first.promptId)@\(first.backendId)]"
         let count = list.count
@@ -145,7 +151,6 @@ public enum JUnitWriter {
     static func failing(_ g: CaseGroup) -> Bool { g.status == .failed }
 
     static func testcase(_ g: CaseGroup, _ options: Options, _ x: inout [UInt8]) {
-        if g.samples.count == 1 && g.isPass { passedOnce(g.first, options, &x); return }
         general(g, first: g.first, options, &x)
     }
 
@@ -153,7 +158,7 @@ public enum JUnitWriter {
     static func general(_ g: CaseGroup, first r: CaseResult, _ options: Options, _ x: inout [UInt8]) {
         var time = 0.0
         for i in g.samples.indices { time += g.samples[i].latencyMs }
-        open(r, time: time / Double(max(1, g.samples.count)), options, &x)
+        withUnsafePointer(to: r) { open($0, time: time / Double(max(1, g.samples.count)), options, &x) }
         let repeated = g.samples.count > 1
         let failedSamples = g.samples.filter { $0.status == .failed }
         if failing(g) && !failedSamples.isEmpty {
@@ -196,32 +201,33 @@ public enum JUnitWriter {
     }
 
     /// The `<testcase>` start tag.
-    static func open(_ r: CaseResult, time: Double, _ options: Options, _ x: inout [UInt8]) {
-        x += "    <testcase classname=\"".utf8; attr(r.suite, &x); x.append(UInt8(ascii: ".")); attr(r.promptId, &x)
-        x.append(UInt8(ascii: ".")); attr(r.backendId, &x)
-        x += "\" name=\"".utf8; attr(r.caseId, &x)
+    static func open(_ r: UnsafePointer<CaseResult>, time: Double, _ options: Options, _ x: inout [UInt8]) {
+        x += "    <testcase classname=\"".utf8; attr(r.pointee.suite, &x); x.append(UInt8(ascii: ".")); attr(r.pointee.promptId, &x)
+        x.append(UInt8(ascii: ".")); attr(r.pointee.backendId, &x)
+        x += "\" name=\"".utf8; attr(r.pointee.caseId, &x)
         x += "\" time=\"".utf8
         if time == 0 { x += "0.000\"".utf8 } else { x += seconds(time).utf8; x.append(UInt8(ascii: "\"")) }
-        if options.fileAttributes { x += " file=\"".utf8; attr(r.caseFile, &x); x += "\" line=\"\(r.caseLine)\"".utf8 }
+        if options.fileAttributes { x += " file=\"".utf8; attr(r.pointee.caseFile, &x); x += "\" line=\"\(r.pointee.caseLine)\"".utf8 }
         x += ">\n".utf8
     }
 
     /// A case run once that passed (the bulk of a large run): the same elements as the general
-    /// path, written from the one sample without gathering lists.
-    static func passedOnce(_ r: CaseResult, _ options: Options, _ x: inout [UInt8]) {
-        open(r, time: r.latencyMs, options, &x)
+    /// path, written from the one sample without gathering lists; `r` points at it in the run's
+    /// results (read in place: a value passed on is copied field by field).
+    static func passedOnce(_ r: UnsafePointer<CaseResult>, _ options: Options, _ x: inout [UInt8]) {
+        open(r, time: r.pointee.latencyMs, options, &x)
         x += "      <system-out>".utf8
-        if !r.truncated && r.constrained == nil && r.repairs.isEmpty {
-            text(excerpt(r.output, limit: 20000), &x)
+        if !r.pointee.truncated && r.pointee.constrained == nil && r.pointee.repairs.isEmpty {
+            text(excerpt(r.pointee.output, limit: 20000), &x)
         } else {
             var out = ""
-            if r.truncated { out += "[proctor] output was truncated at the token limit\n" }
-            if let c = r.constrained { out += "[proctor] output produced under \(c)\n" }
-            if !r.repairs.isEmpty { out += "[proctor] output repaired before validation: \(r.repairs.joined(separator: "; "))\n" }
-            text(excerpt(out + r.output, limit: 20000), &x)
+            if r.pointee.truncated { out += "[proctor] output was truncated at the token limit\n" }
+            if let c = r.pointee.constrained { out += "[proctor] output produced under \(c)\n" }
+            if !r.pointee.repairs.isEmpty { out += "[proctor] output repaired before validation: \(r.pointee.repairs.joined(separator: "; "))\n" }
+            text(excerpt(out + r.pointee.output, limit: 20000), &x)
         }
         x += "</system-out>\n".utf8
-        if let e = r.stderr, !e.isEmpty { x += "      <system-err>".utf8; text(excerpt(e), &x); x += "</system-err>\n".utf8 }
+        if let e = r.pointee.stderr, !e.isEmpty { x += "      <system-err>".utf8; text(excerpt(e), &x); x += "</system-err>\n".utf8 }
         x += "    </testcase>\n".utf8
     }
 

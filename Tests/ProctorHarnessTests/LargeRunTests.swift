@@ -3,6 +3,7 @@ import ProctorHarness
 import ProctorJSON
 @testable import ProctorReports
 import ProctorTestSupport
+import Synchronization
 import XCTest
 
 /// The paths a large run takes and a small one does not: results serialised a block per core,
@@ -25,6 +26,34 @@ final class LargeRunTests: XCTestCase {
          "casesFrom": ["cases.jsonl"]}
         """, in: dir)
         return try await Runner.run([suite])
+    }
+
+    /// Fast jobs are taken in batches by each worker: results still come back in job order, and
+    /// every one is reported once, with the progress counted one by one.
+    func testBatchedWorkersKeepJobOrderAndReportEveryResult() async throws {
+        let dir = TempDir()
+        var lines = ""
+        for i in 0..<3000 { lines += #"{"id": "c\#(i)", "vars": {"i": \#(i)}}"# + "\n" }
+        dir.write("cases.jsonl", lines)
+        let suite = try loadSuite("""
+        {"suite": "order", "backends": [{"id": "e", "type": "echo"}],
+         "prompts": [{"id": "p", "template": "{{i}}"}],
+         "defaults": {"validators": [{"type": "regex", "pattern": "^[0-9]*[1-9]$"}]},
+         "casesFrom": ["cases.jsonl"]}
+        """, in: dir)
+        let seen = Mutex<(ids: Set<String>, dones: [Int], failures: Int)>(([], [], 0))
+        var options = RunOptions()
+        options.concurrency = 3
+        let run = try await Runner.run([suite], options: options) { p, r in
+            seen.withLock { $0.ids.insert(r.caseId); $0.dones.append(p.done); $0.failures = p.failures }
+        }
+        XCTAssertEqual(run.results.map(\.caseId), (0..<3000).map { "c\($0)" })
+        XCTAssertEqual(run.results.map(\.output), (0..<3000).map { "\($0)" })
+        let s = seen.withLock { $0 }
+        XCTAssertEqual(s.ids.count, 3000)
+        XCTAssertEqual(s.dones, Array(1...3000), "progress counts each result once, in order")
+        XCTAssertEqual(s.failures, 300, "the ids ending in 0 fail the pattern")
+        XCTAssertEqual(run.summary.failed, 300)
     }
 
     func testResultsWrittenOnSeveralCoresMatchOneAfterTheOther() async throws {
@@ -59,7 +88,7 @@ final class LargeRunTests: XCTestCase {
         var checked = 0
         for g in run.groups where g.isPass && g.samples.count == 1 {
             var fast: [UInt8] = [], general: [UInt8] = []
-            JUnitWriter.passedOnce(g.first, .init(), &fast)
+            withUnsafePointer(to: g.first) { JUnitWriter.passedOnce($0, .init(), &fast) }
             JUnitWriter.general(g, first: g.first, .init(), &general)
             XCTAssertEqual(String(decoding: fast, as: UTF8.self), String(decoding: general, as: UTF8.self))
             checked += 1
@@ -68,7 +97,7 @@ final class LargeRunTests: XCTestCase {
         XCTAssertGreaterThan(checked, 100)
         let repaired = run.groups.first { $0.status == .repaired }!
         var fast: [UInt8] = [], general: [UInt8] = []
-        JUnitWriter.passedOnce(repaired.first, .init(), &fast)
+        withUnsafePointer(to: repaired.first) { JUnitWriter.passedOnce($0, .init(), &fast) }
         JUnitWriter.general(repaired, first: repaired.first, .init(), &general)
         XCTAssertEqual(String(decoding: fast, as: UTF8.self), String(decoding: general, as: UTF8.self), "a repaired pass too")
         XCTAssertTrue(String(decoding: fast, as: UTF8.self).contains("[proctor] output repaired before validation"))

@@ -9,13 +9,13 @@ enum JSONValidators {
         "json-schema": { c throws(SuiteError) in try SchemaValidator(c) },
     ]
 
-    struct JSONParses: Validator {
+    struct JSONParses: ImmediateValidator {
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["extract", "repair"])
             _ = try c.bool("extract")
             _ = try c.bool("repair")
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             if ctx.json != nil {
                 return .pass(ctx.repairSummary.isEmpty ? "output is valid JSON" : "output is valid JSON after repair (\(ctx.repairSummary))")
             }
@@ -24,7 +24,7 @@ enum JSONValidators {
     }
 
     /// Validates the output (or the value at `path`) with a JSON Schema compiled once at load time.
-    struct SchemaValidator: Validator {
+    struct SchemaValidator: ImmediateValidator {
         let schema: CompiledSchema
         /// The schema as written (for `proctor optimize`, which spells it out in a prompt).
         let document: JSONValue
@@ -66,7 +66,7 @@ enum JSONValidators {
             }
         }
 
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             guard let v = s.value else { return .notJSON() }
             let r = schema.validate(v)
             if r.valid { return .pass("matches the schema") }

@@ -9,8 +9,8 @@ enum RunValidators {
     ]
 
     /// Passes when the backend stopped by itself, not at the token limit.
-    struct Finish: Validator {
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+    struct Finish: ImmediateValidator {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             switch ctx.response.finishReason {
             case .stop: return .pass("the model stopped by itself")
             case .length: return .fail("the output was cut at the token limit (finish reason 'length')")
@@ -19,14 +19,14 @@ enum RunValidators {
         }
     }
 
-    struct Latency: Validator {
+    struct Latency: ImmediateValidator {
         let maxMs: Double
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["maxMs"])
             guard let m = try c.number("maxMs") else { throw c.error(nil, "validator 'latency' needs \"maxMs\"") }
             maxMs = m
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let ms = (ctx.response.latencyMs * 10).rounded() / 10
             // Under --replay the latency is the one measured when the answer was recorded.
             let what = ctx.response.latencyRecorded ? "recorded latency" : "latency"
@@ -34,14 +34,14 @@ enum RunValidators {
         }
     }
 
-    struct Tokens: Validator {
+    struct Tokens: ImmediateValidator {
         let max: Int
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["max"])
             guard let m = try c.number("max") else { throw c.error(nil, "validator 'tokens' needs \"max\"") }
             max = Int(m)
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             guard let u = ctx.response.usage else { return .fail("the backend did not report token usage, so 'tokens' cannot be checked") }
             return u.outputTokens <= max ? .pass("\(u.outputTokens) output tokens ≤ \(max)")
                 : .fail("\(u.outputTokens) output tokens is above the maximum \(max)")

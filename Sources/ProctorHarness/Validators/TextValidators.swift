@@ -78,7 +78,7 @@ enum TextValidators {
     }
 
     /// Exact match: text against a string `value`, JSON value against a non-string `value` (1 == 1.0).
-    struct Equals: Validator {
+    struct Equals: ImmediateValidator {
         let value: JSONValue
         let trim: Bool
         let rule: TextRule
@@ -88,7 +88,7 @@ enum TextValidators {
             trim = try c.bool("trim") ?? false
             rule = try TextRule(c)
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             if case .string(let want) = value {
                 let got = rule(trim ? s.text.trimmingWhitespace : s.text)
                 let w = rule(trim ? want.trimmingWhitespace : want)
@@ -100,7 +100,7 @@ enum TextValidators {
         }
     }
 
-    struct Contains: Validator {
+    struct Contains: ImmediateValidator {
         let needle: String
         let caseInsensitive: Bool
         let rule: TextRule
@@ -110,14 +110,14 @@ enum TextValidators {
             needle = rule(try text(c, "value"))
             self.caseInsensitive = caseInsensitive
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let t = rule(s.text)
             let hit = caseInsensitive ? t.lowercased().contains(needle.lowercased()) : t.utf8Contains(needle)
             return hit ? .pass("contains \(quote(needle))") : .fail("does not contain \(quote(needle))")
         }
     }
 
-    struct ContainsSet: Validator {
+    struct ContainsSet: ImmediateValidator {
         let values: [String]
         let all: Bool
         let rule: TextRule
@@ -128,7 +128,7 @@ enum TextValidators {
             values = try c.strings("values").map { r($0) }
             self.all = all
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let t = rule(s.text)
             let found = values.filter { t.utf8Contains($0) }
             if all {
@@ -142,7 +142,7 @@ enum TextValidators {
         }
     }
 
-    struct Affix: Validator {
+    struct Affix: ImmediateValidator {
         let value: String
         let prefix: Bool
         let rule: TextRule
@@ -152,7 +152,7 @@ enum TextValidators {
             value = rule(try text(c, "value"))
             self.prefix = prefix
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let t = Array(rule(s.text).utf8), v = Array(value.utf8)
             let ok = t.count >= v.count && (prefix ? t.prefix(v.count).elementsEqual(v) : t.suffix(v.count).elementsEqual(v))
             let word = prefix ? "starts" : "ends"
@@ -160,7 +160,7 @@ enum TextValidators {
         }
     }
 
-    struct OneOf: Validator {
+    struct OneOf: ImmediateValidator {
         let values: [String]
         let trim: Bool
         let rule: TextRule
@@ -171,14 +171,14 @@ enum TextValidators {
             values = try c.strings("values").map { r($0) }
             trim = try c.bool("trim") ?? true
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let t = rule(trim ? s.text.trimmingWhitespace : s.text)
             return values.contains(where: { $0.utf8.elementsEqual(t.utf8) }) ? .pass("is \(quote(t))")
                 : .fail("\(quote(t)) is not one of " + values.map { quote($0) }.joined(separator: ", "))
         }
     }
 
-    struct RegexValidator: Validator {
+    struct RegexValidator: ImmediateValidator {
         let regex: ECMARegex
         let full: Bool
         let rule: TextRule
@@ -201,7 +201,7 @@ enum TextValidators {
             }
             full = try c.bool("full") ?? false
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             do {
                 let t = rule(s.text)
                 let ok = full ? try regex.wholeMatch(t) : try regex.test(t)
@@ -213,7 +213,7 @@ enum TextValidators {
         }
     }
 
-    struct Length: Validator {
+    struct Length: ImmediateValidator {
         let min: Int?
         let max: Int?
         let rule: TextRule
@@ -232,7 +232,7 @@ enum TextValidators {
             if min == nil && max == nil { throw c.error(nil, "validator 'length' needs \"min\" and/or \"max\"") }
             if let min, let max, min > max { throw c.error("min", "\"min\" (\(min)) is greater than \"max\" (\(max)): no output can pass") }
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let n = rule(s.text).count
             if let min, n < min { return .fail("length \(n) is below the minimum \(min)") }
             if let max, n > max { return .fail("length \(n) is above the maximum \(max)") }
@@ -243,7 +243,7 @@ enum TextValidators {
     /// Normalised Levenshtein similarity (1 − distance / longer length) against `value`.
     /// Normalised similarity ≥ `threshold`, or (with `maxDistance`) at most that many edits, as
     /// promptfoo's `levenshtein`; the similarity is the score either way.
-    struct Similar: Validator {
+    struct Similar: ImmediateValidator {
         let value: String
         let threshold: Double
         let maxDistance: Int?
@@ -262,7 +262,7 @@ enum TextValidators {
                 maxDistance = nil
             }
         }
-        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let t = rule(s.text)
             if let maxDistance {
                 let d = distance(t, value)

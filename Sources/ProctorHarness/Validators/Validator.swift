@@ -95,6 +95,16 @@ public protocol Validator: Sendable {
     func check(_ subject: Subject, _ ctx: CheckContext) async -> CheckResult
 }
 
+/// A check that needs nothing outside the output (no backend, no process): it runs without a
+/// suspension point, so a run checks it in place instead of copying it into an async frame.
+public protocol ImmediateValidator: Validator {
+    func checkNow(_ subject: Subject, _ ctx: CheckContext) -> CheckResult
+}
+
+extension ImmediateValidator {
+    public func check(_ subject: Subject, _ ctx: CheckContext) async -> CheckResult { checkNow(subject, ctx) }
+}
+
 /// A validator with the options every validator shares: `path`, `negate`, `weight`.
 public struct ConfiguredValidator: Sendable {
     public let type: String
@@ -104,13 +114,47 @@ public struct ConfiguredValidator: Sendable {
     /// How the case's pipeline must treat JSON (set by `json` validators with `extract`/`repair`).
     public let jsonMode: JSONMode?
     let inner: any Validator
+    /// `inner` again when it is an immediate check (cast once, here, not once per case).
+    let immediate: (any ImmediateValidator)?
     /// This validator's own transform, applied to the (case-transformed) output before it checks.
     public var transform: Transform?
+
+    init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator) {
+        self.type = type
+        self.path = path
+        self.negate = negate
+        self.weight = weight
+        self.jsonMode = jsonMode
+        self.inner = inner
+        immediate = inner as? any ImmediateValidator
+    }
 
     /// The JSON Schema a `json-schema` validator checks against, as written (nil for other types).
     public var schemaDocument: JSONValue? { (inner as? JSONValidators.SchemaValidator)?.document }
 
     public func run(_ ctx: CheckContext) async -> CheckResult {
+        if let now = runNow(ctx) { return now }
+        switch subject(ctx) {
+        case .success(let subject): return negateIfNeeded(await inner.check(subject, ctx))
+        case .failure(let unevaluable): return unevaluable.result
+        }
+    }
+
+    /// The verdict without suspending, for an immediate check; nil when the check must wait on
+    /// something (a grader, a command).
+    public func runNow(_ ctx: CheckContext) -> CheckResult? {
+        guard let immediate else { return nil }
+        switch subject(ctx) {
+        case .success(let subject): return negateIfNeeded(immediate.checkNow(subject, ctx))
+        case .failure(let unevaluable): return unevaluable.result
+        }
+    }
+
+    /// A check that could not be made, carried as an error through `subject`.
+    struct Unevaluable: Error { let result: CheckResult }
+
+    /// What this validator checks: the (transformed) output or the value at its path.
+    func subject(_ ctx: CheckContext) -> Result<Subject, Unevaluable> {
         var subject = Subject(text: ctx.output, value: ctx.json)
         var json = ctx.json
         if let transform, !transform.isEmpty {
@@ -119,19 +163,19 @@ public struct ConfiguredValidator: Sendable {
                 json = try? JSONParser.parse(t)
                 subject = Subject(text: t, value: json)
             case .failure(let e):
-                return .unevaluable("transform (\(transform.description)) failed: \(e.message)")
+                return .failure(Unevaluable(result: .unevaluable("transform (\(transform.description)) failed: \(e.message)")))
             }
         }
         if let path {
             guard let root = json else {
-                return .notJSON(path: path.description)
+                return .failure(Unevaluable(result: .notJSON(path: path.description)))
             }
             guard let v = path.resolve(in: root) else {
-                return .unevaluable("path \(path) does not exist in the output")
+                return .failure(Unevaluable(result: .unevaluable("path \(path) does not exist in the output")))
             }
             subject = Subject(text: v.stringValue ?? JSONSerializer.string(v), value: v, path: path.description)
         }
-        return negateIfNeeded(await inner.check(subject, ctx))
+        return .success(subject)
     }
 
     /// `negate` flips a verdict, never a check that could not be made.
