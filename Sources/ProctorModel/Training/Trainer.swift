@@ -116,13 +116,16 @@ public final class Trainer {
         for step in 0..<o.steps {
             Self.sample(train, batch: o.batch, seqLen: T, rng: &rng, tokens: &tokens, targets: &targets)
             let loss = model.forward(tokens: tokens, targets: targets)
-            for i in model.grads.indices { model.grads[i] = 0 }
+            model.grads.withUnsafeMutableBufferPointer { $0.initialize(repeating: 0) }
             model.backward(targets: targets, tokens: tokens)
-            // Clip the global gradient norm.
-            var norm: Float = 0
-            for g in model.grads { norm += g * g }
-            norm = norm.squareRoot()
-            if norm > o.clip { let s = o.clip / norm; for i in model.grads.indices { model.grads[i] *= s } }
+            // Clip the global gradient norm (summed in order, as ever, through a buffer pointer
+            // rather than the class's array property element by element).
+            model.grads.withUnsafeMutableBufferPointer { g in
+                var norm: Float = 0
+                for i in g.indices { norm += g[i] * g[i] }
+                norm = norm.squareRoot()
+                if norm > o.clip { let s = o.clip / norm; for i in g.indices { g[i] *= s } }
+            }
             let lr = schedule.rate(at: step)
             adam.update(params, grads: model.grads, lr: lr, threads: o.threads)
             lastLoss = loss

@@ -86,7 +86,10 @@ extension TrainingModel {
                             let row = p + t * T
                             for u in 0...t { row[u] *= scale }
                             Kernels.softmax(row, t + 1)
-                            if t + 1 < T { (row + t + 1).initialize(repeating: 0, count: T - t - 1) }
+                            // The future within the block is zeroed (O = P V and the backward's
+                            // products read it); past the block nothing is ever written, so it
+                            // stays as allocated: zero.
+                            if t + 1 < r1 { (row + t + 1).initialize(repeating: 0, count: r1 - t - 1) }
                         }
                         proctor_gemm_strided(TrainKernels.level, oh, d, p, T, 1, vh, kv, hs, r1, r0, r1, 0)
                     }
@@ -192,7 +195,8 @@ extension TrainingModel {
                             var sum: Float = 0
                             for u in 0...t { sum += ds[u] * a[u] }
                             for u in 0...t { ds[u] = a[u] * (ds[u] - sum) * scale }
-                            if t + 1 < T { (ds + t + 1).initialize(repeating: 0, count: T - t - 1) }
+                            // As for P: dQ = dS K and dK = dSᵀ Q read the future only within the block.
+                            if t + 1 < r1 { (ds + t + 1).initialize(repeating: 0, count: r1 - t - 1) }
                         }
                         proctor_gemm_strided(TrainKernels.level, dqh, d, dS, T, 1, kh, kv, hs, r1, r0, r1, 1)
                     }
