@@ -19,7 +19,11 @@ extension TrainingModel {
         let c = config, N = self.N, d = c.dim, kv = c.kvDim, hd = c.hiddenDim, V = c.vocabSize
         return params.data.withUnsafeMutableBufferPointer { pb -> Float in
             let w = Weights(pb.baseAddress!, params)
-            for t in 0..<N { (xs + t * d).update(from: w.emb + tokens[t] * d, count: d) }
+            let se = Kernels.Shared(value: (xs, w.emb, tokens))
+            TrainKernels.rows(N, width: d, threads: threads) { lo, hi in
+                let (xs, emb, tokens) = se.value
+                for t in lo..<hi { (xs + t * d).update(from: emb + tokens[t] * d, count: d) }
+            }
             for l in 0..<c.nLayers {
                 let xin = xs + l * N * d
                 let lxn1 = xn1 + l * N * d, lq = q + l * N * d, lk = k + l * N * kv, lv = v + l * N * kv
@@ -120,7 +124,7 @@ extension TrainingModel {
                     }
                 }
                 TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, threads: threads, overwrite: true)
-                dx.initialize(repeating: 0, count: N * d)
+                copyRows(dx, from: nil, rows: N, width: d)
                 rmsnormBackward(dx, gw.rmsFinal, dxn, xs + c.nLayers * N * d, w.rmsFinal, rf, rows: N, dim: d)
                 let dmid = dtmp
                 for l in stride(from: c.nLayers - 1, through: 0, by: -1) {
@@ -141,7 +145,7 @@ extension TrainingModel {
                     TrainKernels.backward(dx: dxn, dw: gw.w1 + l * hd * d, dy: dh1, x: lxn2, w: w.w1 + l * hd * d, n: N, inDim: d, outDim: hd,
                                           threads: threads, overwrite: true)
                     TrainKernels.backward(dx: dxn, dw: gw.w3 + l * hd * d, dy: dh3, x: lxn2, w: w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
-                    dmid.update(from: dx, count: N * d)
+                    copyRows(dmid, from: dx, rows: N, width: d)
                     rmsnormBackward(dmid, gw.rmsFFN + l * d, dxn, xmid + l * N * d, w.rmsFFN + l * d, r2 + l * N, rows: N, dim: d)
                     // Attention: x_mid = x_in + wo(attn)
                     // dxn holds d(attention output).
@@ -155,10 +159,22 @@ extension TrainingModel {
                                           threads: threads, overwrite: true)
                     TrainKernels.backward(dx: dxn, dw: gw.wk + l * kv * d, dy: dk, x: lxn1, w: w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
                     TrainKernels.backward(dx: dxn, dw: gw.wv + l * kv * d, dy: dv, x: lxn1, w: w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
-                    dx.update(from: dmid, count: N * d)
+                    copyRows(dx, from: dmid, rows: N, width: d)
                     rmsnormBackward(dx, gw.rmsAtt + l * d, dxn, xs + l * N * d, w.rmsAtt + l * d, r1 + l * N, rows: N, dim: d)
                 }
                 for t in 0..<N { TrainKernels.axpy(gw.emb + tokens[t] * d, dx + t * d, 1, d) }
+            }
+        }
+    }
+
+    /// dst = src (or zeros), each thread its own rows: the rows then sit in the caches of the
+    /// thread that reads them next, instead of all in the caller's.
+    func copyRows(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>?, rows: Int, width: Int) {
+        let s = Kernels.Shared(value: (dst, src))
+        TrainKernels.rows(rows, width: width, threads: threads) { lo, hi in
+            let (dst, src) = s.value
+            if let src { (dst + lo * width).update(from: src + lo * width, count: (hi - lo) * width) } else {
+                (dst + lo * width).update(repeating: 0, count: (hi - lo) * width)
             }
         }
     }
