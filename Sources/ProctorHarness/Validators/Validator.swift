@@ -98,10 +98,12 @@ public protocol Validator: Sendable {
 /// A check that needs nothing outside the output (no backend, no process): it runs without a
 /// suspension point, so a run checks it in place instead of copying it into an async frame.
 public protocol ImmediateValidator: Validator {
+    /// The verdict on `subject`, at once: what `check` would return, without suspending.
     func checkNow(_ subject: Subject, _ ctx: CheckContext) -> CheckResult
 }
 
 extension ImmediateValidator {
+    /// An immediate check is also an ordinary one, so combinators and graders can hold it.
     public func check(_ subject: Subject, _ ctx: CheckContext) async -> CheckResult { checkNow(subject, ctx) }
 }
 
@@ -132,6 +134,8 @@ public struct ConfiguredValidator: Sendable {
     /// The JSON Schema a `json-schema` validator checks against, as written (nil for other types).
     public var schemaDocument: JSONValue? { (inner as? JSONValidators.SchemaValidator)?.document }
 
+    /// The verdict on one output: transform, path, the check, then `negate`; immediate checks
+    /// run without suspending.
     public func run(_ ctx: CheckContext) async -> CheckResult {
         if let now = runNow(ctx) { return now }
         switch subject(ctx) {
