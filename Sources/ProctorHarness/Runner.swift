@@ -128,8 +128,8 @@ public enum Runner {
         let stop = _Locked(false)
         let width = max(1, options.concurrency)
         let strictRepair = options.strictRepair, failFast = options.failFast
-        /// One job from start to verdict (a skipped result when the run was stopped first).
         let live = suites.map(LiveSuite.init)
+        /// One job from start to verdict (a skipped result when the run was stopped first).
         @Sendable func perform(_ job: Job) async -> CaseResult {
             await Runner.perform(job, live[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
                                  strictRepair: strictRepair, failFast: failFast)

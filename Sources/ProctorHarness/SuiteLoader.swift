@@ -203,11 +203,15 @@ public struct SuiteLoader: Sendable {
         // Cases
         var cases: [TestCase] = []
         var seen: [String: Int] = [:]  // case id → its index in `cases`
-        func add(_ c: TestCase, _ errAt: () -> SuiteError) throws(SuiteError) {
-            if let prev = seen[c.id] {
-                throw errAt().with("duplicate case id '\(c.id)' (first defined at \(cases[prev].file):\(cases[prev].line))")
+        /// Records case `id` as `list[index]`; a second one with that id is an error at `errAt`.
+        func register(_ id: String, at index: Int, in list: [TestCase], _ errAt: () -> SuiteError) throws(SuiteError) {
+            if let prev = seen[id] {
+                throw errAt().with("duplicate case id '\(id)' (first defined at \(list[prev].file):\(list[prev].line))")
             }
-            seen[c.id] = cases.count
+            seen[id] = index
+        }
+        func add(_ c: TestCase, _ errAt: () -> SuiteError) throws(SuiteError) {
+            try register(c.id, at: cases.count, in: cases, errAt)
             cases.append(c)
         }
         if let cv = root["cases"] {
@@ -234,11 +238,7 @@ public struct SuiteLoader: Sendable {
                     // The usual shape: every case from one file, checked by index and kept whole
                     // (a case taken out of an array is copied field by field).
                     for k in loaded.indices {
-                        if let prev = seen[loaded[k].id] {
-                            throw SuiteError(file: full, line: loaded[k].line, column: 1,
-                                             "duplicate case id '\(loaded[k].id)' (first defined at \(loaded[prev].file):\(loaded[prev].line))")
-                        }
-                        seen[loaded[k].id] = k
+                        try register(loaded[k].id, at: k, in: loaded) { SuiteError(file: full, line: loaded[k].line, column: 1, "") }
                     }
                     cases = loaded
                 } else {
