@@ -59,8 +59,12 @@ public struct RegexDFA: Sendable {
         Int(transitions[state * intervalStarts.count + i])
     }
 
-    /// Compiles `pattern` (ECMA-262 syntax, the `u` flag) with search semantics; at most `maxStates` states.
-    public init(pattern: String, maxStates: Int = 4096) throws(RegexDFAError) {
+    /// Steps the subset construction may take by default before it gives up on a pattern.
+    public static let defaultMaxWork = 20_000_000
+
+    /// Compiles `pattern` (ECMA-262 syntax, the `u` flag) with search semantics; at most `maxStates`
+    /// states and `maxWork` steps of construction, so a hostile pattern fails fast with a message.
+    public init(pattern: String, maxStates: Int = 4096, maxWork: Int = RegexDFA.defaultMaxWork) throws(RegexDFAError) {
         var parser = RegexParser(pattern: pattern, flags: [.unicode])
         let ast: RegexNode
         do { ast = try parser.parse() } catch { throw RegexDFAError(message: error.description) }
@@ -73,7 +77,7 @@ public struct RegexDFA: Sendable {
         try nfa.build(ast, p0, p1, pattern)
         nfa.eps(p1, f)
         nfa.chars(f, any, f)
-        self = try RegexDFA.determinise(nfa, start: s0, final: f, maxStates: maxStates, pattern: pattern)
+        self = try RegexDFA.determinise(nfa, start: s0, final: f, maxStates: maxStates, maxWork: maxWork, pattern: pattern)
     }
 
     init(intervalStarts: [UInt32], transitions: [Int32], accepting: [Bool], start: Int) {
@@ -100,58 +104,55 @@ public struct RegexDFA: Sendable {
         return s >= 0 && accepting[s]
     }
 
-    static func determinise(_ nfa: NFA, start: Int, final: Int, maxStates: Int, pattern: String) throws(RegexDFAError) -> RegexDFA {
+    static func determinise(_ nfa: NFA, start: Int, final: Int, maxStates: Int, maxWork: Int, pattern: String) throws(RegexDFAError) -> RegexDFA {
         // Alphabet intervals: every boundary of every class.
         var cuts: Set<UInt32> = [0]
         for edges in nfa.charEdges { for (set, _) in edges { for (lo, hi) in set.ranges { cuts.insert(lo); if hi < 0x10FFFF { cuts.insert(hi + 1) } } } }
         let starts = cuts.sorted()
-        func closure(_ seed: [Int], atStart: Bool, atEnd: Bool) -> [Int] {
-            var seen = Set(seed), stack = seed
-            while let s = stack.popLast() {
-                for (kind, t) in nfa.epsEdges[s] where !seen.contains(t) {
-                    if kind == .lineStart && !atStart { continue }
-                    if kind == .lineEnd && !atEnd { continue }
-                    seen.insert(t); stack.append(t)
-                }
-            }
-            return seen.sorted()
+        var subsets = Subsets(nfa: nfa, intervalStarts: starts, maxWork: maxWork)
+        func tooComplex() -> RegexDFAError {
+            RegexDFAError(message: "pattern /\(pattern)/ is too complex for an automaton (over \(maxWork) steps to build it)")
         }
-        var index: [[Int]: Int] = [:]
-        var sets: [[Int]] = []
+        var index: [[UInt64]: Int] = [:]
+        var sets: [[UInt64]] = []
         var rows: [[Int]] = []
-        let first = closure([start], atStart: true, atEnd: false)
-        index[first] = 0
-        sets.append(first)
+        guard subsets.closure([Int32(start)], atStart: true, atEnd: false) else { throw tooComplex() }
+        index[subsets.bits] = 0
+        sets.append(subsets.bits)
         var k = 0
         while k < sets.count {
-            let set = sets[k]
             var row = [Int](repeating: -1, count: starts.count)
-            for (i, lo) in starts.enumerated() {
-                var next: [Int] = []
-                for s in set { for (cs, t) in nfa.charEdges[s] where cs.contains(lo) { next.append(t) } }
-                guard !next.isEmpty else { continue }
-                let c = closure(next, atStart: false, atEnd: false)
-                if let j = index[c] { row[i] = j; continue }
+            guard subsets.gatherTargets(of: sets[k]) else { throw tooComplex() }
+            for i in starts.indices where !subsets.targets[i].isEmpty {
+                guard subsets.closure(subsets.targets[i], atStart: false, atEnd: false) else { throw tooComplex() }
+                subsets.targets[i].removeAll(keepingCapacity: true)
+                if let j = index[subsets.bits] { row[i] = j; continue }
                 guard sets.count < maxStates else {
                     throw RegexDFAError(message: "pattern /\(pattern)/ needs more than \(maxStates) automaton states")
                 }
-                index[c] = sets.count
+                index[subsets.bits] = sets.count
                 row[i] = sets.count
-                sets.append(c)
+                sets.append(subsets.bits)
             }
             rows.append(row)
             k += 1
         }
         // The first state may pass `^`; the others see `$` only when checking acceptance.
-        let accepting = sets.enumerated().map { i, set in
-            closure(set, atStart: i == 0, atEnd: true).contains(final)
+        var accepting: [Bool] = []
+        accepting.reserveCapacity(sets.count)
+        for (i, set) in sets.enumerated() {
+            var members: [Int32] = []
+            Subsets.forEachMember(set) { members.append(Int32($0)) }
+            guard subsets.closure(members, atStart: i == 0, atEnd: true) else { throw tooComplex() }
+            accepting.append(subsets.bits[final >> 6] & (1 << UInt64(final & 63)) != 0)
         }
-        // Drop states that cannot reach acceptance, renumbering the rest.
+        // Drop states that cannot reach acceptance (a walk back from the accepting ones), renumbering the rest.
+        var predecessors = [[Int]](repeating: [], count: sets.count)
+        for (i, row) in rows.enumerated() { for t in row where t >= 0 { predecessors[t].append(i) } }
         var live = accepting
-        var changed = true
-        while changed {
-            changed = false
-            for (i, row) in rows.enumerated() where !live[i] && row.contains(where: { $0 >= 0 && live[$0] }) { live[i] = true; changed = true }
+        var stack = accepting.indices.filter { accepting[$0] }
+        while let s = stack.popLast() {
+            for p in predecessors[s] where !live[p] { live[p] = true; stack.append(p) }
         }
         var renumber = [Int](repeating: -1, count: sets.count)
         var n = 0
@@ -164,6 +165,109 @@ public struct RegexDFA: Sendable {
             acc.append(accepting[i])
         }
         return RegexDFA(intervalStarts: starts, transitions: transitions, accepting: acc, start: renumber[0])
+    }
+}
+
+/// The subset construction's working state: NFA state sets as bitsets (cheap to hash and compare),
+/// each NFA state's class edges as runs of alphabet intervals, and a count of the steps taken so a
+/// hostile pattern stops with an error instead of running for minutes.
+struct Subsets {
+    /// ε edges flattened: state `s`'s are `epsTarget[epsStart[s]..<epsStart[s + 1]]`, with their kinds.
+    let epsStart: [Int32]
+    let epsTarget: [Int32]
+    let epsKind: [NFA.Eps]
+    /// `spans[s]`: (first interval, last interval, target) for every range of every class edge out of `s`.
+    let spans: [[(Int32, Int32, Int32)]]
+    let words: Int
+    /// Per interval, the NFA states one step reaches from the set being expanded.
+    var targets: [[Int32]]
+    /// `mark[s] == stamp` when `s` is already in the closure being built.
+    var mark: [UInt32]
+    var stamp: UInt32 = 0
+    var stack: [Int32] = []
+    /// The closure just computed, one bit per NFA state.
+    var bits: [UInt64] = []
+    var work = 0
+    let maxWork: Int
+
+    init(nfa: NFA, intervalStarts: [UInt32], maxWork: Int) {
+        var offsets: [Int32] = [0], ends: [Int32] = [], kinds: [NFA.Eps] = []
+        for edges in nfa.epsEdges {
+            for (kind, t) in edges { ends.append(Int32(t)); kinds.append(kind) }
+            offsets.append(Int32(ends.count))
+        }
+        (epsStart, epsTarget, epsKind) = (offsets, ends, kinds)
+        func intervalIndex(_ c: UInt32) -> Int32 {
+            var lo = 0, hi = intervalStarts.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if intervalStarts[mid] <= c { lo = mid } else { hi = mid - 1 }
+            }
+            return Int32(lo)
+        }
+        spans = nfa.charEdges.map { edges in
+            edges.flatMap { set, t in set.ranges.map { lo, hi in (intervalIndex(lo), intervalIndex(hi), Int32(t)) } }
+        }
+        words = (nfa.epsEdges.count + 63) / 64
+        targets = Array(repeating: [], count: intervalStarts.count)
+        mark = Array(repeating: 0, count: nfa.epsEdges.count)
+        self.maxWork = maxWork
+    }
+
+    /// Calls `body` with each NFA state in a bitset, in increasing order.
+    static func forEachMember(_ set: [UInt64], _ body: (Int) -> Void) {
+        for (w, word) in set.enumerated() {
+            var bits = word
+            while bits != 0 {
+                body(w << 6 + bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+    }
+
+    /// Fills `targets` with the states the set's class edges reach, per interval; false past the budget.
+    mutating func gatherTargets(of set: [UInt64]) -> Bool {
+        var budgetLeft = maxWork - work
+        var over = false
+        Self.forEachMember(set) { s in
+            for (first, last, t) in spans[s] {
+                budgetLeft -= Int(last - first) + 1
+                for i in Int(first)...Int(last) { targets[i].append(t) }
+            }
+            if budgetLeft < 0 { over = true }
+        }
+        work = maxWork - budgetLeft
+        return !over
+    }
+
+    /// Puts the ε-closure of `seed` in `bits` (`^` edges only at the start, `$` edges only at the
+    /// end); false past the budget.
+    mutating func closure(_ seed: [Int32], atStart: Bool, atEnd: Bool) -> Bool {
+        stamp &+= 1
+        if stamp == 0 { for i in mark.indices { mark[i] = 0 }; stamp = 1 }
+        // Cleared in place; when the last closure was kept as a state the write copies it first (copy on write).
+        if bits.count == words { for w in bits.indices { bits[w] = 0 } } else { bits = [UInt64](repeating: 0, count: words) }
+        stack.removeAll(keepingCapacity: true)
+        for s in seed where mark[Int(s)] != stamp { mark[Int(s)] = stamp; stack.append(s) }
+        while let s = stack.popLast() {
+            bits[Int(s) >> 6] |= 1 << UInt64(s & 63)
+            let lo = Int(epsStart[Int(s)]), hi = Int(epsStart[Int(s) + 1])
+            work += 1 + hi - lo
+            var e = lo
+            while e < hi {
+                let t = Int(epsTarget[e])
+                if mark[t] != stamp {
+                    switch epsKind[e] {
+                    case .plain: mark[t] = stamp; stack.append(Int32(t))
+                    case .lineStart: if atStart { mark[t] = stamp; stack.append(Int32(t)) }
+                    case .lineEnd: if atEnd { mark[t] = stamp; stack.append(Int32(t)) }
+                    }
+                }
+                e += 1
+            }
+        }
+        work += words
+        return work <= maxWork
     }
 }
 

@@ -70,7 +70,8 @@ struct NameTable: Sendable {
 }
 
 /// A compiled pattern with its source text for messages, and a DFA when the pattern fits one
-/// (no back references or look-around, at most 1,024 states): a search in one pass, where the
+/// (no back references or look-around, at most 1,024 states and 500,000 construction steps, so a
+/// hostile pattern costs milliseconds before falling back): a search in one pass, where the
 /// backtracking matcher would copy the string into scalars and try every start.
 struct CompiledPattern: Sendable {
     let source: String
@@ -80,7 +81,7 @@ struct CompiledPattern: Sendable {
     init(source: String, regex: ECMARegex) {
         self.source = source
         self.regex = regex
-        dfa = regex.flags == [.unicode] ? try? RegexDFA(pattern: source, maxStates: 1024) : nil
+        dfa = regex.flags == [.unicode] ? try? RegexDFA(pattern: source, maxStates: 1024, maxWork: 500_000) : nil
     }
 
     /// ECMA-262 `test`: a match anywhere in `s`.

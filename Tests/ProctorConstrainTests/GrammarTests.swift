@@ -422,4 +422,20 @@ final class RegexDFATests: XCTestCase {
             XCTAssertThrowsError(try RegexDFA(pattern: p), p)
         }
     }
+
+    /// A pattern whose subset construction would take millions of steps (long literal runs and many
+    /// empty alternatives: the fuzzer's find) stops at the step budget with a message naming it.
+    func testConstructionStopsAtTheStepBudget() throws {
+        let hostile = "Ra^" + String(repeating: "]", count: 60) + String(repeating: "|", count: 40) + String(repeating: "]", count: 80) + "+nev]]]a+$"
+        XCTAssertThrowsError(try RegexDFA(pattern: hostile, maxWork: 10_000)) { error in
+            XCTAssertTrue("\(error)".contains("too complex"), "\(error)")
+            XCTAssertTrue("\(error)".contains("/Ra^]]]"), "\(error)")
+        }
+        // With room to finish, the same pattern's automaton agrees with the matcher.
+        let dfa = try RegexDFA(pattern: hostile)
+        let re = try ECMARegex(hostile)
+        for s in ["", "x", "Ra^", String(repeating: "]", count: 85) + "nev]]]a", "nev]]]aa", "]]]nev]]]a!"] {
+            XCTAssertEqual(dfa.matches(s), try re.test(s), String(reflecting: s))
+        }
+    }
 }

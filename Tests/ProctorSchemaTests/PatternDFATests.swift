@@ -22,6 +22,19 @@ final class PatternDFATests: XCTestCase {
         XCTAssertGreaterThan(withDFA, 10, "most patterns go through the DFA")
     }
 
+    /// A pattern too costly to turn into an automaton is matched by the backtracker instead, and
+    /// compiling the schema stays fast (the fuzzer found one that took over 10 s per draft).
+    func testCostlyPatternFallsBackToTheBacktracker() throws {
+        let pattern = "UnsafeRa^" + String(repeating: "]", count: 40) + String(repeating: "|", count: 60)
+            + String(repeating: "]", count: 90) + "BBBBBB" + String(repeating: "]", count: 30) + "+nev]]]]a+$"
+        let cp = CompiledPattern(source: pattern, regex: try ECMARegex(pattern, flags: [.unicode]))
+        XCTAssertNil(cp.dfa, "over the schema's construction budget")
+        let schema = try CompiledSchema.compile(text: "{\"anyOf\": [{\"pattern\": \(String(reflecting: pattern))}, {\"type\": \"number\"}]}")
+        for s in ["&aaa", "", "nev]]]]aa"] {
+            XCTAssertEqual(schema.isValid(.string(s)), try cp.regex.test(s), s)
+        }
+    }
+
     func testPropertyNamesCompareByCodePoints() throws {
         let s = try CompiledSchema.compile(text: #"{"properties": {"\u00e9": {"type": "integer"}}, "additionalProperties": false}"#)
         XCTAssertTrue(s.isValid(try JSONParser.parse(#"{"\u00e9": 1}"#)))
