@@ -41,10 +41,16 @@ public struct RegexDFA: Sendable {
     /// The interval holding `scalar`.
     @inline(__always) public func interval(of scalar: UInt32) -> Int {
         if scalar < 128 { return Int(asciiInterval[Int(scalar)]) }
-        var lo = 0, hi = intervalStarts.count - 1
+        return Self.interval(of: scalar, in: intervalStarts)
+    }
+
+    /// The index of the last start at or below `scalar` in sorted `starts` (whose first is 0): one
+    /// binary search shared by matching and by the construction.
+    static func interval(of scalar: UInt32, in starts: [UInt32]) -> Int {
+        var lo = 0, hi = starts.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
-            if intervalStarts[mid] <= scalar { lo = mid } else { hi = mid - 1 }
+            if starts[mid] <= scalar { lo = mid } else { hi = mid - 1 }
         }
         return lo
     }
@@ -141,9 +147,7 @@ public struct RegexDFA: Sendable {
         var accepting: [Bool] = []
         accepting.reserveCapacity(sets.count)
         for (i, set) in sets.enumerated() {
-            var members: [Int32] = []
-            Subsets.forEachMember(set) { members.append(Int32($0)) }
-            guard subsets.closure(members, atStart: i == 0, atEnd: true) else { throw tooComplex() }
+            guard subsets.closure(of: set, atStart: i == 0, atEnd: true) else { throw tooComplex() }
             accepting.append(subsets.bits[final >> 6] & (1 << UInt64(final & 63)) != 0)
         }
         // Drop states that cannot reach acceptance (a walk back from the accepting ones), renumbering the rest.
@@ -197,14 +201,7 @@ struct Subsets {
             offsets.append(Int32(ends.count))
         }
         (epsStart, epsTarget, epsKind) = (offsets, ends, kinds)
-        func intervalIndex(_ c: UInt32) -> Int32 {
-            var lo = 0, hi = intervalStarts.count - 1
-            while lo < hi {
-                let mid = (lo + hi + 1) / 2
-                if intervalStarts[mid] <= c { lo = mid } else { hi = mid - 1 }
-            }
-            return Int32(lo)
-        }
+        func intervalIndex(_ c: UInt32) -> Int32 { Int32(RegexDFA.interval(of: c, in: intervalStarts)) }
         spans = nfa.charEdges.map { edges in
             edges.flatMap { set, t in set.ranges.map { lo, hi in (intervalIndex(lo), intervalIndex(hi), Int32(t)) } }
         }
@@ -243,12 +240,29 @@ struct Subsets {
     /// Puts the ε-closure of `seed` in `bits` (`^` edges only at the start, `$` edges only at the
     /// end); false past the budget.
     mutating func closure(_ seed: [Int32], atStart: Bool, atEnd: Bool) -> Bool {
+        startClosure()
+        for s in seed where mark[Int(s)] != stamp { mark[Int(s)] = stamp; stack.append(s) }
+        return finishClosure(atStart: atStart, atEnd: atEnd)
+    }
+
+    /// The same closure seeded by the members of a bitset (a state already built, seen again at the end).
+    mutating func closure(of set: [UInt64], atStart: Bool, atEnd: Bool) -> Bool {
+        startClosure()
+        Self.forEachMember(set) { s in mark[s] = stamp; stack.append(Int32(s)) }
+        return finishClosure(atStart: atStart, atEnd: atEnd)
+    }
+
+    /// A fresh stamp, cleared `bits` and an empty stack, for the next closure's seeds.
+    private mutating func startClosure() {
         stamp &+= 1
         if stamp == 0 { for i in mark.indices { mark[i] = 0 }; stamp = 1 }
         // Cleared in place; when the last closure was kept as a state the write copies it first (copy on write).
         if bits.count == words { for w in bits.indices { bits[w] = 0 } } else { bits = [UInt64](repeating: 0, count: words) }
         stack.removeAll(keepingCapacity: true)
-        for s in seed where mark[Int(s)] != stamp { mark[Int(s)] = stamp; stack.append(s) }
+    }
+
+    /// Follows ε edges from the seeded stack until it is empty, filling `bits`.
+    private mutating func finishClosure(atStart: Bool, atEnd: Bool) -> Bool {
         while let s = stack.popLast() {
             bits[Int(s) >> 6] |= 1 << UInt64(s & 63)
             let lo = Int(epsStart[Int(s)]), hi = Int(epsStart[Int(s) + 1])
