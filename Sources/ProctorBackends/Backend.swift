@@ -133,6 +133,12 @@ public protocol Backend: Sendable {
     var promptFormat: String? { get }
     /// Answers one request; failures are values (`finishReason == .error`), never thrown.
     func complete(_ request: BackendRequest) async -> BackendResponse
+    /// The answer `complete` would give, without suspending, from a backend that computes it in
+    /// place (fixed text); nil from one that must wait. The runner then checks the case without
+    /// an async hop, which is most of a fast backend's cost per case.
+    func completeNow(_ request: BackendRequest) -> BackendResponse?
+    /// `completeNow` answers every request (asked once per run, not per case).
+    var answersNow: Bool { get }
 }
 
 extension Backend {
@@ -140,6 +146,8 @@ extension Backend {
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { nil }
     public var warnings: [String] { [] }
     public var promptFormat: String? { nil }
+    public func completeNow(_ request: BackendRequest) -> BackendResponse? { nil }
+    public var answersNow: Bool { false }
 }
 
 /// A problem with a backend's configuration, found when the suite loads.

@@ -114,7 +114,15 @@ public struct ReplayBackend: Backend {
         self.cassette = cassette
     }
 
-    public func complete(_ request: BackendRequest) async -> BackendResponse {
+    public func complete(_ request: BackendRequest) async -> BackendResponse { answer(request) }
+
+    public func completeNow(_ request: BackendRequest) -> BackendResponse? { answer(request) }
+
+    /// A recording is read in place, so a replayed run checks its cases without suspending.
+    public var answersNow: Bool { true }
+
+    /// The recorded response, or a failure that says why there is none.
+    func answer(_ request: BackendRequest) -> BackendResponse {
         let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
         guard let entry = cassette.lookup(key), case .object(let r)? = entry["response"] else {
             let why = cassette.explainMiss(backend: sourceId, identity: identity, options: request.options, messages: request.messages)

@@ -27,7 +27,14 @@ public struct EchoBackend: Backend {
         }
     }
 
-    public func complete(_ request: BackendRequest) async -> BackendResponse {
+    public func complete(_ request: BackendRequest) async -> BackendResponse { answer(request) }
+
+    public func completeNow(_ request: BackendRequest) -> BackendResponse? { answer(request) }
+
+    public var answersNow: Bool { true }
+
+    /// The fixed response, or the last user message, cut before the first stop string.
+    func answer(_ request: BackendRequest) -> BackendResponse {
         var text = response ?? request.lastUserMessage
         var finish = finishReason
         if let stops = request.options.stop, let cut = stops.compactMap({ text.range(of: $0)?.lowerBound }).min() {

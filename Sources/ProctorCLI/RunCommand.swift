@@ -145,13 +145,16 @@ enum RunCommand: ProctorCommand {
         let quiet = args.flag("quiet")
         let live = console.isTerminal && !quiet
         if options.onlyKeys?.isEmpty == true { console.err("nothing to rerun: the results file has no \(previous == nil ? "failing" : "errored") case") }
-        var result = await Runner.run(session, options: options) { progress, r in
-            if live {
+        // The progress line, on a terminal only (no listener at all otherwise).
+        var progressLine: (@Sendable (RunProgress, CaseResult) -> Void)? = nil
+        if live {
+            progressLine = { progress, _ in
                 let eta = progress.done > 0 ? progress.elapsedSeconds / Double(progress.done) * Double(progress.total - progress.done) : 0
                 console.rawErr(String(format: "\r\u{1B}[K[%d/%d] %d failing · %.1fs elapsed · ETA %.1fs",
                                       progress.done, progress.total, progress.failures, progress.elapsedSeconds, eta))
             }
         }
+        var result = await Runner.run(session, options: options, onResult: progressLine)
         if live { console.rawErr("\r\u{1B}[K") }
         // Failures in report order (not completion order), so logs are stable from run to run.
         if !quiet {

@@ -100,9 +100,45 @@ public enum CaseEvaluator {
         }
     }
 
+    /// The verdict on one response: transform, JSON pipeline, every validator, score and status.
     public static func evaluate(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
                                 messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
                                 strictRepair: Bool, grader: GraderAccess? = nil) async -> CaseResult {
+        var result = start(suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
+                           options: options, response: response)
+        guard let ctx = context(&result, suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
+                                options: options, response: response, grader: grader) else { return result }
+        var blocked: [Int] = []
+        let waiting = checkNow(testCase.validators, ctx, into: &result, blocked: &blocked)
+        // From the first check that waits (a grader, a command) on, they run one by one.
+        for i in waiting..<testCase.validators.count {
+            let r = await testCase.validators[i].run(ctx)
+            if r.blockedByJSON { blocked.append(result.validators.count) }
+            result.validators.append(ValidatorVerdict(type: testCase.validators[i].type, weight: testCase.validators[i].weight, r))
+        }
+        finish(&result, blocked: blocked, jsonError: ctx.jsonError, strictRepair: strictRepair)
+        return result
+    }
+
+    /// `evaluate` without suspending, for a case whose validators are all immediate
+    /// (`TestCase.checksNow`): the same verdict, with no async frame to copy values into.
+    public static func evaluateNow(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
+                                   messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
+                                   strictRepair: Bool) -> CaseResult {
+        precondition(testCase.checksNow, "evaluateNow: case '\(testCase.id)' has a validator that waits")
+        var result = start(suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
+                           options: options, response: response)
+        guard let ctx = context(&result, suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
+                                options: options, response: response, grader: nil) else { return result }
+        var blocked: [Int] = []
+        _ = checkNow(testCase.validators, ctx, into: &result, blocked: &blocked)
+        finish(&result, blocked: blocked, jsonError: ctx.jsonError, strictRepair: strictRepair)
+        return result
+    }
+
+    /// The result before anything is checked.
+    static func start(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
+                      messages: [ChatMessage], options: GenerationOptions, response: BackendResponse) -> CaseResult {
         var result = CaseResult(
             suite: suite.name, suiteFile: suite.file, caseId: testCase.id, caseFile: testCase.file, caseLine: testCase.line,
             promptId: prompt.id, promptSha256: prompt.sha256, backendId: backendId, status: .passed, score: 0,
@@ -116,9 +152,17 @@ public enum CaseEvaluator {
         result.vars = testCase.vars
         let maxTokens = options.maxTokens
         result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)
+        return result
+    }
+
+    /// The case's transform and JSON pipeline, noted on `result`, and the context its checks
+    /// see; nil when the result is already final (the backend failed, or the transform did).
+    static func context(_ result: inout CaseResult, suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion,
+                        backendId: String, messages: [ChatMessage], options: GenerationOptions, response: BackendResponse,
+                        grader: GraderAccess?) -> CheckContext? {
         if response.finishReason == .error {
             result.status = .error
-            return result
+            return nil
         }
         // The case's transform runs first; the validators see its result.
         var checked = response.text
@@ -131,31 +175,39 @@ public enum CaseEvaluator {
             case .failure(let e):
                 result.status = .error
                 result.error = "transform (\(t.description)) failed: \(e.message)"
-                return result
+                return nil
             }
         }
-        let mode = testCase.jsonMode
-        let parsed = parseJSON(checked, mode: mode)
+        let parsed = parseJSON(checked, mode: testCase.jsonMode)
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
         result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
         var ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
-                               maxTokens: maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
+                               maxTokens: options.maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory)
         ctx.messages = messages
         ctx.grader = grader
         ctx.repairSummary = repairSummary(parsed.repairs)
-        var blocked: [Int] = []
         result.validators.reserveCapacity(testCase.validators.count)
-        for i in testCase.validators.indices {
-            // Immediate checks run in place; only a check that waits (a grader, a command) suspends.
-            let r: CheckResult
-            if let now = testCase.validators[i].runNow(ctx) { r = now } else { r = await testCase.validators[i].run(ctx) }
-            if r.blockedByJSON { blocked.append(result.validators.count) }
-            result.validators.append(ValidatorVerdict(type: testCase.validators[i].type, weight: testCase.validators[i].weight, r))
+        return ctx
+    }
+
+    /// Runs the immediate checks in order, up to the first that waits, and returns its index
+    /// (the count when none waits). They are read where they are stored: an element taken out of
+    /// the array in an async function is a copy, a retain of each of its fields.
+    static func checkNow(_ validators: [ConfiguredValidator], _ ctx: CheckContext, into result: inout CaseResult, blocked: inout [Int]) -> Int {
+        validators.withUnsafeBufferPointer { vs in
+            for i in vs.indices {
+                guard let r = vs[i].runNow(ctx) else { return i }
+                if r.blockedByJSON { blocked.append(result.validators.count) }
+                result.validators.append(ValidatorVerdict(type: vs[i].type, weight: vs[i].weight, r))
+            }
+            return vs.count
         }
-        sayParseErrorOnce(&result.validators, blocked: blocked, error: parsed.error)
+    }
+
+    /// The parse error said once, then the score and status.
+    static func finish(_ result: inout CaseResult, blocked: [Int], jsonError: String?, strictRepair: Bool) {
+        sayParseErrorOnce(&result.validators, blocked: blocked, error: jsonError)
         settle(&result, strictRepair: strictRepair)
-        return result
     }
 }
-

@@ -89,13 +89,13 @@ public struct CaseResult: Sendable {
     /// `latencyMs` is the latency stored with the recording this answer was replayed from.
     public var latencyRecorded = false
     /// The merged generation options the request was sent with.
-    public var options: GenerationOptions {
+    @inlinable public var options: GenerationOptions {
         get { optionsBox?.value ?? GenerationOptions() }
         set { optionsBox = newValue.isEmpty ? nil : OptionsBox(newValue) }
     }
     /// Held apart (nil when empty, as for most cases): inline, the options would be a fifth of
     /// every result's size.
-    private var optionsBox: OptionsBox?
+    @usableFromInline var optionsBox: OptionsBox?
     /// The output parsed as JSON only after repair (so the case is `repaired` when it passes):
     /// repairs are listed only when the repair engine produced the value the validators saw.
     var neededRepair: Bool { !repairs.isEmpty }
@@ -134,9 +134,9 @@ public struct CaseResult: Sendable {
 }
 
 /// Generation options kept on the heap, shared by the copies of a result.
-final class OptionsBox: Sendable {
-    let value: GenerationOptions
-    init(_ value: GenerationOptions) { self.value = value }
+@usableFromInline final class OptionsBox: Sendable {
+    @usableFromInline let value: GenerationOptions
+    @usableFromInline init(_ value: GenerationOptions) { self.value = value }
 }
 
 /// Identifies one case × prompt × backend across reports, diffs and merges.

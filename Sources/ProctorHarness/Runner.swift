@@ -113,13 +113,13 @@ public enum Runner {
 
     /// Builds a session for `suites` in `mode`, runs it and closes it.
     public static func run(_ suites: [Suite], mode: RunSession.Mode = .live, options: RunOptions = RunOptions(),
-                           onResult: @escaping @Sendable (RunProgress, CaseResult) -> Void = { _, _ in }) async throws(SuiteError) -> RunResult {
+                           onResult: (@Sendable (RunProgress, CaseResult) -> Void)? = nil) async throws(SuiteError) -> RunResult {
         await run(try RunSession(suites: suites, mode: mode), options: options, onResult: onResult)
     }
 
     /// Runs every selected job of the session's suites, then closes the session (saving cassettes).
     public static func run(_ session: RunSession, options: RunOptions = RunOptions(),
-                           onResult: @escaping @Sendable (RunProgress, CaseResult) -> Void = { _, _ in }) async -> RunResult {
+                           onResult: (@Sendable (RunProgress, CaseResult) -> Void)? = nil) async -> RunResult {
         let started = Date()
         let t0 = monotonicMs()
         let suites = session.suites
@@ -133,6 +133,15 @@ public enum Runner {
         @Sendable func perform(_ job: Job) async -> CaseResult {
             await Runner.perform(job, live[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
                                  strictRepair: strictRepair, failFast: failFast)
+        }
+        // Backends that answer in place and have no concurrency cap: their cases with immediate
+        // checks run start to verdict without suspending.
+        let answersNow = suites.indices.map { s in
+            session.backends[s].indices.map { b in session.limiters[s][b] == nil && session.backends[s][b].answersNow }
+        }
+        @Sendable func performNow(_ job: Job) -> CaseResult? {
+            guard answersNow[job.suite][job.backend] else { return nil }
+            return Runner.performNow(job, live[job.suite], session: session, stop: stop, strictRepair: strictRepair, failFast: failFast)
         }
 
         // `width` workers each take the next jobs as soon as they finish, so a fast backend never
@@ -148,7 +157,9 @@ public enum Runner {
                         var done: [CaseResult] = []
                         while let range = queue.take(batch) {
                             let t = monotonicMs()
-                            for i in range { done.append(await perform(jobs[i])) }
+                            for i in range {
+                                if let now = performNow(jobs[i]) { done.append(now) } else { done.append(await perform(jobs[i])) }
+                            }
                             queue.finished(&done, from: range.lowerBound, onResult: onResult, t0: t0)
                             let perJobMs = (monotonicMs() - t) / Double(range.count)
                             batch = perJobMs < JobQueue.fastJobMs ? min(batch * 2, JobQueue.maxBatch) : 1
@@ -184,29 +195,83 @@ public enum Runner {
     /// counts then bounce between cores); a class's `let` is read in place.
     final class LiveSuite: Sendable {
         let suite: Suite
-        init(_ suite: Suite) { self.suite = suite }
+        /// The suite's cases, one reference each, for the same reason (a `TestCase` read out of
+        /// the array in an async function is copied, field by field).
+        let cases: [LiveCase]
+        init(_ suite: Suite) {
+            self.suite = suite
+            cases = suite.cases.indices.map { LiveCase(suite.cases[$0]) }
+        }
+    }
+
+    /// One case of a `LiveSuite`.
+    final class LiveCase: Sendable {
+        let testCase: TestCase
+        init(_ testCase: TestCase) { self.testCase = testCase }
     }
 
     /// One job from start to verdict; a skipped result when the run was stopped first.
     static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
                         strictRepair: Bool, failFast: Bool) async -> CaseResult {
-        let messages = live.suite.prompts[job.prompt].render(live.suite.cases[job.testCase].vars)
-        if stop.get() { return skipped(job, live.suite, messages, why: "not run: --fail-fast stopped the run after a failure") }
-        if Task.isCancelled { return skipped(job, live.suite, messages, why: interruptedWhy) }
-        let request = BackendRequest(messages: messages, options: job.options, caseId: live.suite.cases[job.testCase].id,
-                                     promptId: live.suite.prompts[job.prompt].id, repeatIndex: job.repeatIndex)
+        let c = live.cases[job.testCase]
+        let request: BackendRequest
+        switch prepare(job, live, c, stop: stop) {
+        case .skipped(let r): return r
+        case .send(let r): request = r
+        }
         let backend = session.backends[job.suite][job.backend]
         let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
-        if Task.isCancelled { return skipped(job, live.suite, messages, why: interruptedWhy) }
-        var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
+        if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
+        var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: c.testCase, prompt: live.suite.prompts[job.prompt],
                                              backendId: live.suite.backends[job.backend].id,
-                                             messages: messages, options: job.options, response: response,
+                                             messages: request.messages, options: job.options, response: response,
                                              strictRepair: strictRepair || live.suite.options.strictRepair, grader: grader)
-        r.repeatIndex = job.repeatIndex
-        r.caseColumn = live.suite.cases[job.testCase].column
-        r.minPassRate = live.suite.cases[job.testCase].minPassRate ?? live.suite.options.minPassRate
-        if failFast && !r.isPass { stop.set(true) }
+        finish(&r, job, live, c, stop: stop, failFast: failFast)
         return r
+    }
+
+    /// `perform` without suspending, for a backend that answers in place (`answersNow`, no
+    /// cap); nil when this job's backend or checks need to wait.
+    static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: _Locked<Bool>,
+                           strictRepair: Bool, failFast: Bool) -> CaseResult? {
+        let c = live.cases[job.testCase]
+        guard c.testCase.checksNow else { return nil }
+        let request: BackendRequest
+        switch prepare(job, live, c, stop: stop) {
+        case .skipped(let r): return r
+        case .send(let r): request = r
+        }
+        guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return nil }
+        var r = CaseEvaluator.evaluateNow(suite: live.suite, testCase: c.testCase, prompt: live.suite.prompts[job.prompt],
+                                          backendId: live.suite.backends[job.backend].id,
+                                          messages: request.messages, options: job.options, response: response,
+                                          strictRepair: strictRepair || live.suite.options.strictRepair)
+        finish(&r, job, live, c, stop: stop, failFast: failFast)
+        return r
+    }
+
+    /// What a job sends, or its skipped result when the run was stopped first.
+    enum Prepared {
+        case send(BackendRequest)
+        case skipped(CaseResult)
+    }
+
+    /// The job's prompt rendered into a request; skipped when `--fail-fast` or an interruption
+    /// stopped the run.
+    static func prepare(_ job: Job, _ live: LiveSuite, _ c: LiveCase, stop: _Locked<Bool>) -> Prepared {
+        let messages = live.suite.prompts[job.prompt].render(c.testCase.vars)
+        if stop.get() { return .skipped(skipped(job, live.suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
+        if Task.isCancelled { return .skipped(skipped(job, live.suite, messages, why: interruptedWhy)) }
+        return .send(BackendRequest(messages: messages, options: job.options, caseId: c.testCase.id,
+                                    promptId: live.suite.prompts[job.prompt].id, repeatIndex: job.repeatIndex))
+    }
+
+    /// The job's place in the run on its result; a failure stops a `--fail-fast` run.
+    static func finish(_ r: inout CaseResult, _ job: Job, _ live: LiveSuite, _ c: LiveCase, stop: _Locked<Bool>, failFast: Bool) {
+        r.repeatIndex = job.repeatIndex
+        r.caseColumn = c.testCase.column
+        r.minPassRate = c.testCase.minPassRate ?? live.suite.options.minPassRate
+        if failFast && !r.isPass { stop.set(true) }
     }
 
     /// The jobs not yet started, the progress of those finished, and their results in job order.
@@ -257,7 +322,7 @@ public enum Runner {
 
         /// Counts the results of the jobs from `start` on (`done` is left empty), reports them
         /// (one report at a time) and files them.
-        func finished(_ done: inout [CaseResult], from start: Int, onResult: (RunProgress, CaseResult) -> Void, t0: Double) {
+        func finished(_ done: inout [CaseResult], from start: Int, onResult: ((RunProgress, CaseResult) -> Void)?, t0: Double) {
             var batch: [CaseResult] = []
             swap(&batch, &done)
             done.reserveCapacity(batch.count)
@@ -266,7 +331,8 @@ public enum Runner {
                     for i in rs.indices {
                         s.done += 1
                         if rs[i].status == .failed || rs[i].status == .error { s.failures += 1 }
-                        onResult(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), rs[i])
+                        // Handing a result on copies it; a run without a listener skips that.
+                        onResult?(RunProgress(done: s.done, total: count, failures: s.failures, elapsedSeconds: (monotonicMs() - t0) / 1000), rs[i])
                     }
                 }
                 if start == s.results.count {

@@ -75,6 +75,9 @@ public struct TestCase: Sendable {
     /// How the case parses output as JSON: the strongest mode any of its `json` validators asks
     /// for (decided once, when the case is made).
     public let jsonMode: JSONMode
+    /// Every validator of the case is immediate (none waits on a grader or a command), so the
+    /// case can be checked without suspending (`CaseEvaluator.evaluateNow`).
+    public let checksNow: Bool
 
     init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
          file: String, line: Int, column: Int) {
@@ -89,6 +92,7 @@ public struct TestCase: Sendable {
         var mode = JSONMode.strict
         for i in validators.indices { if let m = validators[i].jsonMode, m > mode { mode = m } }  // by field: no copies
         jsonMode = mode
+        checksNow = validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].immediate != nil } }
     }
 }
 

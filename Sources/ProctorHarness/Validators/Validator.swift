@@ -108,9 +108,14 @@ extension ImmediateValidator {
 }
 
 /// A validator with the options every validator shares: `path`, `negate`, `weight`.
-public struct ConfiguredValidator: Sendable {
+///
+/// A class, read in place: a struct held in an array is copied (a retain of each field) to call
+/// a method on it whenever the compiler cannot prove nothing else writes it, once per check.
+public final class ConfiguredValidator: Sendable {
     public let type: String
     public let path: JSONPointer?
+    /// `path` as text, for subjects and messages (rendered once, not once per case).
+    let pathText: String
     public let negate: Bool
     public let weight: Double
     /// How the case's pipeline must treat JSON (set by `json` validators with `extract`/`repair`).
@@ -119,11 +124,13 @@ public struct ConfiguredValidator: Sendable {
     /// `inner` again when it is an immediate check (cast once, here, not once per case).
     let immediate: (any ImmediateValidator)?
     /// This validator's own transform, applied to the (case-transformed) output before it checks.
-    public var transform: Transform?
+    public let transform: Transform?
 
-    init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator) {
+    init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator, transform: Transform? = nil) {
+        self.transform = transform
         self.type = type
         self.path = path
+        pathText = path?.description ?? ""
         self.negate = negate
         self.weight = weight
         self.jsonMode = jsonMode
@@ -172,12 +179,12 @@ public struct ConfiguredValidator: Sendable {
         }
         if let path {
             guard let root = json else {
-                return .failure(Unevaluable(result: .notJSON(path: path.description)))
+                return .failure(Unevaluable(result: .notJSON(path: pathText)))
             }
             guard let v = path.resolve(in: root) else {
                 return .failure(Unevaluable(result: .unevaluable("path \(path) does not exist in the output")))
             }
-            subject = Subject(text: v.stringValue ?? JSONSerializer.string(v), value: v, path: path.description)
+            subject = Subject(text: v.stringValue ?? JSONSerializer.string(v), value: v, path: pathText)
         }
         return .success(subject)
     }

@@ -40,9 +40,8 @@ public struct ValidatorRegistry: Sendable {
         if type == "json" {
             if try cfg.bool("repair") == true { mode = .repair } else if try cfg.bool("extract") == true { mode = .extract }
         }
-        var v = ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
-                                    jsonMode: mode, inner: inner)
-        if o["transform"] != nil { v.transform = try Transform.load(o["transform"], pointer + "/transform", source) }
-        return v
+        let transform = o["transform"] != nil ? try Transform.load(o["transform"], pointer + "/transform", source) : nil
+        return ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
+                                   jsonMode: mode, inner: inner, transform: transform)
     }
 }
