@@ -195,38 +195,25 @@ public enum Runner {
     /// counts then bounce between cores); a class's `let` is read in place.
     final class LiveSuite: Sendable {
         let suite: Suite
-        /// The suite's cases, one reference each, for the same reason (a `TestCase` read out of
-        /// the array in an async function is copied, field by field).
-        let cases: [LiveCase]
-        init(_ suite: Suite) {
-            self.suite = suite
-            cases = suite.cases.indices.map { LiveCase(suite.cases[$0]) }
-        }
-    }
-
-    /// One case of a `LiveSuite`.
-    final class LiveCase: Sendable {
-        let testCase: TestCase
-        init(_ testCase: TestCase) { self.testCase = testCase }
+        init(_ suite: Suite) { self.suite = suite }
     }
 
     /// One job from start to verdict; a skipped result when the run was stopped first.
     static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
                         strictRepair: Bool, failFast: Bool) async -> CaseResult {
-        let c = live.cases[job.testCase]
         let request: BackendRequest
-        switch prepare(job, live, c, stop: stop) {
+        switch prepare(job, live, stop: stop) {
         case .skipped(let r): return r
         case .send(let r): request = r
         }
         let backend = session.backends[job.suite][job.backend]
         let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
         if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
-        var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: c.testCase, prompt: live.suite.prompts[job.prompt],
+        var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
                                              backendId: live.suite.backends[job.backend].id,
                                              messages: request.messages, options: job.options, response: response,
                                              strictRepair: strictRepair || live.suite.options.strictRepair, grader: grader)
-        finish(&r, job, live, c, stop: stop, failFast: failFast)
+        finish(&r, job, live, stop: stop, failFast: failFast)
         return r
     }
 
@@ -234,19 +221,18 @@ public enum Runner {
     /// cap); nil when this job's backend or checks need to wait.
     static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: _Locked<Bool>,
                            strictRepair: Bool, failFast: Bool) -> CaseResult? {
-        let c = live.cases[job.testCase]
-        guard c.testCase.checksNow else { return nil }
+        guard live.suite.cases[job.testCase].checksNow else { return nil }
         let request: BackendRequest
-        switch prepare(job, live, c, stop: stop) {
+        switch prepare(job, live, stop: stop) {
         case .skipped(let r): return r
         case .send(let r): request = r
         }
         guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return nil }
-        var r = CaseEvaluator.evaluateNow(suite: live.suite, testCase: c.testCase, prompt: live.suite.prompts[job.prompt],
+        var r = CaseEvaluator.evaluateNow(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
                                           backendId: live.suite.backends[job.backend].id,
                                           messages: request.messages, options: job.options, response: response,
                                           strictRepair: strictRepair || live.suite.options.strictRepair)
-        finish(&r, job, live, c, stop: stop, failFast: failFast)
+        finish(&r, job, live, stop: stop, failFast: failFast)
         return r
     }
 
@@ -258,19 +244,19 @@ public enum Runner {
 
     /// The job's prompt rendered into a request; skipped when `--fail-fast` or an interruption
     /// stopped the run.
-    static func prepare(_ job: Job, _ live: LiveSuite, _ c: LiveCase, stop: _Locked<Bool>) -> Prepared {
-        let messages = live.suite.prompts[job.prompt].render(c.testCase.vars)
+    static func prepare(_ job: Job, _ live: LiveSuite, stop: _Locked<Bool>) -> Prepared {
+        let messages = live.suite.prompts[job.prompt].render(live.suite.cases[job.testCase].vars)
         if stop.get() { return .skipped(skipped(job, live.suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
         if Task.isCancelled { return .skipped(skipped(job, live.suite, messages, why: interruptedWhy)) }
-        return .send(BackendRequest(messages: messages, options: job.options, caseId: c.testCase.id,
+        return .send(BackendRequest(messages: messages, options: job.options, caseId: live.suite.cases[job.testCase].id,
                                     promptId: live.suite.prompts[job.prompt].id, repeatIndex: job.repeatIndex))
     }
 
     /// The job's place in the run on its result; a failure stops a `--fail-fast` run.
-    static func finish(_ r: inout CaseResult, _ job: Job, _ live: LiveSuite, _ c: LiveCase, stop: _Locked<Bool>, failFast: Bool) {
+    static func finish(_ r: inout CaseResult, _ job: Job, _ live: LiveSuite, stop: _Locked<Bool>, failFast: Bool) {
         r.repeatIndex = job.repeatIndex
-        r.caseColumn = c.testCase.column
-        r.minPassRate = c.testCase.minPassRate ?? live.suite.options.minPassRate
+        r.caseColumn = live.suite.cases[job.testCase].column
+        r.minPassRate = live.suite.cases[job.testCase].minPassRate ?? live.suite.options.minPassRate
         if failFast && !r.isPass { stop.set(true) }
     }
 
