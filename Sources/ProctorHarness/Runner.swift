@@ -139,9 +139,9 @@ public enum Runner {
         let answersNow = suites.indices.map { s in
             session.backends[s].indices.map { b in session.limiters[s][b] == nil && session.backends[s][b].answersNow }
         }
-        @Sendable func performNow(_ job: Job) -> CaseResult? {
-            guard answersNow[job.suite][job.backend] else { return nil }
-            return Runner.performNow(job, live[job.suite], session: session, stop: stop, strictRepair: strictRepair, failFast: failFast)
+        @Sendable func performNow(_ job: Job, into done: inout [CaseResult]) -> Bool {
+            guard answersNow[job.suite][job.backend] else { return false }
+            return Runner.performNow(job, live[job.suite], session: session, stop: stop, strictRepair: strictRepair, failFast: failFast, into: &done)
         }
 
         // `width` workers each take the next jobs as soon as they finish, so a fast backend never
@@ -158,7 +158,7 @@ public enum Runner {
                         while let range = queue.take(batch) {
                             let t = monotonicMs()
                             for i in range {
-                                if let now = performNow(jobs[i]) { done.append(now) } else { done.append(await perform(jobs[i])) }
+                                if !performNow(jobs[i], into: &done) { done.append(await perform(jobs[i])) }
                             }
                             queue.finished(&done, from: range.lowerBound, onResult: onResult, t0: t0)
                             let perJobMs = (monotonicMs() - t) / Double(range.count)
@@ -218,22 +218,26 @@ public enum Runner {
     }
 
     /// `perform` without suspending, for a backend that answers in place (`answersNow`, no
-    /// cap); nil when this job's backend or checks need to wait.
+    /// cap): the result is appended to `done`; false, and nothing appended, when this job's
+    /// backend or checks need to wait.
     static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: _Locked<Bool>,
-                           strictRepair: Bool, failFast: Bool) -> CaseResult? {
-        guard live.suite.cases[job.testCase].checksNow else { return nil }
+                           strictRepair: Bool, failFast: Bool, into done: inout [CaseResult]) -> Bool {
+        guard live.suite.cases[job.testCase].checksNow else { return false }
         let request: BackendRequest
         switch prepare(job, live, stop: stop) {
-        case .skipped(let r): return r
+        case .skipped(let r):
+            done.append(r)
+            return true
         case .send(let r): request = r
         }
-        guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return nil }
-        var r = CaseEvaluator.evaluateNow(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
-                                          backendId: live.suite.backends[job.backend].id,
-                                          messages: request.messages, options: job.options, response: response,
-                                          strictRepair: strictRepair || live.suite.options.strictRepair)
-        finish(&r, job, live, stop: stop, failFast: failFast)
-        return r
+        guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return false }
+        // Made in its place in `done` and finished there: a result handed back is copied.
+        done.append(CaseEvaluator.evaluateNow(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
+                                              backendId: live.suite.backends[job.backend].id,
+                                              messages: request.messages, options: job.options, response: response,
+                                              strictRepair: strictRepair || live.suite.options.strictRepair))
+        finish(&done[done.count - 1], job, live, stop: stop, failFast: failFast)
+        return true
     }
 
     /// What a job sends, or its skipped result when the run was stopped first.
@@ -372,11 +376,13 @@ public enum Runner {
         results.withUnsafeBufferPointer { results in
             for i in results.indices {
                 let r = results.baseAddress! + i
-                for v in r.pointee.validators {
-                    guard let pending = v.pendingSelection else { continue }
-                    let g = Group(suite: r.pointee.suite, caseId: r.pointee.caseId, repeatIndex: r.pointee.repeatIndex, criterion: pending)
-                    if groups[g] == nil { order.append(g) }
-                    groups[g, default: []].append(i)
+                r.pointee.validators.withUnsafeBufferPointer { vs in
+                    for j in vs.indices {
+                        guard let pending = vs[j].pendingSelection else { continue }
+                        let g = Group(suite: r.pointee.suite, caseId: r.pointee.caseId, repeatIndex: r.pointee.repeatIndex, criterion: pending)
+                        if groups[g] == nil { order.append(g) }
+                        groups[g, default: []].append(i)
+                    }
                 }
             }
         }

@@ -79,6 +79,10 @@ public struct TestCase: Sendable {
     /// case can be checked without suspending (`CaseEvaluator.evaluateNow`).
     public let checksNow: Bool
 
+    /// What a slot holds once its case has been moved out: empty fields, which cost nothing to
+    /// copy or destroy.
+    static let vacated = TestCase(id: "", vars: JSONObject(), validators: [], threshold: nil, minPassRate: nil, file: "", line: 0, column: 0)
+
     init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
          file: String, line: Int, column: Int) {
         self.id = id
@@ -92,7 +96,7 @@ public struct TestCase: Sendable {
         var mode = JSONMode.strict
         for i in validators.indices { if let m = validators[i].jsonMode, m > mode { mode = m } }  // by field: no copies
         jsonMode = mode
-        checksNow = validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].immediate != nil } }
+        checksNow = validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } }
     }
 }
 

@@ -235,10 +235,11 @@ public struct SuiteLoader: Sendable {
                 cases.reserveCapacity(cases.count + loaded.count)
                 seen.reserveCapacity(cases.count + loaded.count)
                 if cases.isEmpty && list.count == 1 {
-                    // The usual shape: every case from one file, checked by index and kept whole
-                    // (a case taken out of an array is copied field by field).
-                    for k in loaded.indices {
-                        try register(loaded[k].id, at: k, in: loaded) { SuiteError(file: full, line: loaded[k].line, column: 1, "") }
+                    // The usual shape: every case from one file, checked on every core and kept
+                    // whole (a case taken out of an array is copied field by field).
+                    if let d = Self.firstDuplicate(loaded) {
+                        throw SuiteError(file: full, line: loaded[d.at].line, column: 1,
+                                         "duplicate case id '\(loaded[d.at].id)' (first defined at \(loaded[d.first].file):\(loaded[d.first].line))")
                     }
                     cases = loaded
                 } else {
@@ -250,17 +251,16 @@ public struct SuiteLoader: Sendable {
         }
         if cases.isEmpty { throw src.error("", "the suite has no cases (add \"cases\" or \"casesFrom\")") }
 
-        // Every variable of every prompt must be defined for every case.
-        for ci in cases.indices {  // by index: a case taken out of the array is copied
-            for p in prompts {
-                for m in p.messages {
-                    if let missing = m.template.missingVariables(in: cases[ci].vars).first {
-                        let c = cases[ci]
-                        throw SuiteError(file: c.file, line: c.line, column: c.column,
-                                         "case '\(c.id)' does not define variable '\(missing)' used by prompt '\(p.id)'")
-                    }
-                }
-            }
+        // Every variable of every prompt must be defined for every case (a block of cases per
+        // core; the first case in order that misses one is reported).
+        let templates = prompts.flatMap { p in p.messages.map { (prompt: p.id, template: $0.template) } }
+        let allCases = cases
+        if let ci = Self.firstIndex(cases.count, where: { ci in
+            templates.contains { !$0.template.missingVariables(in: allCases[ci].vars).isEmpty }
+        }) {
+            let c = cases[ci]
+            let (p, missing) = templates.lazy.compactMap { t in t.template.missingVariables(in: c.vars).first.map { (t.prompt, $0) } }.first!
+            throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' does not define variable '\(missing)' used by prompt '\(p)'")
         }
         if defaultTransform != nil { for i in cases.indices where cases[i].transform == nil { cases[i].transform = defaultTransform } }
         let defaultsAllowEmpty = root["defaults"]?["allowEmpty"]?.boolValue ?? false
@@ -382,8 +382,10 @@ public struct SuiteLoader: Sendable {
         return out
     }
 
+    /// One case from its JSON; `position` (line, column) is where it starts when `src` has no
+    /// locator (a JSONL line).
     func loadCase(_ v: JSONValue, _ ptr: String, _ src: SuiteSource, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
-                  _ dthreshold: Double?, _ dir: String) throws(SuiteError) -> TestCase {
+                  _ dthreshold: Double?, _ dir: String, position: (Int, Int)? = nil) throws(SuiteError) -> TestCase {
         guard case .object(let o) = v else { throw src.error(ptr, "a case must be an object with an \"id\"") }
         try checkKeys(o, Self.caseKeys, at: ptr, what: "case", src)
         guard let idv = o["id"] else { throw src.error(ptr, "case needs an \"id\"") }
@@ -394,7 +396,7 @@ public struct SuiteLoader: Sendable {
             if vars.isEmpty && !vo.hasDuplicateKeys { vars = vo } else { for (k, x) in vo { vars[k] = x } }
         }
         let vals = o["validators"] == nil ? dvals : dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
-        let (line, column) = src.locator?.position(of: ptr) ?? (1, 1)
+        let (line, column) = position ?? src.locator?.position(of: ptr) ?? (1, 1)
         var minPass: Double?
         if let m = o["minPassRate"] {
             guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error(ptr + "/minPassRate", "\"minPassRate\" must be between 0 and 1") }
@@ -413,6 +415,40 @@ public struct SuiteLoader: Sendable {
             c.options = try generationOptions(oo, ptr + "/options", src)
         }
         return c
+    }
+
+    /// The first index below `count` where `test` holds; a large count is tested a block per
+    /// core, and the lowest hit of any block wins, as a scan in order would find it.
+    static func firstIndex(_ count: Int, where test: @Sendable (Int) -> Bool) -> Int? {
+        let lanes = count >= 4096 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        if lanes == 1 { return (0..<count).first(where: test) }
+        let hits = Mutex([Int?](repeating: nil, count: lanes))
+        DispatchQueue.concurrentPerform(iterations: lanes) { k in
+            let hit = (count * k / lanes..<count * (k + 1) / lanes).first(where: test)
+            hits.withLock { $0[k] = hit }
+        }
+        return hits.withLock { $0.compactMap { $0 }.first }
+    }
+
+    /// The first case (in order) whose id an earlier case has, and that earlier case. A long
+    /// list is checked on every core, each core taking the ids whose hash falls to it, so the
+    /// answer is the one a scan in order finds.
+    static func firstDuplicate(_ cases: [TestCase]) -> (at: Int, first: Int)? {
+        let lanes = cases.count >= 4096 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let hits = Mutex([(at: Int, first: Int)?](repeating: nil, count: lanes))
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            var seen: [String: Int] = [:]
+            seen.reserveCapacity(cases.count / lanes + 16)
+            cases.withUnsafeBufferPointer { cases in
+                for i in cases.indices where lanes == 1 || Runner.shard(of: cases[i].id, count: lanes) == lane + 1 {
+                    if let prev = seen.updateValue(i, forKey: cases[i].id) {
+                        hits.withLock { $0[lane] = (i, prev) }
+                        return
+                    }
+                }
+            }
+        }
+        return hits.withLock { $0.compactMap { $0 }.min { $0.at < $1.at } }
     }
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
@@ -450,8 +486,10 @@ public struct SuiteLoader: Sendable {
             return out
         }
         // A large file is read on every core, a piece each; the first error in file order wins.
+        // Four pieces per core, taken as cores come free: pieces that take longer than others
+        // (long lines, a core busy elsewhere) do not leave the other cores waiting.
         let lanes = data.count >= 1 << 20 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
-        let pieces = JSONLines.pieces(data, count: lanes)
+        let pieces = JSONLines.pieces(data, count: lanes == 1 ? 1 : 4 * lanes)
         let parts = Mutex([(cases: [TestCase], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
         DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
             var mine: [TestCase] = []
@@ -470,13 +508,18 @@ public struct SuiteLoader: Sendable {
             parts.withLock { $0[k] = (mine, lineError) }
         }
         return try parts.withLock { all throws(SuiteError) in
-            var out: [TestCase] = []
-            for k in all.indices {
-                if let e = all[k].error { throw e }
-                // The first piece is taken over, not copied; the others are appended.
-                if out.isEmpty { swap(&out, &all[k].cases) } else { out.append(contentsOf: all[k].cases) }
+            for k in all.indices { if let e = all[k].error { throw e } }
+            // The pieces' cases are moved into one list, not copied (a copy retains every field).
+            return [TestCase](unsafeUninitializedCapacity: all.reduce(0) { $0 + $1.cases.count }) { out, count in
+                for k in all.indices {
+                    all[k].cases.withUnsafeMutableBufferPointer { piece in
+                        guard let from = piece.baseAddress, piece.count > 0 else { return }
+                        (out.baseAddress! + count).moveInitialize(from: from, count: piece.count)
+                        from.initialize(repeating: TestCase.vacated, count: piece.count)
+                        count += piece.count
+                    }
+                }
             }
-            return out
         }
     }
 
@@ -490,13 +533,12 @@ public struct SuiteLoader: Sendable {
             return .failure(SuiteError(file: path, line: line, column: error.column, error.message))
         }
         do {
-            let loaded = try loadCase(v, "", src, dvars, dvals, dthreshold, dir)
-            var c = TestCase(id: loaded.id, vars: loaded.vars, validators: loaded.validators, threshold: loaded.threshold,
-                             minPassRate: loaded.minPassRate, file: path, line: line, column: 1)
-            c.options.options = loaded.options.options
-            c.allowEmpty = loaded.allowEmpty
-            c.transform = loaded.transform
-            for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
+            var c = try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1))
+            // Every option the line sets is located at the line.
+            if !c.options.options.setFields.isEmpty {
+                c.options.locations = [:]
+                for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
+            }
             return .success(c)
         } catch {
             return .failure(SuiteError(file: path, line: line, column: 1, error.message))

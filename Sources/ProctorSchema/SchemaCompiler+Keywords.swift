@@ -69,10 +69,10 @@ extension SchemaCompiler {
         return out
     }
 
-    func pattern(_ source: JSONValue, _ key: LocKey) throws(SchemaError) -> CompiledPattern {
+    func pattern(_ source: JSONValue, _ key: LocKey) throws(SchemaError) -> SearchPattern {
         guard let s = source.stringValue else { throw fail(key, "pattern must be a string") }
         do {
-            return CompiledPattern(source: s, regex: try ECMARegex(s, flags: [.unicode], stepLimit: options.regexStepLimit))
+            return SearchPattern(try ECMARegex(s, flags: [.unicode], stepLimit: options.regexStepLimit))
         } catch {
             throw fail(key, "\(error)")
         }
@@ -169,10 +169,10 @@ extension SchemaCompiler {
                 propNames = NameTable(order.map { ($0, dict[$0]!) })
                 k.append(.properties(propNames, order: order))
             }
-            var pats: [CompiledPattern] = []
+            var pats: [SearchPattern] = []
             if let pp = o["patternProperties"] {
                 guard case .object(let m) = pp else { throw fail(key.appending("patternProperties"), "patternProperties must be an object") }
-                var list: [(CompiledPattern, Int)] = []
+                var list: [(SearchPattern, Int)] = []
                 for (src, _) in m.uniqueEntries {
                     let p = try pattern(.string(src), key.appending("patternProperties", src))
                     pats.append(p)

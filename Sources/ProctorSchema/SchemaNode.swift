@@ -69,28 +69,6 @@ struct NameTable: Sendable {
     func contains(_ name: String) -> Bool { lookup(name) != nil }
 }
 
-/// A compiled pattern with its source text for messages, and a DFA when the pattern fits one
-/// (no back references or look-around, at most 1,024 states and 500,000 construction steps, so a
-/// hostile pattern costs milliseconds before falling back): a search in one pass, where the
-/// backtracking matcher would copy the string into scalars and try every start.
-struct CompiledPattern: Sendable {
-    let source: String
-    let regex: ECMARegex
-    let dfa: RegexDFA?
-
-    init(source: String, regex: ECMARegex) {
-        self.source = source
-        self.regex = regex
-        dfa = regex.flags == [.unicode] ? try? RegexDFA(pattern: source, maxStates: 1024, maxWork: 500_000) : nil
-    }
-
-    /// ECMA-262 `test`: a match anywhere in `s`.
-    func test(_ s: String) throws(RegexStepLimitExceeded) -> Bool {
-        if let dfa { return dfa.matches(s) }
-        return try regex.test(s)
-    }
-}
-
 /// One compiled keyword. Child schemas are node indices into `CompiledSchema.nodeInfo`. Indirect: a
 /// copy of a keyword is then one retain of its box, not a copy of every payload field (measured).
 indirect enum Keyword: Sendable {
@@ -102,7 +80,7 @@ indirect enum Keyword: Sendable {
     case minimum(JSONNumber, exclusive: Bool)
     case maxLength(Int)
     case minLength(Int)
-    case pattern(CompiledPattern)
+    case pattern(SearchPattern)
     case format(String)
     case maxItems(Int)
     case minItems(Int)
@@ -112,9 +90,9 @@ indirect enum Keyword: Sendable {
     case required([String])
     case dependentRequired([(String, [String])], keyword: String)
     case properties(NameTable, order: [String])
-    case patternProperties([(CompiledPattern, Int)])
+    case patternProperties([(SearchPattern, Int)])
     /// `additionalProperties`, with the names and patterns of its siblings that exempt a key.
-    case additionalProperties(Int, known: NameTable, patterns: [CompiledPattern])
+    case additionalProperties(Int, known: NameTable, patterns: [SearchPattern])
     case propertyNames(Int)
     case dependentSchemas([(String, Int)], keyword: String)
     case prefixItems([Int])

@@ -137,5 +137,20 @@ final class LargeRunTests: XCTestCase {
         let e = loadError(base + #", "casesFrom": ["cases.jsonl"]}"#, in: dir)
         XCTAssertTrue(e.hasPrefix("cases.jsonl:7501:1: duplicate case id 'c5' (first defined at "), e)
         XCTAssertTrue(e.hasSuffix("cases.jsonl:6)"), e)
+        // Of several duplicates (checked a share of the ids per core), the first in file order.
+        dup[6500] = #"{"id": "c7", "vars": {}}"#
+        dup[4000] = #"{"id": "c1", "vars": {}}"#
+        dir.write("cases.jsonl", dup.joined(separator: "\n") + "\n")
+        let first = loadError(base + #", "casesFrom": ["cases.jsonl"]}"#, in: dir)
+        XCTAssertTrue(first.hasPrefix("cases.jsonl:4001:1: duplicate case id 'c1' (first defined at "), first)
+        XCTAssertTrue(first.hasSuffix("cases.jsonl:2)"), first)
+        // Of several cases missing a prompt's variable (checked a block per core), the first.
+        var missing = lines
+        missing[7200] = #"{"id": "m7200", "vars": {}}"#
+        missing[5200] = #"{"id": "m5200", "vars": {}}"#
+        dir.write("cases.jsonl", missing.joined(separator: "\n") + "\n")
+        let uses = base.replacingOccurrences(of: #""template": "x""#, with: #""template": "x {{pad}}""#)
+        XCTAssertEqual(loadError(uses + #", "casesFrom": ["cases.jsonl"]}"#, in: dir),
+                       "cases.jsonl:5201:1: case 'm5200' does not define variable 'pad' used by prompt 'p'")
     }
 }

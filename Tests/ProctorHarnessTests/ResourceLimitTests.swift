@@ -43,10 +43,19 @@ final class ResourceLimitTests: XCTestCase {
 
     func testCatastrophicRegexInASuiteHitsTheValidatorLimit() async throws {
         let start = Date()
-        let r = try await checkOutput(String(repeating: "a", count: 30) + "!", validators: #"[{"type": "regex", "pattern": "^(a+)+$"}]"#)
+        // Look-ahead needs the backtracking matcher, which stops at its step limit.
+        let r = try await checkOutput(String(repeating: "a", count: 30) + "!", validators: #"[{"type": "regex", "pattern": "^(?=a)(a+)+$"}]"#)
         XCTAssertEqual(r.status, .failed)
         XCTAssertTrue(r.validators[0].message.contains("gave up after"), r.validators[0].message)
         XCTAssertLessThan(Date().timeIntervalSince(start), 20)
+        // Without it the pattern fits an automaton, which answers in one pass, whole match too.
+        for full in [false, true] {
+            let d = try await checkOutput(String(repeating: "a", count: 30) + "!",
+                                          validators: #"[{"type": "regex", "pattern": "^(a+)+$", "full": \#(full)}]"#)
+            XCTAssertEqual(d.status, .failed)
+            XCTAssertEqual(d.validators[0].message, full ? "does not fully match /^(a+)+$/" : "does not match /^(a+)+$/")
+            XCTAssertTrue(d.validators[0].evaluated)
+        }
         // In a schema's pattern too, where the pattern needs the backtracking matcher (look-ahead);
         // a pattern a DFA can hold gets its answer in one pass instead.
         let s = try CompiledSchema.compile(text: #"{"pattern": "^(?=a)(a|aa)+$"}"#, options: SchemaOptions(regexStepLimit: 50_000))

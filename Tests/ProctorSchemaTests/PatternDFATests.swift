@@ -12,8 +12,8 @@ final class PatternDFATests: XCTestCase {
         let alphabet = Array("ab c_xyz019-@éé😀A\n")
         var withDFA = 0
         for p in patterns {
-            let cp = CompiledPattern(source: p, regex: try ECMARegex(p, flags: [.unicode]))
-            if cp.dfa != nil { withDFA += 1 }
+            let cp = SearchPattern(try ECMARegex(p, flags: [.unicode]))
+            if cp.searchDFA != nil { withDFA += 1 }
             for _ in 0..<300 {
                 let s = String((0..<Int.random(in: 0...30, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
                 XCTAssertEqual(try cp.test(s), try cp.regex.test(s), "\(p) on \(s.debugDescription)")
@@ -27,8 +27,8 @@ final class PatternDFATests: XCTestCase {
     func testCostlyPatternFallsBackToTheBacktracker() throws {
         let pattern = "UnsafeRa^" + String(repeating: "]", count: 40) + String(repeating: "|", count: 60)
             + String(repeating: "]", count: 90) + "BBBBBB" + String(repeating: "]", count: 30) + "+nev]]]]a+$"
-        let cp = CompiledPattern(source: pattern, regex: try ECMARegex(pattern, flags: [.unicode]))
-        XCTAssertNil(cp.dfa, "over the schema's construction budget")
+        let cp = SearchPattern(try ECMARegex(pattern, flags: [.unicode]))
+        XCTAssertNil(cp.searchDFA, "over the schema's construction budget")
         let schema = try CompiledSchema.compile(text: "{\"anyOf\": [{\"pattern\": \(String(reflecting: pattern))}, {\"type\": \"number\"}]}")
         for s in ["&aaa", "", "nev]]]]aa"] {
             XCTAssertEqual(schema.isValid(.string(s)), try cp.regex.test(s), s)

@@ -82,21 +82,25 @@ enum TextValidators {
         let value: JSONValue
         let trim: Bool
         let rule: TextRule
+        /// A string `value` as compared (trimmed and normalised as the output will be), or nil.
+        let wanted: String?
+        /// The pass message, written once: it names only the value.
+        let passMessage: String
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["value", "trim", "normalize"])
             value = try c.required("value")
             trim = try c.bool("trim") ?? false
             rule = try TextRule(c)
+            if case .string(let want) = value { wanted = rule(trim ? want.trimmingWhitespace : want) } else { wanted = nil }
+            passMessage = "equals " + (wanted.map { quote($0) } ?? JSONSerializer.string(value))
         }
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
-            if case .string(let want) = value {
+            if let wanted {
                 let got = rule(trim ? s.text.trimmingWhitespace : s.text)
-                let w = rule(trim ? want.trimmingWhitespace : want)
-                return got.utf8.elementsEqual(w.utf8) ? .pass("equals \(quote(w))") : .fail(mismatch(w, got))
+                return got.utf8.elementsEqual(wanted.utf8) ? .pass(passMessage) : .fail(mismatch(wanted, got))
             }
             guard let v = s.value else { return .notJSON() }
-            return v == value ? .pass("equals \(JSONSerializer.string(value))")
-                : .fail("expected \(JSONSerializer.string(value)), got \(shortJSON(v))")
+            return v == value ? .pass(passMessage) : .fail("expected \(JSONSerializer.string(value)), got \(shortJSON(v))")
         }
     }
 
@@ -179,13 +183,15 @@ enum TextValidators {
     }
 
     struct RegexValidator: ImmediateValidator {
-        let regex: ECMARegex
+        let pattern: SearchPattern
         let full: Bool
         let rule: TextRule
+        /// The verdict messages, written once: they name only the pattern.
+        let passMessage: String, failMessage: String
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["pattern", "flags", "full", "stepLimit", "normalize"])
             rule = try TextRule(c)
-            let pattern = try text(c, "pattern")
+            let source = try text(c, "pattern")
             // Always Unicode mode (as JavaScript's `u` flag): `.` and classes match code points,
             // `\p{…}` works. `u` may be written; it changes nothing.
             var flags: ECMARegex.Flags = [.unicode]
@@ -194,19 +200,22 @@ enum TextValidators {
                     throw c.error("flags", "\(error.message); patterns always run in Unicode mode, as with JavaScript's u flag")
                 }
             }
+            let regex: ECMARegex
             do {
-                regex = try ECMARegex(pattern, flags: flags, stepLimit: Int(try c.number("stepLimit") ?? 1_000_000))
+                regex = try ECMARegex(source, flags: flags, stepLimit: Int(try c.number("stepLimit") ?? 1_000_000))
             } catch {
                 throw c.error("pattern", "\(error)")
             }
             full = try c.bool("full") ?? false
+            pattern = SearchPattern(regex, whole: full)
+            passMessage = full ? "fully matches /\(source)/" : "matches /\(source)/"
+            failMessage = full ? "does not fully match /\(source)/" : "does not match /\(source)/"
         }
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             do {
                 let t = rule(s.text)
-                let ok = full ? try regex.wholeMatch(t) : try regex.test(t)
-                let what = full ? "fully matches" : "matches"
-                return ok ? .pass("\(what) /\(regex.pattern)/") : .fail("does not \(full ? "fully " : "")match /\(regex.pattern)/")
+                let ok = full ? try pattern.wholeMatch(t) : try pattern.test(t)
+                return ok ? .pass(passMessage) : .fail(failMessage)
             } catch {
                 return .unevaluable("\(error)")
             }

@@ -123,6 +123,8 @@ public final class ConfiguredValidator: Sendable {
     let inner: any Validator
     /// `inner` again when it is an immediate check (cast once, here, not once per case).
     let immediate: (any ImmediateValidator)?
+    /// Whether `immediate` is set (a plain flag: reading the existential to test it copies it).
+    let isImmediate: Bool
     /// This validator's own transform, applied to the (case-transformed) output before it checks.
     public let transform: Transform?
 
@@ -136,6 +138,7 @@ public final class ConfiguredValidator: Sendable {
         self.jsonMode = jsonMode
         self.inner = inner
         immediate = inner as? any ImmediateValidator
+        isImmediate = immediate != nil
     }
 
     /// The JSON Schema a `json-schema` validator checks against, as written (nil for other types).
