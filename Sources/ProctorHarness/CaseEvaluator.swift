@@ -181,12 +181,10 @@ public enum CaseEvaluator {
         let parsed = parseJSON(checked, mode: testCase.jsonMode)
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
         result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
-        var ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
+        let ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: options.maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
-                               suiteDirectory: suite.directory)
-        ctx.messages = messages
-        ctx.grader = grader
-        ctx.repairSummary = repairSummary(parsed.repairs)
+                               suiteDirectory: suite.directory, messages: messages, grader: grader,
+                               repairSummary: repairSummary(parsed.repairs))
         result.validators.reserveCapacity(testCase.validators.count)
         return ctx
     }

@@ -195,7 +195,12 @@ public enum Runner {
     /// counts then bounce between cores); a class's `let` is read in place.
     final class LiveSuite: Sendable {
         let suite: Suite
-        init(_ suite: Suite) { self.suite = suite }
+        /// Each case's `checksNow`, apart: reading a field of an array element copies the element.
+        let checksNow: [Bool]
+        init(_ suite: Suite) {
+            self.suite = suite
+            checksNow = suite.cases.withUnsafeBufferPointer { cs in cs.indices.map { cs[$0].checksNow } }
+        }
     }
 
     /// One job from start to verdict; a skipped result when the run was stopped first.
@@ -222,7 +227,7 @@ public enum Runner {
     /// backend or checks need to wait.
     static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: _Locked<Bool>,
                            strictRepair: Bool, failFast: Bool, into done: inout [CaseResult]) -> Bool {
-        guard live.suite.cases[job.testCase].checksNow else { return false }
+        guard live.checksNow[job.testCase] else { return false }
         let request: BackendRequest
         switch prepare(job, live, stop: stop) {
         case .skipped(let r):
@@ -231,11 +236,14 @@ public enum Runner {
         case .send(let r): request = r
         }
         guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return false }
-        // Made in its place in `done` and finished there: a result handed back is copied.
-        done.append(CaseEvaluator.evaluateNow(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
-                                              backendId: live.suite.backends[job.backend].id,
-                                              messages: request.messages, options: job.options, response: response,
-                                              strictRepair: strictRepair || live.suite.options.strictRepair))
+        // Made in its place in `done` and finished there: a result handed back is copied. The
+        // case is read through a buffer pointer, in place (an array element passed on is copied).
+        live.suite.cases.withUnsafeBufferPointer { cases in
+            done.append(CaseEvaluator.evaluateNow(suite: live.suite, testCase: cases[job.testCase], prompt: live.suite.prompts[job.prompt],
+                                                  backendId: live.suite.backends[job.backend].id,
+                                                  messages: request.messages, options: job.options, response: response,
+                                                  strictRepair: strictRepair || live.suite.options.strictRepair))
+        }
         finish(&done[done.count - 1], job, live, stop: stop, failFast: failFast)
         return true
     }

@@ -42,16 +42,62 @@ struct ByteBuffer: ~Copyable {
 
     @inline(__always) mutating func append(_ p: UnsafePointer<UInt8>, _ n: Int) {
         reserve(n)
-        (base + count).update(from: p, count: n)
+        Self.copy(p, n, to: base + count)
         count += n
+    }
+
+    /// Copies `n` bytes; up to 16 without a call to memmove (most keys, ids and short values):
+    /// two overlapping words from 8 bytes on, a byte loop below.
+    @inline(__always) static func copy(_ p: UnsafePointer<UInt8>, _ n: Int, to d: UnsafeMutablePointer<UInt8>) {
+        if n >= 8 && n <= 16 {
+            let from = UnsafeRawPointer(p), to = UnsafeMutableRawPointer(d)
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else if n < 8 {
+            for i in 0..<n { d[i] = p[i] }
+        } else {
+            d.update(from: p, count: n)
+        }
+    }
+
+    /// Eight spaces, stored a word at a time for indents.
+    static let spaceWord: UInt64 = 0x2020_2020_2020_2020
+
+    /// `n` spaces at `d` in whole words: up to 7 bytes past them are written too, and the
+    /// caller's reserve covers them (later writes overwrite them).
+    @inline(__always) static func spaces(_ n: Int, at d: UnsafeMutablePointer<UInt8>) {
+        let to = UnsafeMutableRawPointer(d)
+        var i = 0
+        while i < n {
+            to.storeBytes(of: spaceWord, toByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+    }
+
+    /// A member's start in `JSONSerializer`'s pretty layout: `,` (unless it is the first), a
+    /// newline, `indent` levels of two spaces and `"key": `, with one capacity check.
+    @inline(__always) mutating func memberKey(_ k: StaticString, first: Bool, indent: Int) {
+        let n = k.utf8CodeUnitCount, pad = 2 * indent
+        reserve(n + pad + 16)
+        var d = base + count
+        if !first { d.pointee = 0x2C; d += 1 }
+        d.pointee = 0x0A
+        Self.spaces(pad, at: d + 1)
+        d += 1 + pad
+        d.pointee = 0x22
+        Self.copy(k.utf8Start, n, to: d + 1)
+        d += 1 + n
+        d[0] = 0x22; d[1] = 0x3A; d[2] = 0x20
+        count = d + 3 - base
     }
 
     @inline(__always) mutating func append(_ s: StaticString) { append(s.utf8Start, s.utf8CodeUnitCount) }
 
     /// `n` spaces.
     @inline(__always) mutating func spaces(_ n: Int) {
-        reserve(n)
-        (base + count).update(repeating: 0x20, count: n)
+        // Whole words (an indent is a few bytes: a memset call costs more than it).
+        reserve(n + 8)
+        Self.spaces(n, at: base + count)
         count += n
     }
 

@@ -136,7 +136,7 @@ public enum JSONResultsWriter {
                     buffers.fill(lane) { render(lo..<hi, &$0) }
                 }
             }
-            for lane in 0..<lanes { buffers.drain(lane) { sink.bytes.append(contentsOf: $0) } }
+            for lane in 0..<lanes { buffers.drain(lane) { sink.append(block: $0) } }
             sink.drainIfFull()
             start += lanes * block
         }
@@ -245,11 +245,7 @@ struct PrettyObject {
 
     /// `,` (after the first member), the newline and indent, and `"k": `.
     @inline(__always) mutating func key(_ k: StaticString, _ out: inout ByteBuffer) {
-        if count > 0 { out.append(UInt8(ascii: ",")) }
-        out.newline(indent + 1)
-        out.append(UInt8(ascii: "\""))
-        out.append(k)
-        out.append("\": ")
+        out.memberKey(k, first: count == 0, indent: indent + 1)
         count += 1
     }
 

@@ -36,21 +36,35 @@ public struct ReportSink {
     /// Writes everything gathered so far to the file (nothing for an in-memory sink).
     mutating func drain() {
         guard fd >= 0, !bytes.isEmpty else { return }
-        if failure == 0 {
-            bytes.withUnsafeBytes { raw in
-                var off = 0
-                while off < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        return
-                    }
-                    off += n
-                }
+        var gathered: [UInt8] = []
+        swap(&gathered, &bytes)
+        gathered.withUnsafeBufferPointer { writeOut($0) }
+        gathered.removeAll(keepingCapacity: true)
+        swap(&gathered, &bytes)
+    }
+
+    /// Appends `b`; to a file, what has gathered and then `b` are written at once, so a large
+    /// block another buffer holds is not copied into this one first.
+    mutating func append(block b: UnsafeBufferPointer<UInt8>) {
+        guard fd >= 0 else { bytes.append(contentsOf: b); return }
+        drain()
+        writeOut(b)
+    }
+
+    /// `write(2)` until all of `raw` is written or a write fails (the first failure is kept and
+    /// nothing more is written).
+    private mutating func writeOut(_ raw: UnsafeBufferPointer<UInt8>) {
+        guard failure == 0, let start = raw.baseAddress else { return }
+        var off = 0
+        while off < raw.count {
+            let n = Glibc.write(fd, start + off, raw.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                return
             }
+            off += n
         }
-        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Appends `s` as it is.

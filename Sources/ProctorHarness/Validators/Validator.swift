@@ -46,28 +46,31 @@ public struct CheckResult: Sendable, Equatable {
 }
 
 /// What validators look at: the output, its JSON (parsed once per case), and the run's facts.
-public struct CheckContext: Sendable {
-    public var output: String
+public final class CheckContext: Sendable {
+    public let output: String
     /// The output parsed as JSON by the case's pipeline (strict, extracted, or repaired), if it parsed.
-    public var json: JSONValue?
+    public let json: JSONValue?
     /// Why the output did not parse, when it did not.
-    public var jsonError: String?
+    public let jsonError: String?
     /// What the repair engine changed to get `json`, grouped ("closedString, closedObject ×2"); empty when nothing.
-    public var repairSummary = ""
-    public var response: BackendResponse
+    public let repairSummary: String
+    public let response: BackendResponse
     /// The generation limit requested, for the `finish`/`tokens` validators.
-    public var maxTokens: Int?
-    public var caseId: String
-    public var promptId: String
-    public var backendId: String
-    public var suiteDirectory: String
+    public let maxTokens: Int?
+    public let caseId: String
+    public let promptId: String
+    public let backendId: String
+    public let suiteDirectory: String
     /// The rendered prompt the output answers (graders see it).
-    public var messages: [ChatMessage] = []
+    public let messages: [ChatMessage]
     /// Asks a grader backend (model-graded checks); nil where none is available.
-    public var grader: GraderAccess?
+    public let grader: GraderAccess?
 
+    /// A class, not a struct: every check of a case reads one context, and a struct this size
+    /// is copied field by field (a retain each) wherever it is captured or passed on.
     public init(output: String, json: JSONValue?, jsonError: String?, response: BackendResponse, maxTokens: Int? = nil,
-                caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".") {
+                caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".",
+                messages: [ChatMessage] = [], grader: GraderAccess? = nil, repairSummary: String = "") {
         self.output = output
         self.json = json
         self.jsonError = jsonError
@@ -77,6 +80,9 @@ public struct CheckContext: Sendable {
         self.promptId = promptId
         self.backendId = backendId
         self.suiteDirectory = suiteDirectory
+        self.messages = messages
+        self.grader = grader
+        self.repairSummary = repairSummary
     }
 }
 
