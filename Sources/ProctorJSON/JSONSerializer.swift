@@ -84,15 +84,8 @@ public enum JSONSerializer {
         guard n > 0, let p = bytes.baseAddress else { return 0 }
         var i = 0
         var extra = 0
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         while i + 8 <= n {
-            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-            // A byte is flagged when < 0x20, == 0x22 or == 0x5C (exact for ASCII; bytes ≥ 0x80
-            // may be flagged too, and are then checked one by one below).
-            let lt20 = (w &- ones &* 0x20) & ~w
-            let q = w ^ (ones &* 0x22), bs = w ^ (ones &* 0x5C)
-            let eq = ((q &- ones) & ~q) | ((bs &- ones) & ~bs)
-            if (lt20 | eq) & highs != 0 {
+            if mayNeedEscape(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) {
                 for k in i..<(i + 8) where needsEscape(p[k]) { extra += shortEscape(p[k]) != 0 ? 1 : 5 }
             }
             i += 8
@@ -102,6 +95,57 @@ public enum JSONSerializer {
             i += 1
         }
         return extra
+    }
+
+    /// Whether any of the eight bytes in `w` may need escaping: a byte is flagged when < 0x20,
+    /// == 0x22 or == 0x5C (exact for ASCII; bytes ≥ 0x80 may be flagged too, and the caller then
+    /// checks the eight one by one).
+    @inline(__always) static func mayNeedEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let lt20 = (w &- ones &* 0x20) & ~w
+        let q = w ^ (ones &* 0x22), bs = w ^ (ones &* 0x5C)
+        let eq = ((q &- ones) & ~q) | ((bs &- ones) & ~bs)
+        return (lt20 | eq) & highs != 0
+    }
+
+    /// Room `writeQuoted(_:to:)` may need for `n` bytes: every byte a six-byte `\u00XX`, the
+    /// quotes, and a word of slack for its whole-word stores.
+    public static func quotedCapacity(_ n: Int) -> Int { 6 * n + 2 + 8 }
+
+    /// Writes `bytes` as a JSON string literal at `dst` in one pass and returns how many bytes it
+    /// wrote; `dst` has room for `quotedCapacity(bytes.count)`. Words with nothing to escape are
+    /// stored whole; the bytes are those of `writeString`.
+    @inline(__always) public static func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to dst: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = bytes.count
+        var j = 0
+        dst[0] = UInt8(ascii: "\""); j = 1
+        if n > 0, let src = bytes.baseAddress {
+            var i = 0
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
+                if !mayNeedEscape(w) {
+                    UnsafeMutableRawPointer(dst + j).storeBytes(of: w, as: UInt64.self)
+                    j += 8
+                } else {
+                    for k in i..<(i + 8) { j += escaped(src[k], to: dst + j) }
+                }
+                i += 8
+            }
+            while i < n { j += escaped(src[i], to: dst + j); i += 1 }
+        }
+        dst[j] = UInt8(ascii: "\"")
+        return j + 1
+    }
+
+    /// `b` at `d`, escaped when it must be (`\"`, `\n`, …, `\u00XX`); the bytes written.
+    @inline(__always) static func escaped(_ b: UInt8, to d: UnsafeMutablePointer<UInt8>) -> Int {
+        guard needsEscape(b) else { d[0] = b; return 1 }
+        d[0] = 0x5C
+        let e = shortEscape(b)
+        if e != 0 { d[1] = e; return 2 }
+        d[1] = UInt8(ascii: "u"); d[2] = 0x30; d[3] = 0x30
+        d[4] = hexDigits[Int(b >> 4)]; d[5] = hexDigits[Int(b & 0xF)]
+        return 6
     }
 
     /// Bytes that need escaping in a JSON string: `"`, `\` and the control characters.
@@ -144,18 +188,8 @@ public enum JSONSerializer {
             var runStart = 0
             if extra > 0 {
                 for i in 0..<n where needsEscape(src[i]) {
-                    let b = src[i]
                     if i > runStart { (dst + j).update(from: src + runStart, count: i - runStart); j += i - runStart }
-                    dst[j] = 0x5C
-                    let e = shortEscape(b)
-                    if e != 0 {
-                        dst[j + 1] = e
-                        j += 2
-                    } else {
-                        dst[j + 1] = UInt8(ascii: "u"); dst[j + 2] = 0x30; dst[j + 3] = 0x30
-                        dst[j + 4] = hexDigits[Int(b >> 4)]; dst[j + 5] = hexDigits[Int(b & 0xF)]
-                        j += 6
-                    }
+                    j += escaped(src[i], to: dst + j)
                     runStart = i + 1
                 }
             }

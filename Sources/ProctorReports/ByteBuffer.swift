@@ -122,6 +122,13 @@ struct ByteBuffer: ~Copyable {
     }
 
     mutating func append(quotedBytes b: UnsafeBufferPointer<UInt8>) {
+        if b.count <= 4096 {
+            // One pass, into room for the worst case (a few kilobytes at most).
+            reserve(JSONSerializer.quotedCapacity(b.count))
+            count += JSONSerializer.writeQuoted(b, to: base + count)
+            return
+        }
+        // A long text: its exact length first, so the room taken is what it needs.
         let extra = JSONSerializer.escapeExtra(b)
         let n = b.count + 2 + extra
         reserve(n)

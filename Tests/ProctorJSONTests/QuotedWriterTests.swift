@@ -22,4 +22,23 @@ final class QuotedWriterTests: XCTestCase {
             XCTAssertEqual(try JSONParser.parse(one), .string(JSONSerializer.string(v)))
         }
     }
+
+    /// The one-pass writer into a raw buffer writes `writeString`'s bytes, across word
+    /// boundaries and for every byte that needs escaping, in no more room than it asks for.
+    func testOnePassRawWriterMatchesWriteString() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("ab \"\\/é😀".utf8) + (0..<0x20).map { UInt8($0) } + [0x7F]
+        var inputs: [[UInt8]] = [[], Array("plain ascii, longer than a word".utf8), (0..<256).map { UInt8($0) }.filter { $0 < 0x80 }]
+        for _ in 0..<500 { inputs.append((0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }) }
+        for bytes in inputs {
+            var want: [UInt8] = []
+            bytes.withUnsafeBufferPointer { JSONSerializer.writeString(bytes: $0, into: &want) }
+            let room = JSONSerializer.quotedCapacity(bytes.count)
+            let dst = UnsafeMutablePointer<UInt8>.allocate(capacity: room)
+            defer { dst.deallocate() }
+            let n = bytes.withUnsafeBufferPointer { JSONSerializer.writeQuoted($0, to: dst) }
+            XCTAssertLessThanOrEqual(n, room)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: dst, count: n)), want, "\(bytes)")
+        }
+    }
 }
