@@ -493,17 +493,11 @@ public struct SuiteLoader: Sendable {
         let parts = Mutex([(cases: [TestCase], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
         DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
             var mine: [TestCase] = []
-            mine.reserveCapacity(pieces[k].range.count / 64)
+            mine.reserveCapacity(pieces[k].range.count / 48)  // short lines: one case per ~60 bytes
             var lineError: SuiteError?
             JSONLines.forEachLine(data, in: pieces[k].range, firstLine: pieces[k].firstLine) { line, buf in
-                switch loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir) {
-                case .success(let c):
-                    mine.append(c)
-                    return true
-                case .failure(let e):
-                    lineError = e
-                    return false
-                }
+                lineError = loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir, into: &mine)
+                return lineError == nil
             }
             parts.withLock { $0[k] = (mine, lineError) }
         }
@@ -523,26 +517,28 @@ public struct SuiteLoader: Sendable {
         }
     }
 
-    /// One JSONL line as a case; errors name the line (and the column, for JSON syntax).
+    /// One JSONL line as a case, appended to `cases` (built in place: a case handed back is
+    /// copied); the error, naming the line (and the column, for JSON syntax), when it is not one.
     func loadLine(_ buf: UnsafeBufferPointer<UInt8>, line: Int, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
-                  _ dthreshold: Double?, _ dir: String) -> Result<TestCase, SuiteError> {
+                  _ dthreshold: Double?, _ dir: String, into cases: inout [TestCase]) -> SuiteError? {
         let src = SuiteSource(file: path, locator: nil, env: environment)
         let v: JSONValue
         // A line's errors name the line and column 1, so no locations are recorded.
         do { v = try JSONParser.parse(bytes: buf, options: .jsonc) } catch {
-            return .failure(SuiteError(file: path, line: line, column: error.column, error.message))
+            return SuiteError(file: path, line: line, column: error.column, error.message)
         }
         do {
-            var c = try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1))
-            // Every option the line sets is located at the line.
-            if !c.options.options.setFields.isEmpty {
-                c.options.locations = [:]
-                for f in c.options.options.setFields { c.options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
-            }
-            return .success(c)
+            cases.append(try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1)))
         } catch {
-            return .failure(SuiteError(file: path, line: line, column: 1, error.message))
+            return SuiteError(file: path, line: line, column: 1, error.message)
         }
+        // Every option the line sets is located at the line.
+        let last = cases.count - 1
+        if !cases[last].options.options.setFields.isEmpty {
+            cases[last].options.locations = [:]
+            for f in cases[last].options.options.setFields { cases[last].options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
+        }
+        return nil
     }
 }
 
