@@ -232,8 +232,6 @@ public struct SuiteLoader: Sendable {
                     throw src.error("/casesFrom/\(i)", "cases file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
                 }
                 let loaded = try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir)
-                cases.reserveCapacity(cases.count + loaded.count)
-                seen.reserveCapacity(cases.count + loaded.count)
                 if cases.isEmpty && list.count == 1 {
                     // The usual shape: every case from one file, checked on every core and kept
                     // whole (a case taken out of an array is copied field by field).
@@ -243,6 +241,8 @@ public struct SuiteLoader: Sendable {
                     }
                     cases = loaded
                 } else {
+                    cases.reserveCapacity(cases.count + loaded.count)
+                    seen.reserveCapacity(cases.count + loaded.count)
                     for k in loaded.indices {
                         try add(loaded[k]) { SuiteError(file: full, line: loaded[k].line, column: 1, "") }
                     }
@@ -417,10 +417,14 @@ public struct SuiteLoader: Sendable {
         return c
     }
 
+    /// How many cores a loading step spreads over: every core (at most four) when the work is
+    /// `large`, else one.
+    static func lanes(_ large: Bool) -> Int { large ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1 }
+
     /// The first index below `count` where `test` holds; a large count is tested a block per
     /// core, and the lowest hit of any block wins, as a scan in order would find it.
     static func firstIndex(_ count: Int, where test: @Sendable (Int) -> Bool) -> Int? {
-        let lanes = count >= 4096 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let lanes = Self.lanes(count >= 4096)
         if lanes == 1 { return (0..<count).first(where: test) }
         let hits = Mutex([Int?](repeating: nil, count: lanes))
         DispatchQueue.concurrentPerform(iterations: lanes) { k in
@@ -434,7 +438,7 @@ public struct SuiteLoader: Sendable {
     /// list is checked on every core, each core taking the ids whose hash falls to it, so the
     /// answer is the one a scan in order finds.
     static func firstDuplicate(_ cases: [TestCase]) -> (at: Int, first: Int)? {
-        let lanes = cases.count >= 4096 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let lanes = Self.lanes(cases.count >= 4096)
         let hits = Mutex([(at: Int, first: Int)?](repeating: nil, count: lanes))
         DispatchQueue.concurrentPerform(iterations: lanes) { lane in
             var seen: [String: Int] = [:]
@@ -488,7 +492,7 @@ public struct SuiteLoader: Sendable {
         // A large file is read on every core, a piece each; the first error in file order wins.
         // Four pieces per core, taken as cores come free: pieces that take longer than others
         // (long lines, a core busy elsewhere) do not leave the other cores waiting.
-        let lanes = data.count >= 1 << 20 ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let lanes = Self.lanes(data.count >= 1 << 20)
         let pieces = JSONLines.pieces(data, count: lanes == 1 ? 1 : 4 * lanes)
         let parts = Mutex([(cases: [TestCase], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
         DispatchQueue.concurrentPerform(iterations: pieces.count) { k in

@@ -108,9 +108,9 @@ public enum JSONSerializer {
         return (lt20 | eq) & highs != 0
     }
 
-    /// Room `writeQuoted(_:to:)` may need for `n` bytes: every byte a six-byte `\u00XX`, the
-    /// quotes, and a word of slack for its whole-word stores.
-    public static func quotedCapacity(_ n: Int) -> Int { 6 * n + 2 + 8 }
+    /// Room `writeQuoted(_:to:)` may need for `n` bytes: every byte a six-byte `\u00XX`, and
+    /// the quotes (its whole-word stores write only the word's own eight bytes).
+    public static func quotedCapacity(_ n: Int) -> Int { 6 * n + 2 }
 
     /// Writes `bytes` as a JSON string literal at `dst` in one pass and returns how many bytes it
     /// wrote; `dst` has room for `quotedCapacity(bytes.count)`. Words with nothing to escape are
