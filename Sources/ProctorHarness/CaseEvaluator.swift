@@ -104,12 +104,18 @@ public enum CaseEvaluator {
     public static func evaluate(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
                                 messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
                                 strictRepair: Bool, grader: GraderAccess? = nil) async -> CaseResult {
-        var result = start(suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
-                           options: options, response: response)
-        guard let ctx = context(&result, suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
-                                options: options, response: response, grader: grader) else { return result }
         var blocked: [Int] = []
-        let waiting = checkNow(testCase.validators, ctx, into: &result, blocked: &blocked)
+        var waiting = 0
+        var result = CaseResult.vacated
+        let ctx = withUnsafePointer(to: testCase) { tc -> CheckContext? in
+            result = start(suite: suite, testCase: tc, prompt: prompt, backendId: backendId, messages: messages, options: options,
+                           response: response)
+            guard let ctx = context(&result, suite: suite, testCase: tc, prompt: prompt, backendId: backendId, messages: messages,
+                                    options: options, response: response, grader: grader) else { return nil }
+            waiting = checkNow(tc, ctx, into: &result, blocked: &blocked)
+            return ctx
+        }
+        guard let ctx else { return result }
         // From the first check that waits (a grader, a command) on, they run one by one.
         for i in waiting..<testCase.validators.count {
             let r = await testCase.validators[i].run(ctx)
@@ -125,31 +131,48 @@ public enum CaseEvaluator {
     public static func evaluateNow(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
                                    messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), response: BackendResponse,
                                    strictRepair: Bool) -> CaseResult {
-        precondition(testCase.checksNow, "evaluateNow: case '\(testCase.id)' has a validator that waits")
-        var result = start(suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
-                           options: options, response: response)
-        guard let ctx = context(&result, suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
-                                options: options, response: response, grader: nil) else { return result }
-        var blocked: [Int] = []
-        _ = checkNow(testCase.validators, ctx, into: &result, blocked: &blocked)
-        finish(&result, blocked: blocked, jsonError: ctx.jsonError, strictRepair: strictRepair)
-        return result
+        var out: [CaseResult] = []
+        withUnsafePointer(to: testCase) { tc in
+            evaluateNow(suite: suite, testCase: tc, prompt: prompt, backendId: backendId, messages: messages, options: options,
+                        response: response, strictRepair: strictRepair, into: &out)
+        }
+        return out.removeLast()
+    }
+
+    /// `evaluateNow` for the run's workers: the result is made in its place at the end of
+    /// `results` (a result handed back is copied), and the case is read field by field through
+    /// `testCase` (a borrowed array element is copied whole where the compiler cannot prove the
+    /// array unchanged).
+    static func evaluateNow(suite: borrowing Suite, testCase: UnsafePointer<TestCase>, prompt: borrowing PromptVersion, backendId: String,
+                            messages: [ChatMessage], options: GenerationOptions, response: BackendResponse,
+                            strictRepair: Bool, into results: inout [CaseResult]) {
+        precondition(testCase.pointee.checksNow, "evaluateNow: case '\(testCase.pointee.id)' has a validator that waits")
+        results.append(start(suite: suite, testCase: testCase, prompt: prompt, backendId: backendId, messages: messages,
+                             options: options, response: response))
+        results.withUnsafeMutableBufferPointer { rs in
+            let result = rs.baseAddress! + (rs.count - 1)
+            guard let ctx = context(&result.pointee, suite: suite, testCase: testCase, prompt: prompt, backendId: backendId,
+                                    messages: messages, options: options, response: response, grader: nil) else { return }
+            var blocked: [Int] = []
+            _ = checkNow(testCase, ctx, into: &result.pointee, blocked: &blocked)
+            finish(&result.pointee, blocked: blocked, jsonError: ctx.jsonError, strictRepair: strictRepair)
+        }
     }
 
     /// The result before anything is checked.
-    static func start(suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion, backendId: String,
+    static func start(suite: borrowing Suite, testCase: UnsafePointer<TestCase>, prompt: borrowing PromptVersion, backendId: String,
                       messages: [ChatMessage], options: GenerationOptions, response: BackendResponse) -> CaseResult {
         var result = CaseResult(
-            suite: suite.name, suiteFile: suite.file, caseId: testCase.id, caseFile: testCase.file, caseLine: testCase.line,
-            promptId: prompt.id, promptSha256: prompt.sha256, backendId: backendId, status: .passed, score: 0,
-            threshold: testCase.threshold, output: response.text, finishReason: response.finishReason, truncated: false,
+            suite: suite.name, suiteFile: suite.file, caseId: testCase.pointee.id, caseFile: testCase.pointee.file,
+            caseLine: testCase.pointee.line, promptId: prompt.id, promptSha256: prompt.sha256, backendId: backendId, status: .passed,
+            score: 0, threshold: testCase.pointee.threshold, output: response.text, finishReason: response.finishReason, truncated: false,
             usage: response.usage, latencyMs: response.latencyMs, error: response.error, stderr: response.stderr,
             validators: [], repairs: [], messages: messages)
         result.options = options
         result.latencyRecorded = response.latencyRecorded
         result.cached = response.cached
         result.constrained = response.constrained
-        result.vars = testCase.vars
+        result.vars = testCase.pointee.vars
         let maxTokens = options.maxTokens
         result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)
         return result
@@ -157,7 +180,7 @@ public enum CaseEvaluator {
 
     /// The case's transform and JSON pipeline, noted on `result`, and the context its checks
     /// see; nil when the result is already final (the backend failed, or the transform did).
-    static func context(_ result: inout CaseResult, suite: borrowing Suite, testCase: borrowing TestCase, prompt: borrowing PromptVersion,
+    static func context(_ result: inout CaseResult, suite: borrowing Suite, testCase: UnsafePointer<TestCase>, prompt: borrowing PromptVersion,
                         backendId: String, messages: [ChatMessage], options: GenerationOptions, response: BackendResponse,
                         grader: GraderAccess?) -> CheckContext? {
         if response.finishReason == .error {
@@ -166,7 +189,7 @@ public enum CaseEvaluator {
         }
         // The case's transform runs first; the validators see its result.
         var checked = response.text
-        if let t = testCase.transform, !t.isEmpty {
+        if let t = testCase.pointee.transform, !t.isEmpty {
             switch t.apply(response.text) {
             case .success(let text):
                 checked = text
@@ -178,22 +201,22 @@ public enum CaseEvaluator {
                 return nil
             }
         }
-        let parsed = parseJSON(checked, mode: testCase.jsonMode)
+        let parsed = parseJSON(checked, mode: testCase.pointee.jsonMode)
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
         result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
         let ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
-                               maxTokens: options.maxTokens, caseId: testCase.id, promptId: prompt.id, backendId: backendId,
+                               maxTokens: options.maxTokens, caseId: testCase.pointee.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory, messages: messages, grader: grader,
                                repairSummary: repairSummary(parsed.repairs))
-        result.validators.reserveCapacity(testCase.validators.count)
+        result.validators.reserveCapacity(testCase.pointee.validators.count)
         return ctx
     }
 
     /// Runs the immediate checks in order, up to the first that waits, and returns its index
     /// (the count when none waits). They are read where they are stored: an element taken out of
     /// the array in an async function is a copy, a retain of each of its fields.
-    static func checkNow(_ validators: [ConfiguredValidator], _ ctx: CheckContext, into result: inout CaseResult, blocked: inout [Int]) -> Int {
-        validators.withUnsafeBufferPointer { vs in
+    static func checkNow(_ testCase: UnsafePointer<TestCase>, _ ctx: CheckContext, into result: inout CaseResult, blocked: inout [Int]) -> Int {
+        testCase.pointee.validators.withUnsafeBufferPointer { vs in
             for i in vs.indices {
                 guard let r = vs[i].runNow(ctx) else { return i }
                 if r.blockedByJSON { blocked.append(result.validators.count) }

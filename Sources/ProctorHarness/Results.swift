@@ -133,6 +133,15 @@ public struct CaseResult: Sendable {
     }
 }
 
+extension CaseResult {
+    /// What a moved-out slot holds, or a result about to be made: empty strings and lists, which
+    /// cost no retains to copy.
+    static let vacated = CaseResult(suite: "", suiteFile: "", caseId: "", caseFile: "", caseLine: 0, promptId: "", promptSha256: "",
+                                    backendId: "", status: .skipped, score: 0, threshold: nil, output: "", finishReason: nil,
+                                    truncated: false, usage: nil, latencyMs: 0, error: nil, stderr: nil, validators: [],
+                                    repairs: [], messages: [])
+}
+
 /// Generation options kept on the heap, shared by the copies of a result.
 @usableFromInline final class OptionsBox: Sendable {
     @usableFromInline let value: GenerationOptions

@@ -218,7 +218,9 @@ public enum Runner {
                                              backendId: live.suite.backends[job.backend].id,
                                              messages: request.messages, options: job.options, response: response,
                                              strictRepair: strictRepair || live.suite.options.strictRepair, grader: grader)
-        finish(&r, job, live, stop: stop, failFast: failFast)
+        live.suite.cases.withUnsafeBufferPointer { cases in
+            finish(&r, job, cases.baseAddress! + job.testCase, live.suite, stop: stop, failFast: failFast)
+        }
         return r
     }
 
@@ -228,24 +230,29 @@ public enum Runner {
     static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: _Locked<Bool>,
                            strictRepair: Bool, failFast: Bool, into done: inout [CaseResult]) -> Bool {
         guard live.checksNow[job.testCase] else { return false }
-        let request: BackendRequest
-        switch prepare(job, live, stop: stop) {
-        case .skipped(let r):
-            done.append(r)
+        // The case is read field by field through a pointer: an array element, or a value
+        // borrowed from one, is copied whole (a retain of every field) where the compiler cannot
+        // prove that nothing writes to the array meanwhile.
+        return live.suite.cases.withUnsafeBufferPointer { cases in
+            let testCase = cases.baseAddress! + job.testCase
+            let prompt = live.suite.prompts[job.prompt]
+            let messages = prompt.render(testCase.pointee.vars)
+            if let why = stoppedWhy(stop) {
+                done.append(skipped(job, live.suite, messages, why: why))
+                return true
+            }
+            let request = BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
+                                         repeatIndex: job.repeatIndex)
+            guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return false }
+            // Made in its place at the end of `done` and finished there: a result handed back is copied.
+            CaseEvaluator.evaluateNow(suite: live.suite, testCase: testCase, prompt: prompt, backendId: live.suite.backends[job.backend].id,
+                                      messages: messages, options: job.options, response: response,
+                                      strictRepair: strictRepair || live.suite.options.strictRepair, into: &done)
+            done.withUnsafeMutableBufferPointer { rs in
+                finish(&rs[rs.count - 1], job, testCase, live.suite, stop: stop, failFast: failFast)
+            }
             return true
-        case .send(let r): request = r
         }
-        guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return false }
-        // Made in its place in `done` and finished there: a result handed back is copied. The
-        // case is read through a buffer pointer, in place (an array element passed on is copied).
-        live.suite.cases.withUnsafeBufferPointer { cases in
-            done.append(CaseEvaluator.evaluateNow(suite: live.suite, testCase: cases[job.testCase], prompt: live.suite.prompts[job.prompt],
-                                                  backendId: live.suite.backends[job.backend].id,
-                                                  messages: request.messages, options: job.options, response: response,
-                                                  strictRepair: strictRepair || live.suite.options.strictRepair))
-        }
-        finish(&done[done.count - 1], job, live, stop: stop, failFast: failFast)
-        return true
     }
 
     /// What a job sends, or its skipped result when the run was stopped first.
@@ -254,21 +261,28 @@ public enum Runner {
         case skipped(CaseResult)
     }
 
+    /// Why the run stopped before this job, when it did: `--fail-fast` after a failure, or an interruption.
+    static func stoppedWhy(_ stop: _Locked<Bool>) -> String? {
+        if stop.get() { return "not run: --fail-fast stopped the run after a failure" }
+        if Task.isCancelled { return interruptedWhy }
+        return nil
+    }
+
     /// The job's prompt rendered into a request; skipped when `--fail-fast` or an interruption
     /// stopped the run.
     static func prepare(_ job: Job, _ live: LiveSuite, stop: _Locked<Bool>) -> Prepared {
         let messages = live.suite.prompts[job.prompt].render(live.suite.cases[job.testCase].vars)
-        if stop.get() { return .skipped(skipped(job, live.suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
-        if Task.isCancelled { return .skipped(skipped(job, live.suite, messages, why: interruptedWhy)) }
+        if let why = stoppedWhy(stop) { return .skipped(skipped(job, live.suite, messages, why: why)) }
         return .send(BackendRequest(messages: messages, options: job.options, caseId: live.suite.cases[job.testCase].id,
                                     promptId: live.suite.prompts[job.prompt].id, repeatIndex: job.repeatIndex))
     }
 
     /// The job's place in the run on its result; a failure stops a `--fail-fast` run.
-    static func finish(_ r: inout CaseResult, _ job: Job, _ live: LiveSuite, stop: _Locked<Bool>, failFast: Bool) {
+    static func finish(_ r: inout CaseResult, _ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: _Locked<Bool>,
+                       failFast: Bool) {
         r.repeatIndex = job.repeatIndex
-        r.caseColumn = live.suite.cases[job.testCase].column
-        r.minPassRate = live.suite.cases[job.testCase].minPassRate ?? live.suite.options.minPassRate
+        r.caseColumn = testCase.pointee.column
+        r.minPassRate = testCase.pointee.minPassRate ?? suite.options.minPassRate
         if failFast && !r.isPass { stop.set(true) }
     }
 
@@ -348,16 +362,10 @@ public enum Runner {
             from.withUnsafeMutableBufferPointer { b in
                 for i in b.indices {
                     to.append((b.baseAddress! + i).move())
-                    (b.baseAddress! + i).initialize(to: vacated)
+                    (b.baseAddress! + i).initialize(to: CaseResult.vacated)
                 }
             }
         }
-
-        /// What a moved-out slot holds: empty strings and lists, which cost no retains to copy.
-        static let vacated = CaseResult(suite: "", suiteFile: "", caseId: "", caseFile: "", caseLine: 0, promptId: "", promptSha256: "",
-                                        backendId: "", status: .skipped, score: 0, threshold: nil, output: "", finishReason: nil,
-                                        truncated: false, usage: nil, latencyMs: 0, error: nil, stderr: nil, validators: [],
-                                        repairs: [], messages: [])
 
         /// Every result in job order, once the workers have stopped; a job that never ran (the
         /// run was stopped) gets `missing(i)`.
