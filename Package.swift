@@ -69,7 +69,8 @@ let package = Package(
                     dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorHarness", "ProctorBackends", "ProctorReports",
                                    "ProctorTestSupport"]),
         .testTarget(name: "ProctorServeTests", dependencies: ["ProctorServe", "ProctorModel", "ProctorBackends", "ProctorJSON", "ProctorSchema", "ProctorTestSupport"]),
-        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorModel", "ProctorServe", "ProctorSchema", "ProctorTestSupport"],
+        .testTarget(name: "ProctorCLITests", dependencies: ["ProctorCLI", "ProctorJSON", "ProctorHarness", "ProctorModel", "ProctorServe", "ProctorSchema", "ProctorRepair",
+                                                    "ProctorTestSupport"],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

@@ -46,46 +46,17 @@ enum RepairCommand: ProctorCommand {
         return 0
     }
 
-    /// One process for a whole log: every line a JSON string literal in, a string literal (or null) out.
+    /// One process for a whole log: every line a JSON string literal in, a string literal (or
+    /// null) out, repaired on every core and written a piece at a time.
     static func lines(_ bytes: [UInt8], options: JSONRepair.Options, console: Console, path: String) -> Int32 {
-        // Written out every 1 MB: the same pages are reused (no page faults for a file-sized buffer).
-        var out: [UInt8] = []
-        let chunk = 1 << 20
-        out.reserveCapacity(min(bytes.count + bytes.count / 4, chunk + (chunk >> 2)))
         var unreadable = 0
-        var text: [UInt8] = []  // one line's decoded text, reused
         let name = path == "-" ? "stdin" : path
-        bytes.withUnsafeBufferPointer { all in
-            var start = 0, line = 0
-            while start < all.count {
-                line += 1
-                var end = start
-                while end < all.count && all[end] != 0x0A { end += 1 }
-                var stop = end
-                if stop > start && all[stop - 1] == 0x0D { stop -= 1 }
-                let buf = UnsafeBufferPointer(rebasing: all[start..<stop])
-                text.removeAll(keepingCapacity: true)
-                if (try? JSONParser.decodeString(bytes: buf, into: &text)) != nil {
-                    let repaired = text.withUnsafeBufferPointer { try? JSONRepair.repair(bytes: $0, options: options) }
-                    if let r = repaired {
-                        JSONSerializer.writeQuoted(r.value, into: &out)
-                    } else {
-                        out.append(contentsOf: "null".utf8)
-                    }
-                } else {
-                    unreadable += 1
-                    console.err("\(name):\(line): " + (buf.isEmpty ? "blank line" : "not a JSON string literal") + "; wrote null")
-                    out.append(contentsOf: "null".utf8)
-                }
-                out.append(0x0A)
-                if out.count >= chunk {
-                    console.rawOut(bytes: out)
-                    out.removeAll(keepingCapacity: true)
-                }
-                start = end + 1
-            }
-        }
-        console.rawOut(bytes: out)
+        RepairLines.repair(bytes, options: options, split: JSONLines.Split(lanes: ProcessInfo.processInfo.activeProcessorCount),
+                           write: { console.rawOut(bytes: $0) },
+                           unreadable: { u in
+                               unreadable += 1
+                               console.err("\(name):\(u.line): " + (u.blank ? "blank line" : "not a JSON string literal") + "; wrote null")
+                           })
         return unreadable == 0 ? 0 : 1
     }
 }

@@ -60,24 +60,10 @@ enum ValidateCommand: ProctorCommand {
         for file in args.positionals {
             let bytes = try readInput(file, console: console)
             if args.flag("jsonl") {
-                JSONLines.forEachLine(bytes) { line, buf in
-                    var obj: [(String, JSONValue)] = []
-                    if many { obj.append(("file", .string(file))) }
-                    obj.append(("line", .number(JSONNumber(line))))
-                    do {
-                        let v = try JSONParser.parse(bytes: buf)
-                        let r = schema.validate(v)
-                        if !r.valid { anyInvalid = true }
-                        obj.append(("valid", .bool(r.valid)))
-                        obj.append(("errors", .array(r.errors.map(\.json))))
-                    } catch {
-                        anyInvalid = true
-                        obj.append(("valid", false))
-                        obj.append(("errors", [["instanceLocation": "", "keywordLocation": "", "message": .string("not valid JSON: \(error)")]]))
-                    }
-                    console.out(JSONSerializer.string(.object(JSONObject(obj.map { (key: $0.0, value: $0.1) }))))
-                    return true
-                }
+                let valid = SchemaLines.validate(bytes, schema: schema, file: many ? file : nil,
+                                                 split: JSONLines.Split(lanes: ProcessInfo.processInfo.activeProcessorCount),
+                                                 write: { console.rawOut(bytes: $0) })
+                if !valid { anyInvalid = true }
             } else {
                 do {
                     let v = try JSONParser.parse(bytes)

@@ -41,7 +41,7 @@ public enum JSONLines {
     /// Splits `bytes` into about `count` pieces that end at line ends, each with the number of
     /// its first line, so the pieces can be read on different cores and still name lines right.
     public static func pieces(_ bytes: [UInt8], count: Int) -> [(range: Range<Int>, firstLine: Int)] {
-        guard count > 1, bytes.count > count else { return [(bytes.indices, 1)] }
+        guard count > 1, bytes.count > 1 else { return [(bytes.indices, 1)] }
         var out: [(range: Range<Int>, firstLine: Int)] = []
         bytes.withUnsafeBufferPointer { all in
             var start = 0, line = 1
@@ -50,11 +50,32 @@ public enum JSONLines {
                 while end < all.count && end > 0 && all[end - 1] != 0x0A { end += 1 }
                 if end <= start { continue }
                 out.append((start..<end, line))
-                for i in start..<end where all[i] == 0x0A { line += 1 }
+                line += newlines(in: UnsafeBufferPointer(rebasing: all[start..<end]))
                 start = end
             }
         }
         return out
+    }
+
+    /// How many `\n` bytes `bytes` holds, counted eight bytes at a time.
+    static func newlines(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        let n = bytes.count
+        var count = 0, i = 0
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, lf: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= n {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ lf
+            // The high bit of each byte that was `\n` (now zero), exactly: no borrow crosses bytes.
+            let zero = ~(((x & low7) &+ low7) | x | low7)
+            count += zero.nonzeroBitCount
+            i += 8
+        }
+        while i < n {
+            if base[i] == 0x0A { count += 1 }
+            i += 1
+        }
+        return count
     }
 
     /// `forEachLine` over the lines in `range` of `bytes`, the first of them numbered `firstLine`.
