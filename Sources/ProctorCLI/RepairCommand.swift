@@ -51,7 +51,7 @@ enum RepairCommand: ProctorCommand {
     static func lines(_ bytes: [UInt8], options: JSONRepair.Options, console: Console, path: String) -> Int32 {
         var unreadable = 0
         let name = path == "-" ? "stdin" : path
-        RepairLines.repair(bytes, options: options, split: JSONLines.Split(lanes: ProcessInfo.processInfo.activeProcessorCount),
+        RepairLines.repair(bytes, options: options, split: .everyCore,
                            write: { console.rawOut(bytes: $0) },
                            unreadable: { u in
                                unreadable += 1

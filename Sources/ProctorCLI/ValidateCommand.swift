@@ -61,7 +61,7 @@ enum ValidateCommand: ProctorCommand {
             let bytes = try readInput(file, console: console)
             if args.flag("jsonl") {
                 let valid = SchemaLines.validate(bytes, schema: schema, file: many ? file : nil,
-                                                 split: JSONLines.Split(lanes: ProcessInfo.processInfo.activeProcessorCount),
+                                                 split: .everyCore,
                                                  write: { console.rawOut(bytes: $0) })
                 if !valid { anyInvalid = true }
             } else {

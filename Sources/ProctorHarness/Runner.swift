@@ -207,7 +207,7 @@ public enum Runner {
     static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
                         strictRepair: Bool, failFast: Bool) async -> CaseResult {
         let request: BackendRequest
-        switch prepare(job, live, stop: stop) {
+        switch live.suite.cases.withUnsafeBufferPointer({ prepare(job, $0.baseAddress! + job.testCase, live.suite, stop: stop) }) {
         case .skipped(let r): return r
         case .send(let r): request = r
         }
@@ -235,19 +235,18 @@ public enum Runner {
         // prove that nothing writes to the array meanwhile.
         return live.suite.cases.withUnsafeBufferPointer { cases in
             let testCase = cases.baseAddress! + job.testCase
-            let prompt = live.suite.prompts[job.prompt]
-            let messages = prompt.render(testCase.pointee.vars)
-            if let why = stoppedWhy(stop) {
-                done.append(skipped(job, live.suite, messages, why: why))
+            let request: BackendRequest
+            switch prepare(job, testCase, live.suite, stop: stop) {
+            case .skipped(let r):
+                done.append(r)
                 return true
+            case .send(let r): request = r
             }
-            let request = BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
-                                         repeatIndex: job.repeatIndex)
             guard let response = session.backends[job.suite][job.backend].completeNow(request) else { return false }
             // Made in its place at the end of `done` and finished there: a result handed back is copied.
-            CaseEvaluator.evaluateNow(suite: live.suite, testCase: testCase, prompt: prompt, backendId: live.suite.backends[job.backend].id,
-                                      messages: messages, options: job.options, response: response,
-                                      strictRepair: strictRepair || live.suite.options.strictRepair, into: &done)
+            CaseEvaluator.evaluateNow(suite: live.suite, testCase: testCase, prompt: live.suite.prompts[job.prompt],
+                                      backendId: live.suite.backends[job.backend].id, messages: request.messages, options: job.options,
+                                      response: response, strictRepair: strictRepair || live.suite.options.strictRepair, into: &done)
             done.withUnsafeMutableBufferPointer { rs in
                 finish(&rs[rs.count - 1], job, testCase, live.suite, stop: stop, failFast: failFast)
             }
@@ -261,20 +260,15 @@ public enum Runner {
         case skipped(CaseResult)
     }
 
-    /// Why the run stopped before this job, when it did: `--fail-fast` after a failure, or an interruption.
-    static func stoppedWhy(_ stop: _Locked<Bool>) -> String? {
-        if stop.get() { return "not run: --fail-fast stopped the run after a failure" }
-        if Task.isCancelled { return interruptedWhy }
-        return nil
-    }
-
     /// The job's prompt rendered into a request; skipped when `--fail-fast` or an interruption
-    /// stopped the run.
-    static func prepare(_ job: Job, _ live: LiveSuite, stop: _Locked<Bool>) -> Prepared {
-        let messages = live.suite.prompts[job.prompt].render(live.suite.cases[job.testCase].vars)
-        if let why = stoppedWhy(stop) { return .skipped(skipped(job, live.suite, messages, why: why)) }
-        return .send(BackendRequest(messages: messages, options: job.options, caseId: live.suite.cases[job.testCase].id,
-                                    promptId: live.suite.prompts[job.prompt].id, repeatIndex: job.repeatIndex))
+    /// stopped the run. The case is read through `testCase`, field by field.
+    static func prepare(_ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: _Locked<Bool>) -> Prepared {
+        let prompt = suite.prompts[job.prompt]
+        let messages = prompt.render(testCase.pointee.vars)
+        if stop.get() { return .skipped(skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
+        if Task.isCancelled { return .skipped(skipped(job, suite, messages, why: interruptedWhy)) }
+        return .send(BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
+                                    repeatIndex: job.repeatIndex))
     }
 
     /// The job's place in the run on its result; a failure stops a `--fail-fast` run.

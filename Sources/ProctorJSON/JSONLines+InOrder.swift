@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 extension JSONLines {
@@ -16,6 +17,9 @@ extension JSONLines {
             self.pieceBytes = max(1, pieceBytes)
             window = max(1, lanes * piecesPerLane)
         }
+
+        /// The default split over every core of this machine.
+        public static var everyCore: Split { Split(lanes: ProcessInfo.processInfo.activeProcessorCount) }
     }
 
     /// Transforms the lines of `bytes` a piece at a time on every core and hands the pieces'
