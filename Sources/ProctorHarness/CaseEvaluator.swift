@@ -159,23 +159,22 @@ public enum CaseEvaluator {
         }
     }
 
-    /// The result before anything is checked.
+    /// The result before anything is checked, made by the member-wise initializer with every
+    /// field given: a result made and then changed field by field, or made by an initializer
+    /// that sets its fields one by one, is copied on its way out (a retain and a release of
+    /// every field).
     static func start(suite: borrowing Suite, testCase: UnsafePointer<TestCase>, prompt: borrowing PromptVersion, backendId: String,
                       messages: [ChatMessage], options: GenerationOptions, response: BackendResponse) -> CaseResult {
-        var result = CaseResult(
+        let maxTokens = options.maxTokens
+        return CaseResult(
             suite: suite.name, suiteFile: suite.file, caseId: testCase.pointee.id, caseFile: testCase.pointee.file,
             caseLine: testCase.pointee.line, promptId: prompt.id, promptSha256: prompt.sha256, backendId: backendId, status: .passed,
-            score: 0, threshold: testCase.pointee.threshold, output: response.text, finishReason: response.finishReason, truncated: false,
+            score: 0, threshold: testCase.pointee.threshold, output: response.text, finishReason: response.finishReason,
+            truncated: response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!),
             usage: response.usage, latencyMs: response.latencyMs, error: response.error, stderr: response.stderr,
-            validators: [], repairs: [], messages: messages)
-        result.options = options
-        result.latencyRecorded = response.latencyRecorded
-        result.cached = response.cached
-        result.constrained = response.constrained
-        result.vars = testCase.pointee.vars
-        let maxTokens = options.maxTokens
-        result.truncated = response.finishReason == .length || (maxTokens != nil && (response.usage?.outputTokens ?? 0) >= maxTokens!)
-        return result
+            validators: [], repairs: [], messages: messages, repeatIndex: 0, minPassRate: 1, caseColumn: 0,
+            latencyRecorded: response.latencyRecorded, optionsBox: options.isEmpty ? nil : OptionsBox(options), transformed: nil,
+            transformSteps: nil, cached: response.cached, constrained: response.constrained, vars: testCase.pointee.vars)
     }
 
     /// The case's transform and JSON pipeline, noted on `result`, and the context its checks

@@ -28,30 +28,27 @@ public struct ValidatorVerdict: Sendable {
     /// Set on a `select-best` verdict until the run has every output of the case to compare.
     var pendingSelection: String?
 
+}
+
+extension ValidatorVerdict {
+    /// A verdict that was evaluated, with no grader answer. (Initializers live out here so the
+    /// struct keeps its member-wise one: an initializer that sets fields one by one copies the
+    /// verdict on its way out, a retain and a release of each string.)
     public init(type: String, pass: Bool, score: Double, weight: Double, message: String) {
-        self.type = type
-        self.pass = pass
-        self.score = score
-        self.weight = weight
-        self.message = message
+        self.init(type: type, pass: pass, score: score, weight: weight, message: message, evaluated: true, graderAnswer: nil,
+                  pendingSelection: nil)
     }
 
     /// The same verdict with another message.
     public func with(message: String) -> ValidatorVerdict {
-        var v = self
-        v = ValidatorVerdict(type: type, pass: pass, score: score, weight: weight, message: message)
-        v.evaluated = evaluated
-        v.graderAnswer = graderAnswer
-        v.pendingSelection = pendingSelection
-        return v
+        ValidatorVerdict(type: type, pass: pass, score: score, weight: weight, message: message, evaluated: evaluated,
+                         graderAnswer: graderAnswer, pendingSelection: pendingSelection)
     }
 
     /// The verdict of one check.
     init(type: String, weight: Double, _ r: CheckResult) {
-        self.init(type: type, pass: r.pass, score: r.score, weight: weight, message: r.message)
-        evaluated = r.evaluated
-        graderAnswer = r.graderAnswer
-        pendingSelection = r.pendingSelection
+        self.init(type: type, pass: r.pass, score: r.score, weight: weight, message: r.message, evaluated: r.evaluated,
+                  graderAnswer: r.graderAnswer, pendingSelection: r.pendingSelection)
     }
 }
 
@@ -81,13 +78,13 @@ public struct CaseResult: Sendable {
     public var repairs: [String]
     public var messages: [ChatMessage]
     /// 0 for the first sample; `--repeat N` runs samples 0..<N.
-    public var repeatIndex: Int = 0
+    public var repeatIndex: Int
     /// The pass rate this case must reach across repeats (case or suite `minPassRate`, default 1).
-    public var minPassRate: Double = 1
+    public var minPassRate: Double
     /// Column of the case's definition (orders cases defined on one line).
-    public var caseColumn: Int = 0
+    public var caseColumn: Int
     /// `latencyMs` is the latency stored with the recording this answer was replayed from.
-    public var latencyRecorded = false
+    public var latencyRecorded: Bool
     /// The merged generation options the request was sent with.
     @inlinable public var options: GenerationOptions {
         get { optionsBox?.value ?? GenerationOptions() }
@@ -104,22 +101,11 @@ public struct CaseResult: Sendable {
     /// The transform's steps, for the report ("strip think, path /answer").
     public var transformSteps: String?
     /// The response came from the response cache, not from the backend.
-    public var cached = false
+    public var cached: Bool
     /// What constrained the output's decoding (a schema), when it was constrained.
     public var constrained: String?
     /// The case's variables, for reports.
-    public var vars = JSONObject()
-
-    public init(suite: String, suiteFile: String, caseId: String, caseFile: String, caseLine: Int, promptId: String, promptSha256: String,
-                backendId: String, status: CaseStatus, score: Double, threshold: Double?, output: String, finishReason: FinishReason?,
-                truncated: Bool, usage: TokenUsage?, latencyMs: Double, error: String?, stderr: String?, validators: [ValidatorVerdict],
-                repairs: [String], messages: [ChatMessage]) {
-        self.suite = suite; self.suiteFile = suiteFile; self.caseId = caseId; self.caseFile = caseFile; self.caseLine = caseLine
-        self.promptId = promptId; self.promptSha256 = promptSha256; self.backendId = backendId; self.status = status; self.score = score
-        self.threshold = threshold; self.output = output; self.finishReason = finishReason; self.truncated = truncated; self.usage = usage
-        self.latencyMs = latencyMs; self.error = error; self.stderr = stderr; self.validators = validators; self.repairs = repairs
-        self.messages = messages
-    }
+    public var vars: JSONObject
 
     /// Passed or repaired.
     public var isPass: Bool { status == .passed || status == .repaired }
@@ -130,6 +116,23 @@ public struct CaseResult: Sendable {
     /// One line per failed validator, for reports.
     public var failureMessages: [String] {
         validators.filter { !$0.pass }.map { "\($0.type): \($0.message)" }
+    }
+}
+
+extension CaseResult {
+    /// A result with the fields every backend answer has; the rest start empty. (Declared out
+    /// here, so the struct keeps its member-wise initializer, which makes a result without
+    /// copying it: see `CaseEvaluator.start`.)
+    public init(suite: String, suiteFile: String, caseId: String, caseFile: String, caseLine: Int, promptId: String, promptSha256: String,
+                backendId: String, status: CaseStatus, score: Double, threshold: Double?, output: String, finishReason: FinishReason?,
+                truncated: Bool, usage: TokenUsage?, latencyMs: Double, error: String?, stderr: String?, validators: [ValidatorVerdict],
+                repairs: [String], messages: [ChatMessage]) {
+        self.init(suite: suite, suiteFile: suiteFile, caseId: caseId, caseFile: caseFile, caseLine: caseLine, promptId: promptId,
+                  promptSha256: promptSha256, backendId: backendId, status: status, score: score, threshold: threshold, output: output,
+                  finishReason: finishReason, truncated: truncated, usage: usage, latencyMs: latencyMs, error: error, stderr: stderr,
+                  validators: validators, repairs: repairs, messages: messages, repeatIndex: 0, minPassRate: 1, caseColumn: 0,
+                  latencyRecorded: false, optionsBox: nil, transformed: nil, transformSteps: nil, cached: false, constrained: nil,
+                  vars: JSONObject())
     }
 }
 

@@ -78,25 +78,25 @@ public struct TestCase: Sendable {
     /// Every validator of the case is immediate (none waits on a grader or a command), so the
     /// case can be checked without suspending (`CaseEvaluator.evaluateNow`).
     public let checksNow: Bool
+}
 
+extension TestCase {
     /// What a slot holds once its case has been moved out: empty fields, which cost nothing to
     /// copy or destroy.
     static let vacated = TestCase(id: "", vars: JSONObject(), validators: [], threshold: nil, minPassRate: nil, file: "", line: 0, column: 0)
 
+    /// A case with every field given, its JSON mode and `checksNow` worked out from its
+    /// validators. (Out here, so the struct keeps its member-wise initializer: an initializer
+    /// that sets fields one by one, or a case changed after it is made, is copied on its way
+    /// out, a retain and a release of every field.)
     init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
-         file: String, line: Int, column: Int) {
-        self.id = id
-        self.vars = vars
-        self.validators = validators
-        self.threshold = threshold
-        self.minPassRate = minPassRate
-        self.file = file
-        self.line = line
-        self.column = column
+         file: String, line: Int, column: Int, options: LocatedOptions = LocatedOptions(), allowEmpty: Bool? = nil,
+         transform: Transform? = nil) {
         var mode = JSONMode.strict
         for i in validators.indices { if let m = validators[i].jsonMode, m > mode { mode = m } }  // by field: no copies
-        jsonMode = mode
-        checksNow = validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } }
+        self.init(id: id, vars: vars, validators: validators, threshold: threshold, options: options, allowEmpty: allowEmpty,
+                  transform: transform, minPassRate: minPassRate, file: file, line: line, column: column, jsonMode: mode,
+                  checksNow: validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } })
     }
 }
 

@@ -402,19 +402,22 @@ public struct SuiteLoader: Sendable {
             guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error(ptr + "/minPassRate", "\"minPassRate\" must be between 0 and 1") }
             minPass = d
         }
-        var c = TestCase(id: id, vars: vars, validators: vals, threshold: try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold,
-                         minPassRate: minPass, file: src.file, line: line, column: column)
-        if o["transform"] != nil { c.transform = try Transform.load(o["transform"], ptr + "/transform", src) }
+        let threshold = try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold
+        let transform = o["transform"] == nil ? nil : try Transform.load(o["transform"], ptr + "/transform", src)
+        var allowEmpty: Bool?
         if let ae = o["allowEmpty"] {
             guard let b = ae.boolValue else { throw src.error(ptr + "/allowEmpty", "\"allowEmpty\" must be true or false, found \(ae)") }
-            c.allowEmpty = b
+            allowEmpty = b
         }
+        var options = LocatedOptions()
         if let ov = o["options"] {
             guard case .object(let oo) = ov else { throw src.error(ptr + "/options", "case \"options\" must be an object of generation options") }
             try checkKeys(oo, GenerationOptions.keys, at: ptr + "/options", what: "case options (generation options only)", src)
-            c.options = try generationOptions(oo, ptr + "/options", src)
+            options = try generationOptions(oo, ptr + "/options", src)
         }
-        return c
+        // Made with every field at once: a case changed after it is made is copied on its way out.
+        return TestCase(id: id, vars: vars, validators: vals, threshold: threshold, minPassRate: minPass, file: src.file, line: line,
+                        column: column, options: options, allowEmpty: allowEmpty, transform: transform)
     }
 
     /// How many cores a loading step spreads over: every core (at most four) when the work is
