@@ -2,7 +2,6 @@ import Foundation
 import ProctorBackends
 import ProctorJSON
 import ProctorYAML
-import Synchronization
 
 /// Loads suite files: JSONC, every key checked, paths relative to the suite's folder, all errors
 /// with `file:line:column`. Nothing runs until a suite loads cleanly.
@@ -429,12 +428,8 @@ public struct SuiteLoader: Sendable {
     static func firstIndex(_ count: Int, where test: @Sendable (Int) -> Bool) -> Int? {
         let lanes = Self.lanes(count >= 4096)
         if lanes == 1 { return (0..<count).first(where: test) }
-        let hits = Mutex([Int?](repeating: nil, count: lanes))
-        DispatchQueue.concurrentPerform(iterations: lanes) { k in
-            let hit = (count * k / lanes..<count * (k + 1) / lanes).first(where: test)
-            hits.withLock { $0[k] = hit }
-        }
-        return hits.withLock { $0.compactMap { $0 }.first }
+        let hits = Parallel.map(lanes) { k in (count * k / lanes..<count * (k + 1) / lanes).first(where: test) }
+        return hits.compactMap { $0 }.first
     }
 
     /// The first case (in order) whose id an earlier case has, and that earlier case. A long
@@ -442,20 +437,17 @@ public struct SuiteLoader: Sendable {
     /// answer is the one a scan in order finds.
     static func firstDuplicate(_ cases: [TestCase]) -> (at: Int, first: Int)? {
         let lanes = Self.lanes(cases.count >= 4096)
-        let hits = Mutex([(at: Int, first: Int)?](repeating: nil, count: lanes))
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        let hits = Parallel.map(lanes) { lane -> (at: Int, first: Int)? in
             var seen: [String: Int] = [:]
             seen.reserveCapacity(cases.count / lanes + 16)
-            cases.withUnsafeBufferPointer { cases in
+            return cases.withUnsafeBufferPointer { cases -> (at: Int, first: Int)? in
                 for i in cases.indices where lanes == 1 || Runner.shard(of: cases[i].id, count: lanes) == lane + 1 {
-                    if let prev = seen.updateValue(i, forKey: cases[i].id) {
-                        hits.withLock { $0[lane] = (i, prev) }
-                        return
-                    }
+                    if let prev = seen.updateValue(i, forKey: cases[i].id) { return (i, prev) }
                 }
+                return nil
             }
         }
-        return hits.withLock { $0.compactMap { $0 }.min { $0.at < $1.at } }
+        return hits.compactMap { $0 }.min { $0.at < $1.at }
     }
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
@@ -497,8 +489,7 @@ public struct SuiteLoader: Sendable {
         // (long lines, a core busy elsewhere) do not leave the other cores waiting.
         let lanes = Self.lanes(data.count >= 1 << 20)
         let pieces = JSONLines.pieces(data, count: lanes == 1 ? 1 : 4 * lanes)
-        let parts = Mutex([(cases: [TestCase], error: SuiteError?)](repeating: ([], nil), count: pieces.count))
-        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+        var parts = Parallel.map(pieces.count) { k -> (cases: [TestCase], error: SuiteError?) in
             var mine: [TestCase] = []
             mine.reserveCapacity(pieces[k].range.count / 48)  // short lines: one case per ~60 bytes
             var lineError: SuiteError?
@@ -506,19 +497,17 @@ public struct SuiteLoader: Sendable {
                 lineError = loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir, into: &mine)
                 return lineError == nil
             }
-            parts.withLock { $0[k] = (mine, lineError) }
+            return (mine, lineError)
         }
-        return try parts.withLock { all throws(SuiteError) in
-            for k in all.indices { if let e = all[k].error { throw e } }
-            // The pieces' cases are moved into one list, not copied (a copy retains every field).
-            return [TestCase](unsafeUninitializedCapacity: all.reduce(0) { $0 + $1.cases.count }) { out, count in
-                for k in all.indices {
-                    all[k].cases.withUnsafeMutableBufferPointer { piece in
-                        guard let from = piece.baseAddress, piece.count > 0 else { return }
-                        (out.baseAddress! + count).moveInitialize(from: from, count: piece.count)
-                        from.initialize(repeating: TestCase.vacated, count: piece.count)
-                        count += piece.count
-                    }
+        for k in parts.indices { if let e = parts[k].error { throw e } }
+        // The pieces' cases are moved into one list, not copied (a copy retains every field).
+        return [TestCase](unsafeUninitializedCapacity: parts.reduce(0) { $0 + $1.cases.count }) { out, count in
+            for k in parts.indices {
+                parts[k].cases.withUnsafeMutableBufferPointer { piece in
+                    guard let from = piece.baseAddress, piece.count > 0 else { return }
+                    (out.baseAddress! + count).moveInitialize(from: from, count: piece.count)
+                    from.initialize(repeating: TestCase.vacated, count: piece.count)
+                    count += piece.count
                 }
             }
         }

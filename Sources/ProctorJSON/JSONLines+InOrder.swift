@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 extension JSONLines {
     /// How a large JSON Lines input is cut for `transformInOrder`: pieces of about `pieceBytes`
@@ -38,14 +37,7 @@ extension JSONLines {
         var start = 0
         while start < pieces.count {
             let window = Array(pieces[start..<min(start + split.window, pieces.count)])
-            let results = Mutex([T?](repeating: nil, count: window.count))
-            DispatchQueue.concurrentPerform(iterations: window.count) { k in
-                let r = transform(window[k].range, window[k].firstLine)
-                results.withLock { $0[k] = r }
-            }
-            var done: [T?] = []
-            results.withLock { swap(&done, &$0) }
-            for r in done { consume(r!) }
+            for r in Parallel.map(window.count, { k in transform(window[k].range, window[k].firstLine) }) { consume(r) }
             start += window.count
         }
     }
