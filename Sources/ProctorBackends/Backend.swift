@@ -96,12 +96,14 @@ public struct BackendResponse: Sendable {
         BackendResponse(text: "", finishReason: .error, latencyMs: latencyMs, error: message, stderr: stderr)
     }
 
-    /// The form a response is kept in (cassettes, the response cache): finish reason, latency in
-    /// ms to 3 decimals, text, and usage when known; keys in this order.
+    /// The form a response is kept in (cassettes, the response cache): what constrained it when
+    /// something did, finish reason, latency in ms to 3 decimals, text, and usage when known; keys
+    /// in this order. (A replayed or cached answer says it was constrained exactly when the live
+    /// one did.)
     public var stored: JSONObject {
-        var e: [JSONObject.Entry] = [("finishReason", .string(finishReason.rawValue)),
-                                     ("latencyMs", .number(JSONNumber((latencyMs * 1000).rounded() / 1000))),
-                                     ("text", .string(text))]
+        var e: [JSONObject.Entry] = constrained.map { [("constrained", .string($0))] } ?? []
+        e += [("finishReason", .string(finishReason.rawValue)), ("latencyMs", .number(JSONNumber((latencyMs * 1000).rounded() / 1000))),
+              ("text", .string(text))]
         if let u = usage { e.append(("usage", u.json)) }
         return JSONObject(e)
     }
@@ -114,6 +116,7 @@ public struct BackendResponse: Sendable {
         if let u = r["usage"], let p = u["promptTokens"]?.intValue, let o = u["outputTokens"]?.intValue { usage = TokenUsage(promptTokens: p, outputTokens: o) }
         self.init(text: text, finishReason: finish, usage: usage, latencyMs: r["latencyMs"]?.doubleValue ?? 0)
         latencyRecorded = true
+        constrained = r["constrained"]?.stringValue
     }
 }
 

@@ -6,7 +6,7 @@ import Synchronization
 /// plain diffs in code review. A run session opens each file once and saves it when it closes.
 ///
 /// Each line: `{"backend", "identity", "key", "request": {"messages", "options", "repeat"},
-/// "response": {"text", "finishReason", "latencyMs", "usage"?}}`. `key` is the SHA-256 of the
+/// "response": {"text", "finishReason", "latencyMs", "usage"?, "constrained"?}}`. `key` is the SHA-256 of the
 /// canonical JSON of `identity` + `request`: the backend's type and model configuration, the merged
 /// generation options and the rendered messages, as they are now. Change any of them and the
 /// recording no longer matches.

@@ -64,6 +64,41 @@ final class ConstrainedCLITests: XCTestCase {
         XCTAssertTrue(r3.err.contains("shortest instance"), r3.err)
     }
 
+    /// A recorded or cached answer says what constrained it, exactly as the live one did.
+    func testConstraintSurvivesRecordingReplayAndCache() async throws {
+        let dir = TempDir()
+        _ = await model(dir)
+        dir.write("s.json", schemaText)
+        let suite = dir.write("suite.json", """
+        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "threads": 1, "schema": "s.json",
+                       "maxTokens": 60, "cassette": "c.jsonl", "cache": true},
+                      {"id": "free", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "threads": 1, "maxTokens": 8,
+                       "cassette": "f.jsonl", "cache": true}],
+         "prompts": [{"id": "p", "template": "City of {{x}}:"}],
+         "cases": [{"id": "c1", "vars": {"x": "a"}, "allowEmpty": true}]}
+        """)
+        func constrained(_ argv: [String]) async throws -> [JSONValue?] {
+            let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")], stdin: nil)
+            let code = await Proctor.main(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "-q"] + argv, console: console)
+            XCTAssertEqual(code, 0, console.capturedErr + console.capturedOut)
+            let res = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+            return (0..<2).map { res["results"]?[$0]?["constrained"] }
+        }
+        let want: [JSONValue?] = ["constrained decoding: JSON Schema s.json", nil]
+        let recorded = try await constrained(["--record"])
+        XCTAssertEqual(recorded, want)
+        XCTAssertTrue(try String(contentsOfFile: dir.file("c.jsonl"), encoding: .utf8).contains(#""constrained":"constrained decoding: JSON Schema s.json""#))
+        XCTAssertFalse(try String(contentsOfFile: dir.file("f.jsonl"), encoding: .utf8).contains("constrained"))
+        let replayed = try await constrained(["--replay"])
+        XCTAssertEqual(replayed, want)
+        let live = try await constrained(["--cache"])
+        XCTAssertEqual(live, want)
+        let cached = try await constrained(["--cache"])
+        XCTAssertEqual(cached, want)
+        let res = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+        XCTAssertEqual(res["results"]?[0]?["cached"], true)
+    }
+
     func testBuiltinBackendSchemaInASuite() async throws {
         let dir = TempDir()
         _ = await model(dir)
