@@ -4,8 +4,10 @@ The same Llama shape as the benchmark (dim 128, 4 layers, 4 heads, hidden 352, v
 batch 16, shared classifier, RoPE, SwiGLU, RMSNorm), AdamW (betas 0.9/0.95, weight decay 0.1) and
 gradient clipping at 1, trained eagerly on random tokens; prints tokens per second per thread count.
 
-    python3 -m venv /tmp/torch-venv && /tmp/torch-venv/bin/pip install torch   # the CPU wheel
+    python3 -m venv /tmp/torch-venv && /tmp/torch-venv/bin/pip install torch   # PyPI's wheel; runs on the CPU
     /tmp/torch-venv/bin/python Tests/Scripts/torch-train-anchor.py [STEPS] [THREADS...]
+
+Tests/Scripts/train-anchors.sh does both and runs it beside `proctor model train`, interleaved.
 """
 import sys, time, math
 import torch
