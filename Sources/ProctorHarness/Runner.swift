@@ -125,7 +125,7 @@ public enum Runner {
         let suites = session.suites
         let jobs = jobs(suites, options)
         let graderAccess = suites.indices.map { session.graderAccess($0) }
-        let stop = _Locked(false)
+        let stop = StopFlag()
         let width = max(1, options.concurrency)
         let strictRepair = options.strictRepair, failFast = options.failFast
         let live = suites.map(LiveSuite.init)
@@ -204,7 +204,7 @@ public enum Runner {
     }
 
     /// One job from start to verdict; a skipped result when the run was stopped first.
-    static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: _Locked<Bool>,
+    static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: StopFlag,
                         strictRepair: Bool, failFast: Bool) async -> CaseResult {
         let request: BackendRequest
         switch live.suite.cases.withUnsafeBufferPointer({ prepare(job, $0.baseAddress! + job.testCase, live.suite, stop: stop) }) {
@@ -227,7 +227,7 @@ public enum Runner {
     /// `perform` without suspending, for a backend that answers in place (`answersNow`, no
     /// cap): the result is appended to `done`; false, and nothing appended, when this job's
     /// backend or checks need to wait.
-    static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: _Locked<Bool>,
+    static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: StopFlag,
                            strictRepair: Bool, failFast: Bool, into done: inout [CaseResult]) -> Bool {
         guard live.checksNow[job.testCase] else { return false }
         // The case is read field by field through a pointer: an array element, or a value
@@ -262,22 +262,22 @@ public enum Runner {
 
     /// The job's prompt rendered into a request; skipped when `--fail-fast` or an interruption
     /// stopped the run. The case is read through `testCase`, field by field.
-    static func prepare(_ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: _Locked<Bool>) -> Prepared {
+    static func prepare(_ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: StopFlag) -> Prepared {
         let prompt = suite.prompts[job.prompt]
         let messages = prompt.render(testCase.pointee.vars)
-        if stop.get() { return .skipped(skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
+        if stop.isSet { return .skipped(skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
         if Task.isCancelled { return .skipped(skipped(job, suite, messages, why: interruptedWhy)) }
         return .send(BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
                                     repeatIndex: job.repeatIndex))
     }
 
     /// The job's place in the run on its result; a failure stops a `--fail-fast` run.
-    static func finish(_ r: inout CaseResult, _ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: _Locked<Bool>,
+    static func finish(_ r: inout CaseResult, _ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: StopFlag,
                        failFast: Bool) {
         r.repeatIndex = job.repeatIndex
         r.caseColumn = testCase.pointee.column
         r.minPassRate = testCase.pointee.minPassRate ?? suite.options.minPassRate
-        if failFast && !r.isPass { stop.set(true) }
+        if failFast && !r.isPass { stop.set() }
     }
 
     /// The jobs not yet started, the progress of those finished, and their results in job order.
