@@ -124,7 +124,7 @@ public enum MarkdownWriter {
             m += "> **Interrupted**: \(s.skipped) of \(s.total) cases did not run; they count as not passed.\n\n"
         }
         let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total)
-        m += "**\(s.text)** · 95 % CI \(ci(w))"
+        m += "**\(s.text)** · \(ci(w))"
         m += String(format: " · %.2f s\n\n", run.durationMs / 1000)
         let groups = run.groups
         let failing = groups.filter(\.isFailing)

@@ -305,6 +305,10 @@ final class DiffCLITests: XCTestCase {
                           env: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summaryFile])
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(dir.read("sum.md")!.contains("### Failures (1)"))
+        // The headline names its interval once: "0 passed · 1 failed … · 95% CI 0.0–79.3% · 0.00 s".
+        let headline = dir.read("sum.md")!.split(separator: "\n").first { $0.hasPrefix("**") }.map(String.init) ?? ""
+        XCTAssertEqual(headline.components(separatedBy: "CI").count, 2, headline)
+        XCTAssertTrue(headline.contains("· 95% CI 0.0–79.3% ·"), headline)
         XCTAssertTrue(dir.read("step-summary.md")!.contains("## Proctor run"))
         XCTAssertTrue(r.out.contains("::error file=\(suite.replacingOccurrences(of: ":", with: "%3A")),line=2,title=s / bad [p@e]::contains: does not contain \"y\""), r.out)
         XCTAssertTrue(dir.read("r.html")!.contains("class=\"c s-failed\""), "the failing cell is marked in the matrix")
