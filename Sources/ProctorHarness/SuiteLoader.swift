@@ -514,19 +514,20 @@ public struct SuiteLoader: Sendable {
     }
 
     /// One JSONL line as a case, appended to `cases` (built in place: a case handed back is
-    /// copied); the error, naming the line (and the column, for JSON syntax), when it is not one.
+    /// copied); the error, naming the line and column, when it is not one.
     func loadLine(_ buf: UnsafeBufferPointer<UInt8>, line: Int, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
                   _ dthreshold: Double?, _ dir: String, into cases: inout [TestCase]) -> SuiteError? {
         let src = SuiteSource(file: path, locator: nil, env: environment)
         let v: JSONValue
-        // A line's errors name the line and column 1, so no locations are recorded.
+        // Parsed without recording where values start (that costs on every line); a line that turns
+        // out not to be a valid case is parsed again with them, to name the column (`column(of:)`).
         do { v = try JSONParser.parse(bytes: buf, options: .jsonc) } catch {
             return SuiteError(file: path, line: line, column: error.column, error.message)
         }
         do {
             cases.append(try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1)))
         } catch {
-            return SuiteError(file: path, line: line, column: 1, error.message)
+            return SuiteError(file: path, line: line, column: column(of: error, in: buf, path, dvars, dvals, dthreshold, dir), error.message)
         }
         // Every option the line sets is located at the line.
         let last = cases.count - 1
@@ -535,6 +536,19 @@ public struct SuiteLoader: Sendable {
             for f in cases[last].options.options.setFields { cases[last].options.locations[f] = SourceLocation(file: path, line: line, column: 1) }
         }
         return nil
+    }
+
+    /// The column, in its line, of what a JSONL case's `error` is about: only a line that failed is
+    /// parsed again, this time remembering where its values start, and checked again to find it
+    /// (column 1 when the error is not about a place in the line).
+    func column(of error: SuiteError, in buf: UnsafeBufferPointer<UInt8>, _ path: String, _ dvars: JSONObject,
+                _ dvals: [ConfiguredValidator], _ dthreshold: Double?, _ dir: String) -> Int {
+        guard let (v, locator) = try? JSONParser.parseLocated(Array(buf), options: .jsonc) else { return 1 }
+        let src = SuiteSource(file: path, locator: locator, env: environment)
+        do { _ = try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (1, 1)) } catch let again {
+            if again.file == path, again.message == error.message, let c = again.column { return c }
+        }
+        return 1
     }
 }
 

@@ -129,7 +129,9 @@ final class LargeRunTests: XCTestCase {
                        "cases.jsonl:5001:34")
         bad[5000] = lines[5000]
         dir.write("cases.jsonl", bad.joined(separator: "\n") + "\n")
-        XCTAssertTrue(loadError(base + #", "casesFrom": ["cases.jsonl"]}"#, in: dir).hasPrefix("cases.jsonl:7001:1: "))
+        // A line that parses but is not a valid case names the column of what is wrong ("vars").
+        let notACase = loadError(base + #", "casesFrom": ["cases.jsonl"]}"#, in: dir)
+        XCTAssertTrue(notACase.hasPrefix("cases.jsonl:7001:18: "), notACase)
         // A duplicate id across pieces names both places.
         var dup = lines
         dup[7500] = #"{"id": "c5", "vars": {}}"#

@@ -66,6 +66,11 @@ final class SuiteLoaderTests: XCTestCase {
         dir.write("bad.jsonl", "{\"id\": \"ok\", \"vars\": {\"name\": 1}}\n{\"id\": }\n")
         XCTAssertEqual(loadError("{\(base), \"casesFrom\": \"bad.jsonl\"}", in: dir).replacingOccurrences(of: dir.path + "/", with: ""),
                        "bad.jsonl:2:8: expected a JSON value, found '}'")
+        // A line that parses but is not a valid case: the column of the offending member, as in
+        // a suite file (here the misspelt key, counted in characters: "é" is one).
+        dir.write("bad2.jsonl", #"{"id": "ok", "vars": {"name": "é"}}"# + "\n" + #"{"id": "b", "vars": {"name": "é"}, "validators": [{"type": "contains", "value": "hi", "negat": true}]}"# + "\n")
+        let e = loadError("{\(base), \"casesFrom\": \"bad2.jsonl\"}", in: dir).replacingOccurrences(of: dir.path + "/", with: "")
+        XCTAssertTrue(e.hasPrefix("bad2.jsonl:2:87: unknown key \"negat\" for validator 'contains'"), e)
     }
 
     func testRelativePathsResolveFromTheSuiteFolder() throws {
