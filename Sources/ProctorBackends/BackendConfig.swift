@@ -91,6 +91,10 @@ public struct BackendKind: Sendable {
     public let refusals: [GenerationOptions.Field: String]
     /// Keys that do not change the answers (left out of the identity).
     public let identityIgnores: [String]
+    /// Keys whose value, when a string, names a small file whose content shapes the answers (a
+    /// builtin backend's `schema`): the identity also holds the file's SHA-256 (`schemaSha256`),
+    /// so a file edited in place is a cache miss, and a replay miss that says what changed.
+    public let identityFiles: [String]
     /// Responses are cached unless the backend or the run says otherwise (HTTP APIs: they cost
     /// money and time; local backends are cheap and may change between runs).
     public let cachedByDefault: Bool
@@ -102,7 +106,7 @@ public struct BackendKind: Sendable {
     public let make: BackendFactory
 
     public init(type: String, keys: [String], honours: [GenerationOptions.Field: String], refusals: [GenerationOptions.Field: String] = [:],
-                identityIgnores: [String] = [], cachedByDefault: Bool = false, checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
+                identityIgnores: [String] = [], identityFiles: [String] = [], cachedByDefault: Bool = false, checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
                 checkOptions: @escaping @Sendable (GenerationOptions) -> GenerationOptions.ParseError? = { _ in nil },
                 make: @escaping BackendFactory) {
         self.type = type
@@ -110,6 +114,7 @@ public struct BackendKind: Sendable {
         self.honours = honours
         self.refusals = refusals
         self.identityIgnores = identityIgnores
+        self.identityFiles = identityFiles
         self.cachedByDefault = cachedByDefault
         self.checkConfig = checkConfig
         self.checkOptions = checkOptions
@@ -184,6 +189,12 @@ public struct BackendRegistry: Sendable {
         var identity: [JSONObject.Entry] = [("type", .string(type))]
         for e in config.entries.sorted(by: { $0.key < $1.key }) where !(["cassette", "source"] + kind.identityIgnores).contains(e.key) {
             identity.append(e)
+        }
+        // A file that cannot be read adds nothing here: building the live backend reports it.
+        for key in kind.identityFiles {
+            if let path = object[key]?.stringValue, let data = FileManager.default.contents(atPath: Self.resolve(path, in: baseDirectory)) {
+                identity.append((key + "Sha256", .string(SHA256.hex(data))))
+            }
         }
         return BackendSpec(id: id, type: type, config: config, options: options, baseDirectory: baseDirectory, cassette: cassette,
                            source: source, cache: cache, identity: JSONObject(identity))

@@ -31,7 +31,7 @@ public struct BuiltinBackend: Backend {
                   .topP: "sampler top-p (default 0.9)", .seed: "sampler seed (default 42; repeat i uses seed + i·0x9E3779B9)",
                   .stop: "stop strings: output ends before the first"],
         refusals: [.extra: "the built-in model has no backend-specific options"],
-        identityIgnores: ["threads"],
+        identityIgnores: ["threads"], identityFiles: ["schema"],
         make: { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) })
 
     public init(_ ctx: BackendContext) throws(BackendConfigError) {

@@ -97,6 +97,21 @@ final class ConstrainedCLITests: XCTestCase {
         XCTAssertEqual(cached, want)
         let res = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
         XCTAssertEqual(res["results"]?[0]?["cached"], true)
+        // The schema file edited in place: neither the recording nor the cache entry answers for
+        // it any more, and the replay says what changed.
+        dir.write("s.json", #"{"type": "object", "properties": {"city": {"const": "Quito"}}, "required": ["city"], "additionalProperties": false}"#)
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")], stdin: nil)
+        _ = await Proctor.main(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "-q", "--replay"], console: console)
+        let replay = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+        XCTAssertEqual(replay["results"]?[0]?["status"], "error")
+        let why = replay["results"]?[0]?["error"]?.stringValue ?? ""
+        XCTAssertTrue(why.contains("no recording") && why.contains("schemaSha256"), why)
+        XCTAssertEqual(replay["results"]?[1]?["status"], "passed", "the free backend's recording still answers")
+        let fresh = try await constrained(["--cache"])
+        XCTAssertEqual(fresh, want)
+        let afterEdit = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+        XCTAssertNil(afterEdit["results"]?[0]?["cached"], "a cache miss: the entry was made under the old schema")
+        XCTAssertEqual(afterEdit["results"]?[0]?["output"], #"{"city":"Quito"}"#)
     }
 
     func testBuiltinBackendSchemaInASuite() async throws {
