@@ -139,7 +139,7 @@ public enum MarkdownWriter {
         }
         let flaky = groups.filter(\.flaky)
         if !flaky.isEmpty {
-            m += "<details><summary>Flaky (\(flaky.count))</summary>\n\n| case | passes | pass rate (95% CI) | minPassRate |\n|---|---|---|---|\n"
+            m += "<details><summary>Flaky (\(flaky.count))</summary>\n\n| case | passes | pass rate | minPassRate |\n|---|---|---|---|\n"
             for g in flaky {
                 let r = g.first
                 m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(g.passes)/\(g.ran) | \(pct(g.passRate)) (\(ci(g.wilson))) | \(g.minPassRate) |\n"

@@ -227,7 +227,11 @@ final class RunSessionTests: XCTestCase {
         XCTAssertEqual(try results(dir)["cases"]?[0]?["status"], "failed")
         let junit = try XCTUnwrap(dir.read("r/junit.xml"))
         XCTAssertTrue(junit.contains(#"<testsuites name="proctor" tests="1" failures="1" errors="0""#), junit)
-        XCTAssertTrue(try XCTUnwrap(dir.read("r/summary.md")).contains("| failed (flaky) 1/2 |"))
+        let md = try XCTUnwrap(dir.read("r/summary.md"))
+        XCTAssertTrue(md.contains("| failed (flaky) 1/2 |"), md)
+        // The flaky table: its header says "pass rate", each cell the rate and its interval once.
+        XCTAssertTrue(md.contains("| case | passes | pass rate | minPassRate |"), md)
+        XCTAssertTrue(md.contains("| 1/2 | 50.0% (95% CI 9.5–90.5%) | 1"), md)
     }
 
     func testReplayedRepeatsThatWereNeverRecordedAreErrors() async throws {
