@@ -8,11 +8,19 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
     public let line: Int?
     public let column: Int?
     public let message: String
+    /// Where in the document the error is, when it was made without a locator (a JSONL line is
+    /// parsed without one): the line's reader locates it only if the line fails.
+    let pointer: String?
 
     public init(file: String, line: Int? = nil, column: Int? = nil, _ message: String) {
+        self.init(file: file, line: line, column: column, pointer: nil, message)
+    }
+
+    init(file: String, line: Int?, column: Int?, pointer: String?, _ message: String) {
         self.file = file
         self.line = line
         self.column = column
+        self.pointer = pointer
         self.message = message
     }
 
@@ -32,7 +40,7 @@ struct SuiteSource: Sendable {
     var graderPrompt: String?
 
     func error(_ pointer: String, _ message: String) -> SuiteError {
-        guard let locator else { return SuiteError(file: file, message) }
+        guard let locator else { return SuiteError(file: file, line: nil, column: nil, pointer: pointer, message) }
         let (l, c) = locator.position(of: pointer)
         return SuiteError(file: file, line: l, column: c, message)
     }

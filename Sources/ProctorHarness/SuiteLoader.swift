@@ -519,15 +519,16 @@ public struct SuiteLoader: Sendable {
                   _ dthreshold: Double?, _ dir: String, into cases: inout [TestCase]) -> SuiteError? {
         let src = SuiteSource(file: path, locator: nil, env: environment)
         let v: JSONValue
-        // Parsed without recording where values start (that costs on every line); a line that turns
-        // out not to be a valid case is parsed again with them, to name the column (`column(of:)`).
+        // Parsed without recording where values start (that costs on every line): an error keeps
+        // its pointer, and a line that turns out not to be a valid case is parsed again with them,
+        // to name the column (`column(of:in:)`).
         do { v = try JSONParser.parse(bytes: buf, options: .jsonc) } catch {
             return SuiteError(file: path, line: line, column: error.column, error.message)
         }
         do {
             cases.append(try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1)))
         } catch {
-            return SuiteError(file: path, line: line, column: column(of: error, in: buf, path, dvars, dvals, dthreshold, dir), error.message)
+            return SuiteError(file: path, line: line, column: error.file == path ? column(of: error.pointer, in: buf) : 1, error.message)
         }
         // Every option the line sets is located at the line.
         let last = cases.count - 1
@@ -538,20 +539,14 @@ public struct SuiteLoader: Sendable {
         return nil
     }
 
-    /// The column, in its line, of what a JSONL case's `error` is about: only a line that failed is
-    /// parsed again, this time remembering where its values start, and checked again to find it
-    /// (column 1 when the error is not about a place in the line).
-    func column(of error: SuiteError, in buf: UnsafeBufferPointer<UInt8>, _ path: String, _ dvars: JSONObject,
-                _ dvals: [ConfiguredValidator], _ dthreshold: Double?, _ dir: String) -> Int {
-        guard let (v, locator) = try? JSONParser.parseLocated(Array(buf), options: .jsonc) else { return 1 }
-        let src = SuiteSource(file: path, locator: locator, env: environment)
-        do { _ = try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (1, 1)) } catch let again {
-            if again.file == path, again.message == error.message, let c = again.column { return c }
-        }
-        return 1
+    /// The column, in its line, of the value at `pointer`: only a line that failed is parsed again,
+    /// this time remembering where its values start (column 1 when the error has no place).
+    func column(of pointer: String?, in buf: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let pointer, let (_, locator) = try? JSONParser.parseLocated(Array(buf), options: .jsonc) else { return 1 }
+        return locator.position(of: pointer).column
     }
 }
 
 extension SuiteError {
-    func with(_ message: String) -> SuiteError { SuiteError(file: file, line: line, column: column, message) }
+    func with(_ message: String) -> SuiteError { SuiteError(file: file, line: line, column: column, pointer: pointer, message) }
 }

@@ -77,12 +77,16 @@ final class ConstrainedCLITests: XCTestCase {
          "prompts": [{"id": "p", "template": "City of {{x}}:"}],
          "cases": [{"id": "c1", "vars": {"x": "a"}, "allowEmpty": true}]}
         """)
-        func constrained(_ argv: [String]) async throws -> [JSONValue?] {
+        /// The run's exit code, what it printed, and its results file.
+        func runSuite(_ argv: [String]) async throws -> (code: Int32, said: String, results: JSONValue) {
             let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")], stdin: nil)
             let code = await Proctor.main(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "-q"] + argv, console: console)
-            XCTAssertEqual(code, 0, console.capturedErr + console.capturedOut)
-            let res = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
-            return (0..<2).map { res["results"]?[$0]?["constrained"] }
+            return (code, console.capturedErr + console.capturedOut, try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8)))
+        }
+        func constrained(_ argv: [String]) async throws -> [JSONValue?] {
+            let r = try await runSuite(argv)
+            XCTAssertEqual(r.code, 0, r.said)
+            return (0..<2).map { r.results["results"]?[$0]?["constrained"] }
         }
         let want: [JSONValue?] = ["constrained decoding: JSON Schema s.json", nil]
         let recorded = try await constrained(["--record"])
@@ -100,9 +104,7 @@ final class ConstrainedCLITests: XCTestCase {
         // The schema file edited in place: neither the recording nor the cache entry answers for
         // it any more, and the replay says what changed.
         dir.write("s.json", #"{"type": "object", "properties": {"city": {"const": "Quito"}}, "required": ["city"], "additionalProperties": false}"#)
-        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")], stdin: nil)
-        _ = await Proctor.main(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "-q", "--replay"], console: console)
-        let replay = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))
+        let replay = try await runSuite(["--replay"]).results
         XCTAssertEqual(replay["results"]?[0]?["status"], "error")
         let why = replay["results"]?[0]?["error"]?.stringValue ?? ""
         XCTAssertTrue(why.contains("no recording") && why.contains("schemaSha256"), why)
