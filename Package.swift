@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "ProctorModel", dependencies: ["CProctorKernels", "ProctorJSON"], swiftSettings: strict),
         .target(name: "ProctorConstrain", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel"], swiftSettings: strict),
         .target(name: "ProctorGenerate", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema"], swiftSettings: strict),
-        .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorModel", "ProctorConstrain"], swiftSettings: strict),
+        .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorRepair", "ProctorModel", "ProctorConstrain", "CProctorSystem"], swiftSettings: strict),
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorBackends"], swiftSettings: strict),
         .target(name: "ProctorReports", dependencies: ["ProctorJSON", "ProctorBackends", "ProctorHarness"], swiftSettings: strict),

@@ -33,10 +33,14 @@ public struct BackendContext: Sendable {
     public let spec: BackendSpec
     /// Shared, session-owned resources (mapped model files).
     public let resources: SessionResources
+    /// The environment the backend may read (API key variables; what a command sees), given by the
+    /// caller: a library never reads the process's own.
+    public let environment: [String: String]
 
-    public init(spec: BackendSpec, resources: SessionResources) {
+    public init(spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:]) {
         self.spec = spec
         self.resources = resources
+        self.environment = environment
     }
 
     /// The backend's id (for messages).
@@ -202,15 +206,16 @@ public struct BackendRegistry: Sendable {
 
     /// Builds a backend straight from its suite JSON, with resources of its own (for library use
     /// outside a run session): the spec's own generation options are returned for the caller to send.
-    public func make(_ object: JSONObject, baseDirectory: String) throws(BackendConfigError) -> (backend: any Backend, spec: BackendSpec) {
+    public func make(_ object: JSONObject, baseDirectory: String, environment: [String: String] = [:]) throws(BackendConfigError)
+        -> (backend: any Backend, spec: BackendSpec) {
         let s = try spec(object, baseDirectory: baseDirectory)
-        return (try build(s, resources: SessionResources()), s)
+        return (try build(s, resources: SessionResources(), environment: environment), s)
     }
 
-    /// Builds the live backend for a spec.
-    public func build(_ spec: BackendSpec, resources: SessionResources) throws(BackendConfigError) -> any Backend {
+    /// Builds the live backend for a spec, reading only `environment`.
+    public func build(_ spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:]) throws(BackendConfigError) -> any Backend {
         guard let kind = kinds[spec.type] else { throw BackendConfigError(pointer: "/type", "unknown backend type '\(spec.type)'") }
-        return try kind.make(BackendContext(spec: spec, resources: resources))
+        return try kind.make(BackendContext(spec: spec, resources: resources, environment: environment))
     }
 
     static func resolve(_ p: String, in dir: String) -> String {

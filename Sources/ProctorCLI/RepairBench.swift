@@ -26,6 +26,7 @@ enum RepairBench {
             m.singleQuotes = d % 3 == 1
             m.unquotedKeys = d % 4 == 1
             m.pythonLiterals = d % 3 == 2
+            m.numberSpellings = d % 5 == 3
             let text = "Here is the JSON:\n```json\n" + String(decoding: gen.write(doc, style: m).bytes, as: UTF8.self) + "\n```"
             broken.append(Array(text.utf8))
         }

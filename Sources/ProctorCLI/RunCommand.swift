@@ -86,7 +86,7 @@ enum RunCommand: ProctorCommand {
         let markdownPath = args.value("markdown") ?? "reports/summary.md"
 
         // Load everything first: nothing runs unless every suite loads.
-        let loader = SuiteLoader()
+        let loader = SuiteLoader(environment: console.environment)
         let mode: RunSession.Mode = args.flag("record") ? .record : args.flag("replay") ? .replay : .live
         var suites: [Suite] = []
         var loadErrors: [SuiteError] = []
@@ -125,7 +125,8 @@ enum RunCommand: ProctorCommand {
             cache = ResponseCache(directory: console.environment["PROCTOR_CACHE_DIR"] ?? ".proctor-cache", maxAgeDays: days)
         }
         let policy: RunSession.CachePolicy = args.flag("cache") ? .on : args.flag("no-cache") ? .off : .auto
-        do { session = try RunSession(suites: suites, mode: mode, cache: cache, cachePolicy: policy, grader: args.value("grader")) } catch {
+        do { session = try RunSession(suites: suites, mode: mode, cache: cache, cachePolicy: policy, grader: args.value("grader"),
+                                                  backends: options.backendIds) } catch {
             console.err("error: \(error)")
             console.err("nothing ran: 1 suite error")
             return 2
@@ -162,7 +163,7 @@ enum RunCommand: ProctorCommand {
             for g in groups where g.isFailing { console.err(failureLine(g, console)) }
             for g in groups where g.status == .repaired {
                 let r = g.samples.first { $0.status == .repaired } ?? g.first
-                console.err("\(console.color("REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))")
+                console.err("\(console.color(r.lossyRepair ? "REPAIRED (lossy)" : "REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))")
             }
         }
         for e in result.closeErrors { console.err("error: \(e)") }

@@ -44,31 +44,36 @@ public enum CaseEvaluator {
         }
     }
 
-    /// Repairs grouped by label (kind, marked `truncation:` when asked), in order of first
-    /// appearance: the label, how many, and the distinct offsets.
-    static func repairGroups(_ repairs: [Repair], truncated: Bool) -> [(label: String, count: Int, offsets: [Int])] {
+    /// Repairs grouped by label (kind, marked `truncation:` when asked and `lossy:` when the repair
+    /// changed or dropped what the text said), in order of first appearance: the label, how many,
+    /// the distinct offsets, and the text as written where the repair names it.
+    static func repairGroups(_ repairs: [Repair], truncated: Bool) -> [(label: String, count: Int, offsets: [Int], originals: [String])] {
         var order: [String] = []
         var offsets: [String: [Int]] = [:]
+        var originals: [String: [String]] = [:]
         for r in repairs {
-            let label = (truncated && r.isTruncation ? "truncation: " : "") + r.kind.rawValue
+            let label = (r.isLossy ? "lossy: " : "") + (truncated && r.isTruncation ? "truncation: " : "") + r.kind.rawValue
             if offsets[label] == nil { order.append(label) }
             offsets[label, default: []].append(r.offset)
+            if let o = r.original { originals[label, default: []].append(o) }
         }
         return order.map { label in
             let all = offsets[label]!
             var unique: [Int] = []
             for o in all where !unique.contains(o) { unique.append(o) }
-            return (label, all.count, unique)
+            return (label, all.count, unique, originals[label] ?? [])
         }
     }
 
-    /// Repairs grouped by kind, in order of first appearance: "closedObject ×2 at byte 68".
+    /// Repairs grouped by kind, in order of first appearance: "closedObject ×2 at byte 68",
+    /// "fixedNumber at byte 6 (was "0x1F")", "lossy: replacedNonFiniteNumber at byte 6 (was "NaN")".
     public static func groupedRepairs(_ repairs: [Repair], truncated: Bool) -> [String] {
         repairGroups(repairs, truncated: truncated).map { g in
             "\(g.label)\(g.count > 1 ? " ×\(g.count)" : "") at byte\(g.offsets.count > 1 ? "s" : "") " + g.offsets.map(String.init).joined(separator: ", ")
+                + (g.originals.isEmpty ? "" : " (was " + g.originals.prefix(5).map { JSONSerializer.quote(String($0.prefix(40))) }.joined(separator: ", ")
+                   + (g.originals.count > 5 ? ", …" : "") + ")")
         }
     }
-
     /// The kinds alone, for the `json` validator's message: "closedArray, closedObject ×2".
     static func repairSummary(_ repairs: [Repair]) -> String {
         repairGroups(repairs, truncated: false).map { "\($0.label)\($0.count > 1 ? " ×\($0.count)" : "")" }.joined(separator: ", ")

@@ -96,6 +96,9 @@ public struct CaseResult: Sendable {
     /// The output parsed as JSON only after repair (so the case is `repaired` when it passes):
     /// repairs are listed only when the repair engine produced the value the validators saw.
     var neededRepair: Bool { !repairs.isEmpty }
+    /// A repair changed or dropped what the output said (a `lossy:` repair): the value the
+    /// validators saw may differ from what the model meant.
+    public var lossyRepair: Bool { repairs.contains { $0.hasPrefix("lossy: ") } }
     /// The output after the case's transform (what the validators saw), when there was one.
     public var transformed: String?
     /// The transform's steps, for the report ("strip think, path /answer").

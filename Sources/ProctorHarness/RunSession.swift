@@ -38,10 +38,14 @@ public final class RunSession: Sendable {
     /// backend; `auto` follows each backend's `"cache"` and otherwise its type (HTTP APIs: on).
     public enum CachePolicy: Sendable { case auto, on, off }
 
-    /// Builds every backend and grader, opens every cassette, and checks each case's merged
-    /// options against what the live backends know (a model's context): all before any case runs.
+    /// Builds every backend the run uses and every grader, opens every cassette, and checks each
+    /// case's merged options against what the live backends know (a model's context): all before
+    /// any case runs.
+    ///
+    /// With `backends` (`--backend`), only those backends are built (so the others' API keys are
+    /// not needed), besides every grader and any backend a graded check may ask.
     public init(suites: [Suite], mode: Mode = .live, registry: BackendRegistry = .standard, cache: ResponseCache? = nil,
-                cachePolicy: CachePolicy = .auto, grader: String? = nil) throws(SuiteError) {
+                cachePolicy: CachePolicy = .auto, grader: String? = nil, backends selected: Set<String>? = nil) throws(SuiteError) {
         self.suites = suites
         self.mode = mode
         self.graderOverride = grader
@@ -68,7 +72,9 @@ public final class RunSession: Sendable {
                 return ReplayBackend(id: spec.id, sourceId: spec.id, identity: spec.identity, cassette: try cassette(path, suite, spec))
             }
             let live: any Backend
-            do { live = try registry.build(spec, resources: resources) } catch { throw suite.backendError(spec, error.pointer, error.message) }
+            do { live = try registry.build(spec, resources: resources, environment: suite.environment) } catch {
+                throw suite.backendError(spec, error.pointer, error.message)
+            }
             if let path = spec.cassette, mode == .record {
                 return RecordingBackend(live: live, identity: spec.identity, cassette: try cassette(path, suite, spec))
             }
@@ -84,11 +90,18 @@ public final class RunSession: Sendable {
         var caps: [String: Int] = [:]
         var graderTables: [[String: (backend: any Backend, spec: BackendSpec)]] = []
         for suite in suites {
+            var graderIds: Set<String> = selected == nil ? [] : suite.graderReferences
+            if let grader { graderIds.insert(grader) }
             var row: [any Backend] = []
             var table: [String: (backend: any Backend, spec: BackendSpec)] = [:]
             for spec in suite.backends + suite.graders {
+                let isBackend = suite.backends.contains(where: { $0.id == spec.id })
+                if isBackend, let selected, !selected.contains(spec.id), !graderIds.contains(spec.id) {
+                    row.append(UnselectedBackend(id: spec.id))
+                    continue
+                }
                 let backend = try make(spec, suite)
-                if suite.backends.contains(where: { $0.id == spec.id }) {
+                if isBackend {
                     // Cases without options of their own all get the base options: checked once.
                     let base = suite.baseOptions(on: spec)
                     let baseProblem = backend.check(base)
@@ -209,6 +222,12 @@ public final class RunSession: Sendable {
         }
         return errors
     }
+}
+
+/// Stands in for a backend that `--backend` left out and no graded check names: never built, never asked.
+struct UnselectedBackend: Backend {
+    let id: String
+    func complete(_ request: BackendRequest) async -> BackendResponse { .failure("backend '\(id)' is not selected for this run") }
 }
 
 /// A counting semaphore for async code.

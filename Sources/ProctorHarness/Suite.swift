@@ -124,10 +124,19 @@ public struct Suite: Sendable {
     public let options: SuiteOptions
     /// Points errors found later (by the session) at the suite file.
     let source: SuiteSource
+    /// The environment the suite was loaded with: what its backends and command validators may read
+    /// (API keys, a command's variables).
+    public var environment: [String: String] { source.env }
     /// Backends that only grade (`graders`): built and recorded like backends, never run as one.
     public var graders: [BackendSpec] = []
     /// `defaults.grader`: the grader of model-graded checks that name none.
     public var defaultGrader: String?
+    /// Every backend or grader id a graded check may ask: `defaults.grader` and each validator's `grader`.
+    public var graderReferences: Set<String> {
+        var ids = Set(cases.flatMap { $0.validators.flatMap(\.graderIds) })
+        if let defaultGrader { ids.insert(defaultGrader) }
+        return ids
+    }
 
     init(name: String, description: String?, file: String, directory: String, backends: [BackendSpec], prompts: [PromptVersion],
          cases: [TestCase], options: SuiteOptions, source: SuiteSource) {

@@ -40,4 +40,11 @@ public enum TextInput {
     public static func strippingBOM(_ bytes: [UInt8]) -> [UInt8] {
         bytes.starts(with: bom) ? Array(bytes.dropFirst(3)) : bytes
     }
+
+    /// `bytes` without one final newline ("\n" or "\r\n"): the one rule for program and file output,
+    /// where editors, `echo` and `print` add a newline that is not part of the text.
+    public static func droppingFinalNewline(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.last == 0x0A else { return bytes }
+        return Array(bytes.dropLast(bytes.count >= 2 && bytes[bytes.count - 2] == 0x0D ? 2 : 1))
+    }
 }

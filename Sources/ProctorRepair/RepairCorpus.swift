@@ -30,6 +30,9 @@ public struct RepairCorpus {
         public var unquotedKeys = false
         public var pythonLiterals = false
         public var missingCommas = false
+        /// Whole numbers of 1,000 and more in other spellings that say the same number: hex
+        /// (`0x3039`) or grouped with underscores (`12_345`).
+        public var numberSpellings = false
         public init() {}
     }
 
@@ -129,7 +132,15 @@ public struct RepairCorpus {
             node = Node(.literal, v)
             out.append(contentsOf: (style.pythonLiterals ? (b ? "True" : "False") : (b ? "true" : "false")).utf8)
         case .number(let n):
-            node = Node(.number, v); out.append(contentsOf: n.text.utf8)
+            node = Node(.number, v)
+            if style.numberSpellings, n.isInteger, let i = Int64(n.text), abs(i) >= 1000 {
+                let digits = String(abs(i))
+                var grouped = ""
+                for (k, ch) in digits.enumerated() { if k > 0 && (digits.count - k) % 3 == 0 { grouped += "_" }; grouped.append(ch) }
+                out.append(contentsOf: ((i < 0 ? "-" : "") + (i % 2 == 0 ? "0x" + String(abs(i), radix: 16, uppercase: true) : grouped)).utf8)
+            } else {
+                out.append(contentsOf: n.text.utf8)
+            }
         case .string(let s):
             node = Node(.string, v); writeString(s, style, &out)
         case .array(let items):

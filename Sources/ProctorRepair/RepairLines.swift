@@ -17,24 +17,41 @@ public enum RepairLines {
         }
     }
 
+    /// Lines whose repair changed or dropped what the text said (`RepairResult.isLossy`).
+    public struct LossyLines: Sendable, Equatable {
+        /// How many lines.
+        public var count = 0
+        /// The first such line and its lossy repairs, described.
+        public var first: (line: Int, repairs: String)?
+
+        public static func == (a: LossyLines, b: LossyLines) -> Bool { a.count == b.count && a.first?.line == b.first?.line && a.first?.repairs == b.first?.repairs }
+    }
+
     /// Repairs every line of `bytes` and hands the output to `write` in input order, a piece at
     /// a time: output line N answers input line N, the repaired JSON text as a string literal, or
     /// `null` when nothing could be recovered or the line was unreadable. Unreadable lines go to
-    /// `unreadable` in order, each before the piece of output that holds its `null`.
+    /// `unreadable` in order, each before the piece of output that holds its `null`. Returns the
+    /// lines that needed a lossy repair, so the caller can say so.
+    @discardableResult
     public static func repair(_ bytes: [UInt8], options: JSONRepair.Options, split: JSONLines.Split,
-                              write: ([UInt8]) -> Void, unreadable: (Unreadable) -> Void) {
+                              write: ([UInt8]) -> Void, unreadable: (Unreadable) -> Void) -> LossyLines {
+        var lossy = LossyLines()
         JSONLines.transformInOrder(bytes, split: split, transform: { range, firstLine in
             piece(bytes, range, firstLine, options: options)
         }, consume: { out in
             for u in out.unreadable { unreadable(u) }
+            lossy.count += out.lossy.count
+            if lossy.first == nil { lossy.first = out.lossy.first }
             write(out.lines)
         })
+        return lossy
     }
 
     /// The output lines for the input lines in `range`, and the lines that could not be read.
     /// Unlike `JSONLines.forEachLine`, blank lines are answered too (with `null`).
     static func piece(_ bytes: [UInt8], _ range: Range<Int>, _ firstLine: Int, options: JSONRepair.Options)
-        -> (lines: [UInt8], unreadable: [Unreadable]) {
+        -> (lines: [UInt8], unreadable: [Unreadable], lossy: LossyLines) {
+        var lossy = LossyLines()
         var out: [UInt8] = []
         out.reserveCapacity(range.count + range.count / 4)
         var bad: [Unreadable] = []
@@ -51,6 +68,10 @@ public enum RepairLines {
                 if (try? JSONParser.decodeString(bytes: buf, into: &text)) != nil {
                     let repaired = text.withUnsafeBufferPointer { try? JSONRepair.repair(bytes: $0, options: options) }
                     if let r = repaired {
+                        if r.isLossy {
+                            lossy.count += 1
+                            if lossy.first == nil { lossy.first = (line, r.repairs.filter(\.isLossy).map(\.description).joined(separator: ", ")) }
+                        }
                         JSONSerializer.writeQuoted(r.value, into: &out)
                     } else {
                         out.append(contentsOf: "null".utf8)
@@ -64,6 +85,6 @@ public enum RepairLines {
                 line += 1
             }
         }
-        return (out, bad)
+        return (out, bad, lossy)
     }
 }

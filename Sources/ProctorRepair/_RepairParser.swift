@@ -25,7 +25,25 @@ struct _RepairParser {
     /// The region ends where the text ends: running out of input is truncation.
     var endIsTruncation: Bool { end == bytes.count }
 
-    mutating func note(_ k: Repair.Kind, _ at: Int? = nil) { repairs.append(Repair(k, at: at ?? pos)) }
+    mutating func note(_ k: Repair.Kind, _ at: Int? = nil, original: String? = nil) { repairs.append(Repair(k, at: at ?? pos, original: original)) }
+
+    /// The input's text between two offsets (for the log's `original`).
+    func text(_ from: Int, _ to: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<max(from, min(to, bytes.count))]), as: UTF8.self)
+    }
+
+    /// The key as the log names it: its text without quotes.
+    func keyText(_ keyStart: Int) -> String {
+        var e = keyStart
+        let q = bytes[keyStart]
+        if q == UInt8(ascii: "\"") || q == UInt8(ascii: "'") {
+            e += 1
+            while e < end && bytes[e] != q { e += bytes[e] == UInt8(ascii: "\\") ? 2 : 1 }
+            return text(keyStart + 1, e)
+        }
+        while e < end && isKeyChar(bytes[e]) { e += 1 }
+        return text(keyStart, e)
+    }
 
     // MARK: - Whitespace and comments
 
@@ -155,7 +173,7 @@ struct _RepairParser {
                 if bytes[pos] == UInt8(ascii: "=") { note(.insertedColon) }
                 pos += 1
             } else if bytes[pos] == UInt8(ascii: ",") || bytes[pos] == UInt8(ascii: "}") {
-                note(.droppedMemberWithoutValue, keyStart)
+                note(.droppedMemberWithoutValue, keyStart, original: keyText(keyStart))
                 continue
             } else {
                 note(.insertedColon)
@@ -164,14 +182,19 @@ struct _RepairParser {
             skipSpaceAndComments()
             guard pos < end else { note(.droppedIncompleteMember, keyStart); break }
             if bytes[pos] == UInt8(ascii: ",") || bytes[pos] == UInt8(ascii: "}") {
-                note(.droppedMemberWithoutValue, keyStart)
+                note(.droppedMemberWithoutValue, keyStart, original: keyText(keyStart))
                 continue
             }
-            guard let value = try parseValue() else {
-                note(.droppedIncompleteMember, keyStart)
+            let valueStart = pos
+            guard var value = try parseValue() else {
+                // Cut by the end of the text, or a value that could not be read (`"a": -`): not the same thing.
+                if pos >= end && endIsTruncation { note(.droppedIncompleteMember, keyStart) } else {
+                    note(.droppedMemberWithoutValue, keyStart, original: keyText(keyStart))
+                }
                 if pos >= end { break }
                 continue
             }
+            if case .number = value, let merged = commaNumber(from: valueStart) { value = merged }
             entries.append((key: key, value: value))
             // Separator
             skipSpaceAndComments()
@@ -263,7 +286,10 @@ struct _RepairParser {
                 return (String(decoding: scratch, as: UTF8.self), false)
             }
             if c == UInt8(ascii: "\\") {
-                if !parseEscape() { return (String(decoding: scratch, as: UTF8.self), true) }
+                if !parseEscape() {
+                    note(endIsTruncation ? .closedString : .insertedClosingBracket, open)
+                    return (String(decoding: scratch, as: UTF8.self), true)
+                }
                 continue
             }
             if c < 0x20 {
@@ -275,7 +301,7 @@ struct _RepairParser {
             if c < 0x80 { scratch.append(c); pos += 1; continue }
             // Multi-byte UTF-8: copy a whole valid sequence, drop one cut by the end, replace invalid bytes.
             let need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1
-            if need < 0 || c > 0xF4 { note(.replacedInvalidUTF8); appendScalar(0xFFFD); pos += 1; continue }
+            if need < 0 || c > 0xF4 { note(.replacedInvalidUTF8, original: byteText(pos)); appendScalar(0xFFFD); pos += 1; continue }
             if pos + need >= end {
                 var allCont = true
                 var k = pos + 1
@@ -290,13 +316,19 @@ struct _RepairParser {
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pos...(pos + need)]))
                 pos += need + 1
             } else {
-                note(.replacedInvalidUTF8)
+                note(.replacedInvalidUTF8, original: byteText(pos))
                 appendScalar(0xFFFD)
                 pos += 1
             }
         }
         note(endIsTruncation ? .closedString : .insertedClosingBracket, open)
         return (String(decoding: scratch, as: UTF8.self), true)
+    }
+
+    /// A byte the log names (`\xFF`).
+    func byteText(_ at: Int) -> String {
+        let hex = Array("0123456789ABCDEF")
+        return "\\x" + String(hex[Int(bytes[at] >> 4)]) + String(hex[Int(bytes[at] & 15)])
     }
 
     /// RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF.
@@ -345,7 +377,11 @@ struct _RepairParser {
         case UInt8(ascii: "u"):
             switch hex4() {
             case .cut: note(.droppedPartialEscape, start); pos = end; return false
-            case .invalid: note(.fixedEscape, start); scratch.append(UInt8(ascii: "u"))
+            case .invalid:
+                // Not an escape after all: the backslash and the `u` stay as characters.
+                note(.fixedEscape, start, original: "\\u")
+                scratch.append(UInt8(ascii: "\\"))
+                scratch.append(UInt8(ascii: "u"))
             case .value(let u):
                 if u >= 0xD800 && u < 0xDC00 {
                     // A high surrogate needs its low half.
@@ -365,20 +401,20 @@ struct _RepairParser {
                             }
                         }
                     }
-                    note(.replacedLoneSurrogate, start)
+                    note(.replacedLoneSurrogate, start, original: text(start, start + 6))
                     appendScalar(0xFFFD)
                 } else if u >= 0xDC00 && u < 0xE000 {
-                    note(.replacedLoneSurrogate, start)
+                    note(.replacedLoneSurrogate, start, original: text(start, start + 6))
                     appendScalar(0xFFFD)
                 } else {
                     appendScalar(u)
                 }
             }
         default:
-            // An unknown escape keeps its character (`\x` → `x`).
-            note(.fixedEscape, start)
+            // Not an escape JSON knows (`C:\path`): the backslash is a character of the text, kept.
+            scratch.append(UInt8(ascii: "\\"))
             pos -= 1
-            if e < 0x80 { scratch.append(e); pos += 1 }
+            note(.fixedEscape, start, original: e < 0x80 ? text(start, start + 2) : "\\")
         }
         return true
     }
@@ -409,35 +445,44 @@ struct _RepairParser {
 
     // MARK: - Numbers
 
-    /// A number, normalised to JSON; cut numbers keep the value of their digits so far.
+    /// A number, normalised to JSON. Other spellings that say one number exactly are read as it and
+    /// logged with their text (`0x1F` is 31, `1_000` is 1000, `+5`, `.5`, `12.`); a number with a
+    /// unit or a sign around it (`5 kg`, `50%`, `$5`) is kept as a string of its text; a number cut by
+    /// the end of the text keeps its digits so far, logged as `truncatedNumber` (it may have gone on).
     mutating func parseNumber() -> JSONValue? {
         let start = pos
-        if let v = plainNumber() { return v }
-        var text: [UInt8] = []
+        if let v = plainNumber() { return unitText(from: start) ?? v }
+        var digits: [UInt8] = []
         var fixed = false
         var dropped = false  // a cut '.', 'e' or 'e-' was dropped at the end of the text
-        if bytes[pos] == UInt8(ascii: "+") { pos += 1; fixed = true } else if bytes[pos] == UInt8(ascii: "-") { text.append(0x2D); pos += 1 }
+        if bytes[pos] == UInt8(ascii: "+") { pos += 1; fixed = true } else if bytes[pos] == UInt8(ascii: "-") { digits.append(0x2D); pos += 1 }
         if pos < end && isLetter(bytes[pos]) {
             // -Infinity, +inf, ...
             pos = start
             return parseWord(signed: true)
         }
-        let signLen = text.count
+        if let v = radixNumber(negative: !digits.isEmpty, start: start) { return unitText(from: start) ?? v }
+        let signLen = digits.count
         var intDigits = 0
-        while pos < end && isDigit(bytes[pos]) { text.append(bytes[pos]); intDigits += 1; pos += 1 }
-        while text.count - signLen > 1 && text[signLen] == 0x30 { text.remove(at: signLen); fixed = true }  // "007"
+        while pos < end {
+            if isDigit(bytes[pos]) { digits.append(bytes[pos]); intDigits += 1; pos += 1; continue }
+            // `1_000`: an underscore between digits groups them.
+            if bytes[pos] == UInt8(ascii: "_"), intDigits > 0, pos + 1 < end, isDigit(bytes[pos + 1]) { fixed = true; pos += 1; continue }
+            break
+        }
+        while digits.count - signLen > 1 && digits[signLen] == 0x30 { digits.remove(at: signLen); fixed = true }  // "007"
         var fracDigits = 0
         if pos < end && bytes[pos] == UInt8(ascii: ".") {
             pos += 1
             var frac: [UInt8] = []
             while pos < end && isDigit(bytes[pos]) { frac.append(bytes[pos]); pos += 1 }
             fracDigits = frac.count
-            if intDigits == 0 && fracDigits > 0 { text.append(0x30); fixed = true }  // ".5"
+            if intDigits == 0 && fracDigits > 0 { digits.append(0x30); fixed = true }  // ".5"
             if frac.isEmpty {
                 if pos >= end && endIsTruncation { dropped = true } else { fixed = true }  // "12." cut, or "12.}"
             } else {
-                text.append(0x2E)
-                text.append(contentsOf: frac)
+                digits.append(0x2E)
+                digits.append(contentsOf: frac)
             }
         }
         if intDigits + fracDigits > 0, pos < end, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
@@ -447,7 +492,7 @@ struct _RepairParser {
             var expDigits = 0
             while e < end && isDigit(bytes[e]) { exp.append(bytes[e]); e += 1; expDigits += 1 }
             if expDigits > 0 {
-                text.append(contentsOf: exp)
+                digits.append(contentsOf: exp)
                 pos = e
             } else if e >= end && endIsTruncation {
                 pos = e
@@ -459,12 +504,125 @@ struct _RepairParser {
         }
         if intDigits + fracDigits == 0 {
             // A sign or a dot alone.
-            if pos >= end && endIsTruncation { note(.truncatedNumber, start) } else { note(.removedInvalidCharacter, start) }
+            if pos >= end && endIsTruncation { note(.truncatedNumber, start) } else if let t = unitText(from: start) { return t } else {
+                note(.removedInvalidCharacter, start, original: text(start, max(pos, start + 1)))
+            }
             if pos == start { pos += 1 }
             return nil
         }
-        if dropped { note(.truncatedNumber, start) } else if fixed { note(.fixedNumber, start) }
-        return .number(JSONNumber(trustedText: String(decoding: text, as: UTF8.self)))
+        // Ran into the end of the text: the digits so far, and the number may have gone on.
+        if dropped || (pos >= end && endIsTruncation) { note(.truncatedNumber, start, original: text(start, pos)); return number(digits) }
+        if let t = unitText(from: start) { return t }
+        if fixed { note(.fixedNumber, start, original: text(start, pos)) }
+        return number(digits)
+    }
+
+    func number(_ text: [UInt8]) -> JSONValue { .number(JSONNumber(trustedText: String(decoding: text, as: UTF8.self))) }
+
+    /// `0x1F`, `0o17`, `0b101` (underscores allowed between digits) at `pos`, after an optional sign:
+    /// the same number in decimal, logged with its text; one too large for 64 bits is kept as a string.
+    mutating func radixNumber(negative: Bool, start: Int) -> JSONValue? {
+        guard pos + 2 < end || (pos + 2 <= end && !endIsTruncation), pos + 1 < end, bytes[pos] == UInt8(ascii: "0") else { return nil }
+        let radix: UInt64
+        switch bytes[pos + 1] | 0x20 {
+        case UInt8(ascii: "x"): radix = 16
+        case UInt8(ascii: "o"): radix = 8
+        case UInt8(ascii: "b"): radix = 2
+        default: return nil
+        }
+        func digit(_ c: UInt8) -> UInt64? {
+            let d: UInt64
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt64(c - 0x30)
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt64(c - 0x61 + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt64(c - 0x41 + 10)
+            default: return nil
+            }
+            return d < radix ? d : nil
+        }
+        var e = pos + 2
+        guard e < end, digit(bytes[e]) != nil else { return nil }
+        var value: UInt64 = 0
+        var overflow = false
+        while e < end {
+            if let d = digit(bytes[e]) {
+                let (m, o1) = value.multipliedReportingOverflow(by: radix)
+                let (a, o2) = m.addingReportingOverflow(d)
+                overflow = overflow || o1 || o2
+                value = a
+                e += 1
+            } else if bytes[e] == UInt8(ascii: "_"), e + 1 < end, digit(bytes[e + 1]) != nil {
+                e += 1
+            } else {
+                break
+            }
+        }
+        if e >= end && endIsTruncation { return nil }   // cut: the plain digits path logs the truncation
+        pos = e
+        let written = text(start, e)
+        if overflow {
+            note(.quotedValue, start, original: written)
+            return .string(written)
+        }
+        note(.fixedNumber, start, original: written)
+        return .number(JSONNumber(trustedText: (negative && value != 0 ? "-" : "") + String(value)))
+    }
+
+    /// A number with something stuck to it that is not JSON (`5kg`, `5 kg`, `50%`, `3x4`, `-$5`): the
+    /// whole text up to the next separator as a string, logged, when `start..pos` was a number and
+    /// what follows on the line is a word that is not a key or a literal. Nil otherwise.
+    mutating func unitText(from start: Int) -> JSONValue? {
+        var j = pos
+        while j < end && (bytes[j] == 0x20 || bytes[j] == 0x09) { j += 1 }
+        guard j < end else { return nil }
+        let c = bytes[j]
+        let glued = j == pos
+        guard isLetter(c) || c >= 0x80 || c == UInt8(ascii: "%") || c == UInt8(ascii: "$") || (glued && c == UInt8(ascii: "_"))
+                || (glued && (c == UInt8(ascii: ".") || c == UInt8(ascii: "/") || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")))
+        else { return nil }
+        // `1 true` or `1 b: 2` is a missing comma, not a unit.
+        var w = j
+        while w < end && (isLetter(bytes[w]) || isDigit(bytes[w]) || bytes[w] == UInt8(ascii: "_") || bytes[w] >= 0x80) { w += 1 }
+        let word = text(j, w)
+        if !glued && ["true", "false", "null", "True", "False", "None", "NaN", "Infinity"].contains(word) { return nil }
+        var k = w
+        while k < end && (bytes[k] == 0x20 || bytes[k] == 0x09) { k += 1 }
+        if !glued && k < end && (bytes[k] == UInt8(ascii: ":") || bytes[k] == UInt8(ascii: "=")) { return nil }
+        // A time (`10:30`) or a date (`2024-01-02`) glued to the digits is text too.
+        var stop = j
+        while stop < end {
+            let b = bytes[stop]
+            if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == UInt8(ascii: ")") || b == 0x0A || b == 0x0D { break }
+            if b == UInt8(ascii: "\"") { break }
+            stop += 1
+        }
+        if stop >= end && endIsTruncation { return nil }   // cut in the middle: cannot know the text's end
+        // Any number read on the way is replaced by the text: drop what it logged.
+        while let last = repairs.last, last.offset >= start, last.kind == .fixedNumber || last.kind == .truncatedNumber { repairs.removeLast() }
+        return quoteText(from: start, to: stop)
+    }
+
+    /// `1,5` or `1,234.56` as an object member's value: the digits after the comma cannot be a member
+    /// (no key, no colon), so the comma is part of the number, a decimal comma or a thousands
+    /// separator; which one cannot be known, so the text is kept as a string and logged.
+    mutating func commaNumber(from start: Int) -> JSONValue? {
+        guard pos + 1 < end, bytes[pos] == UInt8(ascii: ","), isDigit(bytes[pos + 1]) else { return nil }
+        var j = pos + 1
+        while true {
+            while j < end && isDigit(bytes[j]) { j += 1 }
+            // More groups: `1,234,567`.
+            if j + 1 < end && bytes[j] == UInt8(ascii: ",") && isDigit(bytes[j + 1]) { j += 1; continue }
+            break
+        }
+        if j < end && bytes[j] == UInt8(ascii: ".") { j += 1; while j < end && isDigit(bytes[j]) { j += 1 } }
+        var k = j
+        while k < end && isSpace(bytes[k]) { k += 1 }
+        guard k < end, bytes[k] == UInt8(ascii: "}") || bytes[k] == UInt8(ascii: ",") else { return nil }
+        let written = text(start, j)
+        pos = j
+        while let last = repairs.last, last.offset >= start, last.kind == .fixedNumber { repairs.removeLast() }
+        note(.quotedValue, start, original: written)
+        return .string(written)
     }
 
     /// The common case: a complete, well-formed number followed by a separator; no copy, no repair.
@@ -493,6 +651,34 @@ struct _RepairParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[pos..<i]), as: UTF8.self)
         pos = i
         return .number(JSONNumber(trustedText: text))
+    }
+
+    /// Text up to the next separator that starts with a symbol and holds a letter or digit (`$5`, `~3 h`):
+    /// kept as a string, logged with its text. Nil for a lone symbol.
+    mutating func symbolText(from start: Int) -> JSONValue? {
+        let c = bytes[start]
+        guard c > 0x20, c != 0x7F, c != UInt8(ascii: "{"), c != UInt8(ascii: "["), c != UInt8(ascii: "("), c != UInt8(ascii: ":") else { return nil }
+        var stop = start
+        var hasWord = false
+        while stop < end {
+            let b = bytes[stop]
+            if b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == UInt8(ascii: ")") || b == 0x0A || b == 0x0D { break }
+            if isLetter(b) || isDigit(b) { hasWord = true }
+            stop += 1
+        }
+        guard hasWord, !(stop >= end && endIsTruncation) else { return nil }
+        return quoteText(from: start, to: stop)
+    }
+
+    /// The text from `start` to `stop` (trailing spaces trimmed) as a string value, logged as
+    /// `quotedValue` with that text; reading goes on at `stop`.
+    mutating func quoteText(from start: Int, to stop: Int) -> JSONValue {
+        var trimmed = stop
+        while trimmed > start && isSpace(bytes[trimmed - 1]) { trimmed -= 1 }
+        let written = text(start, trimmed)
+        pos = stop
+        note(.quotedValue, start, original: written)
+        return .string(written)
     }
 
     /// Matches an ASCII word at `pos` followed by a non-word byte.
@@ -529,7 +715,9 @@ struct _RepairParser {
         case "True": pos = e; note(.convertedPythonLiteral, start); return .bool(true)
         case "False": pos = e; note(.convertedPythonLiteral, start); return .bool(false)
         case "None": pos = e; note(.convertedPythonLiteral, start); return .null
-        case "NaN", "Infinity", "inf", "nan": pos = e; note(.replacedNonFiniteNumber, start); _ = negative; return .null
+        case "NaN", "Infinity", "inf", "nan":
+            // JSON has no such number: null, and the log says what it was.
+            pos = e; note(.replacedNonFiniteNumber, start, original: text(start, e)); _ = negative; return .null
         case "undefined": pos = e; note(.convertedPythonLiteral, start); return .null
         default: break
         }
@@ -542,8 +730,10 @@ struct _RepairParser {
             }
         }
         if word.isEmpty {
+            // `$5`, `€12`, `~3`: text that starts with a sign is kept as a string of its text.
+            if let t = symbolText(from: start) { return t }
             // Not a word at all: skip the character.
-            note(.removedInvalidCharacter, start)
+            note(.removedInvalidCharacter, start, original: text(start, start + 1))
             pos = max(e, start + 1)
             return nil
         }
@@ -554,11 +744,6 @@ struct _RepairParser {
             if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 0x0A || c == 0x0D { break }
             stop += 1
         }
-        var trimmed = stop
-        while trimmed > pos && isSpace(bytes[trimmed - 1]) { trimmed -= 1 }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<trimmed]), as: UTF8.self)
-        pos = stop
-        note(.quotedValue, start)
-        return .string(text)
+        return quoteText(from: start, to: stop)
     }
 }

@@ -83,6 +83,7 @@ public enum JSONResultsWriter {
         if let e = r.pointee.stderr, !e.isEmpty { o.string("stderr", e, &out) }
         o.key("repairs", &out)
         o.items(r.pointee.repairs.count, &out) { i, out, _ in out.append(quoted: r.pointee.repairs[i]) }
+        if r.pointee.lossyRepair { o.bool("lossyRepair", true, &out) }
         o.key("validators", &out)
         o.items(r.pointee.validators.count, &out) { i, out, indent in
             var vo = PrettyObject(&out, indent: indent)

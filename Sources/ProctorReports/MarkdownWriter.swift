@@ -149,7 +149,8 @@ public enum MarkdownWriter {
         // By index: filtering the results would copy each one to test it.
         let repaired = run.results.indices.filter { run.results[$0].status == .repaired }.map { run.results[$0] }
         if !repaired.isEmpty {
-            m += "<details><summary>Repaired outputs (\(repaired.count))</summary>\n\n| case | repairs |\n|---|---|\n"
+            let lossy = repaired.filter(\.lossyRepair).count
+            m += "<details><summary>Repaired outputs (\(repaired.count)\(lossy > 0 ? ", \(lossy) lossy: a value was changed or dropped" : ""))</summary>\n\n| case | repairs |\n|---|---|\n"
             for r in repaired { m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(cell(r.repairs.joined(separator: ", "), limit: 200)) |\n" }
             m += "\n</details>\n"
         }

@@ -160,6 +160,9 @@ public enum RunPage {
                     b += "<div role=cell class=\"c s-\(st)\">"
                     if g.samples.count > 1 { b += "<div class=\"samples\">\(g.passes)/\(g.ran) samples passed\(g.flaky ? " · flaky" : "")</div>" }
                     for m in messages(sample) { b += "<div class=\"msg\">\(HTMLWriter.escape(m))</div>" }
+                    if !sample.repairs.isEmpty {
+                        b += "<div class=\"msg\">\(sample.lossyRepair ? "lossy repair" : "repaired"): \(HTMLWriter.escape(sample.repairs.joined(separator: "; ")))</div>"
+                    }
                     let (p, more) = preview(sample.output)
                     b += HTMLWriter.escape(p)
                     if more || g.samples.count > 1 {

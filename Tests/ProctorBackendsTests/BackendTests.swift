@@ -30,7 +30,64 @@ final class CommandBackendTests: XCTestCase {
         var entries: [(key: String, value: JSONValue)] = [("id", "cmd"), ("type", "command"), ("argv", .array(argv.map { .string($0) })),
                                                          ("timeoutSeconds", .number(JSONNumber(timeout)))]
         for (k, v) in extra { entries.append((k, v)) }
-        return try BackendRegistry.standard.make(JSONObject(entries), baseDirectory: dir.path).backend
+        return try BackendRegistry.standard.make(JSONObject(entries), baseDirectory: dir.path,
+                                                 environment: ProcessInfo.processInfo.environment).backend
+    }
+
+    static func ask(_ b: any Backend, _ text: String = "x") async -> BackendResponse {
+        await b.complete(BackendRequest(messages: [ChatMessage(role: "user", content: text)], caseId: "c"))
+    }
+
+    /// Four 200 ms commands at once take about 200 ms, not 800, and each one's latency is its own
+    /// wall time (the runner used to stall on a shared pool: up to 2 s for a 200 ms command).
+    func testConcurrentCommandsDoNotWaitForEachOther() async throws {
+        let dir = TempDir()
+        let b = try backend(["sh", "-c", "sleep 0.2; cat"], dir)
+        let t0 = monotonicMs()
+        let rs = await withTaskGroup(of: BackendResponse.self) { g in
+            for i in 0..<8 { g.addTask { await Self.ask(b, "n\(i)") } }
+            var out: [BackendResponse] = []
+            for await r in g { out.append(r) }
+            return out
+        }
+        let wall = monotonicMs() - t0
+        XCTAssertEqual(rs.filter { $0.finishReason == .stop }.count, 8)
+        XCTAssertLessThan(wall, 8 * 200 / 3, "8 commands of 200 ms at once: \(wall) ms")
+        for r in rs { XCTAssertEqual(r.latencyMs, 205, accuracy: 20 + (wall - 200) / 4, "latency is the program's own wall time") }
+    }
+
+    /// A death by signal says which signal; stderr's tail comes with it.
+    func testSignalDeathIsNamed() async throws {
+        let dir = TempDir()
+        let r = await Self.ask(try backend(["sh", "-c", "echo 'segfault at 0x0' >&2; kill -SEGV $$"], dir))
+        XCTAssertEqual(r.finishReason, .error)
+        XCTAssertEqual(r.error, "command 'sh' killed by SIGSEGV; stderr ends: segfault at 0x0")
+    }
+
+    /// Stderr has its own documented cap (`maxStderrBytes`); passing it says so, not "status 9".
+    func testStderrLimit() async throws {
+        let dir = TempDir()
+        let flood = ["sh", "-c", "head -c 3000 /dev/zero | tr '\\0' e >&2; echo ok"]
+        let r = await Self.ask(try backend(flood, dir, extra: [("maxStderrBytes", 1000)]))
+        XCTAssertEqual(r.finishReason, .error)
+        XCTAssertTrue(r.error?.hasPrefix("command 'sh' printed more than 1000 bytes on stderr (maxStderrBytes); stopped it") == true, r.error ?? "")
+        XCTAssertEqual(r.stderr?.utf8.count, 1000, "the first maxStderrBytes bytes are kept")
+        let fine = await Self.ask(try backend(flood, dir))
+        XCTAssertEqual(fine.text, "ok", "the default cap (1 MiB) leaves room for ordinary logging")
+        XCTAssertThrowsError(try backend(flood, dir, extra: [("maxStderrBytes", 0)]))
+    }
+
+    /// One newline at the very end of stdout is not part of the output (the CLI's rule for files).
+    func testFinalNewlineIsNotOutput() async throws {
+        let dir = TempDir()
+        let echo = await Self.ask(try backend(["echo", "refund"], dir)).text
+        XCTAssertEqual(echo, "refund")
+        let two = await Self.ask(try backend(["printf", "a\\n\\n"], dir)).text
+        XCTAssertEqual(two, "a\n", "only one newline is dropped")
+        let crlf = await Self.ask(try backend(["printf", "a\\r\\n"], dir)).text
+        XCTAssertEqual(crlf, "a")
+        let none = await Self.ask(try backend(["printf", "a"], dir)).text
+        XCTAssertEqual(none, "a")
     }
 
     func testPromptOnStdinOutputOnStdout() async throws {
@@ -54,7 +111,7 @@ final class CommandBackendTests: XCTestCase {
         dir.write("fail.sh", "echo broken >&2\nexit 3\n")
         let r = try await backend(["sh", "fail.sh"], dir).complete(BackendRequest(messages: []))
         XCTAssertEqual(r.finishReason, .error)
-        XCTAssertEqual(r.error, "command 'sh' exited with status 3")
+        XCTAssertEqual(r.error, "command 'sh' exited with status 3; stderr ends: broken")
         XCTAssertEqual(r.stderr, "broken\n")
     }
 
@@ -63,7 +120,7 @@ final class CommandBackendTests: XCTestCase {
         let start = Date()
         let r = try await backend(["sleep", "30"], dir, timeout: 0.5).complete(BackendRequest(messages: []))
         XCTAssertEqual(r.finishReason, .error)
-        XCTAssertEqual(r.error, "command 'sleep' timed out after 0.5 s")
+        XCTAssertEqual(r.error, "command 'sleep' timed out after 0.5 s (timeoutSeconds); stopped it")
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
     }
 
@@ -86,7 +143,7 @@ final class CommandBackendTests: XCTestCase {
         let dir = TempDir()
         let r = try await backend(["yes"], dir, extra: [("maxOutputBytes", 100_000)]).complete(BackendRequest(messages: []))
         XCTAssertEqual(r.finishReason, .error)
-        XCTAssertEqual(r.error, "command 'yes' printed more than 100000 bytes; stopped it")
+        XCTAssertEqual(r.error, "command 'yes' printed more than 100000 bytes on stdout (maxOutputBytes); stopped it")
     }
 
     func testMissingProgramIsAConfigError() {

@@ -8,11 +8,6 @@ import XCTest
 final class HTTPBackendTests: XCTestCase {
     static let key = "sk-proctor-test-0123456789abcdefXYZ"
 
-    override class func setUp() {
-        super.setUp()
-        setenv("PROCTOR_TEST_API_KEY", key, 1)
-    }
-
     func openai(_ server: MockHTTPServer, _ extra: [(String, JSONValue)] = []) throws -> Configured {
         var e: [(key: String, value: JSONValue)] = [("id", "oa"), ("type", "openai"), ("baseURL", .string(server.baseURL + "/v1")), ("model", "gpt-test"),
                                                     ("apiKeyEnv", "PROCTOR_TEST_API_KEY"), ("retryBaseDelaySeconds", 0.1), ("timeoutSeconds", 5)]
@@ -171,8 +166,10 @@ final class HTTPBackendTests: XCTestCase {
 struct Configured {
     let backend: any Backend
     let spec: BackendSpec
-    init(_ config: JSONObject, baseDirectory: String = "/tmp") throws {
-        (backend, spec) = try BackendRegistry.standard.make(config, baseDirectory: baseDirectory)
+    /// The environment the backend is given (no test changes the process's own).
+    static let environment = ["PROCTOR_TEST_API_KEY": HTTPBackendTests.key]
+    init(_ config: JSONObject, baseDirectory: String = "/tmp", environment: [String: String] = Configured.environment) throws {
+        (backend, spec) = try BackendRegistry.standard.make(config, baseDirectory: baseDirectory, environment: environment)
     }
     func complete(_ request: BackendRequest) async -> BackendResponse {
         var r = request

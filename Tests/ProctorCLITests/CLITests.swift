@@ -155,7 +155,8 @@ final class RepairCLITests: XCTestCase {
         let ok = await run(["repair", "--explain", "-"], stdin: #"{"a": [1, 2"#)
         XCTAssertEqual(ok.code, 0)
         XCTAssertEqual(ok.out, "{\"a\":[1,2]}\n")
-        XCTAssertEqual(ok.err, "closedArray at byte 11 (truncation)\nclosedObject at byte 11 (truncation)\n")
+        XCTAssertEqual(ok.err, #"truncatedNumber at byte 10 (was "2") (truncation) [lossy]"# + "\n"
+                       + "closedArray at byte 11 (truncation)\nclosedObject at byte 11 (truncation)\n")
         let pretty = await run(["repair", "--pretty", "-"], stdin: "{'a': True}")
         XCTAssertEqual(pretty.out, "{\n  \"a\": true\n}\n")
         let none = await run(["repair", "-"], stdin: "I cannot answer that.")

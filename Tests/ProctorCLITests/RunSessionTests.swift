@@ -221,7 +221,7 @@ final class RunSessionTests: XCTestCase {
         let r = await run(["run", suite, "--repeat", "2"], in: dir)
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.err.contains("0 passed · 1 failed · 0 errors · 1 flaky of 1 case"), r.err)
-        XCTAssertTrue(r.err.contains(#"FAIL s[p@c] flip: 1/2 samples failed (sample 1): contains: does not contain "yes" · output: "no\n""#), r.err)
+        XCTAssertTrue(r.err.contains(#"FAIL s[p@c] flip: 1/2 samples failed (sample 1): contains: does not contain "yes" · output: "no""#), r.err)
         let s = try XCTUnwrap(try results(dir)["summary"])
         XCTAssertEqual([s["total"], s["passed"], s["failed"], s["flaky"], s["errors"]], [1, 0, 1, 1, 0])
         XCTAssertEqual(try results(dir)["cases"]?[0]?["status"], "failed")

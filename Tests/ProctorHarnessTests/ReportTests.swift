@@ -41,7 +41,8 @@ final class ReportTests: XCTestCase {
         }
         let dir = TempDir()
         let path = dir.write("junit.xml", JUnitWriter.render(try await hostileRun()))
-        let r = await ProcessRunner.run(argv: [xmllint, "--noout", "--schema", xsd, path], cwd: dir.path, stdin: [], timeoutSeconds: 30)
+        let r = await ProcessRunner.run(argv: [xmllint, "--noout", "--schema", xsd, path], cwd: dir.path, stdin: [],
+                                        environment: ProcessInfo.processInfo.environment, limits: .init(timeoutSeconds: 30))
         XCTAssertEqual(r.exitCode, 0, r.stderrText)
     }
 

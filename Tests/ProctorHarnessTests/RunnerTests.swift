@@ -27,7 +27,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(run.results.count, 40)
         let expected = (0..<10).flatMap { i in ["a", "b"].flatMap { p in ["c", "e"].map { b in "case-\(i)/\(p)/\(b)" } } }
         XCTAssertEqual(run.results.map { "\($0.caseId)/\($0.promptId)/\($0.backendId)" }, expected)
-        XCTAssertEqual(run.results[0].output, "out-0\n")
+        XCTAssertEqual(run.results[0].output, "out-0", "the newline echo ends with is not part of the output")
     }
 
     func testFiltersAndShards() async throws {
@@ -71,7 +71,7 @@ final class RunnerTests: XCTestCase {
                           validators: #"[{"type": "contains", "value": "x"}]"#)
         let r = try await Runner.run([s]).results[0]
         XCTAssertEqual(r.status, .error)
-        XCTAssertEqual(r.error, "command 'sh' exited with status 2")
+        XCTAssertEqual(r.error, "command 'sh' exited with status 2; stderr ends: oops")
         XCTAssertEqual(r.stderr, "oops\n")
         XCTAssertTrue(r.validators.isEmpty)
     }

@@ -112,7 +112,7 @@ final class ValidatorTests: XCTestCase {
          "cases": [{"id": "c", "validators": [{"type": "command", "argv": ["sh", "slow.sh"], "timeoutSeconds": 0.3}]}]}
         """, in: dir)
         let r = try await Runner.run([suite]).results[0]
-        XCTAssertEqual(r.validators[0].message, "could not evaluate: command 'sh' timed out after 0.3 s")
+        XCTAssertEqual(r.validators[0].message, "could not evaluate: command 'sh' timed out after 0.3 s (timeoutSeconds); stopped it")
     }
 
     func testWeightsAndThreshold() async throws {

@@ -69,6 +69,8 @@ final class CorpusTests: XCTestCase {
             ("missing-closers", { _ in }, { String($0.dropLast(max(1, $0.reversed().prefix(while: { "}]".contains($0) }).count))) }),
             ("mix", { $0.trailingCommas = true; $0.unquotedKeys = true; $0.pythonLiterals = true }, { "```\n" + $0 + "\n```" }),
             ("mix2", { $0.singleQuotes = true; $0.comments = true; $0.indent = 4 }, { "Result: " + $0 }),
+            ("number-spellings", { $0.numberSpellings = true }, { $0 }),
+            ("number-spellings+python", { $0.numberSpellings = true; $0.pythonLiterals = true; $0.indent = 2 }, { "```json\n" + $0 + "\n```" }),
         ]
         var total = 0, ok = 0
         var failures: [String] = []

@@ -105,7 +105,7 @@ final class RepairTests: XCTestCase {
         check("```\n[1, 2]\n```\nDone.", "[1,2]", [.strippedFence, .droppedTrailingText])
         check("Sure! Here it is: {\"a\": [1, 2]} Hope that helps.", #"{"a":[1,2]}"#, [.extractedFromProse, .droppedTrailingText])
         check("The list [as requested]: {\"ok\": true}", #"{"ok":true}"#)
-        check("```json\n{\"a\": [1, 2", #"{"a":[1,2]}"#, [.strippedFence, .closedArray, .closedObject])
+        check("```json\n{\"a\": [1, 2", #"{"a":[1,2]}"#, [.strippedFence, .truncatedNumber, .closedArray, .closedObject])
         check("`{\"a\": 1}`", #"{"a":1}"#)
     }
 
@@ -187,6 +187,75 @@ final class RepairTests: XCTestCase {
             XCTAssertEqual(reparsed, res.value)
             if let valid { XCTAssertEqual(res.value, valid) }
         }
+    }
+}
+
+/// A value is never changed without a word: a spelling that says one number exactly is read as it
+/// (and logged with its text); anything else is kept as text, or dropped or changed with a lossy
+/// log entry that names what was written.
+final class RepairFaithfulnessTests: XCTestCase {
+    struct Case {
+        let input: String, output: String, kind: Repair.Kind, original: String?, lossy: Bool
+        init(_ input: String, _ output: String, _ kind: Repair.Kind, _ original: String?, lossy: Bool = false) {
+            self.input = input; self.output = output; self.kind = kind; self.original = original; self.lossy = lossy
+        }
+    }
+
+    static let cases: [Case] = [
+        // Read faithfully.
+        Case(#"{"a": 0x1F}"#, #"{"a":31}"#, .fixedNumber, "0x1F"),
+        Case(#"{"a": -0x10}"#, #"{"a":-16}"#, .fixedNumber, "-0x10"),
+        Case(#"{"a": 0o17, "b": 0b101}"#, #"{"a":15,"b":5}"#, .fixedNumber, "0o17"),
+        Case(#"{"b": 1_000}"#, #"{"b":1000}"#, .fixedNumber, "1_000"),
+        Case(#"{"b": 12.}"#, #"{"b":12}"#, .fixedNumber, "12."),
+        Case(#"{"b": +5}"#, #"{"b":5}"#, .fixedNumber, "+5"),
+        Case(#"{"b": .5}"#, #"{"b":0.5}"#, .fixedNumber, ".5"),
+        Case(#"{"a": 0xFFFFFFFFFFFFFFFFFF}"#, #"{"a":"0xFFFFFFFFFFFFFFFFFF"}"#, .quotedValue, "0xFFFFFFFFFFFFFFFFFF"),
+        // Not one JSON number: kept as the text written.
+        Case(#"{"price": $5}"#, #"{"price":"$5"}"#, .quotedValue, "$5"),
+        Case(#"{"w": 5kg}"#, #"{"w":"5kg"}"#, .quotedValue, "5kg"),
+        Case(#"{"w": 5 kg}"#, #"{"w":"5 kg"}"#, .quotedValue, "5 kg"),
+        Case(#"{"p": 50%}"#, #"{"p":"50%"}"#, .quotedValue, "50%"),
+        Case(#"{"price": 1,5}"#, #"{"price":"1,5"}"#, .quotedValue, "1,5"),
+        Case(#"{"total": 1,234.56, "n": 2}"#, #"{"total":"1,234.56","n":2}"#, .quotedValue, "1,234.56"),
+        Case(#"{"d": 2024-01-02}"#, #"{"d":"2024-01-02"}"#, .quotedValue, "2024-01-02"),
+        Case(#"{"a": "C:\path"}"#, #"{"a":"C:\\path"}"#, .fixedEscape, "\\p"),
+        // Changed or dropped: lossy, and the log names the text.
+        Case(#"{"x": NaN}"#, #"{"x":null}"#, .replacedNonFiniteNumber, "NaN", lossy: true),
+        Case(#"{"x": -Infinity}"#, #"{"x":null}"#, .replacedNonFiniteNumber, "-Infinity", lossy: true),
+        Case(#"{"a": -}"#, "{}", .droppedMemberWithoutValue, "a", lossy: true),
+        Case(#"{"a": , "b": 2}"#, #"{"b":2}"#, .droppedMemberWithoutValue, "a", lossy: true),
+        Case(#"{"age": 3"#, #"{"age":3}"#, .truncatedNumber, "3", lossy: true),
+        Case("[12.", "[12]", .truncatedNumber, "12.", lossy: true),
+        Case(#"["\udc00x"]"#, #"["\ufffdx"]"#, .replacedLoneSurrogate, "\\udc00", lossy: true),
+    ]
+
+    func testEverySpellingIsReadFaithfullyOrNamed() throws {
+        for c in Self.cases {
+            let r = try JSONRepair.repair(c.input)
+            let want = try JSONParser.parse(c.output)
+            XCTAssertEqual(r.value, want, c.input)
+            let entry = r.repairs.first { $0.kind == c.kind }
+            XCTAssertNotNil(entry, "\(c.input): \(r.repairs)")
+            XCTAssertEqual(entry?.original, c.original, c.input)
+            XCTAssertEqual(r.isLossy, c.lossy, "\(c.input): \(r.repairs)")
+        }
+    }
+
+    /// A missing comma stays a missing comma: a word after a number is a unit only when it is not a key or a literal.
+    func testMissingCommasAreNotUnits() throws {
+        XCTAssertEqual(try JSONRepair.repair("[1 2 3]").text, "[1,2,3]")
+        XCTAssertEqual(try JSONRepair.repair("[1 true]").text, "[1,true]")
+        XCTAssertEqual(try JSONRepair.repair(#"{"a": 1 b: 2}"#).text, #"{"a":1,"b":2}"#)
+        XCTAssertEqual(try JSONRepair.repair(#"{"a": 1e5}"#).repairs, [], "valid JSON is untouched")
+    }
+
+    /// A cut escape closes the string too, and says so; `{"a": -}` is a malformation, not a truncation.
+    func testLabelsSayWhatHappened() throws {
+        let cut = try JSONRepair.repair(#"{"t": "x\u00"#)
+        XCTAssertEqual(cut.repairs.map(\.kind), [.droppedPartialEscape, .closedString, .closedObject])
+        let dash = try JSONRepair.repair(#"{"a": -}"#)
+        XCTAssertFalse(dash.repairs.contains { $0.isTruncation }, "\(dash.repairs)")
     }
 }
 

@@ -130,20 +130,21 @@ public final class MockHTTPServer: @unchecked Sendable {
         case .cutBody(let body):
             let bytes = Array(body.utf8)
             write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count * 2)\r\nConnection: close\r\n\r\n")
-            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count / 2) }
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count / 2, Int32(MSG_NOSIGNAL)) }
         case .respond(let status, let hs, let body):
             let bytes = Array(body.utf8)
             var head = "HTTP/1.1 \(status) X\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n"
             if hs["Content-Type"] == nil { head += "Content-Type: application/json\r\n" }
             for (k, v) in hs { head += "\(k): \(v)\r\n" }
             write(fd, head + "\r\n")
-            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) }
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
         }
     }
 
+    /// Writes to the client; a client that has gone away is an error here, never a SIGPIPE.
     private func write(_ fd: Int32, _ s: String) {
         let b = Array(s.utf8)
-        _ = b.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, b.count) }
+        _ = b.withUnsafeBytes { send(fd, $0.baseAddress, b.count, Int32(MSG_NOSIGNAL)) }
     }
 
     private func find(_ hay: [UInt8], _ needle: [UInt8]) -> Int? {

@@ -70,7 +70,7 @@ struct HTTPBackendConfig {
         }
         baseURL = u
         apiKeyEnv = try ctx.string("apiKeyEnv") ?? defaultKeyEnv
-        apiKey = ProcessInfo.processInfo.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
+        apiKey = ctx.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
         // The vendors' own hosts always need a key: failing here beats one 401 per case.
         if apiKey == nil && (keyRequired || Self.keyedHosts.contains(u.host ?? "")) {
             throw BackendConfigError(pointer: try ctx.string("apiKeyEnv") == nil ? "" : "/apiKeyEnv",

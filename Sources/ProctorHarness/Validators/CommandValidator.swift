@@ -1,8 +1,10 @@
 import Foundation
 import ProctorBackends
+import ProctorJSON
 
 /// The escape hatch: runs an argv (never a shell) with the output on stdin and case facts in
-/// environment variables. Exit 0 passes; the first stdout line is the message.
+/// environment variables. Exit 0 passes; the first stdout line is the message. A failing program's
+/// stderr tail is shown with it; a program that dies by a signal or hits a limit could not evaluate.
 enum CommandValidator {
     static let factories: [String: ValidatorFactory] = [
         "command": { c throws(SuiteError) in try Run(c) },
@@ -10,15 +12,27 @@ enum CommandValidator {
 
     struct Run: Validator {
         let argv: [String]
-        let timeout: Double
+        let limits: ProcessRunner.Limits
         let cwd: String
+        /// The environment the suite was loaded with: what the program sees, plus the case facts.
+        let environment: [String: String]
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["argv", "timeoutSeconds"])
+            try c.allowKeys(["argv", "timeoutSeconds", "maxOutputBytes", "maxStderrBytes"])
             argv = try c.strings("argv")
-            timeout = try c.number("timeoutSeconds") ?? 30
+            func positive(_ key: String, integer: Bool) throws(SuiteError) -> Double? {
+                guard let d = try c.number(key) else { return nil }
+                guard d > 0, d.isFinite, !integer || d == d.rounded() else {
+                    throw c.error(key, "\"\(key)\" must be a positive \(integer ? "integer" : "number"), found \(JSONNumber(d))")
+                }
+                return d
+            }
+            limits = ProcessRunner.Limits(timeoutSeconds: try positive("timeoutSeconds", integer: false) ?? 30,
+                                          maxStdoutBytes: Int(try positive("maxOutputBytes", integer: true) ?? Double(1 << 20)),
+                                          maxStderrBytes: Int(try positive("maxStderrBytes", integer: true) ?? Double(ProcessRunner.Limits.defaultStderrBytes)))
             cwd = c.suiteDirectory
-            if ProcessRunner.resolveExecutable(argv[0], cwd: cwd, environment: ProcessInfo.processInfo.environment) == nil {
+            environment = c.environment
+            if ProcessRunner.resolveExecutable(argv[0], cwd: cwd, environment: environment) == nil {
                 throw c.error("argv", "program '\(argv[0])' not found" + (argv[0].contains("/") ? " (relative to \(cwd))" : " on PATH"))
             }
         }
@@ -28,14 +42,16 @@ enum CommandValidator {
                 "PROCTOR_CASE_ID": ctx.caseId, "PROCTOR_PROMPT_ID": ctx.promptId, "PROCTOR_BACKEND_ID": ctx.backendId,
                 "PROCTOR_FINISH_REASON": ctx.response.finishReason.rawValue, "PROCTOR_LATENCY_MS": String(ctx.response.latencyMs),
             ]
-            let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(s.text.utf8), environment: env,
-                                            timeoutSeconds: timeout, maxOutputBytes: 1 << 20)
+            let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(s.text.utf8),
+                                            environment: environment.merging(env) { _, b in b }, limits: limits)
+            let tail = r.stderrTail()
+            let stderrNote = tail.isEmpty ? "" : " (stderr ends: \(tail))"
             if let e = r.launchError { return .unevaluable(e) }
-            if r.timedOut { return .unevaluable("command '\(argv[0])' timed out after \(timeout) s") }
-            if r.outputLimitExceeded { return .unevaluable("command '\(argv[0])' printed more than 1 MB") }
+            // Killed by a limit or a signal: the program never gave a verdict.
+            if r.stoppedBy != nil || r.signal != nil { return .unevaluable("command '\(argv[0])' \(r.endDescription)" + stderrNote) }
             let first = r.stdoutText.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
             if r.exitCode == 0 { return .pass(first.isEmpty ? "command passed" : first) }
-            return .fail(first.isEmpty ? "command '\(argv[0])' exited with status \(r.exitCode)" : first)
+            return .fail((first.isEmpty ? "command '\(argv[0])' \(r.endDescription)" : first) + stderrNote)
         }
     }
 }

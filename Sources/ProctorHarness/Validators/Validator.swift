@@ -133,9 +133,13 @@ public final class ConfiguredValidator: Sendable {
     let isImmediate: Bool
     /// This validator's own transform, applied to the (case-transformed) output before it checks.
     public let transform: Transform?
+    /// The graders this validator (or one nested in it) names with `"grader"`.
+    public let graderIds: [String]
 
-    init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator, transform: Transform? = nil) {
+    init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator, transform: Transform? = nil,
+         graderIds: [String] = []) {
         self.transform = transform
+        self.graderIds = graderIds
         self.type = type
         self.path = path
         pathText = path?.description ?? ""
@@ -225,6 +229,8 @@ public struct ValidatorConfig {
     let registry: ValidatorRegistry
 
     public var type: String { object["type"]?.stringValue ?? "" }
+    /// The environment the suite is loaded with (what `command` validators' programs see).
+    public var environment: [String: String] { source.env }
     /// The suite's `defaults.graderPrompt`, for `rubric` validators that do not set their own.
     public var suiteGraderPrompt: String? { source.graderPrompt }
 

@@ -42,6 +42,15 @@ public struct ValidatorRegistry: Sendable {
         }
         let transform = o["transform"] != nil ? try Transform.load(o["transform"], pointer + "/transform", source) : nil
         return ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
-                                   jsonMode: mode, inner: inner, transform: transform)
+                                   jsonMode: mode, inner: inner, transform: transform, graderIds: Self.graderIds(in: .object(o)))
+    }
+
+    /// Every `"grader"` string in a validator's entry, nested checks included.
+    static func graderIds(in v: JSONValue) -> [String] {
+        switch v {
+        case .object(let o): return o.entries.flatMap { e in e.key == "grader" ? (e.value.stringValue.map { [$0] } ?? []) : graderIds(in: e.value) }
+        case .array(let xs): return xs.flatMap(graderIds(in:))
+        default: return []
+        }
     }
 }
