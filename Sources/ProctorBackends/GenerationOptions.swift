@@ -92,46 +92,57 @@ public struct GenerationOptions: Sendable, Equatable {
     }
 
     /// Reads the generation fields of `object` (other keys are the caller's), checking types and ranges.
-    public static func parse(_ object: JSONObject) throws(ParseError) -> GenerationOptions {
+    ///
+    /// This is the one validation of generation options: suites, `proctor model generate` and
+    /// `proctor model serve` all call it, so a value is accepted or refused the same way everywhere,
+    /// with the same words. `names` gives each field as the caller's user spells it (`--top-p`,
+    /// `'top_p'`); the default is the suite's (`"topP"`).
+    public static func parse(_ object: JSONObject, names: [Field: String] = [:]) throws(ParseError) -> GenerationOptions {
+        func name(_ f: Field) -> String { names[f] ?? "\"\(f.rawValue)\"" }
         var o = GenerationOptions()
         if let v = object["maxTokens"] {
             guard let n = v.numberValue, let i = exactInteger(n), i >= 1, i <= Int(Int32.max) else {
-                throw ParseError(field: .maxTokens, message: "\"maxTokens\" must be a positive integer, found \(v)")
+                throw ParseError(field: .maxTokens, message: "\(name(.maxTokens)) must be a positive integer, found \(v)")
             }
             o.maxTokens = Int(i)
         }
         if let v = object["temperature"] {
             guard let d = v.doubleValue, d.isFinite, d >= 0 else {
-                throw ParseError(field: .temperature, message: "\"temperature\" must be a number ≥ 0, found \(v)")
+                throw ParseError(field: .temperature, message: "\(name(.temperature)) must be a number ≥ 0 (0 is greedy), found \(v)")
             }
             o.temperature = d
         }
         if let v = object["topP"] {
             guard let d = v.doubleValue, d > 0, d <= 1 else {
-                throw ParseError(field: .topP, message: "\"topP\" must be a number with 0 < topP ≤ 1, found \(v)")
+                throw ParseError(field: .topP, message: "\(name(.topP)) must be a number greater than 0 and at most 1, found \(v)")
             }
             o.topP = d
         }
         if let v = object["seed"] {
             guard let n = v.numberValue, let s = exactUInt64(n) else {
-                throw ParseError(field: .seed, message: "\"seed\" must be an integer from 0 to 18446744073709551615, found \(v)")
+                throw ParseError(field: .seed, message: "\(name(.seed)) must be an integer from 0 to 18446744073709551615, found \(v)")
             }
             o.seed = s
         }
         if let v = object["stop"] {
             guard case .array(let xs) = v, xs.allSatisfy({ !($0.stringValue ?? "").isEmpty }) else {
-                throw ParseError(field: .stop, message: "\"stop\" must be an array of non-empty strings (e.g. [\"END\"]), found \(v)")
+                throw ParseError(field: .stop, message: "\(name(.stop)) must be an array of non-empty strings (e.g. [\"END\"]), found \(v)")
             }
             o.stop = xs.map { $0.stringValue! }
         }
         if let v = object["extra"] {
             guard case .object(let e) = v else {
-                throw ParseError(field: .extra, message: "\"extra\" must be an object of backend-specific fields, found \(v)")
+                throw ParseError(field: .extra, message: "\(name(.extra)) must be an object of backend-specific fields, found \(v)")
             }
             o.extra = e
         }
         return o
     }
+
+    /// The sampling defaults every generating path uses when a request sets none: temperature 0
+    /// (greedy), top-p 0.9, seed 42. One place, so `model generate`, the builtin backend and the
+    /// server sample the same way.
+    public static let samplingDefaults = GenerationOptions(temperature: 0, topP: 0.9, seed: 42)
 
     /// The exact value of an integer-valued JSON number in 0…UInt64.max (`1e3` is 1000; `2.7` and
     /// `1e30` are nil), computed from its decimal digits so no float rounding can slip through.

@@ -12,6 +12,8 @@ public final class Console: Sendable {
     /// Colour allowed (terminal, no NO_COLOR, not CI).
     public let useColor: Bool
     public let environment: [String: String]
+    /// The working directory the command's relative paths mean (the process's, or a test's).
+    public let workingDirectory: String
     private let stdinData: [UInt8]?
     /// Only the real process console takes over SIGINT (tests drive `Interruption` directly).
     public let installsSignalHandlers: Bool
@@ -36,6 +38,7 @@ public final class Console: Sendable {
         interruption = Interruption()
         capturing = false
         self.environment = environment
+        workingDirectory = FileManager.default.currentDirectoryPath
         let tty = isatty(2) == 1 && environment["CI"] != "true"
         isTerminal = tty
         useColor = tty && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
@@ -44,10 +47,12 @@ public final class Console: Sendable {
     }
 
     /// A console that captures output, for tests.
-    public init(capturingWith environment: [String: String] = [:], stdin: String? = nil, interruption: Interruption = Interruption()) {
+    public init(capturingWith environment: [String: String] = [:], stdin: String? = nil, interruption: Interruption = Interruption(),
+                workingDirectory: String = FileManager.default.currentDirectoryPath) {
         self.interruption = interruption
         self.capturing = true
         self.environment = environment
+        self.workingDirectory = workingDirectory
         isTerminal = false
         useColor = false
         stdinData = stdin.map { Array($0.utf8) }
@@ -90,4 +95,13 @@ public final class Console: Sendable {
 
     /// Wraps `s` in an ANSI colour when colour is on.
     public func color(_ s: String, _ code: String) -> String { useColor ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+}
+
+extension Console {
+    /// The suite loader for this command: the console's environment and working directory.
+    var loader: SuiteLoader {
+        var l = SuiteLoader(environment: environment)
+        l.workingDirectory = workingDirectory
+        return l
+    }
 }

@@ -22,6 +22,9 @@ enum DiffCommand: ProctorCommand {
         discussion: "EXIT CODES: 0 compared (no gate tripped), 1 --fail-on-regression tripped, 2 usage error or unreadable results.")
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
+        // Checked before anything is read: no report lands on a results file being compared.
+        try OutputPaths.check(outputs: ["markdown", "json", "html", "comment"].compactMap { f in args.value(f).map { ("--" + f, $0) } },
+                              inputs: args.positionals.map { ("the results file", $0) })
         let report: DiffReport
         func read(_ p: String) throws(CLIError) -> RunResult {
             do { return try ResultsReader.read(p) } catch { throw CLIError.input("\(error)") }

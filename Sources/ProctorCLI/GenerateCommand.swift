@@ -79,7 +79,7 @@ enum GenerateCommand: ProctorCommand {
         let suite: Suite
         let session: RunSession
         do {
-            suite = try SuiteLoader().load(path)
+            suite = try console.loader.load(path)
             session = try RunSession(suites: [suite])
         } catch { throw CLIError.input("\(error)") }
         defer { _ = session.close() }

@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorModel
 
 /// `proctor init [DIR]`: a small suite that runs offline on the built-in model and passes at once,
 /// as a starting point to edit.
@@ -25,6 +26,10 @@ enum InitCommand: ProctorCommand {
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         guard args.positionals.count <= 1 else { throw CLIError.usage("give at most one DIR") }
         let dir = args.positionals.first ?? "."
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
+            throw CLIError.input("\(dir) is a file, not a folder: give init a folder to write the starter suite into (it is made when missing)")
+        }
         let (model, tokenizer) = try findModel(args.value("model"), console)
         let files: [(String, [UInt8])] = [
             (suitePath, Array(suite.utf8)), (casesPath, Array(cases.utf8)), (schemaPath, Array(schema.utf8)),
@@ -36,11 +41,14 @@ enum InitCommand: ProctorCommand {
         }
         for (rel, bytes) in files {
             let full = (dir as NSString).appendingPathComponent(rel)
+            let folder = (full as NSString).deletingLastPathComponent
             do {
-                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(bytes).write(to: URL(fileURLWithPath: full))
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                throw CLIError.input("cannot write \(full): \(error.localizedDescription)")
+                throw CLIError.input("cannot make the folder \(folder): \(OutputPaths.plainReason(folder))")
+            }
+            guard FileManager.default.createFile(atPath: full, contents: Data(bytes)) else {
+                throw CLIError.input("cannot write \(full): \(OutputPaths.plainReason(folder))")
             }
             console.out("wrote \(full)")
         }
@@ -74,7 +82,22 @@ enum InitCommand: ProctorCommand {
         for c in candidates {
             let tok = c.hasSuffix(".bin") ? String(c.dropLast(4)) + ".tokenizer.bin" : c + ".tokenizer.bin"
             if let m = FileManager.default.contents(atPath: c), let t = FileManager.default.contents(atPath: tok) {
+                // Checked before anything is copied: a suite that cannot load its model is no start.
+                do {
+                    let checkpoint = try Checkpoint(path: c)
+                    do { _ = try Tokenizer(path: tok, vocabSize: checkpoint.config.vocabSize) } catch {
+                        throw CLIError.input("\(tok) is not a tokenizer for \(c): \(error)")
+                    }
+                } catch let e as CLIError {
+                    throw e
+                } catch {
+                    throw CLIError.input("\(c) is not a llama2.c checkpoint Proctor can run: \(error)")
+                }
                 return ([UInt8](m), [UInt8](t))
+            }
+            if given != nil {
+                let missing = FileManager.default.fileExists(atPath: c) ? tok : c
+                throw CLIError.input("\(missing) does not exist" + (missing == tok ? " (--model FILE needs its tokenizer beside it, named FILE.tokenizer.bin)" : ""))
             }
         }
         throw CLIError.input("cannot find the model (looked for \(candidates.joined(separator: ", ")) and its .tokenizer.bin); "
@@ -83,8 +106,10 @@ enum InitCommand: ProctorCommand {
 
     static let suite = """
     // A starter suite: the built-in model (offline, no API key) extracts a person's name, age and
-    // city as JSON. Two prompt versions run side by side; the cases come from a CSV file and every
-    // answer is checked against a JSON Schema. Edit the prompts, add cases, then run `proctor run`.
+    // city as JSON. Two prompt versions run side by side; the cases come from a CSV file whose
+    // columns are the case's variables, and every answer is checked against a JSON Schema and
+    // against the row's expected values ({{name}}, {{age}}, {{city}}). Edit the prompts, add rows,
+    // then run `proctor run`.
     {
       "suite": "starter",
       "description": "Extract a person as JSON with the built-in model",
@@ -102,6 +127,10 @@ enum InitCommand: ProctorCommand {
         "validators": [
           { "type": "json" },
           { "type": "json-schema", "schema": "../\(schemaPath)" },
+          // The row's own values: a wrong name, age or city fails the case.
+          { "type": "equals", "path": "/name", "value": "{{name}}" },
+          { "type": "equals", "path": "/age", "value": "{{age}}" },
+          { "type": "equals", "path": "/city", "value": "{{city}}" },
         ],
       },
       "casesFrom": ["../\(casesPath)"],
@@ -110,10 +139,11 @@ enum InitCommand: ProctorCommand {
     """
 
     static let cases = """
-    id,input
-    john,John Haddad is 60 years old and lives in Quito.
-    paul,"Paul Garcia, aged 25, lives in Dublin."
-    ada,Ada Lovelace is 36 years old and lives in London.
+    id,input,name,age,city
+    john,John Haddad is 60 years old and lives in Quito.,John Haddad,60,Quito
+    paul,"Paul Garcia, aged 25, lives in Dublin.",Paul Garcia,25,Dublin
+    maria,Maria Silva is 41 years old and lives in Lisbon.,Maria Silva,41,Lisbon
+    lena,Lena Novak is 29 years old and lives in Prague.,Lena Novak,29,Prague
 
     """
 

@@ -20,6 +20,8 @@ enum MergeCommand: ProctorCommand {
         guard args.value("json") != nil || args.value("junit") != nil || args.value("markdown") != nil else {
             throw CLIError.usage("say where to write: --json, --junit and/or --markdown")
         }
+        try OutputPaths.check(outputs: ["json", "junit", "markdown"].compactMap { f in args.value(f).map { ("--" + f, $0) } },
+                              inputs: args.positionals.map { ("the shard results", $0) })
         var runs: [(path: String, run: RunResult)] = []
         for p in args.positionals {
             do { runs.append((p, try ResultsReader.read(p))) } catch { throw CLIError.input("\(error)") }
@@ -33,8 +35,9 @@ enum MergeCommand: ProctorCommand {
         } catch {
             throw CLIError.input("cannot write reports: \(error.localizedDescription)")
         }
+        // The same summary line as `run`, from the same counting rule (flaky cases are listed beside, not counted twice).
         let s = merged.summary
-        console.err("proctor merge: \(runs.count) shards, \(s.total) cases: \(s.passed + s.repaired) passed, \(s.failed + s.flakyFailing) failed, \(s.errors) errors")
+        console.err("proctor merge: \(runs.count) shard\(runs.count == 1 ? "" : "s"): " + console.color(s.text, s.allPassed ? "32" : "31"))
         return s.allPassed ? 0 : 1
     }
 }

@@ -192,8 +192,8 @@ enum ModelCommand: ProctorCommand {
         do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
         if let grammar = try loadGrammar(args) { return try generateConstrained(c, tok, grammar, args, console) }
         let t = Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount)
-        var sampler = Sampler(temperature: Float(try args.double("temperature") ?? 0), topP: Float(try args.double("top-p") ?? 0.9),
-                              seed: UInt64(try args.int("seed", min: 0) ?? 42))
+        let sampling = try samplingOptions(args)
+        var sampler = Sampler(temperature: Float(sampling.temperature!), topP: Float(sampling.topP!), seed: sampling.seed!)
         let gen: Generation
         do {
             gen = try Generator(transformer: t, tokenizer: tok).generate(

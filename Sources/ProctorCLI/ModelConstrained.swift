@@ -1,4 +1,5 @@
 import Foundation
+import ProctorBackends
 import ProctorConstrain
 import ProctorJSON
 import ProctorModel
@@ -23,6 +24,24 @@ extension ModelCommand {
         return nil
     }
 
+    /// `--temperature`, `--top-p` and `--seed` through the one validation of generation options
+    /// (the suites' and the server's), over the shared sampling defaults.
+    static func samplingOptions(_ args: ParsedArguments) throws -> GenerationOptions {
+        var fields: [JSONObject.Entry] = []
+        for (flag, field) in [("temperature", GenerationOptions.Field.temperature), ("top-p", .topP), ("seed", .seed)] {
+            guard let text = args.value(flag) else { continue }
+            // The flag's text as a JSON number when it is one, so "1e3" and "18446744073709551615" read exactly.
+            let v = (try? JSONParser.parse(text)).flatMap { $0.numberValue != nil ? $0 : nil } ?? .string(text)
+            fields.append((field.rawValue, v))
+        }
+        do {
+            let given = try GenerationOptions.parse(JSONObject(fields), names: [.temperature: "--temperature", .topP: "--top-p", .seed: "--seed"])
+            return GenerationOptions.samplingDefaults.overridden(by: given)
+        } catch {
+            throw CLIError.usage(error.message)
+        }
+    }
+
     static func generateConstrained(_ c: Checkpoint, _ tok: Tokenizer, _ grammar: Grammar, _ args: ParsedArguments, _ console: Console) throws -> Int32 {
         if args.flag("no-stop") { throw CLIError.usage("--no-stop cannot be combined with --schema/--json-value: constrained output ends when the instance is complete") }
         let t = Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -32,8 +51,8 @@ extension ModelCommand {
             vocab = try TokenVocabulary(tokenizer: tok)
             gen = try ConstrainedGenerator(transformer: t, tokenizer: tok, grammar: grammar, vocab: vocab)
         } catch { throw CLIError.input("\(error)") }
-        let temperature = Float(try args.double("temperature") ?? 0), topP = Float(try args.double("top-p") ?? 0.9)
-        let seed = UInt64(try args.int("seed", min: 0) ?? 42)
+        let sampling = try samplingOptions(args)
+        let temperature = Float(sampling.temperature!), topP = Float(sampling.topP!), seed = sampling.seed!
         let samples = try args.int("samples", min: 1) ?? 1
         for i in 0..<samples {
             var rng = ModelRandom(seed: seed &+ UInt64(i))

@@ -60,13 +60,13 @@ enum OptimizeCommand: ProctorCommand {
         var reports: [(flag: String, path: String)] = []
         for f in ["json", "markdown", "html"] { if let p = args.value(f) { reports.append(("--" + f, p)) } }
         if let o = args.value("out") { reports.append(("--out", o)) }
-        try RunCommand.checkReportPaths(reports)
-
         let path = args.positionals[0]
         let suite: Suite
         let session: RunSession
         do {
-            suite = try SuiteLoader().load(path)
+            suite = try console.loader.load(path)
+            // Outputs never land on what optimize reads (the suite, its cases and schema files).
+            try OutputPaths.check(outputs: reports, inputs: suite.inputFiles.map { ("a file the suite reads", $0) })
             let cache = args.flag("no-cache") ? nil : ResponseCache(directory: console.environment["PROCTOR_CACHE_DIR"] ?? ".proctor-cache",
                                                                       maxAgeDays: ResponseCache.defaultMaxAgeDays)
             session = try RunSession(suites: [suite], cache: cache, cachePolicy: args.flag("no-cache") ? .off : .auto)

@@ -86,7 +86,7 @@ enum RunCommand: ProctorCommand {
         let markdownPath = args.value("markdown") ?? "reports/summary.md"
 
         // Load everything first: nothing runs unless every suite loads.
-        let loader = SuiteLoader(environment: console.environment)
+        let loader = console.loader
         let mode: RunSession.Mode = args.flag("record") ? .record : args.flag("replay") ? .replay : .live
         var suites: [Suite] = []
         var loadErrors: [SuiteError] = []
@@ -108,6 +108,21 @@ enum RunCommand: ProctorCommand {
             return 2
         }
         try checkSelection(args, suites)
+        // A rerun whose results file names cases these suites do not have ran the wrong file.
+        if let f = args.value("only-failing") ?? args.value("retry-errors"), let keys = options.onlyKeys, !keys.isEmpty {
+            var known = Set<CaseKey>()
+            for s in suites { for c in s.cases { for p in s.prompts { for b in s.backends { known.insert(CaseKey(suite: s.name, caseId: c.id, promptId: p.id, backendId: b.id)) } } } }
+            let missing = keys.filter { !known.contains($0) }.sorted { ($0.suite, $0.caseId, $0.promptId, $0.backendId) < ($1.suite, $1.caseId, $1.promptId, $1.backendId) }
+            if !missing.isEmpty {
+                let named = missing.prefix(5).map { "\($0.suite) / \($0.caseId) [\($0.promptId)@\($0.backendId)]" }.joined(separator: ", ")
+                throw CLIError.usage("\(f): \(missing.count) of its \(keys.count) case\(keys.count == 1 ? "" : "s") to rerun \(missing.count == 1 ? "is" : "are") not in "
+                                     + "the suites given (\(named)\(missing.count > 5 ? ", …" : "")); pass the suites that results file came from")
+            }
+        }
+        if let sh = options.shard, Runner.plan(suites, options).isEmpty, !args.flag("allow-empty") {
+            throw CLIError.usage("--shard \(sh.index)/\(sh.count) selects no case (the selection has fewer than \(sh.count) cases); "
+                                 + "use fewer shards, or pass --allow-empty if that is expected")
+        }
         if let f = args.value("filter"), Runner.plan(suites, options).isEmpty, !args.flag("allow-empty") {
             let ids = suites.flatMap { $0.cases.map(\.id) }
             throw CLIError.usage("--filter \(f) matches no case (case ids include \(ids.prefix(5).joined(separator: ", "))"
@@ -115,7 +130,15 @@ enum RunCommand: ProctorCommand {
         }
         var reports: [(flag: String, path: String)] = [("--junit", junitPath), ("--json", jsonPath), ("--markdown", markdownPath)]
         if let h = args.value("html") { reports.append(("--html", h)) }
-        try checkReportPaths(reports)
+        // No report may land on a file the run reads: a suite, a cases, prompt or schema file, a
+        // cassette, or the results file of --only-failing (--retry-errors writes that one back, merged).
+        var inputs: [(what: String, path: String)] = []
+        for s in suites {
+            for f in s.inputFiles { inputs.append((f == URL(fileURLWithPath: s.file).standardizedFileURL.path ? "the suite" : "a file suite \(s.name) reads", f)) }
+            for b in s.backends + s.graders { if let c = b.cassette { inputs.append(("the cassette of backend '\(b.id)'", c)) } }
+        }
+        if let f = args.value("only-failing") { inputs.append(("the results file of --only-failing", f)) }
+        try OutputPaths.check(outputs: reports, inputs: inputs)
         // Everything live (models, keys, cassettes) is built here, still before any case runs.
         let session: RunSession
         var cache: ResponseCache?
@@ -187,7 +210,7 @@ enum RunCommand: ProctorCommand {
         let s = result.summary
         if interruption.isFired {
             console.err("proctor: interrupted; \(s.total - s.skipped) of \(s.total) cases finished, the rest are reported as not run")
-            console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)")
+            console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? ""))
             return 130
         }
         console.err(summaryLine(s, durationMs: result.durationMs, console))
@@ -233,19 +256,6 @@ enum RunCommand: ProctorCommand {
             for a in asked where !known.contains(a) {
                 throw CLIError.usage("\(flag) \(a): no suite has a \(flag.dropFirst(2)) '\(a)'" + Suggestions.hint(for: a, among: Array(known))
                                      + " (known: \(known.sorted().joined(separator: ", ")))")
-            }
-        }
-    }
-
-    /// Each report goes to its own file: two flags naming one path would overwrite each other.
-    static func checkReportPaths(_ reports: [(flag: String, path: String)]) throws(CLIError) {
-        var seen: [String: String] = [:]
-        for (flag, path) in reports {
-            let full = URL(fileURLWithPath: path).standardizedFileURL.path
-            if let other = seen[full] { throw CLIError.usage("\(other) and \(flag) both write \(path); give each report its own file") }
-            seen[full] = flag
-            do { try AtomicFile.checkWritable(path) } catch {
-                throw CLIError.input("cannot write the \(flag.dropFirst(2)) report to \(path): \(error.localizedDescription)")
             }
         }
     }

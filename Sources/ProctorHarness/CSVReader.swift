@@ -3,6 +3,8 @@ enum CSVReader {
     struct Row {
         let line: Int
         let fields: [String]
+        /// The 1-based column (in characters) where each field starts on its line.
+        var columns: [Int] = []
     }
 
     struct ParseError: Error {
@@ -19,8 +21,11 @@ enum CSVReader {
         var rowLine = 1
         var chars = Array(text.unicodeScalars)[...]
         var sawAny = false
+        var column = 1, fieldColumn = 1
+        var columns: [Int] = []
         while let c = chars.first {
             chars = chars.dropFirst()
+            defer { column = c == "\n" ? 1 : column + 1 }
             if inQuotes {
                 if c == "\"" {
                     if chars.first == "\"" { field.unicodeScalars.append("\""); chars = chars.dropFirst() } else { inQuotes = false }
@@ -36,11 +41,15 @@ enum CSVReader {
                 inQuotes = true; sawAny = true
             case ",":
                 fields.append(field); field = ""; sawAny = true
+                columns.append(fieldColumn); fieldColumn = column + 1
             case "\r":
                 break
             case "\n":
-                if sawAny || !field.isEmpty { fields.append(field); rows.append(Row(line: rowLine, fields: fields)) }
-                fields = []; field = ""; sawAny = false
+                if sawAny || !field.isEmpty {
+                    fields.append(field); columns.append(fieldColumn)
+                    rows.append(Row(line: rowLine, fields: fields, columns: columns))
+                }
+                fields = []; field = ""; sawAny = false; columns = []; fieldColumn = 1
                 line += 1
                 rowLine = line
             default:
@@ -48,7 +57,7 @@ enum CSVReader {
             }
         }
         if inQuotes { throw ParseError(line: rowLine, message: "unterminated quoted field") }
-        if sawAny || !field.isEmpty { fields.append(field); rows.append(Row(line: rowLine, fields: fields)) }
+        if sawAny || !field.isEmpty { fields.append(field); columns.append(fieldColumn); rows.append(Row(line: rowLine, fields: fields, columns: columns)) }
         return rows
     }
 }

@@ -224,6 +224,8 @@ public struct RunSummary: Sendable {
     /// The counts in words, the same on every surface (console, Markdown, HTML): every case is
     /// exactly one of passed, repaired, failed, error or not run; flaky ones are listed beside.
     public var text: String {
+        // No pass rate of nothing: an empty selection says so.
+        if total == 0 { return "no case ran: the selection is empty (0 cases)" }
         var parts = ["\(passed) passed"]
         if repaired > 0 { parts.append("\(repaired) repaired") }
         parts.append("\(failed) failed")

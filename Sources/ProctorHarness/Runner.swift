@@ -12,7 +12,8 @@ public struct RunOptions: Sendable {
     public var filter: ECMARegex?
     public var promptIds: Set<String>?
     public var backendIds: Set<String>?
-    /// Run shard `index` (1-based) of `count`, split stably by case id.
+    /// Run shard `index` (1-based) of `count`: the selected cases, in suite order, dealt to the
+    /// shards in turn, so shards differ by at most one case.
     public var shard: (index: Int, count: Int)?
     public var failFast = false
     public var strictRepair = false
@@ -60,6 +61,7 @@ public enum Runner {
     /// The jobs `options` selects, in report order.
     static func jobs(_ suites: [Suite], _ options: RunOptions) -> [Job] {
         var out: [Job] = []
+        var dealt = 0  // cases selected so far, for dealing them to shards in turn
         // By index: iterating the cases, prompts or backends would copy each one per job.
         for si in suites.indices {
             let s = suites[si]
@@ -69,7 +71,10 @@ public enum Runner {
             out.reserveCapacity(out.count + s.cases.count * prompts.count * backends.count * max(1, options.repeats))
             for ci in s.cases.indices {
                 if let f = options.filter, (try? f.test(s.cases[ci].id)) != true { continue }
-                if let sh = options.shard, shard(of: s.cases[ci].id, count: sh.count) != sh.index { continue }
+                if let sh = options.shard {
+                    dealt += 1
+                    if (dealt - 1) % sh.count + 1 != sh.index { continue }
+                }
                 for pi in prompts {
                     for bi in backends {
                         if let only = options.onlyKeys,

@@ -127,6 +127,13 @@ public struct Suite: Sendable {
     /// The environment the suite was loaded with: what its backends and command validators may read
     /// (API keys, a command's variables).
     public var environment: [String: String] { source.env }
+    /// Every file the suite was built from: the suite file, its cases files, prompt files, template
+    /// includes and schema files (absolute paths), so writers can refuse to overwrite one.
+    public var inputFiles: [String] {
+        var all = source.inputs.all
+        for p in prompts { for m in p.messages { for f in m.template.includedFiles where !all.contains(f) { all.append(f) } } }
+        return all
+    }
     /// Backends that only grade (`graders`): built and recorded like backends, never run as one.
     public var graders: [BackendSpec] = []
     /// `defaults.grader`: the grader of model-graded checks that name none.

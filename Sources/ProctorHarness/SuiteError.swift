@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ProctorJSON
 
 /// A suite that cannot run: bad JSON, unknown key, missing file, unknown validator, missing variable.
@@ -38,6 +39,9 @@ struct SuiteSource: Sendable {
     var env: [String: String] = ProcessInfo.processInfo.environment
     /// `defaults.graderPrompt`, read before the validators are built.
     var graderPrompt: String?
+    /// Every file the suite was built from (shared by the copies of this source and by its cases
+    /// files' sources), so a command can refuse to write over one.
+    var inputs = InputLog()
 
     func error(_ pointer: String, _ message: String) -> SuiteError {
         guard let locator else { return SuiteError(file: file, line: nil, column: nil, pointer: pointer, message) }
@@ -49,4 +53,18 @@ struct SuiteSource: Sendable {
         let (l, c) = locator?.position(of: pointer) ?? (1, 1)
         return SourceLocation(file: file, line: l, column: c)
     }
+}
+
+/// The files a suite load read, in order, each once. Shared by reference between the sources of
+/// one load, which may add to it from several threads (JSONL lines are read on every core).
+final class InputLog: Sendable {
+    private let files = Mutex<[String]>([])
+
+    /// Records `path` (made absolute and standardized).
+    func add(_ path: String) {
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        files.withLock { if !$0.contains(full) { $0.append(full) } }
+    }
+
+    var all: [String] { files.withLock { $0 } }
 }

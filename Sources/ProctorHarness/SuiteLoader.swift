@@ -12,6 +12,10 @@ public struct SuiteLoader: Sendable {
 
     /// Where `${VAR}` in configuration strings is looked up.
     public var environment: [String: String]
+    /// The caller's working directory. When set, cases files are located in every report by clean
+    /// paths relative to the repository root that holds it (or to it, outside a repository), as
+    /// GitHub annotations need; when nil, paths are only cleaned (`a/../b` is `b`).
+    public var workingDirectory: String?
 
     public init(validators: ValidatorRegistry = .standard, backends: BackendRegistry = .standard,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -45,7 +49,7 @@ public struct SuiteLoader: Sendable {
     }
 
     /// Suite files named on the command line: files as given; folders searched recursively (hidden
-    /// folders skipped) for `*.json` and `*.jsonc` files that are suites, in sorted path order.
+    /// folders skipped) for `*.json`, `*.jsonc`, `*.yaml` and `*.yml` files that are suites, in sorted path order.
     ///
     /// The rule for "is a suite": its top level is an object with a `"prompts"` key. Schemas, case
     /// files and other JSON beside suites are skipped; a file that does not parse but mentions
@@ -66,7 +70,7 @@ public struct SuiteLoader: Sendable {
                     if isSuiteFile(path) { found.append(path) }
                 }
             }
-            if found.isEmpty { throw SuiteError(file: p, "folder has no suite files (*.json or *.jsonc with a top-level \"prompts\" key)") }
+            if found.isEmpty { throw SuiteError(file: p, "folder has no suite files (*.json, *.jsonc, *.yaml or *.yml with a top-level \"prompts\" key)") }
             out += found.sorted()
         }
         return out
@@ -93,6 +97,7 @@ public struct SuiteLoader: Sendable {
         let data = TextInput.strippingBOM(raw)
         let parsed = try Self.parseDocument(data, file: file)
         var src = SuiteSource(file: file, locator: parsed.locator, env: environment)
+        src.inputs.add(file)
         guard case .object(let written) = parsed.value else { throw src.error("", "a suite must be an object (a JSON object or a YAML mapping)") }
         let root = try EnvSubstitution.suite(written, environment, src)
         if let gp = root["defaults"]?["graderPrompt"] {
@@ -230,7 +235,8 @@ public struct SuiteLoader: Sendable {
                 guard let d = TextInput.read(full) else {
                     throw src.error("/casesFrom/\(i)", "cases file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
                 }
-                let loaded = try loadCaseFile(d, full, defaultVars, defaultValidators, defaultThreshold, dir)
+                src.inputs.add(full)
+                let loaded = try loadCaseFile(d, displayPath(full), defaultVars, defaultValidators, defaultThreshold, dir, inputs: src.inputs)
                 if cases.isEmpty && list.count == 1 {
                     // The usual shape: every case from one file, checked on every core and kept
                     // whole (a case taken out of an array is copied field by field).
@@ -351,6 +357,7 @@ public struct SuiteLoader: Sendable {
             guard let d = TextInput.read(full) else {
                 throw src.error(ptr + "/file", "prompt file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
             }
+            src.inputs.add(full)
             let text = String(decoding: d, as: UTF8.self)
             messages.append(("user", try template(text, ptr + "/file", (full as NSString).deletingLastPathComponent, src)))
             fingerprint.append(["user", .string(text)])
@@ -394,7 +401,8 @@ public struct SuiteLoader: Sendable {
             guard case .object(let vo) = vv else { throw src.error(ptr + "/vars", "\"vars\" must be an object") }
             if vars.isEmpty && !vo.hasDuplicateKeys { vars = vo } else { for (k, x) in vo { vars[k] = x } }
         }
-        let vals = o["validators"] == nil ? dvals : dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src))
+        let vals = try (o["validators"] == nil ? dvals : dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src)))
+            .instantiated(vars, caseId: id)
         let (line, column) = position ?? src.locator?.position(of: ptr) ?? (1, 1)
         var minPass: Double?
         if let m = o["minPassRate"] {
@@ -450,14 +458,44 @@ public struct SuiteLoader: Sendable {
         return hits.compactMap { $0 }.min { $0.at < $1.at }
     }
 
+    /// `path` as reports show it: no `.` or `..`, and relative to the repository root (or the
+    /// working directory outside a repository) when it lies inside it.
+    func displayPath(_ path: String) -> String {
+        guard let cwd = workingDirectory else { return Self.clean(path) }
+        let abs = Self.clean(path.hasPrefix("/") ? path : cwd + "/" + path)
+        var base = Self.clean(cwd)
+        var probe = base
+        while true {
+            if FileManager.default.fileExists(atPath: probe + "/.git") { base = probe; break }
+            if probe == "/" || probe.isEmpty { break }
+            probe = (probe as NSString).deletingLastPathComponent
+        }
+        if base == "/" { return abs }
+        return abs.hasPrefix(base + "/") ? String(abs.dropFirst(base.count + 1)) : abs
+    }
+
+    /// A path without `.` and `..` segments (lexically; a leading `..` of a relative path stays).
+    static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if p == "." { continue }
+            if p == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            if p == "..", path.hasPrefix("/") { continue }
+            parts.append(p)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
     func loadCaseFile(_ data: [UInt8], _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
-                      _ dir: String) throws(SuiteError) -> [TestCase] {
+                      _ dir: String, inputs: InputLog = InputLog()) throws(SuiteError) -> [TestCase] {
         var out: [TestCase] = []
         if Self.isYAML(path) {
             // A YAML list of cases, each as in a suite's "cases".
             let (v, loc) = try Self.parseDocument(data, file: path)
-            let src = SuiteSource(file: path, locator: loc, env: environment)
+            var src = SuiteSource(file: path, locator: loc, env: environment)
+            src.inputs = inputs
             guard case .array(let items) = v else { throw src.error("", "a YAML cases file is a list of cases (- id: …)") }
             for (i, item) in items.enumerated() {
                 let c = try loadCase(item, "/\(i)", src, dvars, dvals, dthreshold, dir)
@@ -471,6 +509,14 @@ public struct SuiteLoader: Sendable {
                 throw SuiteError(file: path, line: error.line, column: 1, error.message)
             }
             guard let header = rows.first else { return [] }
+            // A column named twice would keep one value silently.
+            for (i, name) in header.fields.enumerated() {
+                if let j = header.fields[..<i].firstIndex(of: name) {
+                    throw SuiteError(file: path, line: header.line, column: header.columns[i],
+                                     "column '\(name)' appears twice in the header (columns \(j + 1) and \(i + 1)); rename one")
+                }
+            }
+            let templated = dvals.contains { $0.template != nil }
             for row in rows.dropFirst() {
                 guard row.fields.count == header.fields.count else {
                     throw SuiteError(file: path, line: row.line, column: 1, "row has \(row.fields.count) fields, the header has \(header.fields.count)")
@@ -480,7 +526,8 @@ public struct SuiteLoader: Sendable {
                 for (k, v) in zip(header.fields, row.fields) {
                     if k == "id" { id = v } else { vars[k] = .string(v) }
                 }
-                out.append(TestCase(id: id, vars: vars, validators: dvals, threshold: dthreshold, minPassRate: nil, file: path, line: row.line, column: 1))
+                let vals = templated ? try dvals.instantiated(vars, caseId: id) : dvals
+                out.append(TestCase(id: id, vars: vars, validators: vals, threshold: dthreshold, minPassRate: nil, file: path, line: row.line, column: 1))
             }
             return out
         }
@@ -494,7 +541,7 @@ public struct SuiteLoader: Sendable {
             mine.reserveCapacity(pieces[k].range.count / 48)  // short lines: one case per ~60 bytes
             var lineError: SuiteError?
             JSONLines.forEachLine(data, in: pieces[k].range, firstLine: pieces[k].firstLine) { line, buf in
-                lineError = loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir, into: &mine)
+                lineError = loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir, inputs: inputs, into: &mine)
                 return lineError == nil
             }
             return (mine, lineError)
@@ -516,8 +563,9 @@ public struct SuiteLoader: Sendable {
     /// One JSONL line as a case, appended to `cases` (built in place: a case handed back is
     /// copied); the error, naming the line and column, when it is not one.
     func loadLine(_ buf: UnsafeBufferPointer<UInt8>, line: Int, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
-                  _ dthreshold: Double?, _ dir: String, into cases: inout [TestCase]) -> SuiteError? {
-        let src = SuiteSource(file: path, locator: nil, env: environment)
+                  _ dthreshold: Double?, _ dir: String, inputs: InputLog, into cases: inout [TestCase]) -> SuiteError? {
+        var src = SuiteSource(file: path, locator: nil, env: environment)
+        src.inputs = inputs
         let v: JSONValue
         // Parsed without recording where values start (that costs on every line): an error keeps
         // its pointer, and a line that turns out not to be a valid case is parsed again with them,

@@ -16,6 +16,8 @@ public struct Template: Sendable, Hashable {
     let segments: [Segment]
     /// The template text as written (for fingerprints).
     public let source: String
+    /// The files its `{{> file}}` includes read, nested ones too (absolute paths).
+    public private(set) var includedFiles: [String] = []
 
     public struct ParseError: Error, CustomStringConvertible {
         public let message: String
@@ -43,6 +45,8 @@ public struct Template: Sendable, Hashable {
                 }
                 let sub = try Template(String(decoding: data, as: UTF8.self), directory: (full as NSString).deletingLastPathComponent, depth: depth + 1)
                 segs.append(.include(sub))
+                includedFiles.append(URL(fileURLWithPath: full).standardizedFileURL.path)
+                includedFiles += sub.includedFiles
                 continue
             }
             // `{{ "{{" }}`: a quoted string writes itself, the way to get a literal `{{`.
@@ -78,6 +82,13 @@ public struct Template: Sendable, Hashable {
             }
         }
         return cur
+    }
+
+    /// The variable path when the template is exactly one `{{variable}}` and nothing else (no
+    /// filter, no text around it); nil otherwise.
+    public var singleVariable: [String]? {
+        guard segments.count == 1, case .variable(let path, let json, _) = segments[0], !json else { return nil }
+        return path
     }
 
     /// Variables the template uses that `vars` does not define.

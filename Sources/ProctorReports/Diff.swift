@@ -28,6 +28,19 @@ public struct DiffReport: Sendable {
             guard let b = base, let h = head else { return nil }
             return h.passRate - b.passRate
         }
+        /// The status change in words: "repaired → failed", "failed → passed", "passed" when unchanged.
+        public var statusChange: String {
+            let b = base?.status.rawValue ?? "–", h = head?.status.rawValue ?? "–"
+            return b == h ? h : "\(b) → \(h)"
+        }
+        /// Why the failing side fails (the head's, or the base's for a fix): its first failed check
+        /// (`strict-repair: passed only after JSON repair …` when only the repair rule changed it) or
+        /// its error; empty when neither side fails.
+        public var reason: String {
+            let failing = transition == .fixed ? base : (head ?? base)
+            guard let g = failing, let bad = g.samples.first(where: { !$0.isPass && $0.status != .skipped }) else { return "" }
+            return bad.status == .error ? (bad.error ?? "backend error") : (bad.failureMessages.first ?? "score \(bad.score) below threshold")
+        }
         /// The first samples' outputs differ.
         public var outputChanged: Bool {
             guard let b = base, let h = head else { return false }
@@ -161,6 +174,7 @@ extension DiffReport {
                                          ("scoreDelta", e.scoreDelta.map { .number(JSONNumber(($0 * 10000).rounded() / 10000)) } ?? .null),
                                          ("passRateDelta", e.passRateDelta.map { .number(JSONNumber(($0 * 10000).rounded() / 10000)) } ?? .null),
                                          ("outputChanged", .bool(e.outputChanged))]
+            if !e.reason.isEmpty { o.append(("reason", .string(e.reason))) }
             if e.outputChanged { o.append(("outputDiff", .array(TextDiff.unified(e.base!.first.output, e.head!.first.output).map { .string($0) }))) }
             return .object(JSONObject(o))
         }
@@ -178,8 +192,9 @@ extension DiffReport {
         if !leftOut.isEmpty { t += "left out: " + leftOut.joined(separator: "; ") + "\n" }
         for tr in [Transition.regressed, .fixed, .new, .removed] {
             for e in entries where e.transition == tr {
-                t += "\n\(tr.rawValue.uppercased()) \(e.label)"
+                t += "\n\(tr.rawValue.uppercased()) \(e.label): \(e.statusChange)"
                 if let s = e.scoreDelta { t += String(format: " (score %+.2f)", s) }
+                if !e.reason.isEmpty { t += ": " + e.reason }
                 t += "\n"
                 if e.outputChanged { t += TextDiff.unified(e.base!.first.output, e.head!.first.output, limit: 20).map { "    " + $0 }.joined(separator: "\n") + "\n" }
             }

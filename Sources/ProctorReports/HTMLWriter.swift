@@ -90,7 +90,9 @@ public enum HTMLWriter {
             let t = e.transition.rawValue
             b += "<details class=\"entry\" data-status=\"\(t)\"\(e.transition == .regressed ? " open" : "")><summary><span class=\"badge \(t)\">\(t)</span>"
             b += "<span>\(escape(e.label))</span>"
+            b += "<span class=\"meta\">\(escape(e.statusChange))</span>"
             if let s = e.scoreDelta { b += "<span class=\"meta\">Δ score \(String(format: "%+.2f", s))</span>" }
+            if !e.reason.isEmpty { b += "<span class=\"meta\">\(escape(e.reason))</span>" }
             b += "</summary><div class=\"cols\">"
             let (l, r, plain) = sideBySide(e.base?.first.output ?? "", e.head?.first.output ?? "")
             for (side, g, html) in [("base", e.base, l), ("head", e.head, r)] {

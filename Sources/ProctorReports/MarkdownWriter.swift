@@ -42,8 +42,7 @@ public enum MarkdownWriter {
             for e in es {
                 let b = e.base.map { status($0) } ?? "–", h = e.head.map { status($0) } ?? "–"
                 let delta = e.scoreDelta.map { String(format: "%+.2f", $0) } ?? ""
-                let why = (e.head ?? e.base).map { g in g.samples.first { !$0.isPass }?.failureMessages.first ?? g.samples.first { !$0.isPass }?.error ?? "" } ?? ""
-                t += "| \(cell(e.label)) | \(b) | \(h) | \(delta) | \(cell(why)) |\n"
+                t += "| \(cell(e.label)) | \(b) | \(h) | \(delta) | \(cell(e.reason)) |\n"
             }
             return t
         }

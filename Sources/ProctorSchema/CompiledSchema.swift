@@ -56,7 +56,62 @@ public struct CompiledSchema: Sendable {
             }
         }
         let draft = c.info[LocKey(doc: docURI, pointer: "")]?.draft ?? options.defaultDraft
-        return CompiledSchema(nodes: c.nodes.map { $0! }, resources: c.resources, root: root, draft: draft)
+        let nodes = c.nodes.map { $0! }
+        if let cycle = inPlaceCycle(nodes, from: root) {
+            // Name the cycle by its place in the documents: the first node of it that has one.
+            var keyOf: [Int: LocKey] = [:]
+            for (k, i) in c.nodeIndex { keyOf[i] = k }
+            var places = cycle.compactMap { keyOf[$0] }.map { ($0.pointer.isEmpty ? "#" : "#" + $0.pointer) }
+            if let first = places.first { places.append(first) }
+            let at = cycle.lazy.compactMap { keyOf[$0] }.first ?? LocKey(doc: docURI, pointer: "")
+            throw SchemaError(pointer: at.pointer, document: at.doc,
+                              message: "a reference cycle that never reaches a keyword of the instance: \(places.joined(separator: " → ")) "
+                                + "(every evaluation would recurse forever)")
+        }
+        return CompiledSchema(nodes: nodes, resources: c.resources, root: root, draft: draft)
+    }
+
+    /// A cycle of schemas applied to the same instance location (through `$ref`, `allOf`, `anyOf`,
+    /// `oneOf`, `not`, `if`/`then`/`else`, `dependentSchemas`), reachable from `root`: such a schema
+    /// evaluates itself forever (the specification leaves it undefined), so it is a bad schema, not
+    /// an invalid instance. Returns the node indices of the cycle, or nil. (`$dynamicRef` targets
+    /// depend on the dynamic scope and are left out.)
+    static func inPlaceCycle(_ nodes: [SchemaNode], from root: Int) -> [Int]? {
+        func next(_ n: Int) -> [Int] {
+            nodes[n].keywords.flatMap { k -> [Int] in
+                switch k {
+                case .ref(let t): return [t]
+                case .allOf(let xs), .anyOf(let xs), .oneOf(let xs): return xs
+                case .not(let t): return [t]
+                case .conditional(let i, let t, let e): return [i] + [t, e].compactMap { $0 }
+                case .dependentSchemas(let xs, _): return xs.map(\.1)
+                default: return []
+                }
+            }
+        }
+        // Iterative depth-first search (a deep schema must not exhaust the stack): 1 = on the path, 2 = done.
+        var state = [UInt8](repeating: 0, count: nodes.count)
+        var stack: [(node: Int, succ: [Int], i: Int)] = [(root, next(root), 0)]
+        state[root] = 1
+        while !stack.isEmpty {
+            let top = stack.count - 1
+            if stack[top].i == stack[top].succ.count {
+                state[stack[top].node] = 2
+                stack.removeLast()
+                continue
+            }
+            let m = stack[top].succ[stack[top].i]
+            stack[top].i += 1
+            if state[m] == 1 {
+                let from = stack.firstIndex { $0.node == m }!
+                return stack[from...].map(\.node)
+            }
+            if state[m] == 0 {
+                state[m] = 1
+                stack.append((m, next(m), 0))
+            }
+        }
+        return nil
     }
 
     /// Parses and compiles schema text (JSONC accepted).

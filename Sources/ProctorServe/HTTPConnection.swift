@@ -54,9 +54,14 @@ final class HTTPConnection {
             throw HTTPReadError(status: 411, message: "chunked request bodies are not supported; send Content-Length")
         }
         var body = Array(buf[(headerEnd! + 4)...])
-        let length = Int(headers["content-length"] ?? "0") ?? -1
-        guard length >= 0 else { throw HTTPReadError(status: 400, message: "Content-Length is not a number") }
-        guard length <= maxBody else { throw HTTPReadError(status: 413, message: "request body of \(length) bytes is larger than the limit of \(maxBody)") }
+        let lengthText = headers["content-length"] ?? "0"
+        // Digits only; a number too large for any body is 413, like any body past the limit.
+        guard !lengthText.isEmpty, lengthText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw HTTPReadError(status: 400, message: "Content-Length is not a number: \(lengthText)")
+        }
+        guard let length = Int(lengthText), length <= maxBody else {
+            throw HTTPReadError(status: 413, message: "request body of \(lengthText) bytes is too large: the limit is \(maxBody)")
+        }
         while body.count < length {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, length - body.count), 0) }
             if n <= 0 { throw HTTPReadError(status: 400, message: "the request body ended after \(body.count) of \(length) bytes") }

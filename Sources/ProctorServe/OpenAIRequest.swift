@@ -111,12 +111,26 @@ struct OpenAIRequest {
                 includeUsage = b
             }
         }
-        var maxTokens = try integer("max_tokens", min: 1)
-        if maxTokens == nil && kind == .chat { maxTokens = try integer("max_completion_tokens", min: 1) }
-        let seed = try integer("seed", min: 0).map { UInt64($0) }
-        var r = OpenAIRequest(kind: kind, model: model, prompt: prompt, messages: chat, maxTokens: maxTokens,
-                              temperature: try number("temperature", min: 0, max: 2), topP: try number("top_p", min: 0, max: 1),
-                              seed: seed, stop: stop, stream: stream, includeUsage: includeUsage)
+        // One validation of generation options (the suites' and the CLI's), in the API's spelling.
+        var fields: [JSONObject.Entry] = []
+        let spelled: [(GenerationOptions.Field, String)] = [(.temperature, "temperature"), (.topP, "top_p"), (.seed, "seed")]
+        for (field, key) in spelled { if let x = o[key], x != .null { fields.append((field.rawValue, x)) } }
+        let maxKeys = (kind == .chat ? ["max_completion_tokens", "max_tokens"] : ["max_tokens"]).filter { o[$0] != nil && o[$0] != .null }
+        if maxKeys.count == 2, o["max_tokens"] != o["max_completion_tokens"] {
+            throw Invalid(message: "'max_tokens' (\(o["max_tokens"]!)) and 'max_completion_tokens' (\(o["max_completion_tokens"]!)) disagree; send one of them",
+                          param: "max_tokens")
+        }
+        if let k = maxKeys.first { fields.append(("maxTokens", o[k]!)) }
+        let names: [GenerationOptions.Field: String] = [.temperature: "'temperature'", .topP: "'top_p'", .seed: "'seed'",
+                                                        .maxTokens: "'\(maxKeys.first ?? "max_tokens")'"]
+        let options: GenerationOptions
+        do { options = try GenerationOptions.parse(JSONObject(fields), names: names) } catch {
+            let param = error.field == .maxTokens ? (maxKeys.first ?? "max_tokens") : spelled.first { $0.0 == error.field }?.1
+            throw Invalid(message: error.message, param: param)
+        }
+        var r = OpenAIRequest(kind: kind, model: model, prompt: prompt, messages: chat, maxTokens: options.maxTokens,
+                              temperature: options.temperature, topP: options.topP,
+                              seed: options.seed, stop: stop, stream: stream, includeUsage: includeUsage)
         r.responseSchema = try responseFormat(o["response_format"])
         if r.responseSchema != nil && !stop.isEmpty {
             throw Invalid(message: "'stop' cannot be combined with a JSON 'response_format': the output ends when the JSON value is complete", param: "stop")

@@ -140,7 +140,7 @@ final class CLITests: XCTestCase {
         dir.write("blocker", "a file where a folder should be")
         let r = await run(["run", pass, "--junit", dir.file("blocker/junit.xml")])
         XCTAssertEqual(r.code, 2)
-        XCTAssertTrue(r.err.contains("cannot write the junit report to \(dir.file("blocker/junit.xml"))"), r.err)
+        XCTAssertTrue(r.err.contains("cannot write --junit \(dir.file("blocker/junit.xml")): \(dir.file("blocker")) is a file, not a folder"), r.err)
     }
 }
 
@@ -416,7 +416,8 @@ final class InterruptTests: XCTestCase {
         let interruption = Interruption()
         let console = Console(capturingWith: [:], interruption: interruption)
         let start = Date()
-        let argv = ["run", suite, "-j", "1", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")]
+        let argv = ["run", suite, "-j", "1", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md"),
+                    "--html", dir.file("run.html")]
         let task = Task { await Proctor.main(argv, console: console) }
         try await Task.sleep(nanoseconds: 1_500_000_000)
         interruption.fire()
@@ -428,5 +429,7 @@ final class InterruptTests: XCTestCase {
         XCTAssertEqual(r["results"]?[1]?["error"], "not run: the run was interrupted")
         XCTAssertTrue(console.capturedErr.contains("interrupted"))
         XCTAssertNotNil(dir.read("j.xml"))
+        XCTAssertNotNil(dir.read("run.html"))
+        XCTAssertTrue(console.capturedErr.contains(", \(dir.file("run.html"))\n"), "the reports line names the HTML file too: \(console.capturedErr)")
     }
 }

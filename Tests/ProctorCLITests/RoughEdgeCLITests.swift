@@ -66,7 +66,7 @@ final class RoughEdgeCLITests: XCTestCase {
         let dir = TempDir()
         let r = await run(["run", suite(dir), "--json", dir.file("x"), "--junit", dir.file("x")])
         XCTAssertEqual(r.code, 2)
-        XCTAssertTrue(r.err.contains("--junit and --json both write \(dir.file("x")); give each report its own file"), r.err)
+        XCTAssertTrue(r.err.contains("--junit and --json both write \(dir.file("x")); give each output its own file"), r.err)
     }
 
     func testDryRunListsTheMatrixAndRunsNothing() async {
@@ -142,8 +142,18 @@ final class InitCommandTests: XCTestCase {
                                     "--markdown", dir.file("s.md")], console: run)
         XCTAssertEqual(r, 0, run.capturedErr)
         let res = try JSONParser.parse(dir.read("r.json") ?? "")
-        XCTAssertEqual(res["summary"]?["total"], 6, "3 CSV cases × 2 prompt versions")
+        XCTAssertEqual(res["summary"]?["total"], 8, "4 CSV cases × 2 prompt versions")
         XCTAssertEqual(res["suites"]?[0]?["prompts"]?.arrayValue?.count, 2)
+        // The cases check values, not only the schema: a wrong expected city fails.
+        let csv = target + "/fixtures/starter-cases.csv"
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        try text.replacingOccurrences(of: ",Lisbon\n", with: ",Porto\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        let wrong = Console(capturingWith: [:])
+        let w = await Proctor.main(["run", target + "/suites", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"),
+                                    "--markdown", dir.file("s.md")], console: wrong)
+        XCTAssertEqual(w, 1, wrong.capturedErr)
+        XCTAssertTrue(wrong.capturedErr.contains(#"maria: equals: expected "Porto", got "Lisbon""#), wrong.capturedErr)
+        try text.write(toFile: csv, atomically: true, encoding: .utf8)
         let again = Console(capturingWith: [:])
         let second = await Proctor.main(["init", target], console: again)
         XCTAssertEqual(second, 2)

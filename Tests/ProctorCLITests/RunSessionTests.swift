@@ -135,10 +135,10 @@ final class RunSessionTests: XCTestCase {
     func testBadOptionValuesAreLoadErrors() async {
         let dir = TempDir()
         let cases: [(String, String)] = [
-            (#""temperature": "hot""#, #"s.json:2:14: "temperature" must be a number ≥ 0, found "hot""#),
+            (#""temperature": "hot""#, #"s.json:2:14: "temperature" must be a number ≥ 0 (0 is greedy), found "hot""#),
             (#""stop": "END""#, #"s.json:2:14: "stop" must be an array of non-empty strings (e.g. ["END"]), found "END""#),
             (#""strictRepair": "yes""#, #"s.json:2:14: "strictRepair" must be true or false, found "yes""#),
-            (#""topP": 0"#, #"s.json:2:14: "topP" must be a number with 0 < topP ≤ 1, found 0"#),
+            (#""topP": 0"#, #"s.json:2:14: "topP" must be a number greater than 0 and at most 1, found 0"#),
             (#""maxTokens": 2.7"#, #"s.json:2:14: "maxTokens" must be a positive integer, found 2.7"#),
             (#""maxTokens": 0"#, #"s.json:2:14: "maxTokens" must be a positive integer, found 0"#),
             (#""maxTokens": -5"#, #"s.json:2:14: "maxTokens" must be a positive integer, found -5"#),

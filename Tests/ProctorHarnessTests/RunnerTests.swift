@@ -45,11 +45,19 @@ final class RunnerTests: XCTestCase {
             var o = RunOptions()
             o.shard = (k, 3)
             let part = try await Runner.run([s], options: o)
-            XCTAssertFalse(part.results.isEmpty, "shard \(k) is empty")
+            XCTAssertEqual(Set(part.results.map(\.caseId)).count, 10, "30 cases in 3 shards: 10 each")
             seen += Set(part.results.map(\.caseId))
         }
         XCTAssertEqual(seen.sorted(), (0..<30).map { "case-\($0)" }.sorted(), "shards cover every case exactly once")
-        XCTAssertEqual(Runner.shard(of: "case-7", count: 3), Runner.shard(of: "case-7", count: 3))
+        // 7 cases in 3 shards: 3, 2, 2 (dealt in turn), never 2/1/4.
+        let seven = try suite(cases: 7, dir: dir)
+        var sizes: [Int] = []
+        for k in 1...3 {
+            var o = RunOptions()
+            o.shard = (k, 3)
+            sizes.append(Set(try await Runner.run([seven], options: o).results.map(\.caseId)).count)
+        }
+        XCTAssertEqual(sizes, [3, 2, 2])
     }
 
     func testFailFastSkipsTheRest() async throws {

@@ -123,11 +123,19 @@ final class ErrorReportingTests: XCTestCase {
         XCTAssertFalse(f.isValid(["n": "x"]))
     }
 
-    func testRecursionWithoutProgressIsAnErrorNotACrash() throws {
-        let s = try compile(##"{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}"##)
-        let r = s.validate(1)
-        XCTAssertFalse(r.valid)
-        XCTAssertTrue(r.errors.first?.message.contains("recursion deeper") ?? false)
+    /// A cycle of schemas applied to the same instance is a bad schema (compile error naming the
+    /// cycle), not an invalid instance; recursion that moves into the instance is fine.
+    func testRecursionWithoutProgressIsABadSchema() throws {
+        for text in [##"{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}"##, ##"{"$ref": "#"}"##,
+                     ##"{"oneOf": [{"type": "string"}, {"$ref": "#"}]}"##, ##"{"allOf": [{"not": {"$ref": "#"}}]}"##] {
+            XCTAssertThrowsError(try compile(text), text) { e in
+                XCTAssertTrue("\(e)".contains("a reference cycle that never reaches a keyword of the instance"), "\(e)")
+            }
+        }
+        XCTAssertThrowsError(try compile(##"{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}"##)) { e in
+            XCTAssertTrue("\(e)".contains("#/$defs/a → #/$defs/b → #/$defs/a"), "\(e)")
+        }
+        XCTAssertTrue(try compile(##"{"properties": {"x": {"$ref": "#"}}}"##).isValid(["x": ["x": [:]]]))
     }
 }
 

@@ -11,9 +11,8 @@ import XCTest
 final class ModelServerTests: XCTestCase {
     struct Reply { var status: Int; var headers: String; var body: String }
 
-    /// A minimal HTTP/1.1 client: one request, read until the server closes.
-    static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil, rawBody: [UInt8]? = nil,
-                        closeAfterHeaders: Bool = false) -> Reply? {
+    /// Sends `bytes` on a fresh loopback connection; reads until the server closes (unless `readReply` is false).
+    static func exchange(_ port: Int, _ bytes: [UInt8], readReply: Bool = true) -> [UInt8]? {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard s >= 0 else { return nil }
         defer { close(s) }
@@ -23,11 +22,8 @@ final class ModelServerTests: XCTestCase {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard ok == 0 else { return nil }
-        let payload = rawBody ?? Array((body ?? "").utf8)
-        var req = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n".utf8)
-        req += payload
-        _ = req.withUnsafeBytes { send(s, $0.baseAddress, $0.count, 0) }
-        if closeAfterHeaders { return Reply(status: 0, headers: "", body: "") }
+        _ = bytes.withUnsafeBytes { send(s, $0.baseAddress, $0.count, 0) }
+        guard readReply else { return [] }
         var all: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -35,11 +31,26 @@ final class ModelServerTests: XCTestCase {
             if n <= 0 { break }
             all += buf[0..<n]
         }
+        return all
+    }
+
+    /// A minimal HTTP/1.1 client: one request, read until the server closes.
+    static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil, rawBody: [UInt8]? = nil,
+                        closeAfterHeaders: Bool = false) -> Reply? {
+        let payload = rawBody ?? Array((body ?? "").utf8)
+        let head = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n".utf8)
+        guard let all = exchange(port, head + payload, readReply: !closeAfterHeaders) else { return nil }
+        if closeAfterHeaders { return Reply(status: 0, headers: "", body: "") }
         let text = String(decoding: all, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { return nil }
-        let head = String(text[..<split.lowerBound])
-        let status = Int(head.split(separator: " ")[1]) ?? 0
-        return Reply(status: status, headers: head, body: String(text[split.upperBound...]))
+        let head2 = String(text[..<split.lowerBound])
+        let status = Int(head2.split(separator: " ")[1]) ?? 0
+        return Reply(status: status, headers: head2, body: String(text[split.upperBound...]))
+    }
+
+    /// Sends bytes as they are (headers a client library would not write) and reads the whole answer.
+    static func rawRequest(_ port: Int, _ text: String) -> String {
+        exchange(port, Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     var model: (Checkpoint, Tokenizer)!
@@ -156,7 +167,14 @@ final class ModelServerTests: XCTestCase {
         try check(#"{"prompt": "x"}"#, 400, param: "model", "provide a model")
         try check(#"{"model": "gpt-4", "prompt": "x"}"#, 400, param: "model", "does not exist")
         try check(#"{"model": "proctor-builtin", "prompt": "x", "max_tokens": "ten"}"#, 400, param: "max_tokens", "integer")
-        try check(#"{"model": "proctor-builtin", "prompt": "x", "temperature": 3}"#, 400, param: "temperature", "between")
+        // Generation options: the one rule of suites and the CLI, with the same words.
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "temperature": -1}"#, 400, param: "temperature", "'temperature' must be a number ≥ 0")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "top_p": 0}"#, 400, param: "top_p", "'top_p' must be a number greater than 0 and at most 1")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "seed": -1}"#, 400, param: "seed", "'seed' must be an integer from 0 to 18446744073709551615")
+        try check(#"{"model": "proctor-builtin", "messages": [{"role": "user", "content": "x"}], "max_tokens": 50, "max_completion_tokens": 3}"#,
+                  400, param: "max_tokens", "disagree", path: "/v1/chat/completions")
+        let bigSeed = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "x", "seed": 18446744073709551615, "max_tokens": 2}"#)
+        XCTAssertEqual(bigSeed?.status, 200, bigSeed?.body ?? "")
         try check(#"{"model": "proctor-builtin", "prompt": "x", "n": 2}"#, 400, param: "n", "must be 1")
         try check(#"{"model": "proctor-builtin", "prompt": "x", "best_of": 2}"#, 400, param: "best_of", "unsupported parameter")
         try check(#"{"model": "proctor-builtin", "prompt": ["a", "b"]}"#, 400, param: "prompt", "must be a string")
@@ -167,6 +185,9 @@ final class ModelServerTests: XCTestCase {
         // Oversized bodies, unknown paths, wrong methods.
         let big = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "\#(String(repeating: "x", count: 5000))"}"#)
         XCTAssertEqual(big?.status, 413)
+        let huge = Self.rawRequest(s.port, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n")
+        XCTAssertTrue(huge.hasPrefix("HTTP/1.1 413"), huge)
+        XCTAssertTrue(huge.contains("too large"), huge)
         XCTAssertEqual(Self.request(s.port, "GET", "/v2/whatever")?.status, 404)
         XCTAssertEqual(Self.request(s.port, "GET", "/v1/completions")?.status, 405)
         // The server is still fine.

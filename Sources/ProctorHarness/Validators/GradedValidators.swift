@@ -166,7 +166,11 @@ enum GradedValidators {
             return await graded(ctx, grader, text) { id, o, answer in
                 guard let o else { return .unevaluable("grader '\(id)' answered without a JSON object: \(TextValidators.quote(answer))") }
                 let reason = o["reason"]?.stringValue ?? "no reason given"
-                if let score = o["score"]?.doubleValue, (0...1).contains(score) {
+                // One rule: a score outside [0, 1] is a grader error, whatever else the answer says.
+                if let sv = o["score"], sv != .null {
+                    guard let score = sv.doubleValue, score.isFinite, (0...1).contains(score) else {
+                        return .unevaluable("grader '\(id)' gave score \(sv), outside 0 to 1: \(TextValidators.quote(answer))")
+                    }
                     let shown = (score * 1000).rounded() / 1000
                     return CheckResult(pass: score >= threshold - 1e-12, score: score,
                                        message: "grader '\(id)': score \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(threshold): \(reason)")

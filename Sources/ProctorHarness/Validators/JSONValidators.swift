@@ -45,6 +45,7 @@ enum JSONValidators {
                     guard let data = TextInput.read(full) else {
                         throw c.error("schema", "schema file '\(path)' not found (looked for \(full))")
                     }
+                    c.source.inputs.add(full)
                     let value: JSONValue
                     do { value = try JSONParser.parse([UInt8](data), options: .jsonc) } catch {
                         throw SuiteError(file: full, line: error.line, column: error.column, error.message)

@@ -135,11 +135,15 @@ public final class ConfiguredValidator: Sendable {
     public let transform: Transform?
     /// The graders this validator (or one nested in it) names with `"grader"`.
     public let graderIds: [String]
+    /// Set when the entry uses the case's variables: this is then a placeholder that each case
+    /// replaces with its own build (`instantiated(_:caseId:)`), and never checks anything itself.
+    let template: ValidatorTemplate?
 
     init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator, transform: Transform? = nil,
-         graderIds: [String] = []) {
+         graderIds: [String] = [], template: ValidatorTemplate? = nil) {
         self.transform = transform
         self.graderIds = graderIds
+        self.template = template
         self.type = type
         self.path = path
         pathText = path?.description ?? ""

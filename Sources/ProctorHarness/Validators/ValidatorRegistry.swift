@@ -20,13 +20,20 @@ public struct ValidatorRegistry: Sendable {
 
     public var types: [String] { factories.keys.sorted() }
 
-    func build(_ value: JSONValue, pointer: String, suiteDirectory: String, source: SuiteSource) throws(SuiteError) -> ConfiguredValidator {
+    /// Builds one validator entry; with `templates`, an entry that uses the case's variables
+    /// becomes a placeholder each case builds for itself (see `ValidatorTemplate`).
+    func build(_ value: JSONValue, pointer: String, suiteDirectory: String, source: SuiteSource, templates: Bool = true) throws(SuiteError) -> ConfiguredValidator {
         guard case .object(let raw) = value else { throw source.error(pointer, "a validator must be an object with a \"type\"") }
-        let o = try EnvSubstitution.validator(raw, pointer, source.env, source)
+        let o = templates ? try EnvSubstitution.validator(raw, pointer, source.env, source) : raw
         guard let typeValue = o["type"] else { throw source.error(pointer, "validator needs a \"type\" (one of: \(types.joined(separator: ", ")))") }
         guard let type = typeValue.stringValue else { throw source.error(pointer + "/type", "validator \"type\" must be a string") }
         guard let factory = factories[type] else {
             throw source.error(pointer + "/type", "unknown validator '\(type)'" + Suggestions.hint(for: type, among: types))
+        }
+        if templates && ValidatorTemplate.usesVariables(o) {
+            let t = ValidatorTemplate(object: o, pointer: pointer, suiteDirectory: suiteDirectory, source: source, registry: self)
+            return ConfiguredValidator(type: type, path: nil, negate: false, weight: 0, jsonMode: nil, inner: Unbuilt(), graderIds: Self.graderIds(in: .object(o)),
+                                       template: t)
         }
         let cfg = ValidatorConfig(object: o, pointer: pointer, suiteDirectory: suiteDirectory, source: source, registry: self)
         var path: JSONPointer?
@@ -43,6 +50,11 @@ public struct ValidatorRegistry: Sendable {
         let transform = o["transform"] != nil ? try Transform.load(o["transform"], pointer + "/transform", source) : nil
         return ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
                                    jsonMode: mode, inner: inner, transform: transform, graderIds: Self.graderIds(in: .object(o)))
+    }
+
+    /// What a templated entry holds until a case builds it: never asked to check.
+    struct Unbuilt: Validator {
+        func check(_ subject: Subject, _ ctx: CheckContext) async -> CheckResult { .unevaluable("validator was not built for this case") }
     }
 
     /// Every `"grader"` string in a validator's entry, nested checks included.
