@@ -81,6 +81,10 @@ public struct BackendResponse: Sendable {
     public var cached = false
     /// The output was produced under constrained decoding (what constrained it), so it is valid by construction.
     public var constrained: String?
+    /// Repairs the backend made to what the model sent before it became the output (tool-call
+    /// arguments cut at the token limit), described as results list them; the case is then
+    /// `repaired`, like an output the JSON pipeline repaired.
+    public var repairs: [String] = []
 
     public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
         self.text = text
@@ -97,13 +101,14 @@ public struct BackendResponse: Sendable {
     }
 
     /// The form a response is kept in (cassettes, the response cache): what constrained it when
-    /// something did, finish reason, latency in ms to 3 decimals, text, and usage when known; keys
-    /// in this order. (A replayed or cached answer says it was constrained exactly when the live
+    /// something did, finish reason, latency in ms to 3 decimals, the backend's repairs when it made
+    /// some, text, and usage when known; keys in this order. (A replayed or cached answer says it was constrained exactly when the live
     /// one did.)
     public var stored: JSONObject {
         var e: [JSONObject.Entry] = constrained.map { [("constrained", .string($0))] } ?? []
-        e += [("finishReason", .string(finishReason.rawValue)), ("latencyMs", .number(JSONNumber((latencyMs * 1000).rounded() / 1000))),
-              ("text", .string(text))]
+        e += [("finishReason", .string(finishReason.rawValue)), ("latencyMs", .number(JSONNumber((latencyMs * 1000).rounded() / 1000)))]
+        if !repairs.isEmpty { e.append(("repairs", .array(repairs.map { .string($0) }))) }
+        e.append(("text", .string(text)))
         if let u = usage { e.append(("usage", u.json)) }
         return JSONObject(e)
     }
@@ -117,6 +122,7 @@ public struct BackendResponse: Sendable {
         self.init(text: text, finishReason: finish, usage: usage, latencyMs: r["latencyMs"]?.doubleValue ?? 0)
         latencyRecorded = true
         constrained = r["constrained"]?.stringValue
+        repairs = (r["repairs"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 }
 

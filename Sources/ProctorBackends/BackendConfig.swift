@@ -179,8 +179,13 @@ public struct BackendRegistry: Sendable {
             options = GenerationOptions(extra: e).overridden(by: options)
         }
         if let problem = kind.refusal(options) {
-            let ptr = problem.field == .extra && object["extra"] == nil ? "/extraBody" : problem.pointer
-            throw BackendConfigError(pointer: ptr, problem.message)
+            // Name the key the user wrote: a field from `extraBody` is reported as `extraBody`'s.
+            if problem.field == .extra, case .object(let eb)? = object["extraBody"],
+               let key = eb.keys.first(where: { problem.message.contains("\"\($0)\"") }), object["extra"]?[key] == nil {
+                throw BackendConfigError(pointer: "/extraBody/" + JSONPointer.escape(key),
+                                         problem.message.replacingOccurrences(of: "\"extra\" cannot set", with: "\"extraBody\" cannot set"))
+            }
+            throw BackendConfigError(pointer: problem.pointer, problem.message)
         }
         let cassette = try Self.string(object, "cassette", id: id).map { Self.resolve($0, in: baseDirectory) }
         let source = type == "replay" ? try Self.string(object, "source", id: id) : nil

@@ -22,7 +22,7 @@ public struct BuiltinBackend: Backend {
     let constraint: (grammar: Grammar, vocab: TokenVocabulary, description: String)?
 
     /// Greedy unless the options say otherwise; llama2.c's default top-p and seed.
-    static let defaultTopP = 0.9, defaultSeed: UInt64 = 42
+    static let defaultTopP = GenerationOptions.samplingDefaults.topP!, defaultSeed = GenerationOptions.samplingDefaults.seed!
 
     /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
@@ -154,7 +154,8 @@ public struct BuiltinBackend: Backend {
         let o = request.options
         let t = Transformer(checkpoint: checkpoint, threads: threads)
         // Repeats are independent samples: the seed moves with the repeat index.
-        let seed = (o.seed ?? Self.defaultSeed) &+ UInt64(request.repeatIndex) &* 0x9E37_79B9
+        // A set seed arrives already varied per repeat (`GenerationOptions.forRepeat`); the default one is varied here the same way.
+        let seed = o.seed ?? GenerationOptions(seed: Self.defaultSeed).forRepeat(request.repeatIndex).seed!
         var sampler = Sampler(temperature: Float(o.temperature ?? 0), topP: Float(o.topP ?? Self.defaultTopP), seed: seed)
         let text: String
         switch Self.prompt(request.messages, template: template) {

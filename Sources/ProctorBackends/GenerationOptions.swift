@@ -139,6 +139,16 @@ public struct GenerationOptions: Sendable, Equatable {
         return o
     }
 
+    /// The options of sample `i` of a `--repeat` run: a set `seed` becomes `seed + i·0x9E3779B9`
+    /// (wrapping), the one rule on every backend that takes a seed, so repeats are independent
+    /// samples and not copies of the first; each result records the seed it was sent with.
+    public func forRepeat(_ i: Int) -> GenerationOptions {
+        guard i > 0, let s = seed else { return self }
+        var o = self
+        o.seed = s &+ UInt64(i) &* 0x9E37_79B9
+        return o
+    }
+
     /// The sampling defaults every generating path uses when a request sets none: temperature 0
     /// (greedy), top-p 0.9, seed 42. One place, so `model generate`, the builtin backend and the
     /// server sample the same way.

@@ -102,7 +102,7 @@ public enum CLIError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A small hand-written parser: `--name value`, `--name=value`, `-x value`, flags, `--` ends options,
+/// A small hand-written parser: `--name value`, `--name=value`, `-x value`, `-xvalue`, flags, `--` ends options,
 /// a lone `-` is a positional (stdin). Unknown options get a "did you mean" suggestion.
 public enum ArgumentParser {
     public static func parse(_ argv: [String], spec: CommandSpec) throws(CLIError) -> ParsedArguments {
@@ -136,9 +136,14 @@ public enum ArgumentParser {
                 }
                 opt = try find(name)
             } else {
+                // `-j 2`, and the attached forms `-j2` and `-j=2` of a short option that takes a value.
                 let c = a.dropFirst()
-                guard c.count == 1, let o = spec.options.first(where: { $0.short == c.first }) else {
+                guard let o = spec.options.first(where: { $0.short == c.first }), c.count == 1 || o.takesValue else {
                     throw CLIError.usage("unknown option '\(a)' for '\(spec.name)'")
+                }
+                if c.count > 1 {
+                    let rest = c.dropFirst()
+                    inline = String(rest.hasPrefix("=") ? rest.dropFirst() : rest)
                 }
                 opt = o
                 name = o.name

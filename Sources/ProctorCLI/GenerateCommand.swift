@@ -3,6 +3,7 @@ import ProctorBackends
 import ProctorGenerate
 import ProctorHarness
 import ProctorJSON
+import ProctorReports
 
 /// `proctor generate cases --schema S.json`: valid instances of a schema as JSON Lines (test data,
 /// or suite cases for `casesFrom`).
@@ -33,6 +34,11 @@ enum GenerateCommand: ProctorCommand {
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         guard args.positionals == ["cases"] else { throw CLIError.usage("say 'proctor generate cases --schema S.json'") }
+        // --out never lands on what generate reads.
+        if let out = args.value("out") {
+            try OutputPaths.check(outputs: [("--out", out)], inputs: [("the schema", args.value("schema")), ("the suite", args.value("from-suite"))]
+                                    .compactMap { w, p in p.map { (w, $0) } })
+        }
         if let suitePath = args.value("from-suite") { return try await fromSuite(suitePath, args, console) }
         guard let path = args.value("schema") else { throw CLIError.usage("generate cases needs --schema S.json") }
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the schema") }
@@ -65,7 +71,9 @@ enum GenerateCommand: ProctorCommand {
 
     static func write(_ text: String, count: Int, _ args: ParsedArguments, _ console: Console) throws -> Int32 {
         if let file = args.value("out") {
-            guard FileManager.default.createFile(atPath: file, contents: Data((text.isEmpty ? "" : text + "\n").utf8)) else { throw CLIError.input("\(file): cannot write") }
+            do { try AtomicFile.write(text.isEmpty ? "" : text + "\n", to: file) } catch {
+                throw CLIError.input("cannot write --out \(file): \(OutputPaths.plainReason((file as NSString).deletingLastPathComponent))")
+            }
             console.err("wrote \(count) line\(count == 1 ? "" : "s") to \(file)")
         } else if !text.isEmpty {
             console.out(text)

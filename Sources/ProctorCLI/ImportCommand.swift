@@ -30,6 +30,7 @@ enum ImportCommand: ProctorCommand {
         let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         let name = stem == "promptfooconfig" ? (folder.isEmpty || folder == "/" ? "promptfoo" : folder) : stem
         let out = args.value("out") ?? "suites/\(name).jsonc"
+        try OutputPaths.check(outputs: [("--out", out)], inputs: [("the promptfoo configuration", config)])
         let result: PromptfooImporter.Result
         do { result = try PromptfooImporter.convert(configPath: config, outPath: out) } catch { throw CLIError.input("\(error)") }
         for d in result.decisions { console.err("note: \(d)") }
@@ -41,12 +42,20 @@ enum ImportCommand: ProctorCommand {
         if FileManager.default.fileExists(atPath: out) && !args.flag("force") {
             throw CLIError.input("\(out) exists; pass --force to overwrite it, or --out another path")
         }
-        do { try AtomicFile.write(result.text, to: out) } catch { throw CLIError.input("cannot write \(out): \(error.localizedDescription)") }
-        // The suite must load as written: an importer bug is caught here, not at the user's first run.
-        do { _ = try SuiteLoader().load(out) } catch {
-            console.err("error: the imported suite does not load: \(error)")
+        // The suite must load as written before it is written: it is loaded from a file beside the
+        // target (so its relative paths mean the same) and moved into place only when it loads.
+        let dir = (out as NSString).deletingLastPathComponent
+        let trial = (dir.isEmpty ? "" : dir + "/") + ".proctor-import-\(UUID().uuidString).jsonc"
+        do {
+            try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
+            try AtomicFile.write(result.text, to: trial)
+        } catch { throw CLIError.input("cannot write \(out): \(OutputPaths.plainReason(dir.isEmpty ? "." : dir))") }
+        defer { try? FileManager.default.removeItem(atPath: trial) }
+        do { _ = try console.loader.load(trial) } catch {
+            console.err("error: the imported suite does not load, so nothing was written: \(String(describing: error).replacingOccurrences(of: trial, with: out))")
             return 2
         }
+        if rename(trial, out) != 0 { throw CLIError.input("cannot write \(out): \(String(cString: strerror(errno)))") }
         console.err("wrote \(out)" + (result.unmapped.isEmpty ? "" : " (\(result.unmapped.count) item\(result.unmapped.count == 1 ? "" : "s") not imported, listed at its top)"))
         return 0
     }

@@ -30,45 +30,10 @@ enum ModelServe {
         return 0
     }
 
-    /// Returns at the first SIGINT or SIGTERM.
+    /// Returns at the first SIGINT or SIGTERM (the one interrupt mechanism every command uses).
     static func waitForInterrupt(_ console: Console) async {
-        let signalled = SignalLatch()
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler { signalled.fire() }
-            src.resume()
-            sources.append(src)
-        }
-        await withCheckedContinuation { signalled.wait($0) }
-        for src in sources { src.cancel() }
-    }
-}
-
-/// Resumes a waiter once a signal has come (before or after the wait began).
-final class SignalLatch: @unchecked Sendable {
-    // @unchecked Sendable: `fired` and `waiter` are read and written only under `lock`.
-    private let lock = NSLock()
-    private var fired = false
-    private var waiter: CheckedContinuation<Void, Never>?
-
-    func fire() {
-        let w: CheckedContinuation<Void, Never>? = lock.withLock {
-            if fired { return nil }
-            fired = true
-            defer { waiter = nil }
-            return waiter
-        }
-        w?.resume()
-    }
-
-    func wait(_ c: CheckedContinuation<Void, Never>) {
-        let now: Bool = lock.withLock {
-            if fired { return true }
-            waiter = c
-            return false
-        }
-        if now { c.resume() }
+        let signalSources = InterruptHandler.install(console.interruption, console: console)
+        defer { for s in signalSources { s.cancel() } }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in console.interruption.onFire { c.resume() } }
     }
 }

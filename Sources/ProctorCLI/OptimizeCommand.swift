@@ -77,15 +77,15 @@ enum OptimizeCommand: ProctorCommand {
         }
         let live = console.isTerminal
         // Ctrl-C: the first stops the search after the running cases; a second stops at once.
-        let sigint = InterruptHandler.install(console.interruption, console: console)
-        defer { sigint?.cancel() }
+        let signalSources = InterruptHandler.install(console.interruption, console: console)
+        defer { for s in signalSources { s.cancel() } }
         var report: OptimizeReport
         do {
             report = try await Optimizer(suite: suite, session: session, options: options).run { line in
                 if live { console.err("optimize: " + line) }
             }
         } catch {
-            if console.interruption.isFired { console.err("proctor optimize: interrupted; nothing written"); return 130 }
+            if console.interruption.isFired { console.err("proctor optimize: interrupted; nothing written"); return console.interruption.exitCode }
             throw CLIError.input("\(error)")
         }
         if let out = args.value("out") {

@@ -36,6 +36,7 @@ enum RunCommand: ProctorCommand {
             OptionSpec("only-failing", value: "RESULTS", help: "Run only the cases that failed or errored in an earlier results file."),
             OptionSpec("retry-errors", value: "RESULTS", help: "Rerun only the errored cases of a results file; write it back complete, merged."),
             OptionSpec("quiet", short: "q", help: "Print only the summary."),
+            OptionSpec("no-github", help: "No GitHub annotations or step summary, even under GitHub Actions (a comparison run, e.g. the base branch's)."),
         ],
         discussion: """
         SUITE_OR_DIR defaults to suites/. A folder runs every suite in it and its subfolders: the
@@ -45,8 +46,9 @@ enum RunCommand: ProctorCommand {
           0  every case passed (repaired outputs count as passes unless --strict-repair)
           1  a case failed or a backend errored
           2  usage error, a suite that does not load or an unwritable reports folder (nothing ran)
-          130  interrupted (Ctrl-C): finished cases are reported, the rest marked not run;
-               a second Ctrl-C stops at once
+          130  interrupted (Ctrl-C), 143 terminated (SIGTERM, as CI sends on cancel or timeout):
+               finished cases are reported, the rest marked not run, running programs' process
+               groups killed; a second signal stops at once
         """)
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
@@ -80,6 +82,13 @@ enum RunCommand: ProctorCommand {
             let errorsOnly = args.value("retry-errors") != nil
             options.onlyKeys = Set(prev.groups.filter { errorsOnly ? $0.status == .error : $0.isFailing }.map(\.key))
             if errorsOnly { previous = prev }
+            // The rerun takes as many samples per case as the run it reruns; merging other counts would mix them.
+            let earlier = (prev.results.map(\.repeatIndex).max() ?? 0) + 1
+            if let asked = try args.int("repeat", min: 1), asked != earlier, errorsOnly {
+                throw CLIError.usage("--repeat \(asked): \(f) has \(earlier) sample\(earlier == 1 ? "" : "s") per case, and --retry-errors merges "
+                                     + "the new samples into it; rerun with --repeat \(earlier), or run the suite afresh")
+            }
+            if args.value("repeat") == nil { options.repeats = earlier }
         }
         let junitPath = args.value("junit") ?? "reports/junit.xml"
         let jsonPath = args.value("json") ?? "reports/results.json"
@@ -163,8 +172,8 @@ enum RunCommand: ProctorCommand {
         // Ctrl-C: the first stops the run and still writes the reports (exit 130); a second stops at once.
         let interruption = console.interruption
         options.interruption = interruption
-        let sigint = InterruptHandler.install(interruption, console: console)
-        defer { sigint?.cancel() }
+        let signalSources = InterruptHandler.install(interruption, console: console)
+        defer { for s in signalSources { s.cancel() } }
 
         let quiet = args.flag("quiet")
         let live = console.isTerminal && !quiet
@@ -191,6 +200,8 @@ enum RunCommand: ProctorCommand {
         }
         for e in result.closeErrors { console.err("error: \(e)") }
         for w in result.warnings { console.err("warning: \(w)") }
+        // The console speaks of this run: its own duration, even when the report is merged.
+        let ownDurationMs = result.durationMs
         if let previous { result = Merge.replacing(in: previous, with: result) }
 
         result.interrupted = interruption.isFired
@@ -204,16 +215,16 @@ enum RunCommand: ProctorCommand {
         var html: [ReportFiles.Report] = []
         if let h = args.value("html") { html.append(("HTML report", h, { @Sendable in $0.bytes = Array(HTMLWriter.run(finished).utf8) })) }
         if let failure = ReportFiles.write(writers + html) { throw CLIError.input(failure) }
-        GitHubIntegration.report(result, console: console)
+        if !args.flag("no-github") { GitHubIntegration.report(result, console: console) }
         console.keepUntilExit(finished)
         console.keepUntilExit(session)
         let s = result.summary
         if interruption.isFired {
             console.err("proctor: interrupted; \(s.total - s.skipped) of \(s.total) cases finished, the rest are reported as not run")
             console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? ""))
-            return 130
+            return interruption.exitCode
         }
-        console.err(summaryLine(s, durationMs: result.durationMs, console))
+        console.err(summaryLine(s, durationMs: ownDurationMs, console) + (previous == nil ? "" : " (this rerun; the report holds every case)"))
         if !quiet { console.err("reports: \(junitPath), \(jsonPath), \(markdownPath)" + (args.value("html").map { ", " + $0 } ?? "")) }
         return s.allPassed && result.closeErrors.isEmpty ? 0 : 1
     }

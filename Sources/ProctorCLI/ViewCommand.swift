@@ -24,6 +24,7 @@ enum ViewCommand: ProctorCommand {
         let run: RunResult
         do { run = try ResultsReader.read(path) } catch { throw CLIError.input("\(error)") }
         let html = (path as NSString).deletingPathExtension + ".html"
+        try OutputPaths.check(outputs: [("the page", html)], inputs: [("the results file", path)])
         let page = Array(HTMLWriter.run(run).utf8)
         do { try AtomicFile.write(page, to: html) } catch { throw CLIError.input("cannot write \(html): \(error.localizedDescription)") }
         console.err("wrote \(html)")
@@ -35,7 +36,7 @@ enum ViewCommand: ProctorCommand {
         console.out(url)
         console.err("serving \(html) at \(url) (Ctrl-C stops)")
         if args.flag("open") {
-            let env = ProcessInfo.processInfo.environment
+            let env = console.environment
             if let p = ["xdg-open", "open"].lazy.compactMap({ ProcessRunner.resolveExecutable($0, cwd: ".", environment: env) }).first {
                 let proc = Process()
                 proc.executableURL = URL(fileURLWithPath: p)
@@ -45,8 +46,8 @@ enum ViewCommand: ProctorCommand {
                 console.err("no xdg-open or open on PATH: open \(url) yourself")
             }
         }
-        let sigint = InterruptHandler.install(console.interruption, console: console)
-        defer { sigint?.cancel() }
+        let signalSources = InterruptHandler.install(console.interruption, console: console)
+        defer { for s in signalSources { s.cancel() } }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in console.interruption.onFire { c.resume() } }
         server.stop()
         return 0

@@ -44,40 +44,11 @@ public enum CaseEvaluator {
         }
     }
 
-    /// Repairs grouped by label (kind, marked `truncation:` when asked and `lossy:` when the repair
-    /// changed or dropped what the text said), in order of first appearance: the label, how many,
-    /// the distinct offsets, and the text as written where the repair names it.
-    static func repairGroups(_ repairs: [Repair], truncated: Bool) -> [(label: String, count: Int, offsets: [Int], originals: [String])] {
-        var order: [String] = []
-        var offsets: [String: [Int]] = [:]
-        var originals: [String: [String]] = [:]
-        for r in repairs {
-            let label = (r.isLossy ? "lossy: " : "") + (truncated && r.isTruncation ? "truncation: " : "") + r.kind.rawValue
-            if offsets[label] == nil { order.append(label) }
-            offsets[label, default: []].append(r.offset)
-            if let o = r.original { originals[label, default: []].append(o) }
-        }
-        return order.map { label in
-            let all = offsets[label]!
-            var unique: [Int] = []
-            for o in all where !unique.contains(o) { unique.append(o) }
-            return (label, all.count, unique, originals[label] ?? [])
-        }
-    }
+    /// Repairs grouped by kind, in order of first appearance (see `[Repair].grouped`).
+    public static func groupedRepairs(_ repairs: [Repair], truncated: Bool) -> [String] { repairs.grouped(truncated: truncated) }
 
-    /// Repairs grouped by kind, in order of first appearance: "closedObject ×2 at byte 68",
-    /// "fixedNumber at byte 6 (was "0x1F")", "lossy: replacedNonFiniteNumber at byte 6 (was "NaN")".
-    public static func groupedRepairs(_ repairs: [Repair], truncated: Bool) -> [String] {
-        repairGroups(repairs, truncated: truncated).map { g in
-            "\(g.label)\(g.count > 1 ? " ×\(g.count)" : "") at byte\(g.offsets.count > 1 ? "s" : "") " + g.offsets.map(String.init).joined(separator: ", ")
-                + (g.originals.isEmpty ? "" : " (was " + g.originals.prefix(5).map { JSONSerializer.quote(String($0.prefix(40))) }.joined(separator: ", ")
-                   + (g.originals.count > 5 ? ", …" : "") + ")")
-        }
-    }
     /// The kinds alone, for the `json` validator's message: "closedArray, closedObject ×2".
-    static func repairSummary(_ repairs: [Repair]) -> String {
-        repairGroups(repairs, truncated: false).map { "\($0.label)\($0.count > 1 ? " ×\($0.count)" : "")" }.joined(separator: ", ")
-    }
+    static func repairSummary(_ repairs: [Repair]) -> String { repairs.summary }
 
     /// The score and status from the verdicts: the weighted mean score; failed when a check could
     /// not be made, when the threshold (or, without one, any validator) is missed; repaired when it
@@ -207,7 +178,7 @@ public enum CaseEvaluator {
         }
         let parsed = parseJSON(checked, mode: testCase.pointee.jsonMode)
         // Repairs of an output the backend cut at its token limit are labelled as truncation repairs.
-        result.repairs = groupedRepairs(parsed.repairs, truncated: result.truncated)
+        result.repairs = response.repairs + groupedRepairs(parsed.repairs, truncated: result.truncated)
         let ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: options.maxTokens, caseId: testCase.pointee.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory, messages: messages, grader: grader,

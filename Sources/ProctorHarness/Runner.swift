@@ -81,7 +81,7 @@ public enum Runner {
                            !only.contains(CaseKey(suite: s.name, caseId: s.cases[ci].id, promptId: s.prompts[pi].id, backendId: s.backends[bi].id)) { continue }
                         let merged = s.options(for: s.cases[ci], over: bases[bi])
                         for r in 0..<max(1, options.repeats) {
-                            out.append(Job(suite: si, testCase: ci, prompt: pi, backend: bi, options: merged, repeatIndex: r))
+                            out.append(Job(suite: si, testCase: ci, prompt: pi, backend: bi, options: r == 0 ? merged : merged.forRepeat(r), repeatIndex: r))
                         }
                     }
                 }

@@ -73,3 +73,45 @@ public struct RepairError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public var description: String { message }
 }
+
+extension Array where Element == Repair {
+    /// Repairs grouped by label (kind, marked `truncation:` when `truncated` and `lossy:` when the
+    /// repair changed or dropped what the text said), in order of first appearance: the label, how
+    /// many, the distinct offsets, and the text as written where the repair names it.
+    func groups(truncated: Bool) -> [(label: String, count: Int, offsets: [Int], originals: [String])] {
+        var order: [String] = []
+        var offsets: [String: [Int]] = [:]
+        var originals: [String: [String]] = [:]
+        for r in self {
+            let label = (r.isLossy ? "lossy: " : "") + (truncated && r.isTruncation ? "truncation: " : "") + r.kind.rawValue
+            if offsets[label] == nil { order.append(label) }
+            offsets[label, default: []].append(r.offset)
+            if let o = r.original { originals[label, default: []].append(o) }
+        }
+        return order.map { label in
+            let all = offsets[label]!
+            var unique: [Int] = []
+            for o in all where !unique.contains(o) { unique.append(o) }
+            return (label, all.count, unique, originals[label] ?? [])
+        }
+    }
+
+    /// The repairs as reports list them, one line per kind: "closedObject ×2 at byte 68",
+    /// "fixedNumber at byte 6 (was "0x1F")", "lossy: replacedNonFiniteNumber at byte 6 (was "NaN")";
+    /// `in` names what was repaired when it is not the output itself ("tool call 'f' arguments: …").
+    public func grouped(truncated: Bool, in context: String? = nil) -> [String] {
+        groups(truncated: truncated).map { g in
+            let lossy = g.label.hasPrefix("lossy: ")
+            let label = lossy ? String(g.label.dropFirst(7)) : g.label
+            return (lossy ? "lossy: " : "") + (context.map { $0 + ": " } ?? "") + label + (g.count > 1 ? " ×\(g.count)" : "")
+                + " at byte\(g.offsets.count > 1 ? "s" : "") " + g.offsets.map(String.init).joined(separator: ", ")
+                + (g.originals.isEmpty ? "" : " (was " + g.originals.prefix(5).map { JSONSerializer.quote(String($0.prefix(40))) }.joined(separator: ", ")
+                   + (g.originals.count > 5 ? ", …" : "") + ")")
+        }
+    }
+
+    /// The kinds alone: "closedArray, closedObject ×2".
+    public var summary: String {
+        groups(truncated: false).map { "\($0.label)\($0.count > 1 ? " ×\($0.count)" : "")" }.joined(separator: ", ")
+    }
+}

@@ -206,7 +206,7 @@ final class HTTPServerFeatureTests: XCTestCase {
         XCTAssertEqual(body["repeat_penalty"], 1.0)
         XCTAssertEqual(body["temperature"], 0)
         XCTAssertThrowsError(try backend(server, "openai", [("extraBody", ["model": "other"])])) { e in
-            XCTAssertTrue("\(e)".contains("\"extra\" cannot set \"model\": Proctor sets it"), "\(e)")
+            XCTAssertTrue("\(e)".contains("\"extraBody\" cannot set \"model\": Proctor sets it"), "the key the user wrote: \(e)")
         }
         XCTAssertThrowsError(try backend(server, "openai", [("endpoint", "chat/completions")])) { e in
             XCTAssertTrue("\(e)".contains("\"endpoint\" must be \"chat\""), "\(e)")

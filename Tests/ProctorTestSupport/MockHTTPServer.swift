@@ -15,6 +15,9 @@ public final class MockHTTPServer: @unchecked Sendable {
         case cutBody(String)
         /// Closes the connection without answering.
         case close
+        /// Sends the headers at once, then the body one byte every `interval` seconds (a server that
+        /// never stalls long enough for a read timeout, yet never finishes in time).
+        case drip(String, interval: Double)
     }
 
     public struct Request: Sendable {
@@ -127,6 +130,14 @@ public final class MockHTTPServer: @unchecked Sendable {
         case .delay(let s, let then):
             Thread.sleep(forTimeInterval: s)
             perform(then, fd)
+        case .drip(let body, let interval):
+            let bytes = Array(body.utf8)
+            write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n")
+            for b in bytes {
+                guard lock.withLock({ running }) else { return }
+                Thread.sleep(forTimeInterval: interval)
+                if [b].withUnsafeBytes({ send(fd, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }) <= 0 { return }
+            }
         case .cutBody(let body):
             let bytes = Array(body.utf8)
             write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count * 2)\r\nConnection: close\r\n\r\n")

@@ -25,7 +25,7 @@ public struct AnthropicBackend: Backend {
             if let t = o.temperature, t > 1 {
                 return GenerationOptions.ParseError(field: .temperature, message: "\"temperature\" must be at most 1 for the Anthropic API, found \(JSONNumber(t))")
             }
-            return HTTPBackendConfig.checkExtra(o, reserved: Array(names.values) + ["system"])
+            return HTTPBackendConfig.checkExtra(o, reserved: Array(names.values) + ["system"], names: names)
         },
         make: { ctx throws(BackendConfigError) in try AnthropicBackend(ctx) })
 
@@ -57,16 +57,20 @@ public struct AnthropicBackend: Backend {
             guard let v = try? JSONParser.parse(out.body), case .array(let blocks)? = v["content"] else {
                 return .failure("\(id): unexpected response body (HTTP \(out.status)): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
-            let calls = blocks.filter { $0["type"]?.stringValue == "tool_use" }.compactMap { b -> JSONValue? in
+            let cut = v["stop_reason"]?.stringValue == "max_tokens"
+            let made = blocks.filter { $0["type"]?.stringValue == "tool_use" }.compactMap { b -> (call: JSONValue, repairs: [String])? in
                 guard let name = b["name"]?.stringValue else { return nil }
-                return ToolCall.json(name: name, arguments: b["input"] ?? .null)
+                return ToolCall.json(name: name, arguments: b["input"] ?? .null, truncated: cut)
             }
+            let calls = made.map(\.call)
             let text = calls.isEmpty ? blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
                                      : ToolCall.text(calls)
             let finish: FinishReason = v["stop_reason"]?.stringValue == "max_tokens" ? .length : .stop
             var usage: TokenUsage?
             if let i = v["usage"]?["input_tokens"]?.intValue, let o = v["usage"]?["output_tokens"]?.intValue { usage = TokenUsage(promptTokens: i, outputTokens: o) }
-            return BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
+            var r = BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
+            r.repairs = made.flatMap(\.repairs)
+            return r
         }
     }
 }

@@ -21,10 +21,13 @@ struct HTTPBackendConfig {
     static let transportKeys = ["apiKeyEnv", "timeoutSeconds", "maxRetries", "maxConcurrency", "requestsPerMinute", "retryBaseDelaySeconds"]
 
     /// Body fields Proctor sets itself (or cannot handle, like streaming): `extra` may not replace them.
-    static func checkExtra(_ o: GenerationOptions, reserved: [String]) -> GenerationOptions.ParseError? {
+    /// `names` maps the typed options to the API's fields, so the message can say which option to use.
+    static func checkExtra(_ o: GenerationOptions, reserved: [String], names: [GenerationOptions.Field: String]) -> GenerationOptions.ParseError? {
         for k in o.extra?.keys ?? [] where (reserved + ["model", "messages", "stream"]).contains(k) {
+            let typed = names.first { $0.value == k }?.key
             return GenerationOptions.ParseError(field: .extra, message: "\"extra\" cannot set \"\(k)\": Proctor sets it"
-                                                + (k == "stream" ? " (responses are read whole)" : "; use the typed option instead"))
+                                                + (k == "stream" ? " (responses are read whole)"
+                                                   : typed.map { "; use the typed option \"\($0.rawValue)\" instead" } ?? "; use the typed option instead"))
         }
         return nil
     }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import ProctorJSON
+import Synchronization
 
 /// POSTs JSON with retries (exponential backoff with jitter, `Retry-After`), a per-request timeout,
 /// and an optional requests-per-minute limit shared by all cases of the run. Secrets (the API key)
@@ -93,7 +94,7 @@ public final class HTTPTransport: Sendable {
             for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
             var delay: Double?
             do {
-                let (data, resp) = try await session.data(for: req)
+                let (data, resp) = try await exchange(req)
                 let status = (resp as? HTTPURLResponse)?.statusCode ?? 0
                 if status >= 200 && status < 300 {
                     return .success(Outcome(status: status, body: [UInt8](data), attempts: attempt, latencyMs: monotonicMs() - start))
@@ -105,12 +106,44 @@ public final class HTTPTransport: Sendable {
                 delay = Self.retryAfter((resp as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After"))
             } catch let e as URLError where e.code == .timedOut {
                 return .failure(.timeout(config.timeoutSeconds, attempts: attempt))
+            } catch is Deadline {
+                return .failure(.timeout(config.timeoutSeconds, attempts: attempt))
             } catch {
                 guard attempt <= config.maxRetries else { return .failure(.connection(redact(Self.describe(error)), attempts: attempt)) }
             }
             let backoff = min(config.maxDelaySeconds, config.baseDelaySeconds * pow(2, Double(attempt - 1)) * Double.random(in: 0.5...1.5))
             let wait = min(config.maxDelaySeconds, max(delay ?? 0, delay == nil ? backoff : 0))
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+        }
+    }
+
+    /// The request's deadline passed: `timeoutSeconds` covers the whole exchange (connecting,
+    /// headers and the complete body), so a server that drips its answer a byte at a time is cut off.
+    struct Deadline: Error {}
+
+    /// One request and its whole response, within `timeoutSeconds` from the start; cancelling the
+    /// task cancels the request.
+    func exchange(_ req: URLRequest) async throws -> (Data, URLResponse) {
+        let once = _Once()
+        let handle = _TaskHandle()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<(Data, URLResponse), any Error>) in
+                let task = session.dataTask(with: req) { data, resp, error in
+                    guard once.claim() else { return }
+                    if let error { cont.resume(throwing: error); return }
+                    guard let resp else { cont.resume(throwing: URLError(.badServerResponse)); return }
+                    cont.resume(returning: (data ?? Data(), resp))
+                }
+                handle.set(task)
+                DispatchQueue.global().asyncAfter(deadline: .now() + config.timeoutSeconds) {
+                    guard once.claim() else { return }
+                    task.cancel()
+                    cont.resume(throwing: Deadline())
+                }
+                task.resume()
+            }
+        } onCancel: {
+            handle.cancel()
         }
     }
 
@@ -145,5 +178,25 @@ public actor RequestPacer {
         let at = max(now, next)
         next = at + interval
         if at > now { try? await Task.sleep(nanoseconds: UInt64((at - now) * 1e9)) }
+    }
+}
+
+/// True once: the first of a response and a deadline wins.
+final class _Once: Sendable {
+    private let done = Atomic<Bool>(false)
+    func claim() -> Bool { done.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged }
+}
+
+/// The data task of a request, for cancelling it from another thread (Ctrl-C, SIGTERM).
+final class _TaskHandle: Sendable {
+    private let task = Mutex<URLSessionDataTask?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+    func set(_ t: URLSessionDataTask) {
+        task.withLock { $0 = t }
+        if cancelled.load(ordering: .acquiring) { t.cancel() }
+    }
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        task.withLock { $0 }?.cancel()
     }
 }

@@ -26,7 +26,7 @@ public struct OpenAIBackend: Backend {
                 throw BackendConfigError(pointer: "/endpoint", "\"endpoint\" must be \"chat\" (POST /chat/completions) or \"completions\" (POST /completions), found \(e)")
             }
         },
-        checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format", "prompt"]) },
+        checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format", "prompt"], names: names) },
         make: { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) })
 
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
@@ -60,10 +60,12 @@ public struct OpenAIBackend: Backend {
                 return .failure("\(id): unexpected response body (HTTP \(out.status)): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
             let content = completions ? choice["text"] : choice["message"]?["content"]
-            let calls = (choice["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { c -> JSONValue? in
+            let cut = choice["finish_reason"]?.stringValue == "length"
+            let made = (choice["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { c -> (call: JSONValue, repairs: [String])? in
                 guard let name = c["function"]?["name"]?.stringValue else { return nil }
-                return ToolCall.json(name: name, arguments: c["function"]?["arguments"] ?? .null)
+                return ToolCall.json(name: name, arguments: c["function"]?["arguments"] ?? .null, truncated: cut)
             }
+            let calls = made.map(\.call)
             guard content?.stringValue != nil || content?.isNull == true || !calls.isEmpty else {
                 return .failure("\(id): response has no \(completions ? "choices[0].text" : "choices[0].message.content"): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
@@ -73,7 +75,9 @@ public struct OpenAIBackend: Backend {
                 usage = TokenUsage(promptTokens: p, outputTokens: c)
             }
             let text = calls.isEmpty ? content?.stringValue ?? "" : ToolCall.text(calls)
-            return BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
+            var r = BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
+            r.repairs = made.flatMap(\.repairs)
+            return r
         }
     }
 }
