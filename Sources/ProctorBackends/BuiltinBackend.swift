@@ -14,7 +14,9 @@ public struct BuiltinBackend: Backend {
     public let id: String
     let checkpoint: Checkpoint
     let tokenizer: Tokenizer
+    /// Threads per generation, and generations at once (`Schedule.plan`).
     let threads: Int
+    let concurrent: Int
     /// The model's own prompt format (`"template": "model"`), or nil for the plain template.
     let template: PromptTemplate?
     /// Constrained decoding (`"schema"` or `"json": true`): the grammar, the tokenizer's token
@@ -40,7 +42,10 @@ public struct BuiltinBackend: Backend {
             throw BackendConfigError(pointer: "", "builtin backend needs \"model\" and \"tokenizer\"")
         }
         (checkpoint, tokenizer) = try ctx.resources.model(checkpoint: ctx.path(m), tokenizer: ctx.path(t))
-        threads = Int(try ctx.number("threads", integer: true, min: 1) ?? Double(ProcessInfo.processInfo.activeProcessorCount))
+        // Where the parallelism is (`Schedule`): a small model runs one thread per generation and
+        // several cases at once; a large one every core per generation, one case at a time.
+        let asked = try ctx.number("threads", integer: true, min: 1).map { Int($0) }
+        (threads, concurrent) = Schedule.plan(checkpoint.config, cores: ProcessInfo.processInfo.activeProcessorCount, threads: asked)
         switch try ctx.string("template") ?? "plain" {
         case "plain": template = nil
         case "model":
@@ -106,8 +111,9 @@ public struct BuiltinBackend: Backend {
         }
     }
 
-    /// One generation at a time: it already uses every core for its matrix products.
-    public var maxConcurrency: Int? { 1 }
+    /// Generations at once: every core's worth of single-threaded generations for a small model,
+    /// one for a large one (its products use every core); see `Schedule`.
+    public var maxConcurrency: Int? { concurrent }
 
     /// `maxTokens` cannot exceed the model's context.
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? {
@@ -149,7 +155,12 @@ public struct BuiltinBackend: Backend {
                                         user: messages.filter { $0.role == "user" }.map(\.content)))
     }
 
+    /// Generates on a thread of its own (`Offload`): a generation blocks while it computes.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
+        await Offload.run { generate(request) }
+    }
+
+    func generate(_ request: BackendRequest) -> BackendResponse {
         let start = monotonicMs()
         let o = request.options
         let t = Transformer(checkpoint: checkpoint, threads: threads)

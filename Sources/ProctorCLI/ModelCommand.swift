@@ -13,7 +13,7 @@ enum ModelCommand: ProctorCommand {
                proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
                                      [--schema S.json | --json-value] [--pretty] [--any-order] [--max-depth N] [--max-tokens N] [--samples N]
-               proctor model bench MODEL [--threads N] [--json]
+               proctor model bench MODEL [--threads N] [--json] | proctor model bench --split [--threads N] [--json]
                proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
                proctor model corpus --out DIR [--seed S] [--examples N]
@@ -54,8 +54,9 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("port", value: "N", help: "serve: TCP port (default 8080; 0 picks a free one)."),
             OptionSpec("max-concurrency", value: "N", help: "serve: generations at once; more requests wait in line (default 1)."),
             OptionSpec("model-name", value: "NAME", help: "serve: the model id clients name (default proctor-builtin)."),
-            OptionSpec("threads", value: "N", help: "Threads for the matrix products (default: cores)."),
+            OptionSpec("threads", value: "N", help: "Threads for the matrix products (generate, bench, train: default cores; serve: by the model's schedule)."),
             OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64)."),
+            OptionSpec("split", help: "bench: time products of growing size on one thread and split, to show where splitting pays."),
             OptionSpec("corpus", value: "FILE", help: "tokenizer/train/eval: corpus: a file, or a folder of files (one document each)."),
             OptionSpec("format", value: "text|jsonl|tasks", help: "tokenizer/train: plain text (documents split by blank lines), JSON Lines with a \"text\" field, or the task format (default: detected)."),
             OptionSpec("separator", value: "S", help: "tokenizer/train: plain-text documents are separated by S instead of blank lines."),

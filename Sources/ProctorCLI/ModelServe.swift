@@ -14,8 +14,12 @@ enum ModelServe {
         o.host = args.value("host") ?? "127.0.0.1"
         o.port = try args.int("port", min: 0) ?? 8080
         guard o.port <= 65535 else { throw CLIError.usage("--port must be at most 65535") }
-        o.threads = try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount
         o.maxConcurrency = try args.int("max-concurrency", min: 1) ?? 1
+        // Threads per generation by the one rule (`Schedule`): a model whose products split gets the
+        // cores shared among the concurrent generations; a small one a thread each.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        o.threads = try args.int("threads", min: 1)
+            ?? (Schedule.splitPays(c.config, cores: cores) ? max(1, cores / o.maxConcurrency) : 1)
         o.modelName = args.value("model-name") ?? "proctor-builtin"
         let server: ModelServer
         do { server = try ModelServer(checkpoint: c, tokenizer: tok, options: o) } catch { throw CLIError.input("\(error)") }

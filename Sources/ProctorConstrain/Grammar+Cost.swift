@@ -11,12 +11,30 @@ extension Grammar {
         case .string(let s):
             guard s.rule >= 0 else { return keyRemaining(s, below: below) }
             let rule = strings[Int(s.rule)]
-            if s.esc == 0 && s.need == 0 { return rule.finishBytes(state: Int(s.dfa), count: Int(s.count)) + 1 }
-            var mid = s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need)
-            // After a bare backslash, a character with no two-byte escape still needs `uXXXX`.
-            if s.esc == 1 && !Self.shortEscapes.contains(where: { rule.someCharacter(from: Int(s.dfa), count: Int(s.count), in: $0, $0) }) { mid = 5 }
-            let after = rule.finishBytes(state: Int(s.dfa), count: Int(s.count) + 1)
-            return mid + 1 + (after < Grammar.never ? after : rule.finishBytes(state: Int(s.dfa), count: Int(s.count)))
+            let d = Int(s.dfa), c = Int(s.count)
+            if s.esc == 0 && s.need == 0 { return rule.finishBytes(state: d, count: c) + 1 }
+            // Mid-character or mid-escape: the bytes that finish it, then the rest from the state the
+            // character leads to. Which character it becomes decides that state, so the cheapest of
+            // those it can still become counts (not the state before it: a pattern may need more
+            // after some characters than after others).
+            var best = Grammar.never
+            if s.need > 0 {
+                let shift = UInt32(6 * Int(s.need))
+                let least: UInt32 = s.seqLen == 2 ? 0x80 : s.seqLen == 3 ? 0x800 : 0x10000
+                let lo = max(s.acc << shift, least), hi = min((s.acc << shift) | ((1 << shift) - 1), 0x10FFFF)
+                best = Int(s.need) + rule.cheapestFinish(from: d, count: c, lo, hi)
+            } else if s.esc == 1 {
+                for e in Self.shortEscapes { best = min(best, 1 + rule.cheapestFinish(from: d, count: c, e, e)) }
+                // `uXXXX` spells control and non-ASCII characters of the BMP.
+                best = min(best, 5 + min(rule.cheapestFinish(from: d, count: c, 0, 0x1F), rule.cheapestFinish(from: d, count: c, 0x7F, 0xFFFF)))
+            } else {
+                let read = Int(s.esc) - 2  // hex digits read so far
+                let shift = UInt32(4 * (4 - read))
+                let lo = s.acc << shift, hi = lo | ((1 << shift) - 1)
+                let cost = min(rule.cheapestFinish(from: d, count: c, lo, min(hi, 0x1F)), rule.cheapestFinish(from: d, count: c, max(lo, 0x7F), hi))
+                best = (4 - read) + cost
+            }
+            return best >= Grammar.never ? Grammar.never : best + 1
         case .object(let o):
             let rule = nodes[Int(o.node)].object!
             switch o.phase {

@@ -104,6 +104,23 @@ final class StringRule: Sendable {
         return false
     }
 
+    /// The fewest bytes that finish the string after one more character from scalars lo…hi (the
+    /// DFA moves on that character; which one decides what the rest costs), or `never`.
+    func cheapestFinish(from d: Int, count c: Int, _ lo: UInt32, _ hi: UInt32) -> Int {
+        guard lo <= hi else { return StringRule.never }
+        guard let dfa else { return finishBytes(state: d, count: c + 1) }
+        if let maxLength, c >= maxLength { return StringRule.never }
+        var best = StringRule.never
+        var i = dfa.interval(of: lo)
+        while i < dfa.intervalCount && dfa.intervalStarts[i] <= hi {
+            let t = dfa.step(d, interval: i)
+            let s = max(dfa.intervalStarts[i], lo), e = min(dfa.intervalEnd(i), hi)
+            if t >= 0, !(s >= 0xD800 && e <= 0xDFFF) { best = min(best, finishBytes(state: t, count: c + 1)) }
+            i += 1
+        }
+        return best
+    }
+
     /// Bytes of the cheapest JSON encoding of any scalar in lo…hi.
     static func cheapestEncoding(_ lo: UInt32, _ hi: UInt32) -> Int {
         func plain(_ c: UInt32) -> Bool { c >= 0x20 && c != 0x22 && c != 0x5C }

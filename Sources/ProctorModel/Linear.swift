@@ -29,29 +29,30 @@ enum Linear {
         var groupSize: Int
     }
 
-    /// Runs every job over `tokens` input rows of width `n`.
-    static func run(_ jobs: [Job], _ input: Input, n: Int, tokens: Int, threads: Int) {
+    /// Runs every job over `tokens` input rows of width `n`, split across `pool()`'s threads only
+    /// where each gets at least `WorkerPool.minWorkPerThread` multiply-adds.
+    static func run(_ jobs: [Job], _ input: Input, n: Int, tokens: Int, threads: Int, pool: () -> WorkerPool) {
         if let xq = input.xq, let xs = input.xs {
             let gs = input.groupSize, groups = n / gs
-            if threads <= 1 || tokens < 8 {
+            let parts = WorkerPool.parts(work: tokens * n * 4, threads: min(threads, tokens))
+            if parts <= 1 {
                 for t in 0..<tokens { proctor_q8_quantize(q8Level, xq + t * n, xs + t * groups, input.x + t * n, n, gs) }
             } else {
-                let parts = min(threads, tokens)
                 let p = Kernels.Shared(value: (xq, xs, input.x))
-                WorkerPool.shared(threads: parts).run { k in
+                pool().run(parts: parts) { k in
                     let (xq, xs, x) = p.value
                     for t in (tokens * k / parts)..<(tokens * (k + 1) / parts) { proctor_q8_quantize(q8Level, xq + t * n, xs + t * groups, x + t * n, n, gs) }
                 }
             }
         }
         let total = jobs.reduce(0) { $0 + $1.d }
-        if threads <= 1 || total * n * tokens < 1 << 16 {
+        let parts = WorkerPool.parts(work: total * n * tokens, threads: min(threads, total))
+        if parts <= 1 {
             for j in jobs { rows(j, input, n: n, tokens: tokens, 0, j.d) }
             return
         }
-        let parts = min(threads, total)
         let p = Kernels.Shared(value: (jobs, input))
-        WorkerPool.shared(threads: parts).run { t in
+        pool().run(parts: parts) { t in
             let (jobs, input) = p.value
             var lo = total * t / parts
             let hi = total * (t + 1) / parts

@@ -11,8 +11,18 @@ import Foundation
 public final class Transformer {
     public let checkpoint: Checkpoint
     public var config: ModelConfig { checkpoint.config }
-    /// Threads for the matrix products and attention.
-    public var threads: Int
+    /// Threads for the matrix products and attention (work is split only where each thread gets
+    /// at least `WorkerPool.minWorkPerThread`).
+    public let threads: Int
+    /// This transformer's own worker pool, started at the first split (none at one thread): two
+    /// transformers never wait on each other's pool.
+    var pool: WorkerPool {
+        if let p = _pool { return p }
+        let p = WorkerPool(threads: threads)
+        _pool = p
+        return p
+    }
+    private var _pool: WorkerPool?
 
     // Run state for a block of up to `capacity` tokens (decode uses row 0):
     var capacity = 0
@@ -142,13 +152,13 @@ public final class Transformer {
     /// depend on the split.
     @inline(__always)
     func rows(_ n: Int, width: Int, _ body: @escaping (Transformer, Int) -> Void) {
-        if threads <= 1 || n * width < 1 << 15 {
+        let parts = WorkerPool.parts(work: n * width, threads: min(threads, n))
+        if parts <= 1 {
             for t in 0..<n { body(self, t) }
             return
         }
-        let parts = min(threads, n)
         let s = Kernels.Shared(value: self)
-        WorkerPool.shared(threads: parts).run { p in
+        pool.run(parts: parts) { p in
             for t in (n * p / parts)..<(n * (p + 1) / parts) { body(s.value, t) }
         }
     }
@@ -157,7 +167,8 @@ public final class Transformer {
     @inline(__always)
     func linear(_ jobs: [Linear.Job], _ x: UnsafePointer<Float>, n: Int, tokens: Int) {
         let gs = checkpoint.groupSize
-        Linear.run(jobs, Linear.Input(x: x, xq: gs > 0 ? XQ : nil, xs: gs > 0 ? XS : nil, groupSize: gs), n: n, tokens: tokens, threads: threads)
+        Linear.run(jobs, Linear.Input(x: x, xq: gs > 0 ? XQ : nil, xs: gs > 0 ? XS : nil, groupSize: gs), n: n, tokens: tokens,
+                   threads: threads, pool: { self.pool })
     }
 
     /// Query rows per attention block.
@@ -175,13 +186,13 @@ public final class Transformer {
         let blocks = (n + Self.attentionRows - 1) / Self.attentionRows
         let pairs = c.nHeads * blocks
         let work = n * (start + n) * c.headSize * c.nHeads
-        if threads <= 1 || work < 1 << 16 {
+        let parts = WorkerPool.parts(work: work, threads: min(threads, pairs))
+        if parts <= 1 {
             for p in 0..<pairs { attendBlock(p, blocks: blocks, count: n, start: start, layer: l, scores: att) }
             return
         }
-        let parts = min(threads, pairs)
         let s = Kernels.Shared(value: self)
-        WorkerPool.shared(threads: parts).run { t in
+        pool.run(parts: parts) { t in
             let me = s.value
             for p in (pairs * t / parts)..<(pairs * (t + 1) / parts) {
                 me.attendBlock(p, blocks: blocks, count: n, start: start, layer: l, scores: me.att + t * Self.attentionRows * c.seqLen)

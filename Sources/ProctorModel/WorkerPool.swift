@@ -1,76 +1,67 @@
+import CProctorKernels
 import Foundation
 import Synchronization
 
-/// A fixed set of threads for the matrix products of one token. Dispatch's `concurrentPerform`
-/// wakes sleeping threads for every call; a decode step makes ~50 calls of well under a millisecond
-/// each, so the workers here spin briefly between calls (then sleep), as OpenMP's do.
-public final class WorkerPool: @unchecked Sendable {
-    // @unchecked Sendable: `job` is written only by the caller of `run` (callers take turns under
-    // `callers`), before `generation` is bumped (release), and read by workers after they observe
-    // the bump (acquire); `run` returns only after every worker has decremented `pending`, so the
-    // next write cannot race a reader.
+/// A fixed set of threads for the parallel parts of one forward pass (or one training step), owned
+/// by whoever uses it: each `Transformer` has its own, so two generations never queue on one pool
+/// per matrix product. Threads wait a few microseconds spinning (back-to-back products of a token
+/// reach them there), then sleep on a condition variable, as does the caller waiting for them: an
+/// idle pool costs nothing, and on a machine whose cores are busy elsewhere a waiting thread gives
+/// its core away instead of spinning against the work it waits for (`pool.c`).
+///
+/// Work is split only where it pays: `WorkerPool.parts(work:threads:)` gives each thread at least
+/// `minWorkPerThread` multiply-adds, below which the hand-off costs more than it saves.
+public final class WorkerPool: Sendable {
+    /// Threads of the pool, the caller included.
     public let threads: Int
-    private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    private var job: ((Int) -> Void)?
-    /// One caller at a time: two generations sharing the pool take turns per matrix product.
-    private let callers = NSLock()
+    /// The C pool. `@unchecked Sendable` is sound: it is created in `init`, destroyed in `deinit`,
+    /// and used only by `run`, which `busy` admits one caller at a time.
+    private let handle: Handle
+    private let busy = Atomic<Bool>(false)
 
-    /// Process-wide pools by size (threads are created once and live for the process).
-    private static let pools = Mutex<[Int: WorkerPool]>([:])
-
-    public static func shared(threads: Int) -> WorkerPool {
-        pools.withLock { p in
-            if let pool = p[threads] { return pool }
-            let pool = WorkerPool(threads: threads)
-            p[threads] = pool
-            return pool
-        }
+    private final class Handle: @unchecked Sendable {
+        let pool: OpaquePointer
+        init(_ p: OpaquePointer) { pool = p }
     }
 
-    init(threads: Int) {
-        self.threads = max(1, threads)
-        for w in 1..<self.threads {
-            let t = Thread { [unowned self] in self.work(index: w) }
-            t.stackSize = 1 << 20
-            t.start()
-        }
+    /// Spins before a wait sleeps: a few microseconds on current cores.
+    public static let spins: Int32 = 1000
+
+    /// The least work (multiply-adds, or element operations for passes that are not products) a
+    /// thread must get for a split to pay on this machine's hand-off cost. Measured with `proctor
+    /// model bench --split` (matrix-vector products of growing size, one thread against two): at
+    /// smaller sizes two threads are not faster than one.
+    public static let minWorkPerThread = 1 << 16
+
+    /// How many threads `work` is split across: as many as each get `minWorkPerThread`, at most `threads`.
+    @inline(__always)
+    public static func parts(work: Int, threads: Int) -> Int {
+        threads <= 1 ? 1 : max(1, min(threads, work / minWorkPerThread))
     }
 
-    private func work(index: Int) {
-        var seen = 0
-        while !stopping.load(ordering: .relaxed) {
-            // Spin while work is likely to come soon, then back off to sleeps of up to 2 ms so an
-            // idle pool costs next to nothing.
-            var spins = 0
-            var nap: UInt32 = 50
-            while generation.load(ordering: .acquiring) == seen {
-                spins += 1
-                if spins > 20_000 {
-                    usleep(nap)
-                    nap = min(nap * 2, 2000)
-                } else if spins & 63 == 0 {
-                    sched_yield()
-                }
+    /// A pool of `threads` threads (the caller counts as one, so `threads - 1` are started).
+    public init(threads: Int) {
+        self.threads = min(255, max(1, threads))
+        handle = Handle(proctor_pool_create(Int32(self.threads), Self.spins))
+    }
+
+    deinit { proctor_pool_destroy(handle.pool) }
+
+    /// Runs `body(i)` for i in 0 ..< parts (default: every thread), the caller as 0; returns when all are done.
+    public func run(parts: Int? = nil, _ body: (Int) -> Void) {
+        let n = min(parts ?? threads, threads)
+        if n <= 1 { body(0); return }
+        precondition(busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
+                     "a WorkerPool serves one caller at a time; give each concurrent user its own")
+        defer { busy.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(body) { f in
+            var job = f
+            withUnsafeMutablePointer(to: &job) { ptr in
+                proctor_pool_run(handle.pool, Int32(n), { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, ptr)
             }
-            seen = generation.load(ordering: .acquiring)
-            job?(index)
-            pending.subtract(1, ordering: .releasing)
         }
-    }
-
-    /// Runs `body(0..<threads)` with the caller as worker 0; returns when all are done.
-    public func run(_ body: @escaping (Int) -> Void) {
-        if threads == 1 { body(0); return }
-        callers.lock()
-        defer { callers.unlock() }
-        job = body
-        pending.store(threads - 1, ordering: .relaxed)
-        generation.add(1, ordering: .releasing)
-        body(0)
-        while pending.load(ordering: .acquiring) > 0 {}
-        job = nil
     }
 }
 
@@ -92,7 +83,7 @@ public enum MemoryBandwidth {
 
     static func measure(reading buf: UnsafePointer<Float>, count n: Int, threads: Int, repeats: Int) -> Double {
         let p = Kernels.Shared(value: buf)
-        let pool = WorkerPool.shared(threads: threads)
+        let pool = WorkerPool(threads: threads)
         var best = 0.0
         for _ in 0..<repeats {
             let t0 = DispatchTime.now().uptimeNanoseconds

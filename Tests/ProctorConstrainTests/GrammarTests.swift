@@ -35,6 +35,21 @@ final class GrammarTests: XCTestCase {
         XCTAssertEqual(refusedAt(g, text), offset, text, file: file, line: line)
     }
 
+    /// Mid-character, the bytes still to come depend on which character it becomes: after `"ab`,
+    /// a non-ASCII character sends the search for `ab+c` back to its start (1 more byte of the
+    /// character, "abc", the quote), so the cost is not the 2 of `c"` (a fuzzer found the dead end).
+    func testCostMidCharacterFollowsTheCharacter() throws {
+        let g = try grammar(#"{"type": "string", "pattern": "ab+c"}"#)
+        var s = g.start()
+        XCTAssertTrue(g.feed(&s, bytes: #""ab"#.utf8))
+        XCTAssertEqual(g.remainingBytes(s), 2)
+        XCTAssertTrue(g.feed(&s, 0xC3))
+        XCTAssertEqual(g.remainingBytes(s), 1 + 3 + 1)
+        var e = g.start()
+        XCTAssertTrue(g.feed(&e, bytes: #""ab\u00e"#.utf8))
+        XCTAssertEqual(g.remainingBytes(e), 1 + 3 + 1, "mid-escape the same holds")
+    }
+
     func testTypesAndUnions() throws {
         let g = try grammar(#"{"type": ["string", "null"]}"#)
         assertComplete(g, #""a b""#)

@@ -73,4 +73,13 @@ void proctor_xwt_rows(int level, float *out, const float *x, const float *w, lon
 /// whichever tile or block it falls in, so one token alone gives the same bits as in a block.
 void proctor_xwt_strided(int level, float *out, long ldo, const float *x, long ldx, const float *w, long ldw, long n, long tokens, long lo, long hi);
 
+/// A fixed set of threads for one caller at a time (pool.c). A job runs fn(ctx, i) for i in
+/// 0 ..< parts, the caller being 0; waits spin `spin` times, then sleep.
+typedef struct proctor_pool proctor_pool;
+typedef void (*proctor_pool_fn)(void *ctx, int index);
+proctor_pool *proctor_pool_create(int threads, int spin);
+int proctor_pool_threads(const proctor_pool *pool);
+void proctor_pool_run(proctor_pool *pool, int parts, proctor_pool_fn fn, void *ctx);
+void proctor_pool_destroy(proctor_pool *pool);
+
 #endif

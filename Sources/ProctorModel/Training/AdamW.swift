@@ -17,8 +17,9 @@ public struct AdamW {
     }
 
     /// One update of `params` with `grads` at learning rate `lr`, each tensor's elements split
-    /// across `threads` (every element updates on its own, so the split never changes a bit).
-    public mutating func update(_ params: ParameterSet, grads: [Float], lr: Float, threads: Int = 1) {
+    /// across the pool's threads (every element updates on its own, so the split never changes a bit).
+    public mutating func update(_ params: ParameterSet, grads: [Float], lr: Float, pool: WorkerPool? = nil) {
+        let pool = pool ?? WorkerPool(threads: 1)
         step += 1
         let b1c = 1 - powf(beta1, Float(step)), b2c = 1 - powf(beta2, Float(step))
         let (beta1, beta2, eps, weightDecay) = (self.beta1, self.beta2, self.eps, self.weightDecay)
@@ -29,7 +30,7 @@ public struct AdamW {
                         let s = Kernels.Shared(value: (mb.baseAddress!, vb.baseAddress!, pb.baseAddress!, gb.baseAddress!))
                         for t in params.tensors {
                             let wd = t.matrix ? weightDecay : 0
-                            TrainKernels.parallel(t.count, threads: threads, minWork: t.count * 4) { lo, hi in
+                            TrainKernels.parallel(t.count, pool: pool, minWork: t.count * 4) { lo, hi in
                                 let (m, v, p, g) = s.value
                                 for i in (t.offset + lo)..<(t.offset + hi) {
                                     let gi = g[i]

@@ -127,7 +127,7 @@ public final class Trainer {
                 if norm > o.clip { let s = o.clip / norm; for i in g.indices { g[i] *= s } }
             }
             let lr = schedule.rate(at: step)
-            adam.update(params, grads: model.grads, lr: lr, threads: o.threads)
+            adam.update(params, grads: model.grads, lr: lr, pool: model.pool)
             lastLoss = loss
             var valid: Float?
             if (step + 1) % o.evalEvery == 0 || step + 1 == o.steps {

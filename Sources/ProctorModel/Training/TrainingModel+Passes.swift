@@ -20,7 +20,7 @@ extension TrainingModel {
         return params.data.withUnsafeMutableBufferPointer { pb -> Float in
             let w = Weights(pb.baseAddress!, params)
             let se = Kernels.Shared(value: (xs, w.emb, tokens))
-            TrainKernels.rows(N, width: d, threads: threads) { lo, hi in
+            TrainKernels.rows(N, width: d, pool: pool) { lo, hi in
                 let (xs, emb, tokens) = se.value
                 for t in lo..<hi { (xs + t * d).update(from: emb + tokens[t] * d, count: d) }
             }
@@ -28,32 +28,32 @@ extension TrainingModel {
                 let xin = xs + l * N * d
                 let lxn1 = xn1 + l * N * d, lq = q + l * N * d, lk = k + l * N * kv, lv = v + l * N * kv
                 rmsnormForward(lxn1, r1 + l * N, xin, w.rmsAtt + l * d, rows: N, dim: d)
-                TrainKernels.forward(lq, lxn1, w.wq + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
-                TrainKernels.forward(lk, lxn1, w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
-                TrainKernels.forward(lv, lxn1, w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
+                TrainKernels.forward(lq, lxn1, w.wq + l * d * d, n: N, inDim: d, outDim: d, pool: pool)
+                TrainKernels.forward(lk, lxn1, w.wk + l * kv * d, n: N, inDim: d, outDim: kv, pool: pool)
+                TrainKernels.forward(lv, lxn1, w.wv + l * kv * d, n: N, inDim: d, outDim: kv, pool: pool)
                 rope(lq, rows: N, width: d, inverse: false)
                 rope(lk, rows: N, width: kv, inverse: false)
                 attentionForward(layer: l)
                 let lmid = xmid + l * N * d
-                TrainKernels.forward(dtmp, ao + l * N * d, w.wo + l * d * d, n: N, inDim: d, outDim: d, threads: threads)
+                TrainKernels.forward(dtmp, ao + l * N * d, w.wo + l * d * d, n: N, inDim: d, outDim: d, pool: pool)
                 add(lmid, xin, dtmp, N * d)
                 let lxn2 = xn2 + l * N * d, lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd, lg = g + l * N * hd
                 rmsnormForward(lxn2, r2 + l * N, lmid, w.rmsFFN + l * d, rows: N, dim: d)
-                TrainKernels.forward(lh1, lxn2, w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
-                TrainKernels.forward(lh3, lxn2, w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                TrainKernels.forward(lh1, lxn2, w.w1 + l * hd * d, n: N, inDim: d, outDim: hd, pool: pool)
+                TrainKernels.forward(lh3, lxn2, w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, pool: pool)
                 let sw = Kernels.Shared(value: (lg, lh1, lh3))
-                TrainKernels.rows(N, width: hd, cost: 8, threads: threads) { lo, hi in
+                TrainKernels.rows(N, width: hd, cost: 8, pool: pool) { lo, hi in
                     let (lg, lh1, lh3) = sw.value
                     for i in (lo * hd)..<(hi * hd) { let a = lh1[i]; lg[i] = a / (1 + expf(-a)) * lh3[i] }
                 }
-                TrainKernels.forward(dtmp, lg, w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, threads: threads)
+                TrainKernels.forward(dtmp, lg, w.w2 + l * d * hd, n: N, inDim: hd, outDim: d, pool: pool)
                 let xout = xs + (l + 1) * N * d
                 add(xout, lmid, dtmp, N * d)
             }
             rmsnormForward(xf, rf, xs + c.nLayers * N * d, w.rmsFinal, rows: N, dim: d)
-            TrainKernels.forward(probs, xf, w.cls, n: N, inDim: d, outDim: V, threads: threads)
+            TrainKernels.forward(probs, xf, w.cls, n: N, inDim: d, outDim: V, pool: pool)
             let sp = Kernels.Shared(value: probs)
-            TrainKernels.rows(N, width: V, cost: 8, threads: threads) { lo, hi in
+            TrainKernels.rows(N, width: V, cost: 8, pool: pool) { lo, hi in
                 for t in lo..<hi { Kernels.softmax(sp.value + t * V, V) }
             }
             var loss: Double = 0
@@ -73,7 +73,7 @@ extension TrainingModel {
         let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
         let scale = 1 / Float(hs).squareRoot(), rb = Self.attentionBlock
         let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, ao + l * N * d))
-        TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
+        TrainKernels.parallel(batch, pool: pool, minWork: N * T * d) { lo, hi in
             let (q, k, v, att, ao) = s.value
             let kT = UnsafeMutablePointer<Float>.allocate(capacity: hs * T)
             defer { kT.deallocate() }
@@ -114,7 +114,7 @@ extension TrainingModel {
                 let w = Weights(pb.baseAddress!, params), gw = Weights(gb.baseAddress!, params)
                 // Cross-entropy: dlogits = (p − onehot) / count.
                 let sl = Kernels.Shared(value: (probs, dlogits, targets))
-                TrainKernels.rows(N, width: V, threads: threads) { lo, hi in
+                TrainKernels.rows(N, width: V, pool: pool) { lo, hi in
                     let (probs, dlogits, targets) = sl.value
                     for t in lo..<hi {
                         let p = probs + t * V, dl = dlogits + t * V
@@ -123,7 +123,7 @@ extension TrainingModel {
                         dl[targets[t]] -= 1 / count
                     }
                 }
-                TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, threads: threads, overwrite: true)
+                TrainKernels.backward(dx: dxn, dw: gw.cls, dy: dlogits, x: xf, w: w.cls, n: N, inDim: d, outDim: V, pool: pool, overwrite: true)
                 copyRows(dx, from: nil, rows: N, width: d)
                 rmsnormBackward(dx, gw.rmsFinal, dxn, xs + c.nLayers * N * d, w.rmsFinal, rf, rows: N, dim: d)
                 let dmid = dtmp
@@ -131,9 +131,9 @@ extension TrainingModel {
                     let lh1 = h1 + l * N * hd, lh3 = h3 + l * N * hd
                     // FFN: x_out = x_mid + w2(silu(w1 x̂) ⊙ w3 x̂)
                     TrainKernels.backward(dx: dg, dw: gw.w2 + l * d * hd, dy: dx, x: g + l * N * hd, w: w.w2 + l * d * hd, n: N, inDim: hd, outDim: d,
-                                          threads: threads, overwrite: true)
+                                          pool: pool, overwrite: true)
                     let sg3 = Kernels.Shared(value: (lh1, lh3, dg, dh1, dh3))
-                    TrainKernels.rows(N, width: hd, cost: 8, threads: threads) { lo, hi in
+                    TrainKernels.rows(N, width: hd, cost: 8, pool: pool) { lo, hi in
                         let (lh1, lh3, dg, dh1, dh3) = sg3.value
                         for i in (lo * hd)..<(hi * hd) {
                             let a = lh1[i], sg = 1 / (1 + expf(-a))
@@ -143,22 +143,22 @@ extension TrainingModel {
                     }
                     let lxn2 = xn2 + l * N * d
                     TrainKernels.backward(dx: dxn, dw: gw.w1 + l * hd * d, dy: dh1, x: lxn2, w: w.w1 + l * hd * d, n: N, inDim: d, outDim: hd,
-                                          threads: threads, overwrite: true)
-                    TrainKernels.backward(dx: dxn, dw: gw.w3 + l * hd * d, dy: dh3, x: lxn2, w: w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, threads: threads)
+                                          pool: pool, overwrite: true)
+                    TrainKernels.backward(dx: dxn, dw: gw.w3 + l * hd * d, dy: dh3, x: lxn2, w: w.w3 + l * hd * d, n: N, inDim: d, outDim: hd, pool: pool)
                     copyRows(dmid, from: dx, rows: N, width: d)
                     rmsnormBackward(dmid, gw.rmsFFN + l * d, dxn, xmid + l * N * d, w.rmsFFN + l * d, r2 + l * N, rows: N, dim: d)
                     // Attention: x_mid = x_in + wo(attn)
                     // dxn holds d(attention output).
                     TrainKernels.backward(dx: dxn, dw: gw.wo + l * d * d, dy: dmid, x: ao + l * N * d, w: w.wo + l * d * d, n: N, inDim: d, outDim: d,
-                                          threads: threads, overwrite: true)
+                                          pool: pool, overwrite: true)
                     attentionBackward(layer: l, dao: dxn)
                     rope(dq, rows: N, width: d, inverse: true)
                     rope(dk, rows: N, width: kv, inverse: true)
                     let lxn1 = xn1 + l * N * d
                     TrainKernels.backward(dx: dxn, dw: gw.wq + l * d * d, dy: dq, x: lxn1, w: w.wq + l * d * d, n: N, inDim: d, outDim: d,
-                                          threads: threads, overwrite: true)
-                    TrainKernels.backward(dx: dxn, dw: gw.wk + l * kv * d, dy: dk, x: lxn1, w: w.wk + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
-                    TrainKernels.backward(dx: dxn, dw: gw.wv + l * kv * d, dy: dv, x: lxn1, w: w.wv + l * kv * d, n: N, inDim: d, outDim: kv, threads: threads)
+                                          pool: pool, overwrite: true)
+                    TrainKernels.backward(dx: dxn, dw: gw.wk + l * kv * d, dy: dk, x: lxn1, w: w.wk + l * kv * d, n: N, inDim: d, outDim: kv, pool: pool)
+                    TrainKernels.backward(dx: dxn, dw: gw.wv + l * kv * d, dy: dv, x: lxn1, w: w.wv + l * kv * d, n: N, inDim: d, outDim: kv, pool: pool)
                     copyRows(dx, from: dmid, rows: N, width: d)
                     rmsnormBackward(dx, gw.rmsAtt + l * d, dxn, xs + l * N * d, w.rmsAtt + l * d, r1 + l * N, rows: N, dim: d)
                 }
@@ -171,7 +171,7 @@ extension TrainingModel {
     /// thread that reads them next, instead of all in the caller's.
     func copyRows(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>?, rows: Int, width: Int) {
         let s = Kernels.Shared(value: (dst, src))
-        TrainKernels.rows(rows, width: width, threads: threads) { lo, hi in
+        TrainKernels.rows(rows, width: width, pool: pool) { lo, hi in
             let (dst, src) = s.value
             if let src { (dst + lo * width).update(from: src + lo * width, count: (hi - lo) * width) } else {
                 (dst + lo * width).update(repeating: 0, count: (hi - lo) * width)
@@ -186,7 +186,7 @@ extension TrainingModel {
         let c = config, N = self.N, d = c.dim, kv = c.kvDim, hs = c.headSize, H = c.nHeads, T = seqLen
         let scale = 1 / Float(hs).squareRoot(), rb = Self.attentionBlock
         let s = Kernels.Shared(value: (q + l * N * d, k + l * N * kv, v + l * N * kv, att + l * batch * H * T * T, dao, dq, dk, dv))
-        TrainKernels.parallel(batch, threads: threads, minWork: N * T * d) { lo, hi in
+        TrainKernels.parallel(batch, pool: pool, minWork: N * T * d) { lo, hi in
             let (q, k, v, att, dao, dq, dk, dv) = s.value
             // Each thread zeroes the rows of the sequences it owns.
             (dq + lo * T * d).initialize(repeating: 0, count: (hi - lo) * T * d)

@@ -9,7 +9,10 @@ public final class TrainingModel {
     public var grads: [Float]
     public let batch: Int
     public let seqLen: Int
-    public var threads: Int
+    /// Threads for the training step's matrix products and row passes.
+    public var threads: Int { pool.threads }
+    /// The model's own worker pool (one per model: nothing shared between trainings).
+    let pool: WorkerPool
 
     typealias P = UnsafeMutablePointer<Float>
     // Activations, per layer where marked (layer, B*T, width).
@@ -41,7 +44,7 @@ public final class TrainingModel {
         self.params = params
         self.batch = batch
         self.seqLen = seqLen
-        self.threads = threads
+        pool = WorkerPool(threads: max(1, threads))
         grads = [Float](repeating: 0, count: params.data.count)
         let N = batch * seqLen, d = config.dim, kv = config.kvDim, hd = config.hiddenDim, L = config.nLayers, V = config.vocabSize
         func buf(_ n: Int) -> P { let p = P.allocate(capacity: max(1, n)); p.initialize(repeating: 0, count: max(1, n)); return p }
@@ -71,7 +74,7 @@ public final class TrainingModel {
     /// out = w ⊙ x · r per row, r = 1 / rms(x) kept for the backward pass; rows split across threads.
     func rmsnormForward(_ out: P, _ rOut: P, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, dim: Int) {
         let s = Kernels.Shared(value: (out, rOut, x, w))
-        TrainKernels.rows(rows, width: dim, cost: 2, threads: threads) { lo, hi in
+        TrainKernels.rows(rows, width: dim, cost: 2, pool: pool) { lo, hi in
             let (out, rOut, x, w) = s.value
             for t in lo..<hi {
                 let xr = x + t * dim, o = out + t * dim
@@ -89,7 +92,7 @@ public final class TrainingModel {
     func rmsnormBackward(_ dx: P, _ dw: P, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                          _ r: UnsafePointer<Float>, rows: Int, dim: Int) {
         let s = Kernels.Shared(value: (dx, dw, dy, x, w, r))
-        TrainKernels.rows(rows, width: dim, cost: 4, threads: threads) { lo, hi in
+        TrainKernels.rows(rows, width: dim, cost: 4, pool: pool) { lo, hi in
             let (dx, _, dy, x, w, r) = s.value
             for t in lo..<hi {
                 let xr = x + t * dim, dyr = dy + t * dim, dxr = dx + t * dim
@@ -100,7 +103,7 @@ public final class TrainingModel {
                 for j in 0..<dim { dxr[j] += rt * w[j] * dyr[j] - c * xr[j] }
             }
         }
-        TrainKernels.parallel(dim, threads: threads, minWork: rows * dim * 2) { lo, hi in
+        TrainKernels.parallel(dim, pool: pool, minWork: rows * dim * 2) { lo, hi in
             let (_, dw, dy, x, _, r) = s.value
             for t in 0..<rows {
                 let xr = x + t * dim, dyr = dy + t * dim, rt = r[t]
@@ -112,7 +115,7 @@ public final class TrainingModel {
     /// out = a + b over n floats, split across threads.
     func add(_ out: P, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
         let s = Kernels.Shared(value: (out, a, b))
-        TrainKernels.parallel(n, threads: threads, minWork: n / 4) { lo, hi in
+        TrainKernels.parallel(n, pool: pool, minWork: n / 4) { lo, hi in
             let (out, a, b) = s.value
             for i in lo..<hi { out[i] = a[i] + b[i] }
         }
@@ -121,7 +124,7 @@ public final class TrainingModel {
     /// Rotates interleaved pairs of each head by +θ (forward) or −θ (backward).
     func rope(_ x: P, rows: Int, width: Int, inverse: Bool) {
         let s = Kernels.Shared(value: (x, self))
-        TrainKernels.rows(rows, width: width, cost: 2, threads: threads) { lo, hi in
+        TrainKernels.rows(rows, width: width, cost: 2, pool: pool) { lo, hi in
             let (x, me) = s.value
             me.ropeRows(x, lo, hi, width: width, inverse: inverse)
         }
