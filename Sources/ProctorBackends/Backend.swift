@@ -1,37 +1,6 @@
 import Foundation
 import ProctorJSON
-
-/// One chat message of a rendered prompt.
-public struct ChatMessage: Sendable, Hashable {
-    public var role: String
-    public var content: String
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-    public var json: JSONValue { ["role": .string(role), "content": .string(content)] }
-}
-
-/// Why generation stopped.
-public enum FinishReason: String, Sendable {
-    /// The model stopped by itself (or at a stop string).
-    case stop
-    /// The token limit (or the context length) cut the output.
-    case length
-    /// The backend failed; the result is an error, not a validator failure.
-    case error
-}
-
-/// Token counts, when the backend reports them.
-public struct TokenUsage: Sendable, Equatable {
-    public var promptTokens: Int
-    public var outputTokens: Int
-    public init(promptTokens: Int, outputTokens: Int) {
-        self.promptTokens = promptTokens
-        self.outputTokens = outputTokens
-    }
-    public var json: JSONValue { ["promptTokens": .number(JSONNumber(promptTokens)), "outputTokens": .number(JSONNumber(outputTokens))] }
-}
+import ProctorConversation
 
 /// What a case asks of a backend.
 public struct BackendRequest: Sendable {

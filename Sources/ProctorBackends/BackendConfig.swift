@@ -1,5 +1,7 @@
 import Foundation
 import ProctorJSON
+import ProctorSupport
+import ProctorConversation
 
 /// A backend entry from a suite as pure data: what to build, never built by loading.
 ///
@@ -36,11 +38,15 @@ public struct BackendContext: Sendable {
     /// The environment the backend may read (API key variables; what a command sees), given by the
     /// caller: a library never reads the process's own.
     public let environment: [String: String]
+    /// For a kind that answers with another backend's recordings (`takesSource`): that backend's
+    /// spec, as the suite declares it now (its identity decides which recordings match).
+    public let source: BackendSpec?
 
-    public init(spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:]) {
+    public init(spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:], source: BackendSpec? = nil) {
         self.spec = spec
         self.resources = resources
         self.environment = environment
+        self.source = source
     }
 
     /// The backend's id (for messages).
@@ -102,6 +108,9 @@ public struct BackendKind: Sendable {
     /// Responses are cached unless the backend or the run says otherwise (HTTP APIs: they cost
     /// money and time; local backends are cheap and may change between runs).
     public let cachedByDefault: Bool
+    /// The kind answers with the recordings of another backend of the suite, named by `source`
+    /// (`replay`): the suite must name one, and its factory gets that backend's spec.
+    public let takesSource: Bool
     /// Static checks of the config that need nothing live (literal secrets).
     public let checkConfig: @Sendable (JSONObject) throws(BackendConfigError) -> Void
     /// Range checks of merged options that are specific to the kind.
@@ -110,7 +119,8 @@ public struct BackendKind: Sendable {
     public let make: BackendFactory
 
     public init(type: String, keys: [String], honours: [GenerationOptions.Field: String], refusals: [GenerationOptions.Field: String] = [:],
-                identityIgnores: [String] = [], identityFiles: [String] = [], cachedByDefault: Bool = false, checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
+                identityIgnores: [String] = [], identityFiles: [String] = [], cachedByDefault: Bool = false, takesSource: Bool = false,
+                checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
                 checkOptions: @escaping @Sendable (GenerationOptions) -> GenerationOptions.ParseError? = { _ in nil },
                 make: @escaping BackendFactory) {
         self.type = type
@@ -120,6 +130,7 @@ public struct BackendKind: Sendable {
         self.identityIgnores = identityIgnores
         self.identityFiles = identityFiles
         self.cachedByDefault = cachedByDefault
+        self.takesSource = takesSource
         self.checkConfig = checkConfig
         self.checkOptions = checkOptions
         self.make = make
@@ -188,7 +199,7 @@ public struct BackendRegistry: Sendable {
             throw BackendConfigError(pointer: problem.pointer, problem.message)
         }
         let cassette = try Self.string(object, "cassette", id: id).map { Self.resolve($0, in: baseDirectory) }
-        let source = type == "replay" ? try Self.string(object, "source", id: id) : nil
+        let source = kind.takesSource ? try Self.string(object, "source", id: id) : nil
         var cache: Bool?
         if let c = object["cache"] {
             guard let b = c.boolValue else { throw BackendConfigError(pointer: "/cache", "\"cache\" must be true or false, found \(c)") }
@@ -217,10 +228,12 @@ public struct BackendRegistry: Sendable {
         return (try build(s, resources: SessionResources(), environment: environment), s)
     }
 
-    /// Builds the live backend for a spec, reading only `environment`.
-    public func build(_ spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:]) throws(BackendConfigError) -> any Backend {
+    /// Builds the live backend for a spec, reading only `environment`; `source` is the spec of the
+    /// backend whose recordings a `takesSource` kind answers with.
+    public func build(_ spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:],
+                      source: BackendSpec? = nil) throws(BackendConfigError) -> any Backend {
         guard let kind = kinds[spec.type] else { throw BackendConfigError(pointer: "/type", "unknown backend type '\(spec.type)'") }
-        return try kind.make(BackendContext(spec: spec, resources: resources, environment: environment))
+        return try kind.make(BackendContext(spec: spec, resources: resources, environment: environment, source: source))
     }
 
     static func resolve(_ p: String, in dir: String) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import ProctorConstrain
 import ProctorJSON
 import ProctorModel
+import ProctorConversation
 
 /// The built-in transformer as a backend: no API key, no network, no server.
 ///
@@ -19,12 +20,9 @@ public struct BuiltinBackend: Backend {
     let concurrent: Int
     /// The model's own prompt format (`"template": "model"`), or nil for the plain template.
     let template: PromptTemplate?
-    /// Constrained decoding (`"schema"` or `"json": true`): the grammar, the tokenizer's token
+    /// Constrained decoding (`"schema"` or `"json": true`): the grammar with the tokenizer's token
     /// tables, and what the report says about it.
-    let constraint: (grammar: Grammar, vocab: TokenVocabulary, description: String)?
-
-    /// Greedy unless the options say otherwise; llama2.c's default top-p and seed.
-    static let defaultTopP = GenerationOptions.samplingDefaults.topP!, defaultSeed = GenerationOptions.samplingDefaults.seed!
+    let constraint: (rule: GrammarConstraint, description: String)?
 
     /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
@@ -60,7 +58,7 @@ public struct BuiltinBackend: Backend {
     }
 
     /// `"schema"` (an inline schema, or a file relative to the suite) or `"json": true` (any JSON value).
-    static func constraint(_ ctx: BackendContext, tokenizer: Tokenizer) throws(BackendConfigError) -> (grammar: Grammar, vocab: TokenVocabulary, description: String)? {
+    static func constraint(_ ctx: BackendContext, tokenizer: Tokenizer) throws(BackendConfigError) -> (rule: GrammarConstraint, description: String)? {
         var schema: JSONValue? = nil
         var description = ""
         var pointer = "/schema"
@@ -105,7 +103,7 @@ public struct BuiltinBackend: Backend {
         }
         do {
             let grammar = try Grammar(schema: schema, options: options)
-            return (grammar, try TokenVocabulary(tokenizer: tokenizer), "constrained decoding: " + description)
+            return (GrammarConstraint(grammar: grammar, vocab: try TokenVocabulary(tokenizer: tokenizer)), "constrained decoding: " + description)
         } catch {
             throw BackendConfigError(pointer: error.pointer.isEmpty ? pointer : pointer + error.pointer, error.message)
         }
@@ -135,65 +133,28 @@ public struct BuiltinBackend: Backend {
         return t.hasSuffix("\n") ? String(t.dropLast()) : t
     }
 
-    /// The documented prompt template.
-    public static func prompt(_ messages: [ChatMessage]) -> String {
-        messages.map { $0.role == "user" ? $0.content : "\($0.role.prefix(1).uppercased() + $0.role.dropFirst()): \($0.content)" }
-            .joined(separator: "\n\n") + "\n"
-    }
-
-    /// A chat the model's template cannot hold.
-    public struct TemplateError: Error, Sendable { public let message: String }
-
-    /// The prompt for `messages`: the model's template when given (system and user contents into
-    /// its placeholders; it has no place for assistant turns), else the plain one.
-    public static func prompt(_ messages: [ChatMessage], template: PromptTemplate?) -> Result<String, TemplateError> {
-        guard let template else { return .success(prompt(messages)) }
-        if messages.contains(where: { $0.role == "assistant" }) {
-            return .failure(TemplateError(message: "the model's prompt template (\(String(reflecting: template.text))) has no place for assistant messages"))
-        }
-        return .success(template.render(system: messages.filter { $0.role == "system" }.map(\.content),
-                                        user: messages.filter { $0.role == "user" }.map(\.content)))
-    }
-
     /// Generates on a thread of its own (`Offload`): a generation blocks while it computes.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         await Offload.run { generate(request) }
     }
 
+    /// One request through the model's one generation entry point (`Generator.generate(prompt:options:…)`),
+    /// which applies the sampling defaults and varies the default seed per repeat.
     func generate(_ request: BackendRequest) -> BackendResponse {
         let start = monotonicMs()
-        let o = request.options
-        let t = Transformer(checkpoint: checkpoint, threads: threads)
-        // Repeats are independent samples: the seed moves with the repeat index.
-        // A set seed arrives already varied per repeat (`GenerationOptions.forRepeat`); the default one is varied here the same way.
-        let seed = o.seed ?? GenerationOptions(seed: Self.defaultSeed).forRepeat(request.repeatIndex).seed!
-        var sampler = Sampler(temperature: Float(o.temperature ?? 0), topP: Float(o.topP ?? Self.defaultTopP), seed: seed)
         let text: String
-        switch Self.prompt(request.messages, template: template) {
+        switch ChatTemplate.prompt(request.messages, template: template) {
         case .success(let p): text = p
         case .failure(let e): return .failure("builtin model: \(e.message)", latencyMs: monotonicMs() - start)
         }
-        if let constraint {
-            do {
-                var rng = ModelRandom(seed: seed)
-                let gen = try ConstrainedGenerator(transformer: t, tokenizer: tokenizer, grammar: constraint.grammar, vocab: constraint.vocab)
-                let g = try gen.generate(prompt: text, maxNewTokens: o.maxTokens, temperature: Float(o.temperature ?? 0),
-                                         topP: Float(o.topP ?? Self.defaultTopP), rng: &rng)
-                var r = BackendResponse(text: g.text, finishReason: .stop,
-                                        usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
-                                        latencyMs: monotonicMs() - start)
-                r.constrained = constraint.description
-                return r
-            } catch {
-                return .failure("builtin model: \(error)", latencyMs: monotonicMs() - start)
-            }
-        }
         do {
-            let g = try Generator(transformer: t, tokenizer: tokenizer).generate(
-                prompt: text, maxNewTokens: o.maxTokens, sampler: &sampler, stopStrings: o.stop ?? [])
-            return BackendResponse(text: g.text, finishReason: g.hitLimit ? .length : .stop,
-                                   usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
-                                   latencyMs: monotonicMs() - start)
+            let g = try Generator(transformer: Transformer(checkpoint: checkpoint, threads: threads), tokenizer: tokenizer)
+                .generate(prompt: text, options: request.options, repeatIndex: request.repeatIndex, constraint: constraint?.rule)
+            var r = BackendResponse(text: g.text, finishReason: g.hitLimit ? .length : .stop,
+                                    usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
+                                    latencyMs: monotonicMs() - start)
+            r.constrained = constraint?.description
+            return r
         } catch {
             return .failure("builtin model: \(error)", latencyMs: monotonicMs() - start)
         }

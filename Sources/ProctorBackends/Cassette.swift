@@ -1,6 +1,7 @@
 import Foundation
 import ProctorJSON
 import Synchronization
+import ProctorConversation
 
 /// Recorded responses in a JSONL file: one line per response, keys sorted, so cassettes read as
 /// plain diffs in code review. A run session opens each file once and saves it when it closes.
@@ -100,11 +101,17 @@ public struct ReplayBackend: Backend {
     /// The identity of the backend the recordings came from, as the suite declares it now.
     let identity: JSONObject
 
+    /// This type's entry in `BackendRegistry`: answers with the recordings of its `source`.
     static let kind = BackendKind(
         type: "replay", keys: ["source"],
         honours: Dictionary(uniqueKeysWithValues: GenerationOptions.Field.allCases.map { ($0, "part of the recording's key") }),
+        takesSource: true,
         make: { ctx throws(BackendConfigError) in
-            throw BackendConfigError(pointer: "", "replay backend '\(ctx.id)' is built by the run session from its \"source\"")
+            guard let source = ctx.source else {
+                throw BackendConfigError(pointer: "/source", "replay backend '\(ctx.id)' needs \"source\": the backend whose recordings it answers with")
+            }
+            guard let path = ctx.spec.cassette else { throw BackendConfigError(pointer: "", "replay backend '\(ctx.id)' needs \"cassette\"") }
+            return ReplayBackend(id: ctx.id, sourceId: source.id, identity: source.identity, cassette: try ctx.resources.cassette(path, allowMissing: false))
         })
 
     public init(id: String, sourceId: String, identity: JSONObject, cassette: Cassette) {

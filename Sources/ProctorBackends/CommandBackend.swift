@@ -1,5 +1,7 @@
 import Foundation
 import ProctorJSON
+import ProctorSupport
+import ProctorConversation
 
 /// Runs a program with the rendered prompt on stdin; its stdout is the output, without one final
 /// newline (the one `echo` and `print` add is not part of the answer).

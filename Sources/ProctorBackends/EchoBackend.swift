@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorConversation
 
 /// Answers with the last rendered user message, or a fixed `response`: for trying validators.
 public struct EchoBackend: Backend {

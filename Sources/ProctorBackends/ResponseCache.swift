@@ -1,6 +1,7 @@
 import Foundation
 import ProctorJSON
 import Synchronization
+import ProctorConversation
 
 /// Responses stored on disk and reused by later runs, keyed exactly like cassette entries (the
 /// backend's type and model configuration, the merged options, the rendered messages and the repeat

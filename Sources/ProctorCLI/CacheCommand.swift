@@ -1,5 +1,6 @@
 import Foundation
 import ProctorBackends
+import ProctorCommandLine
 
 /// `proctor cache info|clear`: what the response cache holds, and emptying it.
 enum CacheCommand: ProctorCommand {

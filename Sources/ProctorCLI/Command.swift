@@ -1,4 +1,5 @@
 import Foundation
+import ProctorCommandLine
 
 /// A subcommand: a static description (name, options, help) and a `run` that returns the exit code.
 public protocol ProctorCommand: Sendable {

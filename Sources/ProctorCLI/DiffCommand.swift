@@ -1,7 +1,9 @@
 import Foundation
+import ProctorCommandLine
 import ProctorHarness
 import ProctorJSON
 import ProctorReports
+import ProctorSupport
 
 /// `proctor diff`: compare two results files, or two prompt versions in one.
 enum DiffCommand: ProctorCommand {
@@ -23,11 +25,11 @@ enum DiffCommand: ProctorCommand {
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         // Checked before anything is read: no report lands on a results file being compared.
-        try OutputPaths.check(outputs: ["markdown", "json", "html", "comment"].compactMap { f in args.value(f).map { ("--" + f, $0) } },
+        try checkOutputs(["markdown", "json", "html", "comment"].compactMap { f in args.value(f).map { ("--" + f, $0) } },
                               inputs: args.positionals.map { ("the results file", $0) })
         let report: DiffReport
         func read(_ p: String) throws(CLIError) -> RunResult {
-            do { return try ResultsReader.read(p) } catch { throw CLIError.input("\(error)") }
+            do { return try ResultsFile.read(p) } catch { throw CLIError.input("\(error)") }
         }
         if let prompts = args.value("prompts") {
             let ids = prompts.split(separator: ",").map(String.init)
@@ -42,13 +44,12 @@ enum DiffCommand: ProctorCommand {
             report = DiffReport.compare(base: try read(args.positionals[0]), head: try read(args.positionals[1]),
                                         baseLabel: args.positionals[0], headLabel: args.positionals[1])
         }
-        do {
-            if let p = args.value("markdown") { try AtomicFile.write(MarkdownWriter.diff(report), to: p) }
-            if let p = args.value("json") { try AtomicFile.write(JSONSerializer.string(report.json, pretty: true) + "\n", to: p) }
-            if let p = args.value("html") { try AtomicFile.write(HTMLWriter.diff(report), to: p) }
-            if let p = args.value("comment") { try AtomicFile.write(MarkdownWriter.comment(report, htmlURL: args.value("html-url")), to: p) }
-        } catch {
-            throw CLIError.input("cannot write the report: \(error.localizedDescription)")
+        let registry = ReportRegistry.diff(htmlURL: args.value("html-url"))
+        for format in ["markdown", "json", "html", "comment"] {
+            guard let path = args.value(format), let writer = registry[format] else { continue }
+            do { try AtomicFile.write(writer.bytes(report), to: path) } catch {
+                throw CLIError.input("cannot write the \(writer.title) to \(path): \(error.localizedDescription)")
+            }
         }
         console.out(report.text)
         if args.flag("fail-on-regression") {

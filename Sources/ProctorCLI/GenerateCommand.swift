@@ -1,9 +1,11 @@
 import Foundation
 import ProctorBackends
+import ProctorCommandLine
 import ProctorGenerate
 import ProctorHarness
 import ProctorJSON
 import ProctorReports
+import ProctorSupport
 
 /// `proctor generate cases --schema S.json`: valid instances of a schema as JSON Lines (test data,
 /// or suite cases for `casesFrom`).
@@ -36,7 +38,7 @@ enum GenerateCommand: ProctorCommand {
         guard args.positionals == ["cases"] else { throw CLIError.usage("say 'proctor generate cases --schema S.json'") }
         // --out never lands on what generate reads.
         if let out = args.value("out") {
-            try OutputPaths.check(outputs: [("--out", out)], inputs: [("the schema", args.value("schema")), ("the suite", args.value("from-suite"))]
+            try checkOutputs([("--out", out)], inputs: [("the schema", args.value("schema")), ("the suite", args.value("from-suite"))]
                                     .compactMap { w, p in p.map { (w, $0) } })
         }
         if let suitePath = args.value("from-suite") { return try await fromSuite(suitePath, args, console) }
@@ -51,28 +53,19 @@ enum GenerateCommand: ProctorCommand {
             do { misses = try InstanceGenerator(schema: schema).nearMisses(seed: seed, perKeyword: try args.int("count", min: 1) ?? 1) } catch {
                 throw CLIError.input("\(path): \(error)")
             }
-            let text = misses.map { JSONSerializer.string(["instance": $0.instance, "violates": .string($0.violates)]) }.joined(separator: "\n")
-            return try write(text, count: misses.count, args, console)
+            return try write(misses.map(\.jsonLine).joined(separator: "\n"), count: misses.count, args, console)
         }
         let count = try args.int("count", min: 1) ?? 10
         let instances: [JSONValue]
         do { instances = try InstanceGenerator(schema: schema).generate(count: count, seed: seed) } catch { throw CLIError.input("\(path): \(error)") }
-        var out = ""
-        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension.replacingOccurrences(of: ".schema", with: "")
-        for (i, v) in instances.enumerated() {
-            if let name = args.value("as-cases") {
-                out += JSONSerializer.string(["id": .string("\(stem)-\(i + 1)"), "vars": .object(JSONObject([(key: name, value: v)]))]) + "\n"
-            } else {
-                out += JSONSerializer.string(v) + "\n"
-            }
-        }
-        return try write(String(out.dropLast()), count: instances.count, args, console)
+        let lines = InstanceGenerator.lines(instances, asCases: args.value("as-cases"), schemaPath: path)
+        return try write(lines.joined(separator: "\n"), count: instances.count, args, console)
     }
 
     static func write(_ text: String, count: Int, _ args: ParsedArguments, _ console: Console) throws -> Int32 {
         if let file = args.value("out") {
             do { try AtomicFile.write(text.isEmpty ? "" : text + "\n", to: file) } catch {
-                throw CLIError.input("cannot write --out \(file): \(OutputPaths.plainReason((file as NSString).deletingLastPathComponent))")
+                throw CLIError.input("cannot write --out \(file): \(Folders.whyNotWritable((file as NSString).deletingLastPathComponent))")
             }
             console.err("wrote \(count) line\(count == 1 ? "" : "s") to \(file)")
         } else if !text.isEmpty {
@@ -108,13 +101,7 @@ enum GenerateCommand: ProctorCommand {
         }
         for r in outcome.repairs { console.err("answer repaired: \(r)") }
         for d in outcome.dropped { console.err("dropped \(d)") }
-        let existing = Set(suite.cases.map(\.id))
-        var n = 0
-        var lines: [String] = []
-        for vars in outcome.cases {
-            repeat { n += 1 } while existing.contains("generated-\(n)")
-            lines.append(JSONSerializer.string(["id": .string("generated-\(n)"), "vars": .object(vars)]))
-        }
+        let lines = outcome.caseLines(avoiding: Set(suite.cases.map(\.id)))
         if lines.count < count { console.err("kept \(lines.count) of the \(count) cases asked for") }
         return try write(lines.joined(separator: "\n"), count: lines.count, args, console)
     }

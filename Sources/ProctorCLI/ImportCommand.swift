@@ -1,6 +1,8 @@
 import Foundation
+import ProctorCommandLine
 import ProctorHarness
 import ProctorReports
+import ProctorSupport
 
 /// `proctor import promptfoo CONFIG`: a promptfoo configuration as a Proctor suite.
 enum ImportCommand: ProctorCommand {
@@ -30,9 +32,9 @@ enum ImportCommand: ProctorCommand {
         let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         let name = stem == "promptfooconfig" ? (folder.isEmpty || folder == "/" ? "promptfoo" : folder) : stem
         let out = args.value("out") ?? "suites/\(name).jsonc"
-        try OutputPaths.check(outputs: [("--out", out)], inputs: [("the promptfoo configuration", config)])
+        try checkOutputs([("--out", out)], inputs: [("the promptfoo configuration", config)])
         let result: PromptfooImporter.Result
-        do { result = try PromptfooImporter.convert(configPath: config, outPath: out) } catch { throw CLIError.input("\(error)") }
+        do { result = try PromptfooImporter.convert(configPath: config, outPath: out, environment: console.environment) } catch { throw CLIError.input("\(error)") }
         for d in result.decisions { console.err("note: \(d)") }
         for u in result.unmapped { console.err("not imported: \(u)") }
         if args.flag("strict") && !result.unmapped.isEmpty {
@@ -49,7 +51,7 @@ enum ImportCommand: ProctorCommand {
         do {
             try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
             try AtomicFile.write(result.text, to: trial)
-        } catch { throw CLIError.input("cannot write \(out): \(OutputPaths.plainReason(dir.isEmpty ? "." : dir))") }
+        } catch { throw CLIError.input("cannot write \(out): \(Folders.whyNotWritable(dir.isEmpty ? "." : dir))") }
         defer { try? FileManager.default.removeItem(atPath: trial) }
         do { _ = try console.loader.load(trial) } catch {
             console.err("error: the imported suite does not load, so nothing was written: \(String(describing: error).replacingOccurrences(of: trial, with: out))")

@@ -1,4 +1,5 @@
 import Foundation
+import ProctorCommandLine
 import ProctorHarness
 import ProctorReports
 
@@ -20,20 +21,20 @@ enum MergeCommand: ProctorCommand {
         guard args.value("json") != nil || args.value("junit") != nil || args.value("markdown") != nil else {
             throw CLIError.usage("say where to write: --json, --junit and/or --markdown")
         }
-        try OutputPaths.check(outputs: ["json", "junit", "markdown"].compactMap { f in args.value(f).map { ("--" + f, $0) } },
+        try checkOutputs(["json", "junit", "markdown"].compactMap { f in args.value(f).map { ("--" + f, $0) } },
                               inputs: args.positionals.map { ("the shard results", $0) })
         var runs: [(path: String, run: RunResult)] = []
         for p in args.positionals {
-            do { runs.append((p, try ResultsReader.read(p))) } catch { throw CLIError.input("\(error)") }
+            do { runs.append((p, try ResultsFile.read(p))) } catch { throw CLIError.input("\(error)") }
         }
         let merged: RunResult
         do { merged = try ShardMerge.merge(runs) } catch { throw CLIError.input("\(error)") }
-        do {
-            if let p = args.value("json") { try AtomicFile.write(JSONResultsWriter.bytes(merged, toolVersion: Proctor.version), to: p) }
-            if let p = args.value("junit") { try AtomicFile.write(JUnitWriter.bytes(merged), to: p) }
-            if let p = args.value("markdown") { try AtomicFile.write(MarkdownWriter.summary(merged), to: p) }
-        } catch {
-            throw CLIError.input("cannot write reports: \(error.localizedDescription)")
+        let registry = ReportRegistry.run(ReportRegistry.Options(toolVersion: Proctor.version))
+        for format in ["json", "junit", "markdown"] {
+            guard let path = args.value(format), let writer = registry[format] else { continue }
+            do { try AtomicFile.write(to: path) { writer.write(merged, into: &$0) } } catch {
+                throw CLIError.input("cannot write the \(writer.title) to \(path): \(error.localizedDescription)")
+            }
         }
         // The same summary line as `run`, from the same counting rule (flaky cases are listed beside, not counted twice).
         let s = merged.summary

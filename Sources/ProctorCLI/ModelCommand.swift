@@ -1,18 +1,20 @@
 import Foundation
+import ProctorCommandLine
 import ProctorJSON
 import ProctorModel
+import ProctorSupport
 
-/// `proctor model info|init|generate|bench`: the built-in transformer from the command line.
+/// `proctor model …`: the built-in transformer from the command line (every subcommand in `subcommands`).
 enum ModelCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "model",
-        summary: "The built-in model: info, init, quantize, generate, bench, serve, corpus, tokenizer, train, eval.",
+        summary: "The built-in model: info, init, quantize, generate, bench, export, serve, corpus, tokenizer, train, eval.",
         usage: """
         proctor model info MODEL
                proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
                proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
-                                     [--schema S.json | --json-value] [--pretty] [--any-order] [--max-depth N] [--max-tokens N] [--samples N]
+                                     [--max-tokens N] [--samples N] [--schema S.json | --json-value] [--pretty] [--any-order] [--max-depth N]
                proctor model bench MODEL [--threads N] [--json] | proctor model bench --split [--threads N] [--json]
                proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
@@ -46,8 +48,8 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("pretty", help: "generate --schema, eval --schemas: allow whitespace between tokens (compact by default)."),
             OptionSpec("any-order", help: "generate --schema: properties in any order (default: the schema's order)."),
             OptionSpec("max-depth", value: "N", help: "generate --schema: deepest nesting of objects and arrays (default 16; bounds recursive schemas)."),
-            OptionSpec("max-tokens", value: "N", help: "generate --schema: most new tokens (the output always completes within it)."),
-            OptionSpec("samples", value: "N", help: "generate --schema: N outputs, seeds S, S+1, … (one line each)."),
+            OptionSpec("max-tokens", value: "N", help: "generate: most new tokens (with --schema the output always completes within it)."),
+            OptionSpec("samples", value: "N", help: "generate: N outputs, seeds S, S+1, … (one each)."),
             OptionSpec("gguf", value: "OUT.gguf", help: "export: write the model and tokenizer as GGUF (llama.cpp, Ollama, LM Studio)."),
             OptionSpec("chat-template", value: "model|none", help: "export: embed the model's prompt template (or, when its file records none, the builtin backend's) as the chat template (model, the default), or none."),
             OptionSpec("host", value: "ADDR", help: "serve: IPv4 address to listen on (default 127.0.0.1; anything else is reachable from the network)."),
@@ -72,15 +74,18 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("schemas", value: "DIR", help: "eval: also decode constrained by each task's schema, DIR/TASK.schema.json (any JSON value where none)."),
         ])
 
+    /// Every subcommand, in the order the usage lists them (the usage checks itself against this list in tests).
+    static let subcommands = ["info", "init", "quantize", "generate", "bench", "export", "serve", "corpus", "tokenizer", "train", "eval"]
+
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
-        guard let sub = args.positionals.first else { throw CLIError.usage("name a model subcommand: info, init, generate or bench") }
+        guard let sub = args.positionals.first else { throw CLIError.usage("name a model subcommand: \(subcommands.joined(separator: ", "))") }
         let rest = Array(args.positionals.dropFirst())
         switch sub {
         case "info": return try info(rest, args, console)
         case "init": return try initModel(args, console)
         case "quantize": return try quantize(rest, args, console)
         case "generate": return try generate(rest, args, console)
-        case "bench": return try ModelBench.run(rest, args, console)
+        case "bench": return try bench(rest, args, console)
         case "serve": return try await ModelServe.run(rest, args, console)
         case "export": return try export(rest, args, console)
         case "corpus": return try ModelTraining.corpus(args, console)
@@ -88,40 +93,13 @@ enum ModelCommand: ProctorCommand {
         case "train": return try ModelTraining.train(args, console)
         case "eval": return try ModelTraining.eval(rest, args, console)
         default:
-            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: ["info", "init", "quantize", "generate", "bench", "serve", "export", "corpus", "tokenizer", "train", "eval"]))
+            throw CLIError.usage("unknown model subcommand '\(sub)'" + Suggestions.hint(for: sub, among: subcommands))
         }
     }
 
     static func load(_ path: String?) throws(CLIError) -> Checkpoint {
         guard let path else { throw CLIError.usage("give the MODEL checkpoint path") }
         do { return try Checkpoint(path: path) } catch { throw CLIError.input("\(error)") }
-    }
-
-    static func info(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
-        let c = try load(rest.first)
-        let cfg = c.config
-        if args.flag("json") {
-            let v: JSONValue = ["dim": .number(JSONNumber(cfg.dim)), "hiddenDim": .number(JSONNumber(cfg.hiddenDim)),
-                                "layers": .number(JSONNumber(cfg.nLayers)), "heads": .number(JSONNumber(cfg.nHeads)),
-                                "kvHeads": .number(JSONNumber(cfg.nKVHeads)), "vocab": .number(JSONNumber(cfg.vocabSize)),
-                                "seq": .number(JSONNumber(cfg.seqLen)), "sharedClassifier": .bool(cfg.sharedClassifier),
-                                "parameters": .number(JSONNumber(cfg.parameterCount)), "bytes": .number(JSONNumber(c.fileSize)),
-                                "formatVersion": .number(JSONNumber(c.version)), "format": .string(c.isQuantized ? "q8_0" : "f32"),
-                                "groupSize": c.isQuantized ? .number(JSONNumber(c.groupSize)) : .null,
-                                "note": c.quantizationNote.map { .string($0) } ?? .null,
-                                "promptTemplate": c.promptTemplate.map { .string($0.text) } ?? .null]
-            console.out(JSONSerializer.string(v))
-        } else {
-            console.out("\(c.path): llama2.c checkpoint, format version \(c.version), "
-                        + (c.isQuantized ? "int8 Q8_0 weights in groups of \(c.groupSize) (one fp32 scale per group), norms fp32" : "fp32 weights"))
-            if let note = c.quantizationNote { console.out("note: \(note)") }
-            console.out("shape: \(cfg)")
-            if let t = c.promptTemplate { console.out("prompt template: \(String(reflecting: t.text))") }
-            console.out("head size \(cfg.headSize), kv dim \(cfg.kvDim)")
-            console.out(String(format: "parameters: %d (%.2f M)", cfg.parameterCount, Double(cfg.parameterCount) / 1e6))
-            console.out(String(format: "size: %d bytes (%.1f MB)", c.fileSize, Double(c.fileSize) / 1e6))
-        }
-        return 0
     }
 
     static func initModel(_ args: ParsedArguments, _ console: Console) throws -> Int32 {
@@ -131,12 +109,7 @@ enum ModelCommand: ProctorCommand {
         }
         let dim = try need("dim")
         let heads = try need("heads")
-        var hidden = try args.int("hidden", min: 1) ?? 0
-        if hidden == 0 {
-            hidden = 4 * dim * 2 / 3
-            hidden = 32 * ((hidden + 31) / 32)
-        }
-        let cfg = ModelConfig(dim: dim, hiddenDim: hidden, nLayers: try need("layers"), nHeads: heads,
+        let cfg = ModelConfig(dim: dim, hiddenDim: try args.int("hidden", min: 1) ?? ModelConfig.llamaHidden(dim: dim), nLayers: try need("layers"), nHeads: heads,
                               nKVHeads: try args.int("kv-heads", min: 1) ?? heads, vocabSize: try need("vocab"), seqLen: try need("seq"),
                               sharedClassifier: !args.flag("unshared"))
         if let p = cfg.problem { throw CLIError.usage("bad model shape: \(p)") }
@@ -177,42 +150,11 @@ enum ModelCommand: ProctorCommand {
         }
         do {
             let tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize)
-            let bytes = try GGUFWriter.write(c, tokenizer: tok, chatTemplate: template, to: out)
+            let written = try GGUFWriter.write(c, tokenizer: tok, chatTemplate: template, to: out)
             console.out(String(format: "wrote %@: GGUF v3, llama architecture, %d tensors in F32, %d-token tokenizer%@ (%.1f MB)", out,
-                               2 + c.config.nLayers * 9 + 1, c.config.vocabSize, template == nil ? "" : ", chat template", Double(bytes) / 1e6))
+                               written.tensors, c.config.vocabSize, template == nil ? "" : ", chat template", Double(written.bytes) / 1e6))
         } catch {
             throw CLIError.input("\(error)")
-        }
-        return 0
-    }
-
-    static func generate(_ rest: [String], _ args: ParsedArguments, _ console: Console) throws -> Int32 {
-        let c = try load(rest.first)
-        guard let tokPath = args.value("tokenizer") else { throw CLIError.usage("model generate needs --tokenizer TOK") }
-        let tok: Tokenizer
-        do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
-        if let grammar = try loadGrammar(args) { return try generateConstrained(c, tok, grammar, args, console) }
-        let t = Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount)
-        let sampling = try samplingOptions(args)
-        var sampler = Sampler(temperature: Float(sampling.temperature!), topP: Float(sampling.topP!), seed: sampling.seed!)
-        let gen: Generation
-        do {
-            gen = try Generator(transformer: t, tokenizer: tok).generate(
-                prompt: args.value("prompt") ?? "", steps: try args.int("steps", min: 1), sampler: &sampler,
-                stopTokens: args.flag("no-stop") ? [] : [Tokenizer.bos, Tokenizer.eos])
-        } catch {
-            throw CLIError.input("\(error)")
-        }
-        if args.flag("json") {
-            let v: JSONValue = ["promptTokenIds": .array(gen.promptTokenIds.map { .number(JSONNumber($0)) }),
-                                "generatedTokenIds": .array(gen.generatedTokenIds.map { .number(JSONNumber($0)) }),
-                                "text": .string(gen.fullText),
-                                "tokensPerSecond": .number(JSONNumber((gen.tokensPerSecond * 10).rounded() / 10))]
-            console.out(JSONSerializer.string(v))
-        } else {
-            console.out(gen.fullText)
-            console.err(String(format: "achieved tok/s: %.1f (prefill %.1f tok/s, %d prompt + %d generated tokens)",
-                               gen.tokensPerSecond, gen.prefillTokensPerSecond, gen.promptTokenIds.count, gen.generatedTokenIds.count))
         }
         return 0
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProctorCommandLine
 import ProctorModel
 import ProctorServe
 

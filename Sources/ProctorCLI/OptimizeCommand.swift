@@ -1,5 +1,6 @@
 import Foundation
 import ProctorBackends
+import ProctorCommandLine
 import ProctorHarness
 import ProctorJSON
 import ProctorOptimize
@@ -66,7 +67,7 @@ enum OptimizeCommand: ProctorCommand {
         do {
             suite = try console.loader.load(path)
             // Outputs never land on what optimize reads (the suite, its cases and schema files).
-            try OutputPaths.check(outputs: reports, inputs: suite.inputFiles.map { ("a file the suite reads", $0) })
+            try checkOutputs(reports, inputs: suite.inputFiles.map { ("a file the suite reads", $0) })
             let cache = args.flag("no-cache") ? nil : ResponseCache(directory: console.environment["PROCTOR_CACHE_DIR"] ?? ".proctor-cache",
                                                                       maxAgeDays: ResponseCache.defaultMaxAgeDays)
             session = try RunSession(suites: [suite], cache: cache, cachePolicy: args.flag("no-cache") ? .off : .auto)
@@ -89,72 +90,20 @@ enum OptimizeCommand: ProctorCommand {
             throw CLIError.input("\(error)")
         }
         if let out = args.value("out") {
-            if report.winnerId == report.start.candidate.id {
-                report.notWritten = "no candidate did better than the starting prompt on the search split"
-            } else if !report.heldOut.significant && !args.flag("force") {
-                report.notWritten = "no significant improvement on the held-out split (exact McNemar p = \(String(format: "%.4g", report.heldOut.mcnemarP))); --force writes it anyway"
-            } else {
-                try write(report, from: path, to: out)
+            if let why = report.writeBackRefusal(force: args.flag("force")) { report.notWritten = why } else {
+                do { try report.writeBack(from: path, to: out, loader: console.loader) } catch { throw CLIError.input(error.description) }
                 report.written = out
             }
         }
-        do {
-            if let p = args.value("json") { try AtomicFile.write(OptimizeJSONWriter.render(report), to: p) }
-            if let p = args.value("markdown") { try AtomicFile.write(OptimizeMarkdownWriter.render(report), to: p) }
-            if let p = args.value("html") { try AtomicFile.write(OptimizeHTMLWriter.render(report), to: p) }
-        } catch { throw CLIError.input("cannot write the report: \(error.localizedDescription)") }
-        summary(report, console)
+        for format in ["json", "markdown", "html"] {
+            guard let p = args.value(format), let writer = OptimizeReports.writers[format] else { continue }
+            do { try AtomicFile.write(writer.bytes(report), to: p) } catch {
+                throw CLIError.input("cannot write the \(writer.title) to \(p): \(error.localizedDescription)")
+            }
+        }
+        let lines = report.summaryLines
+        for l in lines.out { console.out(l) }
+        for n in lines.notes { console.err("note: \(n)") }
         return 0
-    }
-
-    /// The suite file with the winner appended as `ID-opt`, checked by loading it before it replaces `out`.
-    static func write(_ r: OptimizeReport, from path: String, to out: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the suite to copy it") }
-        let h = r.heldOut
-        let description = "proctor optimize (seed \(r.seed)) from '\(r.promptId)': " + r.winner.candidate.lineage.map { "\($0.operatorName): \($0.summary)" }.joined(separator: "; ")
-            + "; held-out \(h.startPasses)/\(h.cases.count) → \(h.winnerPasses)/\(h.cases.count), exact McNemar p = \(String(format: "%.4g", h.mcnemarP))"
-        let element = SuiteRewriter.element(id: r.promptId + "-opt", description: description, messages: r.winner.candidate.messages)
-        let text: String
-        do { text = try SuiteRewriter.appendPrompt(element, to: String(decoding: data, as: UTF8.self), file: path) } catch {
-            throw CLIError.input("\(path): cannot add the prompt version: \(error)")
-        }
-        // Loaded from a temporary file beside `out` (same folder, so relative paths resolve the same).
-        let dir = (out as NSString).deletingLastPathComponent
-        let tmp = (dir.isEmpty ? "" : dir + "/") + ".proctor-optimize-\(getpid())-" + (out as NSString).lastPathComponent
-        do { try AtomicFile.write(text, to: tmp) } catch { throw CLIError.input("\(out): cannot write: \(error.localizedDescription)") }
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        do {
-            let loaded = try SuiteLoader().load(tmp)
-            guard loaded.prompts.last?.id == r.promptId + "-opt" else { throw CLIError.input("\(out): the written suite does not end with prompt version '\(r.promptId)-opt'") }
-        } catch let e as CLIError { throw e } catch {
-            let moved = (dir as NSString).standardizingPath != ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
-            throw CLIError.input("\(out): the copy of the suite does not load: \(error)"
-                                 + (moved ? " (relative paths in the suite resolve from its folder; write --out beside \(path))" : ""))
-        }
-        do {
-            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: out)
-        } catch { throw CLIError.input("\(out): cannot write: \(error.localizedDescription)") }
-    }
-
-    static func summary(_ r: OptimizeReport, _ console: Console) {
-        let h = r.heldOut
-        func side(_ p: Int, _ w: (low: Double, high: Double)) -> String {
-            String(format: "%d/%d (%.1f %%, 95 %% CI %.1f–%.1f %%)", p, h.cases.count, h.cases.isEmpty ? 0 : 100 * Double(p) / Double(h.cases.count), 100 * w.low, 100 * w.high)
-        }
-        console.out("optimize \(r.suite) / \(r.promptId) on \(r.backendId): \(r.searchCases.count) search cases, \(h.cases.count) held out"
-                    + (r.stratifiedBy.map { " (stratified by \($0))" } ?? "") + ", \(r.entries.count) candidates, \(r.totalCalls) backend calls; "
-                    + "the search ended because \(r.searchEnded)")
-        let w = r.winner
-        console.out("winner \(w.candidate.id)" + (w.candidate.lineage.isEmpty ? " (the starting prompt)" : " (" + w.candidate.lineage.map { "\($0.operatorName): \($0.summary)" }.joined(separator: "; ") + ")")
-                    + ": search \(w.passes)/\(r.searchCases.count) against \(r.start.passes)/\(r.searchCases.count)")
-        console.out("held out: start \(side(h.startPasses, h.startWilson)) → winner \(side(h.winnerPasses, h.winnerWilson)); "
-                    + "\(h.fixed.count) fixed, \(h.regressed.count) regressed, exact McNemar p = \(String(format: "%.4g", h.mcnemarP))")
-        console.out(r.verdict)
-        for n in r.notes { console.err("note: \(n)") }
-        if let o = r.written {
-            console.out("wrote \(o): prompt version \(r.promptId)-opt added last (compare both: proctor run \(o) --json R.json; proctor diff R.json --prompts \(r.promptId),\(r.promptId)-opt)")
-        }
-        if let n = r.notWritten { console.out("--out not written: \(n)") }
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import ProctorCommandLine
 import ProctorJSON
+import ProctorSupport
 
 /// The `proctor` entry point, callable from tests with captured output.
 public enum Proctor {

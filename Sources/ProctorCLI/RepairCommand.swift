@@ -1,6 +1,8 @@
 import Foundation
+import ProctorCommandLine
 import ProctorJSON
 import ProctorRepair
+import ProctorSupport
 
 /// `proctor repair`: repair truncated or malformed JSON.
 enum RepairCommand: ProctorCommand {

@@ -1,6 +1,8 @@
 import Foundation
+import ProctorCommandLine
 import ProctorJSON
 import ProctorSchema
+import ProctorSupport
 
 /// `proctor validate`: check JSON files or JSON Lines against a JSON Schema.
 enum ValidateCommand: ProctorCommand {

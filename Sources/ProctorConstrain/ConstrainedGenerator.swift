@@ -47,6 +47,8 @@ public struct ConstrainedGenerator {
     let mask: TokenMask
     /// Most tokens taken back before giving up.
     public var maxBacktracks = 512
+    /// Say each backtrack on stderr (the CLI sets it from `PROCTOR_CONSTRAIN_DEBUG=1`).
+    public var debug = false
 
     /// Compiles Proctor's validator for the grammar's schema (the final check of every output).
     public init(transformer: Transformer, tokenizer: Tokenizer, grammar: Grammar, vocab: TokenVocabulary) throws(ConstraintError) {
@@ -91,7 +93,7 @@ public struct ConstrainedGenerator {
         var scratch = [Float](repeating: 0, count: cfg.vocabSize)
         var fullMasks = 0, backtracks = 0
         let n = cfg.vocabSize
-        let debug = ProcessInfo.processInfo.environment["PROCTOR_CONSTRAIN_DEBUG"] == "1"
+        let debug = self.debug
         let pureSampling = temperature > 0 && (topP <= 0 || topP >= 1)
 
         func backtrack(_ why: String) throws(ConstraintError) {

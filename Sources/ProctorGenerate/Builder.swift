@@ -1,5 +1,6 @@
 import ProctorJSON
 import ProctorRegex
+import ProctorSupport
 
 /// Builds one candidate instance: the schema is flattened (references followed, `allOf` merged,
 /// one `anyOf`/`oneOf` branch and one `if` path chosen), then a value of one allowed type is made

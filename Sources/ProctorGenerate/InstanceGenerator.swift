@@ -1,6 +1,7 @@
 import ProctorJSON
 import ProctorRegex
 import ProctorSchema
+import ProctorSupport
 
 /// Why instances cannot be generated: an unsatisfiable schema, or a keyword the generator does not
 /// cover, named by its JSON Pointer.
@@ -90,27 +91,17 @@ public struct InstanceGenerator {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a seed gives the same instances (and the same
-/// `proctor optimize` splits and draws) on every platform.
-public struct SplitMix: Sendable {
-    var state: UInt64
-    /// A generator whose sequence `seed` decides.
-    public init(seed: UInt64) { state = seed }
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+extension InstanceGenerator {
+    /// Instances as `generate cases` writes them: one JSON value per line, or with `variable` suite
+    /// cases `{"id": "STEM-i", "vars": {variable: instance}}`, STEM the schema file's name without `.schema.json`.
+    public static func lines(_ instances: [JSONValue], asCases variable: String?, schemaPath: String) -> [String] {
+        guard let variable else { return instances.map { JSONSerializer.string($0) } }
+        let name = schemaPath.split(separator: "/").last.map(String.init) ?? schemaPath
+        var stem = name
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex { stem = String(name[..<dot]) }
+        stem = stem.replacing(".schema", with: "")
+        return instances.enumerated().map { i, v in
+            JSONSerializer.string(["id": .string("\(stem)-\(i + 1)"), "vars": .object(JSONObject([(key: variable, value: v)]))])
+        }
     }
-    /// A number in 0..<n (0 when n ≤ 1).
-    public mutating func int(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    /// `xs` in a seeded random order (Fisher–Yates).
-    public mutating func shuffled<T>(_ xs: [T]) -> [T] {
-        var a = xs
-        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, int(i + 1)) }
-        return a
-    }
-    mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
 }

@@ -7,6 +7,9 @@ public struct NearMiss: Sendable, Equatable {
     public let instance: JSONValue
     /// JSON Pointer of the one keyword it violates, as the validator's keyword location.
     public let violates: String
+
+    /// The line `generate cases --invalid` writes: `{"instance", "violates"}`.
+    public var jsonLine: String { JSONSerializer.string(["instance": instance, "violates": .string(violates)]) }
 }
 
 extension InstanceGenerator {

@@ -1,6 +1,7 @@
 import ProctorBackends
 import ProctorJSON
 import ProctorRepair
+import ProctorConversation
 
 /// Turns a backend response into a `CaseResult`: JSON pipeline (strict, extract or repair), then
 /// every validator, then the score and status.

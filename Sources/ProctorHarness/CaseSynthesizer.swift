@@ -1,6 +1,7 @@
 import ProctorBackends
 import ProctorJSON
 import ProctorRepair
+import ProctorConversation
 
 /// New case variables in the style of a suite's cases, written by a backend (promptfoo's
 /// "generate dataset"): the backend sees the existing cases and answers with a JSON array; the
@@ -15,6 +16,15 @@ public struct CaseSynthesizer {
         public var dropped: [String]
         /// The repairs applied to the answer, when it was not valid JSON as given.
         public var repairs: [String]
+
+        /// The new cases as JSONL lines `{"id": "generated-N", "vars": …}`, numbered past the ids in `existing`.
+        public func caseLines(avoiding existing: Set<String>) -> [String] {
+            var n = 0
+            return cases.map { vars in
+                repeat { n += 1 } while existing.contains("generated-\(n)")
+                return JSONSerializer.string(["id": .string("generated-\(n)"), "vars": .object(vars)])
+            }
+        }
     }
 
     /// Why nothing could be generated.

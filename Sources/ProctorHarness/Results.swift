@@ -1,6 +1,7 @@
 import Foundation
 import ProctorBackends
 import ProctorJSON
+import ProctorConversation
 
 /// How one case × prompt × backend ended.
 public enum CaseStatus: String, Sendable {
@@ -119,6 +120,21 @@ public struct CaseResult: Sendable {
     /// One line per failed validator, for reports.
     public var failureMessages: [String] {
         validators.filter { !$0.pass }.map { "\($0.type): \($0.message)" }
+    }
+
+    /// Why this sample did not pass, computed here once for every report (console, JUnit,
+    /// Markdown, HTML, annotations, diffs): the backend's error, or each failed check.
+    public var failureReasons: [String] {
+        if status == .error { return [error ?? "backend error"] }
+        let m = failureMessages
+        return m.isEmpty && status == .failed ? [failureHeadline] : m
+    }
+
+    /// The one-line reason: the error, the first failed check, or the score below the threshold
+    /// when every check passed but the weighted score missed it.
+    public var failureHeadline: String {
+        if status == .error { return error ?? "backend error" }
+        return failureMessages.first ?? "score \(score) below threshold"
     }
 }
 

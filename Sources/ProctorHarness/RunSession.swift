@@ -1,6 +1,8 @@
 import Foundation
 import ProctorBackends
 import ProctorJSON
+import ProctorSupport
+import ProctorConversation
 
 /// Everything live of one run: the backends built from the suites' specs, the cassettes they read
 /// and write, the mapped models, and the concurrency caps. Loading a suite touches none of this;
@@ -50,31 +52,26 @@ public final class RunSession: Sendable {
         self.mode = mode
         self.graderOverride = grader
         let resources = SessionResources()
-        var openCassettes: [String: Cassette] = [:]
         func cassette(_ path: String, _ suite: Suite, _ spec: BackendSpec) throws(SuiteError) -> Cassette {
-            if let c = openCassettes[path] { return c }
-            do {
-                let c = try Cassette(path: path, allowMissing: mode == .record)
-                openCassettes[path] = c
-                return c
-            } catch {
+            do { return try resources.cassette(path, allowMissing: mode == .record) } catch {
                 throw suite.backendError(spec, error.pointer, error.message)
             }
         }
         var usedCache = false
-        /// The backend that answers for `spec`: a replay, a recording, a cached or a plain live one.
+        /// The backend that answers for `spec`: one the registry builds (a `replay` backend gets
+        /// its source's spec), a recording, a replay under `--replay`, a cached or a plain live one.
         func make(_ spec: BackendSpec, _ suite: Suite) throws(SuiteError) -> any Backend {
-            if spec.type == "replay" {
-                let source = suite.effectiveSpec(spec)
-                return ReplayBackend(id: spec.id, sourceId: source.id, identity: source.identity, cassette: try cassette(spec.cassette ?? "", suite, spec))
-            }
-            if let path = spec.cassette, mode == .replay {
+            if spec.source == nil, let path = spec.cassette, mode == .replay {
                 return ReplayBackend(id: spec.id, sourceId: spec.id, identity: spec.identity, cassette: try cassette(path, suite, spec))
             }
             let live: any Backend
-            do { live = try registry.build(spec, resources: resources, environment: suite.environment) } catch {
+            do {
+                live = try registry.build(spec, resources: resources, environment: suite.environment,
+                                          source: spec.source == nil ? nil : suite.effectiveSpec(spec))
+            } catch {
                 throw suite.backendError(spec, error.pointer, error.message)
             }
+            if spec.source != nil { return live }
             if let path = spec.cassette, mode == .record {
                 return RecordingBackend(live: live, identity: spec.identity, cassette: try cassette(path, suite, spec))
             }
@@ -102,15 +99,7 @@ public final class RunSession: Sendable {
                 }
                 let backend = try make(spec, suite)
                 if isBackend {
-                    // Cases without options of their own all get the base options: checked once.
-                    let base = suite.baseOptions(on: spec)
-                    let baseProblem = backend.check(base)
-                    for i in suite.cases.indices where baseProblem != nil || !suite.cases[i].options.options.isEmpty {
-                        if let p = backend.check(suite.options(for: suite.cases[i], over: base)) {
-                            let c = suite.cases[i]
-                            throw suite.location(of: p.field, for: c, on: spec).error(p.message + " (case '\(c.id)')")
-                        }
-                    }
+                    try suite.checkCaseOptions(on: spec, backend.check)
                     row.append(backend)
                 }
                 table[spec.id] = (backend, spec)
@@ -132,7 +121,7 @@ public final class RunSession: Sendable {
         warnings = allWarnings
         limiters = suites.map { s in s.backends.map { semaphores[Self.limitKey($0, in: s)] } }
         graders = zip(suites, graderTables).map { s, t in t.mapValues { ($0.backend, $0.spec, semaphores[Self.limitKey($0.spec, in: s)]) } }
-        cassettes = openCassettes.keys.sorted().map { openCassettes[$0]! }
+        cassettes = resources.openCassettes
         self.cache = usedCache ? cache : nil
     }
 

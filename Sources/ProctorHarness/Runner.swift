@@ -3,6 +3,7 @@ import ProctorBackends
 import ProctorJSON
 import ProctorRegex
 import Synchronization
+import ProctorConversation
 
 /// Which jobs to run and how.
 public struct RunOptions: Sendable {

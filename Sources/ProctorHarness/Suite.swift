@@ -1,5 +1,6 @@
 import ProctorBackends
 import ProctorJSON
+import ProctorConversation
 
 /// One prompt version of a suite: a user template with an optional system template, or a list of
 /// role/content templates.
@@ -168,10 +169,25 @@ public struct Suite: Sendable {
         return s
     }
 
+    /// Every case's merged options on backend `spec` through `check` (what the backend's kind, or
+    /// the live backend, can honour): the first refusal is an error at the value that set the field.
+    /// Cases without options of their own all get the base options, checked once.
+    func checkCaseOptions(on spec: BackendSpec, naming prefix: String = "",
+                          _ check: (GenerationOptions) -> GenerationOptions.ParseError?) throws(SuiteError) {
+        let base = baseOptions(on: spec)
+        let baseProblem = check(base)
+        for i in cases.indices where baseProblem != nil || !cases[i].options.options.isEmpty {
+            if let p = check(options(for: cases[i], over: base)) {
+                let c = cases[i]
+                throw location(of: p.field, for: c, on: spec).error(p.message + " (\(prefix)case '\(c.id)')")
+            }
+        }
+    }
+
     /// The spec whose recordings, identity and backend-level options a backend answers with: its
     /// `source` for `type: replay`, itself otherwise.
     public func effectiveSpec(_ spec: BackendSpec) -> BackendSpec {
-        guard spec.type == "replay", let src = spec.source, let s = (backends + graders).first(where: { $0.id == src }) else { return spec }
+        guard let src = spec.source, let s = (backends + graders).first(where: { $0.id == src }) else { return spec }
         return s
     }
 

@@ -36,7 +36,7 @@ struct SuiteSource: Sendable {
     let file: String
     let locator: JSONLocator?
     /// For `${VAR}` in configuration strings.
-    var env: [String: String] = ProcessInfo.processInfo.environment
+    var env: [String: String] = [:]
     /// `defaults.graderPrompt`, read before the validators are built.
     var graderPrompt: String?
     /// Every file the suite was built from (shared by the copies of this source and by its cases

@@ -2,6 +2,8 @@ import Foundation
 import ProctorBackends
 import ProctorJSON
 import ProctorYAML
+import ProctorSupport
+import ProctorConversation
 
 /// Loads suite files: JSONC, every key checked, paths relative to the suite's folder, all errors
 /// with `file:line:column`. Nothing runs until a suite loads cleanly.
@@ -17,8 +19,10 @@ public struct SuiteLoader: Sendable {
     /// GitHub annotations need; when nil, paths are only cleaned (`a/../b` is `b`).
     public var workingDirectory: String?
 
+    /// A loader that reads only `environment` (for `${VAR}`, API keys, what commands see): the caller
+    /// passes the process's own when it means to; a library never reads it behind the caller's back.
     public init(validators: ValidatorRegistry = .standard, backends: BackendRegistry = .standard,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = [:]) {
         self.validators = validators
         self.backends = backends
         self.environment = environment
@@ -142,16 +146,17 @@ public struct SuiteLoader: Sendable {
             if backends.contains(where: { $0.id == spec.id }) { throw src.error(ptr + "/id", "duplicate backend id '\(spec.id)'") }
             backends.append(spec)
         }
-        for (i, b) in backends.enumerated() where b.type == "replay" {
-            guard let source = b.source, let target = backends.first(where: { $0.id == source }), target.type != "replay" else {
+        func takesSource(_ s: BackendSpec) -> Bool { self.backends.kinds[s.type]?.takesSource == true }
+        for (i, b) in backends.enumerated() where takesSource(b) {
+            guard let source = b.source, let target = backends.first(where: { $0.id == source }), !takesSource(target) else {
                 throw src.error("/backends/\(i)" + (b.source == nil ? "" : "/source"),
-                                "replay backend '\(b.id)' needs \"source\": the id of another backend of this suite, whose recordings it answers with"
+                                "\(b.type) backend '\(b.id)' needs \"source\": the id of another backend of this suite, whose recordings it answers with"
                                 + " (its type and model decide which recordings match)")
             }
-            if b.cassette == nil { throw src.error("/backends/\(i)", "replay backend '\(b.id)' needs \"cassette\"") }
+            if b.cassette == nil { throw src.error("/backends/\(i)", "\(b.type) backend '\(b.id)' needs \"cassette\"") }
             if !b.options.isEmpty {
                 throw src.error("/backends/\(i)/\(b.options.setFields[0].rawValue)",
-                                "replay backend '\(b.id)' answers with the options of '\(target.id)'; set them there")
+                                "\(b.type) backend '\(b.id)' answers with the options of '\(target.id)'; set them there")
             }
         }
 
@@ -166,8 +171,8 @@ public struct SuiteLoader: Sendable {
                 if backends.contains(where: { $0.id == spec.id }) || graders.contains(where: { $0.id == spec.id }) {
                     throw src.error("/graders/\(i)/id", "duplicate backend or grader id '\(spec.id)'")
                 }
-                if spec.type == "replay", !(backends + graders).contains(where: { $0.id == spec.source && $0.type != "replay" }) {
-                    throw src.error("/graders/\(i)", "replay grader '\(spec.id)' needs \"source\": the id of another grader or backend of this suite")
+                if takesSource(spec), !(backends + graders).contains(where: { $0.id == spec.source && !takesSource($0) }) {
+                    throw src.error("/graders/\(i)", "\(spec.type) grader '\(spec.id)' needs \"source\": the id of another grader or backend of this suite")
                 }
                 graders.append(spec)
             }
@@ -288,15 +293,7 @@ public struct SuiteLoader: Sendable {
         for b in suite.backends {
             let target = suite.effectiveSpec(b)
             guard let kind = backends.kinds[target.type] else { continue }
-            // Cases without options of their own all get the base options: checked once.
-            let base = suite.baseOptions(on: b)
-            let baseRefusal = kind.refusal(base)
-            for i in suite.cases.indices where baseRefusal != nil || !suite.cases[i].options.options.isEmpty {
-                if let p = kind.refusal(suite.options(for: suite.cases[i], over: base)) {
-                    let c = suite.cases[i]
-                    throw suite.location(of: p.field, for: c, on: b).error(p.message + " (backend '\(b.id)', case '\(c.id)')")
-                }
-            }
+            try suite.checkCaseOptions(on: b, naming: "backend '\(b.id)', ", kind.refusal)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorSupport
 
 /// A prompt template: `{{name}}`, `{{order.id}}`, `{{name | json}}`, `{{> path}}` includes, and
 /// `{{ "{{" }}` for a literal `{{`.

@@ -1,6 +1,7 @@
 import Foundation
 import ProctorJSON
 import ProctorRegex
+import ProctorSupport
 
 /// A pipeline applied to the output before validators see it (`transform` on a case, in
 /// `defaults`, or on one validator): pick a JSON value, a regex group, strip wrappers, trim,

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProctorSupport
 
 extension JSONLines {
     /// How a large JSON Lines input is cut for `transformInOrder`: pieces of about `pieceBytes`

@@ -1,3 +1,5 @@
+import ProctorSupport
+
 // The recursive-descent parser behind `JSONParser`, over an unsafe byte buffer.
 
 @usableFromInline

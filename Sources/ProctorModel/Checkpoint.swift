@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorConversation
 
 /// One int8 matrix of a version-2 checkpoint: values row-major, one fp32 scale per group of
 /// `groupSize` consecutive values (groups run across row ends, as llama2.c's exporter writes them).

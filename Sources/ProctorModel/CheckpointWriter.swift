@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorConversation
 
 /// Writes llama2.c version-0 checkpoints: random weights for tests and benchmarks (`proctor model
 /// init`), and trained weights.
@@ -101,6 +102,6 @@ enum CheckpointTrailer {
         guard case .object(let o)? = try? JSONParser.parse(bytes: json), let t = o["promptTemplate"]?.stringValue else {
             throw ModelError("\(path): the Proctor trailer is not {\"promptTemplate\": …}")
         }
-        return (length + 12, try PromptTemplate(t))
+        do { return (length + 12, try PromptTemplate(t)) } catch { throw ModelError("\(path): \(error.description)") }
     }
 }

@@ -1,5 +1,9 @@
 /// The shape of a Llama-architecture model, as stored in a llama2.c checkpoint header.
 public struct ModelConfig: Sendable, Equatable, CustomStringConvertible {
+    /// llama's FFN width for a model `dim` wide: 2/3 of 4·dim, rounded up to a multiple of 32
+    /// (the default of `model init` and `model train`).
+    public static func llamaHidden(dim: Int) -> Int { 32 * ((4 * dim * 2 / 3 + 31) / 32) }
+
     public var dim: Int          // transformer width
     public var hiddenDim: Int    // FFN width
     public var nLayers: Int

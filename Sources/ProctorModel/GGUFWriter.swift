@@ -23,9 +23,17 @@ public enum GGUFWriter {
         case u32(UInt32), f32(Float), string([UInt8]), strings([[UInt8]]), f32s([Float]), i32s([Int32])
     }
 
-    /// Writes `checkpoint` (fp32) and `tokenizer` to `path`; returns the bytes written.
+    /// What an export wrote, so a caller reports the file as it is rather than recounting it.
+    public struct Written: Sendable, Equatable {
+        /// Bytes in the file.
+        public let bytes: Int
+        /// Tensors in the file (all F32).
+        public let tensors: Int
+    }
+
+    /// Writes `checkpoint` (fp32) and `tokenizer` to `path`; returns what it wrote.
     @discardableResult
-    public static func write(_ checkpoint: Checkpoint, tokenizer: Tokenizer, chatTemplate: String?, to path: String) throws(ModelError) -> Int {
+    public static func write(_ checkpoint: Checkpoint, tokenizer: Tokenizer, chatTemplate: String?, to path: String) throws(ModelError) -> Written {
         guard let f = checkpoint.f32 else {
             throw ModelError("\(checkpoint.path): GGUF export takes fp32 checkpoints (this one is int8, version 2); export the file it was quantized from")
         }
@@ -135,6 +143,6 @@ public enum GGUFWriter {
             try? FileManager.default.removeItem(atPath: tmp)
             throw ModelError("\(path): cannot write the GGUF file (\(error.localizedDescription))")
         }
-        return written
+        return Written(bytes: written, tensors: tensors.count)
     }
 }

@@ -1,33 +1,61 @@
 import Foundation
 
-/// The result of one generation.
+/// The result of one generation, free or constrained: what every caller reports from.
 public struct Generation: Sendable {
+    /// The prompt as the model saw it (BOS first), for usage counts.
     public var promptTokenIds: [Int]
+    /// The tokens of the output, for usage counts and `--json`.
     public var generatedTokenIds: [Int]
     /// The generated text only.
     public var text: String
     /// Prompt and generated text, as run.c prints it.
     public var fullText: String
+    /// A stop token (BOS/EOS) ended it.
     public var stoppedByToken: Bool
+    /// A stop string ended it (the string is cut from `text`).
     public var stoppedByString: Bool
     /// The token limit or the context length ended it.
     public var hitLimit: Bool
+    /// Decode speed, so the CLI and benchmarks report what the user saw.
     public var tokensPerSecond: Double
+    /// Prompt processing speed.
     public var prefillTokensPerSecond: Double
+    /// What a decoding constraint did, when one was used.
+    public var constraint: ConstraintStats?
+
+    /// A generation as measured; constraints outside this module build theirs with it.
+    public init(promptTokenIds: [Int], generatedTokenIds: [Int], text: String, fullText: String, stoppedByToken: Bool, stoppedByString: Bool,
+                hitLimit: Bool, tokensPerSecond: Double, prefillTokensPerSecond: Double, constraint: ConstraintStats? = nil) {
+        self.promptTokenIds = promptTokenIds
+        self.generatedTokenIds = generatedTokenIds
+        self.text = text
+        self.fullText = fullText
+        self.stoppedByToken = stoppedByToken
+        self.stoppedByString = stoppedByString
+        self.hitLimit = hitLimit
+        self.tokensPerSecond = tokensPerSecond
+        self.prefillTokensPerSecond = prefillTokensPerSecond
+        self.constraint = constraint
+    }
 }
 
 /// The generation loop of run.c: `steps` counts prompt positions; the prompt is fed (here as one
 /// batch), then tokens are sampled until `steps`, the context, `maxNewTokens`, a stop token or a stop
 /// string ends it.
 public struct Generator {
+    /// The model run (its own run state).
     public let transformer: Transformer
+    /// Text to tokens and back.
     public let tokenizer: Tokenizer
 
+    /// A generator over one model run; cheap, so make one per generation.
     public init(transformer: Transformer, tokenizer: Tokenizer) {
         self.transformer = transformer
         self.tokenizer = tokenizer
     }
 
+    /// The loop itself, with an explicit sampler (tests and the reference checks drive it directly;
+    /// everything else goes through `generate(prompt:options:…)`).
     /// `progress` is called after each new token with the text so far (stop strings already cut);
     /// returning false cancels the generation (a streaming client that went away).
     public func generate(prompt: String, steps: Int? = nil, maxNewTokens: Int? = nil, sampler: inout Sampler,

@@ -1,5 +1,5 @@
-import ProctorGenerate
 import ProctorHarness
+import ProctorSupport
 
 /// The seeded split of a suite's cases into a search split (all the search may see) and a
 /// held-out split (run only on the winner and the starting prompt), stratified so both get the

@@ -1,7 +1,7 @@
 import ProctorBackends
-import ProctorGenerate
 import ProctorHarness
 import ProctorJSON
+import ProctorSupport
 
 /// `proctor optimize`: searches for a better version of one prompt on a search split of the
 /// suite's cases, with offline operators (and a proposer backend when asked), successive halving

@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorSupport
 
 /// A seeded generator of realistic model outputs for scoring and benchmarking `JSONRepair`:
 /// nested records, tool calls, tables, multilingual text with CJK and emoji, escapes of every
@@ -36,9 +37,9 @@ public struct RepairCorpus {
         public init() {}
     }
 
-    var rng: _SplitMix64
+    var rng: SplitMix
 
-    public init(seed: UInt64) { rng = _SplitMix64(seed: seed) }
+    public init(seed: UInt64) { rng = SplitMix(seed: seed) }
 
     // MARK: - Values
 
@@ -299,18 +300,5 @@ public struct RepairCorpus {
         var s = ""
         s.unicodeScalars.append(contentsOf: scalars)
         return s
-    }
-}
-
-/// SplitMix64: a tiny seeded generator, the same on every machine.
-struct _SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorSupport
 
 /// The lenient recursive-descent parser behind `JSONRepair`. Every method either consumes input or
 /// returns, so it always terminates; every change is logged in `repairs`.

@@ -39,7 +39,7 @@ public struct DiffReport: Sendable {
         public var reason: String {
             let failing = transition == .fixed ? base : (head ?? base)
             guard let g = failing, let bad = g.samples.first(where: { !$0.isPass && $0.status != .skipped }) else { return "" }
-            return bad.status == .error ? (bad.error ?? "backend error") : (bad.failureMessages.first ?? "score \(bad.score) below threshold")
+            return bad.failureHeadline
         }
         /// The first samples' outputs differ.
         public var outputChanged: Bool {
@@ -201,4 +201,13 @@ extension DiffReport {
         }
         return t
     }
+}
+
+/// The diff as JSON, for other tools and dashboards (`json`).
+public struct DiffJSONReport: ReportWriter {
+    public var format: String { "json" }
+    public var title: String { "JSON diff" }
+    /// The JSON writer.
+    public init() {}
+    public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array((JSONSerializer.string(d.json, pretty: true) + "\n").utf8) }
 }

@@ -112,3 +112,21 @@ public enum HTMLWriter {
     /// The run report: the case × (prompt × backend) matrix of `RunPage`.
     public static func run(_ run: RunResult) -> String { RunPage.render(run) }
 }
+
+/// The HTML matrix of a run (`html`).
+public struct HTMLRunReport: ReportWriter {
+    public var format: String { "html" }
+    public var title: String { "HTML report" }
+    /// The page writer.
+    public init() {}
+    public func write(_ run: RunResult, into sink: inout ReportSink) { sink.bytes += Array(HTMLWriter.run(run).utf8) }
+}
+
+/// The HTML page of a diff, side by side (`html`).
+public struct DiffHTMLReport: ReportWriter {
+    public var format: String { "html" }
+    public var title: String { "HTML diff" }
+    /// The page writer.
+    public init() {}
+    public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array(HTMLWriter.diff(d).utf8) }
+}

@@ -1,5 +1,4 @@
 import Foundation
-import ProctorBackends
 import ProctorHarness
 import ProctorJSON
 
@@ -163,7 +162,7 @@ public enum JUnitWriter {
         let failedSamples = g.samples.filter { $0.status == .failed }
         if failing(g) && !failedSamples.isEmpty {
             let f = failedSamples[0]
-            var summary = f.failureMessages.first ?? "score \(f.score) below threshold"
+            var summary = f.failureHeadline
             if repeated { summary = "\(g.passes)/\(g.ran) samples passed (minPassRate \(g.minPassRate)): " + summary }
             var body = ""
             for s in failedSamples {
@@ -238,5 +237,18 @@ public enum JUnitWriter {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: d)
+    }
+}
+
+/// The JUnit XML report of a run (`junit`).
+public struct JUnitReport: ReportWriter {
+    /// `<testcase file= line=>` (outside the Jenkins schema, for GitLab and GitHub).
+    public var fileAttributes = false
+    public var format: String { "junit" }
+    public var title: String { "JUnit report" }
+    /// A JUnit writer, with file attributes when asked.
+    public init(fileAttributes: Bool = false) { self.fileAttributes = fileAttributes }
+    public func write(_ run: RunResult, into sink: inout ReportSink) {
+        JUnitWriter.write(run, options: .init(fileAttributes: fileAttributes), into: &sink)
     }
 }

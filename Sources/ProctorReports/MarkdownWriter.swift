@@ -131,7 +131,7 @@ public enum MarkdownWriter {
             m += "### Failures (\(failing.count))\n\n| case | status | why |\n|---|---|---|\n"
             for g in failing {
                 let r = g.samples.first { !$0.isPass } ?? g.first
-                let why = r.status == .error ? (r.error ?? "backend error") : r.failureMessages.joined(separator: "; ")
+                let why = r.failureReasons.joined(separator: "; ")
                 m += "| \(cell("\(r.suite) / \(r.caseId) [\(r.promptId)@\(r.backendId)]")) | \(status(g)) | \(cell(why, limit: 200)) |\n"
             }
             m += "\n"
@@ -155,4 +155,33 @@ public enum MarkdownWriter {
         }
         return m
     }
+}
+
+/// The Markdown summary of a run (`markdown`).
+public struct MarkdownSummaryReport: ReportWriter {
+    public var format: String { "markdown" }
+    public var title: String { "Markdown summary" }
+    /// The summary writer.
+    public init() {}
+    public func write(_ run: RunResult, into sink: inout ReportSink) { sink.bytes += Array(MarkdownWriter.summary(run).utf8) }
+}
+
+/// The Markdown report of a diff (`markdown`).
+public struct DiffMarkdownReport: ReportWriter {
+    public var format: String { "markdown" }
+    public var title: String { "Markdown diff" }
+    /// The diff writer.
+    public init() {}
+    public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array(MarkdownWriter.diff(d).utf8) }
+}
+
+/// A pull-request comment on a diff, under GitHub's size limit (`comment`).
+public struct DiffCommentReport: ReportWriter {
+    /// Where the HTML report will be, for links.
+    public var htmlURL: String?
+    public var format: String { "comment" }
+    public var title: String { "pull-request comment" }
+    /// A comment writer linking to `htmlURL` when given.
+    public init(htmlURL: String? = nil) { self.htmlURL = htmlURL }
+    public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array(MarkdownWriter.comment(d, htmlURL: htmlURL).utf8) }
 }

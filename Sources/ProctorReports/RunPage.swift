@@ -89,9 +89,7 @@ public enum RunPage {
 
     /// The failed checks' messages of a sample, without the "not JSON" echoes of the one parse error.
     static func messages(_ r: CaseResult) -> [String] {
-        if r.status == .error { return [r.error ?? "backend error"] }
-        return r.validators.filter { !$0.pass && !$0.message.hasPrefix(CheckResult.notJSONMessage) }
-            .map { "\($0.type): \($0.message)" }
+        r.failureReasons.filter { !$0.contains(": " + CheckResult.notJSONMessage) }
     }
 
     /// The page for `run`: one matrix per suite, failing rows first.

@@ -30,8 +30,10 @@ public struct CompiledSchema: Sendable {
 
     /// Compiles `schema`.
     /// - Parameters:
+    ///   - schema: the schema document (an object or a boolean).
     ///   - uri: the retrieval URI (a `file://` URL for files, so relative `$ref`s find sibling files).
     ///   - registry: documents and folders for remote `$ref`s; the bundled metaschemas are always there.
+    ///   - options: the default draft and whether `format` asserts.
     /// - Throws: `SchemaError` naming the bad keyword by JSON Pointer.
     public static func compile(_ schema: JSONValue, uri: String? = nil, registry: SchemaRegistry = SchemaRegistry(),
                                options: SchemaOptions = SchemaOptions()) throws(SchemaError) -> CompiledSchema {

@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorSupport
 
 /// Which parts of an instance were evaluated by successful subschemas (for `unevaluated*`).
 struct Annotations {

@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorSupport
 
 /// Where `$ref`s to other documents are found: documents added by URI, folders mapped to a base URI,
 /// `file:` URIs, and the bundled metaschemas. Never the network.

@@ -1,12 +1,18 @@
 import Foundation
 
-/// One HTTP/1.1 request read from a socket: what the model server needs of it (method, path,
-/// headers by lower-cased name, body), with the limits that keep a bad client from costing memory.
-struct HTTPRequest {
-    var method: String
-    var path: String
-    var headers: [String: String]
-    var body: [UInt8]
+/// One HTTP/1.1 request read from a socket (method, path, query, headers by lower-cased name,
+/// body), with the limits that keep a bad client from costing memory.
+public struct HTTPRequest: Sendable {
+    /// `GET`, `POST`, …
+    public var method: String
+    /// The path without its query (`/v1/chat/completions`).
+    public var path: String
+    /// What followed `?` in the target, if anything.
+    public var query: String?
+    /// Headers by lower-cased name.
+    public var headers: [String: String]
+    /// The body (`Content-Length` bytes).
+    public var body: [UInt8]
 }
 
 /// A request that could not be read: the status to answer with and why.
@@ -21,21 +27,27 @@ final class HTTPConnection {
     let fd: Int32
     private(set) var broken = false
 
-    init(fd: Int32) {
+    init(fd: Int32, idleSeconds: Int = 30) {
         self.fd = fd
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)  // a client that sends nothing does not hold a thread forever
+        var timeout = timeval(tv_sec: idleSeconds, tv_usec: 0)  // a client that sends nothing does not hold a thread forever
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }
 
-    /// Reads the request line, headers and a `Content-Length` body of at most `maxBody` bytes.
-    func readRequest(maxBody: Int) throws(HTTPReadError) -> HTTPRequest {
-        var buf: [UInt8] = []
+    /// Bytes read past the end of the last request (the start of the next one on a kept-alive connection).
+    private var pending: [UInt8] = []
+
+    /// Reads the request line, headers and a `Content-Length` body of at most `maxBody` bytes; nil
+    /// when the client closed the connection (or went quiet) before starting another request.
+    func readRequest(maxBody: Int) throws(HTTPReadError) -> HTTPRequest? {
+        var buf: [UInt8] = pending
+        pending = []
         var chunk = [UInt8](repeating: 0, count: 16384)
-        var headerEnd: Int?
+        var headerEnd: Int? = Self.find([13, 10, 13, 10], in: buf)
         while headerEnd == nil {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 && buf.isEmpty { return nil }
             if n <= 0 { throw HTTPReadError(status: 400, message: "the request ended before its headers") }
             buf.append(contentsOf: chunk[0..<n])
             headerEnd = Self.find([13, 10, 13, 10], in: buf)
@@ -68,8 +80,10 @@ final class HTTPConnection {
             body.append(contentsOf: chunk[0..<n])
         }
         var path = String(requestLine[1])
-        if let q = path.firstIndex(of: "?") { path = String(path[..<q]) }
-        return HTTPRequest(method: String(requestLine[0]), path: path, headers: headers, body: Array(body.prefix(length)))
+        var query: String?
+        if let q = path.firstIndex(of: "?") { query = String(path[path.index(after: q)...]); path = String(path[..<q]) }
+        if body.count > length { pending = Array(body[length...]) }
+        return HTTPRequest(method: String(requestLine[0]), path: path, query: query, headers: headers, body: Array(body.prefix(length)))
     }
 
     static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
@@ -81,6 +95,11 @@ final class HTTPConnection {
     static func reason(_ status: Int) -> String {
         switch status {
         case 200: return "OK"
+        case 401: return "Unauthorized"
+        case 408: return "Request Timeout"
+        case 429: return "Too Many Requests"
+        case 502: return "Bad Gateway"
+        case 504: return "Gateway Timeout"
         case 400: return "Bad Request"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
@@ -93,9 +112,11 @@ final class HTTPConnection {
         }
     }
 
-    /// A whole response; the connection closes after it.
-    func respond(_ status: Int, contentType: String = "application/json", body: [UInt8]) {
-        let head = "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+    /// A whole response; with `keepAlive` the connection may carry another request after it.
+    func respond(_ status: Int, headers: [String: String] = [:], contentType: String = "application/json", body: [UInt8], keepAlive: Bool = false) {
+        var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n"
+        for (k, v) in headers.sorted(by: { $0.key < $1.key }) where k.lowercased() != "content-type" { head += "\(k): \(v)\r\n" }
+        head += "Connection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
         writeAll(Array(head.utf8) + body)
     }
 

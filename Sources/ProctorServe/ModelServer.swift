@@ -1,9 +1,9 @@
 import Foundation
-import ProctorBackends
 import ProctorConstrain
 import ProctorJSON
 import ProctorModel
 import Synchronization
+import ProctorConversation
 
 /// The built-in model behind an OpenAI-compatible HTTP/1.1 API (`GET /health`, `GET /v1/models`,
 /// `POST /v1/completions`, `POST /v1/chat/completions`, streaming as server-sent events), on the
@@ -39,19 +39,25 @@ public final class ModelServer: @unchecked Sendable {
 
     public let options: Options
     /// The port listened on (the one the system chose when `options.port` was 0).
-    public let port: Int
+    public var port: Int { listener.port }
     let checkpoint: Checkpoint
     let tokenizer: Tokenizer
     /// The tokenizer's tables for constrained decoding (`response_format`), built once.
     let vocabulary: Result<TokenVocabulary, ConstraintError>
-    private let listener: Int32
+    private let listener: HTTPListener
+    private let router: Router
     private let lock = NSLock()
     private var idle: [Transformer] = []
-    private var listenerOpen = true
     private let slots: DispatchSemaphore
-    private let active = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let serial = Atomic<Int>(0)
+
+    /// Hands the listener's requests to the server once it exists (the listener is made first, in
+    /// `init`). `@unchecked Sendable`: `server` is set once in `init`, before `start` starts the
+    /// thread that reads it.
+    private final class Router: @unchecked Sendable {
+        weak var server: ModelServer?
+    }
 
     public init(checkpoint: Checkpoint, tokenizer: Tokenizer, options: Options) throws(StartError) {
         self.checkpoint = checkpoint
@@ -59,75 +65,32 @@ public final class ModelServer: @unchecked Sendable {
         self.options = options
         do { vocabulary = .success(try TokenVocabulary(tokenizer: tokenizer)) } catch { vocabulary = .failure(error) }
         slots = DispatchSemaphore(value: max(1, options.maxConcurrency))
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard s >= 0 else { throw StartError(description: "cannot create a socket") }
-        var one: Int32 = 1
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(truncatingIfNeeded: options.port).bigEndian)
-        guard inet_pton(AF_INET, options.host, &addr.sin_addr) == 1 else {
-            close(s)
-            throw StartError(description: "--host \(options.host) is not an IPv4 address")
+        var lo = HTTPListener.Options()
+        lo.host = options.host
+        lo.port = options.port
+        lo.maxBody = options.maxBody
+        let router = Router()
+        do { listener = try HTTPListener(options: lo, handler: { ex in router.server?.handle(ex) }) } catch {
+            throw StartError(description: error.description)
         }
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(s, 64) == 0 else {
-            let why = String(cString: strerror(errno))
-            close(s)
-            throw StartError(description: "cannot listen on \(options.host):\(options.port) (\(why))")
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        listener = s
+        self.router = router
+        router.server = self
     }
 
     /// Accepts connections on a background thread until `shutdown`.
-    public func start() {
-        let t = Thread { [self] in acceptLoop() }
-        t.stackSize = 1 << 20
-        t.start()
-    }
+    public func start() { listener.start() }
 
     /// Stops accepting, cancels running generations at their next token, and returns when every
     /// request has been answered or dropped (at most `timeout` seconds).
     public func shutdown(timeout: Double = 10) {
         stopping.store(true, ordering: .releasing)
-        lock.withLock {
-            if listenerOpen {
-                closeListeningSocket(listener)
-                listenerOpen = false
-            }
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while active.load(ordering: .acquiring) > 0 && Date() < deadline { usleep(5000) }
-    }
-
-    private func acceptLoop() {
-        while !stopping.load(ordering: .acquiring) {
-            let c = accept(listener, nil, nil)
-            if c < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            active.add(1, ordering: .relaxed)
-            let t = Thread { [self] in
-                handle(HTTPConnection(fd: c))
-                active.subtract(1, ordering: .releasing)
-            }
-            t.stackSize = 1 << 20
-            t.start()
-        }
+        listener.shutdown(timeout: timeout)
     }
 
     // MARK: - Routing
 
-    func handle(_ conn: HTTPConnection) {
-        let request: HTTPRequest
-        do { request = try conn.readRequest(maxBody: options.maxBody) } catch {
-            conn.respond(error.status, body: Self.errorBody(error.message, type: "invalid_request_error", param: nil))
-            return
-        }
+    func handle(_ conn: HTTPExchange) {
+        let request = conn.request
         switch (request.method, request.path) {
         case ("GET", "/health"):
             conn.respond(200, body: Array(#"{"status":"ok"}"#.utf8))
@@ -152,7 +115,7 @@ public final class ModelServer: @unchecked Sendable {
 
     // MARK: - Generation
 
-    func complete(_ http: HTTPRequest, kind: OpenAIRequest.Kind, _ conn: HTTPConnection) {
+    func complete(_ http: HTTPRequest, kind: OpenAIRequest.Kind, _ conn: HTTPExchange) {
         var r: OpenAIRequest
         do { r = try OpenAIRequest.parse(http.body, kind: kind) } catch {
             conn.respond(error.status, body: Self.errorBody(error.message, type: "invalid_request_error", param: error.param))
@@ -160,7 +123,7 @@ public final class ModelServer: @unchecked Sendable {
         }
         if kind == .chat {
             // The model's own prompt format when its file records one, else the builtin backend's.
-            switch BuiltinBackend.prompt(r.messages, template: checkpoint.promptTemplate) {
+            switch ChatTemplate.prompt(r.messages, template: checkpoint.promptTemplate) {
             case .success(let p): r.prompt = p
             case .failure(let e):
                 conn.respond(400, body: Self.errorBody(e.message, type: "invalid_request_error", param: "messages"))
@@ -216,18 +179,17 @@ public final class ModelServer: @unchecked Sendable {
         let created = Int(Date().timeIntervalSince1970)
         var stream = StreamState(request: r, id: id, created: created, model: options.modelName, conn: conn)
         if r.stream { stream.begin() }
-        if let grammar {
-            constrained(r, grammar: grammar, kind: kind, transformer: transformer, stream: &stream, id: id, created: created, conn)
-            return
-        }
-        var sampler = Sampler(temperature: Float(r.temperature ?? 0), topP: Float(r.topP ?? 0.9), seed: r.seed ?? 42)
+        // The model's one generation entry point: the request's options over the sampling defaults,
+        // constrained by `response_format` when given. Constrained decoding may step back from a dead
+        // end, so a streamed constrained answer sends the instance in one delta once it is complete.
+        let constraint = grammar.flatMap { g in (try? vocabulary.get()).map { GrammarConstraint(grammar: g, vocab: $0) } }
         let generation: Generation
         do {
             generation = try Generator(transformer: transformer, tokenizer: tokenizer).generate(
-                prompt: r.prompt, maxNewTokens: r.maxTokens, sampler: &sampler, stopStrings: r.stop,
+                prompt: r.prompt, options: r.options, constraint: constraint,
                 progress: { text in
                     if self.stopping.load(ordering: .relaxed) || conn.clientGone { return false }
-                    if r.stream { stream.send(upTo: text) }
+                    if r.stream && constraint == nil { stream.send(upTo: text) }
                     return true
                 })
         } catch {
@@ -237,13 +199,14 @@ public final class ModelServer: @unchecked Sendable {
             }
             return
         }
+        if r.stream && constraint != nil { Array(generation.text.utf8).withUnsafeBufferPointer { stream.send(upTo: $0) } }
         answer(kind, text: generation.text, finish: generation.hitLimit ? "length" : "stop", prompt: generation.promptTokenIds.count,
                completion: generation.generatedTokenIds.count, stream: &stream, stream: r.stream, id: id, created: created, conn)
     }
 
     /// The final answer: the closing stream chunk, or the whole completion object.
     func answer(_ kind: OpenAIRequest.Kind, text: String, finish: String, prompt: Int, completion: Int, stream: inout StreamState,
-                stream streaming: Bool, id: String, created: Int, _ conn: HTTPConnection) {
+                stream streaming: Bool, id: String, created: Int, _ conn: HTTPExchange) {
         let usage: JSONValue = ["prompt_tokens": .number(JSONNumber(prompt)), "completion_tokens": .number(JSONNumber(completion)),
                                 "total_tokens": .number(JSONNumber(prompt + completion))]
         if streaming {
@@ -258,32 +221,4 @@ public final class ModelServer: @unchecked Sendable {
                                "choices": [choice], "usage": usage]
         conn.respond(200, body: JSONSerializer.bytes(body))
     }
-
-    /// `response_format` json_object / json_schema: constrained decoding, so the content is a valid
-    /// instance. Decoding may step back from a dead end, so a streamed answer sends the instance in
-    /// one delta once it is complete.
-    func constrained(_ r: OpenAIRequest, grammar: Grammar, kind: OpenAIRequest.Kind, transformer: Transformer, stream: inout StreamState,
-                     id: String, created: Int, _ conn: HTTPConnection) {
-        var rng = ModelRandom(seed: r.seed ?? 42)
-        let g: ConstrainedGeneration
-        do {
-            let generator = try ConstrainedGenerator(transformer: transformer, tokenizer: tokenizer, grammar: grammar, vocab: try vocabulary.get())
-            g = try generator.generate(prompt: r.prompt, maxNewTokens: r.maxTokens, temperature: Float(r.temperature ?? 0), topP: Float(r.topP ?? 0.9),
-                                       rng: &rng, progress: { _ in !(self.stopping.load(ordering: .relaxed) || conn.clientGone) })
-        } catch {
-            if !conn.clientGone && !r.stream {
-                conn.respond(503, body: Self.errorBody("generation stopped: \(error)", type: "server_error", param: nil))
-            }
-            return
-        }
-        if r.stream { Array(g.text.utf8).withUnsafeBufferPointer { stream.send(upTo: $0) } }
-        answer(kind, text: g.text, finish: "stop", prompt: g.promptTokenIds.count, completion: g.generatedTokenIds.count,
-               stream: &stream, stream: r.stream, id: id, created: created, conn)
-    }
-}
-
-/// Stops a blocked `accept` and releases the port.
-private func closeListeningSocket(_ fd: Int32) {
-    shutdown(fd, Int32(SHUT_RDWR))
-    close(fd)
 }

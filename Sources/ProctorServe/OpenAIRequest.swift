@@ -1,5 +1,5 @@
-import ProctorBackends
 import ProctorJSON
+import ProctorConversation
 
 /// A completions or chat-completions request body, checked field by field the way OpenAI's API
 /// checks it: a field the server cannot honour is an error naming it, never silently dropped.
@@ -20,6 +20,11 @@ struct OpenAIRequest {
     var includeUsage: Bool
     /// `response_format`: nil for text; `true` (any JSON object, `json_object`) or a JSON Schema (`json_schema`).
     var responseSchema: JSONValue? = nil
+
+    /// The request's generation options, as the model's one entry point takes them.
+    var options: GenerationOptions {
+        GenerationOptions(maxTokens: maxTokens, temperature: temperature, topP: topP, seed: seed, stop: stop.isEmpty ? nil : stop)
+    }
 
     /// A 400 answer: message, the offending parameter, and OpenAI's error type.
     struct Invalid: Error {

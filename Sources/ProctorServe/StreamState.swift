@@ -10,7 +10,7 @@ struct StreamState {
     let id: String
     let created: Int
     let model: String
-    let conn: HTTPConnection
+    let conn: HTTPExchange
     /// Bytes of the model's text sent so far, and that text as last seen (raw, before any UTF-8
     /// repair, so offsets into it stay right).
     var emitted = 0

@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorSupport
 
 /// Reads the YAML that configuration files are written in (YAML 1.2, core schema) into a
 /// `JSONValue`, with a locator that gives the line and column of every value, like the JSON parser.

@@ -3,6 +3,7 @@ import ProctorBackends
 import ProctorJSON
 import ProctorTestSupport
 import XCTest
+import ProctorConversation
 
 final class SHA256Tests: XCTestCase {
     /// NIST FIPS 180-4 example vectors.

@@ -3,6 +3,7 @@ import ProctorBackends
 import ProctorJSON
 import ProctorTestSupport
 import XCTest
+import ProctorConversation
 
 /// The HTTP backends against a real server on 127.0.0.1 that imitates both APIs and misbehaves on cue.
 final class HTTPBackendTests: XCTestCase {

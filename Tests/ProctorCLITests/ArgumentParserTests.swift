@@ -1,4 +1,4 @@
-import ProctorCLI
+import ProctorCommandLine
 import XCTest
 
 final class ArgumentParserTests: XCTestCase {

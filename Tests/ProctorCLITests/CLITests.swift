@@ -27,6 +27,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(unknown.err.contains("unknown command 'rnu'; did you mean 'run'?"))
     }
 
+    /// `proctor help model` shows a usage line for each of the model's subcommands, and naming
+    /// none lists them all (it once listed 4 of 11).
+    func testModelUsageListsEverySubcommand() async {
+        let all = ["info", "init", "quantize", "generate", "bench", "export", "serve", "corpus", "tokenizer", "train", "eval"]
+        let h = await run(["help", "model"])
+        XCTAssertEqual(h.code, 0)
+        for sub in all { XCTAssertTrue(h.out.contains("proctor model \(sub) "), "usage lacks 'proctor model \(sub)'") }
+        let none = await run(["model"])
+        XCTAssertEqual(none.code, 2)
+        XCTAssertTrue(none.err.contains("name a model subcommand: " + all.joined(separator: ", ")), none.err)
+        let typo = await run(["model", "expor"])
+        XCTAssertTrue(typo.err.contains("did you mean 'export'?"), typo.err)
+    }
+
     // MARK: - validate
 
     func testValidateExitCodesAndMessages() async {
@@ -340,10 +354,9 @@ final class DiffCLITests: XCTestCase {
 /// A full suite against the loopback API server: reports, recording, replay, limits, secrets.
 final class HTTPSuiteTests: XCTestCase {
     static let key = "sk-suite-test-ABCDEFGHIJKLMNOPQRSTUV"
-    override class func setUp() { super.setUp(); setenv("PROCTOR_SUITE_TEST_KEY", key, 1) }
-
     func run(_ argv: [String]) async -> (code: Int32, out: String, err: String) {
-        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": TempDir().file("cache")])
+        // The key is in the environment the command is given; no test changes the process's own.
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": TempDir().file("cache"), "PROCTOR_SUITE_TEST_KEY": Self.key])
         let code = await Proctor.main(argv, console: console)
         return (code, console.capturedOut, console.capturedErr)
     }

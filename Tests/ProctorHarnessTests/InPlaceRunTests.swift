@@ -4,6 +4,7 @@ import ProctorHarness
 import ProctorJSON
 import ProctorTestSupport
 import XCTest
+import ProctorConversation
 
 /// The in-place path (a backend that answers without waiting, checks that need nothing outside
 /// the output) must give exactly the verdicts of the suspending path.

@@ -32,9 +32,10 @@ final class GGUFWriterTests: XCTestCase {
         let tok = try Tokenizer(path: try SharedData.path("models/ref-tiny/tokenizer.bin"), vocabSize: 512)
         let dir = TempDir()
         let out = dir.file("m.gguf")
-        let size = try GGUFWriter.write(ckpt, tokenizer: tok, chatTemplate: GGUFWriter.builtinChatTemplate, to: out)
+        let written = try GGUFWriter.write(ckpt, tokenizer: tok, chatTemplate: GGUFWriter.builtinChatTemplate, to: out)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))
-        XCTAssertEqual(bytes.count, size)
+        XCTAssertEqual(bytes.count, written.bytes)
+        XCTAssertEqual(written.tensors, 2 + ckpt.config.nLayers * 9 + 1)
         var r = Reader(b: bytes)
         XCTAssertEqual(Array(bytes[0..<4]), Array("GGUF".utf8)); r.p = 4
         XCTAssertEqual(r.u32(), 3)

@@ -2,6 +2,7 @@ import Foundation
 import ProctorModel
 import ProctorTestSupport
 import XCTest
+import ProctorConversation
 
 /// The prompt format recorded in a checkpoint: written by training on the task format, read back,
 /// ignored by llama2.c's layout, carried by quantization.

@@ -6,6 +6,7 @@ import ProctorModel
 import ProctorServe
 import ProctorTestSupport
 import XCTest
+import ProctorConversation
 
 /// `proctor model serve`'s server, spoken to over real loopback sockets.
 final class ModelServerTests: XCTestCase {
@@ -34,11 +35,11 @@ final class ModelServerTests: XCTestCase {
         return all
     }
 
-    /// A minimal HTTP/1.1 client: one request, read until the server closes.
+    /// A minimal HTTP/1.1 client: one request (`Connection: close`), read until the server closes.
     static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil, rawBody: [UInt8]? = nil,
                         closeAfterHeaders: Bool = false) -> Reply? {
         let payload = rawBody ?? Array((body ?? "").utf8)
-        let head = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n".utf8)
+        let head = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n".utf8)
         guard let all = exchange(port, head + payload, readReply: !closeAfterHeaders) else { return nil }
         if closeAfterHeaders { return Reply(status: 0, headers: "", body: "") }
         let text = String(decoding: all, as: UTF8.self)
@@ -99,7 +100,7 @@ final class ModelServerTests: XCTestCase {
         let s = try server()
         defer { s.shutdown() }
         let messages = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Once upon a time")]
-        let g = try greedy(BuiltinBackend.prompt(messages), max: 30)
+        let g = try greedy(ChatTemplate.prompt(messages), max: 30)
         let r = Self.request(s.port, "POST", "/v1/chat/completions", body: """
         {"model": "proctor-builtin", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Once upon a time"}], "max_tokens": 30}
         """)
@@ -112,7 +113,7 @@ final class ModelServerTests: XCTestCase {
         let words = g.text.split(separator: " ")
         if words.count > 2 {
             let stop = String(words[2])
-            let cut = try greedy(BuiltinBackend.prompt(messages), max: 30, stop: [stop])
+            let cut = try greedy(ChatTemplate.prompt(messages), max: 30, stop: [stop])
             let rs = Self.request(s.port, "POST", "/v1/chat/completions", body: """
             {"model": "proctor-builtin", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Once upon a time"}], "max_tokens": 30, "stop": \(JSONSerializer.quote(stop))}
             """)
@@ -148,6 +149,25 @@ final class ModelServerTests: XCTestCase {
             XCTAssertEqual(finish, "length")
             XCTAssertEqual(usage?["completion_tokens"], 25)
         }
+    }
+
+    /// The listener keeps a connection open between requests (HTTP/1.1 keep-alive) and closes it
+    /// when the client says `Connection: close`: three requests in one write, three answers in order.
+    func testKeepAliveAnswersEveryRequestOnOneConnection() throws {
+        let s = try server()
+        defer { s.shutdown() }
+        let body = #"{"model": "proctor-builtin", "prompt": "Once", "max_tokens": 3}"#
+        let three = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            + "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        let started = Date()
+        let reply = Self.rawRequest(s.port, three)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "the server closed only at its idle timeout")
+        let statuses = reply.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+        XCTAssertEqual(statuses, ["200", "200", "200"], reply)
+        XCTAssertEqual(reply.components(separatedBy: "Connection: keep-alive").count - 1, 2, reply)
+        XCTAssertTrue(reply.contains("\"text_completion\""), reply)
+        XCTAssertTrue(reply.hasSuffix("}") || reply.hasSuffix("}\n"), reply)
     }
 
     func testBadRequestsGetOpenAIErrors() throws {

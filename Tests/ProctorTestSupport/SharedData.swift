@@ -1,4 +1,5 @@
 import Foundation
+import ProctorSupport
 import XCTest
 
 /// Finds `../shared` (beside the project root) for tests that need the shared data.
@@ -27,18 +28,8 @@ public enum SharedData {
     }
 }
 
-/// A small seeded generator (SplitMix64) so property tests are reproducible.
-public struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator property tests use: ProctorSupport's SplitMix, so tests and code draw alike.
+public typealias SeededGenerator = SplitMix
 
 /// A temporary folder removed when the test ends.
 public final class TempDir {

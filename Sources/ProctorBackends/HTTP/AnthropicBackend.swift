@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorConversation
 
 /// Anthropic Messages API (`POST {baseURL}/v1/messages`).
 public struct AnthropicBackend: Backend {

@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorConversation
 
 /// Options common to the HTTP backends, read and checked from a suite entry.
 struct HTTPBackendConfig {

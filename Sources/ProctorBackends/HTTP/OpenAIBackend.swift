@@ -1,5 +1,6 @@
 import Foundation
 import ProctorJSON
+import ProctorConversation
 
 /// OpenAI-compatible Chat Completions (`POST {baseURL}/chat/completions`): OpenAI, Azure-style
 /// gateways, vLLM, llama.cpp's server, Ollama (`/v1`), LM Studio, LiteLLM. With

@@ -2,6 +2,7 @@ import Foundation
 import ProctorBackends
 import ProctorJSON
 import ProctorYAML
+import ProctorSupport
 
 /// `proctor import promptfoo`: a promptfoo configuration (`promptfooconfig.yaml`) as a Proctor
 /// suite. What maps is mapped; everything else is listed, with its place in the YAML and why, and
@@ -42,9 +43,12 @@ public enum PromptfooImporter {
     }
 
     /// Reads `configPath` and builds the suite as it will be written at `outPath` (paths in the
-    /// suite are relative to that file's folder).
-    public static func convert(configPath: String, outPath: String,
-                               hasProgram: @escaping @Sendable (String) -> Bool = { ProcessRunner.resolveExecutable($0, cwd: ".", environment: ProcessInfo.processInfo.environment) != nil }) throws(ImportError) -> Result {
+    /// suite are relative to that file's folder). `hasProgram` says whether a program can run
+    /// (script assertions become command validators only then); the default looks on the `PATH` of
+    /// `environment`, which the caller gives.
+    public static func convert(configPath: String, outPath: String, environment: [String: String] = [:],
+                               hasProgram: (@Sendable (String) -> Bool)? = nil) throws(ImportError) -> Result {
+        let hasProgram = hasProgram ?? { ProcessRunner.resolveExecutable($0, cwd: ".", environment: environment) != nil }
         guard let bytes = TextInput.read(configPath) else { throw ImportError(message: "\(configPath): cannot read the promptfoo configuration") }
         let parsed: (value: JSONValue, locator: JSONLocator)
         do { parsed = try YAMLParser.parseLocated(bytes) } catch { throw ImportError(message: "\(configPath):\(error)") }

@@ -2,6 +2,7 @@ import Foundation
 import ProctorBackends
 import ProctorJSON
 import ProctorRepair
+import ProctorConversation
 
 /// How graded checks reach a grader: a backend of the run session, chosen by id (the validator's
 /// `grader`, else `proctor run --grader`, else the suite's `defaults.grader`). Graders run at

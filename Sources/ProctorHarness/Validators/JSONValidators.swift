@@ -1,6 +1,7 @@
 import Foundation
 import ProctorJSON
 import ProctorSchema
+import ProctorSupport
 
 /// JSON checks: `json` (parses; `extract`, `repair`) and `json-schema`.
 enum JSONValidators {

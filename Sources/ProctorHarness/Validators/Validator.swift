@@ -1,6 +1,8 @@
 import Foundation
 import ProctorBackends
 import ProctorJSON
+import ProctorSupport
+import ProctorConversation
 
 /// The verdict of one check. Failed checks are values, never thrown errors.
 public struct CheckResult: Sendable, Equatable {

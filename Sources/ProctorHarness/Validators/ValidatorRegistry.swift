@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorSupport
 
 /// Builds a validator from its suite entry; throws `SuiteError` for bad configuration.
 public typealias ValidatorFactory = @Sendable (ValidatorConfig) throws(SuiteError) -> any Validator

@@ -119,6 +119,17 @@ public struct Corpus: Sendable {
 
     /// The first character the tokenizer cannot spell (no vocabulary piece and no byte fallback),
     /// with its document and line, or nil when it covers everything.
+    /// The documents as training sequences (BOS, the pieces, EOS), or an error naming the first
+    /// character `tokenizer` cannot encode (document, line) and what to do about it.
+    public func trainingDocuments(tokenizer: Tokenizer, path: String) throws(ModelError) -> [[Int]] {
+        if let (d, line, ch) = uncovered(by: tokenizer) {
+            throw ModelError("\(path): document \(d + 1), line \(line): the tokenizer cannot encode \(String(reflecting: String(ch))) "
+                             + "(it has no piece for it and no <0xXX> byte tokens); train a tokenizer on this corpus with proctor model tokenizer")
+        }
+        return documents.map { [Tokenizer.bos] + Array(tokenizer.encode($0).dropFirst()) + [Tokenizer.eos] }
+    }
+
+    /// The first character no piece of `tokenizer` covers (when it has no byte fallback).
     public func uncovered(by tokenizer: Tokenizer) -> (document: Int, line: Int, character: Character)? {
         if tokenizer.hasByteFallback { return nil }
         let pieces = Set(tokenizer.vocab)

@@ -1,4 +1,5 @@
 import Foundation
+import ProctorConversation
 
 /// Every trainable tensor of a model, in llama2.c version-0 order, in one contiguous buffer (so the
 /// optimiser, gradient clipping and checkpoint writing each walk one array).

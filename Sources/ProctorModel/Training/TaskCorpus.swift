@@ -141,6 +141,18 @@ public struct TaskCorpus {
     }
 
     /// `count` examples as corpus text: examples separated by a blank line.
+    /// `model corpus`: `n` training examples to DIR/train.txt and a fiftieth (at least 100) held-out
+    /// ones to DIR/heldout.txt, seeded; returns the held-out count.
+    public static func write(to dir: String, seed: UInt64, examples n: Int) throws -> Int {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var train = TaskCorpus(seed: seed)
+        var held = TaskCorpus(seed: seed &+ 1_000_003, heldOut: true)
+        let heldCount = max(100, n / 50)
+        try train.text(count: n).write(toFile: dir + "/train.txt", atomically: true, encoding: .utf8)
+        try held.text(count: heldCount).write(toFile: dir + "/heldout.txt", atomically: true, encoding: .utf8)
+        return heldCount
+    }
+
     public mutating func text(count: Int) -> String {
         (0..<count).map { _ in next().text }.joined(separator: "\n\n") + "\n"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ProctorConversation
 
 /// Everything `proctor model train` needs.
 public struct TrainOptions: Sendable {
@@ -32,6 +33,21 @@ public struct TrainProgress: Sendable {
     public let learningRate: Float
     public let tokensPerSecond: Double
     public let elapsedSeconds: Double
+
+    /// The progress line `model train` prints: step, losses, learning rate, speed, elapsed and ETA.
+    public var line: String {
+        let eta = elapsedSeconds / Double(step) * Double(totalSteps - step)
+        return String(format: "step %d/%d loss %.4f%@ lr %.2e %.0f tok/s %.0fs elapsed ETA %.0fs", step, totalSteps, loss,
+                      validationLoss.map { String(format: " val %.4f", $0) } ?? "", learningRate, tokensPerSecond, elapsedSeconds, eta)
+    }
+
+    /// "2 h 05 min", "3 min 20 s", "12 s": estimated and allowed training times.
+    public static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        if t >= 3600 { return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60) }
+        if t >= 60 { return String(format: "%d min %02d s", t / 60, t % 60) }
+        return "\(max(t, 1)) s"
+    }
 }
 
 /// The training loop: random windows of the tokenised corpus, AdamW with warmup + cosine, gradient

@@ -1,4 +1,4 @@
-import ProctorGenerate
+import ProctorSupport
 
 /// Few-shot demonstrations: input → output pairs from samples that passed, shown before the
 /// request in the parent's own wording. Which samples and how many (1–8; the parent itself is the

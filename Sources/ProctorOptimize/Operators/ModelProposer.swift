@@ -2,6 +2,7 @@ import ProctorBackends
 import ProctorHarness
 import ProctorJSON
 import ProctorRepair
+import ProctorConversation
 
 /// `--proposer`: a backend (any type) is shown the current best template, the failing search cases
 /// (input, output, validator messages) and the rules of the template language, and asked for new

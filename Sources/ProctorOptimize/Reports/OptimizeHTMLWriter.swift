@@ -41,3 +41,12 @@ public enum OptimizeHTMLWriter {
         return b + "</body></html>\n"
     }
 }
+
+/// The optimizer's html report, through the report contract (`html`).
+public struct OptimizeHTMLReport: ReportWriter {
+    public var format: String { "html" }
+    public var title: String { "optimizer HTML report" }
+    /// The writer.
+    public init() {}
+    public func write(_ r: OptimizeReport, into sink: inout ReportSink) { sink.bytes += Array(OptimizeHTMLWriter.render(r).utf8) }
+}

@@ -64,3 +64,12 @@ public enum OptimizeJSONWriter {
     /// The report as pretty-printed JSON text.
     public static func render(_ r: OptimizeReport) -> String { JSONSerializer.string(value(r), options: .init(pretty: true)) + "\n" }
 }
+
+/// The optimizer's json report, through the report contract (`json`).
+public struct OptimizeJSONReport: ReportWriter {
+    public var format: String { "json" }
+    public var title: String { "optimizer JSON report" }
+    /// The writer.
+    public init() {}
+    public func write(_ r: OptimizeReport, into sink: inout ReportSink) { sink.bytes += Array(OptimizeJSONWriter.render(r).utf8) }
+}

@@ -38,3 +38,12 @@ public enum OptimizeMarkdownWriter {
 extension String {
     func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
 }
+
+/// The optimizer's markdown report, through the report contract (`markdown`).
+public struct OptimizeMarkdownReport: ReportWriter {
+    public var format: String { "markdown" }
+    public var title: String { "optimizer Markdown report" }
+    /// The writer.
+    public init() {}
+    public func write(_ r: OptimizeReport, into sink: inout ReportSink) { sink.bytes += Array(OptimizeMarkdownWriter.render(r).utf8) }
+}

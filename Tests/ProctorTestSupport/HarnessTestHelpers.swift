@@ -2,16 +2,16 @@ import Foundation
 import ProctorBackends
 import ProctorHarness
 import ProctorJSON
-import ProctorTestSupport
+
 
 /// Loads a suite written into a temp folder.
-func loadSuite(_ text: String, in dir: TempDir, name: String = "suite.json") throws -> Suite {
+public func loadSuite(_ text: String, in dir: TempDir, name: String = "suite.json") throws -> Suite {
     let path = dir.write(name, text)
     return try SuiteLoader().load(path)
 }
 
 /// The error message a suite fails with before anything runs: loading it, or building its session.
-func loadError(_ text: String, in dir: TempDir = TempDir(), name: String = "suite.json") -> String {
+public func loadError(_ text: String, in dir: TempDir = TempDir(), name: String = "suite.json") -> String {
     let path = dir.write(name, text)
     do {
         _ = try RunSession(suites: [try SuiteLoader().load(path)])
@@ -22,7 +22,7 @@ func loadError(_ text: String, in dir: TempDir = TempDir(), name: String = "suit
 }
 
 /// Runs one echo case with a fixed response through the validators and returns the result.
-func checkOutput(_ response: String, validators: String, threshold: Double? = nil, finish: String = "stop") async throws -> CaseResult {
+public func checkOutput(_ response: String, validators: String, threshold: Double? = nil, finish: String = "stop") async throws -> CaseResult {
     let dir = TempDir()
     let t = threshold.map { ", \"threshold\": \($0)" } ?? ""
     let suite = try loadSuite("""

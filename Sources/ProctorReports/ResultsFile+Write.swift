@@ -1,12 +1,14 @@
 import Foundation
-import ProctorBackends
 import ProctorHarness
 import ProctorJSON
 
-/// The machine-readable results file (`reports/results.json`), read by `proctor diff` and other tools.
-/// Its shape is documented in the README; `formatVersion` changes when it changes incompatibly
-/// (2: a case's `status` is one of passed/failed/error/repaired/skipped, with `flaky` beside it).
-public enum JSONResultsWriter {
+/// The machine-readable results file (`reports/results.json`): one type that both writes it (this
+/// file) and reads it back (`ResultsFile+Read.swift`), with its format version, so the two can never
+/// describe different files. Read by `proctor diff`, `merge`, `view`, reruns and other tools.
+/// `formatVersion` changes when the shape changes incompatibly (2: a case's `status` is one of
+/// passed/failed/error/repaired/skipped, with `flaky` beside it).
+public enum ResultsFile {
+    /// The version written; files of versions 1 to this one are read.
     public static let formatVersion = 2
 
     /// The file's fields in order; nil for the three that come from the results (`summary`,
@@ -282,4 +284,15 @@ struct PrettyObject {
         out.newline(indent)
         out.append(UInt8(ascii: "}"))
     }
+}
+
+/// The results file of a run (`json`).
+public struct ResultsReport: ReportWriter {
+    /// The tool's version, recorded in the file.
+    public var toolVersion: String
+    public var format: String { "json" }
+    public var title: String { "JSON results" }
+    /// A results writer for a tool of this version.
+    public init(toolVersion: String) { self.toolVersion = toolVersion }
+    public func write(_ run: RunResult, into sink: inout ReportSink) { ResultsFile.write(run, toolVersion: toolVersion, into: &sink) }
 }

@@ -53,7 +53,7 @@ final class ReportTests: XCTestCase {
 
     func testJSONResultsShape() async throws {
         let run = try await hostileRun()
-        let v = try JSONParser.parse(JSONResultsWriter.render(run, toolVersion: "test"))
+        let v = try JSONParser.parse(ResultsFile.render(run, toolVersion: "test"))
         XCTAssertEqual(v["formatVersion"], 2)
         XCTAssertEqual(v["summary"]?["total"], 2)
         XCTAssertEqual(v["summary"]?["failed"], 1)

@@ -12,14 +12,21 @@ public struct PromptTemplate: Sendable, Equatable {
 
     init(unchecked text: String) { self.text = text }
 
+    /// A template that cannot be used: what is wrong with it.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        init(_ message: String) { self.message = message }
+        public var description: String { message }
+    }
+
     /// A template must use `{{user}}`; `{{system}}` is optional; no other placeholder is allowed.
-    public init(_ text: String) throws(ModelError) {
-        guard text.contains("{{user}}") else { throw ModelError("a prompt template needs {{user}} (got \(String(reflecting: text)))") }
+    public init(_ text: String) throws(PromptTemplate.Invalid) {
+        guard text.contains("{{user}}") else { throw Invalid("a prompt template needs {{user}} (got \(String(reflecting: text)))") }
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { throw ModelError("unclosed {{ in the prompt template") }
+            guard let close = rest[open.upperBound...].range(of: "}}") else { throw Invalid("unclosed {{ in the prompt template") }
             let name = rest[open.upperBound..<close.lowerBound]
-            guard name == "user" || name == "system" else { throw ModelError("unknown placeholder {{\(name)}} in the prompt template (use {{system}} and {{user}})") }
+            guard name == "user" || name == "system" else { throw Invalid("unknown placeholder {{\(name)}} in the prompt template (use {{system}} and {{user}})") }
             rest = rest[close.upperBound...]
         }
         self.text = text

@@ -103,7 +103,7 @@ final class DiffTests: XCTestCase {
         let xml = JUnitWriter.render(run(samples))
         XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 1)
         XCTAssertTrue(xml.contains(#"<property name="passes.x" value="3/4"/>"#))
-        let json = try! JSONParser.parse(JSONResultsWriter.render(run(samples), toolVersion: "t"))
+        let json = try! JSONParser.parse(ResultsFile.render(run(samples), toolVersion: "t"))
         XCTAssertEqual(json["results"]?.arrayValue?.count, 4, "every sample kept")
         XCTAssertEqual(json["cases"]?[0]?["status"], "passed")
         XCTAssertEqual(json["cases"]?[0]?["flaky"], true)

@@ -58,13 +58,13 @@ final class LargeRunTests: XCTestCase {
 
     func testResultsWrittenOnSeveralCoresMatchOneAfterTheOther() async throws {
         let run = try await largeRun()
-        XCTAssertGreaterThan(run.results.count, 2 * JSONResultsWriter.block)
+        XCTAssertGreaterThan(run.results.count, 2 * ResultsFile.block)
         var serial = ReportSink(), parallel = ReportSink()
-        JSONResultsWriter.writeResults(run.results, into: &serial, lanes: 1)
-        JSONResultsWriter.writeResults(run.results, into: &parallel, lanes: 3)
+        ResultsFile.writeResults(run.results, into: &serial, lanes: 1)
+        ResultsFile.writeResults(run.results, into: &parallel, lanes: 3)
         XCTAssertEqual(serial.bytes.count, parallel.bytes.count)
         XCTAssertTrue(serial.bytes == parallel.bytes, "the blocks are written in order")
-        let v = try JSONParser.parse(JSONResultsWriter.render(run, toolVersion: "t"))
+        let v = try JSONParser.parse(ResultsFile.render(run, toolVersion: "t"))
         guard case .array(let results)? = v["results"] else { return XCTFail("no results") }
         XCTAssertEqual(results.count, 5000)
         for i in stride(from: 0, to: 5000, by: 499) { XCTAssertEqual(results[i]["case"]?.stringValue, "c\(i)") }

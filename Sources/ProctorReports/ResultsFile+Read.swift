@@ -1,16 +1,19 @@
 import Foundation
-import ProctorBackends
 import ProctorHarness
 import ProctorJSON
+import ProctorSupport
+import ProctorConversation
 
-/// Reads a results file written by `JSONResultsWriter` back into a `RunResult` (for `diff` and
-/// `merge`). Problems name the file and the JSON Pointer of the bad value.
-public enum ResultsReader {
+/// Reading a results file back into a `RunResult` (for `diff`, `merge`, `view` and reruns).
+/// Problems name the file and the JSON Pointer of the bad value.
+extension ResultsFile {
+    /// A results file that cannot be read: the file, the pointer and what is wrong.
     public struct ReadError: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
     }
 
+    /// The run a results file holds.
     public static func read(_ path: String) throws(ReadError) -> RunResult {
         guard let data = TextInput.read(path) else { throw ReadError(message: "\(path): cannot read the results file") }
         let v: JSONValue
@@ -18,11 +21,12 @@ public enum ResultsReader {
         return try read(v, path: path)
     }
 
+    /// The run a parsed results file holds (`path` names it in messages).
     public static func read(_ v: JSONValue, path: String) throws(ReadError) -> RunResult {
         func fail(_ ptr: String, _ m: String) -> ReadError { ReadError(message: "\(path): \(ptr): \(m)") }
         // Version 1 files have the same samples; only the per-case summary changed.
-        guard let version = v["formatVersion"]?.intValue, (1...JSONResultsWriter.formatVersion).contains(version) else {
-            throw fail("/formatVersion", "expected a Proctor results file with formatVersion 1 to \(JSONResultsWriter.formatVersion)")
+        guard let version = v["formatVersion"]?.intValue, (1...formatVersion).contains(version) else {
+            throw fail("/formatVersion", "expected a Proctor results file with formatVersion 1 to \(formatVersion)")
         }
         guard case .array(let rs)? = v["results"] else { throw fail("/results", "missing the results array") }
         var results: [CaseResult] = []

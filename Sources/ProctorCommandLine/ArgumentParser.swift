@@ -1,13 +1,19 @@
-import ProctorJSON
+import ProctorSupport
 
 /// One option a command accepts.
 public struct OptionSpec: Sendable {
-    public let name: String          // without dashes, e.g. "schema"
+    /// The long name without dashes, e.g. "schema".
+    public let name: String
+    /// The one-letter form (`-j`), if any.
     public let short: Character?
-    public let valueName: String?    // nil for flags
+    /// The placeholder shown in help for an option that takes a value; nil for flags.
+    public let valueName: String?
+    /// May be given more than once (each value kept in order).
     public let repeatable: Bool
+    /// One line of help.
     public let help: String
 
+    /// An option as the help lists it.
     public init(_ name: String, short: Character? = nil, value: String? = nil, repeatable: Bool = false, help: String) {
         self.name = name
         self.short = short
@@ -16,17 +22,24 @@ public struct OptionSpec: Sendable {
         self.help = help
     }
 
-    var takesValue: Bool { valueName != nil }
+    /// Whether the option takes a value (not a flag).
+    public var takesValue: Bool { valueName != nil }
 }
 
 /// What a command is called, what it takes, and its help text.
 public struct CommandSpec: Sendable {
+    /// The word that selects the command (`run`).
     public let name: String
+    /// One line for the overview.
     public let summary: String
+    /// The synopsis lines.
     public let usage: String
+    /// Every option the command accepts; anything else is a usage error.
     public let options: [OptionSpec]
+    /// Text after the options in `--help`.
     public let discussion: String
 
+    /// A command's description, which the parser and `--help` both read.
     public init(name: String, summary: String, usage: String, options: [OptionSpec], discussion: String = "") {
         self.name = name
         self.summary = summary
@@ -56,13 +69,23 @@ public struct CommandSpec: Sendable {
 
 /// Parsed command-line values.
 public struct ParsedArguments: Sendable {
+    /// Values of options that take one, by name, in the order given.
     public var values: [String: [String]] = [:]
+    /// Flags given.
     public var flags: Set<String> = []
+    /// Arguments that are not options, in order (`-` is one: standard input).
     public var positionals: [String] = []
+    /// `--help` or `-h` was given.
     public var wantsHelp = false
 
+    /// An empty result, filled by `ArgumentParser.parse`.
+    public init() {}
+
+    /// The option's value (the last, for a repeatable one).
     public func value(_ name: String) -> String? { values[name]?.last }
+    /// Every value of a repeatable option.
     public func all(_ name: String) -> [String] { values[name] ?? [] }
+    /// Whether the flag was given.
     public func flag(_ name: String) -> Bool { flags.contains(name) }
 
     /// An integer option, or a usage error naming the option.
@@ -72,6 +95,7 @@ public struct ParsedArguments: Sendable {
         return i
     }
 
+    /// A finite number option, or a usage error naming the option.
     public func double(_ name: String) throws(CLIError) -> Double? {
         guard let v = value(name) else { return nil }
         guard let d = Double(v), d.isFinite else { throw CLIError.usage("--\(name) expects a number, got '\(v)'") }
@@ -88,12 +112,14 @@ public enum CLIError: Error, Sendable, CustomStringConvertible {
     /// Any other failure with its own exit code.
     case failure(String, code: Int32)
 
+    /// The message, as printed after `error: `.
     public var description: String {
         switch self {
         case .usage(let m), .input(let m), .failure(let m, _): return m
         }
     }
 
+    /// The process exit status this error ends with.
     public var exitCode: Int32 {
         switch self {
         case .usage, .input: return 2
@@ -105,6 +131,8 @@ public enum CLIError: Error, Sendable, CustomStringConvertible {
 /// A small hand-written parser: `--name value`, `--name=value`, `-x value`, `-xvalue`, flags, `--` ends options,
 /// a lone `-` is a positional (stdin). Unknown options get a "did you mean" suggestion.
 public enum ArgumentParser {
+    /// Parses `argv` (without the program and command names) against `spec`; an unknown, repeated or
+    /// malformed option is a usage error naming it.
     public static func parse(_ argv: [String], spec: CommandSpec) throws(CLIError) -> ParsedArguments {
         var out = ParsedArguments()
         var i = 0

@@ -1,12 +1,19 @@
 import Foundation
 import ProctorHarness
-import ProctorReports
 
 /// `proctor bench harness`: a generated suite of N cases on the echo backend with three validators
-/// each, run and written to both reports; prints the harness time per case.
-enum HarnessBench {
-    static func run(cases: Int, console: Console) async throws -> Int32 {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proctor-bench-\(getpid())").path
+/// each, loaded, run and written to JUnit and JSON; the harness's own time per case. It lives with
+/// the reports because it times the whole path from suite file to report files.
+public enum HarnessBenchmark {
+    /// A run that did not go as the benchmark requires.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        /// What went wrong.
+        public let description: String
+    }
+
+    /// Runs the benchmark in a fresh temporary folder and returns the report lines.
+    public static func run(cases: Int, toolVersion: String) async throws -> [String] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proctor-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var lines = ""
@@ -32,23 +39,20 @@ enum HarnessBench {
         let t2 = DispatchTime.now().uptimeNanoseconds
         if let failure = ReportFiles.write([
             ("JUnit report", dir + "/junit.xml", { JUnitWriter.write(result, into: &$0) }),
-            ("JSON results", dir + "/results.json", { JSONResultsWriter.write(result, toolVersion: Proctor.version, into: &$0) }),
+            ("JSON results", dir + "/results.json", { ResultsFile.write(result, toolVersion: toolVersion, into: &$0) }),
         ]) {
-            console.err("bench: \(failure)")
-            return 1
+            throw Failure(description: "bench: \(failure)")
         }
         let t3 = DispatchTime.now().uptimeNanoseconds
         let s = result.summary
-        guard s.passed == cases else {
-            console.err("bench: expected every case to pass, got \(s.passed)/\(cases)")
-            return 1
-        }
+        guard s.passed == cases else { throw Failure(description: "bench: expected every case to pass, got \(s.passed)/\(cases)") }
         func ms(_ a: UInt64, _ b: UInt64) -> Double { Double(b - a) / 1e6 }
-        console.out(String(format: "cases %d (3 validators each, echo backend)", cases))
-        console.out(String(format: "load    %8.1f ms", ms(t0, t1)))
-        console.out(String(format: "run     %8.1f ms", ms(t1, t2)))
-        console.out(String(format: "reports %8.1f ms (JUnit and JSON streamed side by side)", ms(t2, t3)))
-        console.out(String(format: "total   %8.1f ms  = %.1f µs of harness time per case", ms(t0, t3), ms(t0, t3) * 1000 / Double(cases)))
-        return 0
+        return [
+            String(format: "cases %d (3 validators each, echo backend)", cases),
+            String(format: "load    %8.1f ms", ms(t0, t1)),
+            String(format: "run     %8.1f ms", ms(t1, t2)),
+            String(format: "reports %8.1f ms (JUnit and JSON streamed side by side)", ms(t2, t3)),
+            String(format: "total   %8.1f ms  = %.1f µs of harness time per case", ms(t0, t3), ms(t0, t3) * 1000 / Double(cases)),
+        ]
     }
 }

@@ -1,7 +1,7 @@
 import Dispatch
 
 /// Work spread over every core with `concurrentPerform`, each iteration's result in a slot of its
-/// own. (It lives in ProctorJSON because every module that splits work across cores imports it.)
+/// own.
 public enum Parallel {
     /// `body(0)`, …, `body(count − 1)` side by side, their results in index order.
     ///

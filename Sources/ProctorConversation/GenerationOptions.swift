@@ -86,9 +86,17 @@ public struct GenerationOptions: Sendable, Equatable {
 
     /// A bad option value: the pointer is relative to the object that held it (`/temperature`).
     public struct ParseError: Error, Sendable {
+        /// The field whose value is wrong.
         public let field: Field
+        /// What is wrong, naming the field as the caller spells it.
         public let message: String
+        /// The field as a JSON Pointer relative to the options object.
         public var pointer: String { "/" + field.rawValue }
+        /// An error about `field`; backends use it for values they cannot honour.
+        public init(field: Field, message: String) {
+            self.field = field
+            self.message = message
+        }
     }
 
     /// Reads the generation fields of `object` (other keys are the caller's), checking types and ranges.

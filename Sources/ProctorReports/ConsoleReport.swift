@@ -1,0 +1,42 @@
+import Foundation
+import ProctorHarness
+import ProctorJSON
+
+/// What `proctor run` prints on the console: a line per failing and repaired case, and the
+/// summary line. Deliberately not of the form "N passed, N failed", which CI systems read as a
+/// test runner's own total. `color(text, code)` colours a part where the console allows it.
+public enum ConsoleReport {
+    /// One line per failing case: why, which samples, and what the model said.
+    public static func failureLine(_ g: CaseGroup, color: (String, String) -> String) -> String {
+        let bad = g.samples.filter { $0.status == .failed || $0.status == .error }
+        let r = bad.first ?? g.first
+        let label = color(g.status == .error ? "ERROR" : "FAIL", "31")
+        let extra = r.failureMessages.count > 1 ? " (+\(r.failureMessages.count - 1) more)" : ""
+        var line = "\(label) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): "
+        if g.samples.count > 1 {
+            line += "\(bad.count)/\(g.samples.count) samples \(g.status == .error ? "errored" : "failed") (sample\(bad.count == 1 ? "" : "s") "
+                + bad.map { String($0.repeatIndex) }.joined(separator: ", ") + "): "
+        }
+        line += r.failureHeadline + extra
+        if r.status != .error { line += " · output: " + excerpt(r.output) }
+        return line
+    }
+
+    /// One line per repaired case: which repairs it passed after (lossy ones marked).
+    public static func repairedLine(_ g: CaseGroup, color: (String, String) -> String) -> String {
+        let r = g.samples.first { $0.status == .repaired } ?? g.first
+        return "\(color(r.lossyRepair ? "REPAIRED (lossy)" : "REPAIRED", "33")) \(r.suite)[\(r.promptId)@\(r.backendId)] \(r.caseId): passed after \(r.repairs.joined(separator: ", "))"
+    }
+
+    /// The output on one line, JSON-escaped and cut, so a failure reads without opening results.json.
+    public static func excerpt(_ s: String, limit: Int = 100) -> String {
+        let q = JSONSerializer.quote(s)
+        return q.count <= limit ? q : String(q.prefix(limit - 2)) + "…\" (\(s.count) characters)"
+    }
+
+    /// The one counting rule, as the README states it: every case is exactly one of passed,
+    /// repaired, failed, error or skipped; flaky cases are listed beside their status.
+    public static func summaryLine(_ s: RunSummary, durationMs: Double, color: (String, String) -> String) -> String {
+        "proctor: " + color(s.text, s.allPassed ? "32" : "31") + String(format: " in %.2f s", durationMs / 1000)
+    }
+}
