@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "ProctorServe", dependencies: ["ProctorJSON", "ProctorConversation", "ProctorModel", "ProctorConstrain"], swiftSettings: strict),
         .target(name: "ProctorCommandLine", dependencies: ["ProctorSupport"], swiftSettings: strict),
         .target(name: "ProctorCLI",
-                dependencies: ["ProctorCommandLine", "ProctorSupport", "ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorConversation", "ProctorModel",
+                dependencies: ["ProctorCommandLine", "ProctorSupport", "ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorConversation", "ProctorModel",
                                "ProctorBackends", "ProctorHarness", "ProctorReports", "ProctorServe", "ProctorConstrain", "ProctorGenerate", "ProctorOptimize"],
                 swiftSettings: strict),
         .executableTarget(name: "proctor", dependencies: ["ProctorCLI"], swiftSettings: strict),

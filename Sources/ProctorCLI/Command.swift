@@ -9,6 +9,7 @@ public protocol ProctorCommand: Sendable {
 
 /// Every subcommand, in the order `proctor --help` lists them.
 public enum CommandRegistry {
+    /// Every subcommand type; `proctor --help` lists them and dispatch finds them by `spec.name`.
     public static let commands: [any ProctorCommand.Type] = [
         InitCommand.self,
         RunCommand.self,

@@ -11,6 +11,7 @@ public final class Console: Sendable {
     public let isTerminal: Bool
     /// Colour allowed (terminal, no NO_COLOR, not CI).
     public let useColor: Bool
+    /// The environment variables the command sees (the process's, or a test's).
     public let environment: [String: String]
     /// The working directory the command's relative paths mean (the process's, or a test's).
     public let workingDirectory: String
@@ -59,9 +60,13 @@ public final class Console: Sendable {
         installsSignalHandlers = false
     }
 
+    /// Writes `s` and a newline to stdout (or to the captured output).
     public func out(_ s: String) { write(s + "\n", toErr: false) }
+    /// Writes `s` and a newline to stderr (or to the captured errors).
     public func err(_ s: String) { write(s + "\n", toErr: true) }
+    /// Writes `s` to stderr as is, with no newline added (for progress lines that redraw themselves).
     public func rawErr(_ s: String) { write(s, toErr: true) }
+    /// Writes `s` to stdout as is, with no newline added.
     public func rawOut(_ s: String) { write(s, toErr: false) }
     /// Bytes to stdout as they are (no String round trip for large outputs).
     public func rawOut(bytes: [UInt8]) {

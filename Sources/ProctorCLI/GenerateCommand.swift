@@ -14,11 +14,11 @@ enum GenerateCommand: ProctorCommand {
         name: "generate",
         summary: "Generate test data: valid instances of a JSON Schema, as JSON Lines or suite cases.",
         usage: """
-        proctor generate cases --schema S.json [--count N] [--seed S] [--invalid] [--as-cases VAR] [--out FILE]
+        proctor generate cases --schema S.json [--count N] [--seed S] [--invalid] [--as-cases VAR] [--out FILE] [--registry BASE_URI=DIR]... [--draft D]
                proctor generate cases --from-suite SUITE --backend ID [--count N] [--seed S] [--out FILE]
         """,
         options: [
-            OptionSpec("schema", value: "S.json", help: "The JSON Schema (2020-12 or draft-07; JSONC accepted)."),
+            OptionSpec("schema", value: "S.json", help: "The JSON Schema (drafts 4, 6, 7, 2019-09 or 2020-12 by $schema; JSONC accepted)."),
             OptionSpec("count", value: "N", help: "Instances to write (default 10)."),
             OptionSpec("seed", value: "S", help: "Seed; the same seed gives the same instances (default 1)."),
             OptionSpec("invalid", help: "Near misses instead: each line {\"instance\", \"violates\"} breaks exactly one keyword (--count per keyword, default 1)."),
@@ -26,12 +26,13 @@ enum GenerateCommand: ProctorCommand {
             OptionSpec("out", value: "FILE", help: "Write to FILE instead of standard output."),
             OptionSpec("from-suite", value: "SUITE", help: "Have a backend write new cases in the style of SUITE's cases (JSONL cases)."),
             OptionSpec("backend", value: "ID", help: "--from-suite: the backend (or grader) of the suite that writes them."),
-        ],
+        ] + SchemaInput.options,
         discussion: """
         Instances are built keyword by keyword and cycle through anyOf/oneOf branches, enum values,
         types and optional properties by instance index, so --count at least the number of choices
-        shows each. Every instance is checked by Proctor's validator before it is written; a keyword
-        the generator does not cover, or a schema it finds no instance of, is an error naming it.
+        shows each, and repeats are avoided while new instances can be found. Keywords the dialect does
+        not define are annotations, as are formats Proctor does not know. Every instance is checked by
+        Proctor's validator before it is written; a schema it finds no instance of is an error.
         """)
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
@@ -43,21 +44,27 @@ enum GenerateCommand: ProctorCommand {
         }
         if let suitePath = args.value("from-suite") { return try await fromSuite(suitePath, args, console) }
         guard let path = args.value("schema") else { throw CLIError.usage("generate cases needs --schema S.json") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the schema") }
-        let schema: JSONValue
-        do { schema = try JSONParser.parse(String(decoding: data, as: UTF8.self), options: .jsonc) } catch { throw CLIError.input("\(path): \(error)") }
+        let input = try SchemaInput.load(path, args)
+        let generator: InstanceGenerator
+        do {
+            generator = try InstanceGenerator(schema: input.value, uri: input.uri, registry: input.registry, forcedDraft: input.draft,
+                                              deferUnresolvedRefs: true)
+        } catch {
+            throw CLIError.input("\(path): \(error)")
+        }
+        for r in generator.unresolvedRefs { console.err("note: \(path)#\(r); instances avoid it (pass --registry BASE_URI=DIR to serve it)") }
         let seed = UInt64(try args.int("seed", min: 0) ?? 1)
         if args.flag("invalid") {
             if args.value("as-cases") != nil { throw CLIError.usage("--invalid writes {instance, violates} lines; it cannot be combined with --as-cases") }
             let misses: [NearMiss]
-            do { misses = try InstanceGenerator(schema: schema).nearMisses(seed: seed, perKeyword: try args.int("count", min: 1) ?? 1) } catch {
+            do { misses = try generator.nearMisses(seed: seed, perKeyword: try args.int("count", min: 1) ?? 1) } catch {
                 throw CLIError.input("\(path): \(error)")
             }
             return try write(misses.map(\.jsonLine).joined(separator: "\n"), count: misses.count, args, console)
         }
         let count = try args.int("count", min: 1) ?? 10
         let instances: [JSONValue]
-        do { instances = try InstanceGenerator(schema: schema).generate(count: count, seed: seed) } catch { throw CLIError.input("\(path): \(error)") }
+        do { instances = try generator.generate(count: count, seed: seed) } catch { throw CLIError.input("\(path): \(error)") }
         let lines = InstanceGenerator.lines(instances, asCases: args.value("as-cases"), schemaPath: path)
         return try write(lines.joined(separator: "\n"), count: instances.count, args, console)
     }

@@ -5,6 +5,7 @@ import ProctorSupport
 
 /// The `proctor` entry point, callable from tests with captured output.
 public enum Proctor {
+    /// The version `proctor --version` prints.
     public static let version = "0.1.0"
 
     /// Runs one command line (without the program name) and returns the exit code.

@@ -3,22 +3,24 @@ import ProctorCommandLine
 import ProctorJSON
 import ProctorSchema
 import ProctorSupport
+import ProctorYAML
 
 /// `proctor validate`: check JSON files or JSON Lines against a JSON Schema.
 enum ValidateCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "validate",
         summary: "Validate JSON documents (or JSON Lines) against a JSON Schema.",
-        usage: "proctor validate --schema SCHEMA.json [--draft 2020-12|7] [--format-assert] [--registry BASE_URI=DIR]... [--jsonl] FILE...",
+        usage: "proctor validate --schema SCHEMA.json [--draft 2020-12|2019-09|7|6|4] [--format-assert] [--registry BASE_URI=DIR]... [--jsonl] FILE...",
         options: [
             OptionSpec("schema", short: "s", value: "FILE", help: "The schema file (JSON or JSONC)."),
-            OptionSpec("draft", value: "DRAFT", help: "Dialect when the schema has no $schema: 2020-12 (default) or 7."),
+            OptionSpec("draft", value: "DRAFT", help: "The dialect, whatever $schema says: 2020-12, 2019-09, 7, 6 or 4 (default: $schema's, else 2020-12)."),
             OptionSpec("format-assert", help: "Treat 'format' as an assertion (date-time, email, uri, ...)."),
             OptionSpec("registry", value: "BASE_URI=DIR", repeatable: true, help: "Serve remote $refs under BASE_URI from files in DIR."),
             OptionSpec("jsonl", help: "Each line of each file is one instance; print one JSON result per line."),
         ],
         discussion: """
-        FILE may be '-' for standard input. Without --jsonl a readable report is printed per file.
+        FILE may be '-' for standard input; a .yaml or .yml FILE is read as YAML 1.2 (core schema).
+        Without --jsonl a readable report is printed per file.
         With --jsonl each result is one line: {"line": N, "valid": bool, "errors": [{"instanceLocation", "keywordLocation", "message"}]}
         ("file" is added when several files are given).
 
@@ -30,20 +32,14 @@ enum ValidateCommand: ProctorCommand {
         guard !args.positionals.isEmpty else { throw CLIError.usage("give at least one FILE to validate (or '-' for stdin)") }
         var options = SchemaOptions()
         if let d = args.value("draft") {
-            guard let draft = SchemaDraft(option: d) else { throw CLIError.usage("--draft must be 2020-12 or 7, got '\(d)'") }
+            guard let draft = SchemaDraft(option: d) else { throw CLIError.usage("--draft must be 2020-12, 2019-09, 7, 6 or 4, got '\(d)'") }
             options.defaultDraft = draft
+            options.forcedDraft = draft
         }
+        options.deferUnresolvedRefs = true
         options.formatAssertion = args.flag("format-assert")
-        var registry = SchemaRegistry()
-        for r in args.all("registry") {
-            guard let eq = r.firstIndex(of: "="), eq != r.startIndex else { throw CLIError.usage("--registry expects BASE_URI=DIR, got '\(r)'") }
-            let dir = String(r[r.index(after: eq)...])
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-                throw CLIError.input("--registry folder '\(dir)' does not exist")
-            }
-            registry.addFolder(baseURI: String(r[..<eq]), directory: dir)
-        }
+        let registry: SchemaRegistry
+        do { registry = try SchemaRegistry(specs: args.all("registry")) } catch { throw CLIError.input(error.description) }
         let schemaBytes = try readInput(schemaPath, console: console)
         let schemaValue: JSONValue
         do { schemaValue = try JSONParser.parse(schemaBytes, options: .jsonc) } catch {
@@ -51,12 +47,14 @@ enum ValidateCommand: ProctorCommand {
         }
         let schema: CompiledSchema
         do {
-            let uri = schemaPath == "-" ? nil : URL(fileURLWithPath: schemaPath).standardizedFileURL.absoluteString
+            let uri = schemaPath == "-" ? nil : SchemaRegistry.fileURI(schemaPath)
             schema = try CompiledSchema.compile(schemaValue, uri: uri, registry: registry, options: options)
         } catch {
             throw CLIError.input("\(schemaPath): \(error)")
         }
 
+        for r in schema.unresolvedRefs { console.err("note: \(schemaPath)#\(r); an instance that reaches it is invalid (pass --registry BASE_URI=DIR to serve it)") }
+        for f in schema.unknownFormats { console.err("note: \(schemaPath)#\(f): an unknown format, not asserted (an annotation)") }
         var anyInvalid = false
         let many = args.positionals.count > 1
         for file in args.positionals {
@@ -68,7 +66,7 @@ enum ValidateCommand: ProctorCommand {
                 if !valid { anyInvalid = true }
             } else {
                 do {
-                    let v = try JSONParser.parse(bytes)
+                    let v = try instance(bytes, file: file)
                     let r = schema.validate(v)
                     if r.valid {
                         console.out("\(file): valid")
@@ -77,6 +75,9 @@ enum ValidateCommand: ProctorCommand {
                         console.out("\(file): invalid (\(r.errors.count) error\(r.errors.count == 1 ? "" : "s"))")
                         for e in r.errors { console.out("  \(e)    [\(e.keywordLocation)]") }
                     }
+                } catch let e as YAMLError {
+                    anyInvalid = true
+                    console.out("\(file): not valid YAML: \(file):\(e)")
                 } catch {
                     anyInvalid = true
                     console.out("\(file): not valid JSON: \(file):\(error)")
@@ -84,6 +85,13 @@ enum ValidateCommand: ProctorCommand {
             }
         }
         return anyInvalid ? 1 : 0
+    }
+
+    /// The instance in `bytes`: YAML (1.2 core schema, Proctor's reader) for a `.yaml`/`.yml` file, else JSON.
+    static func instance(_ bytes: [UInt8], file: String) throws -> JSONValue {
+        let ext = (file as NSString).pathExtension.lowercased()
+        if ext == "yaml" || ext == "yml" { return try YAMLParser.parse(String(decoding: bytes, as: UTF8.self)) }
+        return try JSONParser.parse(bytes)
     }
 
     /// Reads a file or stdin (`-`); an unreadable file is an input error (exit 2) naming it.

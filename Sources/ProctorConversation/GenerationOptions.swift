@@ -25,6 +25,7 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Backend-specific fields (an object), passed through to the backends that take them.
     public var extra: JSONObject?
 
+    /// Makes options with the given fields set; a `nil` field is left to the layers below.
     public init(maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil, seed: UInt64? = nil,
                 stop: [String]? = nil, extra: JSONObject? = nil) {
         self.maxTokens = maxTokens
@@ -52,6 +53,7 @@ public struct GenerationOptions: Sendable, Equatable {
         }
     }
 
+    /// True when no field is set (an empty `extra` counts as unset).
     public var isEmpty: Bool { maxTokens == nil && temperature == nil && topP == nil && seed == nil && stop == nil && (extra?.isEmpty ?? true) }
 
     /// These options with every field `other` sets replaced by `other`'s (extra: key by key).

@@ -5,6 +5,7 @@
 /// Proctor's task-format training writes `Task: {{system}}\nInput: {{user}}\nJSON:\n`, so a
 /// system message "classify" and a user message "the app crashes" become exactly a training prompt.
 public struct PromptTemplate: Sendable, Equatable {
+    /// The template text, placeholders included.
     public let text: String
 
     /// The template of Proctor's task corpus (`Task:` / `Input:` / `JSON:`).
@@ -14,8 +15,10 @@ public struct PromptTemplate: Sendable, Equatable {
 
     /// A template that cannot be used: what is wrong with it.
     public struct Invalid: Error, Sendable, CustomStringConvertible {
+        /// What is wrong with the template.
         public let message: String
         init(_ message: String) { self.message = message }
+        /// The message, as is.
         public var description: String { message }
     }
 

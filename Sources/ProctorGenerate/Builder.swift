@@ -12,7 +12,14 @@ struct Builder {
     /// Compiled patterns, shared by every attempt of one run.
     let patterns: PatternCache
 
-    static let maxDepth = 10
+    /// Past this depth the builder heads for the shortest instance: required properties only,
+    /// the fewest items, and `anyOf`/`oneOf` branches that do not recurse, so recursive schemas end.
+    static let shallowDepth = 6
+    /// Nesting no instance goes beyond.
+    static let maxDepth = 24
+    /// The nesting of the value being built (set by `value`), read by the choices above.
+    var depth = 0
+    var shallow: Bool { depth >= Self.shallowDepth }
 
     /// A choice among n at `ptr`: round robin by instance index, offset per location.
     mutating func pick(_ n: Int, _ ptr: String) -> Int {
@@ -49,8 +56,19 @@ struct Builder {
             if case .array(let xs)? = o["allOf"] { for (i, x) in xs.enumerated() { try flatten(x, ptr + "/allOf/\(i)", &parts, depth + 1) } }
             for word in ["anyOf", "oneOf"] {
                 if case .array(let xs)? = o[word], !xs.isEmpty {
-                    let k = pick(xs.count, ptr + "/" + word)
+                    var k = pick(xs.count, ptr + "/" + word)
+                    if shallow, Self.recurses(xs[k]), let flat = xs.indices.first(where: { !Self.recurses(xs[$0]) }) { k = flat }
                     try flatten(xs[k], ptr + "/\(word)/\(k)", &parts, depth + 1)
+                    if word == "oneOf" && xs.count > 1 {
+                        // Exactly one branch: leave out the optional properties the other branches require.
+                        var others: [JSONValue] = []
+                        for (j, x) in xs.enumerated() where j != k {
+                            var b = x
+                            for _ in 0..<3 { if let r = b.objectValue?["$ref"]?.stringValue, let t = try? resolve(r, ptr) { b = t } else { break } }
+                            if let req = b.objectValue?["required"] { others.append(.object(JSONObject([("required", req)]))) }
+                        }
+                        if !others.isEmpty { parts.append(JSONObject([("not", .object(JSONObject([("anyOf", .array(others))])))])) }
+                    }
                 }
             }
             if let cond = o["if"] {
@@ -67,19 +85,59 @@ struct Builder {
         }
     }
 
+    /// Whether a branch leads through a reference (which may come back here): avoided when shallow.
+    static func recurses(_ s: JSONValue) -> Bool {
+        guard case .object(let o) = s else { return false }
+        if o["$ref"] != nil { return true }
+        for k in ["properties", "items", "prefixItems", "allOf", "anyOf", "oneOf", "additionalProperties", "patternProperties"] {
+            if let v = o[k], JSONSerializer.string(v).contains("\"$ref\"") { return true }
+        }
+        return false
+    }
+
     mutating func value(_ s: JSONValue, _ ptr: String, depth: Int) throws(GenerateError) -> JSONValue {
         guard depth < Self.maxDepth else { throw fail(ptr, "the schema nests deeper than \(Self.maxDepth) levels here") }
+        self.depth = depth
         var parts: [JSONObject] = []
         try flatten(s, ptr, &parts, 0)
         return try value(parts: parts, ptr, depth: depth)
     }
 
+    /// What `not` subschemas rule out, in the forms schemas use: literals, types and sets of properties.
+    struct Exclusions {
+        var literals: [JSONValue] = []
+        var types: Set<String> = []
+        var keys: Set<String> = []
+    }
+
+    static func exclusions(_ parts: [JSONObject]) -> Exclusions {
+        var x = Exclusions()
+        func add(_ n: JSONValue) {
+            guard case .object(let o) = n else { return }
+            if let e = o["enum"]?.arrayValue { x.literals += e }
+            if let c = o["const"] { x.literals.append(c) }
+            if let t = o["type"] { x.types.formUnion(t.stringValue.map { [$0] } ?? (t.arrayValue ?? []).compactMap(\.stringValue)) }
+            for r in o["required"]?.arrayValue ?? [] { if let k = r.stringValue { x.keys.insert(k) } }
+            for word in ["anyOf", "oneOf"] { for b in o[word]?.arrayValue ?? [] { add(b) } }
+        }
+        for p in parts { if let n = p["not"] { add(n) } }
+        return x
+    }
+
     mutating func value(parts: [JSONObject], _ ptr: String, depth: Int) throws(GenerateError) -> JSONValue {
+        let outer = self.depth
+        self.depth = depth
+        defer { self.depth = outer }
+        let excluded = Self.exclusions(parts)
         var literals: [JSONValue]? = nil
         for p in parts {
             var here: [JSONValue]? = p["enum"]?.arrayValue
             if let c = p["const"] { here = (here ?? [c]).filter { $0 == c } }
             if let here { literals = literals.map { l in l.filter { here.contains($0) } } ?? here }
+        }
+        if let l = literals, !excluded.literals.isEmpty {
+            let kept = l.filter { !excluded.literals.contains($0) }
+            if !kept.isEmpty { literals = kept }
         }
         if let literals {
             guard !literals.isEmpty else { throw fail(ptr, "enum/const allow nothing together") }
@@ -97,17 +155,22 @@ struct Builder {
             // Keywords hint at the intended type.
             let keys = Set(parts.flatMap(\.keys))
             var hinted: [String] = []
-            if !keys.isDisjoint(with: ["properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties", "dependentRequired"]) { hinted.append("object") }
-            if !keys.isDisjoint(with: ["items", "prefixItems", "contains", "minItems", "maxItems", "uniqueItems"]) { hinted.append("array") }
+            if !keys.isDisjoint(with: ["properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties",
+                                       "dependentRequired", "dependentSchemas", "propertyNames", "unevaluatedProperties"]) { hinted.append("object") }
+            if !keys.isDisjoint(with: ["items", "prefixItems", "contains", "minItems", "maxItems", "uniqueItems", "unevaluatedItems"]) { hinted.append("array") }
             if !keys.isDisjoint(with: ["minLength", "maxLength", "pattern", "format"]) { hinted.append("string") }
             if !keys.isDisjoint(with: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]) { hinted.append("number") }
             if !hinted.isEmpty { types = hinted }
+        }
+        if !excluded.types.isEmpty {
+            let kept = types.filter { !excluded.types.contains($0) && !($0 == "integer" && excluded.types.contains("number")) }
+            if !kept.isEmpty { types = kept }
         }
         guard !types.isEmpty else { throw fail(ptr + "/type", "the types allowed here have nothing in common") }
         switch types[pick(types.count, ptr + "/type")] {
         case "null": return .null
         case "boolean": return .bool(pick(2, ptr + "/bool") == 0)
-        case "object": return try object(parts, ptr, depth)
+        case "object": return try object(parts, ptr, depth, forbidden: excluded.keys)
         case "array": return try array(parts, ptr, depth)
         case "string": return try string(parts, ptr)
         case "integer": return try number(parts, ptr, integer: true)
@@ -117,8 +180,24 @@ struct Builder {
 
     // MARK: - Objects
 
-    mutating func object(_ parts: [JSONObject], _ ptr: String, _ depth: Int) throws(GenerateError) -> JSONValue {
+    mutating func object(_ given: [JSONObject], _ ptr: String, _ depth: Int, forbidden: Set<String>) throws(GenerateError) -> JSONValue {
+        // dependentSchemas of required keys hold for every instance: their keywords join the parts.
+        var parts = given
+        var applied = Set<String>()
+        var grew = true
+        while grew {
+            grew = false
+            let req = Set(parts.flatMap { ($0["required"]?.arrayValue ?? []).compactMap(\.stringValue) })
+            for p in parts {
+                for (k, v) in p["dependentSchemas"]?.objectValue ?? JSONObject() where req.contains(k) && !applied.contains(k) {
+                    applied.insert(k)
+                    try flatten(v, ptr + "/dependentSchemas/" + JSONPointer.escape(k), &parts, 0)
+                    grew = true
+                }
+            }
+        }
         var declared: [String] = []
+        var declaredSet = Set<String>()
         var required: Set<String> = []
         var minP = 0, maxP = Int.max
         var deps: [String: [String]] = [:]
@@ -126,40 +205,57 @@ struct Builder {
         var extrasAllowed = true
         var names: [JSONValue] = []
         for p in parts {
-            for (k, _) in p["properties"]?.objectValue ?? JSONObject() where !declared.contains(k) { declared.append(k) }
+            for (k, _) in p["properties"]?.objectValue ?? JSONObject() where declaredSet.insert(k).inserted { declared.append(k) }
             for r in p["required"]?.arrayValue ?? [] { if let s = r.stringValue { required.insert(s) } }
             if let n = p["minProperties"]?.intValue { minP = max(minP, n) }
             if let n = p["maxProperties"]?.intValue { maxP = min(maxP, n) }
             for (k, v) in p["dependentRequired"]?.objectValue ?? JSONObject() { deps[k, default: []] += (v.arrayValue ?? []).compactMap(\.stringValue) }
             for (pat, v) in p["patternProperties"]?.objectValue ?? JSONObject() { patterns.append((pat, v)) }
-            if p["additionalProperties"] == .bool(false) { extrasAllowed = false }
+            if p["additionalProperties"] == .bool(false) || (p["unevaluatedProperties"] == .bool(false) && p["additionalProperties"] == nil) { extrasAllowed = false }
             if let n = p["propertyNames"] { names.append(n) }
         }
         var keys: [String] = declared.filter { required.contains($0) }
-        for r in required.sorted() where !keys.contains(r) { keys.append(r) }
-        for k in declared where !keys.contains(k) && keys.count < maxP {
-            if pick(2, ptr + "/properties/" + k) == 0 { keys.append(k) }
+        var keySet = Set(keys)
+        for r in required.sorted() where keySet.insert(r).inserted { keys.append(r) }
+        // Optional properties: about half of a few, about six of many (an instance of a schema with
+        // hundreds of settings stays readable), none when heading for the shortest instance, never
+        // one a `not` rules out; one whose dependent schema would join, less often.
+        let dependents = Set(parts.flatMap { ($0["dependentSchemas"]?.objectValue ?? JSONObject()).keys })
+        let optional = declared.filter { !keySet.contains($0) && !forbidden.contains($0) }
+        for k in optional where keys.count < maxP && !(shallow && keys.count >= minP) {
+            if dependents.contains(k) && !applied.contains(k) { if pick(3, ptr + "/dependentSchemas/" + k) != 0 { continue } }
+            let chosen = optional.count <= 12 ? pick(2, ptr + "/properties/" + k) == 0 : rng.int(optional.count) < 6
+            if chosen { keys.append(k); keySet.insert(k) }
+        }
+        for k in keys where dependents.contains(k) && !applied.contains(k) {
+            applied.insert(k)
+            for p in parts { if let v = p["dependentSchemas"]?[k] { try flatten(v, ptr + "/dependentSchemas/" + JSONPointer.escape(k), &parts, 0) } }
+        }
+        for p in parts.dropFirst(given.count) {
+            for r in p["required"]?.arrayValue ?? [] { if let s = r.stringValue, keySet.insert(s).inserted { keys.append(s) } }
+            for (k, _) in p["properties"]?.objectValue ?? JSONObject() where declaredSet.insert(k).inserted { declared.append(k) }
         }
         // dependentRequired: a present key brings its dependents.
         var i = 0
         while i < keys.count {
-            for d in deps[keys[i]] ?? [] where !keys.contains(d) { keys.append(d) }
+            for d in deps[keys[i]] ?? [] where keySet.insert(d).inserted { keys.append(d) }
             i += 1
         }
         // Extra keys: from patternProperties, or free names where additionalProperties allows them.
         var extra = 0
-        while keys.count < minP || (keys.count < maxP && extra == 0 && pick(3, ptr + "/extra") == 2) {
+        while keys.count < minP || (!shallow && keys.count < maxP && extra == 0 && pick(3, ptr + "/extra") == 2) {
             extra += 1
             if !patterns.isEmpty, let dfa = try? self.patterns.dfa([patterns[rng.int(patterns.count)].0]), let name = Builder.sample(dfa, minLength: 1, maxLength: 12, rng: &rng),
-               !keys.contains(name) {
+               !keySet.contains(name) {
                 keys.append(name)
+                keySet.insert(name)
             } else if extrasAllowed {
                 // propertyNames: an extra key is a string of that schema.
                 var name = "x\(rng.int(1000))"
                 if !names.isEmpty, case .string(let s) = try value(.object(JSONObject([("allOf", .array(names)), ("type", "string")])), ptr + "/propertyNames", depth: depth + 1) {
                     name = s
                 }
-                if !keys.contains(name) { keys.append(name) }
+                if keySet.insert(name).inserted { keys.append(name) }
             } else if keys.count < minP {
                 throw fail(ptr + "/minProperties", "cannot add more properties here")
             } else { break }
@@ -177,6 +273,7 @@ struct Builder {
                 }
                 if any { continue }
                 if let a = p["additionalProperties"] { try flatten(a, ptr + "/additionalProperties", &sub, 0) }
+                else if let u = p["unevaluatedProperties"], !declaredSet.contains(k) { try flatten(u, ptr + "/unevaluatedProperties", &sub, 0) }
             }
             out[k] = try value(parts: sub, ptr + "/properties/" + JSONPointer.escape(k), depth: depth + 1)
         }
@@ -201,20 +298,24 @@ struct Builder {
                 let rest = p["prefixItems"] != nil ? p["items"] : p["additionalItems"]
                 if rest == .bool(false) { maxI = min(maxI, prefix.count) }
             } else if p["items"] == .bool(false) { maxI = min(maxI, 0) }
+            if p["items"] == nil, p["unevaluatedItems"] == .bool(false) { maxI = min(maxI, p["prefixItems"]?.arrayValue?.count ?? 0) }
             if let c = p["contains"] { containsParts.append(c) }
             if let n = p["minContains"]?.intValue { minC = n }
             if let n = p["maxContains"]?.intValue { maxC = min(maxC, n) }
         }
-        if !containsParts.isEmpty { minI = max(minI, minC) }
+        // Each `contains` (several, under allOf) gets positions of its own.
+        if !containsParts.isEmpty { minI = max(minI, max(minC, 1) * containsParts.count) }
         guard minI <= maxI else { throw fail(ptr + "/minItems", "minItems exceeds maxItems") }
-        let upper = min(maxI, max(minI, prefixCount) + 3)
+        let upper = shallow ? minI : min(maxI, max(minI, prefixCount) + 3)
         let n = minI + rng.int(max(1, upper - minI + 1))
-        // Positions that take the contains schema.
-        var containAt: Set<Int> = []
+        // Positions that take each contains schema.
+        var containAt: [Int: Int] = [:]
         if !containsParts.isEmpty {
-            let want = min(max(minC, 1), n)
-            var tries = 0
-            while containAt.count < min(want, maxC) && tries < 100 { containAt.insert(rng.int(n)); tries += 1 }
+            let want = min(max(minC, 1), maxC)
+            var free = Array(0..<n)
+            for c in containsParts.indices {
+                for _ in 0..<want where !free.isEmpty { containAt[free.remove(at: rng.int(free.count))] = c }
+            }
         }
         var items: [JSONValue] = []
         for i in 0..<n {
@@ -225,9 +326,11 @@ struct Builder {
                     if i < prefix.count { try flatten(prefix[i], ptr + "/prefixItems/\(i)", &sub, 0) } else if let rest = p["prefixItems"] != nil ? p["items"] : p["additionalItems"] { try flatten(rest, ptr + "/items", &sub, 0) }
                 } else if let it = p["items"] {
                     try flatten(it, ptr + "/items", &sub, 0)
+                } else if let u = p["unevaluatedItems"] {
+                    try flatten(u, ptr + "/unevaluatedItems", &sub, 0)
                 }
             }
-            if containAt.contains(i) { for c in containsParts { try flatten(c, ptr + "/contains", &sub, 0) } }
+            if let c = containAt[i] { try flatten(containsParts[c], ptr + "/contains", &sub, 0) }
             var v = try value(parts: sub, ptr + "/items", depth: depth + 1)
             var tries = 0
             while unique && items.contains(v) && tries < 20 {
@@ -253,16 +356,34 @@ struct Builder {
             if let f = p["format"]?.stringValue { format = f }
         }
         guard minL <= maxL else { throw fail(ptr + "/minLength", "minLength exceeds maxLength") }
-        if let format { return .string(formatted(format)) }
+        // A format Proctor knows is written; an unknown one is an annotation (the pattern, or any string, decides).
+        if let format, InstanceGenerator.formats.contains(format), patterns.isEmpty || pick(2, ptr + "/format") == 0 {
+            let v = formatted(format)
+            if v.count >= minL && v.count <= maxL { return .string(v) }
+        }
         if !patterns.isEmpty {
-            let dfa: RegexDFA
-            do { dfa = try self.patterns.dfa(patterns) } catch {
-                throw fail(ptr + "/pattern", "the pattern cannot be generated from: \(error.message)")
+            let exact: Result<RegexDFA, RegexDFAError>
+            do { exact = .success(try self.patterns.dfa(patterns)) } catch { exact = .failure(error) }
+            switch exact {
+            case .success(let dfa):
+                guard let s = Builder.sample(dfa, minLength: minL, maxLength: min(maxL, minL + 40), rng: &rng) else {
+                    throw fail(ptr + "/pattern", "no string of the allowed length matches")
+                }
+                return .string(s)
+            case .failure(let e):
+                // Look-arounds have no automaton: sample the pattern without them and keep a string the
+                // real pattern accepts.
+                guard let (dfa, checks) = self.patterns.relaxed(patterns) else {
+                    throw fail(ptr + "/pattern", "the pattern cannot be generated from: \(e.message)")
+                }
+                for _ in 0..<40 {
+                    if let s = Builder.sample(dfa, minLength: minL, maxLength: min(maxL, minL + 40), rng: &rng),
+                       checks.allSatisfy({ (try? $0.test(s)) == true }) {
+                        return .string(s)
+                    }
+                }
+                throw fail(ptr + "/pattern", "no sampled string matches the pattern with its look-arounds")
             }
-            guard let s = Builder.sample(dfa, minLength: minL, maxLength: min(maxL, minL + 40), rng: &rng) else {
-                throw fail(ptr + "/pattern", "no string of the allowed length matches")
-            }
-            return .string(s)
         }
         let len = minL + rng.int(max(1, min(maxL, minL + 8) - minL + 1))
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
@@ -327,7 +448,15 @@ struct Builder {
         case "time": return time
         case "date-time": return date + "T" + time
         case "email": return "user\(rng.int(1000))@example.com"
-        case "uri": return "https://example.com/item/\(rng.int(10000))"
+        case "uri", "iri": return "https://example.com/item/\(rng.int(10000))"
+        case "uri-reference", "iri-reference": return ["/items/\(rng.int(1000))", "https://example.org/p\(rng.int(100))", "#frag\(rng.int(10))"][rng.int(3)]
+        case "uri-template": return "https://example.com/{id}/item\(rng.int(100))"
+        case "idn-email": return "user\(rng.int(1000))@example.com"
+        case "idn-hostname": return "host\(rng.int(1000)).example.org"
+        case "duration": return ["P\(1 + rng.int(30))D", "PT\(1 + rng.int(59))M", "P1Y2M\(rng.int(28))DT3H"][rng.int(3)]
+        case "regex": return ["^[a-z]+$", "\\d{\(1 + rng.int(5))}", "(ab|cd)*"][rng.int(3)]
+        case "json-pointer": return ["", "/a", "/items/\(rng.int(10))", "/a~1b"][rng.int(4)]
+        case "relative-json-pointer": return ["0", "1/a", "\(rng.int(3))#"][rng.int(3)]
         case "uuid": return "\(hx(8))-\(hx(4))-4\(hx(3))-\(["8", "9", "a", "b"][rng.int(4)])\(hx(3))-\(hx(12))"
         case "ipv4": return (0..<4).map { _ in String(rng.int(256)) }.joined(separator: ".")
         case "ipv6": return "2001:db8:\(hx(4)):\(hx(4))::\(hx(3))"
@@ -363,14 +492,26 @@ struct Builder {
             if loEx && kLo * md <= lo { kLo += 1 }
             if hiEx && kHi * md >= hi { kHi -= 1 }
             guard kLo <= kHi, abs(kLo) < 1e12, abs(kHi) < 1e12 else { throw fail(ptr + "/multipleOf", "no multiple within the bounds") }
-            let k = Int(kLo) + rng.int(Int(min(kHi - kLo, 1000)) + 1)
-            return .number(Builder.times(m, k))
+            // A k whose product binary floating point also reads as a multiple (Python jsonschema
+            // divides): 0.3 is not a multiple of 0.1 there, 0.5 is.
+            for _ in 0..<32 {
+                let k = Int(kLo) + rng.int(Int(min(kHi - kLo, 1000)) + 1)
+                let v = Builder.times(m, k)
+                let q = v.double / md
+                if q == q.rounded() { return .number(v) }
+            }
+            if kLo <= 0 && kHi >= 0 { return .number(JSONNumber(0)) }
+            return .number(Builder.times(m, Int(kLo)))
         }
         if integer {
             var a = lo.rounded(.up), b = hi.rounded(.down)
             if loEx && a <= lo { a += 1 }
             if hiEx && b >= hi { b -= 1 }
             guard a <= b else { throw fail(ptr + "/minimum", "no integer within the bounds") }
+            // Integers exactly representable in a double (what every validator reads alike).
+            let limit = 9_007_199_254_740_991.0
+            a = max(a, -limit); b = min(b, limit)
+            guard a <= b else { throw fail(ptr + "/minimum", "no integer within the bounds a double holds exactly") }
             return .number(JSONNumber(Int(a) + rng.int(Int(min(b - a, 100_000)) + 1)))
         }
         let span = hi - lo
@@ -385,8 +526,14 @@ struct Builder {
     static func times(_ m: JSONNumber, _ k: Int) -> JSONNumber {
         let d = m.decimal
         var digits = 0
-        for x in d.digits { digits = digits * 10 + Int(x) }
-        let product = digits * k
+        for x in d.digits {
+            let (t, o1) = digits.multipliedReportingOverflow(by: 10)
+            let (u, o2) = t.addingReportingOverflow(Int(x))
+            if o1 || o2 { return JSONNumber(0) }
+            digits = u
+        }
+        let (product, overflow) = digits.multipliedReportingOverflow(by: k)
+        if overflow { return JSONNumber(0) }
         var text = String(abs(product))
         if d.exponent >= 0 {
             if product != 0 { text += String(repeating: "0", count: d.exponent) }
@@ -402,6 +549,54 @@ struct Builder {
 /// Pattern automata by pattern list, built once per run (one run is one thread; not shared).
 final class PatternCache {
     var map: [[String]: RegexDFA] = [:]
+    var relaxedMap: [[String]: (RegexDFA, [ECMARegex])?] = [:]
+
+    /// An automaton for the patterns with their look-around groups removed (a superset of what they
+    /// match), and the patterns themselves to check samples with; nil when even that has no automaton.
+    func relaxed(_ patterns: [String]) -> (RegexDFA, [ECMARegex])? {
+        if let r = relaxedMap[patterns] { return r }
+        var result: (RegexDFA, [ECMARegex])?
+        if let checks = try? patterns.map({ try ECMARegex($0) }), let d = try? dfa(patterns.map(Self.withoutLookarounds)) {
+            result = (d, checks)
+        }
+        relaxedMap[patterns] = result
+        return result
+    }
+
+    /// `p` with every `(?=…)`, `(?!…)`, `(?<=…)` and `(?<!…)` group removed.
+    static func withoutLookarounds(_ p: String) -> String {
+        let c = Array(p)
+        var out: [Character] = []
+        var i = 0
+        while i < c.count {
+            if c[i] == "\\", i + 1 < c.count { out += [c[i], c[i + 1]]; i += 2; continue }
+            if c[i] == "[" {
+                // A class is copied whole (a parenthesis inside it is a character).
+                var j = i + 1
+                if j < c.count && c[j] == "^" { j += 1 }
+                if j < c.count && c[j] == "]" { j += 1 }
+                while j < c.count && c[j] != "]" { j += c[j] == "\\" ? 2 : 1 }
+                out += c[i..<min(j + 1, c.count)]
+                i = j + 1
+                continue
+            }
+            let look = c[i] == "(" && i + 2 < c.count && c[i + 1] == "?"
+                && (c[i + 2] == "=" || c[i + 2] == "!" || (c[i + 2] == "<" && i + 3 < c.count && (c[i + 3] == "=" || c[i + 3] == "!")))
+            if look {
+                var depth = 0, j = i
+                while j < c.count {
+                    if c[j] == "\\" { j += 2; continue }
+                    if c[j] == "(" { depth += 1 } else if c[j] == ")" { depth -= 1; if depth == 0 { break } }
+                    j += 1
+                }
+                i = j + 1
+                continue
+            }
+            out.append(c[i])
+            i += 1
+        }
+        return String(out)
+    }
     func dfa(_ patterns: [String]) throws(RegexDFAError) -> RegexDFA {
         if let d = map[patterns] { return d }
         var d = try RegexDFA(pattern: patterns[0])

@@ -16,76 +16,86 @@ public struct GenerateError: Error, Sendable, CustomStringConvertible {
     public var description: String { pointer.isEmpty ? message : "\(pointer): \(message)" }
 }
 
-/// Valid instances of a JSON Schema (2020-12 or draft-07), for test data: built keyword by keyword
-/// from the schema, cycling through `anyOf`/`oneOf` branches, `enum` values, types and optional
+/// Valid instances of a JSON Schema in any dialect Proctor implements (drafts 4, 6, 7, 2019-09 and
+/// 2020-12), for test data. The schema is bundled first (`SchemaBundle`: every reference local,
+/// one dialect, unknown keywords dropped as the specification says), then instances are built
+/// keyword by keyword, cycling through `anyOf`/`oneOf` branches, `enum` values, types and optional
 /// properties by instance index so that a long enough run shows each, and checked by Proctor's
-/// validator before they are returned (an attempt it refuses is made again, with new choices).
+/// validator on the original schema before they are returned (an attempt it refuses is made again,
+/// with new choices; a repeat of an earlier instance too, while new ones can be found).
 public struct InstanceGenerator {
-    /// The schema instances are made for.
+    /// The schema as given.
     public let schema: JSONValue
+    /// The bundled schema the builder reads.
+    let bundle: SchemaBundle
     let validator: CompiledSchema
+    /// References to documents nobody serves, which instances avoid (with `deferUnresolvedRefs`).
+    public var unresolvedRefs: [String] { bundle.unresolvedRefs }
     /// Attempts per instance before the schema is declared unsatisfiable here.
     public var attempts = 200
 
-    /// `defaultDraft` is the dialect of a schema without `$schema`; formats are asserted, so a
-    /// generated `date` is a real date.
-    public init(schema: JSONValue, defaultDraft: SchemaDraft = .draft2020_12) throws(GenerateError) {
+    /// A generator for `schema` (retrieved from `uri`; `registry` serves the documents its
+    /// references name). `defaultDraft` is the dialect of a schema without `$schema`; formats are
+    /// asserted, so a generated `date` is a real date.
+    public init(schema: JSONValue, uri: String? = nil, registry: SchemaRegistry = SchemaRegistry(),
+                defaultDraft: SchemaDraft = .draft2020_12, forcedDraft: SchemaDraft? = nil, deferUnresolvedRefs: Bool = false) throws(GenerateError) {
         self.schema = schema
-        do { validator = try CompiledSchema.compile(schema, options: SchemaOptions(defaultDraft: defaultDraft, formatAssertion: true)) } catch { throw GenerateError(pointer: error.pointer, "the schema does not compile: \(error.message)") }
-        // Keywords outside the generator's coverage are refused up front, wherever they are.
-        try Self.checkCoverage(schema, "")
-    }
-
-    static let covered: Set<String> = [
-        "type", "enum", "const", "properties", "required", "additionalProperties", "patternProperties", "items", "prefixItems",
-        "additionalItems", "contains", "minContains", "maxContains", "minItems", "maxItems", "uniqueItems", "minLength", "maxLength",
-        "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "allOf", "anyOf", "oneOf",
-        "not", "if", "then", "else", "$ref", "$defs", "definitions", "dependentRequired", "minProperties", "maxProperties", "propertyNames",
-        "$schema", "$id", "title", "description", "$comment", "default", "examples", "deprecated", "readOnly", "writeOnly",
-        "contentEncoding", "contentMediaType", "$anchor",
-    ]
-    static let formats: Set<String> = ["date", "date-time", "time", "email", "uri", "uuid", "ipv4", "ipv6", "hostname"]
-
-    static func checkCoverage(_ s: JSONValue, _ ptr: String) throws(GenerateError) {
-        guard case .object(let o) = s else { return }
-        for (k, v) in o {
-            let p = ptr + "/" + JSONPointer.escape(k)
-            guard covered.contains(k) else { throw GenerateError(pointer: p, "\"\(k)\" is not covered by the instance generator") }
-            if k == "format", let f = v.stringValue, !formats.contains(f) {
-                throw GenerateError(pointer: p, "format \"\(f)\" is not covered (covered: \(formats.sorted().joined(separator: ", ")))")
-            }
-            if k == "$ref", let r = v.stringValue, !r.hasPrefix("#") { throw GenerateError(pointer: p, "\"$ref\": \"\(r)\" is not a local reference") }
-            switch k {
-            case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas":
-                if case .object(let m) = v { for (name, sub) in m { try checkCoverage(sub, p + "/" + JSONPointer.escape(name)) } }
-            case "allOf", "anyOf", "oneOf", "prefixItems":
-                if case .array(let xs) = v { for (i, x) in xs.enumerated() { try checkCoverage(x, p + "/\(i)") } }
-            case "items":
-                if case .array(let xs) = v { for (i, x) in xs.enumerated() { try checkCoverage(x, p + "/\(i)") } } else { try checkCoverage(v, p) }
-            case "additionalProperties", "additionalItems", "contains", "not", "if", "then", "else", "propertyNames":
-                try checkCoverage(v, p)
-            default: break
-            }
+        var options = SchemaOptions(defaultDraft: defaultDraft, formatAssertion: true)
+        options.forcedDraft = forcedDraft
+        options.deferUnresolvedRefs = deferUnresolvedRefs
+        do {
+            validator = try CompiledSchema.compile(schema, uri: uri, registry: registry, options: options)
+            bundle = try SchemaBundle.bundle(schema, uri: uri, registry: registry, options: options)
+        } catch {
+            throw GenerateError(pointer: error.pointer, "the schema does not compile: \(error.message)")
         }
     }
+
+    /// The formats the builder writes values of; any other `format` is an annotation and gets a plain string.
+    static let formats: Set<String> = ["date", "date-time", "time", "duration", "email", "idn-email", "uri", "uri-reference", "iri",
+                                       "iri-reference", "uri-template", "uuid", "ipv4", "ipv6", "hostname", "idn-hostname", "regex",
+                                       "json-pointer", "relative-json-pointer"]
 
     /// `count` instances for `seed`; the same seed gives the same instances.
     public func generate(count: Int, seed: UInt64) throws(GenerateError) -> [JSONValue] {
         var rng = SplitMix(seed: seed)
         var out: [JSONValue] = []
+        var seen = Set<JSONValue>()
         let cache = PatternCache()
+        let root = bundle.document
         for i in 0..<count {
             var made: JSONValue? = nil
+            var repeatSeen: JSONValue? = nil
+            var repeats = 0
+            var why: [String: Int] = [:]
             for attempt in 0..<attempts {
-                var b = Builder(root: schema, rng: rng, index: i &+ attempt &* 7919, patterns: cache)
+                var b = Builder(root: root, rng: rng, index: i &+ attempt &* 7919, patterns: cache)
                 rng = SplitMix(seed: rng.next())
-                guard let v = try? b.value(schema, "", depth: 0) else { continue }
-                if validator.isValid(v) { made = v; break }
+                let v: JSONValue
+                do { v = try b.value(root, "", depth: 0) } catch {
+                    why[bundle.origin(of: error.pointer) + ": " + error.message, default: 0] += 1
+                    continue
+                }
+                guard validator.isValid(v) else {
+                    if let e = validator.validate(v).errors.first { why["\(e.keywordLocation): \(e.message)", default: 0] += 1 }
+                    continue
+                }
+                // A repeat is kept only when a few more attempts find nothing new.
+                if seen.contains(v) {
+                    repeatSeen = repeatSeen ?? v
+                    repeats += 1
+                    if repeats < 12 { continue }
+                    break
+                }
+                made = v
+                break
             }
-            guard let made else {
-                throw GenerateError(pointer: "", "no valid instance found in \(attempts) attempts (the schema may be unsatisfiable, or need values the generator does not try)")
+            guard let value = made ?? repeatSeen else {
+                let common = why.max { $0.value < $1.value }.map { "; most often \($0.key)" } ?? ""
+                throw GenerateError(pointer: "", "no valid instance found in \(attempts) attempts (the schema may be unsatisfiable, or need values the generator does not try)\(common)")
             }
-            out.append(made)
+            seen.insert(value)
+            out.append(value)
         }
         return out
     }

@@ -27,6 +27,7 @@ extension InstanceGenerator {
     static let breakable: Set<String> = [
         "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern", "format",
         "enum", "const", "type", "required", "additionalProperties", "minItems", "maxItems", "uniqueItems", "maxProperties",
+        "oneOf", "anyOf",
     ]
 
     /// Keywords reachable without a choice (no anyOf/oneOf/not/if, no $ref), with their instance paths.
@@ -54,7 +55,13 @@ extension InstanceGenerator {
     /// error is that keyword (checked by Proctor's validator, which lists every error).
     public func nearMisses(seed: UInt64, perKeyword: Int = 1) throws(GenerateError) -> [NearMiss] {
         var list: [Target] = []
-        Self.targets(schema, "", [], into: &list)
+        Self.targets(bundle.document, "", [], into: &list)
+        // Keyword locations are the bundle's (the pointers `targets` gives), so the near misses are
+        // checked against the bundle; every one is an instance of the original schema's negation too.
+        let validator: CompiledSchema
+        do { validator = try CompiledSchema.compile(bundle.document, options: SchemaOptions(formatAssertion: true)) } catch {
+            throw GenerateError(pointer: error.pointer, "the bundled schema does not compile: \(error.message)")
+        }
         let pool = try generate(count: 24, seed: seed)
         var out: [NearMiss] = []
         for t in list {
@@ -65,12 +72,19 @@ extension InstanceGenerator {
                     guard let broken = Self.set(base, t.path, candidate) else { continue }
                     let r = validator.validate(broken)
                     guard !r.valid, r.errors.allSatisfy({ $0.keywordLocation == t.pointer }) else { continue }
+                    guard !self.validator.isValid(broken) else { continue }
                     out.append(NearMiss(instance: broken, violates: t.pointer))
                     found += 1
                     if found >= perKeyword { break outer }
                     continue outer
                 }
             }
+        }
+        if out.isEmpty {
+            let kinds = Set(list.map(\.keyword)).sorted()
+            throw GenerateError(pointer: "", kinds.isEmpty
+                ? "no keyword to break: near misses break one of \(Self.breakable.sorted().joined(separator: ", ")) outside a choice, and this schema has none"
+                : "no near miss found: every change tried to \(kinds.joined(separator: ", ")) also broke another keyword")
         }
         return out
     }
@@ -167,6 +181,12 @@ extension InstanceGenerator {
         case "uniqueItems":
             guard case .array(let a) = cur, let first = a.first else { return [] }
             return [.array(a + [first])]
+        case "oneOf", "anyOf":
+            // A value no branch accepts (or, for oneOf, one two branches accept), found among plain values
+            // of every type and this place's values in other instances.
+            var out: [JSONValue] = [.null, .bool(true), 0, 1, 0.5, "", "x", [], [:]]
+            for other in pool { if let x = get(other, t.path), x != cur { out.append(x) } }
+            return out
         case "maxProperties":
             guard let n = n?.intValue, case .object(var o) = cur else { return [] }
             var i = 0

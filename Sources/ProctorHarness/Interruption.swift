@@ -6,8 +6,10 @@ import Synchronization
 public final class Interruption: Sendable {
     private let state = Mutex<(count: Int, signal: Int32, handlers: [@Sendable () -> Void])>((0, 0, []))
 
+    /// An interruption that has not fired yet.
     public init() {}
 
+    /// Whether `fire()` has been called, so the run should stop.
     public var isFired: Bool { state.withLock { $0.count > 0 } }
 
     /// The signal of the first `fire()` (2 for SIGINT, 15 for SIGTERM); 0 before any.

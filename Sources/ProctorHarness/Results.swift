@@ -17,10 +17,16 @@ public enum CaseStatus: String, Sendable {
 
 /// One validator's verdict on one output.
 public struct ValidatorVerdict: Sendable {
+    /// The validator's `type` as the suite names it ("contains", "json-schema"), or `strict-repair` for the
+    /// repair rule's verdict.
     public let type: String
+    /// Whether the check passed, after `negate`.
     public let pass: Bool
+    /// 0…1; 1 for a pass and 0 for a fail unless the validator grades.
     public let score: Double
+    /// The validator's `weight` in the case's weighted mean score (0 for `strict-repair`).
     public let weight: Double
+    /// What the check found, in words, for reports.
     public let message: String
     /// False when the check could not be made (it fails the case whatever the threshold).
     public var evaluated = true
@@ -55,28 +61,48 @@ extension ValidatorVerdict {
 
 /// Everything known about one case × prompt × backend run.
 public struct CaseResult: Sendable {
+    /// Name of the suite the case is in.
     public var suite: String
+    /// Path of the suite file, as the run was given it.
     public var suiteFile: String
+    /// The case's `id`, unique within its suite.
     public var caseId: String
+    /// File that defines the case: the suite file or a `casesFrom` file (annotations point at it).
     public var caseFile: String
+    /// Line of the case's definition in `caseFile` (1-based).
     public var caseLine: Int
+    /// Id of the prompt version the request was rendered from.
     public var promptId: String
+    /// Fingerprint of that prompt version's templates (`PromptVersion.sha256`), so merges and diffs can tell
+    /// a changed prompt.
     public var promptSha256: String
+    /// Id of the backend that answered.
     public var backendId: String
+    /// How this sample ended; the case's verdict across repeats is `CaseGroup.status`.
     public var status: CaseStatus
+    /// Weighted mean of the validators' scores (0…1), compared with `threshold` when there is one.
     public var score: Double
+    /// The weighted score the case must reach; nil when every validator must pass instead.
     public var threshold: Double?
+    /// The backend's text as it answered, before any transform or repair.
     public var output: String
+    /// Why the backend stopped; nil for a sample that was not run.
     public var finishReason: FinishReason?
     /// The backend stopped at its token limit (finish reason `length`, or output tokens reached maxTokens).
     public var truncated: Bool
+    /// Token counts the backend reported; nil when it reported none.
     public var usage: TokenUsage?
+    /// How long the backend took to answer, in milliseconds (the recorded figure when `latencyRecorded`).
     public var latencyMs: Double
+    /// Why the sample has no verdict of its own: the backend's error, a failed transform, or why it was not run.
     public var error: String?
+    /// What a command backend wrote to stderr, kept for the report.
     public var stderr: String?
+    /// Each validator's verdict in the case's order, plus `strict-repair` when the repair rule failed the case.
     public var validators: [ValidatorVerdict]
     /// Repairs applied to the output before the JSON validators saw it (empty when none).
     public var repairs: [String]
+    /// The rendered chat messages the backend was sent.
     public var messages: [ChatMessage]
     /// 0 for the first sample; `--repeat N` runs samples 0..<N.
     public var repeatIndex: Int
@@ -172,11 +198,16 @@ extension CaseResult {
 
 /// Identifies one case × prompt × backend across reports, diffs and merges.
 public struct CaseKey: Hashable, Sendable {
+    /// Name of the suite the case is in.
     public var suite: String
+    /// The case's id within its suite.
     public var caseId: String
+    /// The prompt version's id; empty in a key from `ignoringPrompt`.
     public var promptId: String
+    /// Id of the backend that answered.
     public var backendId: String
 
+    /// The key of case `caseId` of suite `suite`, under prompt `promptId`, on backend `backendId`.
     public init(suite: String, caseId: String, promptId: String, backendId: String) {
         self.suite = suite
         self.caseId = caseId
@@ -192,11 +223,17 @@ public struct CaseKey: Hashable, Sendable {
 /// each group's one status: `passed + failed + errors + repaired + skipped == total`. `flaky`
 /// counts, in addition, the groups whose samples disagreed.
 public struct RunSummary: Sendable {
+    /// Case × prompt × backend groups in the run, whatever their status.
     public var total = 0
+    /// Cases whose verdict is passed without repair, counted once however many repeats ran.
     public var passed = 0
+    /// Cases whose verdict is failed: a check missed, or the pass rate fell below `minPassRate`.
     public var failed = 0
+    /// Cases with a backend error (or a failed transform) in any sample.
     public var errors = 0
+    /// Cases that passed, with at least one passing sample that needed JSON repair.
     public var repaired = 0
+    /// Cases that never ran (the run was interrupted, or `--fail-fast` stopped it).
     public var skipped = 0
     /// Cases whose repeats disagreed (some samples passed, some failed); each is also counted by its status.
     public var flaky = 0
@@ -207,10 +244,12 @@ public struct RunSummary: Sendable {
     /// Samples answered from the response cache.
     public var cached = 0
 
+    /// The totals of `results`, grouped by case × prompt × backend first.
     public init(_ results: [CaseResult]) {
         self.init(groups: CaseGroup.group(results))
     }
 
+    /// The totals of groups already made, each counted once by its status.
     public init(groups: [CaseGroup]) {
         total = groups.count
         for g in groups {
@@ -235,6 +274,7 @@ public struct RunSummary: Sendable {
         total == 0 ? 0 : Double(passed + repaired) / Double(total)
     }
 
+    /// No case failed or errored; cases that did not run do not count against it.
     public var allPassed: Bool { failed == 0 && errors == 0 }
 
     /// The counts in words, the same on every surface (console, Markdown, HTML): every case is
@@ -272,7 +312,9 @@ public struct CaseSamples: RandomAccessCollection, Sendable {
         self.picks = picks
     }
 
+    /// Always 0: the group's own numbering of its samples, not their place in the run.
     public var startIndex: Int { 0 }
+    /// The number of samples in the group.
     public var endIndex: Int {
         switch picks {
         case .range(let r): r.count
@@ -295,10 +337,12 @@ public struct CaseSamples: RandomAccessCollection, Sendable {
 
 /// The samples of one case × prompt × backend, and the one place their status is decided.
 public struct CaseGroup: Sendable {
+    /// The group's samples in run order, a view into the run's results.
     public let samples: CaseSamples
     /// Samples that passed (or were repaired), that ran, and that came from the cache: counted once,
     /// by index, when the group is made (every report reads them).
     public let passes: Int
+    /// Samples that ran: every sample but the skipped ones.
     public let ran: Int
     let cachedSamples: Int
     let anyError: Bool
@@ -349,7 +393,9 @@ public struct CaseGroup: Sendable {
     public var first: CaseResult { samples[0] }
     /// Where the first sample is in the results the group was made from (`RunResult.results`).
     public var firstPosition: Int { samples.position(0) }
+    /// The case × prompt × backend the group is of.
     public var key: CaseKey { samples.all[samples.position(0)].key }
+    /// Passing samples over samples that ran; 0 when none ran.
     public var passRate: Double { ran == 0 ? 0 : Double(passes) / Double(ran) }
     /// The pass rate the case had to reach (the first sample's, which every sample shares).
     public let minPassRate: Double
@@ -415,12 +461,19 @@ public struct CaseGroup: Sendable {
 
 /// What a suite looked like when it ran, for reports.
 public struct SuiteInfo: Sendable {
+    /// The suite's name (its `suite` key, else the file name).
     public let name: String
+    /// Path of the suite file, as the run was given it.
     public let file: String
+    /// The suite's `description`, when it has one.
     public let description: String?
+    /// Each prompt version's id and template fingerprint, in suite order (merges refuse shards whose
+    /// fingerprints differ).
     public let prompts: [(id: String, sha256: String)]
+    /// Each backend's id and type, with its identity and the options every case gets unless it overrides them.
     public let backends: [(id: String, type: String, options: JSONObject)]
 
+    /// A suite as reports describe it, from a run or from a results file.
     public init(name: String, file: String, description: String?, prompts: [(id: String, sha256: String)],
                 backends: [(id: String, type: String, options: JSONObject)]) {
         self.name = name
@@ -433,12 +486,17 @@ public struct SuiteInfo: Sendable {
 
 /// A whole run: suites, every result in a deterministic order, totals.
 public struct RunResult: Sendable {
+    /// When the run began.
     public let startedAt: Date
+    /// Wall-clock time the run took, in milliseconds.
     public let durationMs: Double
+    /// The suites that ran, in the order they were given.
     public let suites: [SuiteInfo]
+    /// Every sample, in report order: suite, case, prompt, backend, repeat.
     public let results: [CaseResult]
     /// The results grouped by case × prompt × backend, once (every report and the console read them).
     public let groups: [CaseGroup]
+    /// The run's totals, counted from `groups`.
     public let summary: RunSummary
     /// Set when the run was one shard of a split run.
     public var shard: (index: Int, count: Int)?
@@ -449,6 +507,7 @@ public struct RunResult: Sendable {
     /// Problems worth a look that did not stop the run (a corrupt cache entry, rewritten).
     public var warnings: [String] = []
 
+    /// A run of `results` in the order given, grouped and totalled here.
     public init(startedAt: Date, durationMs: Double, suites: [SuiteInfo], results: [CaseResult]) {
         self.startedAt = startedAt
         self.durationMs = durationMs

@@ -11,12 +11,16 @@ public struct RunOptions: Sendable {
     public var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Only cases whose id matches.
     public var filter: ECMARegex?
+    /// Only these prompt versions (`--prompt`); nil runs them all.
     public var promptIds: Set<String>?
+    /// Only these backends (`--backend`); nil runs them all.
     public var backendIds: Set<String>?
     /// Run shard `index` (1-based) of `count`: the selected cases, in suite order, dealt to the
     /// shards in turn, so shards differ by at most one case.
     public var shard: (index: Int, count: Int)?
+    /// After the first sample that does not pass, start no more jobs (`--fail-fast`); the rest are reported as not run.
     public var failFast = false
+    /// A pass that needed JSON repair fails, in every suite (`--strict-repair`), as a suite's own `strictRepair` does.
     public var strictRepair = false
     /// Independent samples per case (`--repeat N`).
     public var repeats = 1
@@ -25,14 +29,19 @@ public struct RunOptions: Sendable {
     /// Only these case × prompt × backend combinations (`--only-failing`, `--retry-errors`).
     public var onlyKeys: Set<CaseKey>?
 
+    /// Options that run every case × prompt × backend once, as many jobs at a time as there are cores.
     public init() {}
 }
 
 /// Progress after each finished job.
 public struct RunProgress: Sendable {
+    /// Jobs finished so far, this one included (each repeat is a job).
     public let done: Int
+    /// Jobs in the run.
     public let total: Int
+    /// Finished samples that failed or errored.
     public let failures: Int
+    /// Seconds since the jobs started.
     public let elapsedSeconds: Double
 }
 

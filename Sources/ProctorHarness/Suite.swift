@@ -5,7 +5,9 @@ import ProctorConversation
 /// One prompt version of a suite: a user template with an optional system template, or a list of
 /// role/content templates.
 public struct PromptVersion: Sendable {
+    /// The prompt version's id, unique within its suite.
     public let id: String
+    /// Each message's role (`system`, `user` or `assistant`) and parsed template, in order.
     public let messages: [(role: String, template: Template)]
     /// SHA-256 of the prompt's templates, so reports show when a prompt changed.
     public let sha256: String
@@ -34,14 +36,19 @@ public struct PromptVersion: Sendable {
 
 /// Where something was written: a file, and a line and column in it.
 public struct SourceLocation: Sendable, CustomStringConvertible {
+    /// Path of the file, as the suite names it.
     public let file: String
+    /// 1-based line in `file`.
     public let line: Int
+    /// 1-based column in `line`.
     public let column: Int
+    /// The place at `line` and `column` of `file`.
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
         self.column = column
     }
+    /// `file:line:column`, the form editors and CI annotations understand.
     public var description: String { "\(file):\(line):\(column)" }
     func error(_ message: String) -> SuiteError { SuiteError(file: file, line: line, column: column, message) }
 }
@@ -49,16 +56,23 @@ public struct SourceLocation: Sendable, CustomStringConvertible {
 /// One layer of generation options (suite or case) with where each field was written, so a
 /// backend's refusal points at the value that asked for it.
 public struct LocatedOptions: Sendable {
+    /// The generation options this layer sets.
     public var options = GenerationOptions()
+    /// Where each field set in `options` was written.
     public var locations: [GenerationOptions.Field: SourceLocation] = [:]
+    /// An empty layer: nothing set, so the layers below decide.
     public init() {}
 }
 
 /// One test case: variables, validators, and an optional weighted-score threshold.
 public struct TestCase: Sendable {
+    /// The case's id, unique within its suite.
     public let id: String
+    /// The variables the templates render with: `defaults.vars` overlaid with the case's own.
     public let vars: JSONObject
+    /// The case's checks, `defaults.validators` first and then its own, built with its variables.
     public let validators: [ConfiguredValidator]
+    /// The weighted score the case must reach (its own, else `defaults.threshold`); nil when every validator must pass.
     public let threshold: Double?
     /// Generation options for this case only (the last layer of the merge).
     public var options = LocatedOptions()
@@ -70,7 +84,9 @@ public struct TestCase: Sendable {
     public var minPassRate: Double?
     /// Where the case is defined (the suite file or a casesFrom file), for annotations.
     public let file: String
+    /// 1-based line of the case's definition in `file`.
     public let line: Int
+    /// 1-based column of the case's definition (1 for a CSV or JSONL row).
     public let column: Int
 
     /// How the case parses output as JSON: the strongest mode any of its `json` validators asks
@@ -114,14 +130,21 @@ public struct SuiteOptions: Sendable {
 /// A loaded suite: pure data. Every template is parsed and every validator and option checked,
 /// but nothing live exists yet: backends are specs, built by a `RunSession`.
 public struct Suite: Sendable {
+    /// The suite's name: its `suite` key, else the file name without its extension.
     public let name: String
+    /// The suite's `description`, when it has one.
     public let description: String?
     /// Path of the suite file as given.
     public let file: String
+    /// Absolute path of the suite file's folder, where the suite's relative paths resolve.
     public let directory: String
+    /// The backends under test, in suite order (graders are in `graders`).
     public let backends: [BackendSpec]
+    /// The prompt versions, in suite order.
     public let prompts: [PromptVersion]
+    /// Every case: those in `cases`, then each `casesFrom` file's, in order.
     public let cases: [TestCase]
+    /// The suite's `options`: the repair rule, the pass rate across repeats, and generation options.
     public let options: SuiteOptions
     /// Points errors found later (by the session) at the suite file.
     let source: SuiteSource

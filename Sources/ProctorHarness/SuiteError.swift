@@ -5,14 +5,19 @@ import ProctorJSON
 /// A suite that cannot run: bad JSON, unknown key, missing file, unknown validator, missing variable.
 /// Always names the file, and the line and column where one applies.
 public struct SuiteError: Error, Sendable, CustomStringConvertible {
+    /// The file at fault: the suite file, or a cases, prompt or schema file it names.
     public let file: String
+    /// 1-based line of the problem; nil when it has no place in the file (a missing file).
     public let line: Int?
+    /// 1-based column, set together with `line`.
     public let column: Int?
+    /// What is wrong, in words, without the location.
     public let message: String
     /// Where in the document the error is, when it was made without a locator (a JSONL line is
     /// parsed without one): the line's reader locates it only if the line fails.
     let pointer: String?
 
+    /// An error in `file` saying `message`, at `line` and `column` when they are known.
     public init(file: String, line: Int? = nil, column: Int? = nil, _ message: String) {
         self.init(file: file, line: line, column: column, pointer: nil, message)
     }
@@ -25,6 +30,7 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `file:line:column: message`, or `file: message` when there is no line and column.
     public var description: String {
         if let line, let column { return "\(file):\(line):\(column): \(message)" }
         return "\(file): \(message)"

@@ -8,6 +8,7 @@ import ProctorConversation
 /// Loads suite files: JSONC, every key checked, paths relative to the suite's folder, all errors
 /// with `file:line:column`. Nothing runs until a suite loads cleanly.
 public struct SuiteLoader: Sendable {
+    /// The validator types suites may use, by `type`.
     public var validators: ValidatorRegistry
     /// Backend types: their keys and which generation options each honours (nothing is built here).
     public var backends: BackendRegistry
@@ -91,6 +92,7 @@ public struct SuiteLoader: Sendable {
         return String(decoding: bytes, as: UTF8.self).contains("\"prompts\"")
     }
 
+    /// Reads and loads the suite file at `file` (JSONC, or YAML by its extension).
     public func load(_ file: String) throws(SuiteError) -> Suite {
         guard let data = TextInput.read(file) else { throw SuiteError(file: file, "cannot read the suite file") }
         return try load(bytes: data, file: file)

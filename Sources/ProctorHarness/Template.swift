@@ -20,8 +20,12 @@ public struct Template: Sendable, Hashable {
     /// The files its `{{> file}}` includes read, nested ones too (absolute paths).
     public private(set) var includedFiles: [String] = []
 
+    /// Why a template does not parse: an unclosed `{{`, a bad variable name or filter, or an include that
+    /// cannot be read.
     public struct ParseError: Error, CustomStringConvertible {
+        /// What is wrong, quoting the offending tag.
         public let message: String
+        /// The message alone, for printing.
         public var description: String { message }
     }
 

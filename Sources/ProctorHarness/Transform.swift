@@ -159,5 +159,6 @@ public struct TransformError: Error, Sendable, CustomStringConvertible {
     /// The step and why it could not apply.
     public let message: String
     init(_ message: String) { self.message = message }
+    /// The message alone, for printing.
     public var description: String { message }
 }

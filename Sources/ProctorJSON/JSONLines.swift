@@ -2,16 +2,23 @@
 ///
 /// Errors carry the 1-based line number so a user can find the bad record in a large log.
 public enum JSONLines {
+    /// One parsed line of a JSON Lines input.
     public struct Record: Sendable {
         /// 1-based line number in the input.
         public let line: Int
+        /// The document on that line.
         public let value: JSONValue
     }
 
+    /// The first line that is not valid JSON, and where on it parsing failed.
     public struct LineError: Error, Sendable, CustomStringConvertible {
+        /// 1-based line number in the input.
         public let line: Int
+        /// 1-based column within that line, counted in Unicode code points.
         public let column: Int
+        /// What the parser found wrong.
         public let message: String
+        /// The error as `line:column: message`.
         public var description: String { "\(line):\(column): \(message)" }
     }
 

@@ -36,6 +36,7 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         self.init(validText: text, double: d)
     }
 
+    /// A number from an `Int`, written in decimal.
     public init(_ value: Int) {
         text = String(value)
         double = Double(value)
@@ -51,6 +52,7 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The number's JSON text, as parsed or as written.
     public var description: String { text }
 
     /// True when the value has no fractional part (`1.0` and `1e2` are integers, as in JSON Schema).
@@ -100,7 +102,9 @@ public struct JSONNumber: Sendable, CustomStringConvertible {
 }
 
 extension JSONNumber: Hashable, Comparable {
+    /// Equal when the exact values are equal, whatever the spelling (`1.0 == 1`, `1e2 == 100`).
     public static func == (a: JSONNumber, b: JSONNumber) -> Bool { compare(a, b) == 0 }
+    /// Orders by exact value, not by the rounded `Double`.
     public static func < (a: JSONNumber, b: JSONNumber) -> Bool { compare(a, b) < 0 }
     /// Equal values have equal doubles (rounding is monotonic), so hashing the double is consistent.
     public func hash(into hasher: inout Hasher) { hasher.combine(double == 0 ? 0 : double) }
@@ -108,12 +112,16 @@ extension JSONNumber: Hashable, Comparable {
 
 /// An exact decimal: `digits × 10^exponent`, digits without leading or trailing zeros (zero has none).
 public struct JSONDecimal: Sendable, Equatable {
+    /// True for values below zero; zero is never negative.
     public var negative: Bool
     /// ASCII digit values 0...9, most significant first.
     public var digits: [UInt8]
+    /// The power of ten that scales `digits`.
     public var exponent: Int
 
+    /// True when the value is zero (zero has no digits).
     public var isZero: Bool { digits.isEmpty }
+    /// True when the value has no fractional part.
     public var isInteger: Bool { isZero || exponent >= 0 }
 
     /// Reads JSON number text (assumed valid).
@@ -163,6 +171,7 @@ public struct JSONDecimal: Sendable, Equatable {
         return a.digits.count < b.digits.count ? -1 : 1
     }
 
+    /// Orders two decimals by value: -1, 0 or 1.
     public static func compare(_ a: JSONDecimal, _ b: JSONDecimal) -> Int {
         if a.negative != b.negative { return a.negative ? -1 : 1 }
         let m = compareMagnitude(a, b)

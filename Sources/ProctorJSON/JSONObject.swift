@@ -3,6 +3,7 @@
 /// Lookups are linear for small objects and go through a hash index for larger ones. When a key occurs
 /// twice the last occurrence wins for lookups (as in most parsers) while `entries` keeps both.
 public struct JSONObject: Sendable, Hashable, Sequence {
+    /// One member: its key and its value.
     public typealias Entry = (key: String, value: JSONValue)
 
     /// All members in source order.
@@ -11,8 +12,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     private static let indexThreshold = 32
 
+    /// Makes an empty object.
     public init() { entries = [] }
 
+    /// Makes an object from `entries` in the order given; duplicate keys are kept, and lookups see the last one.
     public init(_ entries: [Entry]) {
         self.entries = entries
         rebuildIndex()
@@ -28,8 +31,11 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// Members in `entries`, duplicates counted.
     public var count: Int { entries.count }
+    /// True when the object has no members.
     public var isEmpty: Bool { entries.isEmpty }
+    /// Keys in source order, duplicates included.
     public var keys: [String] { entries.map(\.key) }
 
     /// The position of the member that lookups see for `key`.
@@ -43,6 +49,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         return nil
     }
 
+    /// The value lookups see for `key` (its last occurrence); setting replaces it in place, appends a new member, or removes it when set to `nil`.
     public subscript(key: String) -> JSONValue? {
         get { position(of: key).map { entries[$0].value } }
         set {
@@ -55,6 +62,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// Iterates over `entries` in source order, duplicates included.
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 
     /// Some key occurs twice (only `entries` shows both).
@@ -77,6 +85,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     // MARK: Equality ignores member order
 
+    /// Equal when both have the same distinct keys with equal values, whatever the member order; keys compare by UTF-8 bytes.
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         let ua = a.uniqueEntries
         if ua.count != b.uniqueEntries.count { return false }
@@ -86,6 +95,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         return true
     }
 
+    /// Hashes the distinct members in an order-independent way, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         // Order-independent: combine per-member hashes commutatively.
         var acc = 0

@@ -12,6 +12,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// What was wrong and what was expected.
     public let message: String
 
+    /// Makes an error at byte `offset`, with `line` and `column` already worked out by the caller.
     public init(offset: Int, line: Int, column: Int, message: String) {
         self.offset = offset
         self.line = line
@@ -19,6 +20,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         self.message = message
     }
 
+    /// The error as `line:column: message`.
     public var description: String { "\(line):\(column): \(message)" }
 
     /// Computes line and column for `offset` in `bytes`.

@@ -4,16 +4,23 @@
 /// `//` and `/* */` comments and trailing commas, as editors do for settings files (suites).
 /// Nesting is bounded (`maxDepth`), so hostile input gets an error instead of a stack overflow.
 public struct JSONParser {
+    /// Which grammar to accept: RFC 8259 JSON only, or JSON with comments and trailing commas.
     public enum Mode: Sendable { case strict, jsonc }
 
+    /// Parser settings: the grammar and the nesting limit.
     public struct Options: Sendable {
+        /// The grammar to accept.
         public var mode: Mode
+        /// The deepest nesting of arrays and objects accepted before the parse fails with an error.
         public var maxDepth: Int
+        /// Makes settings; the defaults are strict JSON nested at most 1000 levels deep.
         public init(mode: Mode = .strict, maxDepth: Int = 1000) {
             self.mode = mode
             self.maxDepth = maxDepth
         }
+        /// Strict RFC 8259 JSON with the default depth limit.
         public static let strict = Options()
+        /// JSON with comments and trailing commas, for hand-written files such as suites.
         public static let jsonc = Options(mode: .jsonc)
     }
 

@@ -5,6 +5,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     /// Unescaped reference tokens.
     public var tokens: [String]
 
+    /// Makes a pointer from already-unescaped `tokens`; no tokens is the empty pointer, which designates the whole document.
     public init(tokens: [String] = []) { self.tokens = tokens }
 
     /// Parses pointer text; throws when it is not empty and does not start with `/`, or has a bad `~` escape.
@@ -31,17 +32,21 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         tokens = result
     }
 
+    /// The pointer text, with `~` and `/` in tokens escaped as `~0` and `~1`; empty for the whole document.
     public var description: String {
         tokens.map { "/" + Self.escape($0) }.joined()
     }
 
+    /// Escapes one reference token for pointer text: `~` becomes `~0` and `/` becomes `~1`.
     public static func escape(_ token: String) -> String {
         // Bytes, not Characters: no grapheme breaking on the hot path of every error location.
         guard token.utf8.contains(where: { $0 == 0x7E || $0 == 0x2F }) else { return token }
         return token.replacingOccurrences("~", "~0").replacingOccurrences("/", "~1")
     }
 
+    /// A pointer one level deeper, at member `token`.
     public func appending(_ token: String) -> JSONPointer { JSONPointer(tokens: tokens + [token]) }
+    /// A pointer one level deeper, at array element `index`.
     public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
 
     /// The value this pointer designates inside `root`, or `nil` when a token does not match.
@@ -70,9 +75,13 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Pointer text that is not a valid RFC 6901 JSON Pointer.
 public struct JSONPointerError: Error, Sendable, CustomStringConvertible {
+    /// The rejected pointer text, as given.
     public let pointer: String
+    /// What is wrong with the pointer text.
     public let message: String
+    /// One line naming the pointer and the problem.
     public var description: String { "invalid JSON Pointer '\(pointer)': \(message)" }
 }
 

@@ -3,25 +3,30 @@
 /// Only `"`, `\` and control characters are escaped, so output stays readable (non-ASCII text is
 /// written as UTF-8, never as `\u` escapes).
 public enum JSONSerializer {
+    /// Output settings: indentation and key order.
     public struct Options: Sendable {
         /// Two-space indentation and one member per line.
         public var pretty: Bool
         /// Sort object keys (for byte-stable files such as cassettes).
         public var sortKeys: Bool
+        /// Makes settings; the defaults give compact output with members in stored order.
         public init(pretty: Bool = false, sortKeys: Bool = false) {
             self.pretty = pretty
             self.sortKeys = sortKeys
         }
     }
 
+    /// The JSON text for `value`, written with `options`.
     public static func string(_ value: JSONValue, options: Options = Options()) -> String {
         String(decoding: bytes(value, options: options), as: UTF8.self)
     }
 
+    /// The JSON text for `value`, pretty-printed when `pretty` is true; a shorthand for the `options:` form.
     public static func string(_ value: JSONValue, pretty: Bool) -> String {
         string(value, options: Options(pretty: pretty))
     }
 
+    /// The UTF-8 bytes of the JSON text for `value`, written with `options`.
     public static func bytes(_ value: JSONValue, options: Options = Options()) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)

@@ -29,12 +29,19 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The text when this is a string; `nil` otherwise.
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// The flag when this is a boolean; `nil` otherwise.
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    /// The number, with its source text, when this is a number; `nil` otherwise.
     public var numberValue: JSONNumber? { if case .number(let n) = self { return n }; return nil }
+    /// The nearest `Double` when this is a number; `nil` otherwise.
     public var doubleValue: Double? { if case .number(let n) = self { return n.double }; return nil }
+    /// The elements when this is an array; `nil` otherwise.
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    /// The members when this is an object; `nil` otherwise.
     public var objectValue: JSONObject? { if case .object(let o) = self { return o }; return nil }
+    /// True only for JSON `null`; an absent value (`nil`) is not null.
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     /// An integer value when this is a number with no fractional part that fits in `Int`.
@@ -62,12 +69,19 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral
 {
+    /// The `nil` literal makes JSON `null`.
     public init(nilLiteral: ()) { self = .null }
+    /// A Boolean literal makes a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An integer literal makes a JSON number.
     public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    /// A floating-point literal makes a JSON number; integral values print without a fraction.
     public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
+    /// A string literal makes a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An array literal makes a JSON array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// A dictionary literal makes a JSON object whose members keep the literal's order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
     }
@@ -95,6 +109,7 @@ extension JSONValue {
         }
     }
 
+    /// Hashes consistently with `==`: numbers by value and objects regardless of member order.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)

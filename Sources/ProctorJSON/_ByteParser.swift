@@ -451,6 +451,7 @@ func hex4String(_ v: UInt32) -> String { hex2(UInt8((v >> 8) & 0xFF)) + hex2(UIn
 
 /// Appends the UTF-8 encoding of a scalar value (shared by the parser and the repair engine).
 public enum UTF8Encoding {
+    /// Appends the UTF-8 bytes of scalar `s` to `out` (one to four bytes); `s` is assumed to be a valid scalar value.
     @inlinable
     public static func append(_ s: UInt32, to out: inout [UInt8]) {
         switch s {

@@ -6,7 +6,9 @@ import ProctorConversation
 /// `groupSize` consecutive values (groups run across row ends, as llama2.c's exporter writes them).
 public struct QuantizedTensor: @unchecked Sendable {
     // @unchecked Sendable: pointers into a read-only mapping that outlives every user.
+    /// The int8 values, row-major `[rows × cols]`.
     public let values: UnsafePointer<Int8>
+    /// One fp32 scale per group of `groupSize` consecutive values: `[rows·cols / groupSize]`.
     public let scales: UnsafePointer<Float>
 }
 
@@ -30,9 +32,13 @@ public enum MatrixName: CaseIterable, Sendable { case wq, wk, wv, wo, w1, w2, w3
 public final class Checkpoint: @unchecked Sendable {
     // @unchecked Sendable: every stored property is set in init and never written again, and the
     // mapping is read-only (PROT_READ), so sharing across threads is read-only access to immutable data.
+    /// The model's shape, from the header.
     public let config: ModelConfig
+    /// The file path the checkpoint was mapped from, as given (used in messages).
     public let path: String
+    /// Size of the whole file in bytes, prompt-template trailer included.
     public let fileSize: Int
+    /// The llama2.c format version: 0 or 1 (fp32), or 2 (int8 Q8_0).
     public let version: Int
     /// Values per int8 group (version 2), 0 for fp32 files.
     public let groupSize: Int
@@ -43,9 +49,13 @@ public final class Checkpoint: @unchecked Sendable {
     private let owned: UnsafeMutablePointer<Float>?
 
     // Weights, each with its shape:
+    /// Token embedding table `[vocab × dim]` in fp32; for version 2 it is dequantized once at load, as runq.c does.
     public let tokenEmbedding: UnsafePointer<Float>  // (vocab, dim); dequantized into memory for version 2, as runq.c does
+    /// RMSNorm weights before attention, `[layer × dim]`.
     public let rmsAtt: UnsafePointer<Float>          // (layer, dim)
+    /// RMSNorm weights before the feed-forward block, `[layer × dim]`.
     public let rmsFFN: UnsafePointer<Float>          // (layer, dim)
+    /// RMSNorm weights after the last layer, `[dim]`.
     public let rmsFinal: UnsafePointer<Float>        // (dim)
     /// The fp32 matrices (versions 0 and 1), nil for int8 files.
     public let f32: FloatMatrices?
@@ -55,19 +65,29 @@ public final class Checkpoint: @unchecked Sendable {
     /// fp32 matrices, each for all layers.
     public struct FloatMatrices: @unchecked Sendable {
         // @unchecked Sendable: read-only pointers into the mapping.
+        /// Query projections `[layer × dim × dim]`, rows grouped by head (`n_heads × head_size`).
         public let wq: UnsafePointer<Float>              // (layer, dim, dim)          rows: n_heads * head_size
+        /// Key projections `[layer × kv_dim × dim]`.
         public let wk: UnsafePointer<Float>              // (layer, kv_dim, dim)
+        /// Value projections `[layer × kv_dim × dim]`.
         public let wv: UnsafePointer<Float>              // (layer, kv_dim, dim)
+        /// Attention output projections `[layer × dim × dim]`.
         public let wo: UnsafePointer<Float>              // (layer, dim, dim)
+        /// Feed-forward gate projections `[layer × hidden × dim]` (the SwiGLU branch that goes through SiLU).
         public let w1: UnsafePointer<Float>              // (layer, hidden, dim)
+        /// Feed-forward down projections `[layer × dim × hidden]`.
         public let w2: UnsafePointer<Float>              // (layer, dim, hidden)
+        /// Feed-forward up projections `[layer × hidden × dim]`, multiplied elementwise with the gated `w1` branch.
         public let w3: UnsafePointer<Float>              // (layer, hidden, dim)
+        /// Classifier `[vocab × dim]`; the same pointer as `tokenEmbedding` when the classifier is shared.
         public let wcls: UnsafePointer<Float>            // (vocab, dim), the embedding when shared
     }
 
     /// int8 matrices, one tensor per layer (shapes as FloatMatrices).
     public struct QuantizedMatrices: Sendable {
+        /// Each layer's attention (`wq`, `wk`, `wv`, `wo`) and feed-forward (`w1`, `w2`, `w3`) matrices, one tensor per layer, indexed by layer.
         public let wq, wk, wv, wo, w1, w2, w3: [QuantizedTensor]
+        /// Classifier `[vocab × dim]`; the token embedding's int8 tensor when the classifier is shared.
         public let wcls: QuantizedTensor                 // the token embedding's when shared
     }
 

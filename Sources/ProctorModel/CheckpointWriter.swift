@@ -59,6 +59,7 @@ public enum CheckpointWriter {
 public struct ModelRandom: Sendable {
     var state: UInt64
 
+    /// Seeds the generator; seed 0, which xorshift would never leave, is replaced by a fixed nonzero constant.
     public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
 
     /// llama2.c `random_u32`.

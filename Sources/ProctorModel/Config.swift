@@ -4,16 +4,24 @@ public struct ModelConfig: Sendable, Equatable, CustomStringConvertible {
     /// (the default of `model init` and `model train`).
     public static func llamaHidden(dim: Int) -> Int { 32 * ((4 * dim * 2 / 3 + 31) / 32) }
 
+    /// Transformer width: the length of each token's residual-stream vector.
     public var dim: Int          // transformer width
+    /// Width of the SwiGLU feed-forward block (`w1` and `w3` are `[hidden × dim]`).
     public var hiddenDim: Int    // FFN width
+    /// Number of transformer layers.
     public var nLayers: Int
+    /// Query heads; `dim` is split evenly among them.
     public var nHeads: Int       // query heads
+    /// Key/value heads; fewer than `nHeads` means grouped-query attention, with `kvMul` query heads sharing each.
     public var nKVHeads: Int     // key/value heads (< nHeads: grouped-query attention)
+    /// Tokens in the vocabulary: rows of the embedding and of the classifier.
     public var vocabSize: Int
+    /// Context length: the most positions the KV cache holds.
     public var seqLen: Int       // context length
     /// The classifier reuses the token embedding (llama2.c: a positive vocab_size in the header).
     public var sharedClassifier: Bool
 
+    /// Makes a shape from header values without checking them; `problem` says whether the shape can work.
     public init(dim: Int, hiddenDim: Int, nLayers: Int, nHeads: Int, nKVHeads: Int, vocabSize: Int, seqLen: Int, sharedClassifier: Bool = true) {
         self.dim = dim
         self.hiddenDim = hiddenDim
@@ -25,7 +33,9 @@ public struct ModelConfig: Sendable, Equatable, CustomStringConvertible {
         self.sharedClassifier = sharedClassifier
     }
 
+    /// Width of one attention head: `dim / nHeads`.
     public var headSize: Int { dim / nHeads }
+    /// Width of one token's keys (and of its values): `nKVHeads × headSize`.
     public var kvDim: Int { nKVHeads * headSize }
     /// Query heads per key/value head.
     public var kvMul: Int { nHeads / nKVHeads }
@@ -56,6 +66,7 @@ public struct ModelConfig: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// The shape in one line for messages: every dimension by name, and whether the classifier is shared.
     public var description: String {
         "dim \(dim), hidden \(hiddenDim), layers \(nLayers), heads \(nHeads), kv heads \(nKVHeads), vocab \(vocabSize), seq \(seqLen)"
             + (sharedClassifier ? ", shared classifier" : ", separate classifier")
@@ -64,7 +75,10 @@ public struct ModelConfig: Sendable, Equatable, CustomStringConvertible {
 
 /// A checkpoint or tokenizer that cannot be used, with the file named.
 public struct ModelError: Error, Sendable, CustomStringConvertible {
+    /// The full message, naming the file where there is one.
     public let message: String
+    /// Makes an error whose whole text is `message`.
     public init(_ message: String) { self.message = message }
+    /// The message, as is.
     public var description: String { message }
 }

@@ -11,6 +11,7 @@ public enum Quantizer {
         public var groupSize: Int
         /// The largest |w − dequantized w| over all matrices.
         public var maxError: Float
+        /// Size of the written checkpoint in bytes, prompt-template trailer included.
         public var bytes: Int
         /// Shapes runq.c semantics handle only partly (see `Checkpoint.quantizationNote`).
         public var note: String?

@@ -4,12 +4,16 @@ import Foundation
 /// (nucleus) sampling driven by `ModelRandom` (llama2.c's xorshift64*), so a seed gives the same text
 /// on every machine.
 public struct Sampler {
+    /// Divides the logits before the softmax; 0 means greedy decoding (argmax, no randomness).
     public var temperature: Float
+    /// Nucleus threshold: sample among the fewest most likely tokens whose probabilities sum past it; 0 or at least 1 samples from the whole distribution.
     public var topP: Float
+    /// The seeded generator each draw comes from, so a seed repeats the same text.
     public var rng: ModelRandom
     var probs: [Float] = []
     var index: [(Float, Int)] = []
 
+    /// Makes a sampler; the defaults are greedy decoding, with top-p 0.9 and seed 42 for when a temperature is set.
     public init(temperature: Float = 0, topP: Float = 0.9, seed: UInt64 = 42) {
         self.temperature = temperature
         self.topP = topP
@@ -24,6 +28,7 @@ public struct Sampler {
         return best
     }
 
+    /// Picks a token id from `n` logits; above temperature 0 it overwrites `logits` with the probabilities, as run.c does.
     public mutating func sample(_ logits: UnsafeMutablePointer<Float>, _ n: Int) -> Int {
         if temperature == 0 { return Self.argmax(logits, n) }
         for i in 0..<n { logits[i] /= temperature }

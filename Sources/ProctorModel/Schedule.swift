@@ -43,8 +43,11 @@ public enum Schedule {
 public enum SplitBenchmark {
     /// One size: multiply-adds per product, microseconds on one thread and split.
     public struct Row: Sendable {
+        /// Multiply-adds in one product (`d × d` for the `d`-wide square).
         public let work: Int
+        /// Best time of one product on one thread, in microseconds.
         public let singleMicros: Double
+        /// Best time of one product split across the pool's threads, in microseconds.
         public let splitMicros: Double
         /// One thread's time over the split's: above 1, splitting pays.
         public var speedup: Double { singleMicros / splitMicros }

@@ -5,14 +5,20 @@ import Foundation
 /// space, UTF-8 code points looked up in the vocabulary (unknown bytes as `<0xXX>` tokens, id =
 /// byte + 3), then repeatedly merge the adjacent pair with the highest-scoring concatenation.
 public struct Tokenizer: Sendable {
+    /// Each token's bytes, indexed by token id.
     public let vocab: [[UInt8]]
+    /// Each token's merge score, indexed by token id: when encoding, the adjacent pair whose concatenation scores highest merges first.
     public let scores: [Float]
+    /// The longest token in bytes, as the file header states (or measured, for a tokenizer built from pieces).
     public let maxTokenLength: Int
     let lookup: [[UInt8]: Int]
 
+    /// Token id of `<s>`, the beginning-of-sequence token that starts every prompt.
     public static let bos = 1
+    /// Token id of `</s>`, the end-of-sequence token that stops generation.
     public static let eos = 2
 
+    /// Tokens in the vocabulary.
     public var vocabSize: Int { vocab.count }
 
     /// Every byte has its `<0xXX>` token at id 3 + byte (llama2.c's byte fallback), so any text can be encoded.
@@ -146,6 +152,7 @@ public struct Tokenizer: Sendable {
 
 /// Writes `tokenizer.bin` files (tokenizer training, `model init --tokenizer-out`).
 public enum TokenizerWriter {
+    /// Writes `vocab` and `scores` to `path` in `tokenizer.bin` form: the longest token's length, then each token's score, byte length and bytes.
     public static func write(vocab: [[UInt8]], scores: [Float], to path: String) throws {
         var out: [UInt8] = []
         func i32(_ v: Int) { withUnsafeBytes(of: Int32(v).littleEndian) { out.append(contentsOf: $0) } }

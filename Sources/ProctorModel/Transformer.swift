@@ -9,7 +9,9 @@ import Foundation
 /// (KV cache and scratch buffers, allocated once and grown only for a longer prompt block: no
 /// allocation per token).
 public final class Transformer {
+    /// The weights, mapped once and shared read-only with every other transformer over them.
     public let checkpoint: Checkpoint
+    /// The model's shape, from the checkpoint.
     public var config: ModelConfig { checkpoint.config }
     /// Threads for the matrix products and attention (work is split only where each thread gets
     /// at least `WorkerPool.minWorkPerThread`).
@@ -38,10 +40,12 @@ public final class Transformer {
     var ropeSin: UnsafeMutablePointer<Float>!  // (capacity, head_size / 2)
     let xFinal: UnsafeMutablePointer<Float>  // (dim) the last token after the final norm
     let att: UnsafeMutablePointer<Float>     // (threads, 32, seq_len) attention scores of a query block, one per worker
+    /// Logits of the last token run, `[vocab]`; `forward` and `prefill` return this buffer and overwrite it on every call.
     public let logits: UnsafeMutablePointer<Float>  // (vocab)
     let keyCache: UnsafeMutablePointer<Float>    // (layer, seq_len, kv_dim)
     let valueCache: UnsafeMutablePointer<Float>  // (layer, seq_len, kv_dim)
 
+    /// Makes run state over `checkpoint`: its own KV cache `[layer × seq_len × kv_dim]` and scratch buffers, with products split over `threads` threads (at least 1).
     public init(checkpoint: Checkpoint, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.checkpoint = checkpoint
         self.threads = max(1, threads)

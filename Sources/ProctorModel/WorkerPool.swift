@@ -68,6 +68,7 @@ public final class WorkerPool: Sendable {
 /// Measures memory read bandwidth the way a decode step reads weights: every pool thread sums its
 /// share of a 512 MB buffer. Returns GB/s, best of `repeats`.
 public enum MemoryBandwidth {
+    /// Read bandwidth in GB/s over a fresh 512 MB buffer on `threads` threads, best of `repeats` passes.
     public static func measure(threads: Int, repeats: Int = 5) -> Double {
         let n = 128 << 20
         let buf = UnsafeMutablePointer<Float>.allocate(capacity: n)

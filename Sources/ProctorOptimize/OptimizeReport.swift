@@ -47,6 +47,7 @@ public struct OptimizeReport: Sendable {
 
     /// The suite's name and file.
     public let suite: String
+    /// Path of the suite file, as given.
     public let suiteFile: String
     /// The prompt version it started from.
     public let promptId: String
@@ -56,8 +57,11 @@ public struct OptimizeReport: Sendable {
     public let proposerId: String?
     /// The options it ran with.
     public let seed: UInt64
+    /// Candidates the search could evaluate, the starting prompt included (`--budget`).
     public let budget: Int
+    /// Share of the cases held out from the search (`--holdout`).
     public let holdout: Double
+    /// Samples per case (`--repeat`, at least 1).
     public let repeats: Int
     /// The variable the split was stratified by.
     public let stratifiedBy: String?

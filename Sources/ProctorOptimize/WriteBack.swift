@@ -17,6 +17,7 @@ extension OptimizeReport {
 
     /// A write-back that failed: the file and why.
     public struct WriteBackError: Error, Sendable, CustomStringConvertible {
+        /// What failed, beginning with the file it is about.
         public let description: String
     }
 

@@ -8,12 +8,19 @@
 /// `\p{…}` general categories and common binary properties, and the flags i, m, s.
 /// Not supported: `\p{Script=…}` (no script data in the standard library) and the `v` flag's set operations.
 public struct ECMARegex: Sendable {
+    /// The ECMA-262 flags this engine knows: `i`, `m`, `s` and `u`.
     public struct Flags: OptionSet, Sendable {
+        /// The flags as bits.
         public let rawValue: Int
+        /// Makes flags from their bits.
         public init(rawValue: Int) { self.rawValue = rawValue }
+        /// `i`: letters match regardless of case.
         public static let ignoreCase = Flags(rawValue: 1)
+        /// `m`: `^` and `$` also match at line breaks.
         public static let multiline = Flags(rawValue: 2)
+        /// `s`: `.` also matches line terminators.
         public static let dotAll = Flags(rawValue: 4)
+        /// `u`: accepted and recorded; the engine always matches Unicode scalars with `u`-mode escapes, set or not.
         public static let unicode = Flags(rawValue: 8)
         var ignoreCase: Bool { contains(.ignoreCase) }
         var multiline: Bool { contains(.multiline) }
@@ -36,15 +43,19 @@ public struct ECMARegex: Sendable {
         }
     }
 
+    /// The pattern source, as given.
     public let pattern: String
+    /// The flags the pattern was compiled with.
     public let flags: Flags
     /// Backtracking steps allowed per search before `RegexStepLimitExceeded`, plus 32 per input
     /// character, so linear patterns on long texts always finish while exponential ones stop.
     public var stepLimit: Int
     let program: RegexProgram
 
+    /// The default `stepLimit`: five million backtracking steps per search.
     public static let defaultStepLimit = 5_000_000
 
+    /// Compiles `pattern` with `flags`; throws `RegexSyntaxError` when the syntax is wrong or uses something unsupported.
     public init(_ pattern: String, flags: Flags = [.unicode], stepLimit: Int = ECMARegex.defaultStepLimit) throws(RegexSyntaxError) {
         var parser = RegexParser(pattern: pattern, flags: flags)
         let ast = try parser.parse()

@@ -2,8 +2,11 @@
 
 /// Thrown when a match needs more steps than allowed (catastrophic backtracking).
 public struct RegexStepLimitExceeded: Error, Sendable, CustomStringConvertible {
+    /// The pattern whose match gave up.
     public let pattern: String
+    /// The step budget that ran out: `stepLimit` plus 32 per input character.
     public let limit: Int
+    /// One line naming the pattern and the budget, and suggesting catastrophic backtracking.
     public var description: String {
         "regular expression /\(pattern)/ gave up after \(limit) backtracking steps (catastrophic backtracking?)"
     }

@@ -2,10 +2,13 @@
 
 /// Why a pattern does not compile.
 public struct RegexSyntaxError: Error, Sendable, CustomStringConvertible {
+    /// The pattern that failed to compile, as given.
     public let pattern: String
     /// Position (in Unicode scalars) where the problem was found.
     public let position: Int
+    /// What is wrong at `position`.
     public let message: String
+    /// One line naming the pattern, the position and the problem.
     public var description: String { "invalid regular expression /\(pattern)/ at position \(position): \(message)" }
 }
 

@@ -9,17 +9,20 @@ import ProctorJSON
 /// prose, trailing commas, comments, single quotes, unquoted keys, Python literals, missing commas and
 /// brackets) are fixed. Valid JSON takes a fast path: one strict parse, no repair pass.
 public enum JSONRepair {
+    /// Repair settings: what to do with a cut string, and the nesting limit.
     public struct Options: Sendable {
         /// Drop a string cut by the end of the text instead of keeping its prefix.
         public var dropPartialStrings: Bool
         /// Deepest nesting accepted.
         public var maxDepth: Int
+        /// Makes settings; the defaults keep cut strings' prefixes and accept nesting up to 1000 levels.
         public init(dropPartialStrings: Bool = false, maxDepth: Int = 1000) {
             self.dropPartialStrings = dropPartialStrings
             self.maxDepth = maxDepth
         }
     }
 
+    /// Repairs `text` into a JSON value and lists what was changed; throws when no JSON can be recovered.
     public static func repair(_ text: String, options: Options = Options()) throws(RepairError) -> RepairResult {
         var copy = text
         let r: Result<RepairResult, RepairError> = copy.withUTF8 { buf in
@@ -28,6 +31,7 @@ public enum JSONRepair {
         return try r.get()
     }
 
+    /// Repairs UTF-8 `bytes` into a JSON value and lists what was changed; valid JSON returns at once with no repairs.
     public static func repair(bytes: UnsafeBufferPointer<UInt8>, options: Options = Options()) throws(RepairError) -> RepairResult {
         // Valid JSON ends with one of these; a text cut short usually does not, and skips the strict try.
         var last = bytes.count - 1

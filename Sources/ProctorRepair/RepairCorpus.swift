@@ -9,36 +9,53 @@ import ProctorSupport
 public struct RepairCorpus {
     /// A JSON document as written, with byte spans.
     public final class Node {
+        /// What JSON value a node spans; `literal` covers `true`, `false` and `null`.
         public enum Kind { case object, array, string, number, literal }
+        /// What JSON value the node's bytes spell.
         public let kind: Kind
+        /// The value as generated, before writing.
         public let value: JSONValue
+        /// Byte offset in the written text where the value starts.
         public var start = 0
+        /// Byte offset in the written text just past the value's end.
         public var end = 0
         /// For objects: members with their key spans.
         public var members: [(key: String, keyStart: Int, keyEnd: Int, value: Node)] = []
+        /// For arrays: the element nodes, in order.
         public var elements: [Node] = []
         init(_ kind: Kind, _ value: JSONValue) { self.kind = kind; self.value = value }
     }
 
     /// How a document is written.
     public struct Style {
+        /// Spaces per nesting level; 0 writes the document minified on one line.
         public var indent = 0                 // 0 = minified
+        /// Writes non-ASCII characters as `\uXXXX` escapes, characters beyond the BMP as surrogate pairs.
         public var asciiEscapes = false        // non-ASCII as \uXXXX (surrogate pairs for astral)
+        /// Writes `/` inside strings as `\/`.
         public var escapeSlash = false         // "/" as "\/"
+        /// Adds a comma after the last item of every non-empty array and object.
         public var trailingCommas = false
+        /// Puts a comment before the first member of every non-empty object: `// note` on its own line when indented, `/* note */` when minified.
         public var comments = false
+        /// Quotes strings and keys with `'` instead of `"`, escaping inner `'` instead of `"`.
         public var singleQuotes = false
+        /// Writes keys that are ASCII identifiers without quotes, as JavaScript object literals allow.
         public var unquotedKeys = false
+        /// Writes `None`, `True` and `False` in place of `null`, `true` and `false`.
         public var pythonLiterals = false
+        /// Leaves out the commas between object members, and between array elements when indented; minified output puts a space between items instead.
         public var missingCommas = false
         /// Whole numbers of 1,000 and more in other spellings that say the same number: hex
         /// (`0x3039`) or grouped with underscores (`12_345`).
         public var numberSpellings = false
+        /// Makes the style of plain minified JSON: every option off.
         public init() {}
     }
 
     var rng: SplitMix
 
+    /// Makes a generator seeded with `seed`; a seed gives the same documents on every platform.
     public init(seed: UInt64) { rng = SplitMix(seed: seed) }
 
     // MARK: - Values
@@ -52,12 +69,14 @@ public struct RepairCorpus {
                         "// not a comment", "```json", "[1, 2]", "{\"a\": 1}", "/* x */", "True", "None", "a'b", "say \"hi\"",
                         "line1\nline2", "tab\there", "back\\slash", "ctrl\u{1}\u{1F}", "a/b/c", "\u{2028}", "#hash", "", " "]
 
+    /// A random string of one to four words from a list of hard cases: CJK, emoji, combining marks, quotes, backslashes, control characters and JSON-like text.
     public mutating func string() -> String {
         var parts: [String] = []
         for _ in 0..<int(1...4) { parts.append(pick(Self.words)) }
         return parts.joined(separator: pick([" ", "", "-", ", "]))
     }
 
+    /// A random number: half the time one of a fixed set of tricky spellings (`-0`, exponents, a 30-digit integer), otherwise an integer within ±100,000.
     public mutating func number() -> JSONValue {
         let forms = ["0", "-0", "1", "-17", "3.25", "1e10", "-2.5E-3", "123456789012345678901234567890", "0.1", "1.5e+300",
                      "42", "99.990", "-0.000001", "7E2", "65535", "3.141592653589793", "-1.0e-5"]
@@ -68,6 +87,7 @@ public struct RepairCorpus {
     static let keys = ["id", "name", "arguments", "location", "unit", "days", "items", "price", "qty", "tags", "ok",
                        "user_name", "createdAt", "score", "meta", "notes", "データ", "key with space", "a\"quote", "emoji😀", "x"]
 
+    /// A random value: a scalar, or an object or array of up to five items, nesting further only while `depth` is at most 3.
     public mutating func value(depth: Int) -> JSONValue {
         let roll = int(0...9)
         if depth > 3 || roll < 4 {

@@ -24,6 +24,7 @@ public enum RepairLines {
         /// The first such line and its lossy repairs, described.
         public var first: (line: Int, repairs: String)?
 
+        /// Equal when the counts and the first lossy lines match.
         public static func == (a: LossyLines, b: LossyLines) -> Bool { a.count == b.count && a.first?.line == b.first?.line && a.first?.repairs == b.first?.repairs }
     }
 

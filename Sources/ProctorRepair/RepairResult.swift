@@ -2,6 +2,7 @@ import ProctorJSON
 
 /// One change the repair engine made, with where it made it.
 public struct Repair: Sendable, Equatable, CustomStringConvertible {
+    /// What a repair did; the raw value is the name reports and logs print.
     public enum Kind: String, Sendable, CaseIterable {
         // Truncation (the text ended early).
         case closedString, closedArray, closedObject
@@ -17,6 +18,7 @@ public struct Repair: Sendable, Equatable, CustomStringConvertible {
         case droppedMemberWithoutValue, removedInvalidCharacter, replacedInvalidUTF8
     }
 
+    /// What the repair did.
     public let kind: Kind
     /// Byte offset in the input where the repair applies.
     public let offset: Int
@@ -24,6 +26,7 @@ public struct Repair: Sendable, Equatable, CustomStringConvertible {
     /// one (`0x1F`, `1_000`, `NaN`, `$5`, `\p`): so the log names what was there.
     public let original: String?
 
+    /// Makes a record of a `kind` repair at byte `offset`, with the text as written when the repair changed or dropped some.
     public init(_ kind: Kind, at offset: Int, original: String? = nil) {
         self.kind = kind
         self.offset = offset
@@ -50,6 +53,7 @@ public struct Repair: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The repair as one log line, e.g. `fixedNumber at byte 6 (was "0x1F")`, with ` [lossy]` appended when lossy.
     public var description: String {
         "\(kind.rawValue) at byte \(offset)" + (original.map { " (was \(JSONSerializer.quote($0)))" } ?? "") + (isLossy ? " [lossy]" : "")
     }
@@ -57,6 +61,7 @@ public struct Repair: Sendable, Equatable, CustomStringConvertible {
 
 /// The outcome of `JSONRepair.repair`: the value, its JSON text, and what was changed.
 public struct RepairResult: Sendable {
+    /// The repaired document.
     public let value: JSONValue
     /// Compact JSON text of `value` (serialised on demand).
     public var text: String { JSONSerializer.string(value) }
@@ -70,7 +75,9 @@ public struct RepairResult: Sendable {
 
 /// Nothing could be recovered (empty input, prose without JSON, nesting past the limit).
 public struct RepairError: Error, Sendable, CustomStringConvertible {
+    /// Why nothing could be recovered, in words.
     public let message: String
+    /// The message, as is.
     public var description: String { message }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 /// Writes report files atomically: a temporary file in the same folder, then a rename, so a reader
 /// (or an interrupted run) never sees half a report.
 public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically, creating its folder if needed.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(to: path) { sink in sink.bytes = bytes }
     }
@@ -35,6 +36,7 @@ public enum AtomicFile {
         if rename(tmp, url.path) != 0 { throw fail(errno) }
     }
 
+    /// Writes `text`, as UTF-8, to `path` atomically.
     public static func write(_ text: String, to path: String) throws { try write(Array(text.utf8), to: path) }
 
     /// Checks that `path`'s folder can be created and written, before a run starts.

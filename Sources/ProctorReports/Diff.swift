@@ -3,6 +3,7 @@ import ProctorHarness
 
 /// Compares two runs (or two prompt versions of one run) case by case.
 public struct DiffReport: Sendable {
+    /// How a case's verdict moved from base to head; `new` and `removed` are cases only one side has.
     public enum Transition: String, Sendable, CaseIterable {
         case regressed, fixed
         case stillFailing = "still-failing"
@@ -10,20 +11,31 @@ public struct DiffReport: Sendable {
         case new, removed
     }
 
+    /// One case on one backend, paired across the two sides (one side is nil when only the other has it).
     public struct Entry: Sendable {
+        /// Name of the case's suite.
         public let suite: String
+        /// The case's id within its suite.
         public let caseId: String
+        /// Id of the backend both sides ran the case on.
         public let backend: String
+        /// The base side's prompt version; nil for a `new` case.
         public let basePrompt: String?
+        /// The head side's prompt version; nil for a `removed` case.
         public let headPrompt: String?
+        /// The case's samples on the base side; nil for a `new` case.
         public let base: CaseGroup?
+        /// The case's samples on the head side; nil for a `removed` case.
         public let head: CaseGroup?
+        /// How the verdict moved, from each side's `isPass`.
         public let transition: Transition
 
+        /// Head's mean score minus base's; nil unless both sides have the case.
         public var scoreDelta: Double? {
             guard let b = base, let h = head else { return nil }
             return h.meanScore - b.meanScore
         }
+        /// Head's pass rate minus base's; nil unless both sides have the case.
         public var passRateDelta: Double? {
             guard let b = base, let h = head else { return nil }
             return h.passRate - b.passRate
@@ -46,26 +58,38 @@ public struct DiffReport: Sendable {
             guard let b = base, let h = head else { return false }
             return b.first.output != h.first.output
         }
+        /// The entry's name in reports, "suite / case [prompt@backend]", with "base→head" for the prompt when
+        /// they differ.
         public var label: String {
             let p = basePrompt == headPrompt ? (headPrompt ?? basePrompt ?? "") : "\(basePrompt ?? "–")→\(headPrompt ?? "–")"
             return "\(suite) / \(caseId) [\(p)@\(backend)]"
         }
     }
 
+    /// One side's totals over the entries it has.
     public struct Side: Sendable {
+        /// The side's name: the label given for its results file, or its prompt version's id.
         public let label: String
+        /// Cases of this side in the comparison (cases that did not run are left out).
         public let cases: Int
+        /// How many of them passed (repaired counts as passed).
         public let passes: Int
+        /// `passes` over `cases`; 0 when there are none.
         public var passRate: Double { cases == 0 ? 0 : Double(passes) / Double(cases) }
+        /// 95 % Wilson score interval of `passRate`.
         public var wilson: (low: Double, high: Double) { Statistics.wilson(successes: passes, trials: cases) }
     }
 
+    /// Every entry: the base side's cases in its order, then those only the head has.
     public let entries: [Entry]
+    /// The base side's totals.
     public let base: Side
+    /// The head side's totals.
     public let head: Side
     /// What the comparison could not pair, with why ("suite x: no prompt v2").
     public var leftOut: [String] = []
 
+    /// How many entries made transition `t`.
     public func count(_ t: Transition) -> Int { entries.filter { $0.transition == t }.count }
 
     /// Exact McNemar p-value over the paired cases (fixed vs regressed).
@@ -205,9 +229,12 @@ extension DiffReport {
 
 /// The diff as JSON, for other tools and dashboards (`json`).
 public struct DiffJSONReport: ReportWriter {
+    /// `json`, the format name the CLI asks for this report by.
     public var format: String { "json" }
+    /// The report's name in messages.
     public var title: String { "JSON diff" }
     /// The JSON writer.
     public init() {}
+    /// Writes diff `d` as pretty-printed JSON into `sink`.
     public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array((JSONSerializer.string(d.json, pretty: true) + "\n").utf8) }
 }

@@ -5,11 +5,14 @@ import ProctorHarness
 /// command per failing case, on the file and line that define it, so the pull request shows the
 /// failure beside the case. The CLI prints them under `GITHUB_ACTIONS=true` (not with `--no-github`).
 public struct GitHubAnnotationsReport: ReportWriter {
+    /// `annotations`, the format name the CLI asks for this report by.
     public var format: String { "annotations" }
+    /// The report's name in messages.
     public var title: String { "GitHub annotations" }
     /// The annotations writer.
     public init() {}
 
+    /// Writes one `::error` line per failing case into `sink`, with the reasons of its first sample that did not pass.
     public func write(_ run: RunResult, into sink: inout ReportSink) {
         for g in run.groups where g.isFailing {
             let r = g.samples.first { !$0.isPass } ?? g.first

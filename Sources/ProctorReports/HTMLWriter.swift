@@ -5,6 +5,8 @@ import ProctorHarness
 /// side-by-side outputs and highlighted changes, and the run report. Filtering by status works
 /// without a server.
 public enum HTMLWriter {
+    /// `s` safe in HTML text and quoted attributes: `& < > " '` escaped, and control characters other than
+    /// newline and tab shown as `\u{…}`.
     public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
@@ -72,6 +74,8 @@ public enum HTMLWriter {
         return (l, r, false)
     }
 
+    /// The diff page: both sides' pass rates and the McNemar p, then every entry with its outputs side by
+    /// side, regressions open.
     public static func diff(_ d: DiffReport) -> String {
         var b = "<h1>Proctor diff: \(escape(d.base.label)) → \(escape(d.head.label))</h1><div class=\"totals\">"
         for side in [d.base, d.head] {
@@ -115,18 +119,24 @@ public enum HTMLWriter {
 
 /// The HTML matrix of a run (`html`).
 public struct HTMLRunReport: ReportWriter {
+    /// `html`, the format name the CLI asks for this report by.
     public var format: String { "html" }
+    /// The report's name in messages.
     public var title: String { "HTML report" }
     /// The page writer.
     public init() {}
+    /// Writes the page of `run` into `sink`.
     public func write(_ run: RunResult, into sink: inout ReportSink) { sink.bytes += Array(HTMLWriter.run(run).utf8) }
 }
 
 /// The HTML page of a diff, side by side (`html`).
 public struct DiffHTMLReport: ReportWriter {
+    /// `html`, the format name the CLI asks for this report by.
     public var format: String { "html" }
+    /// The report's name in messages.
     public var title: String { "HTML diff" }
     /// The page writer.
     public init() {}
+    /// Writes the page of diff `d` into `sink`.
     public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array(HTMLWriter.diff(d).utf8) }
 }

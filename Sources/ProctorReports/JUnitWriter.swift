@@ -5,10 +5,12 @@ import ProctorJSON
 /// JUnit XML that validates against the Jenkins xunit schema (`jenkins-junit-10.xsd`): one
 /// `<testsuite>` per suite × prompt × backend, one `<testcase>` per case.
 public enum JUnitWriter {
+    /// How the XML is written: for now, whether `<testcase>` carries `file` and `line`.
     public struct Options: Sendable {
         /// Add `file`/`line` attributes to `<testcase>` for GitLab and GitHub annotators. The Jenkins
         /// schema rejects them, so this leaves the schema.
         public var fileAttributes = false
+        /// Options that add `file`/`line` attributes only when `fileAttributes` is true.
         public init(fileAttributes: Bool = false) { self.fileAttributes = fileAttributes }
     }
 
@@ -26,6 +28,7 @@ public enum JUnitWriter {
         return s.count <= limit ? s : String(s.prefix(limit)) + "… (\(s.count) characters in all)"
     }
 
+    /// The report as a string: `bytes(_:options:)` decoded.
     public static func render(_ run: RunResult, options: Options = Options()) -> String {
         String(decoding: bytes(run, options: options), as: UTF8.self)
     }
@@ -244,10 +247,13 @@ public enum JUnitWriter {
 public struct JUnitReport: ReportWriter {
     /// `<testcase file= line=>` (outside the Jenkins schema, for GitLab and GitHub).
     public var fileAttributes = false
+    /// `junit`, the format name the CLI asks for this report by.
     public var format: String { "junit" }
+    /// The report's name in messages.
     public var title: String { "JUnit report" }
     /// A JUnit writer, with file attributes when asked.
     public init(fileAttributes: Bool = false) { self.fileAttributes = fileAttributes }
+    /// Writes the XML of `run` into `sink`.
     public func write(_ run: RunResult, into sink: inout ReportSink) {
         JUnitWriter.write(run, options: .init(fileAttributes: fileAttributes), into: &sink)
     }

@@ -28,6 +28,8 @@ public enum MarkdownWriter {
 
     // MARK: - Diff
 
+    /// The diff in Markdown: pass rates, counts and McNemar p, a table of regressions, the other transitions
+    /// folded, and output diffs of regressions and fixes.
     public static func diff(_ d: DiffReport) -> String {
         var m = "## Proctor diff: `\(cell(d.base.label))` → `\(cell(d.head.label))`\n\n"
         m += "| | \(cell(d.base.label)) | \(cell(d.head.label)) |\n|---|---|---|\n"
@@ -116,6 +118,8 @@ public enum MarkdownWriter {
 
     // MARK: - Run summary
 
+    /// The run in Markdown (a CI step summary): the totals, then tables of failing cases, flaky cases and
+    /// repaired outputs.
     public static func summary(_ run: RunResult) -> String {
         let s = run.summary
         var m = "## Proctor run\n\n"
@@ -159,19 +163,25 @@ public enum MarkdownWriter {
 
 /// The Markdown summary of a run (`markdown`).
 public struct MarkdownSummaryReport: ReportWriter {
+    /// `markdown`, the format name the CLI asks for this report by.
     public var format: String { "markdown" }
+    /// The report's name in messages.
     public var title: String { "Markdown summary" }
     /// The summary writer.
     public init() {}
+    /// Writes the summary of `run` into `sink`.
     public func write(_ run: RunResult, into sink: inout ReportSink) { sink.bytes += Array(MarkdownWriter.summary(run).utf8) }
 }
 
 /// The Markdown report of a diff (`markdown`).
 public struct DiffMarkdownReport: ReportWriter {
+    /// `markdown`, the format name the CLI asks for this report by.
     public var format: String { "markdown" }
+    /// The report's name in messages.
     public var title: String { "Markdown diff" }
     /// The diff writer.
     public init() {}
+    /// Writes the Markdown of diff `d` into `sink`.
     public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array(MarkdownWriter.diff(d).utf8) }
 }
 
@@ -179,9 +189,12 @@ public struct DiffMarkdownReport: ReportWriter {
 public struct DiffCommentReport: ReportWriter {
     /// Where the HTML report will be, for links.
     public var htmlURL: String?
+    /// `comment`, the format name the CLI asks for this report by.
     public var format: String { "comment" }
+    /// The report's name in messages.
     public var title: String { "pull-request comment" }
     /// A comment writer linking to `htmlURL` when given.
     public init(htmlURL: String? = nil) { self.htmlURL = htmlURL }
+    /// Writes the comment on diff `d`, cut to GitHub's limit, into `sink`.
     public func write(_ d: DiffReport, into sink: inout ReportSink) { sink.bytes += Array(MarkdownWriter.comment(d, htmlURL: htmlURL).utf8) }
 }

@@ -3,8 +3,12 @@ import ProctorHarness
 
 /// Joins the results of `--shard K/N` runs into one run.
 public enum ShardMerge {
+    /// Why shard results cannot be merged: a file that is not a shard, shards of other counts or suites, a
+    /// shard given twice or missing, or a case in two shards.
     public struct MergeError: Error, CustomStringConvertible {
+        /// What is wrong, naming the shard file where one is at fault.
         public let message: String
+        /// The message alone, for printing.
         public var description: String { message }
     }
 

@@ -9,7 +9,9 @@ import ProctorConversation
 extension ResultsFile {
     /// A results file that cannot be read: the file, the pointer and what is wrong.
     public struct ReadError: Error, CustomStringConvertible {
+        /// What is wrong, beginning with the file and, where there is one, the bad value's place.
         public let message: String
+        /// The message alone, for printing.
         public var description: String { message }
     }
 

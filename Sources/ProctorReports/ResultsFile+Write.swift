@@ -290,9 +290,12 @@ struct PrettyObject {
 public struct ResultsReport: ReportWriter {
     /// The tool's version, recorded in the file.
     public var toolVersion: String
+    /// `json`, the format name the CLI asks for this report by.
     public var format: String { "json" }
+    /// The file's name in messages.
     public var title: String { "JSON results" }
     /// A results writer for a tool of this version.
     public init(toolVersion: String) { self.toolVersion = toolVersion }
+    /// Writes the results file of `run`, stamped with `toolVersion`, into `sink`.
     public func write(_ run: RunResult, into sink: inout ReportSink) { ResultsFile.write(run, toolVersion: toolVersion, into: &sink) }
 }

@@ -1,5 +1,6 @@
 /// Line and word diffs of two outputs, on the standard library's Myers `difference(from:)`.
 public enum TextDiff {
+    /// One piece of the aligned sequence: in both, only in the old, or only in the new.
     public enum Op: Equatable, Sendable {
         case same(String)
         case removed(String)
@@ -28,6 +29,7 @@ public enum TextDiff {
         return ops
     }
 
+    /// `s` split at newlines with empty lines kept, so joining the lines with newlines gives `s` back.
     public static func lines(_ s: String) -> [String] { s.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
 
     /// Words and the whitespace between them, so joining the pieces gives the text back.

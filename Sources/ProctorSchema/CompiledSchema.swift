@@ -7,6 +7,12 @@ public struct CompiledSchema: Sendable {
     let root: Int
     /// The dialect of the root schema.
     public let draft: SchemaDraft
+    /// Formats the schema asks to assert that Proctor does not know, as "POINTER: NAME": they are
+    /// annotations (never a failed check), and the CLI says so under `--format-assert`.
+    public internal(set) var unknownFormats: [String] = []
+    /// References to documents nobody serves, deferred under `SchemaOptions.deferUnresolvedRefs`
+    /// ("POINTER/$ref: why"): an instance that reaches one is invalid with that message.
+    public internal(set) var unresolvedRefs: [String] = []
     /// The compiled nodes, flattened: every node's keywords in one array (node i's at
     /// `nodeInfo[i].keywords`), and per node the plain facts the evaluator reads. The evaluator
     /// borrows both, so evaluating a keyword copies (and reference-counts) nothing.
@@ -39,7 +45,7 @@ public struct CompiledSchema: Sendable {
                                options: SchemaOptions = SchemaOptions()) throws(SchemaError) -> CompiledSchema {
         let c = SchemaCompiler(registry: registry, options: options)
         let docURI = normalizeURI(uri ?? "urn:proctor:schema:root")
-        try c.addDocument(schema, uri: docURI, draft: options.defaultDraft)
+        try c.addDocument(schema, uri: docURI, draft: options.defaultDraft, forced: options.forcedDraft)
         let root = try c.compileNode(LocKey(doc: docURI, pointer: ""))
         // Compile every dynamic anchor of every resource met, until no new resources appear.
         var done = 0
@@ -70,7 +76,10 @@ public struct CompiledSchema: Sendable {
                               message: "a reference cycle that never reaches a keyword of the instance: \(places.joined(separator: " → ")) "
                                 + "(every evaluation would recurse forever)")
         }
-        return CompiledSchema(nodes: nodes, resources: c.resources, root: root, draft: draft)
+        var compiled = CompiledSchema(nodes: nodes, resources: c.resources, root: root, draft: draft)
+        compiled.unknownFormats = c.unknownFormats
+        compiled.unresolvedRefs = c.unresolvedRefs
+        return compiled
     }
 
     /// A cycle of schemas applied to the same instance location (through `$ref`, `allOf`, `anyOf`,

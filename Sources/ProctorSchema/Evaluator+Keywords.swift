@@ -325,6 +325,10 @@ extension Evaluator {
         case .ref(let node):
             return child(node, inst, keyword: "$ref", ann: &ann)
 
+        case .unresolved(let message):
+            report("$ref", message)
+            return false
+
         case .dynamicRef(let node, let anchor):
             var target = node
             if let anchor {

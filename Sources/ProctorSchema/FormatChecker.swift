@@ -3,6 +3,11 @@ import ProctorRegex
 
 /// `format` assertions. Each check returns nil when valid (or not a string), else a reason ("" for none).
 enum FormatChecker {
+    /// The formats Proctor asserts (every format the 2020-12 specification lists); others are annotations.
+    static let known: Set<String> = ["date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4",
+                                     "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid", "regex", "json-pointer",
+                                     "relative-json-pointer", "uri-template"]
+
     static func check(_ format: String, _ v: JSONValue) -> String? {
         guard case .string(let s) = v else { return nil }
         let ok: Bool

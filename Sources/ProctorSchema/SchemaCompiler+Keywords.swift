@@ -82,7 +82,7 @@ extension SchemaCompiler {
 
     func keywords(_ o: JSONObject, _ key: LocKey, _ inf: LocInfo) throws(SchemaError) -> [Keyword] {
         var k: [Keyword] = []
-        let d7 = inf.draft == .draft7
+        let draft = inf.draft
         func child(_ name: String) throws(SchemaError) -> Int? {
             guard o[name] != nil else { return nil }
             return try compileNode(key.appending(name))
@@ -90,10 +90,25 @@ extension SchemaCompiler {
 
         if let r = o["$ref"] {
             guard let s = r.stringValue else { throw fail(key.appending("$ref"), "$ref must be a string") }
-            k.append(.ref(try compileNode(try resolveRef(s, from: key, keyword: "$ref"))))
-            if d7 { return k }  // draft-07: $ref overrides its siblings
+            do {
+                k.append(.ref(try compileNode(try resolveRef(s, from: key, keyword: "$ref"))))
+            } catch where defers(error) {
+                unresolvedRefs.append(key.pointer + "/$ref: " + error.message)
+                k.append(.unresolved(error.message))
+            }
+            if draft.isLegacy { return k }  // drafts 4 to 7: $ref overrides its siblings
         }
-        if !d7, let r = o["$dynamicRef"] {
+        if draft == .draft2019_09, let r = o["$recursiveRef"] {
+            // 2019-09: "#" (usually) resolved statically, then dynamically to the outermost resource
+            // with `$recursiveAnchor: true`, when the static target has one too.
+            guard let s = r.stringValue else { throw fail(key.appending("$recursiveRef"), "$recursiveRef must be a string") }
+            let target = try resolveRef(s, from: key, keyword: "$recursiveRef")
+            let node = try compileNode(target)
+            var anchor: String?
+            if case .object(let t)? = value(at: target), t["$recursiveAnchor"] == .bool(true) { anchor = Self.recursiveAnchor }
+            k.append(.dynamicRef(node, anchor: anchor))
+        }
+        if draft == .draft2020_12, let r = o["$dynamicRef"] {
             guard let s = r.stringValue else { throw fail(key.appending("$dynamicRef"), "$dynamicRef must be a string") }
             let target = try resolveRef(s, from: key, keyword: "$dynamicRef")
             let node = try compileNode(target)
@@ -128,15 +143,26 @@ extension SchemaCompiler {
                 guard case .array(let xs) = e else { throw fail(key.appending("enum"), "enum must be an array") }
                 k.append(.enumeration(xs))
             }
-            if let c = o["const"] { k.append(.const(c)) }
+            if draft.hasDraft6Keywords, let c = o["const"] { k.append(.const(c)) }
             if let m = try number(o, "multipleOf", key) {
                 guard m.double > 0 else { throw fail(key.appending("multipleOf"), "multipleOf must be greater than 0") }
                 k.append(.multipleOf(m))
             }
-            if let m = try number(o, "maximum", key) { k.append(.maximum(m, exclusive: false)) }
-            if let m = try number(o, "exclusiveMaximum", key) { k.append(.maximum(m, exclusive: true)) }
-            if let m = try number(o, "minimum", key) { k.append(.minimum(m, exclusive: false)) }
-            if let m = try number(o, "exclusiveMinimum", key) { k.append(.minimum(m, exclusive: true)) }
+            if draft == .draft4 {
+                // Draft 4: `exclusiveMaximum`/`exclusiveMinimum` are booleans that make the bound strict.
+                func flag(_ name: String) throws(SchemaError) -> Bool {
+                    guard let v = o[name] else { return false }
+                    guard case .bool(let b) = v else { throw fail(key.appending(name), "\(name) must be a boolean in draft 4, found \(v)") }
+                    return b
+                }
+                if let m = try number(o, "maximum", key) { k.append(.maximum(m, exclusive: try flag("exclusiveMaximum"))) }
+                if let m = try number(o, "minimum", key) { k.append(.minimum(m, exclusive: try flag("exclusiveMinimum"))) }
+            } else {
+                if let m = try number(o, "maximum", key) { k.append(.maximum(m, exclusive: false)) }
+                if let m = try number(o, "exclusiveMaximum", key) { k.append(.maximum(m, exclusive: true)) }
+                if let m = try number(o, "minimum", key) { k.append(.minimum(m, exclusive: false)) }
+                if let m = try number(o, "exclusiveMinimum", key) { k.append(.minimum(m, exclusive: true)) }
+            }
             if let n = try nonNegativeInt(o, "maxLength", key) { k.append(.maxLength(n)) }
             if let n = try nonNegativeInt(o, "minLength", key) { k.append(.minLength(n)) }
             if let p = o["pattern"] { k.append(.pattern(try pattern(p, key.appending("pattern")))) }
@@ -149,7 +175,7 @@ extension SchemaCompiler {
             if let n = try nonNegativeInt(o, "maxProperties", key) { k.append(.maxProperties(n)) }
             if let n = try nonNegativeInt(o, "minProperties", key) { k.append(.minProperties(n)) }
             if let r = o["required"] { k.append(.required(try stringArray(r, key.appending("required")))) }
-            if !d7, let dr = o["dependentRequired"] {
+            if draft.hasModernKeywords, let dr = o["dependentRequired"] {
                 guard case .object(let m) = dr else { throw fail(key.appending("dependentRequired"), "dependentRequired must be an object") }
                 var list: [(String, [String])] = []
                 for (name, v) in m.uniqueEntries { list.append((name, try stringArray(v, key.appending("dependentRequired", name)))) }
@@ -157,7 +183,11 @@ extension SchemaCompiler {
             }
         }
         if options.formatAssertion || inf.vocab.contains(.formatAssertion), let f = o["format"]?.stringValue {
-            k.append(.format(f))
+            if FormatChecker.known.contains(f) {
+                k.append(.format(f))
+            } else if !unknownFormats.contains(key.pointer + "/format: " + f) {
+                unknownFormats.append(key.pointer + "/format: " + f)
+            }
         }
 
         if applicator {
@@ -181,8 +211,8 @@ extension SchemaCompiler {
                 k.append(.patternProperties(list))
             }
             if let ap = try child("additionalProperties") { k.append(.additionalProperties(ap, known: propNames, patterns: pats)) }
-            if let pn = try child("propertyNames") { k.append(.propertyNames(pn)) }
-            if d7, case .object(let deps)? = o["dependencies"] {
+            if draft.hasDraft6Keywords, let pn = try child("propertyNames") { k.append(.propertyNames(pn)) }
+            if draft.isLegacy, case .object(let deps)? = o["dependencies"] {
                 var req: [(String, [String])] = []
                 var schemas: [(String, Int)] = []
                 for (name, v) in deps.uniqueEntries {
@@ -192,9 +222,9 @@ extension SchemaCompiler {
                 if !req.isEmpty { k.append(.dependentRequired(req, keyword: "dependencies")) }
                 if !schemas.isEmpty { k.append(.dependentSchemas(schemas, keyword: "dependencies")) }
             }
-            if !d7, let ds = try schemaMap(o, "dependentSchemas", key) { k.append(.dependentSchemas(ds, keyword: "dependentSchemas")) }
+            if draft.hasModernKeywords, let ds = try schemaMap(o, "dependentSchemas", key) { k.append(.dependentSchemas(ds, keyword: "dependentSchemas")) }
 
-            if d7 {
+            if draft.tupleItems {
                 if case .array(let xs)? = o["items"] {
                     var list: [Int] = []
                     for i in xs.indices { list.append(try compileNode(key.appending("items", String(i)))) }
@@ -211,23 +241,23 @@ extension SchemaCompiler {
                 }
                 if let it = try child("items") { k.append(.items(it, prefixCount: prefixCount, keyword: "items")) }
             }
-            if let c = try child("contains") {
-                let minC = d7 ? 1 : (try nonNegativeInt(o, "minContains", key) ?? 1)
-                let maxC = d7 ? nil : try nonNegativeInt(o, "maxContains", key)
+            if draft.hasDraft6Keywords, let c = try child("contains") {
+                let minC = draft.isLegacy ? 1 : (try nonNegativeInt(o, "minContains", key) ?? 1)
+                let maxC = draft.isLegacy ? nil : try nonNegativeInt(o, "maxContains", key)
                 k.append(.contains(c, min: validation ? minC : 1, max: validation ? maxC : nil))
             }
             if let xs = try schemaArray(o, "allOf", key) { k.append(.allOf(xs)) }
             if let xs = try schemaArray(o, "anyOf", key) { k.append(.anyOf(xs)) }
             if let xs = try schemaArray(o, "oneOf", key) { k.append(.oneOf(xs)) }
             if let n = try child("not") { k.append(.not(n)) }
-            if let i = try child("if") {
+            if draft.hasConditionals, let i = try child("if") {
                 k.append(.conditional(ifNode: i, then: try child("then"), else: try child("else")))
-            } else {
+            } else if draft.hasConditionals {
                 // `then`/`else` without `if` are ignored, but their identifiers stay reachable.
                 _ = try child("then"); _ = try child("else")
             }
         }
-        if !d7 && inf.vocab.contains(.unevaluated) {
+        if draft.hasModernKeywords && inf.vocab.contains(.unevaluated) {
             if let u = try child("unevaluatedItems") { k.append(.unevaluatedItems(u)) }
             if let u = try child("unevaluatedProperties") { k.append(.unevaluatedProperties(u)) }
         }

@@ -39,6 +39,15 @@ final class SchemaCompiler {
     var dynamicLocs: [[String: LocKey]] = []
     var nodes: [SchemaNode?] = []
     var nodeIndex: [LocKey: Int] = [:]
+    /// Asserted formats Proctor does not know ("POINTER: NAME"), reported, never failed.
+    var unknownFormats: [String] = []
+    /// References deferred under `deferUnresolvedRefs` ("POINTER: message").
+    var unresolvedRefs: [String] = []
+
+    /// Whether `error` is a reference to a document nobody serves, to be deferred under the options.
+    func defers(_ error: SchemaError) -> Bool {
+        options.deferUnresolvedRefs && error.message.contains("no schema is registered at")
+    }
 
     init(registry: SchemaRegistry, options: SchemaOptions) {
         self.registry = registry
@@ -51,10 +60,11 @@ final class SchemaCompiler {
 
     // MARK: - Documents and dialects
 
-    func addDocument(_ value: JSONValue, uri: String, draft: SchemaDraft) throws(SchemaError) {
+    func addDocument(_ value: JSONValue, uri: String, draft: SchemaDraft, forced: SchemaDraft? = nil) throws(SchemaError) {
         let key = LocKey(doc: uri, pointer: "")
         docs[uri] = value
-        let (d, vocab) = try dialect(of: value, defaultDraft: draft, at: key)
+        let d: SchemaDraft, vocab: Vocabularies
+        if let forced { (d, vocab) = (forced, .all) } else { (d, vocab) = try dialect(of: value, defaultDraft: draft, at: key) }
         resources.append(SchemaResource(uri: uri, dynamicAnchors: [:]))
         dynamicLocs.append([:])
         if uriIndex[uri] == nil { uriIndex[uri] = key }
@@ -75,8 +85,9 @@ final class SchemaCompiler {
         guard let uri = s.stringValue else { throw fail(key.appending("$schema"), "$schema must be a string") }
         if let d = SchemaDraft(metaschemaURI: uri) { return (d, .all) }
         let norm = normalizeURI(uri)
-        if norm.hasPrefix("https://json-schema.org/draft/2019-09/") { return (.draft2020_12, .all) }
-        if norm.hasPrefix("http://json-schema.org/draft-0") { return (.draft7, .all) }
+        for d in SchemaDraft.allCases where norm == normalizeURI(d.metaschemaURI) || norm == normalizeURI(d.metaschemaURI).replacingOccurrences(of: "http://", with: "https://") {
+            return (d, .all)
+        }
         guard let meta = try registry.load(norm) ?? (docs[norm].map { SchemaRegistry.Entry(value: $0, draft: nil) }) else {
             throw fail(key.appending("$schema"), "unknown $schema '\(uri)': not a supported dialect and not in the registry")
         }
@@ -86,11 +97,16 @@ final class SchemaCompiler {
         for (name, required) in vocabs {
             switch name {
             case "https://json-schema.org/draft/2020-12/vocab/applicator": v.insert(.applicator)
-            case "https://json-schema.org/draft/2020-12/vocab/validation": v.insert(.validation)
+            case "https://json-schema.org/draft/2020-12/vocab/validation", "https://json-schema.org/draft/2019-09/vocab/validation": v.insert(.validation)
             case "https://json-schema.org/draft/2020-12/vocab/unevaluated": v.insert(.unevaluated)
+            // 2019-09 keeps `unevaluated*` in its applicator vocabulary.
+            case "https://json-schema.org/draft/2019-09/vocab/applicator": v.formUnion([.applicator, .unevaluated])
             case "https://json-schema.org/draft/2020-12/vocab/format-assertion": v.insert(.formatAssertion)
+            case "https://json-schema.org/draft/2019-09/vocab/format": if required == .bool(true) { v.insert(.formatAssertion) }
             case "https://json-schema.org/draft/2020-12/vocab/core", "https://json-schema.org/draft/2020-12/vocab/meta-data",
-                 "https://json-schema.org/draft/2020-12/vocab/format-annotation", "https://json-schema.org/draft/2020-12/vocab/content":
+                 "https://json-schema.org/draft/2020-12/vocab/format-annotation", "https://json-schema.org/draft/2020-12/vocab/content",
+                 "https://json-schema.org/draft/2019-09/vocab/core", "https://json-schema.org/draft/2019-09/vocab/meta-data",
+                 "https://json-schema.org/draft/2019-09/vocab/content":
                 break
             default:
                 if required == .bool(true) {
@@ -110,19 +126,24 @@ final class SchemaCompiler {
             return
         }
         var base = base, draft = draft, vocab = vocab, resource = resource
-        if !atRoot, o["$schema"] != nil, o["$id"] != nil {
+        if !atRoot, o["$schema"] != nil, o[draft.idKeyword] != nil || o["$id"] != nil {
             (draft, vocab) = try dialect(of: value, defaultDraft: draft, at: key)
         }
-        let refOnly = draft == .draft7 && o["$ref"] != nil
-        if !refOnly, let idValue = o["$id"] {
-            guard let id = idValue.stringValue else { throw fail(key.appending("$id"), "$id must be a string") }
-            if draft == .draft7 && id.hasPrefix("#") {
+        let idKey = draft.idKeyword
+        let refOnly = draft.isLegacy && o["$ref"] != nil
+        if !refOnly, let idValue = o[idKey] {
+            // A draft-04 `id` that is not a string is an ordinary property name's schema, not an identifier.
+            guard let id = idValue.stringValue else {
+                if draft == .draft4 { return try scanChildren(o, key, base: base, draft: draft, vocab: vocab, resource: resource) }
+                throw fail(key.appending(idKey), "\(idKey) must be a string")
+            }
+            if draft.isLegacy && id.hasPrefix("#") {
                 register(base.withoutFragment.description + id, key)
             } else {
                 let r = URIReference(id).resolved(against: base)
                 let abs = r.withoutFragment.description
-                if draft == .draft2020_12, let f = r.fragment, !f.isEmpty {
-                    throw fail(key.appending("$id"), "$id '\(id)' must not contain a fragment; use $anchor")
+                if draft.hasModernKeywords, let f = r.fragment, !f.isEmpty {
+                    throw fail(key.appending(idKey), "\(idKey) '\(id)' must not contain a fragment; use $anchor")
                 }
                 if abs != resources[resource].uri {
                     resources.append(SchemaResource(uri: abs, dynamicAnchors: [:]))
@@ -134,12 +155,15 @@ final class SchemaCompiler {
                 base = r.withoutFragment
             }
         }
-        if draft == .draft2020_12 {
+        if draft == .draft2019_09, o["$recursiveAnchor"] == .bool(true), dynamicLocs[resource][Self.recursiveAnchor] == nil {
+            dynamicLocs[resource][Self.recursiveAnchor] = key
+        }
+        if draft.hasModernKeywords {
             if let a = o["$anchor"] {
                 guard let name = a.stringValue, isValidAnchor(name) else { throw fail(key.appending("$anchor"), "$anchor must be a plain name") }
                 register(base.description + "#" + name, key)
             }
-            if let a = o["$dynamicAnchor"] {
+            if draft == .draft2020_12, let a = o["$dynamicAnchor"] {
                 guard let name = a.stringValue, isValidAnchor(name) else { throw fail(key.appending("$dynamicAnchor"), "$dynamicAnchor must be a plain name") }
                 register(base.description + "#" + name, key)
                 if dynamicLocs[resource][name] == nil { dynamicLocs[resource][name] = key }
@@ -147,6 +171,15 @@ final class SchemaCompiler {
         }
         if info[key] == nil { info[key] = LocInfo(base: base, draft: draft, vocab: vocab, resource: resource) }
         if refOnly { return }
+        try scanChildren(o, key, base: base, draft: draft, vocab: vocab, resource: resource)
+    }
+
+    /// The name 2019-09's `$recursiveAnchor: true` is registered under among a resource's dynamic
+    /// anchors (not a valid anchor name, so it never meets a 2020-12 `$dynamicAnchor`).
+    static let recursiveAnchor = "#recursive"
+
+    func scanChildren(_ o: JSONObject, _ key: LocKey, base: URIReference, draft: SchemaDraft, vocab: Vocabularies, resource: Int) throws(SchemaError) {
+        if info[key] == nil { info[key] = LocInfo(base: base, draft: draft, vocab: vocab, resource: resource) }
         for (tokens, child) in subschemas(of: o, draft: draft) {
             var k = key
             for t in tokens { k = k.appending(t) }
@@ -164,24 +197,38 @@ final class SchemaCompiler {
         return s.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
     }
 
-    static let singleKeys2020 = ["additionalProperties", "propertyNames", "items", "contains", "if", "then", "else", "not",
-                                 "unevaluatedItems", "unevaluatedProperties", "contentSchema"]
-    static let arrayKeys2020 = ["allOf", "anyOf", "oneOf", "prefixItems"]
-    static let mapKeys2020 = ["properties", "patternProperties", "dependentSchemas", "$defs", "definitions"]
-    static let singleKeys7 = ["additionalItems", "additionalProperties", "propertyNames", "contains", "if", "then", "else", "not"]
-    static let arrayKeys7 = ["allOf", "anyOf", "oneOf"]
-    static let mapKeys7 = ["properties", "patternProperties", "definitions", "dependencies"]
+    /// Keywords whose value is one schema, an array of schemas, or an object of schemas, per dialect
+    /// (`items` is listed apart: an array of schemas up to 2019-09).
+    static func subschemaKeys(_ draft: SchemaDraft) -> (single: [String], arrays: [String], maps: [String]) {
+        switch draft {
+        case .draft2020_12:
+            return (["additionalProperties", "propertyNames", "items", "contains", "if", "then", "else", "not",
+                     "unevaluatedItems", "unevaluatedProperties", "contentSchema"],
+                    ["allOf", "anyOf", "oneOf", "prefixItems"], ["properties", "patternProperties", "dependentSchemas", "$defs", "definitions"])
+        case .draft2019_09:
+            return (["additionalItems", "additionalProperties", "propertyNames", "contains", "if", "then", "else", "not",
+                     "unevaluatedItems", "unevaluatedProperties", "contentSchema"],
+                    ["allOf", "anyOf", "oneOf"], ["properties", "patternProperties", "dependentSchemas", "$defs", "definitions"])
+        case .draft7:
+            return (["additionalItems", "additionalProperties", "propertyNames", "contains", "if", "then", "else", "not"],
+                    ["allOf", "anyOf", "oneOf"], ["properties", "patternProperties", "definitions", "dependencies"])
+        case .draft6:
+            return (["additionalItems", "additionalProperties", "propertyNames", "contains", "not"],
+                    ["allOf", "anyOf", "oneOf"], ["properties", "patternProperties", "definitions", "dependencies"])
+        case .draft4:
+            return (["additionalItems", "additionalProperties", "not"],
+                    ["allOf", "anyOf", "oneOf"], ["properties", "patternProperties", "definitions", "dependencies"])
+        }
+    }
 
     /// The subschemas directly under a schema object, with their pointer tokens.
     func subschemas(of o: JSONObject, draft: SchemaDraft) -> [([String], JSONValue)] {
         var out: [([String], JSONValue)] = []
-        let single = draft == .draft7 ? Self.singleKeys7 : Self.singleKeys2020
-        let arrays = draft == .draft7 ? Self.arrayKeys7 : Self.arrayKeys2020
-        let maps = draft == .draft7 ? Self.mapKeys7 : Self.mapKeys2020
+        let (single, arrays, maps) = Self.subschemaKeys(draft)
         for k in single { if let v = o[k], isSchemaLike(v) { out.append(([k], v)) } }
-        if draft == .draft7, case .array(let xs)? = o["items"] {
+        if draft.tupleItems, case .array(let xs)? = o["items"] {
             for (i, x) in xs.enumerated() { out.append((["items", String(i)], x)) }
-        } else if draft == .draft7, let v = o["items"], isSchemaLike(v) {
+        } else if draft.tupleItems, let v = o["items"], isSchemaLike(v) {
             out.append((["items"], v))
         }
         for k in arrays { if case .array(let xs)? = o[k] { for (i, x) in xs.enumerated() { out.append(([k, String(i)], x)) } } }

@@ -108,6 +108,8 @@ indirect enum Keyword: Sendable {
     case dynamicRef(Int, anchor: String?)
     case unevaluatedProperties(Int)
     case unevaluatedItems(Int)
+    /// A `$ref` to a document nobody serves (`SchemaOptions.deferUnresolvedRefs`): fails when reached.
+    case unresolved(String)
 
     var name: String {
         switch self {
@@ -145,6 +147,7 @@ indirect enum Keyword: Sendable {
         case .dynamicRef: return "$dynamicRef"
         case .unevaluatedProperties: return "unevaluatedProperties"
         case .unevaluatedItems: return "unevaluatedItems"
+        case .unresolved: return "$ref"
         }
     }
 }

@@ -20,6 +20,38 @@ public struct SchemaRegistry: Sendable {
         documents[normalizeURI(uri)] = Entry(value: document, draft: draft)
     }
 
+    /// A `BASE_URI=DIR` specification that cannot be used, with the reason.
+    public struct SpecError: Error, Sendable, CustomStringConvertible {
+        /// What is wrong with the specification, naming it.
+        public let description: String
+    }
+
+    /// A registry serving each `BASE_URI=DIR` of `specs` (the `--registry` flag of `validate`,
+    /// `generate cases` and `model generate`; a folder relative to `relativeTo` when given).
+    public init(specs: [String], relativeTo folder: String? = nil) throws(SpecError) {
+        self.init()
+        for r in specs {
+            guard let eq = r.firstIndex(of: "="), eq != r.startIndex else { throw SpecError(description: "--registry expects BASE_URI=DIR, got '\(r)'") }
+            var dir = String(r[r.index(after: eq)...])
+            if let folder, !dir.hasPrefix("/") { dir = (folder as NSString).appendingPathComponent(dir) }
+            try addFolder(checking: String(r[..<eq]), directory: dir)
+        }
+    }
+
+    /// Adds a folder after checking it exists (a missing one is a mistake worth naming, not an empty registry).
+    public mutating func addFolder(checking baseURI: String, directory: String) throws(SpecError) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw SpecError(description: "registry folder '\(directory)' (for \(baseURI)) does not exist")
+        }
+        addFolder(baseURI: baseURI, directory: directory)
+    }
+
+    /// The `file://` URI a schema read from `path` has, so references relative to it find its sibling files.
+    public static func fileURI(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.absoluteString
+    }
+
     /// Serves `baseURI` + relative path from files under `directory`.
     public mutating func addFolder(baseURI: String, directory: String, draft: SchemaDraft? = nil) {
         var base = baseURI
@@ -34,13 +66,15 @@ public struct SchemaRegistry: Sendable {
     func load(_ uri: String) throws(SchemaError) -> Entry? {
         let key = normalizeURI(uri)
         if let e = documents[key] { return e }
-        if let text = Metaschemas.all[key] {
+        if let text = Metaschemas.all[key] ?? Metaschemas.legacy[key] {
             return Entry(value: try! JSONParser.parse(text), draft: nil)
         }
         for f in folders where key.hasPrefix(f.base) {
             let rel = String(key.dropFirst(f.base.count))
             if rel.contains("..") { continue }
             if let v = try readFile(f.directory + rel, uri: key) { return Entry(value: v, draft: f.draft) }
+            // SchemaStore's references sometimes leave out the extension ("grunt-task#/definitions/…").
+            if !rel.hasSuffix(".json"), let v = try readFile(f.directory + rel + ".json", uri: key) { return Entry(value: v, draft: f.draft) }
         }
         if key.hasPrefix("file://") {
             let path = String(key.dropFirst("file://".count))

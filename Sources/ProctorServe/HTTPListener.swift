@@ -26,11 +26,13 @@ public final class HTTPListener: Sendable {
 
     /// The listener could not start (the host or the port).
     public struct StartError: Error, Sendable, CustomStringConvertible {
+        /// What failed, in words: the host or port and the system's reason.
         public let description: String
     }
 
     /// The port listened on (the one the system chose when `options.port` was 0).
     public let port: Int
+    /// The options the listener was started with.
     public let options: Options
     private let fd: Int32
     private let handler: @Sendable (HTTPExchange) -> Void

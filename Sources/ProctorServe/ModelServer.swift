@@ -21,22 +21,29 @@ public final class ModelServer: @unchecked Sendable {
 
     /// How the server listens and shares the model.
     public struct Options: Sendable {
+        /// IPv4 address to listen on; loopback only by default.
         public var host = "127.0.0.1"
+        /// TCP port to listen on; 0 picks a free one (see `port`).
         public var port = 8080
+        /// Threads each generation's products are split over; every core by default.
         public var threads = ProcessInfo.processInfo.activeProcessorCount
+        /// Most generations that run at once, each on its own run state; further requests wait in line.
         public var maxConcurrency = 1
         /// Largest accepted request body.
         public var maxBody = 1 << 20
         /// The model id clients must name (and `GET /v1/models` lists).
         public var modelName = "proctor-builtin"
+        /// Options with the defaults: loopback port 8080, every core, one generation at a time.
         public init() {}
     }
 
     /// The server could not start: the host or port.
     public struct StartError: Error, CustomStringConvertible {
+        /// What failed, in words.
         public let description: String
     }
 
+    /// The options the server was started with.
     public let options: Options
     /// The port listened on (the one the system chose when `options.port` was 0).
     public var port: Int { listener.port }
@@ -59,6 +66,7 @@ public final class ModelServer: @unchecked Sendable {
         weak var server: ModelServer?
     }
 
+    /// Builds the tokenizer's tables for constrained decoding and binds the listening socket; throws when the host or port cannot be used, and serves nothing until `start`.
     public init(checkpoint: Checkpoint, tokenizer: Tokenizer, options: Options) throws(StartError) {
         self.checkpoint = checkpoint
         self.tokenizer = tokenizer

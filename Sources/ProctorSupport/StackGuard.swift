@@ -10,6 +10,7 @@ public enum StackGuard {
         let floor: UInt
     }
 
+    /// The calling thread's stack bounds, with the floor at half the stack or 128 KB above its bottom, whichever is less; zero bounds (never low) when the stack cannot be found.
     public static func floor() -> Bounds {
         let low = UInt(proctor_stack_low()), size = UInt(proctor_stack_size())
         guard low > 0, size > 0 else { return Bounds(low: 0, floor: 0) }

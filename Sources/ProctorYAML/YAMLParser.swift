@@ -46,5 +46,6 @@ public struct YAMLError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The error as `line:column: message`.
     public var description: String { "\(line):\(column): \(message)" }
 }

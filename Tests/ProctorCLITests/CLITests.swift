@@ -93,9 +93,32 @@ final class CLITests: XCTestCase {
         let inst = dir.write("i.json", "4")
         let r = await run(["validate", "--schema", schema, "--registry", "http://example.test/schemas/=\(dir.file("remote"))", inst])
         XCTAssertEqual(r.code, 0, r.err)
+        // Without the registry the reference is named up front and an instance that reaches it is
+        // invalid (exit 1) with that reason; one that never reaches it is judged on the rest.
         let noReg = await run(["validate", "--schema", schema, inst])
-        XCTAssertEqual(noReg.code, 2)
+        XCTAssertEqual(noReg.code, 1)
         XCTAssertTrue(noReg.err.contains("cannot resolve $ref 'http://example.test/schemas/int.json'"), noReg.err)
+        XCTAssertTrue(noReg.out.contains("cannot resolve $ref"), noReg.out)
+        let aside = dir.write("aside.json", #"{"properties": {"n": {"$ref": "http://example.test/schemas/int.json"}, "s": {"type": "string"}}}"#)
+        let good = dir.write("good.json", #"{"s": "x"}"#), bad = dir.write("bad.json", #"{"s": 1}"#)
+        let partial = await run(["validate", "--schema", aside, good, bad])
+        XCTAssertEqual(partial.code, 1)
+        XCTAssertTrue(partial.out.contains("\(good): valid"), partial.out)
+        XCTAssertTrue(partial.out.contains("\(bad): invalid"), partial.out)
+    }
+
+    /// YAML instance files are read as YAML 1.2 (core schema): `on`/`yes` stay strings.
+    func testValidateReadsYAMLInstances() async {
+        let dir = TempDir()
+        let schema = dir.write("s.json", #"{"type": "object", "properties": {"on": {"type": "string"}, "n": {"type": "integer"}}, "required": ["on", "n"]}"#)
+        let good = dir.write("good.yaml", "on: yes\nn: 3\n")
+        let bad = dir.write("bad.yml", "on: yes\nn: three\n")
+        let broken = dir.write("broken.yaml", "on: [yes\n")
+        let r = await run(["validate", "--schema", schema, good, bad, broken])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.out.contains("\(good): valid"), r.out)
+        XCTAssertTrue(r.out.contains("\(bad): invalid (1 error)"), r.out)
+        XCTAssertTrue(r.out.contains("\(broken): not valid YAML"), r.out)
     }
 
     // MARK: - run

@@ -38,10 +38,17 @@ final class GenerateCLITests: XCTestCase {
             stated.insert(v["violates"]!.stringValue!)
         }
         XCTAssertTrue(stated.isSuperset(of: ["/required", "/additionalProperties", "/properties/city/minLength", "/properties/pop/minimum"]), "\(stated)")
-        let uncovered = dir.write("u.json", #"{"unevaluatedProperties": false}"#)
-        let e = await run(["generate", "cases", "--schema", uncovered])
-        XCTAssertNotEqual(e.code, 0)
-        XCTAssertTrue(e.err.contains("u.json") && e.err.contains("/unevaluatedProperties"), e.err)
+        // A schema with no instance is an error naming the file and the keyword that stood in the way.
+        let impossible = dir.write("u.json", #"{"type": "object", "properties": {"a": {"type": "string", "minLength": 3, "maxLength": 2}}, "required": ["a"]}"#)
+        let e = await run(["generate", "cases", "--schema", impossible])
+        XCTAssertEqual(e.code, 2)
+        XCTAssertTrue(e.err.contains("u.json") && e.err.contains("/properties/a/minLength"), e.err)
+        // A reference nobody serves: named, and instances avoid it.
+        let aside = dir.write("aside.json", #"{"type": "object", "properties": {"ext": {"$ref": "https://example.test/other.json"}, "n": {"type": "integer"}}, "required": ["n"]}"#)
+        let avoided = await run(["generate", "cases", "--schema", aside, "--count", "4"])
+        XCTAssertEqual(avoided.code, 0, avoided.err)
+        XCTAssertTrue(avoided.err.contains("cannot resolve $ref 'https://example.test/other.json'"), avoided.err)
+        XCTAssertFalse(avoided.out.contains("\"ext\""), avoided.out)
     }
 
     /// `--from-suite`: the backend's answer (prose around it, one repeat, one wrong type, one

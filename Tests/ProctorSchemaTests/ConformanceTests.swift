@@ -24,6 +24,16 @@ final class ConformanceTests: XCTestCase {
         XCTAssertEqual(o.failed, [], "\(o.failed.count) of \(o.total) required draft-07 tests failed")
     }
 
+    /// Drafts 4, 6 and 2019-09: real-world schemas (SchemaStore's among them) are written in them.
+    func testOlderDraftsRequiredSuites() throws {
+        for (draft, folder) in [(SchemaDraft.draft2019_09, "draft2019-09"), (.draft6, "draft6"), (.draft4, "draft4")] {
+            let o = try run(draft: draft, folder: folder, optional: false)
+            print("required \(folder): \(o.passed)/\(o.total) passed")
+            XCTAssertGreaterThan(o.total, 500, "expected the required \(folder) tests to run")
+            XCTAssertEqual(o.failed, [], "\(o.failed.count) of \(o.total) required \(folder) tests failed")
+        }
+    }
+
     /// The optional tests are reported, not required; the figures are in the Benchmarks article of the DocC catalog (Sources/ProctorCLI/ProctorCLI.docc).
     func testOptionalSuites() throws {
         for (draft, folder) in [(SchemaDraft.draft2020_12, "draft2020-12"), (.draft7, "draft7")] {
@@ -48,7 +58,8 @@ final class ConformanceTests: XCTestCase {
         for case let rel as String in walker where rel.hasSuffix(".json") {
             let text = try String(contentsOfFile: remotes + "/" + rel, encoding: .utf8)
             let value = try JSONParser.parse(text)
-            let draft: SchemaDraft? = rel.hasPrefix("draft7/") || rel.hasPrefix("draft6/") || rel.hasPrefix("draft4/") ? .draft7 : nil
+            let draft: SchemaDraft? = rel.hasPrefix("draft7/") ? .draft7 : rel.hasPrefix("draft6/") ? .draft6 : rel.hasPrefix("draft4/") ? .draft4
+                : rel.hasPrefix("draft2019-09/") ? .draft2019_09 : nil
             if rel.hasPrefix("draft2020-12/") { haveDraft2020 = true }
             reg.add(value, uri: "http://localhost:1234/" + rel, draft: draft)
         }

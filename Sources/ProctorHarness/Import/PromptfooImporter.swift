@@ -12,12 +12,15 @@ public enum PromptfooImporter {
     public struct Note: Sendable, CustomStringConvertible {
         /// `file:line:column` in the promptfoo configuration (or the file it pointed to).
         public let location: String
+        /// What was left out or chosen, and why.
         public let message: String
+        /// `location: message`, as the suite's header comments list it.
         public var description: String { "\(location): \(message)" }
     }
 
     /// The suite, and what did not come along.
     public struct Result: Sendable {
+        /// The Proctor suite, as a JSON value.
         public let suite: JSONValue
         /// Items not imported: the key, where it is, why.
         public let unmapped: [Note]
@@ -37,8 +40,12 @@ public enum PromptfooImporter {
         }
     }
 
+    /// Why no suite could be made: the configuration cannot be read or parsed, or no provider, prompt or test
+    /// in it imports.
     public struct ImportError: Error, Sendable, CustomStringConvertible {
+        /// What is wrong, beginning with the file (and place) it is about.
         public let message: String
+        /// The message alone, for printing.
         public var description: String { message }
     }
 

@@ -14,6 +14,8 @@ public struct GraderAccess: Sendable {
     /// Sends one user message to the grader with this id; nil when there is no such grader.
     let send: @Sendable (String, String) async -> BackendResponse?
 
+    /// Access that asks graders through `send` (grader id, then prompt; nil for an unknown id), using grader
+    /// `fallback` when a check names none.
     public init(fallback: String?, send: @escaping @Sendable (String, String) async -> BackendResponse?) {
         self.fallback = fallback
         self.send = send

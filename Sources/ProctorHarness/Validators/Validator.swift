@@ -6,21 +6,26 @@ import ProctorConversation
 
 /// The verdict of one check. Failed checks are values, never thrown errors.
 public struct CheckResult: Sendable, Equatable {
+    /// Whether the output passed the check (after `negate`, in a result from `ConfiguredValidator.run`).
     public var pass: Bool
     /// 0…1; 1 for a pass and 0 for a fail unless the validator grades (e.g. `similar`).
     public var score: Double
+    /// What the check found, in words, for reports.
     public var message: String
     /// False when the check could not be made at all (no JSON to read, a command that timed out):
     /// such a result fails, and `negate` never turns it into a pass.
     public var evaluated = true
 
+    /// A verdict saying `message`; without `score`, 1 for a pass and 0 for a fail.
     public init(pass: Bool, score: Double? = nil, message: String) {
         self.pass = pass
         self.score = score ?? (pass ? 1 : 0)
         self.message = message
     }
 
+    /// A pass, with score 1, saying `m`.
     public static func pass(_ m: String) -> CheckResult { CheckResult(pass: true, message: m) }
+    /// A fail, with score 0, saying `m`.
     public static func fail(_ m: String) -> CheckResult { CheckResult(pass: false, message: m) }
     /// The check needed the output's JSON and there was none (the parse error is reported once per case).
     public var blockedByJSON = false
@@ -49,6 +54,7 @@ public struct CheckResult: Sendable, Equatable {
 
 /// What validators look at: the output, its JSON (parsed once per case), and the run's facts.
 public final class CheckContext: Sendable {
+    /// The output the checks read: the backend's text after the case's transform.
     public let output: String
     /// The output parsed as JSON by the case's pipeline (strict, extracted, or repaired), if it parsed.
     public let json: JSONValue?
@@ -56,12 +62,17 @@ public final class CheckContext: Sendable {
     public let jsonError: String?
     /// What the repair engine changed to get `json`, grouped ("closedString, closedObject ×2"); empty when nothing.
     public let repairSummary: String
+    /// The backend's whole answer (finish reason, usage, latency), for checks on how it answered.
     public let response: BackendResponse
     /// The generation limit requested, for the `finish`/`tokens` validators.
     public let maxTokens: Int?
+    /// The case's id (a `command` validator's program gets it as `PROCTOR_CASE_ID`).
     public let caseId: String
+    /// The prompt version's id (`PROCTOR_PROMPT_ID` for a command).
     public let promptId: String
+    /// The backend's id (`PROCTOR_BACKEND_ID` for a command).
     public let backendId: String
+    /// Folder of the suite file, where relative paths resolve.
     public let suiteDirectory: String
     /// The rendered prompt the output answers (graders see it).
     public let messages: [ChatMessage]
@@ -120,11 +131,15 @@ extension ImmediateValidator {
 /// A class, read in place: a struct held in an array is copied (a retain of each field) to call
 /// a method on it whenever the compiler cannot prove nothing else writes it, once per check.
 public final class ConfiguredValidator: Sendable {
+    /// The entry's `type` ("contains", "json-schema", …), as verdicts and reports name it.
     public let type: String
+    /// The entry's `path`: the JSON Pointer of the value it checks; nil checks the whole output.
     public let path: JSONPointer?
     /// `path` as text, for subjects and messages (rendered once, not once per case).
     let pathText: String
+    /// The entry's `negate`: the verdict is flipped, unless the check could not be made.
     public let negate: Bool
+    /// The entry's `weight` in the case's weighted mean score (default 1, never negative).
     public let weight: Double
     /// How the case's pipeline must treat JSON (set by `json` validators with `extract`/`repair`).
     public let jsonMode: JSONMode?
@@ -222,24 +237,30 @@ public enum JSONMode: Int, Sendable, Comparable {
     case extract = 1
     /// Repair truncated or malformed JSON (the repair engine).
     case repair = 2
+    /// Orders modes by strength (strict < extract < repair), so a case takes the strongest its `json`
+    /// validators ask for.
     public static func < (a: JSONMode, b: JSONMode) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// A validator's JSON object from a suite, with helpers that report bad values by pointer.
 public struct ValidatorConfig {
+    /// The validator's entry as the suite wrote it, `type` included.
     public let object: JSONObject
     /// JSON Pointer of this validator in the suite file.
     public let pointer: String
+    /// Folder of the suite file: relative paths in the entry (a schema file, a command's program) resolve from it.
     public let suiteDirectory: String
     let source: SuiteSource
     let registry: ValidatorRegistry
 
+    /// The entry's `type`; empty when it has none (the registry refuses such an entry before a factory sees it).
     public var type: String { object["type"]?.stringValue ?? "" }
     /// The environment the suite is loaded with (what `command` validators' programs see).
     public var environment: [String: String] { source.env }
     /// The suite's `defaults.graderPrompt`, for `rubric` validators that do not set their own.
     public var suiteGraderPrompt: String? { source.graderPrompt }
 
+    /// A `SuiteError` saying `message` at `key` of this entry, or at the entry itself when `key` is nil.
     public func error(_ key: String?, _ message: String) -> SuiteError {
         source.error(key.map { pointer + "/" + JSONPointer.escape($0) } ?? pointer, message)
     }
@@ -252,29 +273,34 @@ public struct ValidatorConfig {
         }
     }
 
+    /// The value at `key`; throws when the entry lacks it.
     public func required(_ key: String) throws(SuiteError) -> JSONValue {
         guard let v = object[key] else { throw error(nil, "validator '\(type)' needs \"\(key)\"") }
         return v
     }
 
+    /// The string at `key`, nil when the key is absent; throws when it is not a string.
     public func string(_ key: String) throws(SuiteError) -> String? {
         guard let v = object[key] else { return nil }
         guard let s = v.stringValue else { throw error(key, "\"\(key)\" must be a string, found \(v)") }
         return s
     }
 
+    /// The number at `key`, nil when the key is absent; throws when it is not a number.
     public func number(_ key: String) throws(SuiteError) -> Double? {
         guard let v = object[key] else { return nil }
         guard let d = v.doubleValue else { throw error(key, "\"\(key)\" must be a number, found \(v)") }
         return d
     }
 
+    /// The boolean at `key`, nil when the key is absent; throws when it is not true or false.
     public func bool(_ key: String) throws(SuiteError) -> Bool? {
         guard let v = object[key] else { return nil }
         guard let b = v.boolValue else { throw error(key, "\"\(key)\" must be true or false, found \(v)") }
         return b
     }
 
+    /// The strings at `key`, which must be there as a non-empty array of strings.
     public func strings(_ key: String) throws(SuiteError) -> [String] {
         let v = try required(key)
         guard case .array(let xs) = v, !xs.isEmpty, xs.allSatisfy({ $0.stringValue != nil }) else {

@@ -6,8 +6,10 @@ public typealias ValidatorFactory = @Sendable (ValidatorConfig) throws(SuiteErro
 
 /// The `type` → factory table: one entry per validator, grouped by family in their own files.
 public struct ValidatorRegistry: Sendable {
+    /// Each validator `type` with the factory that builds it; add an entry to make a new type loadable.
     public var factories: [String: ValidatorFactory]
 
+    /// A registry of exactly `factories` (merge with `standard.factories` to keep Proctor's own).
     public init(factories: [String: ValidatorFactory]) { self.factories = factories }
 
     /// Every validator Proctor ships.
@@ -19,6 +21,7 @@ public struct ValidatorRegistry: Sendable {
         .merging(CommandValidator.factories) { a, _ in a }
         .merging(GradedValidators.factories) { a, _ in a })
 
+    /// Every known `type`, sorted, for error messages and suggestions.
     public var types: [String] { factories.keys.sorted() }
 
     /// Builds one validator entry; with `templates`, an entry that uses the case's variables

@@ -2,14 +2,19 @@ import Foundation
 
 /// AdamW with decoupled weight decay (applied to matrices only, not to norm weights).
 public struct AdamW {
+    /// Decay of the running mean of gradients (the first moment).
     public var beta1: Float = 0.9
+    /// Decay of the running mean of squared gradients (the second moment).
     public var beta2: Float = 0.95
+    /// Added to the second moment's square root so that the step stays finite.
     public var eps: Float = 1e-8
+    /// Decoupled weight decay per step, scaled by the learning rate; applied to matrices (the embedding included), not to norm weights.
     public var weightDecay: Float = 0.1
     var m: [Float]
     var v: [Float]
     var step = 0
 
+    /// Makes an optimizer for `count` parameters (the length of `ParameterSet.data`) with both moments at zero.
     public init(count: Int, weightDecay: Float = 0.1) {
         m = [Float](repeating: 0, count: count)
         v = [Float](repeating: 0, count: count)
@@ -50,11 +55,16 @@ public struct AdamW {
 
 /// Linear warmup, then cosine decay to `minFraction` of the peak.
 public struct LearningRateSchedule: Sendable {
+    /// The learning rate at the end of warmup, the highest the schedule gives.
     public let peak: Float
+    /// Steps of linear warmup, rising from `peak / warmup` to `peak`.
     public let warmup: Int
+    /// Total training steps; the cosine reaches its floor at this step and stays there.
     public let total: Int
+    /// The floor of the decay, as a fraction of `peak`.
     public let minFraction: Float
 
+    /// Makes a schedule; by default the rate decays to a tenth of `peak`.
     public init(peak: Float, warmup: Int, total: Int, minFraction: Float = 0.1) {
         self.peak = peak
         self.warmup = warmup
@@ -62,6 +72,7 @@ public struct LearningRateSchedule: Sendable {
         self.minFraction = minFraction
     }
 
+    /// The learning rate for 0-based `step`: linear during warmup, then a half cosine down to the floor.
     public func rate(at step: Int) -> Float {
         if step < warmup { return peak * Float(step + 1) / Float(max(1, warmup)) }
         let p = Float(step - warmup) / Float(max(1, total - warmup))

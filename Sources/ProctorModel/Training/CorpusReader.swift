@@ -10,7 +10,9 @@ public enum CorpusFormat: String, Sendable, CaseIterable {
 
 /// A corpus split into documents, and what the tokenizer makes of it.
 public struct Corpus: Sendable {
+    /// The format the text was read as, given or detected (`.text` for a folder).
     public var format: CorpusFormat
+    /// The documents in corpus order, each one unit of training text.
     public var documents: [String]
 
     /// Reads `path` (a file, or a folder whose files are one document each) in `format`, or in the

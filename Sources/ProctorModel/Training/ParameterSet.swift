@@ -4,11 +4,14 @@ import ProctorConversation
 /// Every trainable tensor of a model, in llama2.c version-0 order, in one contiguous buffer (so the
 /// optimiser, gradient clipping and checkpoint writing each walk one array).
 public final class ParameterSet {
+    /// The model shape the tensors are laid out for.
     public let config: ModelConfig
     /// (name, offset, count, is a matrix).
     public private(set) var tensors: [(name: String, offset: Int, count: Int, matrix: Bool)] = []
+    /// Every parameter in one buffer, the tensors back to back in the order of `tensors`.
     public var data: [Float]
 
+    /// Lays out every tensor of a model of shape `c` in version-0 order, all zero (see `randomInit` and `load`).
     public init(config c: ModelConfig) {
         self.config = c
         let d = c.dim, kv = c.kvDim, hd = c.hiddenDim, L = c.nLayers, V = c.vocabSize
@@ -22,6 +25,7 @@ public final class ParameterSet {
         data = [Float](repeating: 0, count: off)
     }
 
+    /// Where tensor `name` starts in `data`; traps when there is no tensor by that name.
     public func offset(_ name: String) -> Int { tensors.first { $0.name == name }!.offset }
 
     /// Small random matrices (N(0, 0.02), output projections scaled by 1/√(2·layers)) and unit norms.

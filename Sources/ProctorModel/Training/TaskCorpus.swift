@@ -10,12 +10,17 @@ import Foundation
 ///     JSON:
 ///     {"name": "Maria Lopez", "age": 34, "city": "Lisbon"}
 public struct TaskCorpus {
+    /// One generated example: a task, its input and the JSON answer.
     public struct Example: Sendable {
+        /// The task name, one of `TaskCorpus.tasks`.
         public let task: String
+        /// The text of the `Input:` line.
         public let input: String
+        /// The expected answer: one line of JSON.
         public let answer: String
         /// The prompt the model sees (everything up to the answer line).
         public var prompt: String { "Task: \(task)\nInput: \(input)\nJSON:" }
+        /// The example as corpus text: the prompt, a newline, then the answer.
         public var text: String { prompt + "\n" + answer }
     }
 
@@ -24,6 +29,7 @@ public struct TaskCorpus {
     /// numbers the training draw rarely repeats exactly (a different seed).
     let heldOut: Bool
 
+    /// Makes a generator seeded with `seed`; `heldOut` limits names to the odd-position half, for a validation set.
     public init(seed: UInt64, heldOut: Bool = false) {
         rng = ModelRandom(seed: seed)
         self.heldOut = heldOut
@@ -60,6 +66,7 @@ public struct TaskCorpus {
 
     static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
+    /// Draws the next example; yes/no questions come three times as often as each other task.
     public mutating func next() -> Example {
         // yes/no (8) is drawn three times as often as the others: membership is the hardest task
         // for a model this size.
@@ -153,6 +160,7 @@ public struct TaskCorpus {
         return heldCount
     }
 
+    /// The next `count` examples as corpus text: separated by blank lines, with a final newline.
     public mutating func text(count: Int) -> String {
         (0..<count).map { _ in next().text }.joined(separator: "\n\n") + "\n"
     }

@@ -3,16 +3,27 @@ import ProctorConversation
 
 /// Everything `proctor model train` needs.
 public struct TrainOptions: Sendable {
+    /// Shape of the model to train.
     public var config: ModelConfig
+    /// Sequences per training step.
     public var batch = 16
+    /// Optimizer steps to run.
     public var steps = 1000
+    /// Peak learning rate, reached at the end of warmup.
     public var learningRate: Float = 1e-3
+    /// Steps of linear learning-rate warmup.
     public var warmup = 50
+    /// AdamW decoupled weight decay, applied to matrices only.
     public var weightDecay: Float = 0.1
+    /// Largest global gradient norm; a larger gradient is scaled down to it.
     public var clip: Float = 1
+    /// Seeds the initial weights and the batch draws, so a run can be repeated.
     public var seed: UInt64 = 1
+    /// Threads for the training step; every core by default.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Steps between validation-loss measurements (the last step always measures).
     public var evalEvery = 100
+    /// Steps between intermediate checkpoints (the final one is always written).
     public var checkpointEvery = 500
     /// Fraction of examples held out for validation loss.
     public var validationFraction = 0.05
@@ -21,17 +32,25 @@ public struct TrainOptions: Sendable {
     /// Recorded in the checkpoint: the prompt format of the corpus (the task format's, for task corpora).
     public var promptTemplate: PromptTemplate?
 
+    /// Makes options for training a model of shape `config`, every other setting at its default.
     public init(config: ModelConfig) { self.config = config }
 }
 
 /// One line of training progress.
 public struct TrainProgress: Sendable {
+    /// Steps done so far, counting from 1.
     public let step: Int
+    /// Steps the run was asked for.
     public let totalSteps: Int
+    /// Training loss of this step's batch: mean cross-entropy per token, in nats.
     public let loss: Float
+    /// Held-out loss when it was measured at this step; `nil` otherwise.
     public let validationLoss: Float?
+    /// Learning rate this step used.
     public let learningRate: Float
+    /// Training tokens per second, averaged since the start.
     public let tokensPerSecond: Double
+    /// Seconds since training started.
     public let elapsedSeconds: Double
 
     /// The progress line `model train` prints: step, losses, learning rate, speed, elapsed and ETA.
@@ -55,7 +74,9 @@ public struct TrainProgress: Sendable {
 /// history as CSV and SVG next to the model. Same seed and thread count: same weights, bit for bit
 /// (and the kernels are order-stable, so the thread count does not change them either).
 public final class Trainer {
+    /// The settings this trainer runs with.
     public let options: TrainOptions
+    /// The weights being trained, updated in place; they hold the final weights after `run`.
     public let params: ParameterSet
     let train: [Int]
     let validation: [Int]
@@ -119,6 +140,7 @@ public final class Trainer {
     /// after writing the checkpoint, when `maxSeconds` is reached (`stoppedAt` is then the last step).
     public private(set) var stoppedAt: Int?
 
+    /// Trains for `options.steps` steps (fewer when `maxSeconds` runs out), calls `progress` after each, writes the checkpoint to `output`, and returns the last training and validation losses.
     public func run(output: String, progress: (TrainProgress) -> Void) throws -> (loss: Float, validationLoss: Float) {
         let o = options
         let T = o.config.seqLen
@@ -190,6 +212,7 @@ public final class Trainer {
 
 /// A small SVG line plot of the training and validation loss.
 public enum LossPlot {
+    /// A 640×360 SVG plot of the loss history `h`: training loss in blue, validation loss in red, against step.
     public static func svg(_ h: [(step: Int, loss: Float, validation: Float?)]) -> String {
         let w = 640.0, ht = 360.0, pad = 48.0
         guard let last = h.last else { return "<svg xmlns=\"http://www.w3.org/2000/svg\"/>" }

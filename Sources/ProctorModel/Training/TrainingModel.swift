@@ -4,10 +4,15 @@ import Foundation
 /// attention with RoPE and grouped-query heads, SwiGLU, classifier and cross-entropy. Activations for
 /// a batch of `B` sequences of `T` tokens are kept for the backward pass.
 public final class TrainingModel {
+    /// The shape of the model being trained.
     public let config: ModelConfig
+    /// The weights the passes read, shared with the trainer and its optimizer.
     public let params: ParameterSet
+    /// Gradients laid out like `params.data`; `backward` adds into them, so callers zero them first.
     public var grads: [Float]
+    /// Sequences per batch (`B`).
     public let batch: Int
+    /// Tokens per sequence (`T`); positions run from 0 to `seqLen - 1`.
     public let seqLen: Int
     /// Threads for the training step's matrix products and row passes.
     public var threads: Int { pool.threads }
@@ -39,6 +44,7 @@ public final class TrainingModel {
 
     var N: Int { batch * seqLen }
 
+    /// Allocates activations and gradient scratch for `batch` sequences of `seqLen` tokens, the RoPE tables and a pool of `threads` threads; `grads` starts at zero.
     public init(config: ModelConfig, params: ParameterSet, batch: Int, seqLen: Int, threads: Int) {
         self.config = config
         self.params = params

@@ -4,6 +4,7 @@ import ProctorSupport
 /// request in the parent's own wording. Which samples and how many (1–8; the parent itself is the
 /// zero-demonstration choice) is a seeded draw, three draws per parent.
 public struct FewShotOperator: PromptOperator {
+    /// `few-shot`, the name edits and reports give this operator.
     public let name = "few-shot"
     /// How many different draws one parent gets.
     static let draws = 3
@@ -13,6 +14,8 @@ public struct FewShotOperator: PromptOperator {
     /// The operator (stateless).
     public init() {}
 
+    /// Up to three children, each with a different number of demonstrations before the user message; none
+    /// without demonstrations or once the lineage has a few-shot edit.
     public func propose(_ parent: Candidate, _ context: OperatorContext, seed: UInt64) -> [Proposal] {
         guard !parent.has(name), let ui = parent.userIndex, !context.demonstrations.isEmpty else { return [] }
         var rng = SplitMix(seed: seed)

@@ -4,6 +4,7 @@ import Foundation
 /// checks read the output as JSON. The instruction goes at the end of the system message when
 /// there is one, else at the end of the user message.
 public struct FormatOperator: PromptOperator {
+    /// `format`, the name edits and reports give this operator.
     public let name = "format"
     /// The instructions this operator adds, each alone and all together.
     static let instructions: [(summary: String, text: String)] = [
@@ -16,6 +17,8 @@ public struct FormatOperator: PromptOperator {
     /// The operator (stateless).
     public init() {}
 
+    /// One child per entry of `instructions`, added at the end of the system message (else the user message);
+    /// none unless the cases read JSON and the lineage has no format edit.
     public func propose(_ parent: Candidate, _ context: OperatorContext, seed: UInt64) -> [Proposal] {
         guard context.usesJSON, !parent.has(name) else { return [] }
         let target = parent.messages.firstIndex { $0.role == "system" } ?? parent.userIndex

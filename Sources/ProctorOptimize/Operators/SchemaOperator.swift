@@ -6,10 +6,13 @@ import ProctorJSON
 /// an instruction. Where the search cases check against different schemas and one variable decides
 /// which (a `task` variable), one line per value says what each answer looks like.
 public struct SchemaOperator: PromptOperator {
+    /// `schema`, the name edits and reports give this operator.
     public let name = "schema"
     /// The operator (stateless).
     public init() {}
 
+    /// One child with the schema instruction after the system message (else the user message); none without
+    /// an instruction or once the lineage has it.
     public func propose(_ parent: Candidate, _ context: OperatorContext, seed: UInt64) -> [Proposal] {
         guard let text = context.schemaInstruction, !parent.has(name) else { return [] }
         let target = parent.messages.firstIndex { $0.role == "system" } ?? parent.userIndex

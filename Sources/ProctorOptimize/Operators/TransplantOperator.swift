@@ -3,10 +3,13 @@
 /// `{{system}}` and `{{user}}` places: the input variable as the user part, and as the system part
 /// either the other variables or the parent's whole instruction.
 public struct TransplantOperator: PromptOperator {
+    /// `transplant`, the name edits and reports give this operator.
     public let name = "transplant"
     /// The operator (stateless).
     public init() {}
 
+    /// One child per other prompt version whose framing the lineage has not tried and, when the backend
+    /// declares a prompt format and the lineage has no transplant yet, one per way to fill its system part.
     public func propose(_ parent: Candidate, _ context: OperatorContext, seed: UInt64) -> [Proposal] {
         var out: [Proposal] = []
         for v in context.otherVersions where !parent.has(name, "framing of prompt version '\(v.id)'") {

@@ -3,10 +3,13 @@ import Foundation
 /// Wording changes: the order of instruction and input, delimiters around the input, and the
 /// instruction's role (system or user).
 public struct WordingOperator: PromptOperator {
+    /// `wording`, the name edits and reports give this operator.
     public let name = "wording"
     /// The operator (stateless).
     public init() {}
 
+    /// Children that move the input before or after the instruction, delimit it (triple quotes, tags), and
+    /// move the instruction between system and user messages, each only once per lineage.
     public func propose(_ parent: Candidate, _ context: OperatorContext, seed: UInt64) -> [Proposal] {
         guard let input = context.inputVariable, let ui = parent.userIndex else { return [] }
         let user = parent.messages[ui].text

@@ -44,9 +44,12 @@ public enum OptimizeHTMLWriter {
 
 /// The optimizer's html report, through the report contract (`html`).
 public struct OptimizeHTMLReport: ReportWriter {
+    /// `html`, the format name the CLI asks for this report by.
     public var format: String { "html" }
+    /// The report's name in messages.
     public var title: String { "optimizer HTML report" }
     /// The writer.
     public init() {}
+    /// Writes the page of report `r` into `sink`.
     public func write(_ r: OptimizeReport, into sink: inout ReportSink) { sink.bytes += Array(OptimizeHTMLWriter.render(r).utf8) }
 }

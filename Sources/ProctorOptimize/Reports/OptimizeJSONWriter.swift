@@ -67,9 +67,12 @@ public enum OptimizeJSONWriter {
 
 /// The optimizer's json report, through the report contract (`json`).
 public struct OptimizeJSONReport: ReportWriter {
+    /// `json`, the format name the CLI asks for this report by.
     public var format: String { "json" }
+    /// The report's name in messages.
     public var title: String { "optimizer JSON report" }
     /// The writer.
     public init() {}
+    /// Writes report `r` as pretty-printed JSON into `sink`.
     public func write(_ r: OptimizeReport, into sink: inout ReportSink) { sink.bytes += Array(OptimizeJSONWriter.render(r).utf8) }
 }

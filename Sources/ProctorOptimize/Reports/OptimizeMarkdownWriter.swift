@@ -41,9 +41,12 @@ extension String {
 
 /// The optimizer's markdown report, through the report contract (`markdown`).
 public struct OptimizeMarkdownReport: ReportWriter {
+    /// `markdown`, the format name the CLI asks for this report by.
     public var format: String { "markdown" }
+    /// The report's name in messages.
     public var title: String { "optimizer Markdown report" }
     /// The writer.
     public init() {}
+    /// Writes the Markdown of report `r` into `sink`.
     public func write(_ r: OptimizeReport, into sink: inout ReportSink) { sink.bytes += Array(OptimizeMarkdownWriter.render(r).utf8) }
 }
