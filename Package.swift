@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "ProctorModel", dependencies: ["CProctorKernels", "ProctorJSON", "ProctorConversation"], swiftSettings: strict),
         .target(name: "ProctorConstrain", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel"], swiftSettings: strict),
         .target(name: "ProctorGenerate", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorSupport"], swiftSettings: strict),
-        .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorConversation", "ProctorRepair", "ProctorModel", "ProctorConstrain",
+        .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorConversation", "ProctorRepair", "ProctorModel", "ProctorSchema", "ProctorConstrain",
                                                         "ProctorSupport", "CProctorSystem"], swiftSettings: strict),
         .target(name: "ProctorHarness",
                 dependencies: ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorConversation", "ProctorBackends",

@@ -26,7 +26,7 @@ ALLOWED = {
     "ProctorRepair": ["ProctorJSON", "ProctorSupport"],
     "ProctorModel": ["CProctorKernels", "ProctorJSON", "ProctorConversation", "ProctorSupport"],
     "ProctorConstrain": ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel", "ProctorSupport"],
-    "ProctorBackends": ["ProctorJSON", "ProctorConversation", "ProctorRepair", "ProctorModel", "ProctorConstrain", "ProctorSupport",
+    "ProctorBackends": ["ProctorJSON", "ProctorConversation", "ProctorRepair", "ProctorModel", "ProctorSchema", "ProctorConstrain", "ProctorSupport",
                         "CProctorSystem"],
     "ProctorServe": ["ProctorJSON", "ProctorConversation", "ProctorModel", "ProctorConstrain", "ProctorSchema", "ProctorSupport"],
     "ProctorHarness": ["ProctorJSON", "ProctorYAML", "ProctorRegex", "ProctorSchema", "ProctorRepair", "ProctorConversation",

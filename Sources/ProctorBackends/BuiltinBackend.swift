@@ -2,6 +2,7 @@ import Foundation
 import ProctorConstrain
 import ProctorJSON
 import ProctorModel
+import ProctorSchema
 import ProctorConversation
 
 /// The built-in transformer as a backend: no API key, no network, no server.
@@ -26,7 +27,7 @@ public struct BuiltinBackend: Backend {
 
     /// This type's entry in `BackendRegistry`: its keys and which generation options it honours, and as what.
     public static let kind = BackendKind(
-        type: "builtin", keys: ["model", "tokenizer", "threads", "template", "schema", "json", "pretty", "anyOrder"],
+        type: "builtin", keys: ["model", "tokenizer", "threads", "template", "schema", "json", "pretty", "anyOrder", "registry"],
         honours: [.maxTokens: "new-token limit (default: until the context ends)", .temperature: "sampler temperature (default 0, greedy)",
                   .topP: "sampler top-p (default 0.9)", .seed: "sampler seed (default 42; repeat i uses seed + i·0x9E3779B9)",
                   .stop: "stop strings: output ends before the first"],
@@ -62,10 +63,27 @@ public struct BuiltinBackend: Backend {
         var schema: JSONValue? = nil
         var description = ""
         var pointer = "/schema"
+        var uri: String? = nil
+        // "registry": {"BASE_URI": "DIR", …}: documents the schema's references name, from folders
+        // (relative to the suite), as `proctor validate --registry` serves them.
+        var registry = SchemaRegistry()
+        switch ctx.config["registry"] {
+        case nil: break
+        case .object(let folders)?:
+            for (base, dir) in folders {
+                guard let d = dir.stringValue else { throw BackendConfigError(pointer: "/registry/" + JSONPointer.escape(base), "a registry folder is a path, not \(dir.typeName)") }
+                do { try registry.addFolder(checking: base, directory: ctx.path(d)) } catch {
+                    throw BackendConfigError(pointer: "/registry/" + JSONPointer.escape(base), error.description)
+                }
+            }
+        case let other?:
+            throw BackendConfigError(pointer: "/registry", "\"registry\" is an object of base URIs and folders ({\"https://example.com/schemas/\": \"schemas\"}), not \(other.typeName)")
+        }
         switch ctx.config["schema"] {
         case nil: break
         case .string(let file)?:
             let path = ctx.path(file)
+            uri = SchemaRegistry.fileURI(path)
             guard let data = FileManager.default.contents(atPath: path) else { throw BackendConfigError(pointer: "/schema", "cannot read the schema file \(path)") }
             do { schema = try JSONParser.parse(String(decoding: data, as: UTF8.self), options: .jsonc) } catch {
                 throw BackendConfigError(pointer: "/schema", "\(path): \(error)")
@@ -96,17 +114,24 @@ public struct BuiltinBackend: Backend {
         }
         let options = ConstraintOptions(allowWhitespace: try flag("pretty"), anyOrder: try flag("anyOrder"))
         guard let schema else {
-            for k in ["pretty", "anyOrder"] where ctx.config[k] != nil {
+            for k in ["pretty", "anyOrder", "registry"] where ctx.config[k] != nil {
                 throw BackendConfigError(pointer: "/" + k, "\"\(k)\" shapes constrained output; give \"schema\" or \"json\": true with it")
             }
             return nil
         }
+        let grammar: Grammar, vocab: TokenVocabulary
         do {
-            let grammar = try Grammar(schema: schema, options: options)
-            return (GrammarConstraint(grammar: grammar, vocab: try TokenVocabulary(tokenizer: tokenizer)), "constrained decoding: " + description)
+            grammar = try Grammar(schema: schema, uri: uri, registry: registry, options: options)
+            vocab = try TokenVocabulary(tokenizer: tokenizer)
         } catch {
             throw BackendConfigError(pointer: error.pointer.isEmpty ? pointer : pointer + error.pointer, error.message)
         }
+        // A backend that cannot honour part of its schema says so at load (instances would avoid it silently).
+        if let r = grammar.unresolvedRefs.first, let colon = r.range(of: ": ") {
+            throw BackendConfigError(pointer: pointer + String(r[..<colon.lowerBound]),
+                                     String(r[colon.upperBound...]) + "; give the backend a \"registry\" folder that serves it")
+        }
+        return (GrammarConstraint(grammar: grammar, vocab: vocab), "constrained decoding: " + description)
     }
 
     /// Generations at once: every core's worth of single-threaded generations for a small model,

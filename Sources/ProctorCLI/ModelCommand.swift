@@ -14,7 +14,7 @@ enum ModelCommand: ProctorCommand {
                proctor model init --dim N --hidden N --layers N --heads N [--kv-heads N] --vocab N --seq N [--unshared] --seed S --out FILE [--tokenizer-out FILE]
                proctor model quantize IN.bin OUT.bin [--group-size 64]
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
-                                     [--max-tokens N] [--samples N] [--schema S.json | --json-value] [--pretty] [--any-order] [--max-depth N]
+                                     [--max-tokens N] [--samples N] [--schema S.json [--registry BASE_URI=DIR]... [--draft D] | --json-value] [--pretty] [--any-order] [--max-depth N]
                proctor model bench MODEL [--threads N] [--json] | proctor model bench --split [--threads N] [--json]
                proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
@@ -72,7 +72,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("eval-every", value: "N", help: "train: validation loss every N steps (default 100)."),
             OptionSpec("limit", value: "N", help: "eval: at most N held-out prompts."),
             OptionSpec("schemas", value: "DIR", help: "eval: also decode constrained by each task's schema, DIR/TASK.schema.json (any JSON value where none)."),
-        ])
+        ] + SchemaInput.options)
 
     /// Every subcommand, in the order the usage lists them (the usage checks itself against this list in tests).
     static let subcommands = ["info", "init", "quantize", "generate", "bench", "export", "serve", "corpus", "tokenizer", "train", "eval"]

@@ -15,6 +15,7 @@ extension ModelCommand {
         do { tok = try Tokenizer(path: tokPath, vocabSize: c.config.vocabSize) } catch { throw CLIError.input("\(error)") }
         var constraint: GrammarConstraint?
         if let grammar = try loadGrammar(args) {
+            for r in grammar.unresolvedRefs { console.err("note: \(args.value("schema") ?? "")#\(r); outputs avoid it (pass --registry BASE_URI=DIR to serve it)") }
             if args.flag("no-stop") { throw CLIError.usage("--no-stop cannot be combined with --schema/--json-value: constrained output ends when the instance is complete") }
             do { constraint = GrammarConstraint(grammar: grammar, vocab: try TokenVocabulary(tokenizer: tok),
                                                 debug: console.environment["PROCTOR_CONSTRAIN_DEBUG"] == "1") }
@@ -68,9 +69,9 @@ extension ModelCommand {
         let options = ConstraintOptions(allowWhitespace: args.flag("pretty"), anyOrder: args.flag("any-order"),
                                         maxDepth: try args.int("max-depth", min: 1) ?? 16)
         if let path = args.value("schema") {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the schema") }
+            let input = try SchemaInput.load(path, args)
             do {
-                return try Grammar(schema: try JSONParser.parse(String(decoding: data, as: UTF8.self), options: .jsonc), options: options)
+                return try Grammar(schema: input.value, uri: input.uri, registry: input.registry, draft: input.draft, options: options)
             } catch {
                 throw CLIError.input("\(path): \(error)")
             }

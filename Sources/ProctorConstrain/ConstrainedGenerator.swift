@@ -57,13 +57,7 @@ public struct ConstrainedGenerator {
         self.grammar = grammar
         self.vocab = vocab
         mask = TokenMask(grammar: grammar, vocab: vocab)
-        if grammar.schema == .bool(true) {
-            validator = nil
-        } else {
-            do { validator = try CompiledSchema.compile(grammar.schema) } catch {
-                throw ConstraintError(pointer: error.pointer, "the schema does not compile: \(error.message)")
-            }
-        }
+        validator = grammar.validator
     }
 
     /// One instance: `steps` counts prompt positions as run.c does; `progress` gets the text after each token and may cancel.

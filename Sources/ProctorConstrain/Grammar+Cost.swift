@@ -10,6 +10,7 @@ extension Grammar {
             return rule.bounded ? rule.shortestCompletion(s.text) : (s.syntax.complete ? 0 : 1)
         case .string(let s):
             guard s.rule >= 0 else { return keyRemaining(s, below: below) }
+            if s.keyClass >= 0 { return classKeyRemaining(s, below: below) }
             let rule = strings[Int(s.rule)]
             let d = Int(s.dfa), c = Int(s.count)
             if s.esc == 0 && s.need == 0 { return rule.finishBytes(state: d, count: c) + 1 }
@@ -38,19 +39,21 @@ extension Grammar {
         case .object(let o):
             let rule = nodes[Int(o.node)].object!
             switch o.phase {
-            case .afterOpen: return objectRemaining(rule, afterOpen: true, emitted: o.emitted)
+            case .afterOpen: return objectRemaining(rule, afterOpen: true, emitted: o.emitted, extras: o.extraHashes.count)
             case .afterComma:
-                if !requiredDone(o, rule) { return objectRemaining(rule, afterOpen: true, emitted: o.emitted) }
+                if !requiredDone(o, rule) || o.emitted.count + o.extraHashes.count < rule.minProperties {
+                    return objectRemaining(rule, afterOpen: true, emitted: o.emitted, extras: o.extraHashes.count)
+                }
                 var best = Grammar.never
                 for k in rule.keys.indices where keyAllowed(o, rule, k) { best = min(best, rule.keyJSON[k].count + 1 + shortest[Int(rule.values[k])]) }
                 if rule.additional >= 0 { best = min(best, 3 + shortest[Int(rule.additional)]) }
+                for c in rule.classes { best = min(best, 2 + strings[Int(c.string)].shortestFromStart + 1 + shortest[Int(c.value)]) }
                 return best + 1
             case .inKey: return 0
             case .afterKey:
-                let v = o.key >= 0 ? rule.values[Int(o.key)] : rule.additional
-                return 1 + shortest[Int(v)] + objectRemaining(rule, afterOpen: false, emitted: o.emitted)
+                return 1 + shortest[Int(valueNode(rule, o.key))] + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count)
             case .inValue, .afterValue:
-                return objectRemaining(rule, afterOpen: false, emitted: o.emitted)
+                return objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count)
             }
         case .array(let a):
             return arrayRemaining(nodes[Int(a.node)].array!, count: Int(a.count))
@@ -98,15 +101,33 @@ extension Grammar {
                 }
                 var e = o.emitted
                 e.insert(k)
-                let rest = objectRemaining(rule, afterOpen: false, emitted: e)
+                let rest = objectRemaining(rule, afterOpen: false, emitted: e, extras: o.extraHashes.count)
                 best = min(best, left + pending + 2 + shortest[Int(rule.values[k])] + rest)
             }
         }
         if rule.additional >= 0 {
             let clash = s.keyAt >= 0 && tries[Int(rule.keyTrie)].terminal[Int(s.keyAt)] >= 0 || o.extraHashes.contains(s.keyHash)
             best = min(best, pending + (clash ? 1 : 0) + 2 + shortest[Int(rule.additional)]
-                       + objectRemaining(rule, afterOpen: false, emitted: o.emitted))
+                       + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count + 1))
         }
         return best
+    }
+
+    /// The value node of key `key` of an object: declared (≥ 0), extra (-1), or of a key class (≤ -2).
+    func valueNode(_ rule: ObjectRule, _ key: Int32) -> Int32 {
+        key >= 0 ? rule.values[Int(key)] : key == -1 ? rule.additional : rule.classes[Int(-2 - key)].value
+    }
+
+    /// A key of a key class being written: finish it by its rule, then `:`, its value and the rest of the object.
+    func classKeyRemaining(_ s: StrState, below: StackNode?) -> Int {
+        guard case .object(let o) = below?.frame else { return Grammar.never }
+        let rule = nodes[Int(o.node)].object!
+        var plain = s
+        plain.keyClass = -1
+        let key = remaining(.string(plain), below: below)
+        guard key < Grammar.never else { return Grammar.never }
+        let value = shortest[Int(rule.classes[Int(s.keyClass)].value)]
+        guard value < Grammar.never else { return Grammar.never }
+        return key + 1 + value + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count + 1)
     }
 }

@@ -298,7 +298,7 @@ extension Grammar {
                 guard feedString(&t, &s, b) else { return false }
                 return true
             case .object(var o):
-                return feedObject(&t, &o, b)
+                return feedObject(&t, &o, b, &forks)
             case .array(var a):
                 switch feedArray(&t, &a, b) {
                 case .consumed: return true
@@ -497,6 +497,9 @@ extension Grammar {
             guard rule.finishBytes(state: d, count: Int(s.count) + 1) < Grammar.never else { return false }
             s.dfa = Int32(d)
             s.count += 1
+            if s.keyClass >= 0, let u = Unicode.Scalar(c) {
+                for x in String(Character(u)).utf8 { s.keyHash = (s.keyHash ^ UInt64(x)) &* 0x100_0000_01B3 }
+            }
             return true
         }
         guard case .object(let o) = t.below!.frame else { return false }
@@ -528,16 +531,30 @@ extension Grammar {
     /// after the last one written without skipping a required key.
     func keyAllowed(_ o: ObjState, _ rule: ObjectRule, _ k: Int) -> Bool {
         guard !o.emitted.contains(k), shortest[Int(rule.values[k])] < Grammar.never else { return false }
+        if let m = rule.maxProperties, o.emitted.count + o.extraHashes.count >= m { return false }
         if options.anyOrder { return true }
         guard k > Int(o.last) else { return false }
         var j = Int(o.last) + 1
-        while j < k { if rule.required[j] { return false }; j += 1 }
+        while j < k { if mustWrite(rule, j, o.emitted) { return false }; j += 1 }
         return true
     }
 
     func closeString(_ t: inout Thread, _ s: StrState, _ rule: StringRule?) -> Bool {
         if let rule {
             guard rule.finishBytes(state: Int(s.dfa), count: Int(s.count)) == 0 else { return false }
+            if s.keyClass >= 0 {
+                // A key of a key class: new, not a declared name, within maxProperties.
+                pop(&t)
+                guard case .object(var o) = t.top else { return false }
+                let orule = nodes[Int(o.node)].object!
+                guard !o.extraHashes.contains(s.keyHash), !orule.declaredHashes.contains(s.keyHash),
+                      orule.maxProperties.map({ o.emitted.count + o.extraHashes.count < $0 }) ?? true else { return false }
+                o.key = -2 - Int32(s.keyClass)
+                o.extraHashes.append(s.keyHash)
+                o.phase = .afterKey
+                t.top = .object(o)
+                return true
+            }
             t.top = .string(s)
             return valueDone(&t)
         }
@@ -553,7 +570,8 @@ extension Grammar {
             o.emitted.insert(k)
             if !options.anyOrder { o.last = Int32(k) }
         } else {
-            guard orule.additional >= 0, shortest[Int(orule.additional)] < Grammar.never, !o.extraHashes.contains(s.keyHash) else { return false }
+            guard orule.additional >= 0, shortest[Int(orule.additional)] < Grammar.never, !o.extraHashes.contains(s.keyHash),
+                  orule.maxProperties.map({ o.emitted.count + o.extraHashes.count < $0 }) ?? true else { return false }
             o.key = -1
             o.extraHashes.append(s.keyHash)
         }
@@ -565,15 +583,17 @@ extension Grammar {
     // MARK: - Containers
 
     func canStartKey(_ o: ObjState, _ rule: ObjectRule) -> Bool {
+        if let m = rule.maxProperties, o.emitted.count + o.extraHashes.count >= m { return false }
         if rule.additional >= 0 && shortest[Int(rule.additional)] < Grammar.never { return true }
+        if rule.classes.contains(where: { shortest[Int($0.value)] < Grammar.never }) { return true }
         return rule.keys.indices.contains { keyAllowed(o, rule, $0) }
     }
 
     func requiredDone(_ o: ObjState, _ rule: ObjectRule) -> Bool {
-        !rule.required.indices.contains { rule.required[$0] && !o.emitted.contains($0) }
+        !rule.required.indices.contains { mustWrite(rule, $0, o.emitted) } && o.emitted.count + o.extraHashes.count >= rule.minProperties
     }
 
-    func feedObject(_ t: inout Thread, _ o: inout ObjState, _ b: UInt8) -> Bool {
+    func feedObject(_ t: inout Thread, _ o: inout ObjState, _ b: UInt8, _ forks: inout [Thread]) -> Bool {
         let rule = nodes[Int(o.node)].object!
         if options.allowWhitespace && isSpace(b) && o.phase != .inKey && o.phase != .inValue { return true }
         switch (o.phase, b) {
@@ -581,6 +601,15 @@ extension Grammar {
             guard canStartKey(o, rule) else { return false }
             o.phase = .inKey
             t.top = .object(o)
+            // A thread per key class (its keys follow the class's rule), beside the declared/extra one.
+            for (i, c) in rule.classes.enumerated() where shortest[Int(c.value)] < Grammar.never {
+                var f = t
+                f.finished = []
+                push(&f, .string(StrState(rule: c.string, dfa: Int32(strings[Int(c.string)].dfa?.start ?? 0), keyClass: Int16(i))))
+                forks.append(f)
+            }
+            let declaredOrExtra = (rule.additional >= 0 && shortest[Int(rule.additional)] < Grammar.never) || rule.keys.indices.contains { keyAllowed(o, rule, $0) }
+            guard declaredOrExtra else { return false }
             push(&t, .string(StrState(rule: -1)))
             return true
         case (.afterOpen, 0x7D), (.afterValue, 0x7D):
@@ -591,7 +620,7 @@ extension Grammar {
         case (.afterKey, 0x3A):
             o.phase = .inValue
             t.top = .object(o)
-            push(&t, .value(o.key >= 0 ? rule.values[Int(o.key)] : rule.additional))
+            push(&t, .value(valueNode(rule, o.key)))
             return true
         case (.afterValue, 0x2C):
             guard canStartKey(o, rule) else { return false }

@@ -1,5 +1,6 @@
 import ProctorJSON
 import ProctorRegex
+import ProctorSchema
 
 /// A JSON Schema compiled into the automaton constrained decoding walks: every schema becomes a
 /// node that is either a union of alternatives (`anyOf`/`oneOf`) or one basic node whose keywords
@@ -14,17 +15,40 @@ public struct Grammar: Sendable {
     var objectOK: [Bool] = []
     var arrayOK: [Bool] = []
     let root: Int
-    /// The schema as given, for the final check by Proctor's validator.
+    /// The schema as given.
     public let schema: JSONValue
+    /// Proctor's validator for the schema as given (its references, dialect and registry), the final
+    /// check of every output; nil for `true` (any JSON value, checked by parsing).
+    public let validator: CompiledSchema?
+    /// References to documents nobody serves: instances avoid them ("POINTER/$ref: why").
+    public let unresolvedRefs: [String]
     /// Layout and depth options the automaton was built with.
     public let options: ConstraintOptions
 
     static let never = Int.max / 4
 
-    /// Compiles `schema`; any keyword outside the covered subset, or a schema with no instance, is an error.
-    public init(schema: JSONValue, options: ConstraintOptions = ConstraintOptions()) throws(ConstraintError) {
-        let b = GrammarBuilder(document: schema, options: options)
-        let root = try b.compile([Member(schema, "")])
+    /// Compiles `schema` (retrieved from `uri`, other documents from `registry`, in the dialect its
+    /// `$schema` names or `draft`): it is bundled first (`SchemaBundle`: references local, one dialect,
+    /// unknown keywords dropped as annotations); a keyword outside what a grammar here can express,
+    /// or a schema with no instance, is an error naming the keyword by its JSON Pointer.
+    public init(schema: JSONValue, uri: String? = nil, registry: SchemaRegistry = SchemaRegistry(), draft: SchemaDraft? = nil,
+                options: ConstraintOptions = ConstraintOptions()) throws(ConstraintError) {
+        var schemaOptions = SchemaOptions()
+        schemaOptions.forcedDraft = draft
+        schemaOptions.deferUnresolvedRefs = true
+        let bundle: SchemaBundle
+        do {
+            bundle = try SchemaBundle.bundle(schema, uri: uri, registry: registry, options: schemaOptions)
+            validator = schema == .bool(true) ? nil : try CompiledSchema.compile(schema, uri: uri, registry: registry, options: schemaOptions)
+        } catch {
+            throw ConstraintError(pointer: error.pointer, "the schema does not compile: \(error.message)")
+        }
+        unresolvedRefs = bundle.unresolvedRefs
+        let b = GrammarBuilder(document: bundle.document, options: options)
+        let root: Int
+        do { root = try b.compile([Member(bundle.document, "")]) } catch {
+            throw ConstraintError(pointer: bundle.origin(of: error.pointer), error.message)
+        }
         self.nodes = b.nodes.map { GNode($0 ?? NodeDraft(location: "")) }
         self.strings = b.strings
         self.tries = b.tries
@@ -36,6 +60,9 @@ public struct Grammar: Sendable {
         objectOK = nodes.map { shortestKind($0, .object) < Grammar.never }
         arrayOK = nodes.map { shortestKind($0, .array) < Grammar.never }
         guard shortest[root] < Grammar.never else {
+            if let r = unresolvedRefs.first, let colon = r.range(of: ": ") {
+                throw ConstraintError(pointer: String(r[..<colon.lowerBound]), String(r[colon.upperBound...]) + " (the schema has no instance without it: serve it from a registry folder)")
+            }
             throw ConstraintError(pointer: "", "the schema has no instance constrained decoding can produce (an unsatisfiable keyword, or recursion without a way out)")
         }
     }
@@ -82,23 +109,47 @@ public struct Grammar: Sendable {
         case .number: return n.literalTrie < 0 ? (n.number.map { $0.shortestCompletion([]) } ?? Grammar.never) : Grammar.never
         case .object:
             guard n.literalTrie < 0, let o = n.object else { return Grammar.never }
-            return 1 + objectRemaining(o, afterOpen: true, emitted: KeySet())
+            return 1 + objectRemaining(o, afterOpen: true, emitted: KeySet(), extras: 0)
         case .array:
             guard n.literalTrie < 0, let a = n.array else { return Grammar.never }
             return 1 + arrayRemaining(a, count: 0)
         }
     }
 
-    /// Bytes still needed to close an object: the required keys not yet written, commas, `}`.
-    func objectRemaining(_ o: ObjectRule, afterOpen: Bool, emitted: KeySet) -> Int {
+    /// Whether key k must still be written: required, or a dependent of a key written.
+    func mustWrite(_ o: ObjectRule, _ k: Int, _ emitted: KeySet) -> Bool {
+        if emitted.contains(k) { return false }
+        if o.required[k] { return true }
+        guard !o.dependents.isEmpty else { return false }
+        for (trigger, deps) in o.dependents where emitted.contains(trigger) && deps.contains(k) { return true }
+        return false
+    }
+
+    /// Bytes still needed to close an object: the keys it must still write, enough keys for
+    /// `minProperties`, commas, `}`.
+    func objectRemaining(_ o: ObjectRule, afterOpen: Bool, emitted: KeySet, extras: Int) -> Int {
         var total = 1
         var first = afterOpen
-        for (k, req) in o.required.enumerated() where req && !emitted.contains(k) {
+        var written = emitted.count + extras
+        for k in o.required.indices where mustWrite(o, k, emitted) {
             let v = shortest[Int(o.values[k])]
             if v >= Grammar.never { return Grammar.never }
             total += o.keyJSON[k].count + 1 + v + (first ? 0 : 1)
             first = false
+            written += 1
         }
+        if written < o.minProperties {
+            // The cheapest further key, as many times as still missing.
+            var cheapest = Grammar.never
+            for k in o.keys.indices where !emitted.contains(k) && !mustWrite(o, k, emitted) {
+                cheapest = min(cheapest, o.keyJSON[k].count + 1 + shortest[Int(o.values[k])])
+            }
+            if o.additional >= 0 { cheapest = min(cheapest, 3 + 1 + shortest[Int(o.additional)]) }
+            for c in o.classes { cheapest = min(cheapest, 2 + strings[Int(c.string)].shortestFromStart + 1 + shortest[Int(c.value)]) }
+            if cheapest >= Grammar.never { return Grammar.never }
+            total += (o.minProperties - written) * (cheapest + 1) - (first ? 1 : 0)
+        }
+        if let m = o.maxProperties, emitted.count + extras > m { return Grammar.never }
         return total
     }
 
@@ -170,6 +221,8 @@ struct KeySet: Sendable, Hashable {
         let w = k / 64 - 1
         return w < high.count && high[w] & (1 << UInt64(k % 64)) != 0
     }
+    /// How many keys are in the set.
+    var count: Int { low.nonzeroBitCount + high.reduce(0) { $0 + $1.nonzeroBitCount } }
     mutating func insert(_ k: Int) {
         if k < 64 { low |= 1 << UInt64(k); return }
         let w = k / 64 - 1
@@ -192,10 +245,23 @@ final class ObjectRule: Sendable {
     let keyTrie: Int32
     /// `suffixBytes[k][d]`: bytes of JSON text that spell key k from decoded byte d on (quotes excluded).
     let suffixBytes: [[Int32]]
+    /// Other keys by what they match (`patternProperties`, and extra keys under `propertyNames`):
+    /// the string rule a key must match, and the node for its value.
+    let classes: [(string: Int32, value: Int32)]
+    /// Hashes of the declared keys' text (a class key may not repeat a declared name).
+    let declaredHashes: Set<UInt64>
+    /// `minProperties` / `maxProperties`.
+    let minProperties: Int
+    let maxProperties: Int?
+    /// `dependentRequired`: a written key (index) makes these keys required.
+    let dependents: [Int: [Int]]
 
-    init(keys: [[UInt8]], keyJSON: [[UInt8]], values: [Int32], required: [Bool], additional: Int32, keyTrie: Int32) {
+    init(keys: [[UInt8]], keyJSON: [[UInt8]], values: [Int32], required: [Bool], additional: Int32, keyTrie: Int32,
+         classes: [(string: Int32, value: Int32)] = [], minProperties: Int = 0, maxProperties: Int? = nil, dependents: [Int: [Int]] = [:]) {
         self.keys = keys; self.keyJSON = keyJSON; self.values = values; self.required = required
         self.additional = additional; self.keyTrie = keyTrie
+        self.classes = classes; self.minProperties = minProperties; self.maxProperties = maxProperties; self.dependents = dependents
+        declaredHashes = Set(keys.map { k in k.reduce(0xCBF2_9CE4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 } })
         suffixBytes = keys.map { key in
             var out = [Int32](repeating: 0, count: key.count + 1)
             for d in stride(from: key.count - 1, through: 0, by: -1) {

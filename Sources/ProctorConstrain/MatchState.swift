@@ -87,6 +87,8 @@ struct StrState: Sendable {
     /// hash of the decoded key (repeated extra keys are refused).
     var keyAt: Int32 = 0
     var keyHash: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// A key of one of the object's key classes (`ObjectRule.classes`), matched by `rule`; -1 otherwise.
+    var keyClass: Int16 = -1
 }
 
 struct NumState: Sendable {

@@ -34,7 +34,7 @@ public final class TokenMask {
     public func allowed(_ state: MatchState, budget: Int) -> Bitset {
         var mask = Bitset(count: vocab.count)
         if grammar.isComplete(state) { mask.insert(Tokenizer.eos) }
-        if state.single, case .string(let s) = state.first.top, s.rule >= 0, s.esc == 0, s.need == 0 {
+        if state.single, case .string(let s) = state.first.top, s.rule >= 0, s.keyClass < 0, s.esc == 0, s.need == 0 {
             let tail = state.first.below?.tail ?? 0
             bulkString(s, tail: tail, remainingNow: grammar.remainingBytes(state), budget: budget, into: &mask)
             walk(vocab.special, 0, state, budget, &mask)

@@ -161,6 +161,34 @@ public struct JSONDecimal: Sendable, Equatable {
         exponent = ds.isEmpty ? 0 : exp
     }
 
+    /// The value as JSON number text (digits and a power of ten), e.g. `1.25`, `-3e7`.
+    public var text: String {
+        if isZero { return "0" }
+        var body = String(decoding: digits.map { $0 + 0x30 }, as: UTF8.self)
+        if exponent > 0 { body += exponent <= 20 ? String(repeating: "0", count: exponent) : "e\(exponent)" }
+        else if exponent < 0 {
+            let places = -exponent
+            if body.count <= places { body = "0." + String(repeating: "0", count: places - body.count) + body }
+            else { body.insert(".", at: body.index(body.endIndex, offsetBy: -places)) }
+        }
+        return (negative ? "-" : "") + body
+    }
+
+    /// The value times `k`, exactly, as JSON number text (nil when the digits overflow 64 bits).
+    public func times(_ k: Int) -> String? {
+        if k == 0 || isZero { return "0" }
+        var m: Int = 0
+        for d in digits {
+            let (a, o1) = m.multipliedReportingOverflow(by: 10)
+            let (b, o2) = a.addingReportingOverflow(Int(d))
+            if o1 || o2 { return nil }
+            m = b
+        }
+        let (p, o) = m.multipliedReportingOverflow(by: k)
+        if o { return nil }
+        return JSONDecimal(numberText: "\(negative ? -p : p)e\(exponent)").text
+    }
+
     static func compareMagnitude(_ a: JSONDecimal, _ b: JSONDecimal) -> Int {
         if a.isZero || b.isZero { return a.isZero ? (b.isZero ? 0 : -1) : 1 }
         let ma = a.digits.count + a.exponent, mb = b.digits.count + b.exponent

@@ -56,7 +56,7 @@ public struct SchemaBundle: Sendable {
         }
         top["$defs"] = .object(defs)
         var origins: [String: String] = [:]
-        for (k, n) in b.names { origins[n] = k.doc + "#" + k.pointer }
+        for (k, n) in b.names { origins[n] = k.doc == docURI ? k.pointer : k.doc + "#" + k.pointer }
         var bundle = SchemaBundle(document: .object(top), origins: origins)
         bundle.unresolvedRefs = c.unresolvedRefs
         return bundle

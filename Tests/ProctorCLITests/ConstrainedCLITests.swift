@@ -157,12 +157,32 @@ final class ConstrainedCLITests: XCTestCase {
         XCTAssertEqual(e3.code, 2)
         XCTAssertTrue(e3.err.contains("\"pretty\" is true or false"), e3.err)
         let badSchema = dir.write("bad.json", """
-        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "schema": {"type": "number", "multipleOf": 2}}],
+        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "schema": {"type": "array", "contains": {"type": "number"}}}],
          "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
         """)
         let e2 = await run(["run", badSchema, "--json", dir.file("r4.json"), "--junit", dir.file("j4.xml")])
         XCTAssertEqual(e2.code, 2)
-        XCTAssertTrue(e2.err.contains("bad.json:1:") && e2.err.contains("multipleOf"), e2.err)
+        XCTAssertTrue(e2.err.contains("bad.json:1:") && e2.err.contains("contains"), e2.err)
+        // Cross-file references: served by the backend's "registry" (folders relative to the suite);
+        // without it the reference nobody serves is a load-time error naming it.
+        dir.write("shared/city.json", #"{"type": "string", "enum": ["Oslo", "Lima"]}"#)
+        dir.write("ref.json", #"{"type": "object", "properties": {"city": {"$ref": "https://schemas.example.test/city.json"}}, "required": ["city"]}"#)
+        let withRegistry = dir.write("reg.json", """
+        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "threads": 1, "schema": "ref.json", "maxTokens": 60,
+                       "registry": {"https://schemas.example.test/": "shared"}}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "validators": [{"type": "json"}]}]}
+        """)
+        let ok = await run(["run", withRegistry, "--json", dir.file("r6.json"), "--junit", dir.file("j6.xml")])
+        XCTAssertEqual(ok.code, 0, ok.err + ok.out)
+        let out6 = try JSONParser.parse(String(contentsOfFile: dir.file("r6.json"), encoding: .utf8))["results"]?[0]?["output"]?.stringValue ?? ""
+        XCTAssertTrue(["Oslo", "Lima"].contains(try JSONParser.parse(out6)["city"]?.stringValue ?? ""), out6)
+        let noRegistry = dir.write("noreg.json", """
+        {"backends": [{"id": "schema", "type": "builtin", "model": "m.bin", "tokenizer": "t.bin", "schema": "ref.json"}],
+         "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "c", "allowEmpty": true}]}
+        """)
+        let e4 = await run(["run", noRegistry, "--json", dir.file("r7.json"), "--junit", dir.file("j7.xml")])
+        XCTAssertEqual(e4.code, 2)
+        XCTAssertTrue(e4.err.contains("cannot resolve $ref 'https://schemas.example.test/city.json'") && e4.err.contains("registry"), e4.err)
     }
 
     /// The default model on held-out task prompts: constrained greedy output (each task's schema,

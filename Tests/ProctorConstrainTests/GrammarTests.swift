@@ -272,22 +272,61 @@ final class GrammarTests: XCTestCase {
     func testOutsideTheCoverageIsAnErrorNamingTheKeyword() throws {
         let cases: [(String, String)] = [
             (#"{"properties": {"a": {"type": "array", "minContains": 1}}}"#, "/properties/a/minContains"),
-            (#"{"type": "number", "multipleOf": 3}"#, "/multipleOf"),
             (#"{"items": {"contains": {"type": "string"}}}"#, "/items/contains"),
-            (#"{"not": {"type": "string"}}"#, "/not"),
-            (#"{"patternProperties": {"^x": true}}"#, "/patternProperties"),
-            (#"{"if": {"type": "string"}, "then": {"minLength": 2}}"#, "/if"),
-            (#"{"type": "string", "format": "hostname"}"#, "/format"),
+            (#"{"not": {"minLength": 3}}"#, "/not"),
+            (#"{"dependentSchemas": {"a": {"minProperties": 3}}}"#, "/dependentSchemas/a/minProperties"),
+            (#"{"propertyNames": {"maxProperties": 2}}"#, "/propertyNames/maxProperties"),
             (#"{"$ref": "https://example.com/s.json"}"#, "/$ref"),
             (#"{"type": "string", "pattern": "(a)\\1"}"#, "/pattern"),
             (#"{"type": "string", "pattern": "\\p{L}+"}"#, "/pattern"),
-            (#"{"anyOf": [{"type": "string"}, {"type": "object", "properties": {"q": {"minProperties": 1}}}]}"#, "/anyOf/1/properties/q/minProperties"),
+            (#"{"anyOf": [{"type": "string"}, {"type": "object", "properties": {"q": {"contains": {}}}}]}"#, "/anyOf/1/properties/q/contains"),
         ]
         for (schema, pointer) in cases {
             XCTAssertThrowsError(try grammar(schema), schema) { e in
                 XCTAssertEqual((e as? ConstraintError)?.pointer, pointer, "\(schema): \(e)")
             }
         }
+    }
+
+    /// Keywords a grammar expresses through another form: `patternProperties` and `propertyNames`
+    /// as key classes, `minProperties`/`maxProperties`, `dependentRequired`, `multipleOf` as the
+    /// multiples, `not` of required/enum/type, `if`/`then`/`else` as a union, more formats, and keywords
+    /// no dialect defines (annotations).
+    func testRealWorldKeywords() throws {
+        let pp = try grammar(#"{"type": "object", "patternProperties": {"^x-[a-z]+$": {"type": "integer"}}, "additionalProperties": false}"#)
+        assertComplete(pp, #"{"x-ab":1,"x-cd":2}"#)
+        assertRefused(pp, #"{"y":1}"#, at: 2)
+        assertRefused(pp, #"{"x-ab":"s"}"#, at: 8)
+        assertRefused(pp, #"{"x-ab":1,"x-ab":2}"#, at: 15)
+        let names = try grammar(#"{"type": "object", "propertyNames": {"pattern": "^[a-z]{2}$"}, "additionalProperties": {"type": "boolean"}, "maxProperties": 2}"#)
+        assertComplete(names, #"{"ab":true,"cd":false}"#)
+        assertRefused(names, #"{"abc":true}"#, at: 4)
+        assertRefused(names, #"{"ab":true,"cd":false,"#, at: 21)
+        let counts = try grammar(#"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "minProperties": 1, "dependentRequired": {"a": ["b"]}}"#)
+        assertRefused(counts, "{}", at: 1)
+        assertPrefix(counts, #"{"a":1"#)
+        assertRefused(counts, #"{"a":1}"#, at: 6)
+        assertComplete(counts, #"{"a":1,"b":2}"#)
+        assertComplete(counts, #"{"b":2}"#)
+        let mult = try grammar(#"{"type": "number", "multipleOf": 0.5, "minimum": 1, "maximum": 3}"#)
+        for ok in ["1", "1.5", "2", "3"] { assertComplete(mult, ok) }
+        assertRefused(mult, "0.5", at: 0)
+        let not = try grammar(#"{"type": "object", "properties": {"a": {}, "b": {}, "k": {"enum": ["x", "y", "z"], "not": {"const": "y"}}}, "not": {"required": ["b"]}}"#)
+        assertComplete(not, #"{"a":1,"k":"x"}"#)
+        assertRefused(not, #"{"a":1,"b":"#, at: 9)
+        assertRefused(not, #"{"k":"y"}"#, at: 6)
+        let cond = try grammar(#"{"type": "object", "properties": {"kind": {"enum": ["n", "s"]}, "v": {}}, "required": ["kind", "v"], "if": {"properties": {"kind": {"const": "n"}}}, "then": {"properties": {"v": {"type": "number"}}}, "else": {"properties": {"v": {"type": "string"}}}}"#)
+        assertComplete(cond, #"{"kind":"n","v":1}"#)
+        assertComplete(cond, #"{"kind":"s","v":"a"}"#)
+        assertRefused(cond, #"{"kind":"n","v":"a"}"#, at: 16)
+        for (format, good) in [("hostname", "a.example"), ("ipv6", "1:2:3:4:5:6:7:8"), ("uri", "https://example.com/a"), ("uri-reference", "/a/b"), ("duration", "P3D")] {
+            let g = try grammar(#"{"type": "string", "format": "\#(format)"}"#)
+            assertComplete(g, "\"\(good)\"")
+            assertRefused(g, "\" ", at: 1)
+        }
+        // Unknown keywords and formats are annotations.
+        let loose = try grammar(#"{"type": "string", "format": "language", "markdownDescription": "x", "x-intellij-html-description": "y"}"#)
+        assertComplete(loose, #""anything""#)
     }
 
     func testSchemasWithoutInstancesAreErrors() throws {

@@ -252,7 +252,7 @@ final class ModelServerTests: XCTestCase {
             XCTAssertEqual(e?["param"]?.stringValue, param, format)
             XCTAssertTrue(e?["message"]?.stringValue?.contains(fragment) == true, e?["message"]?.stringValue ?? "")
         }
-        try bad(#"{"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "format": "hostname"}}}"#, param: "response_format", "/format")
+        try bad(#"{"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "array", "contains": {"type": "string"}}}}"#, param: "response_format", "/contains")
         try bad(#"{"type": "yaml"}"#, param: "response_format.type", "yaml")
         try bad(#"{"type": "json_schema", "json_schema": {"schema": {}}}"#, param: "response_format.json_schema.name", "name")
         try bad(#"{"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "minLength": 50}}}"#, param: "max_tokens", "shortest", extra: #""max_tokens": 10, "#)

@@ -98,7 +98,7 @@ for n in names:
         row = {"tool": "constrain", "schema": n, "seconds": round(secs, 2)}
         if code == 0:
             try:
-                g = json.loads(out.splitlines()[-1]); text = g["text"]
+                g = json.loads(out.rstrip("\n").split("\n")[-1]); text = g["text"]
                 inst = json.loads(text)
                 b = judge(n, inst)
                 row.update(ok=b is None, invalid=b, microsPerToken=g.get("constraint", {}).get("microsPerToken"), tokens=len(g["generatedTokenIds"]))
