@@ -14,7 +14,7 @@ enum MergeCommand: ProctorCommand {
             OptionSpec("junit", value: "FILE", help: "Merged JUnit XML."),
             OptionSpec("markdown", value: "FILE", help: "Merged Markdown summary."),
         ],
-        discussion: "EXIT CODES: 0 merged and every case passed, 1 merged with failures, 2 usage error, unreadable, missing, duplicated or mismatched shards.")
+        discussion: "EXIT CODES: 0 merged and every case passed, 1 merged with failures or from an interrupted shard, 2 usage error, unreadable, missing, duplicated or mismatched shards.")
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         guard !args.positionals.isEmpty else { throw CLIError.usage("give the shard results files") }
@@ -38,7 +38,10 @@ enum MergeCommand: ProctorCommand {
         }
         // The same summary line as `run`, from the same counting rule (flaky cases are listed beside, not counted twice).
         let s = merged.summary
-        console.err("proctor merge: \(runs.count) shard\(runs.count == 1 ? "" : "s"): " + console.color(s.text, s.allPassed ? "32" : "31"))
-        return s.allPassed ? 0 : 1
+        let whole = s.allPassed && !merged.interrupted
+        console.err("proctor merge: \(runs.count) shard\(runs.count == 1 ? "" : "s"): " + console.color(s.text, whole ? "32" : "31"))
+        for r in runs where r.run.interrupted { console.err("proctor merge: \(r.path) was interrupted: the cases it did not run are not in the merge") }
+        for w in merged.warnings { console.err("warning: \(w)") }
+        return whole ? 0 : 1
     }
 }

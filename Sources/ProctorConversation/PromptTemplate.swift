@@ -36,9 +36,16 @@ public struct PromptTemplate: Sendable, Equatable {
     }
 
     /// The prompt for a chat; assistant turns have no place in a one-shot training format.
+    /// One pass over the template: a message that itself holds `{{user}}` or `{{system}}` is
+    /// written as it is, never filled in.
     public func render(system: [String], user: [String]) -> String {
-        text.replacingOccurrences(of: "{{system}}", with: system.joined(separator: "\n"))
-            .replacingOccurrences(of: "{{user}}", with: user.joined(separator: "\n"))
+        var out = "", rest = Substring(text)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            out += rest[..<open.lowerBound]
+            out += rest[open.upperBound..<close.lowerBound] == "system" ? system.joined(separator: "\n") : user.joined(separator: "\n")
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
     }
 
     /// The same template in Jinja (for GGUF's `tokenizer.chat_template`).

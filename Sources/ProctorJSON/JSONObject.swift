@@ -54,7 +54,8 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         get { position(of: key).map { entries[$0].value } }
         set {
             if let i = position(of: key) {
-                if let newValue { entries[i].value = newValue } else { entries.remove(at: i); rebuildIndex() }
+                // Removing a key removes every occurrence: an earlier duplicate must not come back.
+                if let newValue { entries[i].value = newValue } else { entries.removeAll { $0.key == key }; rebuildIndex() }
             } else if let newValue {
                 entries.append((key: key, value: newValue))
                 if index != nil { index![key] = entries.count - 1 } else if entries.count > Self.indexThreshold { rebuildIndex() }

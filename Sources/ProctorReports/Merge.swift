@@ -54,7 +54,13 @@ public enum ShardMerge {
             return ra.0 != rb.0 ? ra.0 < rb.0 : ra.1 < rb.1
         }
         let started = runs.map(\.run.startedAt).min() ?? first.run.startedAt
-        return RunResult(startedAt: started, durationMs: runs.map(\.run.durationMs).max() ?? 0, suites: suites, results: results)
+        var merged = RunResult(startedAt: started, durationMs: runs.map(\.run.durationMs).max() ?? 0, suites: suites, results: results)
+        // A shard that was interrupted, warned or failed to close leaves the merged run the same:
+        // the merge never says more than the shards did.
+        merged.interrupted = runs.contains { $0.run.interrupted }
+        merged.warnings = runs.flatMap { r in r.run.warnings.map { "\(r.path): \($0)" } }
+        merged.closeErrors = runs.flatMap { r in r.run.closeErrors.map { "\(r.path): \($0)" } }
+        return merged
     }
 }
 

@@ -68,6 +68,9 @@ final class RoughEdgeValidatorTests: XCTestCase {
         XCTAssertEqual(error(#"{"id": "c"}"#),
                        #"suite.json:1:98: case 'c' has no validators, so it would always pass; add "validators" (or "defaults.validators"), or set "allowEmpty": true"#)
         XCTAssertEqual(error(#"{"id": "c", "allowEmpty": true}"#), "loaded")
+        // select-best is decided after the run: a negated one would pass before it was judged.
+        let best = error(#"{"id": "c", "validators": [{"type": "select-best", "criterion": "shortest", "grader": "g", "negate": true}]}"#)
+        XCTAssertTrue(best.contains("\"negate\" cannot apply to select-best"), best)
     }
 
     func testMessagesSayWhatHappened() async throws {

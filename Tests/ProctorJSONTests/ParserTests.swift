@@ -133,5 +133,10 @@ final class ParserTests: XCTestCase {
         let v = try parse(#"{"a": 1, "a": 2}"#)
         XCTAssertEqual(v["a"], 2)
         XCTAssertEqual(v.objectValue?.entries.count, 2)
+        // Removing the key removes both: the earlier value never comes back.
+        var o = try XCTUnwrap(v.objectValue)
+        o["a"] = nil
+        XCTAssertNil(o["a"])
+        XCTAssertTrue(o.entries.isEmpty)
     }
 }

@@ -11,6 +11,8 @@ final class PromptTemplateTests: XCTestCase {
         let t = PromptTemplate.taskFormat
         XCTAssertEqual(t.render(system: ["classify"], user: ["the app crashes"]), "Task: classify\nInput: the app crashes\nJSON:\n")
         XCTAssertEqual(t.render(system: [], user: ["a", "b"]), "Task: \nInput: a\nb\nJSON:\n")
+        // A message that holds a placeholder's text is written as it is, not filled in.
+        XCTAssertEqual(t.render(system: ["say {{user}}"], user: ["{{system}}"]), "Task: say {{user}}\nInput: {{system}}\nJSON:\n")
         XCTAssertThrowsError(try PromptTemplate("no placeholder")) { e in XCTAssertTrue("\(e)".contains("{{user}}"), "\(e)") }
         XCTAssertThrowsError(try PromptTemplate("{{user}} {{assistant}}")) { e in XCTAssertTrue("\(e)".contains("unknown placeholder"), "\(e)") }
         XCTAssertThrowsError(try PromptTemplate("{{user}} {{oops")) { e in XCTAssertTrue("\(e)".contains("unclosed"), "\(e)") }

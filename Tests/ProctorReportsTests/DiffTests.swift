@@ -137,6 +137,14 @@ final class DiffTests: XCTestCase {
         }
         let merged = try ShardMerge.merge([("1", shard(1, ["a"])), ("2", shard(2, ["b", "c"])), ("3", shard(3, []))])
         XCTAssertEqual(merged.results.map(\.caseId), ["a", "b", "c"])
+        XCTAssertFalse(merged.interrupted)
+        // An interrupted shard (or its warnings) leaves the merge interrupted (warned) too.
+        var cut = shard(2, ["b"])
+        cut.interrupted = true
+        cut.warnings = ["pricing unknown"]
+        let partial = try ShardMerge.merge([("1", shard(1, ["a"])), ("2", cut), ("3", shard(3, []))])
+        XCTAssertTrue(partial.interrupted)
+        XCTAssertEqual(partial.warnings, ["2: pricing unknown"])
         XCTAssertThrowsError(try ShardMerge.merge([("1", shard(1, ["a"])), ("3", shard(3, []))])) { XCTAssertEqual("\($0)", "missing shard 2/3") }
         XCTAssertThrowsError(try ShardMerge.merge([("1", shard(1, ["a"])), ("1b", shard(1, ["a"])), ("2", shard(2, []))])) {
             XCTAssertTrue("\($0)".contains("given twice"))

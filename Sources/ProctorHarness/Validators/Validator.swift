@@ -226,7 +226,9 @@ public final class ConfiguredValidator: Sendable {
     /// `negate` flips a verdict, never a check that could not be made.
     func negateIfNeeded(_ r: CheckResult) -> CheckResult {
         guard negate, r.evaluated else { return r }
-        return CheckResult(pass: !r.pass, score: 1 - r.score, message: (r.pass ? "negated: " : "negated, passes: ") + r.message)
+        var n = CheckResult(pass: !r.pass, score: 1 - r.score, message: (r.pass ? "negated: " : "negated, passes: ") + r.message)
+        n.graderAnswer = r.graderAnswer
+        return n
     }
 }
 

@@ -52,7 +52,10 @@ public struct ValidatorRegistry: Sendable {
             if try cfg.bool("repair") == true { mode = .repair } else if try cfg.bool("extract") == true { mode = .extract }
         }
         let transform = o["transform"] != nil ? try Transform.load(o["transform"], pointer + "/transform", source) : nil
-        return ConfiguredValidator(type: type, path: path, negate: try cfg.bool("negate") ?? false, weight: weight,
+        let negate = try cfg.bool("negate") ?? false
+        // select-best is decided after the run, across the case's outputs: there is no verdict yet to negate.
+        if negate && type == "select-best" { throw cfg.error("negate", "\"negate\" cannot apply to select-best, which picks the best output after the run") }
+        return ConfiguredValidator(type: type, path: path, negate: negate, weight: weight,
                                    jsonMode: mode, inner: inner, transform: transform, graderIds: Self.graderIds(in: .object(o)))
     }
 
