@@ -4,16 +4,19 @@ import ProctorConversation
 
 /// What a case asks of a backend.
 public struct BackendRequest: Sendable {
+    /// The rendered conversation the backend answers, in order, system messages included.
     public var messages: [ChatMessage]
     /// The merged generation options (backend config < suite `options` < case `options`), already
     /// checked against what this backend honours.
     public var options: GenerationOptions
     /// Facts passed to external commands as environment variables.
     public var caseId: String
+    /// The id of the prompt under test, given to command programs as `PROCTOR_PROMPT_ID` and named when a replay finds no recording.
     public var promptId: String
     /// 0 for the first sample; repeats get 1, 2, ...
     public var repeatIndex: Int
 
+    /// A request for `messages`; unless given, the options are empty, the ids are empty strings and the repeat index is 0.
     public init(messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), caseId: String = "", promptId: String = "", repeatIndex: Int = 0) {
         self.messages = messages
         self.options = options
@@ -35,8 +38,11 @@ public struct BackendRequest: Sendable {
 
 /// A backend's answer. Backend failures are values too (`finishReason == .error`).
 public struct BackendResponse: Sendable {
+    /// The output the case's validators check (a tool call as JSON text); empty when the call failed.
     public var text: String
+    /// Why the output ended: `stop`, `length` when a token limit cut it, or `error` when the call failed.
     public var finishReason: FinishReason
+    /// Prompt and output token counts, when the backend reports them.
     public var usage: TokenUsage?
     /// Wall time of the call in milliseconds.
     public var latencyMs: Double
@@ -55,6 +61,7 @@ public struct BackendResponse: Sendable {
     /// `repaired`, like an output the JSON pipeline repaired.
     public var repairs: [String] = []
 
+    /// A response with the given fields; `cached`, `latencyRecorded`, `constrained` and `repairs` start unset for the backend to fill in.
     public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
         self.text = text
         self.finishReason = finishReason
@@ -120,11 +127,17 @@ public protocol Backend: Sendable {
 }
 
 extension Backend {
+    /// By default a backend leaves the number of requests at once to the runner's limit.
     public var maxConcurrency: Int? { nil }
+    /// By default a backend has no checks beyond its kind's, so any merged options pass.
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { nil }
+    /// By default a backend has nothing to warn about.
     public var warnings: [String] { [] }
+    /// By default a backend declares no prompt format.
     public var promptFormat: String? { nil }
+    /// By default a backend must wait for its answers, so the runner always calls `complete`.
     public func completeNow(_ request: BackendRequest) -> BackendResponse? { nil }
+    /// By default a backend does not answer in place.
     public var answersNow: Bool { false }
 }
 
@@ -132,11 +145,14 @@ extension Backend {
 public struct BackendConfigError: Error, Sendable, CustomStringConvertible {
     /// JSON Pointer (relative to the backend object) of the bad value.
     public let pointer: String
+    /// What is wrong, in a sentence for the user that names the key or the backend.
     public let message: String
+    /// An error saying `message` about the value at `pointer` (relative to the backend object; empty for the object itself).
     public init(pointer: String, _ message: String) {
         self.pointer = pointer
         self.message = message
     }
+    /// The message alone: the suite loader adds the file and position from `pointer`.
     public var description: String { message }
 }
 

@@ -42,6 +42,7 @@ public struct BackendContext: Sendable {
     /// spec, as the suite declares it now (its identity decides which recordings match).
     public let source: BackendSpec?
 
+    /// A context for building `spec` with the session's `resources` and the `environment` it may read; `source` is the spec of the backend a `takesSource` kind answers for.
     public init(spec: BackendSpec, resources: SessionResources, environment: [String: String] = [:], source: BackendSpec? = nil) {
         self.spec = spec
         self.resources = resources
@@ -118,6 +119,7 @@ public struct BackendKind: Sendable {
     /// Builds the live backend (called by the run session).
     public let make: BackendFactory
 
+    /// Describes one backend type; besides `type`, `keys`, `honours` and `make`, every table and check defaults to empty or off.
     public init(type: String, keys: [String], honours: [GenerationOptions.Field: String], refusals: [GenerationOptions.Field: String] = [:],
                 identityIgnores: [String] = [], identityFiles: [String] = [], cachedByDefault: Bool = false, takesSource: Bool = false,
                 checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
@@ -151,6 +153,7 @@ public struct BackendRegistry: Sendable {
     /// Every kind, by `type`.
     public var kinds: [String: BackendKind]
 
+    /// A registry of `kinds` keyed by `type`; of two kinds with the same type, the later one wins.
     public init(kinds: [BackendKind]) {
         self.kinds = Dictionary(kinds.map { ($0.type, $0) }, uniquingKeysWith: { _, b in b })
     }

@@ -13,6 +13,7 @@ import ProctorConversation
 /// (non-user messages prefixed with their role and a colon), then a newline. Finish reason `length`
 /// when `maxTokens` or the context ends generation, `stop` on EOS/BOS or a stop string.
 public struct BuiltinBackend: Backend {
+    /// The backend's id from the suite.
     public let id: String
     let checkpoint: Checkpoint
     let tokenizer: Tokenizer
@@ -35,6 +36,7 @@ public struct BuiltinBackend: Backend {
         identityIgnores: ["threads"], identityFiles: ["schema"],
         make: { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) })
 
+    /// Loads the checkpoint and tokenizer the suite entry in `ctx` names (once per session), plans threads and builds any output constraint; a bad key or file fails here, at load.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         guard let m = try ctx.string("model", required: true), let t = try ctx.string("tokenizer", required: true) else {

@@ -12,6 +12,7 @@ import ProctorConversation
 /// generation options and the rendered messages, as they are now. Change any of them and the
 /// recording no longer matches.
 public final class Cassette: Sendable {
+    /// The JSONL file the cassette was read from and `save()` writes to.
     public let path: String
     private let entries: Mutex<[String: JSONValue]>
     private let dirty = Mutex(false)
@@ -39,6 +40,7 @@ public final class Cassette: Sendable {
         return (SHA256.hex(text), request)
     }
 
+    /// The whole recorded line under `key` (backend, identity, request and response), or nil when nothing was recorded under it.
     public func lookup(_ key: String) -> JSONValue? { entries.withLock { $0[key] } }
 
     /// Why nothing matched for `backend`: what differs between the current request and the nearest
@@ -94,6 +96,7 @@ public final class Cassette: Sendable {
 /// Answers from a cassette (`type: replay`, or any backend with a cassette under `--replay`),
 /// keyed by the request as it is now.
 public struct ReplayBackend: Backend {
+    /// This backend's own id, which may differ from `sourceId`, the backend the recordings came from.
     public let id: String
     let cassette: Cassette
     /// The backend id the responses were recorded under.
@@ -114,6 +117,7 @@ public struct ReplayBackend: Backend {
             return ReplayBackend(id: ctx.id, sourceId: source.id, identity: source.identity, cassette: try ctx.resources.cassette(path, allowMissing: false))
         })
 
+    /// A backend `id` that answers with what `sourceId` recorded in `cassette`, matching requests by `identity` (the source's identity as the suite declares it now).
     public init(id: String, sourceId: String, identity: JSONObject, cassette: Cassette) {
         self.id = id
         self.sourceId = sourceId
@@ -121,8 +125,10 @@ public struct ReplayBackend: Backend {
         self.cassette = cassette
     }
 
+    /// The recorded response for `request`, or a failure that says what changed since it was recorded.
     public func complete(_ request: BackendRequest) async -> BackendResponse { answer(request) }
 
+    /// The same answer as `complete`, without suspending.
     public func completeNow(_ request: BackendRequest) -> BackendResponse? { answer(request) }
 
     /// A recording is read in place, so a replayed run checks its cases without suspending.
@@ -149,19 +155,26 @@ public struct RecordingBackend: Backend {
     let live: any Backend
     let cassette: Cassette
     let identity: JSONObject
+    /// The live backend's id, which recordings are stored under.
     public var id: String { live.id }
+    /// The live backend's limit on requests at once.
     public var maxConcurrency: Int? { live.maxConcurrency }
 
+    /// Wraps `live` so each successful response is stored in `cassette` under a key made from `identity` and the request.
     public init(live: any Backend, identity: JSONObject, cassette: Cassette) {
         self.live = live
         self.identity = identity
         self.cassette = cassette
     }
 
+    /// The live backend's check of merged options, unchanged.
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
+    /// The live backend's warnings.
     public var warnings: [String] { live.warnings }
+    /// The live backend's prompt format.
     public var promptFormat: String? { live.promptFormat }
 
+    /// The live backend's answer, recorded in the cassette unless it is an error (so a failed call never becomes a recording).
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)
         if r.finishReason != .error {

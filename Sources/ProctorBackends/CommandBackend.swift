@@ -11,6 +11,7 @@ import ProctorConversation
 /// the report. Invalid UTF-8 in the output is replaced, never a crash. The
 /// merged generation options reach the program as JSON in `PROCTOR_OPTIONS`; honouring them is its job.
 public struct CommandBackend: Backend {
+    /// The backend's id from the suite, also given to the program as `PROCTOR_BACKEND_ID`.
     public let id: String
     let argv: [String]
     let cwd: String
@@ -25,6 +26,7 @@ public struct CommandBackend: Backend {
         identityIgnores: ["timeoutSeconds", "maxOutputBytes", "maxStderrBytes"],
         make: { ctx throws(BackendConfigError) in try CommandBackend(ctx) })
 
+    /// Reads `argv`, the limits and `env` from the suite entry in `ctx`; a program that cannot be found is an error here, at load.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         guard let a = try ctx.stringArray("argv"), !a.isEmpty else {
@@ -52,6 +54,7 @@ public struct CommandBackend: Backend {
         }
     }
 
+    /// Runs the program once for `request`, the flattened prompt on stdin and the case's facts in `PROCTOR_*` variables, and turns its stdout or its failure into the response.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var vars: [String: String] = [:]
         vars["PROCTOR_CASE_ID"] = request.caseId

@@ -3,6 +3,7 @@ import ProctorConversation
 
 /// Answers with the last rendered user message, or a fixed `response`: for trying validators.
 public struct EchoBackend: Backend {
+    /// The backend's id from the suite.
     public let id: String
     let response: String?
     let finishReason: FinishReason
@@ -15,6 +16,7 @@ public struct EchoBackend: Backend {
         refusals: [.maxTokens: noSampler, .temperature: noSampler, .topP: noSampler, .seed: noSampler, .extra: noSampler],
         make: { ctx throws(BackendConfigError) in try EchoBackend(ctx) })
 
+    /// Reads the optional `response` and `finishReason` (`stop` or `length`, default `stop`) from the suite entry in `ctx`.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         response = try ctx.string("response")
@@ -28,10 +30,13 @@ public struct EchoBackend: Backend {
         }
     }
 
+    /// The fixed response or the last user message, cut before the first stop string.
     public func complete(_ request: BackendRequest) async -> BackendResponse { answer(request) }
 
+    /// The same answer as `complete`, computed in place.
     public func completeNow(_ request: BackendRequest) -> BackendResponse? { answer(request) }
 
+    /// Echo always answers in place, so the runner checks its cases without suspending.
     public var answersNow: Bool { true }
 
     /// The fixed response, or the last user message, cut before the first stop string.

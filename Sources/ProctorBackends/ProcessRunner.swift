@@ -43,7 +43,9 @@ public enum ProcessRunner {
         public var signal: Int32?
         /// Set when Proctor ended the program (a limit, or a cancellation).
         public var stoppedBy: Stop?
+        /// What the program wrote on stdout, at most `limits.maxStdoutBytes` bytes.
         public var stdout: [UInt8]
+        /// What the program wrote on stderr, at most `limits.maxStderrBytes` bytes.
         public var stderr: [UInt8]
         /// From just before the program started to the moment it was reaped.
         public var latencyMs: Double
@@ -52,7 +54,9 @@ public enum ProcessRunner {
         /// The limits it ran under (for messages).
         public var limits: Limits
 
+        /// Stdout decoded as UTF-8, invalid bytes replaced rather than an error.
         public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+        /// Stderr decoded as UTF-8, invalid bytes replaced rather than an error.
         public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
         /// The wall-clock limit ended it.
         public var timedOut: Bool { stoppedBy == .timeout }

@@ -98,19 +98,26 @@ public struct CachingBackend: Backend {
     let live: any Backend
     let identity: JSONObject
     let cache: ResponseCache
+    /// The live backend's id.
     public var id: String { live.id }
+    /// The live backend's limit on requests at once.
     public var maxConcurrency: Int? { live.maxConcurrency }
+    /// The live backend's warnings (a missing API key is reported even if every answer turns out to be cached).
     public var warnings: [String] { live.warnings }
+    /// The live backend's prompt format.
     public var promptFormat: String? { live.promptFormat }
 
+    /// Wraps `live` so each request is looked up in `cache`, and stored there, under a key made from `identity` and the request.
     public init(live: any Backend, identity: JSONObject, cache: ResponseCache) {
         self.live = live
         self.identity = identity
         self.cache = cache
     }
 
+    /// The live backend's check of merged options, unchanged.
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
 
+    /// A fresh cached response for `request` (marked `cached`) when there is one; otherwise the live answer, stored unless it is an error.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
         if let hit = cache.lookup(key) { return hit }

@@ -18,8 +18,10 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// A fresh hash that has taken no bytes yet.
     public init() {}
 
+    /// Feeds `bytes` into the hash; call it any number of times before `finalize()`.
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
         for b in bytes {
             buffer.append(b)
@@ -28,6 +30,7 @@ public struct SHA256: Sendable {
         }
     }
 
+    /// Pads the message and returns the 32-byte digest; the hash is spent afterwards, so call it once and do not `update` it again.
     public mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         buffer.append(0x80)
@@ -79,5 +82,6 @@ public struct SHA256: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Lowercase hex digest of the UTF-8 bytes of `s`.
     public static func hex(_ s: String) -> String { hex(Array(s.utf8)) }
 }

@@ -8,6 +8,7 @@ public final class SessionResources: Sendable {
     private let models = Mutex<[String: (Checkpoint, Tokenizer)]>([:])
     private let cassettes = Mutex<[String: Cassette]>([:])
 
+    /// An empty set of resources: nothing is mapped or opened until a backend asks.
     public init() {}
 
     /// The cassette at `path`, opened once per session (every backend that names it shares it);

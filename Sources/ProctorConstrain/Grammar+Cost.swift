@@ -130,4 +130,24 @@ extension Grammar {
         guard value < Grammar.never else { return Grammar.never }
         return key + 1 + value + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count + 1)
     }
+
+    /// After a key of a key class closes: `:`, the cheapest value and the rest of the object.
+    func classKeyAfter(_ s: StrState, below: StackNode?) -> Int {
+        guard case .object(let o) = below?.frame else { return Grammar.never }
+        let rule = nodes[Int(o.node)].object!
+        let value = shortest[Int(rule.classes[Int(s.keyClass)].value)]
+        guard value < Grammar.never else { return Grammar.never }
+        return 1 + value + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count + 1)
+    }
+
+    /// For a key being written in an object that takes extra keys: the most that finishing it as
+    /// an extra key can cost (one more character should it clash with a name already there, the
+    /// quote, `:`, the value and the rest of the object); nil when the object takes no extra keys.
+    func extraKeyWorstCost(_ below: StackNode?) -> Int? {
+        guard case .object(let o) = below?.frame else { return nil }
+        let rule = nodes[Int(o.node)].object!
+        guard rule.additional >= 0, shortest[Int(rule.additional)] < Grammar.never else { return nil }
+        if let m = rule.maxProperties, o.emitted.count + o.extraHashes.count >= m { return nil }
+        return 1 + 2 + shortest[Int(rule.additional)] + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count + 1)
+    }
 }

@@ -176,6 +176,22 @@ extension Grammar {
         return set
     }
 
+    /// `possibleNext`, and inside a key of an object that takes no other keys, only the bytes that
+    /// continue a key it may still write (and the quote, a backslash): the trie walk then skips the
+    /// rest of a large vocabulary at its first byte.
+    public func possibleNextPrecise(_ state: MatchState) -> ByteSet {
+        guard state.single, case .string(let s) = state.first.top, s.rule < 0, s.esc == 0, s.need == 0,
+              case .object(let o)? = state.first.below?.frame else { return possibleNext(state) }
+        let rule = nodes[Int(o.node)].object!
+        guard rule.additional < 0, rule.classes.isEmpty, s.keyAt >= 0 else { return possibleNext(state) }
+        var set = ByteSet()
+        set.insert(0x22)
+        set.insert(0x5C)
+        let trie = tries[Int(rule.keyTrie)]
+        for (byte, child) in trie.children[Int(s.keyAt)] where keyCanReach(o, rule, Int(child)) { set.insert(byte) }
+        return set
+    }
+
     /// The bytes that may end a number or literal on top of `t` (what its container takes next);
     /// false when that is not simply known (under a `oneOf` branch).
     func delimiters(after t: Thread, into set: inout ByteSet) -> Bool {

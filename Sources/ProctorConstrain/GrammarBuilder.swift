@@ -41,6 +41,8 @@ final class GrammarBuilder {
     /// reaches itself) ends in an error, not a stack overflow.
     var nesting = 0
     static let maxNesting = 100
+    /// The most grammar nodes one schema may compile to.
+    static let maxNodes = 20_000
 
     func compile(_ members: [Member]) throws(ConstraintError) -> Int {
         let key: JSONValue = members.count == 1 ? members[0].schema : .array(members.map(\.schema))
@@ -51,6 +53,11 @@ final class GrammarBuilder {
             throw fail(members.first?.pointer ?? "", "the schema nests (or expands through \"$ref\") deeper than \(Self.maxNesting) levels")
         }
         let id = nodes.count
+        // Unions distribute over their siblings (and if/then/else is a union): a schema whose
+        // choices multiply is refused where it grows past the budget, rather than compiled for minutes.
+        guard id < Self.maxNodes else {
+            throw fail(members.first?.pointer ?? "", "the schema's choices (anyOf, oneOf, if/then/else) multiply into more than \(Self.maxNodes) grammar nodes; constrained decoding takes smaller unions")
+        }
         nodes.append(nil)
         memo[key] = id
         nodes[id] = try build(members, location: members.first?.pointer ?? "")

@@ -31,15 +31,117 @@ public final class TokenMask {
     }
 
     /// Every allowed token; EOS (id 2) is in the set when the output may end here.
+    ///
+    /// Inside a string with nothing pending, the plain-content tokens are decided by set operations
+    /// (per pattern state, cached) and only the other tokens are walked: in a value, in a key of a key
+    /// class (its pattern, then `:`, the value and the rest of the object counted), and in an extra key
+    /// when the most an extra key can still cost fits the budget. Everything else walks the token trie,
+    /// pruned by the bytes the state can take. `allowedReference` is the plain walk these must equal.
     public func allowed(_ state: MatchState, budget: Int) -> Bitset {
+        var mask = Bitset(count: vocab.count)
+        if grammar.isComplete(state) { mask.insert(Tokenizer.eos) }
+        if state.single, case .string(let s) = state.first.top, s.esc == 0, s.need == 0 {
+            let below = state.first.below?.tail ?? 0
+            if s.rule >= 0 {
+                let after = s.keyClass >= 0 ? grammar.classKeyAfter(s, below: state.first.below) : 0
+                if after < Grammar.never {
+                    bulkString(s, tail: below + after, remainingNow: grammar.remainingBytes(state), budget: budget, into: &mask)
+                    walk(vocab.special, 0, state, budget, &mask)
+                    return mask
+                }
+            } else if let extra = grammar.extraKeyWorstCost(state.first.below), extra + below <= budget - 1,
+                      grammar.remainingBytes(state) <= budget - 1 {
+                mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
+                walk(vocab.special, 0, state, budget, &mask)
+                return mask
+            }
+        }
+        if !state.single && multiString(state, budget: budget, into: &mask) {
+            walk(vocab.special, 0, state, budget, &mask)
+            return mask
+        }
+        walk(vocab.full, 0, state, budget, &mask)
+        return mask
+    }
+
+    /// Scratch for `multiString`, kept between masks (a mask is built by one generation at a time).
+    var survivors: [UInt8] = []
+    var threadCost: [[Int32]] = []
+
+    /// Several threads alive (union branches still open), each inside a value string with nothing
+    /// pending: the plain-content tokens by each thread's cached automaton entries. A token is allowed
+    /// when some thread survives it and the cheapest survivor's remaining bytes (two more under a
+    /// `oneOf` whose branches are still both alive, as `remainingBytes` counts them) fit the budget.
+    /// Plain content closes nothing, so no thread finishes a value or forks on it. False when the
+    /// state is not of this shape (the walk then decides).
+    func multiString(_ state: MatchState, budget: Int, into mask: inout Bitset) -> Bool {
+        let threads = state.threads
+        let k = threads.count
+        guard k >= 2, k <= 8 else { return false }
+        var strs: [StrState] = []
+        var tails: [Int] = []
+        var pairs: [[(Int64, Int32)]] = []
+        for t in threads {
+            guard case .string(let s) = t.top, s.rule >= 0, s.keyClass < 0, s.esc == 0, s.need == 0 else { return false }
+            strs.append(s)
+            tails.append(t.below?.tail ?? 0)
+            var p: [(Int64, Int32)] = []
+            var n = t.below
+            while let node = n { if case .branch(let split, let index) = node.frame { p.append((split, index)) }; n = node.below }
+            pairs.append(p)
+        }
+        // For every set of survivors, which threads sit under a split two of them leave ambiguous.
+        var extra = [[Int32]](repeating: [Int32](repeating: 0, count: k), count: 1 << k)
+        for set in 1..<(1 << k) {
+            var seen: [Int64: Set<Int32>] = [:]
+            for i in 0..<k where set & (1 << i) != 0 { for (sp, ix) in pairs[i] { seen[sp, default: []].insert(ix) } }
+            let ambiguous = Set(seen.filter { $0.value.count > 1 }.keys)
+            guard !ambiguous.isEmpty else { continue }
+            for i in 0..<k where set & (1 << i) != 0 && pairs[i].contains(where: { ambiguous.contains($0.0) }) { extra[set][i] = 2 }
+        }
+        let n = vocab.count
+        if survivors.count != n { survivors = [UInt8](repeating: 0, count: n) } else { for t in 0..<n { survivors[t] = 0 } }
+        while threadCost.count < k { threadCost.append([Int32](repeating: 0, count: n)) }
+        for i in 0..<k {
+            let s = strs[i]
+            let rule = grammar.strings[Int(s.rule)]
+            let c = Int(s.count)
+            let bit = UInt8(1 << i)
+            func note(_ t: Int, _ fb: Int) {
+                guard fb < Grammar.never else { return }
+                survivors[t] |= bit
+                threadCost[i][t] = Int32(fb + 1 + tails[i])
+            }
+            if let dfa = rule.dfa {
+                for e in bulkFor(rule: Int(s.rule), dfa: dfa, state: Int(s.dfa)).entries {
+                    note(Int(e.token), rule.finishBytes(state: Int(e.state), count: c + Int(e.chars)))
+                }
+            } else {
+                for t in 3..<n where vocab.chars[t] > 0 { note(t, rule.finishBytes(state: 0, count: c + Int(vocab.chars[t]))) }
+            }
+        }
+        let limit = Int32(budget - 1)
+        for t in 0..<n {
+            let set = Int(survivors[t])
+            guard set != 0 else { continue }
+            var best = Int32.max
+            for i in 0..<k where set & (1 << i) != 0 { best = min(best, threadCost[i][t] + extra[set][i]) }
+            if best <= limit { mask.insert(t) }
+        }
+        return true
+    }
+
+    /// The mask as the plain walk over every token gives it (with only the value-string shortcut
+    /// the first implementation had): the reference the faster paths are tested against.
+    public func allowedReference(_ state: MatchState, budget: Int) -> Bitset {
         var mask = Bitset(count: vocab.count)
         if grammar.isComplete(state) { mask.insert(Tokenizer.eos) }
         if state.single, case .string(let s) = state.first.top, s.rule >= 0, s.keyClass < 0, s.esc == 0, s.need == 0 {
             let tail = state.first.below?.tail ?? 0
             bulkString(s, tail: tail, remainingNow: grammar.remainingBytes(state), budget: budget, into: &mask)
-            walk(vocab.special, 0, state, budget, &mask)
+            walk(vocab.special, 0, state, budget, &mask, pruned: false)
         } else {
-            walk(vocab.full, 0, state, budget, &mask)
+            walk(vocab.full, 0, state, budget, &mask, pruned: false)
         }
         return mask
     }
@@ -58,15 +160,15 @@ public final class TokenMask {
         return mask
     }
 
-    func walk(_ trie: TokenTrie, _ node: Int, _ state: MatchState, _ budget: Int, _ mask: inout Bitset) {
+    func walk(_ trie: TokenTrie, _ node: Int, _ state: MatchState, _ budget: Int, _ mask: inout Bitset, pruned: Bool = true) {
         let tf = Int(trie.tokenFirst[node]), te = Int(trie.tokenFirst[node + 1])
         if tf < te, grammar.remainingBytes(state) <= budget - 1 {
             for i in tf..<te { mask.insert(Int(trie.tokenIds[i])) }
         }
-        let possible = grammar.possibleNext(state)
+        let possible = pruned ? grammar.possibleNextPrecise(state) : grammar.possibleNext(state)
         for ci in Int(trie.first[node])..<Int(trie.first[node + 1]) where possible.contains(trie.childBytes[ci]) {
             var s = state
-            if grammar.feed(&s, trie.childBytes[ci]) { walk(trie, Int(trie.childNodes[ci]), s, budget, &mask) }
+            if grammar.feed(&s, trie.childBytes[ci]) { walk(trie, Int(trie.childNodes[ci]), s, budget, &mask, pruned: pruned) }
         }
     }
 

@@ -13,6 +13,7 @@ public struct SchemaRegistry: Sendable {
     private var documents: [String: Entry] = [:]
     private var folders: [(base: String, directory: String, draft: SchemaDraft?)] = []
 
+    /// An empty registry: only the bundled metaschemas and `file:` URIs resolve until documents or folders are added.
     public init() {}
 
     /// Registers a document under `uri`. `draft` is its dialect when it has no `$schema`.
@@ -77,7 +78,8 @@ public struct SchemaRegistry: Sendable {
             if !rel.hasSuffix(".json"), let v = try readFile(f.directory + rel + ".json", uri: key) { return Entry(value: v, draft: f.draft) }
         }
         if key.hasPrefix("file://") {
-            let path = String(key.dropFirst("file://".count))
+            // The URI spells spaces and non-ASCII characters as %XX; the file system wants them plain.
+            let path = percentDecode(String(key.dropFirst("file://".count)))
             if let v = try readFile(path, uri: key) { return Entry(value: v, draft: nil) }
         }
         return nil

@@ -77,6 +77,7 @@ public struct SchemaOptions: Sendable {
     /// Backtracking budget for each `pattern` match.
     public var regexStepLimit: Int
 
+    /// Options with the given default dialect, `format` assertion and `pattern` budget; `deferUnresolvedRefs` starts off and `forcedDraft` nil.
     public init(defaultDraft: SchemaDraft = .draft2020_12, formatAssertion: Bool = false, regexStepLimit: Int = 1_000_000) {
         self.defaultDraft = defaultDraft
         self.formatAssertion = formatAssertion
@@ -90,8 +91,10 @@ public struct SchemaError: Error, Sendable, CustomStringConvertible {
     public let pointer: String
     /// The document the pointer is in.
     public let document: String
+    /// What is wrong with the keyword's value, in a sentence.
     public let message: String
 
+    /// `invalid schema at POINTER: MESSAGE`, with `schema root` for an empty pointer; the document is not named.
     public var description: String {
         let where_ = pointer.isEmpty ? "schema root" : pointer
         return "invalid schema at \(where_): \(message)"
@@ -128,6 +131,7 @@ public struct ValidationError: Sendable, Equatable, CustomStringConvertible {
     /// A sentence a person understands.
     public let message: String
 
+    /// An error at locations already written as pointer text, for callers that build their own; the evaluator builds its errors from path tokens instead.
     public init(instanceLocation: String, keywordLocation: String, keyword: String, message: String) {
         instance = .text(instanceLocation)
         keywordPath = .text(keywordLocation)
@@ -142,14 +146,17 @@ public struct ValidationError: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// Errors are equal when their locations, keyword and message are, whether a location is held as text or as tokens.
     public static func == (a: ValidationError, b: ValidationError) -> Bool {
         a.instanceLocation == b.instanceLocation && a.keywordLocation == b.keywordLocation && a.keyword == b.keyword && a.message == b.message
     }
 
+    /// One line: the instance location (`(root)` when empty), a colon and the message.
     public var description: String {
         "\(instanceLocation.isEmpty ? "(root)" : instanceLocation): \(message)"
     }
 
+    /// The error as a JSON object for reports: `instanceLocation`, `keywordLocation` and `message` (the keyword is left out).
     public var json: JSONValue {
         ["instanceLocation": .string(instanceLocation), "keywordLocation": .string(keywordLocation), "message": .string(message)]
     }
@@ -157,6 +164,8 @@ public struct ValidationError: Sendable, Equatable, CustomStringConvertible {
 
 /// The outcome of validating one instance.
 public struct ValidationResult: Sendable {
+    /// Whether the instance satisfies the schema.
     public let valid: Bool
+    /// Every failed check when the instance is invalid; empty when it is valid.
     public let errors: [ValidationError]
 }

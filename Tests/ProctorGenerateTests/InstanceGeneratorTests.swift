@@ -183,9 +183,10 @@ final class InstanceGeneratorTests: XCTestCase {
     /// References to other files: siblings of the schema file, and documents a registry serves.
     func testCrossFileReferences() throws {
         let dir = TempDir()
-        _ = dir.write("defs/common.json", #"{"$defs": {"id": {"type": "string", "pattern": "^id-[0-9]{3}$"}}}"#)
+        // A folder whose name has a space and a non-ASCII letter: the file URI spells them %XX.
+        _ = dir.write("my schémas/defs/common.json", #"{"$defs": {"id": {"type": "string", "pattern": "^id-[0-9]{3}$"}}}"#)
         _ = dir.write("item.json", #"{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}"#)
-        let main = dir.write("main.json", #"{"type": "object", "properties": {"id": {"$ref": "defs/common.json#/$defs/id"}, "item": {"$ref": "https://schemas.example.com/item.json"}}, "required": ["id", "item"]}"#)
+        let main = dir.write("my schémas/main.json", #"{"type": "object", "properties": {"id": {"$ref": "defs/common.json#/$defs/id"}, "item": {"$ref": "https://schemas.example.com/item.json"}}, "required": ["id", "item"]}"#)
         var registry = SchemaRegistry()
         registry.addFolder(baseURI: "https://schemas.example.com/", directory: dir.path)
         let gen = try InstanceGenerator(schema: try JSONParser.parse(String(contentsOfFile: main, encoding: .utf8)), uri: SchemaRegistry.fileURI(main), registry: registry)

@@ -4,6 +4,7 @@ import ProctorConversation
 
 /// Anthropic Messages API (`POST {baseURL}/v1/messages`).
 public struct AnthropicBackend: Backend {
+    /// The backend's id from the suite, which prefixes its error messages.
     public let id: String
     let cfg: HTTPBackendConfig
     let transport: HTTPTransport
@@ -30,6 +31,7 @@ public struct AnthropicBackend: Backend {
         },
         make: { ctx throws(BackendConfigError) in try AnthropicBackend(ctx) })
 
+    /// Reads the common HTTP keys and `anthropicVersion` (default `2023-06-01`) from the suite entry in `ctx`, with the API key from `ANTHROPIC_API_KEY` or the variable `apiKeyEnv` names.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.anthropic.com", defaultKeyEnv: "ANTHROPIC_API_KEY", keyRequired: false)
@@ -37,10 +39,13 @@ public struct AnthropicBackend: Backend {
         version = try ctx.string("anthropicVersion") ?? "2023-06-01"
     }
 
+    /// Requests at once, from the suite's `maxConcurrency` (default 4).
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
+    /// A warning when no API key is set, since requests then go without one.
     public var warnings: [String] { cfg.warnings }
 
+    /// Posts `request` to the Messages API (system messages joined into `system`) and reads the text blocks, or the tool calls as JSON, with usage and whether `max_tokens` cut it.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("max_tokens", .number(JSONNumber(Self.defaultMaxTokens)))]
         let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")

@@ -9,27 +9,40 @@ import Synchronization
 /// and an optional requests-per-minute limit shared by all cases of the run. Secrets (the API key)
 /// are redacted from every message it produces.
 public final class HTTPTransport: Sendable {
+    /// How requests are sent: timeout, retries, backoff and pacing, from the suite's transport keys.
     public struct Config: Sendable {
+        /// Limit on each attempt's whole exchange, from connecting to the last byte of the body; a timeout is not retried.
         public var timeoutSeconds: Double = 60
+        /// Attempts after the first, for a connection failure or a retryable status (408, 409, 429, 500, 502, 503, 504).
         public var maxRetries: Int = 3
         /// First backoff; doubles per attempt, with ±50 % jitter.
         public var baseDelaySeconds: Double = 0.5
+        /// Cap on any one wait between attempts, a server's `Retry-After` included; no suite key sets it.
         public var maxDelaySeconds: Double = 30
+        /// The most requests a minute this transport sends, evenly spaced, or nil for no pacing.
         public var requestsPerMinute: Double?
+        /// The defaults: a 60 s timeout, 3 retries, a 0.5 s first backoff capped at 30 s, and no pacing.
         public init() {}
     }
 
+    /// A successful (2xx) response and what it took to get it.
     public struct Outcome: Sendable {
+        /// The HTTP status, from 200 to 299.
         public var status: Int
+        /// The response body as received.
         public var body: [UInt8]
+        /// How many attempts it took; 1 when the first succeeded.
         public var attempts: Int
+        /// Milliseconds from the start of the first attempt to this response, pacing and backoff waits included.
         public var latencyMs: Double
     }
 
+    /// Why a request got no 2xx response, with the number of attempts made.
     public enum Failure: Error, Sendable, CustomStringConvertible {
         case timeout(Double, attempts: Int)
         case connection(String, attempts: Int)
         case http(Int, body: String, attempts: Int)
+        /// The failure in one line, for the case's error message.
         public var description: String {
             switch self {
             case .timeout(let s, let a): return "the request timed out after \(s) s" + (a > 1 ? " (attempt \(a))" : "")
@@ -44,6 +57,7 @@ public final class HTTPTransport: Sendable {
     let secrets: [String]
     let pacer: RequestPacer?
 
+    /// A transport with its own ephemeral URL session (no cache, no cookies) that redacts each of `secrets` of 4 characters or more from its messages.
     public init(config: Config, secrets: [String]) {
         self.config = config
         let c = URLSessionConfiguration.ephemeral
@@ -79,6 +93,7 @@ public final class HTTPTransport: Sendable {
         return nil
     }
 
+    /// POSTs `body` as JSON to `url` with `headers`, retrying as `config` allows; failures are values, and cancelling the task cancels the request.
     public func post(url: URL, headers: [String: String], body: [UInt8]) async -> Result<Outcome, Failure> {
         let start = monotonicMs()
         var attempt = 0
@@ -171,8 +186,10 @@ public actor RequestPacer {
     let interval: Double
     var next: Double = 0
 
+    /// A pacer that lets at most `perMinute` requests start each minute, one every `60 / perMinute` seconds.
     public init(perMinute: Double) { interval = 60 / max(perMinute, 0.001) }
 
+    /// Takes the next free slot and suspends until it comes; each call's slot is one interval after the previous call's.
     public func wait() async {
         let now = monotonicMs() / 1000
         let at = max(now, next)

@@ -8,6 +8,7 @@ import ProctorConversation
 /// llama.cpp and vLLM), reading `choices[0].text`. A reply that is a tool call becomes the call as
 /// JSON, `{"name", "arguments"}` (an array when there are several), so suites can validate it.
 public struct OpenAIBackend: Backend {
+    /// The backend's id from the suite, which prefixes its error messages.
     public let id: String
     let cfg: HTTPBackendConfig
     let transport: HTTPTransport
@@ -30,6 +31,7 @@ public struct OpenAIBackend: Backend {
         checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format", "prompt"], names: names) },
         make: { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) })
 
+    /// Reads the common HTTP keys, `responseFormat` and `endpoint` from the suite entry in `ctx`, with the API key from `OPENAI_API_KEY` or the variable `apiKeyEnv` names.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.openai.com/v1", defaultKeyEnv: "OPENAI_API_KEY", keyRequired: false)
@@ -41,10 +43,13 @@ public struct OpenAIBackend: Backend {
     /// `/completions` with the rendered prompt instead of `/chat/completions` with messages.
     let completions: Bool
 
+    /// Requests at once, from the suite's `maxConcurrency` (default 4).
     public var maxConcurrency: Int? { cfg.maxConcurrency }
 
+    /// A warning when no API key is set, since requests then go without one.
     public var warnings: [String] { cfg.warnings }
 
+    /// Posts `request` to Chat Completions (or its flattened prompt to `/completions`) and reads the first choice's text, or its tool calls as JSON, with usage and whether `length` cut it.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model))]
         base.append(completions ? ("prompt", .string(request.flattenedPrompt)) : ("messages", .array(request.messages.map(\.json))))
