@@ -139,7 +139,11 @@ public struct ConstrainedGenerator {
                     constraintNanos += DispatchTime.now().uptimeNanoseconds - c0
                     continue
                 }
+                // Sampling among the allowed tokens is the sampler's work (unconstrained top-p sorts the
+                // whole vocabulary; this sorts the allowed part): counted with the draws, not the constraint.
+                let d0 = DispatchTime.now().uptimeNanoseconds
                 let t = Self.drawMasked(logits, allowed, temperature: temperature, topP: topP, rng: &rng, exps: &scratch, haveExps: drewFirst)
+                drawNanos += DispatchTime.now().uptimeNanoseconds - d0
                 choice = t
                 if t != Tokenizer.eos {
                     var s = state

@@ -68,6 +68,11 @@ extension Grammar {
         var best = Grammar.never
         // Bytes of an escape or a multi-byte character still to come.
         let pending = s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need)
+        // The rest of the object once key k is written: worked out once, then per key by taking k's
+        // own share off when it is one the object must still write (exact without minProperties and
+        // dependentRequired, which change what else is needed; those recompute per key).
+        let simple = rule.minProperties == 0 && rule.dependents.isEmpty
+        let base = simple ? objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count) : 0
         if s.keyAt >= 0 {
             let trie = tries[Int(rule.keyTrie)]
             for k32 in trie.below[Int(s.keyAt)] {
@@ -99,9 +104,14 @@ extension Grammar {
                         left = Int(rule.suffixBytes[k][min(depth + len, rule.keys[k].count)])
                     }
                 }
-                var e = o.emitted
-                e.insert(k)
-                let rest = objectRemaining(rule, afterOpen: false, emitted: e, extras: o.extraHashes.count)
+                let rest: Int
+                if simple {
+                    rest = rule.required[k] ? base - (rule.keyJSON[k].count + 1 + shortest[Int(rule.values[k])] + 1) : base
+                } else {
+                    var e = o.emitted
+                    e.insert(k)
+                    rest = objectRemaining(rule, afterOpen: false, emitted: e, extras: o.extraHashes.count)
+                }
                 best = min(best, left + pending + 2 + shortest[Int(rule.values[k])] + rest)
             }
         }

@@ -363,7 +363,11 @@ extension Grammar {
 
     /// One byte inside a string (value or key); handles escapes, UTF-8 and the closing quote.
     func feedString(_ t: inout Thread, _ s: inout StrState, _ b: UInt8) -> Bool {
-        let rule: StringRule? = s.rule >= 0 ? strings[Int(s.rule)] : nil
+        feedString(&t, &s, b, rule: s.rule >= 0 ? strings[Int(s.rule)] : nil)
+    }
+
+    /// One byte of a string under `rule` (nil: an object key, decided by the object below).
+    func feedString(_ t: inout Thread, _ s: inout StrState, _ b: UInt8, rule: StringRule?) -> Bool {
         if s.esc == 1 {
             let c: UInt32
             switch b {

@@ -46,13 +46,25 @@ public final class TokenMask {
                 let after = s.keyClass >= 0 ? grammar.classKeyAfter(s, below: state.first.below) : 0
                 if after < Grammar.never {
                     bulkString(s, tail: below + after, remainingNow: grammar.remainingBytes(state), budget: budget, into: &mask)
-                    walk(vocab.special, 0, state, budget, &mask)
+                    // Escapes and partial characters by the cached string-only entries; only the tokens
+                    // that close the string walk on into the container.
+                    let limit = budget - 1 - below - after
+                    for e in inStringEntries(s) where Int(e.remaining) <= limit { mask.insert(Int(e.token)) }
+                    walk(vocab.closing, 0, state, budget, &mask)
                     return mask
                 }
             } else if let extra = grammar.extraKeyWorstCost(state.first.below), extra + below <= budget - 1,
                       grammar.remainingBytes(state) <= budget - 1 {
                 mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
-                walk(vocab.special, 0, state, budget, &mask)
+                // An extra key takes every well-formed escape and partial character; with up to five
+                // bytes of it pending the dearest finish still fits, they are all in, and only the
+                // tokens that close the key walk on.
+                if extra + 5 + below <= budget - 1 {
+                    mask.formUnion(freeInString)
+                    walk(vocab.closing, 0, state, budget, &mask)
+                } else {
+                    walk(vocab.special, 0, state, budget, &mask)
+                }
                 return mask
             }
         }
@@ -62,6 +74,49 @@ public final class TokenMask {
         }
         walk(vocab.full, 0, state, budget, &mask)
         return mask
+    }
+
+    /// The in-string special tokens a string with no pattern or length takes (the escapes and
+    /// partial characters JSON allows, as Proctor writes them): what an extra key takes.
+    lazy var freeInString: Bitset = {
+        var set = Bitset(count: vocab.count)
+        let free = StringRule(minLength: 0, maxLength: nil, dfa: nil)!
+        for t in vocab.inString {
+            var s = StrState(rule: 0)
+            var thread = Thread(top: .string(s), below: nil, depth: 0)
+            var ok = true
+            for b in vocab.bytes[Int(t)] where ok { ok = grammar.feedString(&thread, &s, b, rule: free) }
+            if ok { set.insert(Int(t)) }
+        }
+        return set
+    }()
+
+    /// Per (string rule, automaton state, characters so far, key class or not): the in-string special
+    /// tokens the string survives, and the bytes still needed after each (closing quote included).
+    var inStringCache: [InStringKey: [(token: Int32, remaining: Int32)]] = [:]
+    struct InStringKey: Hashable { let rule: Int32, dfa: Int32, count: Int32 }
+
+    func inStringEntries(_ s: StrState) -> [(token: Int32, remaining: Int32)] {
+        let key = InStringKey(rule: s.rule, dfa: s.dfa, count: s.count)
+        if let hit = inStringCache[key] { return hit }
+        var out: [(token: Int32, remaining: Int32)] = []
+        var base = s
+        base.keyClass = -1  // the string's own rule decides; what follows the quote is not reached
+        for t in vocab.inString {
+            var thread = Thread(top: .string(base), below: nil, depth: 0)
+            var st = base
+            var ok = true
+            for b in vocab.bytes[Int(t)] {
+                guard grammar.feedString(&thread, &st, b) else { ok = false; break }
+                if case .string(let now) = thread.top { st = now } else { ok = false; break }
+            }
+            guard ok else { continue }
+            let r = grammar.remaining(.string(st), below: nil)
+            if r < Grammar.never { out.append((t, Int32(r))) }
+        }
+        if inStringCache.count > 4096 { inStringCache.removeAll() }
+        inStringCache[key] = out
+        return out
     }
 
     /// Scratch for `multiString`, kept between masks (a mask is built by one generation at a time).
@@ -81,14 +136,27 @@ public final class TokenMask {
         var strs: [StrState] = []
         var tails: [Int] = []
         var pairs: [[(Int64, Int32)]] = []
+        var keyThreadFits = false
         for t in threads {
-            guard case .string(let s) = t.top, s.rule >= 0, s.keyClass < 0, s.esc == 0, s.need == 0 else { return false }
+            guard case .string(let s) = t.top, s.keyClass < 0, s.esc == 0, s.need == 0 else { return false }
+            if s.rule < 0 {
+                // A key of an object that takes extra keys survives any plain content; when even its
+                // dearest finish (two more bytes under a live oneOf) fits, every content token does.
+                guard let worst = grammar.extraKeyWorstCost(t.below) else { return false }
+                if worst + (t.below?.tail ?? 0) + 2 <= budget - 1 { keyThreadFits = true }
+                continue
+            }
             strs.append(s)
             tails.append(t.below?.tail ?? 0)
             var p: [(Int64, Int32)] = []
             var n = t.below
             while let node = n { if case .branch(let split, let index) = node.frame { p.append((split, index)) }; n = node.below }
             pairs.append(p)
+        }
+        if strs.count < k {
+            guard keyThreadFits else { return false }
+            mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
+            return true
         }
         // For every set of survivors, which threads sit under a split two of them leave ambiguous.
         var extra = [[Int32]](repeating: [Int32](repeating: 0, count: k), count: 1 << k)

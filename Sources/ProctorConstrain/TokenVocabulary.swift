@@ -12,6 +12,12 @@ public struct TokenVocabulary: Sendable {
     let special: TokenTrie
     /// Plain-content tokens only (for walks that follow a pattern automaton).
     let content: TokenTrie
+    /// Special tokens that, begun inside a string outside an escape, close it with a quote: only
+    /// these need the container's state; the rest (`inString`) stay in the string.
+    let closing: TokenTrie
+    /// Special tokens that stay inside a string begun outside an escape (escapes, partial UTF-8,
+    /// control bytes): their fate depends on the string's state alone, so masks cache it.
+    let inString: [Int32]
     /// Characters of each plain-content token; -1 for the others.
     let chars: [Int32]
     /// `contentUpTo[k]`: plain-content tokens of at most k characters (k = 1…maxChars).
@@ -44,6 +50,9 @@ public struct TokenVocabulary: Sendable {
         full = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty })
         special = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty && chars[$0] < 0 })
         content = TokenTrie(bytes, include: { chars[$0] > 0 })
+        let closes = (0..<n).map { TokenVocabulary.closesString(bytes[$0]) }
+        closing = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty && chars[$0] < 0 && closes[$0] })
+        inString = (3..<n).filter { !bytes[$0].isEmpty && chars[$0] < 0 && !closes[$0] }.map(Int32.init)
         let maxChars = Int(chars.max() ?? 0)
         self.maxChars = maxChars
         var sets: [Bitset] = [Bitset(count: n)]
@@ -53,6 +62,16 @@ public struct TokenVocabulary: Sendable {
             sets.append(s)
         }
         contentUpTo = sets
+    }
+
+    /// Whether `b`, read from inside a string outside an escape, holds a quote that ends it.
+    static func closesString(_ b: [UInt8]) -> Bool {
+        var escaped = false
+        for x in b {
+            if escaped { escaped = false; continue }
+            if x == 0x5C { escaped = true } else if x == 0x22 { return true }
+        }
+        return false
     }
 
     /// Characters in `b` when it is nothing but characters a string may hold unescaped (complete
