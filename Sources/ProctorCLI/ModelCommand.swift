@@ -16,6 +16,7 @@ enum ModelCommand: ProctorCommand {
                proctor model generate MODEL --tokenizer TOK --prompt TEXT [--steps N] [--temperature T] [--top-p P] [--seed S] [--no-stop] [--json] [--threads N]
                                      [--max-tokens N] [--samples N] [--schema S.json [--registry BASE_URI=DIR]... [--draft D] | --json-value] [--pretty] [--any-order] [--max-depth N]
                proctor model bench MODEL [--threads N] [--json] | proctor model bench --split [--threads N] [--json]
+               proctor model bench MODEL --tokenizer TOK --schema S.json... [--registry BASE_URI=DIR]... [--tokens N] [--temperature T] [--top-p P] [--seed S] [--threads N] [--json]
                proctor model export MODEL --tokenizer TOK --gguf OUT.gguf [--chat-template model|none]
                proctor model serve MODEL --tokenizer TOK [--host 127.0.0.1] [--port 8080] [--threads N] [--max-concurrency N] [--model-name NAME]
                proctor model corpus --out DIR [--seed S] [--examples N]
@@ -43,7 +44,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("top-p", value: "P", help: "generate: nucleus sampling threshold (default 0.9)."),
             OptionSpec("no-stop", help: "generate: run all steps; do not stop at BOS/EOS."),
             OptionSpec("json", help: "Print one JSON object."),
-            OptionSpec("schema", value: "S.json", help: "generate: constrain the output to instances of this JSON Schema (valid by construction)."),
+            OptionSpec("schema", value: "S.json", repeatable: true, help: "generate: constrain the output to instances of this JSON Schema (valid by construction); bench: time the constraint (one or more)."),
             OptionSpec("json-value", help: "generate: constrain the output to any JSON value."),
             OptionSpec("pretty", help: "generate --schema, eval --schemas: allow whitespace between tokens (compact by default)."),
             OptionSpec("any-order", help: "generate --schema: properties in any order (default: the schema's order)."),
@@ -57,7 +58,7 @@ enum ModelCommand: ProctorCommand {
             OptionSpec("max-concurrency", value: "N", help: "serve: generations at once; more requests wait in line (default 1)."),
             OptionSpec("model-name", value: "NAME", help: "serve: the model id clients name (default proctor-builtin)."),
             OptionSpec("threads", value: "N", help: "Threads for the matrix products (generate, bench, train: default cores; serve: by the model's schedule)."),
-            OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64)."),
+            OptionSpec("tokens", value: "N", help: "bench: decode tokens to time (default 64; with --schema, at most this many per instance, default 160)."),
             OptionSpec("split", help: "bench: time products of growing size on one thread and split, to show where splitting pays."),
             OptionSpec("corpus", value: "FILE", help: "tokenizer/train/eval: corpus: a file, or a folder of files (one document each)."),
             OptionSpec("format", value: "text|jsonl|tasks", help: "tokenizer/train: plain text (documents split by blank lines), JSON Lines with a \"text\" field, or the task format (default: detected)."),

@@ -66,34 +66,25 @@ extension ModelCommand {
 
     /// Reads a schema file for constrained decoding; a parse error names the file, line and column.
     static func loadGrammar(_ args: ParsedArguments) throws -> Grammar? {
-        let options = ConstraintOptions(allowWhitespace: args.flag("pretty"), anyOrder: args.flag("any-order"),
-                                        maxDepth: try args.int("max-depth", min: 1) ?? 16)
-        if let path = args.value("schema") {
-            let input = try SchemaInput.load(path, args)
-            do {
-                return try Grammar(schema: input.value, uri: input.uri, registry: input.registry, draft: input.draft, options: options)
-            } catch {
-                throw CLIError.input("\(path): \(error)")
-            }
-        }
-        return args.flag("json-value") ? Grammar.anyJSON(options: options) : nil
+        if args.all("schema").count > 1 { throw CLIError.usage("model generate takes one --schema") }
+        if let path = args.value("schema") { return try grammar(path, args) }
+        return args.flag("json-value") ? Grammar.anyJSON(options: try constraintOptions(args)) : nil
+    }
+
+    /// One schema file's grammar under the layout and depth flags.
+    static func grammar(_ path: String, _ args: ParsedArguments) throws -> Grammar {
+        let file = try SchemaInput.load(path, args)
+        do { return try Grammar(file: file, options: try constraintOptions(args)) } catch { throw CLIError.input("\(path): \(error)") }
+    }
+
+    static func constraintOptions(_ args: ParsedArguments) throws -> ConstraintOptions {
+        ConstraintOptions(allowWhitespace: args.flag("pretty"), anyOrder: args.flag("any-order"), maxDepth: try args.int("max-depth", min: 1) ?? 16)
     }
 
     /// `--temperature`, `--top-p` and `--seed` through the one validation of generation options
     /// (the suites' and the server's), over the shared sampling defaults.
     static func samplingOptions(_ args: ParsedArguments) throws -> GenerationOptions {
-        var fields: [JSONObject.Entry] = []
-        for (flag, field) in [("temperature", GenerationOptions.Field.temperature), ("top-p", .topP), ("seed", .seed)] {
-            guard let text = args.value(flag) else { continue }
-            // The flag's text as a JSON number when it is one, so "1e3" and "18446744073709551615" read exactly.
-            let v = (try? JSONParser.parse(text)).flatMap { $0.numberValue != nil ? $0 : nil } ?? .string(text)
-            fields.append((field.rawValue, v))
-        }
-        do {
-            let given = try GenerationOptions.parse(JSONObject(fields), names: [.temperature: "--temperature", .topP: "--top-p", .seed: "--seed"])
-            return GenerationOptions.samplingDefaults.overridden(by: given)
-        } catch {
-            throw CLIError.usage(error.message)
-        }
+        do { return try GenerationOptions.sampling(temperature: args.value("temperature"), topP: args.value("top-p"), seed: args.value("seed")) }
+        catch { throw CLIError.usage(error.message) }
     }
 }

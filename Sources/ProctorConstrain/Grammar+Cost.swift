@@ -160,4 +160,23 @@ extension Grammar {
         if let m = rule.maxProperties, o.emitted.count + o.extraHashes.count >= m { return nil }
         return 1 + 2 + shortest[Int(rule.additional)] + objectRemaining(rule, afterOpen: false, emitted: o.emitted, extras: o.extraHashes.count + 1)
     }
+
+    /// Whether a key being written could equal an extra key the object already has (which costs
+    /// one more character to avoid).
+    func extraKeyMayClash(_ below: StackNode?) -> Bool {
+        guard case .object(let o) = below?.frame else { return false }
+        return !o.extraHashes.isEmpty
+    }
+
+    /// The hashes of the extra keys the object below already has.
+    func extraKeyHashes(_ below: StackNode?) -> [UInt64] {
+        guard case .object(let o) = below?.frame else { return [] }
+        return o.extraHashes
+    }
+
+    /// The declared names of the object below, as a trie (nil when below is not an object).
+    func keyTrie(_ below: StackNode?) -> ByteTrie? {
+        guard case .object(let o) = below?.frame else { return nil }
+        return tries[Int(nodes[Int(o.node)].object!.keyTrie)]
+    }
 }

@@ -506,6 +506,19 @@ extension Grammar {
         }
     }
 
+    /// The UTF-8 bytes of scalar `c`, first byte lowest, and how many (none for a surrogate or a
+    /// value past U+10FFFF): a key's hash and trie step read them without allocating.
+    @inline(__always) static func utf8(_ c: UInt32) -> (UInt32, Int) {
+        if c < 0x80 { return (c, 1) }
+        if c < 0x800 { return ((0xC0 | c >> 6) | (0x80 | c & 0x3F) << 8, 2) }
+        if c < 0x10000 {
+            if c >= 0xD800 && c <= 0xDFFF { return (0, 0) }
+            return ((0xE0 | c >> 12) | (0x80 | (c >> 6) & 0x3F) << 8 | (0x80 | c & 0x3F) << 16, 3)
+        }
+        if c > 0x10FFFF { return (0, 0) }
+        return ((0xF0 | c >> 18) | (0x80 | (c >> 12) & 0x3F) << 8 | (0x80 | (c >> 6) & 0x3F) << 16 | (0x80 | c & 0x3F) << 24, 4)
+    }
+
     /// Appends a decoded character: length, pattern and (for keys) the key trie must all allow it.
     func addChar(_ t: Thread, _ s: inout StrState, _ rule: StringRule?, _ c: UInt32) -> Bool {
         if let rule {
@@ -517,21 +530,21 @@ extension Grammar {
             guard rule.finishBytes(state: d, count: Int(s.count) + 1) < Grammar.never else { return false }
             s.dfa = Int32(d)
             s.count += 1
-            if s.keyClass >= 0, let u = Unicode.Scalar(c) {
-                for x in String(Character(u)).utf8 { s.keyHash = (s.keyHash ^ UInt64(x)) &* 0x100_0000_01B3 }
+            if s.keyClass >= 0 {
+                let (packed, n) = Grammar.utf8(c)
+                for i in 0..<n { s.keyHash = (s.keyHash ^ UInt64((packed >> (8 * UInt32(i))) & 0xFF)) &* 0x100_0000_01B3 }
             }
             return true
         }
         guard case .object(let o) = t.below!.frame else { return false }
         let orule = nodes[Int(o.node)].object!
-        var utf8: [UInt8] = []
-        if let u = Unicode.Scalar(c) { utf8.append(contentsOf: String(Character(u)).utf8) }
-        for x in utf8 { s.keyHash = (s.keyHash ^ UInt64(x)) &* 0x100_0000_01B3 }
+        let (packed, n) = Grammar.utf8(c)
+        for i in 0..<n { s.keyHash = (s.keyHash ^ UInt64((packed >> (8 * UInt32(i))) & 0xFF)) &* 0x100_0000_01B3 }
         if s.keyAt >= 0 {
             let trie = tries[Int(orule.keyTrie)]
             var at = Int(s.keyAt)
-            for x in utf8 {
-                guard let n = trie.child(at, x) else { at = -1; break }
+            for i in 0..<n {
+                guard let n = trie.child(at, UInt8((packed >> (8 * UInt32(i))) & 0xFF)) else { at = -1; break }
                 at = n
             }
             if at >= 0 && !keyCanReach(o, orule, at) && orule.additional < 0 { return false }

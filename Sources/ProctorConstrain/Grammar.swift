@@ -27,6 +27,11 @@ public struct Grammar: Sendable {
 
     static let never = Int.max / 4
 
+    /// The grammar of a schema file as the command line loaded it (its URI, registry and dialect).
+    public init(file: SchemaFile, options: ConstraintOptions = ConstraintOptions()) throws(ConstraintError) {
+        try self.init(schema: file.value, uri: file.uri, registry: file.registry, draft: file.draft, options: options)
+    }
+
     /// Compiles `schema` (retrieved from `uri`, other documents from `registry`, in the dialect its
     /// `$schema` names or `draft`): it is bundled first (`SchemaBundle`: references local, one dialect,
     /// unknown keywords dropped as annotations); a keyword outside what a grammar here can express,

@@ -53,43 +53,128 @@ public final class TokenMask {
                     walk(vocab.closing, 0, state, budget, &mask)
                     return mask
                 }
-            } else if let extra = grammar.extraKeyWorstCost(state.first.below), extra + below <= budget - 1,
-                      grammar.remainingBytes(state) <= budget - 1 {
-                mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
-                // An extra key takes every well-formed escape and partial character; with up to five
-                // bytes of it pending the dearest finish still fits, they are all in, and only the
-                // tokens that close the key walk on.
-                if extra + 5 + below <= budget - 1 {
-                    mask.formUnion(freeInString)
-                    walk(vocab.closing, 0, state, budget, &mask)
-                } else {
-                    walk(vocab.special, 0, state, budget, &mask)
+            } else {
+                let extra = grammar.extraKeyWorstCost(state.first.below)
+                if let extra, s.keyAt < 0 {
+                    extraKey(state, budget: budget, below: below, extra: extra, into: &mask)
+                    return mask
                 }
+                if let extra, extra + below <= budget - 1, grammar.remainingBytes(state) <= budget - 1 {
+                    mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
+                    // An extra key takes every well-formed escape and partial character; with up to five
+                    // bytes of it pending the dearest finish still fits, they are all in, and only the
+                    // tokens that close the key walk on.
+                    if extra + 5 + below <= budget - 1 {
+                        mask.formUnion(vocab.freeInString)
+                        walk(vocab.closing, 0, state, budget, &mask)
+                    } else {
+                        walk(vocab.special, 0, state, budget, &mask)
+                    }
+                    return mask
+                }
+                if s.keyAt >= 0, let trie = grammar.keyTrie(state.first.below) {
+                    declaredKey(state, s, trie: trie, budget: budget, below: below, extra: extra, into: &mask)
+                    return mask
+                }
+            }
+        }
+        // Right after a backslash in a key no declared name begins with: the short escapes followed
+        // by plain content cost what the key costs with nothing pending; the rest walk.
+        if state.single, case .string(let s) = state.first.top, s.rule < 0, s.keyAt < 0, s.esc == 1,
+           let extra = grammar.extraKeyWorstCost(state.first.below) {
+            let slack = budget - 1 - (state.first.below?.tail ?? 0) - (extra - 1)
+            if slack >= 1 || (slack == 0 && !grammar.extraKeyMayClash(state.first.below)) {
+                mask.formUnion(vocab.escapePlain)
+                walk(vocab.escapeOther, 0, state, budget, &mask)
                 return mask
             }
         }
-        if !state.single && multiString(state, budget: budget, into: &mask) {
-            walk(vocab.special, 0, state, budget, &mask)
+        if !state.single, let rest = multiString(state, budget: budget, into: &mask) {
+            walk(rest, 0, state, budget, &mask)
             return mask
         }
         walk(vocab.full, 0, state, budget, &mask)
         return mask
     }
 
-    /// The in-string special tokens a string with no pattern or length takes (the escapes and
-    /// partial characters JSON allows, as Proctor writes them): what an extra key takes.
-    lazy var freeInString: Bitset = {
-        var set = Bitset(count: vocab.count)
-        let free = StringRule(minLength: 0, maxLength: nil, dfa: nil)!
-        for t in vocab.inString {
-            var s = StrState(rule: 0)
-            var thread = Thread(top: .string(s), below: nil, depth: 0)
-            var ok = true
-            for b in vocab.bytes[Int(t)] where ok { ok = grammar.feedString(&thread, &s, b, rule: free) }
-            if ok { set.insert(Int(t)) }
+    /// A key no declared name begins with, in an object that takes extra keys: whatever stays in
+    /// the key costs the bytes it leaves pending (an escape or character begun) on top of the extra
+    /// key's finish, one more should the key then equal an earlier one. Only a token exactly at
+    /// that edge, in an object with earlier extra keys, is fed to tell; the tokens that close the
+    /// key walk on.
+    func extraKey(_ state: MatchState, budget: Int, below: Int, extra: Int, into mask: inout Bitset) {
+        let slack = budget - 1 - below - (extra - 1)  // what is left for pending bytes and a clash
+        let mayClash = grammar.extraKeyMayClash(state.first.below)
+        if slack >= 1 || (slack == 0 && !mayClash) {
+            mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
+        } else if slack == 0, case .string(let s) = state.first.top {
+            // Exactly at the edge with earlier extra keys: plain content fits unless the key it makes
+            // is one of them (the key's hash run on over the token's bytes, as feeding would).
+            let earlier = grammar.extraKeyHashes(state.first.below)
+            vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)].forEach { t in
+                var h = s.keyHash
+                for x in vocab.bytes[t] { h = (h ^ UInt64(x)) &* 0x100_0000_01B3 }
+                if !earlier.contains(h) { mask.insert(t) }
+            }
         }
-        return set
-    }()
+        if slack >= 6 {
+            mask.formUnion(vocab.freeInString)
+        } else {
+            for e in vocab.freeInStringPending {
+                let p = Int(e.pending)
+                if p + 1 <= slack || (p == slack && (!mayClash || after(state, token: Int(e.token), budget: budget) != nil)) { mask.insert(Int(e.token)) }
+            }
+        }
+        walk(vocab.closing, 0, state, budget, &mask)
+    }
+
+    /// A key that is still the beginning of a declared name, where an extra key's finish may not
+    /// fit: plain-content tokens that stay on the declared names are fed and checked (a walk of the
+    /// content trie along the key trie); those that leave them make an extra key, which costs
+    /// what `extraKey` says; the other tokens walk.
+    func declaredKey(_ state: MatchState, _ s: StrState, trie: ByteTrie, budget: Int, below: Int, extra: Int?, into mask: inout Bitset) {
+        var staying = Bitset(count: vocab.count)
+        let content = vocab.content
+        func go(_ node: Int, _ keyNode: Int, _ st: MatchState) {
+            let tf = Int(content.tokenFirst[node]), te = Int(content.tokenFirst[node + 1])
+            if tf < te {
+                let fits = grammar.remainingBytes(st) <= budget - 1
+                for i in tf..<te {
+                    let t = Int(content.tokenIds[i])
+                    staying.insert(t)
+                    if fits { mask.insert(t) }
+                }
+            }
+            let lo = Int(content.first[node]), hi = Int(content.first[node + 1])
+            for (x, kc) in trie.children[keyNode] {
+                // The token trie's children are sorted by byte.
+                var a = lo, b = hi
+                while a < b { let m = (a + b) / 2; if content.childBytes[m] < x { a = m + 1 } else { b = m } }
+                guard a < hi, content.childBytes[a] == x else { continue }
+                var next = st
+                if grammar.feed(&next, x) { go(Int(content.childNodes[a]), Int(kc), next) }
+            }
+        }
+        go(0, Int(s.keyAt), state)
+        if let extra {
+            // Leaving every declared name: an extra key with nothing pending, one more byte should it
+            // equal an earlier extra key.
+            let slack = budget - 1 - below - (extra - 1)
+            let earlier = grammar.extraKeyHashes(state.first.below)
+            if slack >= 1 {
+                // Every plain token fits as an extra key (the staying ones too, whichever way is cheaper).
+                mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
+            } else if slack == 0 {
+                vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)].forEach { t in
+                    guard !staying.contains(t) else { return }
+                    var h = s.keyHash
+                    for x in vocab.bytes[t] { h = (h ^ UInt64(x)) &* 0x100_0000_01B3 }
+                    if !earlier.contains(h) { mask.insert(t) }
+                }
+            }
+        }
+        walk(vocab.special, 0, state, budget, &mask)
+    }
 
     /// Per (string rule, automaton state, characters so far, key class or not): the in-string special
     /// tokens the string survives, and the bytes still needed after each (closing quote included).
@@ -120,29 +205,31 @@ public final class TokenMask {
     }
 
     /// Scratch for `multiString`, kept between masks (a mask is built by one generation at a time).
-    var survivors: [UInt8] = []
-    var threadCost: [[Int32]] = []
+    var survivorScratch: [UInt8] = []
+    var costScratch: [Int32] = []
 
     /// Several threads alive (union branches still open), each inside a value string with nothing
     /// pending: the plain-content tokens by each thread's cached automaton entries. A token is allowed
     /// when some thread survives it and the cheapest survivor's remaining bytes (two more under a
     /// `oneOf` whose branches are still both alive, as `remainingBytes` counts them) fit the budget.
-    /// Plain content closes nothing, so no thread finishes a value or forks on it. False when the
-    /// state is not of this shape (the walk then decides).
-    func multiString(_ state: MatchState, budget: Int, into mask: inout Bitset) -> Bool {
+    /// Plain content closes nothing, so no thread finishes a value or forks on it; nor do escapes
+    /// and partial characters, which value strings take by their cached entries. Returns the tokens
+    /// left to walk (those that close a string, or every special token when a key thread is alive),
+    /// or nil when the state is not of this shape (the walk then decides).
+    func multiString(_ state: MatchState, budget: Int, into mask: inout Bitset) -> TokenTrie? {
         let threads = state.threads
         let k = threads.count
-        guard k >= 2, k <= 8 else { return false }
+        guard k >= 2, k <= 8 else { return nil }
         var strs: [StrState] = []
         var tails: [Int] = []
         var pairs: [[(Int64, Int32)]] = []
         var keyThreadFits = false
         for t in threads {
-            guard case .string(let s) = t.top, s.keyClass < 0, s.esc == 0, s.need == 0 else { return false }
+            guard case .string(let s) = t.top, s.keyClass < 0, s.esc == 0, s.need == 0 else { return nil }
             if s.rule < 0 {
                 // A key of an object that takes extra keys survives any plain content; when even its
                 // dearest finish (two more bytes under a live oneOf) fits, every content token does.
-                guard let worst = grammar.extraKeyWorstCost(t.below) else { return false }
+                guard let worst = grammar.extraKeyWorstCost(t.below) else { return nil }
                 if worst + (t.below?.tail ?? 0) + 2 <= budget - 1 { keyThreadFits = true }
                 continue
             }
@@ -154,9 +241,9 @@ public final class TokenMask {
             pairs.append(p)
         }
         if strs.count < k {
-            guard keyThreadFits else { return false }
+            guard keyThreadFits else { return nil }
             mask.formUnion(vocab.contentUpTo[min(vocab.maxChars, vocab.contentUpTo.count - 1)])
-            return true
+            return vocab.special
         }
         // For every set of survivors, which threads sit under a split two of them leave ambiguous.
         var extra = [[Int32]](repeating: [Int32](repeating: 0, count: k), count: 1 << k)
@@ -168,8 +255,13 @@ public final class TokenMask {
             for i in 0..<k where set & (1 << i) != 0 && pairs[i].contains(where: { ambiguous.contains($0.0) }) { extra[set][i] = 2 }
         }
         let n = vocab.count
+        // The scratch arrays moved into locals for the loops (a class's stored arrays are checked
+        // for exclusive access at every element, which was most of this function's time).
+        var survivors = survivorScratch, threadCost = costScratch
+        survivorScratch = []; costScratch = []
+        defer { survivorScratch = survivors; costScratch = threadCost }
         if survivors.count != n { survivors = [UInt8](repeating: 0, count: n) } else { for t in 0..<n { survivors[t] = 0 } }
-        while threadCost.count < k { threadCost.append([Int32](repeating: 0, count: n)) }
+        if threadCost.count < k * n { threadCost = [Int32](repeating: 0, count: 8 * n) }
         for i in 0..<k {
             let s = strs[i]
             let rule = grammar.strings[Int(s.rule)]
@@ -178,7 +270,7 @@ public final class TokenMask {
             func note(_ t: Int, _ fb: Int) {
                 guard fb < Grammar.never else { return }
                 survivors[t] |= bit
-                threadCost[i][t] = Int32(fb + 1 + tails[i])
+                threadCost[i * n + t] = Int32(fb + 1 + tails[i])
             }
             if let dfa = rule.dfa {
                 for e in bulkFor(rule: Int(s.rule), dfa: dfa, state: Int(s.dfa)).entries {
@@ -187,16 +279,21 @@ public final class TokenMask {
             } else {
                 for t in 3..<n where vocab.chars[t] > 0 { note(t, rule.finishBytes(state: 0, count: c + Int(vocab.chars[t]))) }
             }
+            // Escapes and partial characters: the string's cached entries (their cost has the quote in it).
+            for e in inStringEntries(s) {
+                survivors[Int(e.token)] |= bit
+                threadCost[i * n + Int(e.token)] = e.remaining + Int32(tails[i])
+            }
         }
         let limit = Int32(budget - 1)
         for t in 0..<n {
             let set = Int(survivors[t])
             guard set != 0 else { continue }
             var best = Int32.max
-            for i in 0..<k where set & (1 << i) != 0 { best = min(best, threadCost[i][t] + extra[set][i]) }
+            for i in 0..<k where set & (1 << i) != 0 { best = min(best, threadCost[i * n + t] + extra[set][i]) }
             if best <= limit { mask.insert(t) }
         }
-        return true
+        return vocab.closing
     }
 
     /// The mask as the plain walk over every token gives it (with only the value-string shortcut
@@ -214,9 +311,18 @@ public final class TokenMask {
         return mask
     }
 
-    /// Tokens after BOS lose a leading space (run.c's decode), so the first token of an empty
-    /// prompt is checked one by one with its own bytes.
+    /// Tokens after BOS lose a leading space (run.c's decode): the first token of an empty prompt
+    /// is the ordinary mask for the tokens that read the same there, and a walk of the others with
+    /// the bytes they have after BOS.
     public func allowedAfterBOS(_ state: MatchState, budget: Int, tokenizer: Tokenizer) -> Bitset {
+        var mask = allowed(state, budget: budget)
+        mask.subtract(vocab.bosDiffers)
+        walk(vocab.bosTrie, 0, state, budget, &mask)
+        return mask
+    }
+
+    /// `allowedAfterBOS` token by token: its reference.
+    public func allowedAfterBOSReference(_ state: MatchState, budget: Int, tokenizer: Tokenizer) -> Bitset {
         var mask = Bitset(count: vocab.count)
         if grammar.isComplete(state) { mask.insert(Tokenizer.eos) }
         for t in 3..<vocab.count {

@@ -18,6 +18,20 @@ public struct TokenVocabulary: Sendable {
     /// Special tokens that stay inside a string begun outside an escape (escapes, partial UTF-8,
     /// control bytes): their fate depends on the string's state alone, so masks cache it.
     let inString: [Int32]
+    /// Tokens whose bytes differ right after BOS (run.c drops a leading space there) …
+    let bosDiffers: Bitset
+    /// … and those tokens with the bytes they have there (the first token of an empty prompt).
+    let bosTrie: TokenTrie
+    /// The in-string tokens a string with no pattern or length takes (the escapes and partial
+    /// characters JSON allows, as Proctor writes them): what an extra key takes …
+    let freeInString: Bitset
+    /// … each with the bytes of an escape or character it leaves pending (as a key's cost counts them).
+    let freeInStringPending: [(token: Int32, pending: Int8)]
+    /// Right after a backslash: tokens that finish a short escape (`"\\/bfnrt`) and go on with plain
+    /// content only (they leave nothing pending) …
+    let escapePlain: Bitset
+    /// … and the other tokens that begin with a byte an escape may take (`u` included): walked.
+    let escapeOther: TokenTrie
     /// Characters of each plain-content token; -1 for the others.
     let chars: [Int32]
     /// `contentUpTo[k]`: plain-content tokens of at most k characters (k = 1…maxChars).
@@ -32,12 +46,18 @@ public struct TokenVocabulary: Sendable {
         var bytes: [[UInt8]] = []
         bytes.reserveCapacity(n)
         var single = Set<UInt8>()
+        var bosBytes = [[UInt8]](repeating: [], count: n)
+        var bosDiffers = Bitset(count: n)
         for t in 0..<n {
             if t < 3 { bytes.append([]); continue }
             let b = tokenizer.decode(previous: 0, token: t)
             if b.count == 1 { single.insert(b[0]) }
             bytes.append(b)
+            let afterBOS = tokenizer.decode(previous: Tokenizer.bos, token: t)
+            if afterBOS != b { bosDiffers.insert(t); bosBytes[t] = afterBOS }
         }
+        self.bosDiffers = bosDiffers
+        bosTrie = TokenTrie(bosBytes, include: { bosDiffers.contains($0) && !bosBytes[$0].isEmpty })
         // Every byte must exist as a one-byte token, so the shortest completion is always spellable.
         let needed = (0x20...0x7E).map { UInt8($0) }
         guard needed.allSatisfy(single.contains) else {
@@ -53,6 +73,15 @@ public struct TokenVocabulary: Sendable {
         let closes = (0..<n).map { TokenVocabulary.closesString(bytes[$0]) }
         closing = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty && chars[$0] < 0 && closes[$0] })
         inString = (3..<n).filter { !bytes[$0].isEmpty && chars[$0] < 0 && !closes[$0] }.map(Int32.init)
+        (freeInString, freeInStringPending) = TokenVocabulary.freeStringTokens(inString, bytes: bytes, count: n)
+        let shortEscapes: Set<UInt8> = [0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74]
+        let plainAfterEscape = (0..<n).map { t in
+            t >= 3 && !bytes[t].isEmpty && shortEscapes.contains(bytes[t][0]) && (bytes[t].count == 1 || TokenVocabulary.plainCharacters(Array(bytes[t].dropFirst())) > 0)
+        }
+        var escapePlain = Bitset(count: n)
+        for t in 0..<n where plainAfterEscape[t] { escapePlain.insert(t) }
+        self.escapePlain = escapePlain
+        escapeOther = TokenTrie(bytes, include: { $0 >= 3 && !bytes[$0].isEmpty && !plainAfterEscape[$0] && (shortEscapes.contains(bytes[$0][0]) || bytes[$0][0] == 0x75) })
         let maxChars = Int(chars.max() ?? 0)
         self.maxChars = maxChars
         var sets: [Bitset] = [Bitset(count: n)]
@@ -62,6 +91,25 @@ public struct TokenVocabulary: Sendable {
             sets.append(s)
         }
         contentUpTo = sets
+    }
+
+    /// Which of `inString` a free string survives, and what each leaves pending, by feeding each
+    /// to the grammar of any JSON value from inside a string.
+    static func freeStringTokens(_ inString: [Int32], bytes: [[UInt8]], count: Int) -> (Bitset, [(token: Int32, pending: Int8)]) {
+        let grammar = Grammar.anyJSON()
+        var set = Bitset(count: count)
+        var out: [(token: Int32, pending: Int8)] = []
+        let free = StringRule(minLength: 0, maxLength: nil, dfa: nil)!
+        for t in inString {
+            var s = StrState(rule: 0)
+            var thread = Thread(top: .string(s), below: nil, depth: 0)
+            var ok = true
+            for b in bytes[Int(t)] where ok { ok = grammar.feedString(&thread, &s, b, rule: free) }
+            guard ok else { continue }
+            set.insert(Int(t))
+            out.append((t, Int8(s.esc == 1 ? 1 : s.esc >= 2 ? 6 - Int(s.esc) : Int(s.need))))
+        }
+        return (set, out)
     }
 
     /// Whether `b`, read from inside a string outside an escape, holds a quote that ends it.
@@ -125,6 +173,8 @@ public struct Bitset: Sendable, Equatable {
     @inline(__always) public mutating func remove(_ i: Int) { words[i >> 6] &= ~(1 << UInt64(i & 63)) }
     /// Adds every id of `o` (same count).
     public mutating func formUnion(_ o: Bitset) { for i in words.indices { words[i] |= o.words[i] } }
+    /// Removes every id of `o` (same count).
+    public mutating func subtract(_ o: Bitset) { for i in words.indices { words[i] &= ~o.words[i] } }
     /// No id is in the set.
     public var isEmpty: Bool { !words.contains { $0 != 0 } }
     /// How many ids are in the set.

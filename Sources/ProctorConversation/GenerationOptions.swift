@@ -164,6 +164,20 @@ public struct GenerationOptions: Sendable, Equatable {
     /// server sample the same way.
     public static let samplingDefaults = GenerationOptions(temperature: 0, topP: 0.9, seed: 42)
 
+    /// The sampling flags of the command line (`--temperature`, `--top-p`, `--seed`, each the flag's
+    /// text or nil) through the same validation as suites and the server, over `samplingDefaults`.
+    public static func sampling(temperature: String?, topP: String?, seed: String?) throws(ParseError) -> GenerationOptions {
+        var fields: [JSONObject.Entry] = []
+        for (text, field) in [(temperature, Field.temperature), (topP, .topP), (seed, .seed)] {
+            guard let text else { continue }
+            // The flag's text as a JSON number when it is one, so "1e3" and "18446744073709551615" read exactly.
+            let v = (try? JSONParser.parse(text)).flatMap { $0.numberValue != nil ? $0 : nil } ?? .string(text)
+            fields.append((field.rawValue, v))
+        }
+        let given = try parse(JSONObject(fields), names: [.temperature: "--temperature", .topP: "--top-p", .seed: "--seed"])
+        return samplingDefaults.overridden(by: given)
+    }
+
     /// The exact value of an integer-valued JSON number in 0…UInt64.max (`1e3` is 1000; `2.7` and
     /// `1e30` are nil), computed from its decimal digits so no float rounding can slip through.
     static func exactUInt64(_ n: JSONNumber) -> UInt64? {

@@ -11,6 +11,8 @@ public enum ModelBenchmark {
         public var lines: [String] = []
         /// The figures, for scripts.
         public var json: JSONValue = .null
+        /// An empty report, for benchmarks in other modules to fill.
+        public init() {}
     }
 
     /// Times `decodeTokens` decoded tokens and a 200-token prefill (capped by the context) at each of `threadCounts`.

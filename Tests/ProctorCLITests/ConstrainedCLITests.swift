@@ -47,6 +47,39 @@ final class ConstrainedCLITests: XCTestCase {
         XCTAssertNoThrow(try JSONParser.parse(any.out))
     }
 
+    func testBenchWithSchemasReportsCostPerTokenAndPerFullMask() async throws {
+        let dir = TempDir()
+        let (m, t) = await model(dir)
+        let a = dir.write("a.json", schemaText)
+        let b = dir.write("b.json", #"{"type": "array", "items": {"type": "string", "pattern": "^[a-z]+$"}, "minItems": 1}"#)
+        let r = await run(["model", "bench", m, "--tokenizer", t, "--schema", a, "--schema", b, "--tokens", "40", "--threads", "1", "--json"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("a.json: ") && $0.contains("µs/token") && $0.contains("full mask") }, r.out)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("median over 2 schemas: ") }, r.out)
+        let v = try JSONParser.parse(try XCTUnwrap(lines.last))
+        XCTAssertEqual(v["vocabulary"]?.intValue, 354)
+        let rows = try XCTUnwrap(v["schemas"]?.arrayValue)
+        XCTAssertEqual(rows.map { $0["name"]?.stringValue }, ["a.json", "b.json"])
+        for row in rows {
+            // Temperature 1 with the default top-p 0.9: the nucleus is taken over allowed tokens, so every token builds a full mask.
+            let tokens = try XCTUnwrap(row["tokens"]?.intValue), full = try XCTUnwrap(row["fullMasks"]?.intValue)
+            XCTAssertGreaterThan(tokens, 0)
+            XCTAssertLessThanOrEqual(tokens, 40)
+            XCTAssertEqual(full, tokens)
+            XCTAssertGreaterThan(try XCTUnwrap(row["microsPerFullMask"]?.doubleValue), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(row["microsPerToken"]?.doubleValue), 0)
+        }
+        XCTAssertGreaterThan(try XCTUnwrap(v["unconstrainedTokensPerSecond"]?.doubleValue), 0)
+        // generate still takes one schema; bench without a tokenizer says what it needs.
+        let two = await run(["model", "generate", m, "--tokenizer", t, "--schema", a, "--schema", b])
+        XCTAssertEqual(two.code, 2)
+        XCTAssertTrue(two.err.contains("one --schema"), two.err)
+        let noTok = await run(["model", "bench", m, "--schema", a])
+        XCTAssertEqual(noTok.code, 2)
+        XCTAssertTrue(noTok.err.contains("--tokenizer"), noTok.err)
+    }
+
     func testBadSchemasAndBudgetsAreClearErrors() async throws {
         let dir = TempDir()
         let (m, t) = await model(dir)
