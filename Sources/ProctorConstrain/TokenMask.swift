@@ -255,13 +255,49 @@ public final class TokenMask {
             for i in 0..<k where set & (1 << i) != 0 && pairs[i].contains(where: { ambiguous.contains($0.0) }) { extra[set][i] = 2 }
         }
         let n = vocab.count
+        let limit = Int32(budget - 1)
         // The scratch arrays moved into locals for the loops (a class's stored arrays are checked
         // for exclusive access at every element, which was most of this function's time).
         var survivors = survivorScratch, threadCost = costScratch
         survivorScratch = []; costScratch = []
         defer { survivorScratch = survivors; costScratch = threadCost }
-        if survivors.count != n { survivors = [UInt8](repeating: 0, count: n) } else { for t in 0..<n { survivors[t] = 0 } }
+        if survivors.count != n { survivors = [UInt8](repeating: 0, count: n) }
         if threadCost.count < k * n { threadCost = [Int32](repeating: 0, count: 8 * n) }
+        if strs.allSatisfy({ grammar.strings[Int($0.rule)].dfa == nil }) {
+            // No pattern anywhere: what a plain token costs each thread depends only on how many
+            // characters it has, so the tokens are taken a character count at a time.
+            for chars in 1...max(1, vocab.maxChars) where chars < vocab.contentUpTo.count {
+                var set = 0
+                var cost = [Int32](repeating: 0, count: k)
+                for i in 0..<k {
+                    let fb = grammar.strings[Int(strs[i].rule)].finishBytes(state: 0, count: Int(strs[i].count) + chars)
+                    if fb < Grammar.never { set |= 1 << i; cost[i] = Int32(fb + 1 + tails[i]) }
+                }
+                guard set != 0 else { continue }
+                var best = Int32.max
+                for i in 0..<k where set & (1 << i) != 0 { best = min(best, cost[i] + extra[set][i]) }
+                guard best <= limit else { continue }
+                let upTo = vocab.contentUpTo[chars], below = vocab.contentUpTo[chars - 1]
+                for w in 0..<mask.words.count { mask.words[w] |= upTo.words[w] & ~below.words[w] }
+            }
+            // Escapes and partial characters by each thread's cached entries.
+            for t in vocab.inString { survivors[Int(t)] = 0 }
+            for i in 0..<k {
+                for e in inStringEntries(strs[i]) {
+                    survivors[Int(e.token)] |= UInt8(1 << i)
+                    threadCost[i * n + Int(e.token)] = e.remaining + Int32(tails[i])
+                }
+            }
+            for t32 in vocab.inString {
+                let t = Int(t32), set = Int(survivors[t])
+                guard set != 0 else { continue }
+                var best = Int32.max
+                for i in 0..<k where set & (1 << i) != 0 { best = min(best, threadCost[i * n + t] + extra[set][i]) }
+                if best <= limit { mask.insert(t) }
+            }
+            return vocab.closing
+        }
+        for t in 0..<n { survivors[t] = 0 }
         for i in 0..<k {
             let s = strs[i]
             let rule = grammar.strings[Int(s.rule)]
@@ -285,7 +321,6 @@ public final class TokenMask {
                 threadCost[i * n + Int(e.token)] = e.remaining + Int32(tails[i])
             }
         }
-        let limit = Int32(budget - 1)
         for t in 0..<n {
             let set = Int(survivors[t])
             guard set != 0 else { continue }

@@ -15,6 +15,7 @@ final class MaskDifferentialTests: XCTestCase {
         ("classes", #"{"type": "object", "patternProperties": {"^x-[a-z]+$": {"type": "string", "pattern": "^[0-9a-f]*$"}, "^n[0-9]$": {"type": "number"}}, "additionalProperties": false, "minProperties": 1}"#),
         ("branches", #"{"anyOf": [{"type": "string", "pattern": "^[a-m ]*$"}, {"type": "string", "minLength": 3, "maxLength": 9}, {"type": "string", "format": "date"}]}"#),
         ("objects", #"{"anyOf": [{"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}, {"type": "object", "properties": {"b": {"type": "integer"}}, "additionalProperties": {"type": "string"}}]}"#),
+        ("plain", #"{"type": "object", "properties": {"s": {"oneOf": [{"type": "string", "maxLength": 4}, {"type": "string", "minLength": 6, "maxLength": 9}]}, "t": {"anyOf": [{"type": "string"}, {"type": "string", "minLength": 3}]}}, "required": ["s", "t"]}"#),
         ("oneof", #"{"type": "object", "properties": {"v": {"oneOf": [{"type": "string", "maxLength": 6}, {"type": "string", "pattern": "^a+$"}, {"type": "integer"}]}}, "required": ["v"]}"#),
     ]
 
@@ -78,6 +79,7 @@ final class MaskDifferentialTests: XCTestCase {
         XCTAssertGreaterThan(kinds.count, 2, "\(kinds)")
         let prefixes: [(String, [String])] = [
             ("branches", ["\"", "\"a", "\"ab", "\"2024-", "\"abcdefgh", "\"n o"]),
+            ("plain", ["{\"s\":\"", "{\"s\":\"ab", "{\"s\":\"abcd", "{\"s\":\"abcdefg", "{\"s\":\"x\",\"t\":\"", "{\"s\":\"x\",\"t\":\"q"]),
             ("oneof", ["{\"v\":\"", "{\"v\":\"a", "{\"v\":\"aa", "{\"v\":\"ab"]),
             ("classes", ["{\"", "{\"x-", "{\"x-ab", "{\"n", "{\"x-ab\":\"0f", "{\"x-ab\":\"\",\"x-"]),
             ("keys", ["{\"", "{\"al", "{\"alpha\":\"x\",\"", "{\"alpha\":\"x\",\"b"]),
