@@ -31,6 +31,8 @@ public enum ConstraintBenchmark {
                            tokens: Int, temperature: Float, topP: Float, seed: UInt64) throws(ConstraintError) -> ModelBenchmark.Report {
         var report = ModelBenchmark.Report()
         var sampler = Sampler(temperature: temperature, topP: topP, seed: seed)
+        // Warm-up: pages in the weights, so the first timed decode is not the one that pays for it.
+        for pos in 0..<min(8, transformer.config.seqLen) { _ = transformer.forward(token: 1 + pos, pos: pos) }
         let free: Generation
         do { free = try Generator(transformer: transformer, tokenizer: tokenizer).generate(prompt: "", maxNewTokens: tokens, sampler: &sampler, stopTokens: []) }
         catch { throw ConstraintError(pointer: "", error.description) }

@@ -9,7 +9,7 @@ import ProctorSupport
 /// indentation indicators, comments, a `---` document start, anchors, aliases and merge keys
 /// (`<<`), the core schema's null/bool/int/float, and the `!!str`/`!!int`/`!!float`/`!!bool`/`!!null`
 /// tags. Not covered, each a clear error with its position: other tags, complex keys (`?`), a second
-/// document, directives. Duplicate keys are errors; alias expansion and nesting depth are bounded.
+/// document, `%TAG` directives (`%YAML 1.x` is read). Duplicate keys are errors; alias expansion and nesting depth are bounded.
 public enum YAMLParser {
     /// Nesting deeper than this is an error (hostile input must not overflow small task stacks).
     public static let maxDepth = 200

@@ -89,7 +89,28 @@ struct _YAMLReader {
 
     mutating func document() throws(YAMLError) -> JSONValue {
         try skipToContent()
-        if peek() == UInt8(ascii: "%") && column(pos) == 0 { throw error("YAML directives (%YAML, %TAG) are not supported") }
+        // `%YAML 1.x` says which YAML this is (Proctor reads 1.2, which 1.1 documents of JSON-like
+        // data read the same as); it must be followed by `---`. Tag shorthands (`%TAG`) are not supported.
+        var directives = false
+        while peek() == UInt8(ascii: "%") && column(pos) == 0 {
+            if startsWith("%YAML") && Self.isBlank(peek(5)) {
+                pos += 5
+                while let c = peek(), Self.isSpace(c) { pos += 1 }
+                let start = pos
+                while let c = peek(), !Self.isBlank(c) { pos += 1 }
+                let version = String(decoding: b[start..<pos], as: UTF8.self)
+                guard version.hasPrefix("1."), version.count > 2, version.dropFirst(2).allSatisfy(\.isNumber) else {
+                    pos = start
+                    throw error("YAML version '\(version)' is not supported (Proctor reads YAML 1.x)")
+                }
+                guard restOfLineEmpty() else { throw error("unexpected text after the %YAML directive") }
+                directives = true
+                try skipToContent()
+            } else {
+                throw error(startsWith("%TAG") ? "YAML %TAG directives are not supported" : "unknown YAML directive (Proctor reads %YAML only)")
+            }
+        }
+        if directives && !(atDocumentMarker() && startsWith("---")) { throw error("a YAML directive must be followed by '---'") }
         if atDocumentMarker() && startsWith("---") { pos += 3 }
         try skipToContent()
         if atEnd || atDocumentMarker() {

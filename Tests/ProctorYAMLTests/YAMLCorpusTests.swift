@@ -82,7 +82,10 @@ final class YAMLCorpusTests: XCTestCase {
             ("a: !!binary abc\n", "1:4: the tag !!binary is not supported"),
             ("? complex\n: key\n", "1:1: complex mapping keys"),
             ("a: 1\n---\nb: 2\n", "2:1: a second YAML document is not supported"),
-            ("%YAML 1.2\n---\na: 1\n", "1:1: YAML directives"),
+            ("%TAG ! tag:example.com,2000:\n---\na: 1\n", "1:1: YAML %TAG directives are not supported"),
+            ("%YAML 2.0\n---\na: 1\n", "1:7: YAML version '2.0' is not supported"),
+            ("%YAML 1.2\na: 1\n", "2:1: a YAML directive must be followed by '---'"),
+            ("%FOO bar\n---\na: 1\n", "1:1: unknown YAML directive"),
             ("a:\n\tb: 1\n", "2:1: tabs cannot indent YAML"),
             ("a: 1\n  b: 2\n", "mapping values are not allowed here"),
             ("a: [1]\n  b: 2\n", "2:3: this line is indented more than the key before it"),
@@ -100,6 +103,12 @@ final class YAMLCorpusTests: XCTestCase {
                 XCTAssertTrue(error.description.contains(expected), "\(yaml.debugDescription): \(error)")
             }
         }
+    }
+
+    /// `%YAML 1.x` before `---` is read (editors' files start so: SchemaStore's sublime-syntax tests).
+    func testYAMLVersionDirective() throws {
+        XCTAssertEqual(try YAMLParser.parse("# comment\n%YAML 1.2\n---\na: 1\n"), ["a": 1])
+        XCTAssertEqual(try YAMLParser.parse("%YAML 1.1   # old\n--- \n- x\n"), ["x"])
     }
 
     func testBillionLaughsAndDeepNestingAreBounded() {
