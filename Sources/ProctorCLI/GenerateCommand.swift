@@ -52,6 +52,7 @@ enum GenerateCommand: ProctorCommand {
         } catch {
             throw CLIError.input("\(path): \(error)")
         }
+        if let out = args.value("out") { try checkOutputs([("--out", out)], inputs: generator.filesRead.map { ("a schema it references", $0) }) }
         for r in generator.unresolvedRefs { console.err("note: \(path)#\(r); instances avoid it (pass --registry BASE_URI=DIR to serve it)") }
         let seed = UInt64(try args.int("seed", min: 0) ?? 1)
         if args.flag("invalid") {
@@ -91,6 +92,7 @@ enum GenerateCommand: ProctorCommand {
             session = try RunSession(suites: [suite])
         } catch { throw CLIError.input("\(error)") }
         defer { _ = session.close() }
+        if let out = args.value("out") { try checkOutputs([("--out", out)], inputs: suite.inputFiles.map { ("a file the suite reads", $0) }) }
         guard var target = session.backend(id) else {
             throw CLIError.usage("\(path): no backend or grader '\(id)'" + Suggestions.hint(for: id, among: suite.backends.map(\.id) + suite.graders.map(\.id)))
         }

@@ -35,6 +35,7 @@ enum ImportCommand: ProctorCommand {
         try checkOutputs([("--out", out)], inputs: [("the promptfoo configuration", config)])
         let result: PromptfooImporter.Result
         do { result = try PromptfooImporter.convert(configPath: config, outPath: out, environment: console.environment) } catch { throw CLIError.input("\(error)") }
+        try checkOutputs([("--out", out)], inputs: result.filesRead.map { ("a file the configuration names", $0) })
         for d in result.decisions { console.err("note: \(d)") }
         for u in result.unmapped { console.err("not imported: \(u)") }
         if args.flag("strict") && !result.unmapped.isEmpty {

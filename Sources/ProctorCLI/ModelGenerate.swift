@@ -24,7 +24,6 @@ extension ModelCommand {
         let generator = Generator(transformer: Transformer(checkpoint: c, threads: try args.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount),
                                   tokenizer: tok)
         var options = try samplingOptions(args)
-        options.maxTokens = try args.int("max-tokens", min: 1)
         let seed = options.seed!, steps = try args.int("steps", min: 1)
         for i in 0..<(try args.int("samples", min: 1) ?? 1) {
             options.seed = seed &+ UInt64(i)
@@ -84,7 +83,8 @@ extension ModelCommand {
     /// `--temperature`, `--top-p` and `--seed` through the one validation of generation options
     /// (the suites' and the server's), over the shared sampling defaults.
     static func samplingOptions(_ args: ParsedArguments) throws -> GenerationOptions {
-        do { return try GenerationOptions.sampling(temperature: args.value("temperature"), topP: args.value("top-p"), seed: args.value("seed")) }
+        do { return try GenerationOptions.sampling(temperature: args.value("temperature"), topP: args.value("top-p"), seed: args.value("seed"),
+                                                   maxTokens: args.value("max-tokens")) }
         catch { throw CLIError.usage(error.message) }
     }
 }

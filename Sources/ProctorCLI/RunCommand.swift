@@ -55,7 +55,7 @@ enum RunCommand: ProctorCommand {
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
         var (options, previous) = try runOptions(args)
-        let paths = RunPaths(junit: args.value("junit") ?? "reports/junit.xml", json: args.value("json") ?? "reports/results.json",
+        let paths = RunPaths(junit: args.value("junit") ?? "reports/junit.xml", json: args.value("json") ?? args.value("retry-errors") ?? "reports/results.json",
                              markdown: args.value("markdown") ?? "reports/summary.md", html: args.value("html"))
         // Load everything first: nothing runs unless every suite loads.
         let suites: [Suite]

@@ -164,17 +164,17 @@ public struct GenerationOptions: Sendable, Equatable {
     /// server sample the same way.
     public static let samplingDefaults = GenerationOptions(temperature: 0, topP: 0.9, seed: 42)
 
-    /// The sampling flags of the command line (`--temperature`, `--top-p`, `--seed`, each the flag's
+    /// The sampling flags of the command line (`--temperature`, `--top-p`, `--seed`, `--max-tokens`, each the flag's
     /// text or nil) through the same validation as suites and the server, over `samplingDefaults`.
-    public static func sampling(temperature: String?, topP: String?, seed: String?) throws(ParseError) -> GenerationOptions {
+    public static func sampling(temperature: String?, topP: String?, seed: String?, maxTokens: String? = nil) throws(ParseError) -> GenerationOptions {
         var fields: [JSONObject.Entry] = []
-        for (text, field) in [(temperature, Field.temperature), (topP, .topP), (seed, .seed)] {
+        for (text, field) in [(temperature, Field.temperature), (topP, .topP), (seed, .seed), (maxTokens, .maxTokens)] {
             guard let text else { continue }
             // The flag's text as a JSON number when it is one, so "1e3" and "18446744073709551615" read exactly.
             let v = (try? JSONParser.parse(text)).flatMap { $0.numberValue != nil ? $0 : nil } ?? .string(text)
             fields.append((field.rawValue, v))
         }
-        let given = try parse(JSONObject(fields), names: [.temperature: "--temperature", .topP: "--top-p", .seed: "--seed"])
+        let given = try parse(JSONObject(fields), names: [.temperature: "--temperature", .topP: "--top-p", .seed: "--seed", .maxTokens: "--max-tokens"])
         return samplingDefaults.overridden(by: given)
     }
 

@@ -31,6 +31,8 @@ public struct InstanceGenerator {
     let validator: CompiledSchema
     /// References to documents nobody serves, which instances avoid (with `deferUnresolvedRefs`).
     public var unresolvedRefs: [String] { bundle.unresolvedRefs }
+    /// The files the schema's references were read from: inputs `--out` must not overwrite.
+    public var filesRead: [String] { validator.filesRead }
     /// Attempts per instance before the schema is declared unsatisfiable here.
     public var attempts = 200
 

@@ -97,6 +97,8 @@ public final class RunSession: Sendable {
                     row.append(UnselectedBackend(id: spec.id))
                     continue
                 }
+                // A grader no check of the selection asks is not built either (its key is not needed).
+                if !isBackend, let selected, !selected.contains(spec.id), !graderIds.contains(spec.id) { continue }
                 let backend = try make(spec, suite)
                 if isBackend {
                     try suite.checkCaseOptions(on: spec, backend.check)

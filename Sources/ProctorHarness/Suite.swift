@@ -82,8 +82,9 @@ public struct TestCase: Sendable {
     public var transform: Transform?
     /// Pass rate required across `--repeat` samples (nil: the suite's).
     public var minPassRate: Double?
-    /// Where the case is defined (the suite file or a casesFrom file), for annotations.
-    public let file: String
+    /// Where the case is defined (the suite file or a casesFrom file), for annotations: as reports
+    /// show paths (clean, relative to the repository root or the working directory).
+    public internal(set) var file: String
     /// 1-based line of the case's definition in `file`.
     public let line: Int
     /// 1-based column of the case's definition (1 for a CSV or JSONL row).

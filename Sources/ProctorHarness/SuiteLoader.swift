@@ -281,6 +281,9 @@ public struct SuiteLoader: Sendable {
             throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' has no validators, so it would always pass; "
                              + "add \"validators\" (or \"defaults.validators\"), or set \"allowEmpty\": true")
         }
+        // Inline cases are located the way casesFrom cases are (one base on every surface).
+        let shown = displayPath(file)
+        for i in cases.indices where cases[i].file == file { cases[i].file = shown }
         var suite = Suite(name: name, description: root["description"]?.stringValue, file: file, directory: dir, backends: backends,
                           prompts: prompts, cases: cases, options: options, source: src)
         suite.graders = graders

@@ -33,6 +33,14 @@ struct _RepairParser {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<max(from, min(to, bytes.count))]), as: UTF8.self)
     }
 
+    /// Where the character at `at` ends (all bytes of a UTF-8 sequence), so a removed character is
+    /// removed whole and the log names it.
+    func charEnd(_ at: Int) -> Int {
+        var e = at + 1
+        while e < min(end, at + 4) && bytes[e] & 0xC0 == 0x80 { e += 1 }
+        return e
+    }
+
     /// The key as the log names it: its text without quotes.
     func keyText(_ keyStart: Int) -> String {
         var e = keyStart
@@ -160,12 +168,14 @@ struct _RepairParser {
                 note(.quotedKey, keyStart)
                 pos = e
             } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                // A value where a key should be: skip it.
-                note(.removedInvalidCharacter)
+                // A value where a key should be: skip it, naming what was dropped.
+                let skipped = pos
                 _ = try parseValue()
+                note(.removedInvalidCharacter, skipped, original: text(skipped, pos))
                 continue
             } else {
-                note(.removedInvalidCharacter); pos += 1; continue
+                let e = charEnd(pos)
+                note(.removedInvalidCharacter, original: text(pos, e)); pos = e; continue
             }
             // Colon
             skipSpaceAndComments()
@@ -239,7 +249,7 @@ struct _RepairParser {
             let elementStart = pos
             guard let v = try parseValue() else {
                 if pos >= end { note(.droppedIncompleteElement, elementStart); break }
-                if pos == elementStart { note(.removedInvalidCharacter); pos += 1 }
+                if pos == elementStart { let e = charEnd(pos); note(.removedInvalidCharacter, original: text(pos, e)); pos = e }
                 continue
             }
             items.append(v)
@@ -374,7 +384,11 @@ struct _RepairParser {
         pos += 2
         if let b = JSONEscape.decoded(e) { scratch.append(b); return true }
         switch e {
-        case UInt8(ascii: "'"): scratch.append(0x27)
+        case UInt8(ascii: "'"):
+            // JavaScript's and Python's escaped apostrophe: the apostrophe it means, said in the log
+            // (JSON has no such escape, so the input was not valid JSON).
+            scratch.append(0x27)
+            note(.fixedEscape, start, original: "\\'")
         case UInt8(ascii: "u"):
             switch hex4() {
             case .cut: note(.droppedPartialEscape, start); pos = end; return false
@@ -734,8 +748,9 @@ struct _RepairParser {
             // `$5`, `€12`, `~3`: text that starts with a sign is kept as a string of its text.
             if let t = symbolText(from: start) { return t }
             // Not a word at all: skip the character.
-            note(.removedInvalidCharacter, start, original: text(start, start + 1))
-            pos = max(e, start + 1)
+            let ce = charEnd(start)
+            note(.removedInvalidCharacter, start, original: text(start, ce))
+            pos = max(e, ce)
             return nil
         }
         // An unquoted string value: up to the next separator on this line.

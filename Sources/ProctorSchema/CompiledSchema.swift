@@ -13,6 +13,9 @@ public struct CompiledSchema: Sendable {
     /// References to documents nobody serves, deferred under `SchemaOptions.deferUnresolvedRefs`
     /// ("POINTER/$ref: why"): an instance that reaches one is invalid with that message.
     public internal(set) var unresolvedRefs: [String] = []
+    /// The files the schema's references were read from (not the schema's own file): inputs a
+    /// command must not write over.
+    public internal(set) var filesRead: [String] = []
     /// The compiled nodes, flattened: every node's keywords in one array (node i's at
     /// `nodeInfo[i].keywords`), and per node the plain facts the evaluator reads. The evaluator
     /// borrows both, so evaluating a keyword copies (and reference-counts) nothing.
@@ -79,6 +82,7 @@ public struct CompiledSchema: Sendable {
         var compiled = CompiledSchema(nodes: nodes, resources: c.resources, root: root, draft: draft)
         compiled.unknownFormats = c.unknownFormats
         compiled.unresolvedRefs = c.unresolvedRefs
+        compiled.filesRead = c.filesRead
         return compiled
     }
 

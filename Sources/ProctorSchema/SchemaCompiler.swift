@@ -43,6 +43,8 @@ final class SchemaCompiler {
     var unknownFormats: [String] = []
     /// References deferred under `deferUnresolvedRefs` ("POINTER: message").
     var unresolvedRefs: [String] = []
+    /// Files other documents were read from while compiling (sibling files, registry folders).
+    var filesRead: [String] = []
 
     /// Whether `error` is a reference to a document nobody serves, to be deferred under the options.
     func defers(_ error: SchemaError) -> Bool {
@@ -75,6 +77,7 @@ final class SchemaCompiler {
     func ensureDocument(_ uri: String, hint: SchemaDraft) throws(SchemaError) -> Bool {
         if docs[uri] != nil || uriIndex[uri] != nil { return true }
         guard let entry = try registry.load(uri) else { return false }
+        if let path = entry.path { filesRead.append(path) }
         try addDocument(entry.value, uri: uri, draft: entry.draft ?? hint)
         return true
     }

@@ -8,6 +8,8 @@ public struct SchemaRegistry: Sendable {
     struct Entry: Sendable {
         let value: JSONValue
         let draft: SchemaDraft?
+        /// The file it was read from (nil for documents held in memory and the bundled metaschemas).
+        var path: String? = nil
     }
 
     private var documents: [String: Entry] = [:]
@@ -73,14 +75,14 @@ public struct SchemaRegistry: Sendable {
         for f in folders where key.hasPrefix(f.base) {
             let rel = String(key.dropFirst(f.base.count))
             if rel.contains("..") { continue }
-            if let v = try readFile(f.directory + rel, uri: key) { return Entry(value: v, draft: f.draft) }
+            if let v = try readFile(f.directory + rel, uri: key) { return Entry(value: v, draft: f.draft, path: f.directory + rel) }
             // SchemaStore's references sometimes leave out the extension ("grunt-task#/definitions/…").
-            if !rel.hasSuffix(".json"), let v = try readFile(f.directory + rel + ".json", uri: key) { return Entry(value: v, draft: f.draft) }
+            if !rel.hasSuffix(".json"), let v = try readFile(f.directory + rel + ".json", uri: key) { return Entry(value: v, draft: f.draft, path: f.directory + rel + ".json") }
         }
         if key.hasPrefix("file://") {
             // The URI spells spaces and non-ASCII characters as %XX; the file system wants them plain.
             let path = percentDecode(String(key.dropFirst("file://".count)))
-            if let v = try readFile(path, uri: key) { return Entry(value: v, draft: nil) }
+            if let v = try readFile(path, uri: key) { return Entry(value: v, draft: nil, path: path) }
         }
         return nil
     }

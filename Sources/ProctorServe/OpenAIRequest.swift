@@ -126,11 +126,18 @@ struct OpenAIRequest {
                           param: "max_tokens")
         }
         if let k = maxKeys.first { fields.append(("maxTokens", o[k]!)) }
-        let names: [GenerationOptions.Field: String] = [.temperature: "'temperature'", .topP: "'top_p'", .seed: "'seed'",
+        // Stop strings too (a string is a list of one), so an empty one is refused as a suite refuses it.
+        if !stop.isEmpty { fields.append(("stop", .array(stop.map { .string($0) }))) }
+        let names: [GenerationOptions.Field: String] = [.temperature: "'temperature'", .topP: "'top_p'", .seed: "'seed'", .stop: "'stop'",
                                                         .maxTokens: "'\(maxKeys.first ?? "max_tokens")'"]
         let options: GenerationOptions
         do { options = try GenerationOptions.parse(JSONObject(fields), names: names) } catch {
-            let param = error.field == .maxTokens ? (maxKeys.first ?? "max_tokens") : spelled.first { $0.0 == error.field }?.1
+            let param: String?
+            switch error.field {
+            case .maxTokens: param = maxKeys.first ?? "max_tokens"
+            case .stop: param = "stop"
+            default: param = spelled.first { $0.0 == error.field }?.1
+            }
             throw Invalid(message: error.message, param: param)
         }
         var r = OpenAIRequest(kind: kind, model: model, prompt: prompt, messages: chat, maxTokens: options.maxTokens,

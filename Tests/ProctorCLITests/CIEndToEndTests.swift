@@ -131,6 +131,7 @@ final class CIEndToEndTests: XCTestCase {
         """)
         _ = await run(["run", suite, "--repeat", "2", "-j", "1"], in: dir)
         try FileManager.default.copyItem(atPath: dir.file("r/results.json"), toPath: dir.file("first.json"))
+        try FileManager.default.copyItem(atPath: dir.file("r/results.json"), toPath: dir.file("back.json"))
         dir.write("ok", "")
         let refused = await run(["run", suite, "--retry-errors", dir.file("first.json"), "--repeat", "1"], in: dir)
         XCTAssertEqual(refused.code, 2)
@@ -143,6 +144,13 @@ final class CIEndToEndTests: XCTestCase {
         let seconds = Double(line.split(separator: " ").drop { $0 != "in" }.dropFirst().first ?? "") ?? 99
         XCTAssertLessThan(seconds, 0.5, "the rerun's own duration, not the first run's 1.2 s added: \(line)")
         XCTAssertTrue(line.contains("(this rerun; the report holds every case)"), String(line))
+        // Without --json the results file is written back, merged and complete.
+        let back = await run(["run", suite, "--retry-errors", dir.file("back.json"), "--junit", dir.file("r2/junit.xml"), "--markdown", dir.file("r2/s.md")],
+                             in: dir, reports: false)
+        XCTAssertEqual(back.code, 0, back.err)
+        let written = try JSONParser.parse(dir.read("back.json") ?? "")
+        XCTAssertEqual(written["summary"]?["errors"], 0)
+        XCTAssertEqual(written["results"]?.arrayValue?.count, 4)
     }
 
     // MARK: - Repairs that pass silently

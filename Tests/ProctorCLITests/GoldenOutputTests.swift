@@ -40,7 +40,8 @@ final class GoldenReportTests: XCTestCase {
 
     /// Times and absolute paths differ between runs and checkouts; everything else must not.
     static func normalized(_ s: String) -> String {
-        var t = s.replacingOccurrences(of: golden, with: "GOLDEN")
+        // Case files are shown relative to the repository root (or the working directory): the same folder.
+        var t = s.replacingOccurrences(of: golden, with: "GOLDEN").replacingOccurrences(of: "Tests/ProctorCLITests/Golden", with: "GOLDEN")
         for (pattern, replacement) in [(#"time="[0-9.]+""#, #"time="T""#), (#"timestamp="[^"]+""#, #"timestamp="T""#),
                                        (#""startedAt": "[^"]+""#, #""startedAt": "T""#), (#""durationMs": [0-9.e+-]+"#, #""durationMs": 0"#),
                                        (#""latencyMs": [0-9.e+-]+"#, #""latencyMs": 0"#)] {

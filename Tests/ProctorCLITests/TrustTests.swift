@@ -185,6 +185,38 @@ final class TrustTests: XCTestCase {
         XCTAssertTrue(diff.err.contains("would overwrite the results file"), diff.err)
     }
 
+    /// Files reached through a schema's `$ref`, a suite's cases and a promptfoo configuration's
+    /// `file://` references are inputs too: no output of run, generate or import lands on one.
+    func testReferencedFilesAreInputsToo() async throws {
+        let dir = TempDir()
+        dir.write("num.json", #"{"type": "string"}"#)
+        dir.write("top.json", #"{"$ref": "num.json"}"#)
+        dir.write("cases.jsonl", #"{"id": "a", "vars": {"x": "hi"}}"# + "\n")
+        let suite = dir.write("s.json", #"{"suite": "s", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "{{x}}"}], "defaults": {"validators": [{"type": "json-schema", "schema": "top.json"}]}, "casesFrom": ["cases.jsonl"]}"#)
+        let num = try XCTUnwrap(dir.read("num.json"))
+        let run1 = await run(["run", suite, "--json", dir.file("num.json")], in: dir, reports: false)
+        XCTAssertEqual(run1.code, 2)
+        XCTAssertTrue(run1.err.contains("num.json would overwrite a file suite s reads"), run1.err)
+        let gen = await run(["generate", "cases", "--schema", dir.file("top.json"), "--out", dir.file("num.json")], in: dir, reports: false)
+        XCTAssertEqual(gen.code, 2)
+        XCTAssertTrue(gen.err.contains("would overwrite a schema it references"), gen.err)
+        let fromSuite = await run(["generate", "cases", "--from-suite", suite, "--backend", "e", "--out", dir.file("cases.jsonl")], in: dir, reports: false)
+        XCTAssertEqual(fromSuite.code, 2)
+        XCTAssertTrue(fromSuite.err.contains("would overwrite a file the suite reads"), fromSuite.err)
+        XCTAssertEqual(dir.read("num.json"), num)
+        XCTAssertEqual(dir.read("cases.jsonl"), #"{"id": "a", "vars": {"x": "hi"}}"# + "\n")
+        dir.write("tests.yaml", "- vars: {name: Ada}\n  assert:\n    - type: contains\n      value: Ada\n")
+        dir.write("p.txt", "Hello {{name}}")
+        let config = dir.write("promptfooconfig.yaml", "prompts:\n  - file://p.txt\nproviders:\n  - openai:gpt-4o-mini\ntests: file://tests.yaml\n")
+        for target in ["tests.yaml", "p.txt"] {
+            let before = dir.read(target)
+            let r = await run(["import", "promptfoo", config, "--out", dir.file(target), "--force"], in: dir, reports: false)
+            XCTAssertEqual(r.code, 2, target)
+            XCTAssertTrue(r.err.contains("would overwrite a file the configuration names"), r.err)
+            XCTAssertEqual(dir.read(target), before, target)
+        }
+    }
+
     /// `--backend e` builds only that backend: another backend's missing API key does not matter.
     func testOnlySelectedBackendsNeedTheirKeys() async throws {
         let dir = TempDir()
@@ -197,6 +229,20 @@ final class TrustTests: XCTestCase {
         XCTAssertTrue(all.err.contains("ANTHROPIC_API_KEY"), all.err)
         let one = await run(["run", suite, "--backend", "e"], in: dir)
         XCTAssertEqual(one.code, 0, one.err)
+        // A grader no check asks is not built either; one a check asks is.
+        let graded = dir.write("g.json", """
+        {"suite": "g", "backends": [{"id": "e", "type": "echo"}], "graders": [{"id": "judge", "type": "openai", "model": "gpt-4o-mini"}],
+         "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "equals", "value": "hi"}]}]}
+        """)
+        let unused = await run(["run", graded, "--backend", "e"], in: dir)
+        XCTAssertEqual(unused.code, 0, unused.err)
+        let asked = dir.write("h.json", """
+        {"suite": "h", "backends": [{"id": "e", "type": "echo"}], "graders": [{"id": "judge", "type": "openai", "model": "gpt-4o-mini"}],
+         "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "rubric", "rubric": "says hi", "grader": "judge"}]}]}
+        """)
+        let needed = await run(["run", asked, "--backend", "e"], in: dir)
+        XCTAssertEqual(needed.code, 2)
+        XCTAssertTrue(needed.err.contains("OPENAI_API_KEY"), needed.err)
     }
 
     // MARK: - One rule everywhere
@@ -209,7 +255,8 @@ final class TrustTests: XCTestCase {
         for (flag, value, message) in [("--temperature", "-1", "--temperature must be a number ≥ 0 (0 is greedy), found -1"),
                                        ("--top-p", "2", "--top-p must be a number greater than 0 and at most 1, found 2"),
                                        ("--top-p", "0", "--top-p must be a number greater than 0 and at most 1, found 0"),
-                                       ("--seed", "-3", "--seed must be an integer from 0 to 18446744073709551615, found -3")] {
+                                       ("--seed", "-3", "--seed must be an integer from 0 to 18446744073709551615, found -3"),
+                                       ("--max-tokens", "0", "--max-tokens must be a positive integer, found 0")] {
             let r = await run(["model", "generate", model, "--tokenizer", tok, "--prompt", "hi", flag, value], in: dir, reports: false)
             XCTAssertEqual(r.code, 2, "\(flag) \(value)")
             XCTAssertTrue(r.err.contains(message), r.err)
@@ -312,6 +359,16 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(try results(dir)["results"]?[0]?["file"], "exp.csv")
         XCTAssertTrue(try XCTUnwrap(dir.read("r/junit.xml")).contains(#"file="exp.csv""#))
         XCTAssertTrue(console.capturedOut.contains("::error file=exp.csv,line=2"), console.capturedOut)
+        // Inside a repository, run from a subfolder: inline and casesFrom cases share one base, the repository root.
+        try FileManager.default.createDirectory(atPath: dir.file(".git"), withIntermediateDirectories: true)
+        let mixed = dir.write("suites/m.json", #"{"suite": "m", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "{{x}}"}], "defaults": {"validators": [{"type": "equals", "value": "yes"}]}, "cases": [{"id": "inline", "vars": {"x": "no"}}], "casesFrom": ["../exp.csv"]}"#)
+        let sub = Console(capturingWith: ["GITHUB_ACTIONS": "true"], workingDirectory: dir.file("suites"))
+        let code = await Proctor.main(["run", mixed, "--json", dir.file("r/results.json"), "--junit", dir.file("r/junit.xml"), "--junit-file-attributes"], console: sub)
+        XCTAssertEqual(code, 1, sub.capturedErr)
+        XCTAssertEqual(try results(dir)["results"]?.arrayValue?.compactMap { $0["file"]?.stringValue }.sorted(), ["exp.csv", "suites/m.json"])
+        XCTAssertTrue(try XCTUnwrap(dir.read("r/junit.xml")).contains(#"file="suites/m.json""#))
+        XCTAssertTrue(sub.capturedOut.contains("::error file=suites/m.json,line="), sub.capturedOut)
+        XCTAssertTrue(sub.capturedOut.contains("::error file=exp.csv,line=2"), sub.capturedOut)
         let r = await run(["run", dir.file("nothing-here")], in: dir)
         XCTAssertEqual(r.code, 2)
         try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)

@@ -220,6 +220,7 @@ final class RepairFaithfulnessTests: XCTestCase {
         Case(#"{"total": 1,234.56, "n": 2}"#, #"{"total":"1,234.56","n":2}"#, .quotedValue, "1,234.56"),
         Case(#"{"d": 2024-01-02}"#, #"{"d":"2024-01-02"}"#, .quotedValue, "2024-01-02"),
         Case(#"{"a": "C:\path"}"#, #"{"a":"C:\\path"}"#, .fixedEscape, "\\p"),
+        Case(#"{"a": "it\'s"}"#, #"{"a":"it's"}"#, .fixedEscape, "\\'"),
         // Changed or dropped: lossy, and the log names the text.
         Case(#"{"x": NaN}"#, #"{"x":null}"#, .replacedNonFiniteNumber, "NaN", lossy: true),
         Case(#"{"x": -Infinity}"#, #"{"x":null}"#, .replacedNonFiniteNumber, "-Infinity", lossy: true),
@@ -228,6 +229,9 @@ final class RepairFaithfulnessTests: XCTestCase {
         Case(#"{"age": 3"#, #"{"age":3}"#, .truncatedNumber, "3", lossy: true),
         Case("[12.", "[12]", .truncatedNumber, "12.", lossy: true),
         Case(#"["\udc00x"]"#, #"["\ufffdx"]"#, .replacedLoneSurrogate, "\\udc00", lossy: true),
+        Case(#"{"a": 1 @ }"#, #"{"a":1}"#, .removedInvalidCharacter, "@", lossy: true),
+        Case("[1, ∑, 2]", "[1,2]", .removedInvalidCharacter, "∑", lossy: true),
+        Case(#"{"a":1, {"b":2}}"#, #"{"a":1}"#, .removedInvalidCharacter, #"{"b":2}"#, lossy: true),
     ]
 
     func testEverySpellingIsReadFaithfullyOrNamed() throws {

@@ -191,6 +191,8 @@ final class ModelServerTests: XCTestCase {
         try check(#"{"model": "proctor-builtin", "prompt": "x", "temperature": -1}"#, 400, param: "temperature", "'temperature' must be a number ≥ 0")
         try check(#"{"model": "proctor-builtin", "prompt": "x", "top_p": 0}"#, 400, param: "top_p", "'top_p' must be a number greater than 0 and at most 1")
         try check(#"{"model": "proctor-builtin", "prompt": "x", "seed": -1}"#, 400, param: "seed", "'seed' must be an integer from 0 to 18446744073709551615")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "stop": [""]}"#, 400, param: "stop", "'stop' must be an array of non-empty strings")
+        try check(#"{"model": "proctor-builtin", "prompt": "x", "stop": ""}"#, 400, param: "stop", "'stop' must be an array of non-empty strings")
         try check(#"{"model": "proctor-builtin", "messages": [{"role": "user", "content": "x"}], "max_tokens": 50, "max_completion_tokens": 3}"#,
                   400, param: "max_tokens", "disagree", path: "/v1/chat/completions")
         let bigSeed = Self.request(s.port, "POST", "/v1/completions", body: #"{"model": "proctor-builtin", "prompt": "x", "seed": 18446744073709551615, "max_tokens": 2}"#)

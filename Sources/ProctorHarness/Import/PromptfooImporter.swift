@@ -26,6 +26,9 @@ public enum PromptfooImporter {
         public let unmapped: [Note]
         /// Items imported with a choice the user should know about.
         public let decisions: [Note]
+        /// Every file the configuration led the importer to read (prompt and test files): inputs the
+        /// output must not overwrite.
+        public var filesRead: [String] = []
 
         /// The suite as JSONC, the notes as comments at the top.
         public var text: String {
@@ -62,7 +65,7 @@ public enum PromptfooImporter {
         guard case .object(let root) = parsed.value else { throw ImportError(message: "\(configPath): a promptfoo configuration is a YAML mapping") }
         var c = Converter(file: configPath, locator: parsed.locator, outPath: outPath, hasProgram: hasProgram)
         let suite = try c.suite(root)
-        return Result(suite: suite, unmapped: c.unmapped, decisions: c.decisions)
+        return Result(suite: suite, unmapped: c.unmapped, decisions: c.decisions, filesRead: c.filesRead)
     }
 }
 
@@ -73,6 +76,8 @@ struct Converter {
     let outPath: String
     let hasProgram: @Sendable (String) -> Bool
     var unmapped: [PromptfooImporter.Note] = []
+    /// The prompt and test files read so far.
+    var filesRead: [String] = []
     var decisions: [PromptfooImporter.Note] = []
     var needsGrader = false
 
@@ -268,6 +273,7 @@ struct Converter {
             if rel.contains("*") { skip(ptr, "prompt globs (\(rel)) are not imported; list the files"); return nil }
             let full = (configDir as NSString).appendingPathComponent(rel)
             guard let data = TextInput.read(full) else { skip(ptr, "prompt file '\(rel)' not found"); return nil }
+            filesRead.append(full)
             let lower = rel.lowercased()
             if lower.hasSuffix(".py") || lower.hasSuffix(".js") || lower.hasSuffix(".ts") {
                 skip(ptr, "prompt functions (\(rel)) have no Proctor equivalent"); return nil
@@ -336,6 +342,7 @@ struct Converter {
         func fromFile(_ rel: String, _ ptr: String) -> [(JSONValue, String)]? {
             let full = (configDir as NSString).appendingPathComponent(rel)
             guard let data = TextInput.read(full) else { return nil }
+            filesRead.append(full)
             let lower = rel.lowercased()
             if lower.hasSuffix(".csv") {
                 guard let rows = try? CSVReader.parse(String(decoding: data, as: UTF8.self)), let header = rows.first else { return [] }

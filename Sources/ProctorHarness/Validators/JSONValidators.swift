@@ -57,6 +57,8 @@ enum JSONValidators {
                     } catch {
                         throw SuiteError(file: full, "\(error)")
                     }
+                    // The files its references were read from are inputs too (no report may overwrite one).
+                    for f in schema.filesRead { c.source.inputs.add(URL(fileURLWithPath: f).standardizedFileURL.path) }
                 case .object, .bool:
                     document = spec
                     do { schema = try CompiledSchema.compile(spec, options: options) } catch {
