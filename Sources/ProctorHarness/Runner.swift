@@ -233,6 +233,9 @@ public enum Runner {
                                              backendId: live.suite.backends[job.backend].id,
                                              messages: request.messages, options: job.options, response: response,
                                              strictRepair: strictRepair || live.suite.options.strictRepair, grader: grader)
+        // Stopped while its checks ran (a command validator killed with the run, a grader call cut):
+        // the verdict would be the interruption's, not the output's.
+        if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
         live.suite.cases.withUnsafeBufferPointer { cases in
             finish(&r, job, cases.baseAddress! + job.testCase, live.suite, stop: stop, failFast: failFast)
         }

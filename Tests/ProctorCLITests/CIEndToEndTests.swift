@@ -68,6 +68,36 @@ final class CIEndToEndTests: XCTestCase {
         XCTAssertEqual(Self.running(inGroup: pid), [], "the command's shell and its sleep still run")
     }
 
+    /// SIGTERM while a command validator runs: that case is not run to a verdict (skipped, as the
+    /// run was interrupted), never a failure of the output.
+    func testSigtermDuringACommandValidatorIsNotAFailure() throws {
+        let binary = Self.binary
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return XCTFail("no proctor binary at \(binary)") }
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"suite": "s", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "hi"}],
+         "cases": [{"id": "checked", "validators": [{"type": "command", "argv": ["sh", "-c", "touch started; sleep 30"]}]}]}
+        """)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && !FileManager.default.fileExists(atPath: dir.file("started")) { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.2)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 143)
+        let r = try JSONParser.parse(try XCTUnwrap(dir.read("r.json")))
+        XCTAssertEqual(r["interrupted"], true)
+        let result = r["results"]?.arrayValue?.first { $0["case"] == "checked" }
+        XCTAssertNotEqual(result?["status"], "failed", "\(String(describing: result))")
+        XCTAssertEqual(r["summary"]?["failed"], 0)
+    }
+
     /// Processes of process group `pgid` that are alive (not zombies, which only wait to be reaped), from /proc.
     static func running(inGroup pgid: Int32) -> [String] {
         let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
