@@ -151,7 +151,8 @@ public enum CaseEvaluator {
             usage: response.usage, latencyMs: response.latencyMs, error: response.error, stderr: response.stderr,
             validators: [], repairs: [], messages: messages, repeatIndex: 0, minPassRate: 1, caseColumn: 0,
             latencyRecorded: response.latencyRecorded, optionsBox: options.isEmpty ? nil : OptionsBox(options), transformed: nil,
-            transformSteps: nil, cached: response.cached, constrained: response.constrained, vars: testCase.pointee.vars)
+            transformSteps: nil, cached: response.cached, constrained: response.constrained, vars: testCase.pointee.vars,
+            metadata: testCase.pointee.metadata)
     }
 
     /// The case's transform and JSON pipeline, noted on `result`, and the context its checks

@@ -136,6 +136,8 @@ public struct CaseResult: Sendable {
     public var constrained: String?
     /// The case's variables, for reports.
     public var vars: JSONObject
+    /// The case's metadata (`__metadata:NAME` columns), for reports and filters downstream.
+    public var metadata = JSONObject()
 
     /// Passed or repaired.
     public var isPass: Bool { status == .passed || status == .repaired }

@@ -457,6 +457,7 @@ public enum Runner {
         r.repeatIndex = job.repeatIndex
         r.caseColumn = c.column
         r.vars = c.vars
+        r.metadata = c.metadata
         return r
     }
 }

@@ -82,6 +82,8 @@ public struct TestCase: Sendable {
     public var transform: Transform?
     /// Pass rate required across `--repeat` samples (nil: the suite's).
     public var minPassRate: Double?
+    /// `__metadata:NAME` columns of a case file: carried to each result as it is.
+    public var metadata = JSONObject()
     /// Where the case is defined (the suite file or a casesFrom file), for annotations: as reports
     /// show paths (clean, relative to the repository root or the working directory).
     public internal(set) var file: String
@@ -109,11 +111,11 @@ extension TestCase {
     /// out, a retain and a release of every field.)
     init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
          file: String, line: Int, column: Int, options: LocatedOptions = LocatedOptions(), allowEmpty: Bool? = nil,
-         transform: Transform? = nil) {
+         transform: Transform? = nil, metadata: JSONObject = JSONObject()) {
         var mode = JSONMode.strict
         for i in validators.indices { if let m = validators[i].jsonMode, m > mode { mode = m } }  // by field: no copies
         self.init(id: id, vars: vars, validators: validators, threshold: threshold, options: options, allowEmpty: allowEmpty,
-                  transform: transform, minPassRate: minPassRate, file: file, line: line, column: column, jsonMode: mode,
+                  transform: transform, minPassRate: minPassRate, metadata: metadata, file: file, line: line, column: column, jsonMode: mode,
                   checksNow: validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } })
     }
 }

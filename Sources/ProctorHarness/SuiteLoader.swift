@@ -243,7 +243,8 @@ public struct SuiteLoader: Sendable {
                     throw src.error("/casesFrom/\(i)", "cases file '\(rel)' not found (looked for \(URL(fileURLWithPath: full).standardizedFileURL.path))")
                 }
                 src.inputs.add(full)
-                let loaded = try loadCaseFile(d, displayPath(full), defaultVars, defaultValidators, defaultThreshold, dir, inputs: src.inputs)
+                let loaded = try loadCaseFile(d, displayPath(full), defaultVars, defaultValidators, defaultThreshold, dir, inputs: src.inputs,
+                                              varsDir: (full as NSString).deletingLastPathComponent)
                 if cases.isEmpty && list.count == 1 {
                     // The usual shape: every case from one file, checked on every core and kept
                     // whole (a case taken out of an array is copied field by field).
@@ -393,25 +394,36 @@ public struct SuiteLoader: Sendable {
     /// One case from its JSON; `position` (line, column) is where it starts when `src` has no
     /// locator (a JSONL line).
     func loadCase(_ v: JSONValue, _ ptr: String, _ src: SuiteSource, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
-                  _ dthreshold: Double?, _ dir: String, position: (Int, Int)? = nil) throws(SuiteError) -> TestCase {
+                  _ dthreshold: Double?, _ dir: String, position: (Int, Int)? = nil, varsDir: String? = nil) throws(SuiteError) -> TestCase {
         guard case .object(let o) = v else { throw src.error(ptr, "a case must be an object with an \"id\"") }
         try checkKeys(o, Self.caseKeys, at: ptr, what: "case", src)
         guard let idv = o["id"] else { throw src.error(ptr, "case needs an \"id\"") }
         guard let id = idv.stringValue ?? idv.numberValue?.text, !id.isEmpty else { throw src.error(ptr + "/id", "case \"id\" must be a non-empty string") }
         var vars = dvars
+        var specials: [(name: String, value: JSONValue, at: String)] = []
         if let vv = o["vars"] {
             guard case .object(let vo) = vv else { throw src.error(ptr + "/vars", "\"vars\" must be an object") }
-            if vars.isEmpty && !vo.hasDuplicateKeys { vars = vo } else { for (k, x) in vo { vars[k] = x } }
+            if vars.isEmpty && !vo.hasDuplicateKeys && !vo.contains(where: { $0.key.hasPrefix("__") || $0.value.stringValue?.hasPrefix("file://") == true }) { vars = vo } else {
+                for (k, x) in vo {
+                    let at = ptr + "/vars/" + JSONPointer.escape(k)
+                    if k.hasPrefix("__") { specials.append((k, x, at)) } else if let f = x.stringValue, f.hasPrefix("file://") {
+                        vars[k] = try fileVariable(f, varsDir ?? dir, inputs: src.inputs) { src.error(at, $0) }
+                    } else { vars[k] = x }
+                }
+            }
         }
+        let extra = specials.isEmpty ? SpecialColumns()
+            : try specialColumns(specials, src.file, dir) { src.error($0, $1) }
+        if extra.id != nil { throw src.error(ptr + "/vars/__description", "a case in a suite or JSON/YAML file has an \"id\"; '__description' names CSV rows") }
         let vals = try (o["validators"] == nil ? dvals : dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src)))
-            .instantiated(vars, caseId: id)
+            .instantiated(vars, caseId: id) + extra.validators.instantiated(vars, caseId: id)
         let (line, column) = position ?? src.locator?.position(of: ptr) ?? (1, 1)
         var minPass: Double?
         if let m = o["minPassRate"] {
             guard let d = m.doubleValue, d >= 0, d <= 1 else { throw src.error(ptr + "/minPassRate", "\"minPassRate\" must be between 0 and 1") }
             minPass = d
         }
-        let threshold = try threshold(o["threshold"], ptr + "/threshold", src) ?? dthreshold
+        let threshold = try threshold(o["threshold"], ptr + "/threshold", src) ?? extra.threshold ?? dthreshold
         let transform = o["transform"] == nil ? nil : try Transform.load(o["transform"], ptr + "/transform", src)
         var allowEmpty: Bool?
         if let ae = o["allowEmpty"] {
@@ -426,7 +438,7 @@ public struct SuiteLoader: Sendable {
         }
         // Made with every field at once: a case changed after it is made is copied on its way out.
         return TestCase(id: id, vars: vars, validators: vals, threshold: threshold, minPassRate: minPass, file: src.file, line: line,
-                        column: column, options: options, allowEmpty: allowEmpty, transform: transform)
+                        column: column, options: options, allowEmpty: allowEmpty, transform: transform, metadata: extra.metadata)
     }
 
     /// How many cores a loading step spreads over: every core (at most four) when the work is
@@ -491,7 +503,9 @@ public struct SuiteLoader: Sendable {
 
     /// Cases from JSONL (`{id, vars, validators?, threshold?}` per line) or CSV (a header row; columns are vars, `id` names the case).
     func loadCaseFile(_ data: [UInt8], _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator], _ dthreshold: Double?,
-                      _ dir: String, inputs: InputLog = InputLog()) throws(SuiteError) -> [TestCase] {
+                      _ dir: String, inputs: InputLog = InputLog(), varsDir: String? = nil) throws(SuiteError) -> [TestCase] {
+        // `file://` variables are read relative to the cases file itself.
+        let varsDir = varsDir ?? dir
         var out: [TestCase] = []
         if Self.isYAML(path) {
             // A YAML list of cases, each as in a suite's "cases".
@@ -500,7 +514,7 @@ public struct SuiteLoader: Sendable {
             src.inputs = inputs
             guard case .array(let items) = v else { throw src.error("", "a YAML cases file is a list of cases (- id: …)") }
             for (i, item) in items.enumerated() {
-                let c = try loadCase(item, "/\(i)", src, dvars, dvals, dthreshold, dir)
+                let c = try loadCase(item, "/\(i)", src, dvars, dvals, dthreshold, dir, varsDir: varsDir)
                 out.append(c)
             }
             return out
@@ -525,11 +539,31 @@ public struct SuiteLoader: Sendable {
                 }
                 var vars = dvars
                 var id = "row-\(row.line)"
-                for (k, v) in zip(header.fields, row.fields) {
-                    if k == "id" { id = v } else { vars[k] = .string(v) }
+                var idColumn: Int?
+                var specials: [(name: String, value: JSONValue, at: Int)] = []
+                for (i, (k, v)) in zip(header.fields, row.fields).enumerated() {
+                    if k == "id" { id = v; idColumn = header.columns[i] } else if k.hasPrefix("__") { specials.append((k, .string(v), header.columns[i])) } else if v.hasPrefix("file://") {
+                        let (line, column) = (row.line, header.columns[i])
+                        vars[k] = try fileVariable(v, varsDir, inputs: inputs) { SuiteError(file: path, line: line, column: column, $0) }
+                    } else { vars[k] = .string(v) }
                 }
-                let vals = templated ? try dvals.instantiated(vars, caseId: id) : dvals
-                out.append(TestCase(id: id, vars: vars, validators: vals, threshold: dthreshold, minPassRate: nil, file: path, line: row.line, column: 1))
+                var vals = templated ? try dvals.instantiated(vars, caseId: id) : dvals
+                var threshold = dthreshold
+                var metadata = JSONObject()
+                if !specials.isEmpty {
+                    let line = row.line
+                    let extra = try specialColumns(specials, path, dir) { SuiteError(file: path, line: line, column: $0, $1) }
+                    if let d = extra.id {
+                        if let idColumn { throw SuiteError(file: path, line: line, column: idColumn, "give the case's id by 'id' or by '__description', not both") }
+                        id = d
+                        vals = templated ? try dvals.instantiated(vars, caseId: id) : dvals
+                    }
+                    vals += try extra.validators.instantiated(vars, caseId: id)
+                    threshold = extra.threshold ?? threshold
+                    metadata = extra.metadata
+                }
+                out.append(TestCase(id: id, vars: vars, validators: vals, threshold: threshold, minPassRate: nil, file: path, line: row.line, column: 1,
+                                    metadata: metadata))
             }
             return out
         }
@@ -543,7 +577,7 @@ public struct SuiteLoader: Sendable {
             mine.reserveCapacity(pieces[k].range.count / 48)  // short lines: one case per ~60 bytes
             var lineError: SuiteError?
             JSONLines.forEachLine(data, in: pieces[k].range, firstLine: pieces[k].firstLine) { line, buf in
-                lineError = loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir, inputs: inputs, into: &mine)
+                lineError = loadLine(buf, line: line, path, dvars, dvals, dthreshold, dir, inputs: inputs, varsDir: varsDir, into: &mine)
                 return lineError == nil
             }
             return (mine, lineError)
@@ -565,7 +599,7 @@ public struct SuiteLoader: Sendable {
     /// One JSONL line as a case, appended to `cases` (built in place: a case handed back is
     /// copied); the error, naming the line and column, when it is not one.
     func loadLine(_ buf: UnsafeBufferPointer<UInt8>, line: Int, _ path: String, _ dvars: JSONObject, _ dvals: [ConfiguredValidator],
-                  _ dthreshold: Double?, _ dir: String, inputs: InputLog, into cases: inout [TestCase]) -> SuiteError? {
+                  _ dthreshold: Double?, _ dir: String, inputs: InputLog, varsDir: String, into cases: inout [TestCase]) -> SuiteError? {
         var src = SuiteSource(file: path, locator: nil, env: environment)
         src.inputs = inputs
         let v: JSONValue
@@ -576,7 +610,7 @@ public struct SuiteLoader: Sendable {
             return SuiteError(file: path, line: line, column: error.column, error.message)
         }
         do {
-            cases.append(try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1)))
+            cases.append(try loadCase(v, "", src, dvars, dvals, dthreshold, dir, position: (line, 1), varsDir: varsDir))
         } catch {
             return SuiteError(file: path, line: line, column: error.file == path ? column(of: error.pointer, in: buf) : 1, error.message)
         }

@@ -67,6 +67,7 @@ extension ResultsFile {
             c.cached = r["cached"]?.boolValue ?? false
             c.constrained = r["constrained"]?.stringValue
             c.vars = r["vars"]?.objectValue ?? JSONObject()
+            c.metadata = r["metadata"]?.objectValue ?? JSONObject()
             c.transformed = r["checkedOutput"]?.stringValue
             c.transformSteps = r["transform"]?.stringValue
             if let o = r["options"]?.objectValue, let parsed = try? GenerationOptions.parse(o) { c.options = parsed }

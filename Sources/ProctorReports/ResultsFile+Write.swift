@@ -98,6 +98,7 @@ public enum ResultsFile {
         }
         o.number("minPassRate", r.pointee.minPassRate, &out)
         if !r.pointee.vars.isEmpty { o.value("vars", .object(r.pointee.vars), &out) }
+        if !r.pointee.metadata.isEmpty { o.value("metadata", .object(r.pointee.metadata), &out) }
         o.key("messages", &out)
         o.items(r.pointee.messages.count, &out) { i, out, indent in
             var mo = PrettyObject(&out, indent: indent)

@@ -128,17 +128,38 @@ final class PromptfooImportTests: XCTestCase {
         XCTAssertEqual(s["cases"]?[1]?["id"], "second")
     }
 
+    /// A configuration whose tests are the CSV file `csv`.
+    func importingCSV(_ csv: String) async throws -> (code: Int32, err: String, suite: JSONValue?, text: String, dir: TempDir) {
+        try await importing("prompts: [\"Classify: {{ticket}}\"]\nproviders: [openai:gpt-4o-mini]\ntests: file://cases.csv\n", files: ["cases.csv": csv])
+    }
+
     func testCSVTestsWithExpectedColumns() async throws {
-        let r = try await importing("""
-        prompts: ["Classify: {{ticket}}"]
-        providers: [openai:gpt-4o-mini]
-        tests: file://cases.csv
-        """, files: ["cases.csv": "ticket,__expected\nrefund please,contains: refund\nit crashes,bug\n"])
+        let r = try await importingCSV("ticket,__expected\nrefund please,contains: refund\nit crashes,bug\n")
         XCTAssertEqual(r.code, 0, r.err)
         let s = try XCTUnwrap(r.suite)
         XCTAssertEqual(s["cases"]?[0]?["validators"]?[0], ["type": "contains", "value": "refund"])
         XCTAssertEqual(s["cases"]?[1]?["validators"]?[0], ["type": "equals", "value": "bug"])
         XCTAssertEqual(s["cases"]?[1]?["vars"], ["ticket": "it crashes"])
+        // Every prefix promptfoo reads is read as that check, never as a literal equals; one
+        // Proctor cannot map is reported as not imported.
+        let more = try await importingCSV("ticket,__expected,__expected2\nrefund,\"contains-any: refund, money\",not-starts-with: Sorry\nbug,levenshtein(2): bug,is-sql\n")
+        XCTAssertEqual(more.code, 0, more.err)
+        let m = try XCTUnwrap(more.suite)
+        XCTAssertEqual(m["cases"]?[0]?["validators"]?[0], ["type": "contains-any", "values": ["refund", "money"]])
+        XCTAssertEqual(m["cases"]?[0]?["validators"]?[1], ["type": "starts-with", "value": "Sorry", "negate": true])
+        XCTAssertEqual(m["cases"]?[1]?["validators"]?[0], ["type": "similar", "value": "bug", "maxDistance": 2])
+        XCTAssertTrue(more.err.contains("not imported") && more.err.contains("is-sql"), more.err)
+        XCTAssertFalse(more.text.contains("\"value\": \"is-sql\""), "never a literal equals")
+        // file:// variables are kept, made relative to the written suite, and the suite loads them.
+        let files = try await importing("""
+        prompts: ["Summarise: {{doc}}"]
+        providers: [openai:gpt-4o-mini]
+        tests:
+          - vars: {doc: file://docs/a.txt}
+            assert: [{type: contains, value: x}]
+        """, files: ["docs/a.txt": "alpha"])
+        XCTAssertEqual(files.code, 0, files.err)
+        XCTAssertEqual(try XCTUnwrap(files.suite)["cases"]?[0]?["vars"], ["doc": "file://../proj/docs/a.txt"])
     }
 
     func testModelGradedAndOtherAssertions() async throws {

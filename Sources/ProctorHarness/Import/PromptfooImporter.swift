@@ -350,7 +350,7 @@ struct Converter {
                     var vars: [JSONObject.Entry] = []
                     var asserts: [JSONValue] = []
                     for (k, val) in zip(header.fields, row.fields) {
-                        if k.hasPrefix("__expected") { asserts.append(Self.expectedAssert(val)) } else if k == "__description" { continue } else { vars.append((k, .string(val))) }
+                        if k.hasPrefix("__expected") { if !val.isEmpty { asserts.append(PromptfooCell.assertion(val)) } } else if k == "__description" { continue } else { vars.append((k, .string(val))) }
                     }
                     let desc = zip(header.fields, row.fields).first { $0.0 == "__description" }?.1
                     var o: [JSONObject.Entry] = [("vars", .object(JSONObject(vars)))]
@@ -395,7 +395,13 @@ struct Converter {
                 var kept: [JSONObject.Entry] = []
                 for (k, val) in vars {
                     if let s = val.stringValue, s.hasPrefix("file://") {
-                        if isPointer { skip(ptr + "/vars/" + JSONPointer.escape(k), "file:// variable values are not imported") } else { unmapped.append(.init(location: ptr, message: "file:// variable '\(k)' is not imported")) }
+                        let rel = String(s.dropFirst(7))
+                        if rel.contains("*") {
+                            if isPointer { skip(ptr + "/vars/" + JSONPointer.escape(k), "file:// variable globs are not imported") } else { unmapped.append(.init(location: ptr, message: "file:// variable glob '\(k)' is not imported")) }
+                            continue
+                        }
+                        // Proctor reads file:// variables too: the path, made relative to the written suite.
+                        kept.append((k, .string("file://" + relative((configDir as NSString).appendingPathComponent(rel)))))
                         continue
                     }
                     kept.append((k, val))
@@ -416,15 +422,6 @@ struct Converter {
             cases.append(.object(JSONObject(c)))
         }
         return cases
-    }
-
-    /// A CSV `__expected` cell: `contains: x`, `icontains: x`, `regex: x`, `equals: x`, or a plain value (equals).
-    static func expectedAssert(_ cell: String) -> JSONValue {
-        for t in ["contains", "icontains", "regex", "equals", "starts-with", "is-json"] where cell.hasPrefix(t + ":") {
-            let v = String(cell.dropFirst(t.count + 1)).trimmingCharacters(in: .whitespaces)
-            return ["type": .string(t), "value": .string(v)]
-        }
-        return ["type": "equals", "value": .string(cell)]
     }
 
     // MARK: - Assertions
