@@ -52,10 +52,9 @@ public struct AnthropicBackend: Backend {
         if !system.isEmpty { base.append(("system", .string(system))) }
         base.append(("messages", .array(request.messages.filter { $0.role != "system" }.map(\.json))))
         let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
-        var headers = cfg.headers
+        var headers = cfg.headers(keyHeader: "x-api-key")
         headers["anthropic-version"] = version
-        if let k = cfg.apiKey { headers["x-api-key"] = k }
-        let url = cfg.baseURL.appendingPathComponent("v1/messages")
+        let url = cfg.url("v1/messages")
         switch await transport.post(url: url, headers: headers, body: JSONSerializer.bytes(.object(body))) {
         case .failure(let f):
             return .failure("\(id): \(transport.redact(f.description))")

@@ -9,6 +9,10 @@ struct HTTPBackendConfig {
     let apiKey: String?
     let apiKeyEnv: String
     let headers: [String: String]
+    /// `apiKeyHeader`: the header that carries the key as it is (gateways, Azure's `api-key`), instead of the API's own.
+    let apiKeyHeader: String?
+    /// `query`: parameters added to every request's URL (Azure's `api-version`).
+    let query: [(String, String)]
     let transport: HTTPTransport.Config
     let maxConcurrency: Int?
     /// Shown before the run: requests will carry no key.
@@ -16,7 +20,7 @@ struct HTTPBackendConfig {
     /// Hosts that always need a key.
     static let keyedHosts = ["api.openai.com", "api.anthropic.com"]
 
-    static let commonKeys = ["baseURL", "model", "apiKeyEnv", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
+    static let commonKeys = ["baseURL", "model", "apiKeyEnv", "apiKeyHeader", "query", "headers", "timeoutSeconds", "maxRetries", "maxConcurrency",
                              "requestsPerMinute", "retryBaseDelaySeconds"]
     /// Keys that change how requests are sent, not what the model answers.
     static let transportKeys = ["apiKeyEnv", "timeoutSeconds", "maxRetries", "maxConcurrency", "requestsPerMinute", "retryBaseDelaySeconds"]
@@ -93,6 +97,26 @@ struct HTTPBackendConfig {
             }
         }
         headers = h
+        if let name = try ctx.string("apiKeyHeader") {
+            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }) else {
+                throw BackendConfigError(pointer: "/apiKeyHeader", "\"apiKeyHeader\" must be a header name (letters, digits, '-'), found \"\(name)\"")
+            }
+            apiKeyHeader = name
+        } else {
+            apiKeyHeader = nil
+        }
+        var q: [(String, String)] = []
+        if let qv = ctx.config["query"] {
+            guard case .object(let o) = qv else { throw BackendConfigError(pointer: "/query", "\"query\" must be an object of strings") }
+            for (k, v) in o {
+                guard let s = v.stringValue else { throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query values must be strings") }
+                if looksLikeKey(s) || ["key", "api-key", "api_key", "apikey", "token", "code"].contains(k.lowercased()) {
+                    throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query parameter \"\(k)\" carries a secret; put the key in the environment and name it with \"apiKeyEnv\"")
+                }
+                q.append((k, s))
+            }
+        }
+        query = q
         var t = HTTPTransport.Config()
         t.timeoutSeconds = try ctx.number("timeoutSeconds", min: 0.001) ?? 60
         t.maxRetries = Int(try ctx.number("maxRetries", integer: true, min: 0) ?? 3)
@@ -100,6 +124,21 @@ struct HTTPBackendConfig {
         t.requestsPerMinute = try ctx.number("requestsPerMinute", min: 0.001)
         transport = t
         maxConcurrency = Int(try ctx.number("maxConcurrency", integer: true, min: 1) ?? 4)
+    }
+
+    /// The request headers: the suite's, then the key in `apiKeyHeader` when one is named, else in the API's own header.
+    func headers(keyHeader: String, keyPrefix: String = "") -> [String: String] {
+        var h = headers
+        if let apiKey { if let apiKeyHeader { h[apiKeyHeader] = apiKey } else { h[keyHeader] = keyPrefix + apiKey } }
+        return h
+    }
+
+    /// `path` under the base URL, with the `query` parameters.
+    func url(_ path: String) -> URL {
+        let u = baseURL.appendingPathComponent(path)
+        guard !query.isEmpty, var c = URLComponents(url: u, resolvingAgainstBaseURL: false) else { return u }
+        c.queryItems = (c.queryItems ?? []) + query.map { URLQueryItem(name: $0.0, value: $0.1) }
+        return c.url ?? u
     }
 }
 

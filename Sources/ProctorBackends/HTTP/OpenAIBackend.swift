@@ -55,9 +55,8 @@ public struct OpenAIBackend: Backend {
         base.append(completions ? ("prompt", .string(request.flattenedPrompt)) : ("messages", .array(request.messages.map(\.json))))
         if let responseFormat { base.append(("response_format", responseFormat)) }
         let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
-        var headers = cfg.headers
-        if let k = cfg.apiKey { headers["Authorization"] = "Bearer " + k }
-        let url = cfg.baseURL.appendingPathComponent(completions ? "completions" : "chat/completions")
+        let headers = cfg.headers(keyHeader: "Authorization", keyPrefix: "Bearer ")
+        let url = cfg.url(completions ? "completions" : "chat/completions")
         switch await transport.post(url: url, headers: headers, body: JSONSerializer.bytes(.object(body))) {
         case .failure(let f):
             return .failure("\(id): \(transport.redact(f.description))")
