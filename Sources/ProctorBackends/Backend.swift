@@ -15,6 +15,9 @@ public struct BackendRequest: Sendable {
     public var promptId: String
     /// 0 for the first sample; repeats get 1, 2, ...
     public var repeatIndex: Int
+    /// The case's variables, for backends whose requests are built from them (`http` bodies);
+    /// empty for the others. When set they are part of the cache and cassette key.
+    public var vars = JSONObject()
 
     /// A request for `messages`; unless given, the options are empty, the ids are empty strings and the repeat index is 0.
     public init(messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), caseId: String = "", promptId: String = "", repeatIndex: Int = 0) {

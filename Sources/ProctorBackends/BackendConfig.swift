@@ -112,6 +112,9 @@ public struct BackendKind: Sendable {
     /// The kind answers with the recordings of another backend of the suite, named by `source`
     /// (`replay`): the suite must name one, and its factory gets that backend's spec.
     public let takesSource: Bool
+    /// Requests are built from the case's variables too (`http` bodies): the run passes them, and
+    /// they join the cache key.
+    public var readsVars = false
     /// Static checks of the config that need nothing live (literal secrets).
     public let checkConfig: @Sendable (JSONObject) throws(BackendConfigError) -> Void
     /// Range checks of merged options that are specific to the kind.
@@ -159,7 +162,7 @@ public struct BackendRegistry: Sendable {
     }
 
     /// Every backend type that ships with Proctor.
-    public static let standard = BackendRegistry(kinds: [EchoBackend.kind, CommandBackend.kind, BuiltinBackend.kind, OpenAIBackend.kind,
+    public static let standard = BackendRegistry(kinds: [EchoBackend.kind, CommandBackend.kind, BuiltinBackend.kind, OpenAIBackend.kind, EndpointBackend.kind,
                                                         AnthropicBackend.kind, ReplayBackend.kind])
 
     static let commonKeys = ["id", "type", "cassette", "extraBody", "cache"]

@@ -32,9 +32,13 @@ public final class Cassette: Sendable {
     }
 
     /// The canonical request object and its key.
-    public static func key(identity: JSONObject, messages: [ChatMessage], options: GenerationOptions, repeatIndex: Int) -> (key: String, request: JSONValue) {
-        let request: JSONValue = ["messages": .array(messages.map(\.json)), "options": .object(options.json),
-                                  "repeat": .number(JSONNumber(repeatIndex))]
+    public static func key(identity: JSONObject, messages: [ChatMessage], options: GenerationOptions, repeatIndex: Int,
+                           vars: JSONObject = JSONObject()) -> (key: String, request: JSONValue) {
+        var fields: [JSONObject.Entry] = [("messages", .array(messages.map(\.json))), ("options", .object(options.json)),
+                                          ("repeat", .number(JSONNumber(repeatIndex)))]
+        // Only backends that read the case's variables pass them: every other key stays as it was.
+        if !vars.isEmpty { fields.append(("vars", .object(vars))) }
+        let request = JSONValue.object(JSONObject(fields))
         let canonical: JSONValue = ["identity": .object(identity), "request": request]
         let text = JSONSerializer.string(canonical, options: .init(sortKeys: true))
         return (SHA256.hex(text), request)
@@ -136,7 +140,7 @@ public struct ReplayBackend: Backend {
 
     /// The recorded response, or a failure that says why there is none.
     func answer(_ request: BackendRequest) -> BackendResponse {
-        let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
+        let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars)
         guard let entry = cassette.lookup(key), case .object(let r)? = entry["response"] else {
             let why = cassette.explainMiss(backend: sourceId, identity: identity, options: request.options, messages: request.messages)
             return .failure("no recording for case '\(request.caseId)' (prompt '\(request.promptId)', repeat \(request.repeatIndex)) "
@@ -178,7 +182,7 @@ public struct RecordingBackend: Backend {
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)
         if r.finishReason != .error {
-            let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex)
+            let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars)
             cassette.record(backend: live.id, identity: identity, key: key, request: req, response: r)
         }
         return r

@@ -41,7 +41,22 @@ enum EnvSubstitution {
     /// The suite's root object with substitutions made where they apply; errors point at the string.
     static func suite(_ root: JSONObject, _ env: [String: String], _ src: SuiteSource) throws(SuiteError) -> JSONObject {
         var out = root
-        if let b = root["backends"] { out["backends"] = try all(b, "/backends", env, src) }
+        if case .array(let bs)? = root["backends"] {
+            var r: [JSONValue] = []
+            for (i, b) in bs.enumerated() {
+                // An http backend's headers are substituted by the backend itself, which keeps the
+                // values as secrets (redacted everywhere) and the `${VAR}` form in its identity.
+                if case .object(var o) = b, o["type"]?.stringValue == "http", let h = o["headers"] {
+                    o["headers"] = nil
+                    guard case .object(var done) = try all(.object(o), "/backends/\(i)", env, src) else { continue }
+                    done["headers"] = h
+                    r.append(.object(done))
+                } else {
+                    r.append(try all(b, "/backends/\(i)", env, src))
+                }
+            }
+            out["backends"] = .array(r)
+        } else if let b = root["backends"] { out["backends"] = try all(b, "/backends", env, src) }
         if let c = root["casesFrom"] { out["casesFrom"] = try all(c, "/casesFrom", env, src) }
         if case .array(var prompts)? = root["prompts"] {
             for i in prompts.indices {

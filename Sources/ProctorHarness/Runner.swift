@@ -212,9 +212,12 @@ public enum Runner {
         let suite: Suite
         /// Each case's `checksNow`, apart: reading a field of an array element copies the element.
         let checksNow: [Bool]
+        /// Per backend: its requests are built from the case's variables too (`http`), directly or as the source a replay answers for.
+        let readsVars: [Bool]
         init(_ suite: Suite) {
             self.suite = suite
             checksNow = suite.cases.withUnsafeBufferPointer { cs in cs.indices.map { cs[$0].checksNow } }
+            readsVars = suite.backends.map { BackendRegistry.standard.kinds[suite.effectiveSpec($0).type]?.readsVars ?? false }
         }
     }
 
@@ -222,7 +225,7 @@ public enum Runner {
     static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: StopFlag,
                         strictRepair: Bool, failFast: Bool) async -> CaseResult {
         let request: BackendRequest
-        switch live.suite.cases.withUnsafeBufferPointer({ prepare(job, $0.baseAddress! + job.testCase, live.suite, stop: stop) }) {
+        switch live.suite.cases.withUnsafeBufferPointer({ prepare(job, $0.baseAddress! + job.testCase, live.suite, stop: stop, vars: live.readsVars[job.backend]) }) {
         case .skipped(let r): return r
         case .send(let r): request = r
         }
@@ -254,7 +257,7 @@ public enum Runner {
         return live.suite.cases.withUnsafeBufferPointer { cases in
             let testCase = cases.baseAddress! + job.testCase
             let request: BackendRequest
-            switch prepare(job, testCase, live.suite, stop: stop) {
+            switch prepare(job, testCase, live.suite, stop: stop, vars: live.readsVars[job.backend]) {
             case .skipped(let r):
                 done.append(r)
                 return true
@@ -280,13 +283,15 @@ public enum Runner {
 
     /// The job's prompt rendered into a request; skipped when `--fail-fast` or an interruption
     /// stopped the run. The case is read through `testCase`, field by field.
-    static func prepare(_ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: StopFlag) -> Prepared {
+    static func prepare(_ job: Job, _ testCase: UnsafePointer<TestCase>, _ suite: Suite, stop: StopFlag, vars: Bool = false) -> Prepared {
         let prompt = suite.prompts[job.prompt]
         let messages = prompt.render(testCase.pointee.vars)
         if stop.isSet { return .skipped(skipped(job, suite, messages, why: "not run: --fail-fast stopped the run after a failure")) }
         if Task.isCancelled { return .skipped(skipped(job, suite, messages, why: interruptedWhy)) }
-        return .send(BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
-                                    repeatIndex: job.repeatIndex))
+        var request = BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
+                                     repeatIndex: job.repeatIndex)
+        if vars { request.vars = testCase.pointee.vars }
+        return .send(request)
     }
 
     /// The job's place in the run on its result; a failure stops a `--fail-fast` run.

@@ -105,25 +105,34 @@ struct HTTPBackendConfig {
         } else {
             apiKeyHeader = nil
         }
-        var q: [(String, String)] = []
-        if let qv = ctx.config["query"] {
-            guard case .object(let o) = qv else { throw BackendConfigError(pointer: "/query", "\"query\" must be an object of strings") }
-            for (k, v) in o {
-                guard let s = v.stringValue else { throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query values must be strings") }
-                if looksLikeKey(s) || ["key", "api-key", "api_key", "apikey", "token", "code"].contains(k.lowercased()) {
-                    throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query parameter \"\(k)\" carries a secret; put the key in the environment and name it with \"apiKeyEnv\"")
-                }
-                q.append((k, s))
-            }
+        query = try Self.query(ctx)
+        for (k, s) in query where looksLikeKey(s) || ["key", "api-key", "api_key", "apikey", "token", "code"].contains(k.lowercased()) {
+            throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query parameter \"\(k)\" carries a secret; put the key in the environment and name it with \"apiKeyEnv\"")
         }
-        query = q
+        transport = try Self.transport(ctx)
+        maxConcurrency = Int(try ctx.number("maxConcurrency", integer: true, min: 1) ?? 4)
+    }
+
+    /// `query`: an object of strings, in order.
+    static func query(_ ctx: BackendContext) throws(BackendConfigError) -> [(String, String)] {
+        guard let qv = ctx.config["query"] else { return [] }
+        guard case .object(let o) = qv else { throw BackendConfigError(pointer: "/query", "\"query\" must be an object of strings") }
+        var q: [(String, String)] = []
+        for (k, v) in o {
+            guard let s = v.stringValue else { throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query values must be strings") }
+            q.append((k, s))
+        }
+        return q
+    }
+
+    /// `timeoutSeconds`, `maxRetries`, `retryBaseDelaySeconds` and `requestsPerMinute`, checked.
+    static func transport(_ ctx: BackendContext) throws(BackendConfigError) -> HTTPTransport.Config {
         var t = HTTPTransport.Config()
         t.timeoutSeconds = try ctx.number("timeoutSeconds", min: 0.001) ?? 60
         t.maxRetries = Int(try ctx.number("maxRetries", integer: true, min: 0) ?? 3)
         t.baseDelaySeconds = try ctx.number("retryBaseDelaySeconds", min: 0) ?? 0.5
         t.requestsPerMinute = try ctx.number("requestsPerMinute", min: 0.001)
-        transport = t
-        maxConcurrency = Int(try ctx.number("maxConcurrency", integer: true, min: 1) ?? 4)
+        return t
     }
 
     /// The request headers: the suite's, then the key in `apiKeyHeader` when one is named, else in the API's own header.

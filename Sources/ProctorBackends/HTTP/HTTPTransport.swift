@@ -95,6 +95,11 @@ public final class HTTPTransport: Sendable {
 
     /// POSTs `body` as JSON to `url` with `headers`, retrying as `config` allows; failures are values, and cancelling the task cancels the request.
     public func post(url: URL, headers: [String: String], body: [UInt8]) async -> Result<Outcome, Failure> {
+        await send(method: "POST", url: url, headers: headers, body: body, contentType: "application/json")
+    }
+
+    /// `method` to `url` with `headers` and `body` (none for a GET), retrying as `config` allows.
+    public func send(method: String, url: URL, headers: [String: String], body: [UInt8]?, contentType: String?) async -> Result<Outcome, Failure> {
         let start = monotonicMs()
         var attempt = 0
         while true {
@@ -102,10 +107,10 @@ public final class HTTPTransport: Sendable {
             if Task.isCancelled { return .failure(.connection("cancelled", attempts: attempt)) }
             if let pacer { await pacer.wait() }
             var req = URLRequest(url: url)
-            req.httpMethod = "POST"
+            req.httpMethod = method
             req.timeoutInterval = config.timeoutSeconds
-            req.httpBody = Data(body)
-            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let body { req.httpBody = Data(body) }
+            if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
             for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
             var delay: Double?
             do {
