@@ -27,6 +27,8 @@ public struct BackendSpec: Sendable {
     /// What decides the answers: the type and every key that changes them (not timeouts, limits or
     /// key variables). Reported, and part of every cassette key.
     public let identity: JSONObject
+    /// What its tokens cost: the suite's `pricing`, else the built-in list price of its model; nil when unknown.
+    public var pricing: Pricing?
 }
 
 /// What a factory gets to build a live backend.
@@ -165,7 +167,7 @@ public struct BackendRegistry: Sendable {
     public static let standard = BackendRegistry(kinds: [EchoBackend.kind, CommandBackend.kind, BuiltinBackend.kind, OpenAIBackend.kind, EndpointBackend.kind,
                                                         AnthropicBackend.kind, ReplayBackend.kind])
 
-    static let commonKeys = ["id", "type", "cassette", "extraBody", "cache"]
+    static let commonKeys = ["id", "type", "cassette", "extraBody", "cache", "pricing"]
 
     /// Reads and checks a suite's backend object without building anything.
     public func spec(_ object: JSONObject, baseDirectory: String) throws(BackendConfigError) -> BackendSpec {
@@ -211,7 +213,8 @@ public struct BackendRegistry: Sendable {
             guard let b = c.boolValue else { throw BackendConfigError(pointer: "/cache", "\"cache\" must be true or false, found \(c)") }
             cache = b
         }
-        let config = JSONObject(object.entries.filter { !["id", "type", "extraBody", "cache"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
+        let pricing = try Pricing.parse(object["pricing"]) ?? Pricing.builtIn(type: type, model: object["model"]?.stringValue)
+        let config = JSONObject(object.entries.filter { !["id", "type", "extraBody", "cache", "pricing"].contains($0.key) && !GenerationOptions.keys.contains($0.key) })
         var identity: [JSONObject.Entry] = [("type", .string(type))]
         for e in config.entries.sorted(by: { $0.key < $1.key }) where !(["cassette", "source"] + kind.identityIgnores).contains(e.key) {
             identity.append(e)
@@ -223,7 +226,7 @@ public struct BackendRegistry: Sendable {
             }
         }
         return BackendSpec(id: id, type: type, config: config, options: options, baseDirectory: baseDirectory, cassette: cassette,
-                           source: source, cache: cache, identity: JSONObject(identity))
+                           source: source, cache: cache, identity: JSONObject(identity), pricing: pricing)
     }
 
     /// Builds a backend straight from its suite JSON, with resources of its own (for library use

@@ -78,8 +78,9 @@ extension RunCommand {
         }
         console.err(ConsoleReport.summaryLine(s, durationMs: ownDurationMs, color: console.color)
                     + (previous == nil ? "" : " (this rerun; the report holds every case)"))
+        if let cost = ConsoleReport.costLine(finished), !args.flag("quiet") { console.err(cost) }
         if !args.flag("quiet") { console.err("reports: \(paths.listed)") }
-        return s.allPassed && finished.closeErrors.isEmpty ? 0 : 1
+        return s.allPassed && s.skipped == 0 && finished.closeErrors.isEmpty ? 0 : 1
     }
 
     /// GitHub Actions: the Markdown summary appended to `GITHUB_STEP_SUMMARY`, and an annotation

@@ -37,6 +37,7 @@ enum RunCommand: ProctorCommand {
             OptionSpec("cache-max-age", value: "DAYS", help: "Cached responses older than this are not used (default 14)."),
             OptionSpec("only-failing", value: "RESULTS", help: "Run only the cases that failed or errored in an earlier results file."),
             OptionSpec("retry-errors", value: "RESULTS", help: "Rerun only the errored cases of a results file; write it back complete, merged."),
+            OptionSpec("max-cost", value: "USD", help: "Start no request that could take the priced spending past USD; the cases not started are not run."),
             OptionSpec("quiet", short: "q", help: "Print only the summary."),
             OptionSpec("no-github", help: "No GitHub annotations or step summary, even under GitHub Actions (a comparison run, e.g. the base branch's)."),
         ],
@@ -105,21 +106,17 @@ enum RunCommand: ProctorCommand {
         if !args.all("prompt").isEmpty { options.promptIds = Set(args.all("prompt")) }
         if !args.all("backend").isEmpty { options.backendIds = Set(args.all("backend")) }
         if let s = args.value("shard") {
-            let parts = s.split(separator: "/").compactMap { Int($0) }
-            guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else {
-                throw CLIError.usage("--shard expects K/N with 1 ≤ K ≤ N, got '\(s)'")
-            }
-            options.shard = (parts[0], parts[1])
+            guard let shard = RunOptions.shard(s) else { throw CLIError.usage("--shard expects K/N with 1 ≤ K ≤ N, got '\(s)'") }
+            options.shard = shard
         }
+        if let m = try args.double("max-cost") { guard let b = CostBudget(maxUsd: m) else { throw CLIError.usage("--max-cost expects USD ≥ 0, got \(m)") }; options.budget = b }
         options.failFast = args.flag("fail-fast")
         options.repeats = try args.int("repeat", min: 1) ?? 1
         options.strictRepair = args.flag("strict-repair")
         for (a, b) in [("record", "replay"), ("cache", "no-cache")] where args.flag(a) && args.flag(b) {
             throw CLIError.usage("--\(a) and --\(b) cannot be combined")
         }
-        if args.value("only-failing") != nil && args.value("retry-errors") != nil {
-            throw CLIError.usage("--only-failing and --retry-errors cannot be combined")
-        }
+        if args.value("only-failing") != nil && args.value("retry-errors") != nil { throw CLIError.usage("--only-failing and --retry-errors cannot be combined") }
         // Reruns: the cases to run again, from an earlier results file.
         guard let f = args.value("only-failing") ?? args.value("retry-errors") else { return (options, nil) }
         let prev: RunResult

@@ -97,7 +97,8 @@ public enum CaseEvaluator {
         for i in waiting..<testCase.validators.count {
             let r = await testCase.validators[i].run(ctx)
             if r.blockedByJSON { blocked.append(result.validators.count) }
-            result.validators.append(ValidatorVerdict(type: testCase.validators[i].type, weight: testCase.validators[i].weight, r))
+            result.validators.append(ValidatorVerdict(type: testCase.validators[i].type, weight: testCase.validators[i].weight, r,
+                                                      metric: testCase.validators[i].metric))
         }
         finish(&result, blocked: blocked, jsonError: ctx.jsonError, strictRepair: strictRepair)
         return result
@@ -152,7 +153,14 @@ public enum CaseEvaluator {
             validators: [], repairs: [], messages: messages, repeatIndex: 0, minPassRate: 1, caseColumn: 0,
             latencyRecorded: response.latencyRecorded, optionsBox: options.isEmpty ? nil : OptionsBox(options), transformed: nil,
             transformSteps: nil, cached: response.cached, constrained: response.constrained, vars: testCase.pointee.vars,
-            metadata: testCase.pointee.metadata)
+            metadata: testCase.pointee.metadata, costUsd: Self.cost(suite: suite, backendId: backendId, usage: response.usage),
+            replayed: suite.backends.first { $0.id == backendId }?.type == "replay")
+    }
+
+    /// The answer's cost at its backend's pricing (a replay backend's is its source's).
+    static func cost(suite: borrowing Suite, backendId: String, usage: TokenUsage?) -> Double? {
+        guard let usage, let spec = suite.backends.first(where: { $0.id == backendId }), let pricing = suite.effectiveSpec(spec).pricing else { return nil }
+        return pricing.cost(usage)
     }
 
     /// The case's transform and JSON pipeline, noted on `result`, and the context its checks
@@ -184,7 +192,7 @@ public enum CaseEvaluator {
         let ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: options.maxTokens, caseId: testCase.pointee.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory, messages: messages, grader: grader,
-                               repairSummary: repairSummary(parsed.repairs))
+                               repairSummary: repairSummary(parsed.repairs), costUsd: result.costUsd)
         result.validators.reserveCapacity(testCase.pointee.validators.count)
         return ctx
     }
@@ -197,7 +205,7 @@ public enum CaseEvaluator {
             for i in vs.indices {
                 guard let r = vs[i].runNow(ctx) else { return i }
                 if r.blockedByJSON { blocked.append(result.validators.count) }
-                result.validators.append(ValidatorVerdict(type: vs[i].type, weight: vs[i].weight, r))
+                result.validators.append(ValidatorVerdict(type: vs[i].type, weight: vs[i].weight, r, metric: vs[i].metric))
             }
             return vs.count
         }

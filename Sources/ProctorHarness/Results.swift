@@ -34,6 +34,8 @@ public struct ValidatorVerdict: Sendable {
     public var graderAnswer: String?
     /// Set on a `select-best` verdict until the run has every output of the case to compare.
     var pendingSelection: String?
+    /// The validator's `metric`, when it names one.
+    public var metric: String?
 
 }
 
@@ -49,13 +51,13 @@ extension ValidatorVerdict {
     /// The same verdict with another message.
     public func with(message: String) -> ValidatorVerdict {
         ValidatorVerdict(type: type, pass: pass, score: score, weight: weight, message: message, evaluated: evaluated,
-                         graderAnswer: graderAnswer, pendingSelection: pendingSelection)
+                         graderAnswer: graderAnswer, pendingSelection: pendingSelection, metric: metric)
     }
 
     /// The verdict of one check.
-    init(type: String, weight: Double, _ r: CheckResult) {
+    init(type: String, weight: Double, _ r: CheckResult, metric: String? = nil) {
         self.init(type: type, pass: r.pass, score: r.score, weight: weight, message: r.message, evaluated: r.evaluated,
-                  graderAnswer: r.graderAnswer, pendingSelection: r.pendingSelection)
+                  graderAnswer: r.graderAnswer, pendingSelection: r.pendingSelection, metric: metric)
     }
 }
 
@@ -138,6 +140,13 @@ public struct CaseResult: Sendable {
     public var vars: JSONObject
     /// The case's metadata (`__metadata:NAME` columns), for reports and filters downstream.
     public var metadata = JSONObject()
+    /// What the answer's tokens cost at the backend's pricing (USD); nil without usage or pricing.
+    /// A cached or replayed answer has a cost but was not paid for in this run (see `spent`).
+    public var costUsd: Double?
+    /// The cost was paid in this run: a live answer, neither cached nor replayed.
+    public var spent: Bool { costUsd != nil && !cached && !replayed }
+    /// The answer came from a cassette (a replay backend).
+    public var replayed = false
 
     /// Passed or repaired.
     public var isPass: Bool { status == .passed || status == .repaired }

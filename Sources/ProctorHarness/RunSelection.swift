@@ -47,6 +47,11 @@ public enum RunSelection {
                               + " (known: \(known.sorted().joined(separator: ", ")))")
             }
         }
+        // A budget needs a price on every backend that costs money.
+        if let budget = options.budget, let first = CostBudget.unpriced(suites, selected: options.backendIds).first {
+            throw Problem(message: "--max-cost \(budget.maxUsd): backend \(first) has no pricing, so its spending cannot be counted; "
+                          + "give it \"pricing\": {\"inputPerMillion\": …, \"outputPerMillion\": …}")
+        }
         // A rerun whose results file names cases these suites do not have ran the wrong file.
         if let f = rerunFile, let keys = options.onlyKeys, !keys.isEmpty {
             var known = Set<CaseKey>()

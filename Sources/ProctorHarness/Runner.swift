@@ -28,6 +28,15 @@ public struct RunOptions: Sendable {
     public var interruption: Interruption?
     /// Only these case × prompt × backend combinations (`--only-failing`, `--retry-errors`).
     public var onlyKeys: Set<CaseKey>?
+    /// `--max-cost`: no request starts that could pass it.
+    public var budget: CostBudget?
+
+    /// `K/N` of `--shard` with 1 ≤ K ≤ N, or nil.
+    public static func shard(_ text: String) -> (index: Int, count: Int)? {
+        let parts = text.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, parts[0] >= 1, parts[0] <= parts[1] else { return nil }
+        return (parts[0], parts[1])
+    }
 
     /// Options that run every case × prompt × backend once, as many jobs at a time as there are cores.
     public init() {}
@@ -147,7 +156,7 @@ public enum Runner {
         /// One job from start to verdict (a skipped result when the run was stopped first).
         @Sendable func perform(_ job: Job) async -> CaseResult {
             await Runner.perform(job, live[job.suite], session: session, grader: graderAccess[job.suite], stop: stop,
-                                 strictRepair: strictRepair, failFast: failFast)
+                                 strictRepair: strictRepair, failFast: failFast, budget: options.budget)
         }
         // Backends that answer in place and have no concurrency cap: their cases with immediate
         // checks run start to verdict without suspending.
@@ -223,14 +232,19 @@ public enum Runner {
 
     /// One job from start to verdict; a skipped result when the run was stopped first.
     static func perform(_ job: Job, _ live: LiveSuite, session: RunSession, grader: GraderAccess, stop: StopFlag,
-                        strictRepair: Bool, failFast: Bool) async -> CaseResult {
+                        strictRepair: Bool, failFast: Bool, budget: CostBudget? = nil) async -> CaseResult {
         let request: BackendRequest
         switch live.suite.cases.withUnsafeBufferPointer({ prepare(job, $0.baseAddress! + job.testCase, live.suite, stop: stop, vars: live.readsVars[job.backend]) }) {
         case .skipped(let r): return r
         case .send(let r): request = r
         }
         let backend = session.backends[job.suite][job.backend]
+        if let budget, let why = budget.begin() { return skipped(job, live.suite, request.messages, why: why) }
         let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
+        if let budget {
+            let replayed = live.suite.backends[job.backend].type == "replay"
+            budget.end(spent: response.cached || replayed ? nil : CaseEvaluator.cost(suite: live.suite, backendId: live.suite.backends[job.backend].id, usage: response.usage))
+        }
         if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
         var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],
                                              backendId: live.suite.backends[job.backend].id,
@@ -445,6 +459,7 @@ public enum Runner {
                                                          : "grader '\(d.id)' chose \(who) over this one: \(d.reason)")
                     v.graderAnswer = d.answer
                 }
+                v.metric = old.metric
                 results[i].validators[vi] = v
                 if results[i].status != .error && results[i].status != .skipped {
                     CaseEvaluator.settle(&results[i], strictRepair: strictRepair || suites[si].options.strictRepair)

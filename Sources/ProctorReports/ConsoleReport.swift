@@ -39,4 +39,12 @@ public enum ConsoleReport {
     public static func summaryLine(_ s: RunSummary, durationMs: Double, color: (String, String) -> String) -> String {
         "proctor: " + color(s.text, s.allPassed ? "32" : "31") + String(format: " in %.2f s", durationMs / 1000)
     }
+
+    /// What the run's priced answers cost, when any was priced: "cost: $0.001234 for 12 priced answers ($0.000900 spent in this run)".
+    public static func costLine(_ run: RunResult) -> String? {
+        let b = Breakdown(run.results)
+        let priced = b.rows.reduce(0) { $0 + $1.priced }
+        guard priced > 0 else { return nil }
+        return String(format: "cost: $%.6f for %d priced answer", b.costUsd, priced) + (priced == 1 ? "" : "s") + String(format: " ($%.6f spent in this run)", b.spentUsd)
+    }
 }

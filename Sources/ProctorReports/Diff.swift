@@ -88,6 +88,8 @@ public struct DiffReport: Sendable {
     public let head: Side
     /// What the comparison could not pair, with why ("suite x: no prompt v2").
     public var leftOut: [String] = []
+    /// Each named metric (validators with `metric`) on both sides: pass rate, interval and mean score.
+    public var metrics: [(name: String, base: Breakdown.Metric?, head: Breakdown.Metric?)] = []
 
     /// How many entries made transition `t`.
     public func count(_ t: Transition) -> Int { entries.filter { $0.transition == t }.count }
@@ -160,9 +162,14 @@ public struct DiffReport: Sendable {
         }
         let paired = entries.filter { $0.base != nil }
         let headed = entries.filter { $0.head != nil }
-        return DiffReport(entries: entries,
-                          base: Side(label: baseLabel, cases: paired.count, passes: paired.filter { passes($0.base!) }.count),
-                          head: Side(label: headLabel, cases: headed.count, passes: headed.filter { passes($0.head!) }.count))
+        var report = DiffReport(entries: entries,
+                                base: Side(label: baseLabel, cases: paired.count, passes: paired.filter { passes($0.base!) }.count),
+                                head: Side(label: headLabel, cases: headed.count, passes: headed.filter { passes($0.head!) }.count))
+        let bm = Breakdown.metrics(bg.flatMap { Array($0.samples) }), hm = Breakdown.metrics(hg.flatMap { Array($0.samples) })
+        var names = bm.map(\.name)
+        for m in hm where !names.contains(m.name) { names.append(m.name) }
+        report.metrics = names.map { n in (n, bm.first { $0.name == n }, hm.first { $0.name == n }) }
+        return report
     }
 }
 
@@ -202,9 +209,20 @@ extension DiffReport {
             if e.outputChanged { o.append(("outputDiff", .array(TextDiff.unified(e.base!.first.output, e.head!.first.output).map { .string($0) }))) }
             return .object(JSONObject(o))
         }
-        return .object(JSONObject([("formatVersion", 1), ("base", side(base)), ("head", side(head)), ("counts", .object(JSONObject(counts))),
-                                   ("mcnemarP", .number(JSONNumber((mcnemarP * 1e6).rounded() / 1e6))),
-                                   ("passRateDropPoints", .number(JSONNumber((passRateDrop * 100).rounded() / 100))), ("entries", .array(es))]))
+        var top: [JSONObject.Entry] = [("formatVersion", 1), ("base", side(base)), ("head", side(head)), ("counts", .object(JSONObject(counts))),
+                                       ("mcnemarP", .number(JSONNumber((mcnemarP * 1e6).rounded() / 1e6))),
+                                       ("passRateDropPoints", .number(JSONNumber((passRateDrop * 100).rounded() / 100)))]
+        if !metrics.isEmpty {
+            func metric(_ m: Breakdown.Metric?) -> JSONValue {
+                guard let m else { return .null }
+                let r = { (x: Double) in JSONValue.number(JSONNumber((x * 10000).rounded() / 10000)) }
+                return ["checks": .number(JSONNumber(m.checks)), "passes": .number(JSONNumber(m.passes)), "passRate": r(m.passRate),
+                        "wilsonLow": r(m.wilsonLow), "wilsonHigh": r(m.wilsonHigh), "meanScore": r(m.meanScore)]
+            }
+            top.append(("metrics", .array(metrics.map { ["name": .string($0.name), "base": metric($0.base), "head": metric($0.head)] })))
+        }
+        top.append(("entries", .array(es)))
+        return .object(JSONObject(top))
     }
 
     /// Plain text for the terminal: totals, then regressions and fixes with their output diffs.

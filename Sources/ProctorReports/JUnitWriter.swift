@@ -68,13 +68,17 @@ public enum JUnitWriter {
             }
         }
         let infos = Dictionary(run.suites.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Cost and named metrics per prompt × backend (only for runs that have them), as properties.
+        let breakdown = Breakdown(run.results)
+        let extras = Dictionary(breakdown.rows.map { r in (CaseKey(suite: r.suite, caseId: "", promptId: r.prompt, backendId: r.backend), Self.properties(r)) },
+                                uniquingKeysWith: { a, _ in a })
         let s = run.summary
         let timestamp = iso(run.startedAt)
         sink.bytes += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".utf8
         sink.bytes += "<testsuites name=\"proctor\" tests=\"\(s.total)\" failures=\"\(s.failed)\" errors=\"\(s.errors)\" time=\"\(seconds(run.durationMs))\">\n".utf8
         for key in order {
             let list = members[key]!
-            suiteHead(groups, list, run, infos, timestamp, &sink.bytes)
+            suiteHead(groups, list, run, infos, timestamp, extras[key] ?? [], &sink.bytes)
             // Read through buffer pointers: an array element passed on is otherwise copied.
             groups.withUnsafeBufferPointer { groups in
                 results.withUnsafeBufferPointer { results in
@@ -99,7 +103,7 @@ public enum JUnitWriter {
 
     /// A `<testsuite>` start tag and its properties.
     static func suiteHead(_ groups: [CaseGroup], _ list: [Int], _ run: RunResult, _ infos: [String: SuiteInfo], _ timestamp: String,
-                          _ x: inout [UInt8]) {
+                          _ extra: [(String, String)], _ x: inout [UInt8]) {
         // One pass by index over the suite's groups (copying 100,000 of them costs more).
         var failures = 0, errors = 0, skipped = 0, most = 1
         var time = 0.0
@@ -141,12 +145,23 @@ public enum JUnitWriter {
             for i in list { props.append(("passes." + groups[i].first.caseId, "\(groups[i].passes)/\(groups[i].ran)")) }
             if !flaky.isEmpty { props.append(("flaky", flaky.joined(separator: ", "))) }
         }
+        props += extra
         for (n, v) in props {
             x += "      <property name=\"".utf8; attr(n, &x)
             x += "\" value=\"".utf8; attr(v, &x)
             x += "\"/>\n".utf8
         }
         x += "    </properties>\n".utf8
+    }
+
+    /// A breakdown row as `<property>` pairs: `costUsd`, `spentUsd`, `metric.NAME`.
+    static func properties(_ r: Breakdown.Row) -> [(String, String)] {
+        var p: [(String, String)] = []
+        if r.priced > 0 { p += [("costUsd", String(format: "%.6f", r.costUsd)), ("spentUsd", String(format: "%.6f", r.spentUsd))] }
+        for m in r.metrics {
+            p.append(("metric." + m.name, String(format: "pass rate %.4f (95%% CI %.4f–%.4f), mean score %.4f, %d checks", m.passRate, m.wilsonLow, m.wilsonHigh, m.meanScore, m.checks)))
+        }
+        return p
     }
 
     /// A case is a `<failure>` when its one status is failed.

@@ -33,7 +33,12 @@ public enum MarkdownWriter {
     public static func diff(_ d: DiffReport) -> String {
         var m = "## Proctor diff: `\(cell(d.base.label))` → `\(cell(d.head.label))`\n\n"
         m += "| | \(cell(d.base.label)) | \(cell(d.head.label)) |\n|---|---|---|\n"
-        m += "| pass rate | \(pct(d.base.passRate)) (\(d.base.passes)/\(d.base.cases), \(ci(d.base.wilson))) | \(pct(d.head.passRate)) (\(d.head.passes)/\(d.head.cases), \(ci(d.head.wilson))) |\n\n"
+        m += "| pass rate | \(pct(d.base.passRate)) (\(d.base.passes)/\(d.base.cases), \(ci(d.base.wilson))) | \(pct(d.head.passRate)) (\(d.head.passes)/\(d.head.cases), \(ci(d.head.wilson))) |\n"
+        func metric(_ x: Breakdown.Metric?) -> String {
+            x.map { "\(pct($0.passRate)) (\($0.passes)/\($0.checks), \(ci(($0.wilsonLow, $0.wilsonHigh)))); mean score " + String(format: "%.3f", $0.meanScore) } ?? "–"
+        }
+        for (name, b, h) in d.metrics { m += "| metric \(cell(name)) | \(metric(b)) | \(metric(h)) |\n" }
+        m += "\n"
         let p = d.mcnemarP
         m += "**\(d.count(.regressed)) regressed, \(d.count(.fixed)) fixed**, \(d.count(.stillFailing)) still failing, "
         m += "\(d.count(.stillPassing)) still passing, \(d.count(.new)) new, \(d.count(.removed)) removed. "
@@ -129,6 +134,8 @@ public enum MarkdownWriter {
         let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total)
         m += "**\(s.text)** · \(ci(w))"
         m += String(format: " · %.2f s\n\n", run.durationMs / 1000)
+        let breakdown = Breakdown(run.results)
+        if !breakdown.isEmpty { m += breakdown.markdown + "\n" }
         let groups = run.groups
         let failing = groups.filter(\.isFailing)
         if !failing.isEmpty {

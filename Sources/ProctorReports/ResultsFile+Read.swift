@@ -46,6 +46,7 @@ extension ResultsFile {
                                          weight: $0["weight"]?.doubleValue ?? 1, message: $0["message"]?.stringValue ?? "")
                 v.evaluated = $0["evaluated"]?.boolValue ?? true
                 v.graderAnswer = $0["graderAnswer"]?.stringValue
+                v.metric = $0["metric"]?.stringValue
                 return v
             }
             let messages: [ChatMessage] = (r["messages"]?.arrayValue ?? []).compactMap {
@@ -68,6 +69,8 @@ extension ResultsFile {
             c.constrained = r["constrained"]?.stringValue
             c.vars = r["vars"]?.objectValue ?? JSONObject()
             c.metadata = r["metadata"]?.objectValue ?? JSONObject()
+            c.costUsd = r["costUsd"]?.doubleValue
+            c.replayed = r["replayed"]?.boolValue ?? false
             c.transformed = r["checkedOutput"]?.stringValue
             c.transformSteps = r["transform"]?.stringValue
             if let o = r["options"]?.objectValue, let parsed = try? GenerationOptions.parse(o) { c.options = parsed }

@@ -14,6 +14,8 @@ public enum ResultsFile {
     /// The file's fields in order; nil for the three that come from the results (`summary`,
     /// `cases`, `results`), which `value` fills in and `bytes` streams.
     static func fields(_ run: RunResult, toolVersion: String) -> [(String, JSONValue?)] {
+        // Cost and named metrics per prompt × backend, only when a run has either.
+        let breakdown = Breakdown(run.results)
         let suites: [JSONValue] = run.suites.map { info in
             var o: [(String, JSONValue)] = [("name", .string(info.name)), ("file", .string(info.file))]
             if let d = info.description { o.append(("description", .string(d))) }
@@ -28,6 +30,7 @@ public enum ResultsFile {
             ("durationMs", ms(run.durationMs)),
             ("interrupted", .bool(run.interrupted)),
             ("summary", nil),
+        ] + (breakdown.isEmpty ? [] : [("breakdown", breakdown.json)]) + [
             ("suites", .array(suites)),
             ("cases", nil),
             ("results", nil),
@@ -73,8 +76,10 @@ public enum ResultsFile {
         o.bool("truncated", r.pointee.truncated, &out)
         if let u = r.pointee.usage { o.value("usage", u.json, &out) } else { o.literal("usage", "null", &out) }
         o.number("latencyMs", (r.pointee.latencyMs * 1000).rounded() / 1000, &out)
+        if let c = r.pointee.costUsd { o.number("costUsd", (c * 1e8).rounded() / 1e8, &out) }
         if r.pointee.latencyRecorded { o.bool("latencyRecorded", true, &out) }
         if r.pointee.cached { o.bool("cached", true, &out) }
+        if r.pointee.replayed { o.bool("replayed", true, &out) }
         if let c = r.pointee.constrained { o.string("constrained", c, &out) }
         if let t = r.pointee.transformed {
             o.string("transform", r.pointee.transformSteps ?? "", &out)
@@ -94,6 +99,7 @@ public enum ResultsFile {
             vo.number("weight", r.pointee.validators[i].weight, &out); vo.string("message", r.pointee.validators[i].message, &out)
             if !r.pointee.validators[i].evaluated { vo.bool("evaluated", false, &out) }
             if let a = r.pointee.validators[i].graderAnswer { vo.string("graderAnswer", a, &out) }
+            if let m = r.pointee.validators[i].metric { vo.string("metric", m, &out) }
             vo.end(&out)
         }
         o.number("minPassRate", r.pointee.minPassRate, &out)

@@ -92,11 +92,24 @@ public enum RunPage {
         r.failureReasons.filter { !$0.contains(": " + CheckResult.notJSONMessage) }
     }
 
+    /// Cost and named metrics per prompt × backend, when the run has either.
+    static func breakdownTable(_ bd: Breakdown) -> String {
+        guard !bd.isEmpty else { return "" }
+        var t = "<h2>Cost and metrics</h2><table class=\"breakdown\"><tr><th>suite</th><th>prompt</th><th>backend</th><th>cost (USD)</th><th>metrics</th></tr>"
+        for r in bd.rows {
+            let cost = r.priced == 0 ? "—" : String(format: "$%.6f", r.costUsd) + (r.spentUsd < r.costUsd ? String(format: " (spent $%.6f)", r.spentUsd) : "")
+            let ms = r.metrics.map { $0.name + String(format: " %.1f%% (95%% CI %.1f–%.1f%%; mean %.3f)", $0.passRate * 100, $0.wilsonLow * 100, $0.wilsonHigh * 100, $0.meanScore) }
+            t += "<tr><td>\(HTMLWriter.escape(r.suite))</td><td>\(HTMLWriter.escape(r.prompt))</td><td>\(HTMLWriter.escape(r.backend))</td><td>\(cost)</td><td>\(HTMLWriter.escape(ms.isEmpty ? "—" : ms.joined(separator: "; ")))</td></tr>"
+        }
+        return t + "</table>"
+    }
+
     /// The page for `run`: one matrix per suite, failing rows first.
     public static func render(_ run: RunResult) -> String {
         let s = run.summary
         var b = "<h1>Proctor run\(run.interrupted ? " (interrupted)" : "")</h1>"
         b += "<div class=\"totals\"><div class=\"box\">\(HTMLWriter.escape(s.text))</div></div>"
+        b += breakdownTable(Breakdown(run.results))
         let groups = run.groups
         let prompts = Array(Set(groups.map(\.key.promptId))).sorted(), backends = Array(Set(groups.map(\.key.backendId))).sorted()
         func options(_ xs: [String], _ all: String) -> String {

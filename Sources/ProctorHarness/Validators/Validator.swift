@@ -78,12 +78,15 @@ public final class CheckContext: Sendable {
     public let messages: [ChatMessage]
     /// Asks a grader backend (model-graded checks); nil where none is available.
     public let grader: GraderAccess?
+    /// What the answer's tokens cost at the backend's pricing (the `cost` validator); nil when unknown.
+    public let costUsd: Double?
 
     /// A class, not a struct: every check of a case reads one context, and a struct this size
     /// is copied field by field (a retain each) wherever it is captured or passed on.
     public init(output: String, json: JSONValue?, jsonError: String?, response: BackendResponse, maxTokens: Int? = nil,
                 caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".",
-                messages: [ChatMessage] = [], grader: GraderAccess? = nil, repairSummary: String = "") {
+                messages: [ChatMessage] = [], grader: GraderAccess? = nil, repairSummary: String = "", costUsd: Double? = nil) {
+        self.costUsd = costUsd
         self.output = output
         self.json = json
         self.jsonError = jsonError
@@ -152,13 +155,16 @@ public final class ConfiguredValidator: Sendable {
     public let transform: Transform?
     /// The graders this validator (or one nested in it) names with `"grader"`.
     public let graderIds: [String]
+    /// The entry's `metric`: its verdicts are summarised under this name per prompt × backend.
+    public let metric: String?
     /// Set when the entry uses the case's variables: this is then a placeholder that each case
     /// replaces with its own build (`instantiated(_:caseId:)`), and never checks anything itself.
     let template: ValidatorTemplate?
 
     init(type: String, path: JSONPointer?, negate: Bool, weight: Double, jsonMode: JSONMode?, inner: any Validator, transform: Transform? = nil,
-         graderIds: [String] = [], template: ValidatorTemplate? = nil) {
+         graderIds: [String] = [], template: ValidatorTemplate? = nil, metric: String? = nil) {
         self.transform = transform
+        self.metric = metric
         self.graderIds = graderIds
         self.template = template
         self.type = type
@@ -269,7 +275,7 @@ public struct ValidatorConfig {
 
     /// Rejects keys the validator does not take, suggesting the closest one.
     public func allowKeys(_ keys: [String]) throws(SuiteError) {
-        let all = keys + ["type", "path", "negate", "weight", "description", "transform"]
+        let all = keys + ["type", "path", "negate", "weight", "description", "transform", "metric"]
         for (k, _) in object where !all.contains(k) {
             throw error(k, "unknown key \"\(k)\" for validator '\(type)'" + Suggestions.hint(for: k, among: all))
         }

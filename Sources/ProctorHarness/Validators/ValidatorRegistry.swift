@@ -55,8 +55,13 @@ public struct ValidatorRegistry: Sendable {
         let negate = try cfg.bool("negate") ?? false
         // select-best is decided after the run, across the case's outputs: there is no verdict yet to negate.
         if negate && type == "select-best" { throw cfg.error("negate", "\"negate\" cannot apply to select-best, which picks the best output after the run") }
+        var metric: String?
+        if let m = o["metric"] {
+            guard let name = m.stringValue, !name.isEmpty else { throw cfg.error("metric", "\"metric\" must be a non-empty name") }
+            metric = name
+        }
         return ConfiguredValidator(type: type, path: path, negate: negate, weight: weight,
-                                   jsonMode: mode, inner: inner, transform: transform, graderIds: Self.graderIds(in: .object(o)))
+                                   jsonMode: mode, inner: inner, transform: transform, graderIds: Self.graderIds(in: .object(o)), metric: metric)
     }
 
     /// What a templated entry holds until a case builds it: never asked to check.

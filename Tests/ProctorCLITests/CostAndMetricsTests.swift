@@ -1,0 +1,120 @@
+import Foundation
+import ProctorCLI
+import ProctorJSON
+import ProctorTestSupport
+import XCTest
+
+/// Costs and named metrics through the CLI against the loopback server: each result's cost from its
+/// usage and its backend's pricing, totals per prompt × backend on every report, the `cost`
+/// validator, `--max-cost`, and `metric` names summarised with Wilson intervals.
+final class CostAndMetricsTests: XCTestCase {
+    func run(_ argv: [String], in dir: TempDir) async -> (code: Int32, err: String) {
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache"), "OPENAI_API_KEY": "k-test"])
+        let code = await Proctor.main(argv + ["--no-cache", "--json", dir.file("r/results.json"), "--junit", dir.file("r/junit.xml"),
+                                              "--markdown", dir.file("r/s.md")], console: console)
+        return (code, console.capturedErr)
+    }
+
+    func report(_ dir: TempDir) throws -> JSONValue { try JSONParser.parse(dir.read("r/results.json") ?? "") }
+
+    /// Five cases on a server that reports 7 prompt and 3 output tokens per answer, priced at $1 a token.
+    func suite(_ dir: TempDir, _ server: MockHTTPServer, validators: String = #"[{"type": "contains", "value": "Paris", "metric": "accuracy"}, {"type": "cost", "maxUsd": 12}]"#) -> String {
+        let cases = (1...5).map { #"{"id": "c\#($0)", "vars": {"q": "q\#($0)"}}"# }.joined(separator: ", ")
+        return dir.write("s.json", """
+        {"suite": "s", "backends": [{"id": "o", "type": "openai", "model": "m", "baseURL": "\(server.baseURL)",
+           "pricing": {"inputPerMillion": 1000000, "outputPerMillion": 1000000}}],
+         "prompts": [{"id": "p", "template": "{{q}}"}], "defaults": {"validators": \(validators)}, "cases": [\(cases)]}
+        """)
+    }
+
+    func testCostsPerResultTotalsTheCostValidatorAndMetrics() async throws {
+        let server = try MockHTTPServer { _ in MockHTTPServer.openAI("Paris") }
+        defer { server.stop() }
+        server.enqueue(MockHTTPServer.openAI("Lyon"), MockHTTPServer.openAI("Paris"), MockHTTPServer.openAI("Lyon"), MockHTTPServer.openAI("Paris"),
+                       MockHTTPServer.openAI("Lyon"))
+        let dir = TempDir()
+        let r = await run(["run", suite(dir, server), "-j", "1", "--html", dir.file("r/run.html")], in: dir)
+        XCTAssertEqual(r.code, 1, r.err)
+        let html = try XCTUnwrap(dir.read("r/run.html"))
+        XCTAssertTrue(html.contains("<h2>Cost and metrics</h2>") && html.contains("$50.000000") && html.contains("accuracy 40.0% (95% CI 11.8–76.9%"), "html")
+        XCTAssertTrue(r.err.contains("cost: $50.000000 for 5 priced answers ($50.000000 spent in this run)"), r.err)
+        let j = try report(dir)
+        for res in try XCTUnwrap(j["results"]?.arrayValue) {
+            XCTAssertEqual(res["costUsd"], 10)
+            XCTAssertEqual(res["validators"]?[1]?["pass"], true, "$10 ≤ $12")
+        }
+        let row = try XCTUnwrap(j["breakdown"]?[0])
+        XCTAssertEqual(row["costUsd"], 50)
+        XCTAssertEqual(row["spentUsd"], 50)
+        let metric = try XCTUnwrap(row["metrics"]?[0])
+        XCTAssertEqual(metric["name"], "accuracy")
+        XCTAssertEqual(metric["checks"], 5)
+        XCTAssertEqual(metric["passes"], 2)
+        XCTAssertEqual(metric["passRate"], 0.4)
+        XCTAssertEqual(try XCTUnwrap(metric["wilsonLow"]?.doubleValue), 0.1176, accuracy: 0.0001)
+        let junit = try XCTUnwrap(dir.read("r/junit.xml"))
+        XCTAssertTrue(junit.contains(#"<property name="costUsd" value="50.000000"/>"#) && junit.contains(#"<property name="metric.accuracy" value="pass rate 0.4000"#), junit)
+        let md = try XCTUnwrap(dir.read("r/s.md"))
+        XCTAssertTrue(md.contains("### Cost and metrics") && md.contains("$50.000000") && md.contains("accuracy 40.0% (11.8–76.9%; 0.400)"), md)
+        // The diff reports each metric on both sides.
+        try FileManager.default.copyItem(atPath: dir.file("r/results.json"), toPath: dir.file("base.json"))
+        let head = await run(["run", suite(dir, server)], in: dir)
+        XCTAssertEqual(head.code, 0, head.err)
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(["diff", dir.file("base.json"), dir.file("r/results.json"), "--markdown", dir.file("d.md"), "--json", dir.file("d.json")], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        XCTAssertTrue(try XCTUnwrap(dir.read("d.md")).contains("| metric accuracy | 40.0% (2/5, 95% CI 11.8–76.9%); mean score 0.400 | 100.0% (5/5, 95% CI 56.6–100.0%); mean score 1.000 |"),
+                      dir.read("d.md") ?? "")
+        let dj = try JSONParser.parse(dir.read("d.json") ?? "")
+        XCTAssertEqual(dj["metrics"]?[0]?["head"]?["passRate"], 1)
+        // A tighter price limit fails every case, naming the cost.
+        let tight = await run(["run", suite(dir, server, validators: #"[{"type": "cost", "maxUsd": 5}]"#)], in: dir)
+        XCTAssertEqual(tight.code, 1)
+        XCTAssertEqual(try report(dir)["results"]?[0]?["validators"]?[0]?["message"], "cost $10.000000 is above the maximum $5.0")
+    }
+
+    func testMaxCostStopsStartingRequestsAndSaysWhy() async throws {
+        let server = try MockHTTPServer { _ in MockHTTPServer.openAI("Paris") }
+        defer { server.stop() }
+        let dir = TempDir()
+        let r = await run(["run", suite(dir, server), "-j", "1", "--max-cost", "25"], in: dir)
+        XCTAssertEqual(r.code, 1, "cases not run because of the budget fail the run: \(r.err)")
+        XCTAssertEqual(server.requests.count, 2, "$10 each: a third would pass $25")
+        let results = try XCTUnwrap(try report(dir)["results"]?.arrayValue)
+        XCTAssertEqual(results.filter { $0["status"] == "skipped" }.count, 3)
+        XCTAssertTrue(results.last?["error"]?.stringValue?.contains("--max-cost $25.000000 would be passed ($20.000000 spent") == true, "\(String(describing: results.last))")
+        // A backend without pricing cannot be budgeted.
+        dir.write("u.json", """
+        {"suite": "u", "backends": [{"id": "o", "type": "openai", "model": "my-own-model", "baseURL": "\(server.baseURL)"}],
+         "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "contains", "value": "P"}]}]}
+        """)
+        let u = await run(["run", dir.file("u.json"), "--max-cost", "1"], in: dir)
+        XCTAssertEqual(u.code, 2)
+        XCTAssertTrue(u.err.contains("backend u/o has no pricing"), u.err)
+    }
+
+    func testPricesFromTheTableAndBadPricing() async throws {
+        let server = try MockHTTPServer { _ in MockHTTPServer.openAI("Paris") }
+        defer { server.stop() }
+        let dir = TempDir()
+        let s = dir.write("t.json", """
+        {"suite": "t", "backends": [{"id": "o", "type": "openai", "model": "gpt-4o-mini-2024-07-18", "baseURL": "\(server.baseURL)"}],
+         "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "contains", "value": "P"}]}]}
+        """)
+        let r = await run(["run", s], in: dir)
+        XCTAssertEqual(r.code, 0, r.err)
+        // 7 × $0.15 + 3 × $0.60 per million.
+        XCTAssertEqual(try XCTUnwrap(try report(dir)["results"]?[0]?["costUsd"]?.doubleValue), 0.00000285, accuracy: 1e-12)
+        for (pricing, message) in [(#"{"inputPerMillion": -1, "outputPerMillion": 2}"#, "\"inputPerMillion\" must be a price"),
+                                   (#"{"inputPerMillion": 1}"#, "needs \"outputPerMillion\""),
+                                   (#"{"input": 1, "outputPerMillion": 2}"#, "unknown key \"input\"")] {
+            let b = dir.write("b.json", """
+            {"suite": "b", "backends": [{"id": "o", "type": "openai", "model": "m", "baseURL": "\(server.baseURL)", "pricing": \(pricing)}],
+             "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "contains", "value": "P"}]}]}
+            """)
+            let e = await run(["run", b], in: dir)
+            XCTAssertEqual(e.code, 2, pricing)
+            XCTAssertTrue(e.err.contains("b.json:1:") && e.err.contains(message), "\(pricing): \(e.err)")
+        }
+    }
+}
