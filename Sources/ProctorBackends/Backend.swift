@@ -127,6 +127,17 @@ public protocol Backend: Sendable {
     func completeNow(_ request: BackendRequest) -> BackendResponse?
     /// `completeNow` answers every request (asked once per run, not per case).
     var answersNow: Bool { get }
+    /// Embeddings of `texts` (OpenAI's `/v1/embeddings`), for embedding similarity; a message when
+    /// the backend cannot embed or the request failed.
+    func embed(_ texts: [String]) async -> Result<[[Double]], EmbeddingFailure>
+}
+
+/// Why embeddings could not be had, in words.
+public struct EmbeddingFailure: Error, Sendable {
+    /// What went wrong, naming the backend.
+    public let message: String
+    /// A failure with its message.
+    public init(_ message: String) { self.message = message }
 }
 
 extension Backend {
@@ -142,6 +153,10 @@ extension Backend {
     public func completeNow(_ request: BackendRequest) -> BackendResponse? { nil }
     /// By default a backend does not answer in place.
     public var answersNow: Bool { false }
+    /// By default a backend has no embeddings.
+    public func embed(_ texts: [String]) async -> Result<[[Double]], EmbeddingFailure> {
+        .failure(EmbeddingFailure("backend '\(id)' cannot embed text (embeddings come from an \"openai\" backend: /v1/embeddings)"))
+    }
 }
 
 /// A problem with a backend's configuration, found when the suite loads.

@@ -178,6 +178,9 @@ public struct RecordingBackend: Backend {
     /// The live backend's prompt format.
     public var promptFormat: String? { live.promptFormat }
 
+    /// The live backend's embeddings (not recorded: cassettes hold answers).
+    public func embed(_ texts: [String]) async -> Result<[[Double]], EmbeddingFailure> { await live.embed(texts) }
+
     /// The live backend's answer, recorded in the cassette unless it is an error (so a failed call never becomes a recording).
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)

@@ -117,6 +117,30 @@ public struct CachingBackend: Backend {
     /// The live backend's check of merged options, unchanged.
     public func check(_ options: GenerationOptions) -> GenerationOptions.ParseError? { live.check(options) }
 
+    /// Each text's embedding from the cache when there (under the identity and the text), else from the live backend, stored.
+    public func embed(_ texts: [String]) async -> Result<[[Double]], EmbeddingFailure> {
+        var out = [[Double]?](repeating: nil, count: texts.count)
+        var identity = self.identity
+        identity["purpose"] = "embedding"
+        let keys = texts.map { Cassette.key(identity: identity, messages: [ChatMessage(role: "user", content: $0)], options: GenerationOptions(), repeatIndex: 0) }
+        for (i, k) in keys.enumerated() {
+            if let hit = cache.lookup(k.key), let v = try? JSONParser.parse(hit.text), let xs = v.arrayValue { out[i] = xs.compactMap(\.doubleValue) }
+        }
+        let missing = out.indices.filter { out[$0] == nil }
+        if !missing.isEmpty {
+            switch await live.embed(missing.map { texts[$0] }) {
+            case .failure(let f): return .failure(f)
+            case .success(let vs):
+                for (j, i) in missing.enumerated() {
+                    out[i] = vs[j]
+                    cache.store(keys[i].key, identity: identity, request: keys[i].request,
+                                response: BackendResponse(text: JSONSerializer.string(.array(vs[j].map { .number(JSONNumber($0)) })), finishReason: .stop))
+                }
+            }
+        }
+        return .success(out.map { $0! })
+    }
+
     /// A fresh cached response for `request` (marked `cached`) when there is one; otherwise the live answer, stored unless it is an error.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars)

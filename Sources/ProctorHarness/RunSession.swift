@@ -163,6 +163,9 @@ public final class RunSession: Sendable {
             let request = BackendRequest(messages: [ChatMessage(role: "user", content: prompt)], options: target.options.overridden(by: fixed),
                                          caseId: "grader", promptId: "grader")
             return await RunSession.limited(g.limiter) { await g.backend.complete(request) }
+        } embed: { id, texts in
+            guard let g = table[id] else { return nil }
+            return await RunSession.limited(g.limiter) { await g.backend.embed(texts) }
         }
     }
 

@@ -111,6 +111,26 @@ public final class Transformer {
         return run(count: n, start: start)
     }
 
+    /// The mean of the final-normed hidden states of `tokens` (at most the context; positions from
+    /// 0), as a demonstration embedding: it lets `/v1/embeddings` and embedding similarity work
+    /// offline, but a model trained to predict tokens is not a semantic embedding model.
+    public func meanHiddenState(_ tokens: [Int]) -> [Float] {
+        let used = Array(tokens.prefix(config.seqLen))
+        let dim = config.dim
+        var mean = [Float](repeating: 0, count: dim)
+        guard !used.isEmpty else { return mean }
+        _ = prefill(used, start: 0)
+        // After the block ran, X holds every token's last residual: normalise each as the final norm does.
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+        defer { row.deallocate() }
+        for t in 0..<used.count {
+            Kernels.rmsnorm(row, X + t * dim, checkpoint.rmsFinal, dim)
+            for i in 0..<dim { mean[i] += row[i] }
+        }
+        for i in 0..<dim { mean[i] /= Float(used.count) }
+        return mean
+    }
+
     /// Every layer over the `n` tokens in X, then the final norm and the classifier for the last one.
     func run(count n: Int, start: Int) -> UnsafeMutablePointer<Float> {
         let c = config

@@ -6,7 +6,8 @@ import Synchronization
 import ProctorConversation
 
 /// The built-in model behind an OpenAI-compatible HTTP/1.1 API (`GET /health`, `GET /v1/models`,
-/// `POST /v1/completions`, `POST /v1/chat/completions`, streaming as server-sent events), on the
+/// `POST /v1/completions`, `POST /v1/chat/completions`, streaming as server-sent events, and
+/// `POST /v1/embeddings` as a mean-pooled demonstration embedding), on the
 /// toolchain's sockets. Generation is `Generator`'s, with the `builtin` backend's defaults
 /// (greedy unless `temperature` is given, top-p 0.9, seed 42) and its chat template, so a suite
 /// gets the same answers through this server as from the backend.
@@ -109,16 +110,58 @@ public final class ModelServer: @unchecked Sendable {
             complete(request, kind: .completion, conn)
         case ("POST", "/v1/chat/completions"):
             complete(request, kind: .chat, conn)
-        case (_, "/health"), (_, "/v1/models"), (_, "/v1/completions"), (_, "/v1/chat/completions"):
+        case ("POST", "/v1/embeddings"):
+            embed(request, conn)
+        case (_, "/health"), (_, "/v1/models"), (_, "/v1/completions"), (_, "/v1/chat/completions"), (_, "/v1/embeddings"):
             conn.respond(405, body: Self.errorBody("\(request.method) is not allowed on \(request.path)", type: "invalid_request_error", param: nil))
         default:
-            conn.respond(404, body: Self.errorBody("no route \(request.method) \(request.path) (the server has /health, /v1/models, /v1/completions, /v1/chat/completions)",
+            conn.respond(404, body: Self.errorBody("no route \(request.method) \(request.path) (the server has /health, /v1/models, /v1/completions, /v1/chat/completions, /v1/embeddings)",
                                                  type: "invalid_request_error", param: nil))
         }
     }
 
     static func errorBody(_ message: String, type: String, param: String?) -> [UInt8] {
         JSONSerializer.bytes(["error": ["message": .string(message), "type": .string(type), "param": param.map { .string($0) } ?? .null, "code": .null]])
+    }
+
+    // MARK: - Embeddings
+
+    /// `POST /v1/embeddings` (`input`: a string or a list of strings): each text's mean final
+    /// hidden state (`Transformer.meanHiddenState`), a demonstration embedding that lets embedding
+    /// similarity run offline, not a semantic model.
+    func embed(_ http: HTTPRequest, _ conn: HTTPExchange) {
+        let bad = { (m: String, p: String?) in conn.respond(400, body: Self.errorBody(m, type: "invalid_request_error", param: p)) }
+        guard let v = try? JSONParser.parse(http.body), case .object(let o) = v else { return bad("the body must be a JSON object", nil) }
+        for (k, _) in o where !["model", "input", "encoding_format", "user"].contains(k) { return bad("unknown field '\(k)'", k) }
+        guard let model = o["model"]?.stringValue else { return bad("'model' is required", "model") }
+        guard model == options.modelName else { return bad("the model '\(model)' does not exist; this server has '\(options.modelName)'", "model") }
+        if let f = o["encoding_format"], f != "float" { return bad("'encoding_format' must be \"float\" (base64 is not supported)", "encoding_format") }
+        let texts: [String]
+        switch o["input"] {
+        case .string(let s)?: texts = [s]
+        case .array(let xs)? where !xs.isEmpty && xs.allSatisfy({ $0.stringValue != nil }): texts = xs.map { $0.stringValue! }
+        default: return bad("'input' must be a string or a non-empty list of strings", "input")
+        }
+        let context = checkpoint.config.seqLen
+        var tokens: [[Int]] = []
+        for (i, t) in texts.enumerated() {
+            let ids = tokenizer.encode(t, bos: true, eos: false)
+            guard ids.count <= context else { return bad("input \(i) is \(ids.count) tokens but the model's context is \(context) tokens", "input") }
+            tokens.append(ids)
+        }
+        while slots.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            if conn.clientGone || stopping.load(ordering: .acquiring) { return }
+        }
+        defer { slots.signal() }
+        let transformer = lock.withLock { idle.popLast() } ?? Transformer(checkpoint: checkpoint, threads: options.threads)
+        defer { lock.withLock { idle.append(transformer) } }
+        let data: [JSONValue] = tokens.enumerated().map { i, ids in
+            ["object": "embedding", "index": .number(JSONNumber(i)),
+             "embedding": .array(transformer.meanHiddenState(ids).map { .number(JSONNumber(Double($0))) })]
+        }
+        let used = tokens.reduce(0) { $0 + $1.count }
+        conn.respond(200, body: JSONSerializer.bytes(["object": "list", "data": .array(data), "model": .string(options.modelName),
+                                                      "usage": ["prompt_tokens": .number(JSONNumber(used)), "total_tokens": .number(JSONNumber(used))]]))
     }
 
     // MARK: - Generation

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ProctorCLI
 import ProctorJSON
 import ProctorModel
@@ -98,5 +101,67 @@ final class ModelTemplateSuiteTests: XCTestCase {
         let badCode = await Proctor.main(["run", bad, "--json", dir.file("r2.json"), "--junit", dir.file("j2.xml"), "--markdown", dir.file("s2.md")], console: e)
         XCTAssertEqual(badCode, 2)
         XCTAssertTrue(e.capturedErr.contains("records no prompt template"), e.capturedErr)
+    }
+}
+
+/// Embedding similarity offline: `proctor model serve` answers `/v1/embeddings` with the built-in
+/// model (a mean-pooled final hidden state), and `similar` with `embedding` compares through it.
+final class EmbeddingSimilarityTests: XCTestCase {
+    func testSimilarThroughTheServersEmbeddingsIsCachedAndChecked() async throws {
+        let model = SharedData.projectRoot.appendingPathComponent("fixtures/models/proctor-tiny.bin").path
+        let tok = SharedData.projectRoot.appendingPathComponent("fixtures/models/proctor-tiny.tokenizer.bin").path
+        let checkpoint = try Checkpoint(path: model)
+        var o = ModelServer.Options()
+        o.port = 0
+        o.threads = 1
+        let server = try ModelServer(checkpoint: checkpoint, tokenizer: try Tokenizer(path: tok, vocabSize: checkpoint.config.vocabSize), options: o)
+        server.start()
+        // URLSession keeps its connection open: do not wait for it at shutdown.
+        defer { server.shutdown(timeout: 0.5) }
+        // The endpoint itself: one vector per input, of the model's width.
+        var req = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/embeddings")!)
+        req.httpMethod = "POST"
+        req.httpBody = Data(#"{"model": "proctor-builtin", "input": ["hello there", "goodbye"]}"#.utf8)
+        let (data, resp) = try await URLSession.shared.data(for: req)
+        XCTAssertEqual((resp as? HTTPURLResponse)?.statusCode, 200)
+        let body = try JSONParser.parse([UInt8](data))
+        XCTAssertEqual(body["data"]?.arrayValue?.count, 2)
+        XCTAssertEqual(body["data"]?[0]?["embedding"]?.arrayValue?.count, checkpoint.config.dim)
+        var bad = req
+        bad.httpBody = Data(#"{"model": "proctor-builtin", "input": []}"#.utf8)
+        let (_, badResp) = try await URLSession.shared.data(for: bad)
+        XCTAssertEqual((badResp as? HTTPURLResponse)?.statusCode, 400)
+
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"suite": "emb", "backends": [{"id": "e", "type": "echo"}],
+         "graders": [{"id": "emb", "type": "openai", "baseURL": "http://127.0.0.1:\(server.port)/v1", "model": "proctor-builtin"}],
+         "prompts": [{"id": "p", "template": "{{x}}"}],
+         "cases": [{"id": "same", "vars": {"x": "The cat sat on the mat."}, "validators": [{"type": "similar", "embedding": "emb", "value": "The cat sat on the mat.", "threshold": 0.999}]},
+                   {"id": "other", "vars": {"x": "{\\"total\\": 42}"}, "validators": [{"type": "similar", "embedding": "emb", "value": "A poem about the sea", "threshold": 0.999}]}]}
+        """)
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
+        let argv = ["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")]
+        let code = await Proctor.main(argv, console: console)
+        XCTAssertEqual(code, 1, console.capturedErr)
+        let results = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]!.arrayValue!
+        let same = results.first { $0["case"] == "same" }!, other = results.first { $0["case"] == "other" }!
+        XCTAssertEqual(same["status"], "passed")
+        XCTAssertEqual(try XCTUnwrap(same["validators"]?[0]?["score"]?.doubleValue), 1, accuracy: 1e-6)
+        XCTAssertEqual(other["status"], "failed")
+        XCTAssertTrue(other["validators"]?[0]?["message"]?.stringValue?.hasPrefix("cosine similarity") == true)
+        // The embeddings were cached: a run with the server gone gives the same verdicts.
+        server.shutdown(timeout: 0.5)
+        let again = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
+        let code2 = await Proctor.main(argv, console: again)
+        XCTAssertEqual(code2, 1, again.capturedErr)
+        let results2 = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]!.arrayValue!
+        XCTAssertEqual(results2.first { $0["case"] == "same" }?["status"], "passed")
+        // A backend that cannot embed says so.
+        let noEmbed = dir.write("n.json", #"{"suite": "n", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "x"}], "cases": [{"id": "a", "validators": [{"type": "similar", "embedding": "e", "value": "x"}]}]}"#)
+        let c3 = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
+        _ = await Proctor.main(["run", noEmbed, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")], console: c3)
+        let r3 = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]![0]!
+        XCTAssertTrue(r3["validators"]?[0]?["message"]?.stringValue?.contains("cannot embed text") == true, "\(r3)")
     }
 }

@@ -49,6 +49,27 @@ public struct OpenAIBackend: Backend {
     /// A warning when no API key is set, since requests then go without one.
     public var warnings: [String] { cfg.warnings }
 
+    /// Posts `texts` to `{baseURL}/embeddings` with the backend's model and reads `data[i].embedding`.
+    public func embed(_ texts: [String]) async -> Result<[[Double]], EmbeddingFailure> {
+        let body: JSONValue = ["model": .string(cfg.model), "input": .array(texts.map { .string($0) })]
+        switch await transport.post(url: cfg.url("embeddings"), headers: cfg.headers(keyHeader: "Authorization", keyPrefix: "Bearer "), body: JSONSerializer.bytes(body)) {
+        case .failure(let f): return .failure(EmbeddingFailure("\(id): embeddings: \(transport.redact(f.description))"))
+        case .success(let out):
+            guard let v = try? JSONParser.parse(out.body), let data = v["data"]?.arrayValue, data.count == texts.count else {
+                return .failure(EmbeddingFailure("\(id): unexpected embeddings response: \(transport.redact(HTTPTransport.excerpt(out.body)))"))
+            }
+            var vectors = [[Double]](repeating: [], count: texts.count)
+            for (k, d) in data.enumerated() {
+                let i = d["index"]?.intValue ?? k
+                guard i >= 0, i < texts.count, let xs = d["embedding"]?.arrayValue, !xs.isEmpty else {
+                    return .failure(EmbeddingFailure("\(id): an embedding in the response is missing or empty"))
+                }
+                vectors[i] = xs.compactMap(\.doubleValue)
+            }
+            return .success(vectors)
+        }
+    }
+
     /// Posts `request` to Chat Completions (or its flattened prompt to `/completions`) and reads the first choice's text, or its tool calls as JSON, with usage and whether `length` cut it.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model))]

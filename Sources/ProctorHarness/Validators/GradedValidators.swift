@@ -14,11 +14,25 @@ public struct GraderAccess: Sendable {
     /// Sends one user message to the grader with this id; nil when there is no such grader.
     let send: @Sendable (String, String) async -> BackendResponse?
 
+    /// Embeds texts with the backend of this id (embedding similarity); nil for an unknown id.
+    let embedWith: @Sendable (String, [String]) async -> Result<[[Double]], EmbeddingFailure>?
+
     /// Access that asks graders through `send` (grader id, then prompt; nil for an unknown id), using grader
-    /// `fallback` when a check names none.
-    public init(fallback: String?, send: @escaping @Sendable (String, String) async -> BackendResponse?) {
+    /// `fallback` when a check names none, and embeds through `embed`.
+    public init(fallback: String?, send: @escaping @Sendable (String, String) async -> BackendResponse?,
+                embed: @escaping @Sendable (String, [String]) async -> Result<[[Double]], EmbeddingFailure>? = { _, _ in nil }) {
         self.fallback = fallback
         self.send = send
+        self.embedWith = embed
+    }
+
+    /// Embeddings of `texts` from backend `id`, or why there are none.
+    func embed(_ id: String, _ texts: [String]) async -> Result<[[Double]], TransformError> {
+        guard let r = await embedWith(id, texts) else { return .failure(TransformError("no backend or grader named '\(id)'")) }
+        switch r {
+        case .success(let v): return .success(v)
+        case .failure(let f): return .failure(TransformError(f.message))
+        }
     }
 
     /// The grader's answer, or why there is none.

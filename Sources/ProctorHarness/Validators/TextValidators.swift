@@ -21,7 +21,7 @@ enum TextValidators {
         "one-of": { c throws(SuiteError) in try OneOf(c) },
         "regex": { c throws(SuiteError) in try RegexValidator(c) },
         "length": { c throws(SuiteError) in try Length(c) },
-        "similar": { c throws(SuiteError) in try Similar(c) },
+        "similar": { c throws(SuiteError) -> any Validator in c.object["embedding"] != nil ? try EmbeddingSimilar(c) : try Similar(c) },
     ]
 
     static func quote(_ s: String, limit: Int = 80) -> String {
@@ -283,6 +283,41 @@ enum TextValidators {
             return CheckResult(pass: sim >= threshold, score: sim,
                                message: "similarity \(shown) \(sim >= threshold ? "≥" : "<") threshold \(threshold)")
         }
+    }
+
+    /// `similar` with `embedding: BACKEND_ID`: the output and `value` embedded through that
+    /// backend's `/v1/embeddings` (cached like responses), compared by cosine similarity against
+    /// `threshold` (default 0.8); the score is the cosine.
+    struct EmbeddingSimilar: Validator {
+        let value: String
+        let threshold: Double
+        let backend: String
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["value", "threshold", "embedding"])
+            value = try text(c, "value")
+            guard let b = try c.string("embedding"), !b.isEmpty else { throw c.error("embedding", "\"embedding\" must name a backend of the suite (an openai backend: /v1/embeddings)") }
+            backend = b
+            threshold = try c.number("threshold") ?? 0.8
+            guard threshold >= -1 && threshold <= 1 else { throw c.error("threshold", "\"threshold\" is a cosine similarity, between -1 and 1") }
+        }
+        func check(_ s: Subject, _ ctx: CheckContext) async -> CheckResult {
+            guard let access = ctx.grader else { return .unevaluable("no backends to embed with in this context") }
+            switch await access.embed(backend, [s.text, value]) {
+            case .failure(let e): return .unevaluable("embedding with '\(backend)': \(e.message)")
+            case .success(let v):
+                guard v.count == 2, v[0].count == v[1].count, !v[0].isEmpty else { return .unevaluable("backend '\(backend)' returned embeddings of different sizes") }
+                let cos = TextValidators.cosine(v[0], v[1])
+                let shown = (cos * 1000).rounded() / 1000
+                return CheckResult(pass: cos >= threshold, score: max(0, cos), message: "cosine similarity \(shown) \(cos >= threshold ? "≥" : "<") threshold \(threshold) (embeddings: \(backend))")
+            }
+        }
+    }
+
+    /// The cosine of the angle between two vectors (0 when either is all zeros).
+    static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for i in a.indices { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i] }
+        return na == 0 || nb == 0 ? 0 : dot / (na.squareRoot() * nb.squareRoot())
     }
 
     /// 1 − Levenshtein distance / longer length, over grapheme clusters.

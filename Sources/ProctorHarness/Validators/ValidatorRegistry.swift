@@ -72,7 +72,7 @@ public struct ValidatorRegistry: Sendable {
     /// Every `"grader"` string in a validator's entry, nested checks included.
     static func graderIds(in v: JSONValue) -> [String] {
         switch v {
-        case .object(let o): return o.entries.flatMap { e in e.key == "grader" ? (e.value.stringValue.map { [$0] } ?? []) : graderIds(in: e.value) }
+        case .object(let o): return o.entries.flatMap { e in e.key == "grader" || e.key == "embedding" ? (e.value.stringValue.map { [$0] } ?? []) : graderIds(in: e.value) }
         case .array(let xs): return xs.flatMap(graderIds(in:))
         default: return []
         }
