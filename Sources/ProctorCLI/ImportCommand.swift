@@ -14,6 +14,7 @@ enum ImportCommand: ProctorCommand {
             OptionSpec("out", value: "PATH", help: "Where to write the suite (default suites/NAME.jsonc, NAME from the config's folder)."),
             OptionSpec("strict", help: "Any item that cannot be imported is an error (exit 2); nothing is written."),
             OptionSpec("force", help: "Overwrite an existing suite file."),
+            OptionSpec("backends", value: "FILE", help: "A JSON list of Proctor backend entries to use instead of the imported providers."),
         ],
         discussion: """
         Everything that does not map is listed on stderr with its line and column in the YAML and
@@ -34,7 +35,8 @@ enum ImportCommand: ProctorCommand {
         let out = args.value("out") ?? "suites/\(name).jsonc"
         try checkOutputs([("--out", out)], inputs: [("the promptfoo configuration", config)])
         let result: PromptfooImporter.Result
-        do { result = try PromptfooImporter.convert(configPath: config, outPath: out, environment: console.environment) } catch { throw CLIError.input("\(error)") }
+        do { result = try PromptfooImporter.convert(configPath: config, outPath: out, environment: console.environment, backendsFile: args.value("backends")) }
+        catch { throw CLIError.input("\(error)") }
         try checkOutputs([("--out", out)], inputs: result.filesRead.map { ("a file the configuration names", $0) })
         for d in result.decisions { console.err("note: \(d)") }
         for u in result.unmapped { console.err("not imported: \(u)") }

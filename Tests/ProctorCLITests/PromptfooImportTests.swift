@@ -1,4 +1,5 @@
 import Foundation
+import ProctorBackends
 import ProctorCLI
 import ProctorHarness
 import ProctorJSON
@@ -160,6 +161,72 @@ final class PromptfooImportTests: XCTestCase {
         """, files: ["docs/a.txt": "alpha"])
         XCTAssertEqual(files.code, 0, files.err)
         XCTAssertEqual(try XCTUnwrap(files.suite)["cases"]?[0]?["vars"], ["doc": "file://../proj/docs/a.txt"])
+    }
+
+    /// Multi-line script assertions run as promptfoo runs them (a body with `return`), `metric`
+    /// becomes a named metric, and notes for tests in a tests file point into that file.
+    func testScriptBodiesMetricsAndTestFileLocations() async throws {
+        for program in ["node", "python3"] {
+            guard ProcessRunner.resolveExecutable(program, cwd: ".", environment: ProcessInfo.processInfo.environment) != nil else {
+                throw XCTSkip("\(program) is not on PATH")
+            }
+        }
+        let r = try await importing("""
+        prompts: ["Say: {{text}}"]
+        providers: [openai:gpt-4o-mini]
+        tests: file://tests.yaml
+        """, files: ["tests.yaml": """
+        - vars: {text: short answer here}
+          assert:
+            - type: javascript
+              value: |
+                const words = output.split(' ');
+                return words.length < 30;
+              metric: brevity
+            - type: python
+              value: |
+                n = len(output)
+                return n > 3
+            - type: icontains
+              value: SHORT
+              metric: brevity
+
+        """])
+        XCTAssertEqual(r.code, 0, r.err)
+        let s = try XCTUnwrap(r.suite)
+        let validators = try XCTUnwrap(s["cases"]?[0]?["validators"]?.arrayValue)
+        XCTAssertEqual(validators.map { $0["metric"]?.stringValue }, ["brevity", nil, "brevity"])
+        XCTAssertTrue(r.err.contains("tests.yaml:1:3: javascript assertion runs as a command validator"), r.err)
+        // The imported checks run: an echo suite with them passes on the case's text.
+        let dir = r.dir
+        let runSuite = dir.write("proj/run.json", JSONSerializer.string(["suite": "run", "backends": [["id": "e", "type": "echo"]],
+                                                                        "prompts": [["id": "p", "template": "short answer here"]],
+                                                                        "cases": [["id": "a", "validators": .array(validators)]]]))
+        let console = Console(capturingWith: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+        let code = await Proctor.main(["run", runSuite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr + (dir.read("r.json") ?? ""))
+    }
+
+    /// `--backends FILE` replaces the imported providers (and is an input `--out` cannot overwrite).
+    func testBackendsFileReplacesProviders() async throws {
+        let dir = TempDir()
+        let config = dir.write("proj/promptfooconfig.yaml", "prompts: [\"Hi {{name}}\"]\nproviders: [openai:gpt-4o-mini]\ntests:\n  - vars: {name: Ada}\n    assert: [{type: contains, value: Ada}]\n")
+        let backends = dir.write("proj/backends.json", #"[{"id": "local", "type": "echo"}]"#)
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(["import", "promptfoo", config, "--out", dir.file("suites/s.jsonc"), "--backends", backends], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        let suite = try JSONParser.parse(Array((dir.read("suites/s.jsonc") ?? "").utf8), options: .jsonc)
+        XCTAssertEqual(suite["backends"], [["id": "local", "type": "echo"]])
+        XCTAssertTrue(console.capturedErr.contains("providers replaced by the --backends file's 1 backend"), console.capturedErr)
+        let onto = Console(capturingWith: [:])
+        let c2 = await Proctor.main(["import", "promptfoo", config, "--out", backends, "--backends", backends, "--force"], console: onto)
+        XCTAssertEqual(c2, 2)
+        XCTAssertTrue(onto.capturedErr.contains("would overwrite"), onto.capturedErr)
+        let bad = dir.write("proj/bad.json", #"{"id": "x"}"#)
+        let c3 = Console(capturingWith: [:])
+        let code3 = await Proctor.main(["import", "promptfoo", config, "--out", dir.file("suites/t.jsonc"), "--backends", bad], console: c3)
+        XCTAssertEqual(code3, 2)
+        XCTAssertTrue(c3.capturedErr.contains("--backends holds a JSON list"), c3.capturedErr)
     }
 
     func testModelGradedAndOtherAssertions() async throws {

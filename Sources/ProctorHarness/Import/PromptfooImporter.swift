@@ -43,6 +43,19 @@ public enum PromptfooImporter {
         }
     }
 
+    /// `--backends FILE`: a JSON list of Proctor backend entries (each an object with an `id`), used
+    /// instead of the ones an importer would make.
+    public static func backends(_ path: String) throws(ImportError) -> [JSONValue] {
+        guard let data = TextInput.read(path) else { throw ImportError(message: "\(path): cannot read the --backends file") }
+        let v: JSONValue
+        do { v = try JSONParser.parse(data, options: .jsonc) } catch { throw ImportError(message: "\(path):\(error.line):\(error.column): \(error.message)") }
+        guard case .array(let xs) = v, !xs.isEmpty else { throw ImportError(message: "\(path): --backends holds a JSON list of backend entries ([{\"id\": …, \"type\": …}, …])") }
+        for (i, x) in xs.enumerated() where x["id"]?.stringValue == nil || x["type"]?.stringValue == nil {
+            throw ImportError(message: "\(path): entry \(i) needs an \"id\" and a \"type\"")
+        }
+        return xs
+    }
+
     /// Why no suite could be made: the configuration cannot be read or parsed, or no provider, prompt or test
     /// in it imports.
     public struct ImportError: Error, Sendable, CustomStringConvertible {
@@ -56,7 +69,7 @@ public enum PromptfooImporter {
     /// suite are relative to that file's folder). `hasProgram` says whether a program can run
     /// (script assertions become command validators only then); the default looks on the `PATH` of
     /// `environment`, which the caller gives.
-    public static func convert(configPath: String, outPath: String, environment: [String: String] = [:],
+    public static func convert(configPath: String, outPath: String, environment: [String: String] = [:], backendsFile: String? = nil,
                                hasProgram: (@Sendable (String) -> Bool)? = nil) throws(ImportError) -> Result {
         let hasProgram = hasProgram ?? { ProcessRunner.resolveExecutable($0, cwd: ".", environment: environment) != nil }
         guard let bytes = TextInput.read(configPath) else { throw ImportError(message: "\(configPath): cannot read the promptfoo configuration") }
@@ -64,6 +77,7 @@ public enum PromptfooImporter {
         do { parsed = try YAMLParser.parseLocated(bytes) } catch { throw ImportError(message: "\(configPath):\(error)") }
         guard case .object(let root) = parsed.value else { throw ImportError(message: "\(configPath): a promptfoo configuration is a YAML mapping") }
         var c = Converter(file: configPath, locator: parsed.locator, outPath: outPath, hasProgram: hasProgram)
+        if let backendsFile { c.replacementBackends = try backends(backendsFile); c.filesRead.append(backendsFile) }
         let suite = try c.suite(root)
         return Result(suite: suite, unmapped: c.unmapped, decisions: c.decisions, filesRead: c.filesRead)
     }
@@ -76,6 +90,8 @@ struct Converter {
     let outPath: String
     let hasProgram: @Sendable (String) -> Bool
     var unmapped: [PromptfooImporter.Note] = []
+    /// `--backends`: used instead of the converted providers.
+    var replacementBackends: [JSONValue]?
     /// The prompt and test files read so far.
     var filesRead: [String] = []
     var decisions: [PromptfooImporter.Note] = []
@@ -91,6 +107,10 @@ struct Converter {
 
     mutating func skip(_ ptr: String, _ message: String) { unmapped.append(.init(location: at(ptr), message: message)) }
     mutating func note(_ ptr: String, _ message: String) { decisions.append(.init(location: at(ptr), message: message)) }
+    /// A note at the test's own place when it came from a tests file, else at `ptr` in the configuration.
+    mutating func noteAt(_ ptr: String, _ fileLocation: String?, _ message: String) {
+        if let fileLocation { decisions.append(.init(location: fileLocation, message: message)) } else { note(ptr, message) }
+    }
 
     static let topKeys = ["description", "prompts", "providers", "tests", "defaultTest", "scenarios", "outputPath", "sharing",
                           "evaluateOptions", "env", "commandLineOptions", "derivedMetrics", "extensions", "nunjucksFilters", "metadata",
@@ -106,7 +126,13 @@ struct Converter {
         for (k, _) in root where !["description", "prompts", "providers", "tests", "defaultTest"].contains(k) {
             skip("/" + JSONPointer.escape(k), "top-level \"\(k)\"" + (Self.topKeys.contains(k) ? " has no Proctor equivalent" : " is not a promptfoo key Proctor knows"))
         }
-        let backends = providers(root["providers"])
+        var backends: [JSONValue]
+        if let replacementBackends {
+            backends = replacementBackends
+            if root["providers"] != nil { note("/providers", "providers replaced by the --backends file's \(backends.count) backend\(backends.count == 1 ? "" : "s")") }
+        } else {
+            backends = providers(root["providers"])
+        }
         if backends.isEmpty { throw .init(message: "\(at("/providers")): no provider could be imported; a suite needs at least one backend") }
         let prompts = prompts(root["prompts"])
         if prompts.isEmpty { throw .init(message: "\(at("/prompts")): no prompt could be imported; a suite needs at least one") }
@@ -363,9 +389,14 @@ struct Converter {
                 guard let recs = try? JSONLines.parse(data) else { return [] }
                 return recs.map { ($0.value, "\(full):\($0.line):1") }
             }
-            if let list = (try? YAMLParser.parse(String(decoding: data, as: UTF8.self))) ?? (try? JSONParser.parse(data)), case .array(let xs) = list {
-                return xs.map { ($0, full) }
+            // Each test located at its own line in the tests file.
+            if let (list, locator) = try? YAMLParser.parseLocated(data), case .array(let xs) = list {
+                return xs.enumerated().map { i, x in
+                    let (l, c) = locator.position(of: "/\(i)")
+                    return (x, "\(full):\(l):\(c)")
+                }
             }
+            if let list = try? JSONParser.parse(data), case .array(let xs) = list { return xs.map { ($0, full) } }
             return []
         }
         for (t, ptr) in self.items(v, "tests", "a list or a file:// reference") {
@@ -515,6 +546,9 @@ struct Converter {
         }
         if negate { v.append(("negate", true)) }
         if let w = o["weight"] { v.append(("weight", w)) }
+        if let m = o["metric"] {
+            if let name = m.stringValue, !name.isEmpty { v.append(("metric", .string(name))) } else { drop(ptr + "/metric", fileLocation, "\"metric\" must be a name") }
+        }
         for (k, _) in o where !["type", "value", "weight", "threshold", "assert", "metric"].contains(k) {
             drop(ptr + "/" + JSONPointer.escape(k), fileLocation, "assertion key \"\(k)\" has no Proctor equivalent")
         }
@@ -542,21 +576,26 @@ struct Converter {
                 spec = importlib.util.spec_from_file_location('assertion', arg[7:])
                 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
                 verdict(m.get_assert(out, {'vars': {}}))
-            verdict(eval(arg, {'output': out, 'context': {'vars': {}}}))
+            env = {'output': out, 'context': {'vars': {}}}
+            if 'return' in arg.split():
+                # A function body, as promptfoo runs multi-line code: indented under a def and called.
+                exec('def __assert(output, context):\\n' + '\\n'.join('    ' + l for l in arg.splitlines()), env)
+                verdict(env['__assert'](out, env['context']))
+            verdict(eval(arg, env))
             """
             let arg = s.hasPrefix("file://") ? "file://" + relative((configDir as NSString).appendingPathComponent(String(s.dropFirst(7)))) : s
-            note(ptr, "python assertion runs as a command validator (python3); its context has no vars")
+            noteAt(ptr, fileLocation, "python assertion runs as a command validator (python3); its context has no vars")
             return [program, "-c", runner, arg]
         }
         let runner = """
         const fs = require('fs'); const path = require('path');
         const out = fs.readFileSync(0, 'utf8'); const arg = process.argv[1];
-        const r = arg.startsWith('file://') ? require(path.resolve(arg.slice(7)))(out, { vars: {} }) : new Function('output', 'context', 'return (' + arg + ');')(out, { vars: {} });
+        const r = arg.startsWith('file://') ? require(path.resolve(arg.slice(7)))(out, { vars: {} }) : new Function('output', 'context', /\\breturn\\b/.test(arg) ? arg : 'return (' + arg + ');')(out, { vars: {} });
         const v = (r && typeof r === 'object') ? (r.pass ?? r.score) : r;
         process.exit(v === true || (typeof v === 'number' && v >= 0.5) ? 0 : 1);
         """
         let arg = s.hasPrefix("file://") ? "file://" + relative((configDir as NSString).appendingPathComponent(String(s.dropFirst(7)))) : s
-        note(ptr, "javascript assertion runs as a command validator (node); its context has no vars")
+        noteAt(ptr, fileLocation, "javascript assertion runs as a command validator (node); its context has no vars")
         return [program, "-e", runner, arg]
     }
 }
