@@ -1,20 +1,23 @@
 import Foundation
 import ProctorCommandLine
 import ProctorHarness
-import ProctorReports
 import ProctorSupport
 
-/// `proctor import promptfoo CONFIG`: a promptfoo configuration as a Proctor suite.
+/// `proctor import promptfoo CONFIG` and `proctor import openai-evals FILE`: another tool's evals as a Proctor suite.
 enum ImportCommand: ProctorCommand {
     static let spec = CommandSpec(
         name: "import",
-        summary: "Import a promptfoo configuration (promptfooconfig.yaml) as a Proctor suite.",
-        usage: "proctor import promptfoo CONFIG.yaml [--out suites/NAME.jsonc] [--strict] [--force]",
+        summary: "Import a promptfoo configuration or an openai/evals registry eval as a Proctor suite.",
+        usage: """
+        proctor import promptfoo CONFIG.yaml [--out suites/NAME.jsonc] [--strict] [--force] [--backends FILE]
+               proctor import openai-evals REGISTRY/evals/NAME.yaml [--eval ID] [--out suites/NAME.jsonc] [--strict] [--force] [--backends FILE]
+        """,
         options: [
             OptionSpec("out", value: "PATH", help: "Where to write the suite (default suites/NAME.jsonc, NAME from the config's folder)."),
             OptionSpec("strict", help: "Any item that cannot be imported is an error (exit 2); nothing is written."),
             OptionSpec("force", help: "Overwrite an existing suite file."),
-            OptionSpec("backends", value: "FILE", help: "A JSON list of Proctor backend entries to use instead of the imported providers."),
+            OptionSpec("backends", value: "FILE", help: "A JSON list of Proctor backend entries to use instead of the imported providers (openai-evals: of the default openai gpt-4o-mini)."),
+            OptionSpec("eval", value: "ID", help: "openai-evals: the eval of the registry file to import (needed when it holds several)."),
         ],
         discussion: """
         Everything that does not map is listed on stderr with its line and column in the YAML and
@@ -25,18 +28,22 @@ enum ImportCommand: ProctorCommand {
         """)
 
     static func run(_ args: ParsedArguments, console: Console) async throws -> Int32 {
-        guard args.positionals.count == 2, args.positionals[0] == "promptfoo" else {
-            throw CLIError.usage("say 'proctor import promptfoo CONFIG.yaml'")
+        guard args.positionals.count == 2, ["promptfoo", "openai-evals"].contains(args.positionals[0]) else {
+            throw CLIError.usage("say 'proctor import promptfoo CONFIG.yaml' or 'proctor import openai-evals REGISTRY/evals/NAME.yaml'")
         }
-        let config = args.positionals[1]
-        let folder = URL(fileURLWithPath: config).standardizedFileURL.deletingLastPathComponent().lastPathComponent
-        let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+        let (source, path) = (args.positionals[0], args.positionals[1])
+        let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().lastPathComponent
+        let stem = args.value("eval") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let name = stem == "promptfooconfig" ? (folder.isEmpty || folder == "/" ? "promptfoo" : folder) : stem
         let out = args.value("out") ?? "suites/\(name).jsonc"
-        try checkOutputs([("--out", out)], inputs: [("the promptfoo configuration", config)])
+        try checkOutputs([("--out", out)], inputs: [(source == "promptfoo" ? "the promptfoo configuration" : "the registry file", path)])
+        if source == "promptfoo" && args.value("eval") != nil { throw CLIError.usage("--eval chooses an eval of an openai-evals registry file") }
         let result: PromptfooImporter.Result
-        do { result = try PromptfooImporter.convert(configPath: config, outPath: out, environment: console.environment, backendsFile: args.value("backends")) }
-        catch { throw CLIError.input("\(error)") }
+        do {
+            result = source == "promptfoo"
+                ? try PromptfooImporter.convert(configPath: path, outPath: out, environment: console.environment, backendsFile: args.value("backends"))
+                : try OpenAIEvalsImporter.convert(path: path, evalId: args.value("eval"), outPath: out, backendsFile: args.value("backends"))
+        } catch { throw CLIError.input("\(error)") }
         try checkOutputs([("--out", out)], inputs: result.filesRead.map { ("a file the configuration names", $0) })
         for d in result.decisions { console.err("note: \(d)") }
         for u in result.unmapped { console.err("not imported: \(u)") }
@@ -47,20 +54,10 @@ enum ImportCommand: ProctorCommand {
         if FileManager.default.fileExists(atPath: out) && !args.flag("force") {
             throw CLIError.input("\(out) exists; pass --force to overwrite it, or --out another path")
         }
-        // The suite must load as written before it is written: it is loaded from a file beside the
-        // target (so its relative paths mean the same) and moved into place only when it loads.
-        let dir = (out as NSString).deletingLastPathComponent
-        let trial = (dir.isEmpty ? "" : dir + "/") + ".proctor-import-\(UUID().uuidString).jsonc"
-        do {
-            try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true)
-            try AtomicFile.write(result.text, to: trial)
-        } catch { throw CLIError.input("cannot write \(out): \(Folders.whyNotWritable(dir.isEmpty ? "." : dir))") }
-        defer { try? FileManager.default.removeItem(atPath: trial) }
-        do { _ = try console.loader.load(trial) } catch {
-            console.err("error: the imported suite does not load, so nothing was written: \(String(describing: error).replacingOccurrences(of: trial, with: out))")
-            return 2
+        do { try ImportWriter.write(result.text, to: out, loader: console.loader) } catch {
+            if case .doesNotLoad = error { console.err("error: \(error)"); return 2 }
+            throw CLIError.input(error.description)
         }
-        if rename(trial, out) != 0 { throw CLIError.input("cannot write \(out): \(String(cString: strerror(errno)))") }
         console.err("wrote \(out)" + (result.unmapped.isEmpty ? "" : " (\(result.unmapped.count) item\(result.unmapped.count == 1 ? "" : "s") not imported, listed at its top)"))
         return 0
     }

@@ -28,9 +28,23 @@ public struct PromptVersion: Sendable {
         self.sha256 = sha256
     }
 
-    /// Renders every message with `vars`.
+    /// The role of a `{"fromVariable": NAME}` entry, followed by NAME.
+    static let fromVariablePrefix = "$from:"
+
+    /// Renders every message with `vars`; a `fromVariable` entry becomes the messages its variable
+    /// holds (a list of `{role, content}`), or one user message with its text.
     public func render(_ vars: JSONObject) -> [ChatMessage] {
-        messages.map { ChatMessage(role: $0.role, content: $0.template.render(vars)) }
+        var out: [ChatMessage] = []
+        for m in messages {
+            guard m.role.hasPrefix(Self.fromVariablePrefix) else { out.append(ChatMessage(role: m.role, content: m.template.render(vars))); continue }
+            if case .array(let xs)? = vars[String(m.role.dropFirst(Self.fromVariablePrefix.count))],
+               xs.allSatisfy({ $0["role"]?.stringValue != nil && $0["content"]?.stringValue != nil }) {
+                out += xs.map { ChatMessage(role: $0["role"]!.stringValue!, content: $0["content"]!.stringValue!) }
+            } else {
+                out.append(ChatMessage(role: "user", content: m.template.render(vars)))
+            }
+        }
+        return out
     }
 }
 

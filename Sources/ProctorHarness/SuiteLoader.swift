@@ -366,8 +366,18 @@ public struct SuiteLoader: Sendable {
             fingerprint.append(["user", .string(text)])
         } else if case .array(let ms)? = o["messages"], !ms.isEmpty {
             for (i, m) in ms.enumerated() {
+                // {"fromVariable": NAME}: the case's variable holds the messages (a list of {role,
+                // content}, as chat datasets do) or one user message's text.
+                if let name = m["fromVariable"]?.stringValue {
+                    guard case .object(let mo) = m, mo.count == 1, !name.isEmpty, !name.contains("}") else {
+                        throw src.error(ptr + "/messages/\(i)", "{\"fromVariable\": NAME} stands alone and names a variable")
+                    }
+                    messages.append((PromptVersion.fromVariablePrefix + name, try template("{{\(name)}}", ptr + "/messages/\(i)", dir, src)))
+                    fingerprint.append(["fromVariable", .string(name)])
+                    continue
+                }
                 guard let role = m["role"]?.stringValue, let content = m["content"]?.stringValue else {
-                    throw src.error(ptr + "/messages/\(i)", "each message needs \"role\" and \"content\" strings")
+                    throw src.error(ptr + "/messages/\(i)", "each message needs \"role\" and \"content\" strings, or is {\"fromVariable\": NAME}")
                 }
                 guard ["system", "user", "assistant"].contains(role) else {
                     throw src.error(ptr + "/messages/\(i)/role", "role must be system, user or assistant, found '\(role)'")

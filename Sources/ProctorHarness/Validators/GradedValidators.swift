@@ -238,15 +238,17 @@ enum GradedValidators {
     /// `{"type": "classifier", "labels": ["refund", "bug"], "expected": "refund"}`.
     struct Classifier: Validator {
         let labels: [String]
-        let expected: String
+        /// The labels that pass (`expected`: one label, or a list of them).
+        let expectedSet: [String]
+        var expected: String { expectedSet.joined(separator: " or ") }
         let grader: String?
         let template: Template
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["labels", "expected", "grader", "graderPrompt"])
             labels = try c.strings("labels")
-            expected = try TextValidators.text(c, "expected")
-            guard labels.contains(expected) else { throw c.error("expected", "\"expected\" must be one of \"labels\"") }
+            expectedSet = c.object["expected"]?.arrayValue != nil ? try c.strings("expected") : [try TextValidators.text(c, "expected")]
+            guard !expectedSet.isEmpty, expectedSet.allSatisfy(labels.contains) else { throw c.error("expected", "\"expected\" must be one of \"labels\" (or a list of them)") }
             grader = try c.string("grader")
             template = try GradedValidators.prompt(c, default: classifierPrompt, needs: ["output"])
         }
@@ -257,7 +259,8 @@ enum GradedValidators {
                 guard let label = o?["label"]?.stringValue, labels.contains(label) else {
                     return .unevaluable("grader '\(id)' gave no label among \(labels.joined(separator: ", ")): \(TextValidators.quote(answer))")
                 }
-                return CheckResult(pass: label == expected, message: label == expected
+                let ok = expectedSet.contains(label)
+                return CheckResult(pass: ok, message: ok
                                    ? "grader '\(id)': \(TextValidators.quote(label))"
                                    : "grader '\(id)': expected \(TextValidators.quote(expected)), got \(TextValidators.quote(label)): \(o?["reason"]?.stringValue ?? "")")
             }

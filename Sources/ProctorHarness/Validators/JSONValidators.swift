@@ -8,6 +8,7 @@ enum JSONValidators {
     static let factories: [String: ValidatorFactory] = [
         "json": { c throws(SuiteError) in try JSONParses(c) },
         "json-schema": { c throws(SuiteError) in try SchemaValidator(c) },
+        "json-match": { c throws(SuiteError) in try JSONMatch(c) },
     ]
 
     struct JSONParses: ImmediateValidator {
@@ -83,4 +84,33 @@ enum JSONValidators {
             return .fail("does not match the schema: \(shown)\(more)")
         }
     }
+
+    /// `json-match` (OpenAI evals' JsonMatch): the output parses as JSON (whole, as written) and
+    /// matches any of `values`: objects key by key (a missing key and null are the same), arrays
+    /// element by element, other values by equality.
+    struct JSONMatch: ImmediateValidator {
+        let values: [JSONValue]
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["values"])
+            guard case .array(let xs)? = c.object["values"], !xs.isEmpty else { throw c.error("values", "validator 'json-match' needs \"values\", a non-empty list of JSON values") }
+            values = xs
+        }
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
+            guard let v = try? JSONParser.parse(s.text) else { return .fail("the output is not JSON") }
+            return values.contains { Self.matches(v, $0) } ? .pass("matches an expected JSON value") : .fail("matches none of the \(values.count) expected JSON value\(values.count == 1 ? "" : "s")")
+        }
+        static func matches(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
+            let a = a == .null ? nil : a, b = b == .null ? nil : b
+            switch (a, b) {
+            case (nil, nil): return true
+            case (.object(let x)?, .object(let y)?):
+                return Set(x.keys).union(y.keys).allSatisfy { matches(x[$0], y[$0]) }
+            case (.array(let x)?, .array(let y)?):
+                return x.count == y.count && zip(x, y).allSatisfy { matches($0, $1) }
+            case (.number(let x)?, .number(let y)?): return x.double == y.double
+            default: return a == b
+            }
+        }
+    }
 }
+

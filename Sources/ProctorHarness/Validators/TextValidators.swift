@@ -17,6 +17,7 @@ enum TextValidators {
         "contains-any": { c throws(SuiteError) in try ContainsSet(c, all: false) },
         "contains-all": { c throws(SuiteError) in try ContainsSet(c, all: true) },
         "starts-with": { c throws(SuiteError) in try Affix(c, prefix: true) },
+        "fuzzy-match": { c throws(SuiteError) in try FuzzyMatch(c) },
         "ends-with": { c throws(SuiteError) in try Affix(c, prefix: false) },
         "one-of": { c throws(SuiteError) in try OneOf(c) },
         "regex": { c throws(SuiteError) in try RegexValidator(c) },
@@ -146,22 +147,83 @@ enum TextValidators {
         }
     }
 
+    /// `starts-with` / `ends-with`: `value`, or `values` (any of them; OpenAI evals' Match passes
+    /// when the completion starts with any ideal answer).
     struct Affix: ImmediateValidator {
-        let value: String
+        let values: [String]
         let prefix: Bool
         let rule: TextRule
         init(_ c: ValidatorConfig, prefix: Bool) throws(SuiteError) {
-            try c.allowKeys(["value", "normalize"])
+            try c.allowKeys(["value", "values", "normalize"])
             rule = try TextRule(c)
-            value = rule(try text(c, "value"))
+            if c.object["values"] != nil {
+                if c.object["value"] != nil { throw c.error("values", "give \"value\" or \"values\", not both") }
+                let r = rule
+                values = try c.strings("values").map { r($0) }
+                guard !values.isEmpty else { throw c.error("values", "\"values\" must not be empty") }
+            } else {
+                values = [rule(try text(c, "value"))]
+            }
             self.prefix = prefix
         }
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
-            let t = Array(rule(s.text).utf8), v = Array(value.utf8)
-            let ok = t.count >= v.count && (prefix ? t.prefix(v.count).elementsEqual(v) : t.suffix(v.count).elementsEqual(v))
+            let t = Array(rule(s.text).utf8)
             let word = prefix ? "starts" : "ends"
-            return ok ? .pass("\(word) with \(quote(value))") : .fail("does not \(prefix ? "start" : "end") with \(quote(value))")
+            for value in values {
+                let v = Array(value.utf8)
+                if t.count >= v.count && (prefix ? t.prefix(v.count).elementsEqual(v) : t.suffix(v.count).elementsEqual(v)) { return .pass("\(word) with \(quote(value))") }
+            }
+            return .fail("does not \(prefix ? "start" : "end") with " + (values.count == 1 ? quote(values[0]) : "any of " + values.map { quote($0) }.joined(separator: ", ")))
         }
+    }
+
+    /// `fuzzy-match` (OpenAI evals' FuzzyMatch): after normalising both texts (lowercase, ASCII
+    /// punctuation removed, the articles a/an/the removed, whitespace collapsed), one contains the
+    /// other, for any of `values`; the score is the best token F1.
+    struct FuzzyMatch: ImmediateValidator {
+        let values: [String]
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["values", "value"])
+            values = c.object["values"] != nil ? try c.strings("values") : [try text(c, "value")]
+            guard !values.isEmpty else { throw c.error("values", "\"values\" must not be empty") }
+        }
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
+            let out = TextValidators.evalsNormal(s.text)
+            let f1 = values.map { TextValidators.tokenF1(out, TextValidators.evalsNormal($0)) }.max() ?? 0
+            for v in values {
+                let n = TextValidators.evalsNormal(v)
+                if (out.isEmpty || n.isEmpty) ? out == n : (out.contains(n) || n.contains(out)) {
+                    return CheckResult(pass: true, score: f1, message: "fuzzy-matches \(quote(v)) (token F1 \(String(format: "%.3f", f1)))")
+                }
+            }
+            return CheckResult(pass: false, score: f1, message: "fuzzy-matches none of " + values.map { quote($0) }.joined(separator: ", ") + " (token F1 \(String(format: "%.3f", f1)))")
+        }
+    }
+
+    /// OpenAI evals' `normalize`: lowercase, ASCII punctuation removed, `a`/`an`/`the` removed as
+    /// words, whitespace collapsed.
+    static func evalsNormal(_ s: String) -> String {
+        let punctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+        let lowered = String(s.lowercased().filter { !punctuation.contains($0) })
+        // Python's re.sub(r"\b(a|an|the)\b", " ", s): word boundaries as a regex engine sees them.
+        let spaced = articles.stringByReplacingMatches(in: lowered, range: NSRange(lowered.startIndex..., in: lowered), withTemplate: " ")
+        return spaced.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    /// The articles OpenAI evals drop, as whole words.
+    static let articles = try! NSRegularExpression(pattern: "\\b(a|an|the)\\b")
+
+    /// SQuAD-style token F1 between two normalised texts.
+    static func tokenF1(_ a: String, _ b: String) -> Double {
+        let x = a.split(separator: " "), y = b.split(separator: " ")
+        guard !x.isEmpty, !y.isEmpty else { return 0 }
+        var counts: [Substring: Int] = [:]
+        for t in y { counts[t, default: 0] += 1 }
+        var same = 0
+        for t in x where (counts[t] ?? 0) > 0 { counts[t]! -= 1; same += 1 }
+        guard same > 0 else { return 0 }
+        let p = Double(same) / Double(x.count), r = Double(same) / Double(y.count)
+        return 2 * p * r / (p + r)
     }
 
     struct OneOf: ImmediateValidator {

@@ -1,0 +1,152 @@
+import Foundation
+import ProctorCLI
+import ProctorJSON
+import ProctorTestSupport
+import XCTest
+
+/// `proctor import openai-evals` on real openai/evals registry files: every eval of the shared
+/// registry that Proctor can score imports and loads, and run on the stand-in model its verdicts
+/// equal openai/evals' own (answers.json) on every sample; what cannot be scored is refused with
+/// the reason, at its line.
+final class OpenAIEvalsImportTests: XCTestCase {
+    func cli(_ argv: [String], env: [String: String] = [:]) async -> (code: Int32, err: String) {
+        let console = Console(capturingWith: env.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { a, _ in a })
+        let code = await Proctor.main(argv, console: console)
+        return (code, console.capturedErr)
+    }
+
+    func testRegistryEvalsImportAndScoreAsOpenAIEvalsDoes() async throws {
+        let registry = try SharedData.path("openai-evals/registry")
+        let answerScript = try SharedData.path("openai-evals/answer.py")
+        let answers = try JSONParser.parse(String(contentsOfFile: registry + "/answers.json", encoding: .utf8))
+        let dir = TempDir()
+        let backends = dir.write("backends.json", #"[{"id": "stand-in", "type": "command", "argv": ["python3", "\#(answerScript)"], "env": {"ANSWERS": "\#(registry)/answers.json"}}]"#)
+        let files = try FileManager.default.contentsOfDirectory(atPath: registry + "/evals").filter { $0.hasSuffix(".yaml") }.sorted()
+        var imported = 0, compared = 0
+        var refused: [String] = []
+        for f in files {
+            let name = String(f.dropLast(5))
+            let out = dir.file("suites/\(name).jsonc")
+            var r = await cli(["import", "openai-evals", registry + "/evals/" + f, "--backends", backends, "--out", out])
+            if r.err.contains("choose one with --eval") {
+                r = await cli(["import", "openai-evals", registry + "/evals/" + f, "--eval", name, "--backends", backends, "--out", out])
+            }
+            guard r.code == 0 else { refused.append("\(f): \(r.err)"); continue }
+            imported += 1
+            let run = await cli(["run", out, "--no-cache", "--json", dir.file("r/\(name).json"), "--junit", dir.file("r/j.xml"), "--markdown", dir.file("r/s.md")])
+            if try JSONParser.parse(String(contentsOfFile: out, encoding: .utf8), options: .jsonc)["graders"] != nil { continue }  // model-graded: no grader offline
+            XCTAssertTrue(run.code == 0 || run.code == 1, "\(f): \(run.err)")
+            let results = try XCTUnwrap(try JSONParser.parse(String(contentsOfFile: dir.file("r/\(name).json"), encoding: .utf8))["results"]?.arrayValue)
+            for res in results {
+                let text = (res["messages"]?.arrayValue ?? []).compactMap { $0["content"]?.stringValue }.joined(separator: " ")
+                guard let marker = text.range(of: #"\[[^\]\s]+#\d+\] What is item \d+\?"#, options: .regularExpression),
+                      let expected = answers[String(text[marker])]?["passed"]?.boolValue else { return XCTFail("\(f): no recorded answer for \(text)") }
+                XCTAssertEqual(res["status"] == "passed", expected, "\(f) \(res["case"] ?? "") \(res["validators"] ?? [])")
+                compared += 1
+            }
+        }
+        // Refused only with the reason stated: a model-graded prompt field no sample gives.
+        for r in refused { XCTAssertTrue(r.contains("which neither the sample nor modelgraded_spec_args gives"), r) }
+        XCTAssertGreaterThanOrEqual(Double(imported) / Double(files.count), 0.9, "\(refused)")
+        XCTAssertGreaterThanOrEqual(compared, 60)
+    }
+
+    /// A small registry written here: aliases followed, chat and string inputs, few-shot examples,
+    /// list ideals, ignore_case, JsonMatch, a model-graded spec with choice_scores, and the errors.
+    func testMappingOnAWrittenRegistry() async throws {
+        let dir = TempDir()
+        dir.write("reg/data/t/s.jsonl", """
+        {"input": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}], "ideal": ["Paris", "paris"]}
+        {"input": "Name a colour {{not a variable}}", "ideal": "Red", "criteria": "names a colour"}
+
+        """)
+        dir.write("reg/data/t/few.jsonl", #"{"sample": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}"# + "\n")
+        dir.write("reg/data/t/j.jsonl", #"{"input": "Give JSON", "ideal": "{\"a\": 1, \"b\": null}"}"# + "\n")
+        dir.write("reg/modelgraded/specs.yaml", """
+        crit:
+          prompt: "Task {input}; answer {completion}; criterion {criteria}; braces {{x}}."
+          choice_strings: YN
+          choice_scores: {"Y": 1.0, "N": 0.0}
+        """)
+        let evals = dir.write("reg/evals/t.yaml", """
+        t:
+          id: t.dev.v0
+          description: written here
+        t.dev.v0:
+          class: evals.elsuite.basic.includes:Includes
+          args: {samples_jsonl: t/s.jsonl, ignore_case: true, few_shot_jsonl: t/few.jsonl, num_few_shot: 1}
+        tm:
+          id: tm.v0
+        tm.v0:
+          class: evals.elsuite.basic.match:Match
+          args: {samples_jsonl: t/s.jsonl}
+        tj:
+          id: tj.v0
+        tj.v0:
+          class: evals.elsuite.basic.json_match:JsonMatch
+          args: {samples_jsonl: t/j.jsonl}
+        tg:
+          id: tg.v0
+        tg.v0:
+          class: evals.elsuite.modelgraded.classify:ModelBasedClassify
+          args: {samples_jsonl: t/s.jsonl, modelgraded_spec: crit, eval_type: cot_classify}
+        tx:
+          id: tx.v0
+        tx.v0:
+          class: evals.elsuite.translate:Translate
+          args: {samples_jsonl: t/s.jsonl}
+        """)
+        let several = await cli(["import", "openai-evals", evals, "--out", dir.file("s.jsonc")])
+        XCTAssertEqual(several.code, 2)
+        XCTAssertTrue(several.err.contains("holds 5 evals") && several.err.contains("--eval"), several.err)
+        let t = await cli(["import", "openai-evals", evals, "--eval", "t", "--out", dir.file("t.jsonc")])
+        XCTAssertEqual(t.code, 0, t.err)
+        let ts = try JSONParser.parse(String(contentsOfFile: dir.file("t.jsonc"), encoding: .utf8), options: .jsonc)
+        XCTAssertEqual(ts["description"], "written here")
+        XCTAssertEqual(ts["options"], ["temperature": 0])
+        XCTAssertEqual(ts["prompts"]?[0]?["messages"], [["fromVariable": "input"]])
+        // Few-shot examples go before the sample's last message.
+        XCTAssertEqual(ts["cases"]?[0]?["vars"]?["input"]?.arrayValue?.map { $0["content"]?.stringValue }, ["Be brief.", "2+2?", "4", "Capital of France?"])
+        XCTAssertEqual(ts["cases"]?[0]?["validators"]?[0]?["type"], "any")
+        // A literal {{ in a sample stays literal.
+        XCTAssertTrue(try String(contentsOfFile: dir.file("t.jsonc"), encoding: .utf8).contains(#"Name a colour {{not a variable}}"#))
+        let m = await cli(["import", "openai-evals", evals, "--eval", "tm", "--out", dir.file("m.jsonc")])
+        XCTAssertEqual(m.code, 0, m.err)
+        let ms = try JSONParser.parse(String(contentsOfFile: dir.file("m.jsonc"), encoding: .utf8), options: .jsonc)
+        XCTAssertEqual(ms["cases"]?[0]?["validators"]?[0], ["type": "starts-with", "values": ["Paris", "paris"], "normalize": false])
+        let j = await cli(["import", "openai-evals", evals, "--eval", "tj", "--out", dir.file("j.jsonc")])
+        XCTAssertEqual(j.code, 0, j.err)
+        XCTAssertEqual(try JSONParser.parse(String(contentsOfFile: dir.file("j.jsonc"), encoding: .utf8), options: .jsonc)["cases"]?[0]?["validators"]?[0],
+                       ["type": "json-match", "values": [["a": 1, "b": nil]]])
+        let g = await cli(["import", "openai-evals", evals, "--eval", "tg", "--out", dir.file("g.jsonc")])
+        XCTAssertEqual(g.code, 0, g.err)
+        // The first sample gives no criteria: not imported, and said so.
+        XCTAssertTrue(g.err.contains("uses {criteria}, which neither the sample nor modelgraded_spec_args gives"), g.err)
+        let gv = try XCTUnwrap(try JSONParser.parse(String(contentsOfFile: dir.file("g.jsonc"), encoding: .utf8), options: .jsonc)["cases"]?[0]?["validators"]?[0])
+        XCTAssertEqual(gv["type"], "classifier")
+        XCTAssertEqual(gv["expected"], ["Y"])
+        XCTAssertTrue(gv["graderPrompt"]?.stringValue?.hasPrefix("Task {{prompt}}; answer {{output}}; criterion names a colour; braces {x}.") == true, "\(gv)")
+        let x = await cli(["import", "openai-evals", evals, "--eval", "tx", "--out", dir.file("x.jsonc")])
+        XCTAssertEqual(x.code, 2)
+        XCTAssertTrue(x.err.contains("t.yaml:25:3: class evals.elsuite.translate:Translate has no Proctor equivalent"), x.err)
+    }
+
+    /// The validators the import needs, checked on their own: Match's "starts with any", FuzzyMatch's
+    /// normalisation and token F1, JsonMatch's null-as-missing.
+    func testFuzzyMatchStartsWithValuesAndJSONMatch() async throws {
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"suite": "v", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "{{o}}"}],
+         "cases": [{"id": "fz", "vars": {"o": "It's THE Eiffel tower!"}, "validators": [{"type": "fuzzy-match", "values": ["eiffel tower"]}]},
+                   {"id": "fz-no", "vars": {"o": "Big Ben"}, "validators": [{"type": "fuzzy-match", "values": ["an eiffel tower"]}]},
+                   {"id": "sw", "vars": {"o": "Paris, France"}, "validators": [{"type": "starts-with", "values": ["Lyon", "Paris"]}]},
+                   {"id": "jm", "vars": {"o": "{\\"a\\": 1.0, \\"c\\": null}"}, "validators": [{"type": "json-match", "values": [{"a": 1}]}]}]}
+        """)
+        let r = await cli(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")])
+        XCTAssertEqual(r.code, 1, r.err)
+        let results = try XCTUnwrap(try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]?.arrayValue)
+        XCTAssertEqual(results.map { $0["status"]?.stringValue }, ["passed", "failed", "passed", "passed"])
+        // "its eiffel tower" against "eiffel tower": precision 2/3, recall 1, F1 0.8.
+        XCTAssertEqual(try XCTUnwrap(results[0]["score"]?.doubleValue), 0.8, accuracy: 1e-4)
+    }
+}
