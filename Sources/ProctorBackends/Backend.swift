@@ -57,6 +57,8 @@ public struct BackendResponse: Sendable {
     public var latencyRecorded = false
     /// The response came from the response cache.
     public var cached = false
+    /// The answer came from a cassette (`--replay` or a `replay` backend): recorded earlier, not paid for now.
+    public var replayed = false
     /// The output was produced under constrained decoding (what constrained it), so it is valid by construction.
     public var constrained: String?
     /// Repairs the backend made to what the model sent before it became the output (tool-call

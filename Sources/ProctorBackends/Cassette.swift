@@ -147,9 +147,10 @@ public struct ReplayBackend: Backend {
                             + "from backend '\(sourceId)' in cassette \(cassette.path): \(why); re-record with 'proctor run --record' "
                             + "(backend '\(sourceId)' needs \"cassette\": \"\(cassette.path)\")")
         }
-        guard let response = BackendResponse(stored: r) else {
+        guard var response = BackendResponse(stored: r) else {
             return .failure("the recording for case '\(request.caseId)' in cassette \(cassette.path) has no text or finish reason; re-record it with 'proctor run --record'")
         }
+        response.replayed = true
         return response
     }
 }

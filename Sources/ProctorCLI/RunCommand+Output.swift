@@ -78,7 +78,7 @@ extension RunCommand {
         }
         console.err(ConsoleReport.summaryLine(s, durationMs: ownDurationMs, color: console.color)
                     + (previous == nil ? "" : " (this rerun; the report holds every case)"))
-        if let cost = ConsoleReport.costLine(finished), !args.flag("quiet") { console.err(cost) }
+        for line in ConsoleReport.costLines(finished) where !args.flag("quiet") { console.err(line) }
         if !args.flag("quiet") { console.err("reports: \(paths.listed)") }
         return s.allPassed && s.skipped == 0 && finished.closeErrors.isEmpty ? 0 : 1
     }

@@ -154,7 +154,7 @@ public enum CaseEvaluator {
             latencyRecorded: response.latencyRecorded, optionsBox: options.isEmpty ? nil : OptionsBox(options), transformed: nil,
             transformSteps: nil, cached: response.cached, constrained: response.constrained, vars: testCase.pointee.vars,
             metadata: testCase.pointee.metadata, costUsd: Self.cost(suite: suite, backendId: backendId, usage: response.usage),
-            replayed: suite.backends.first { $0.id == backendId }?.type == "replay")
+            replayed: response.replayed || suite.backends.first { $0.id == backendId }?.type == "replay")
     }
 
     /// The answer's cost at its backend's pricing (a replay backend's is its source's).

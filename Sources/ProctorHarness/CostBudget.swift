@@ -7,7 +7,7 @@ import Synchronization
 public final class CostBudget: Sendable {
     /// The budget in USD.
     public let maxUsd: Double
-    private let state = Mutex<(spent: Double, inFlight: Int, dearest: Double)>((0, 0, 0))
+    private let state = Mutex<(spent: Double, inFlight: Int, dearest: Double, answered: Bool)>((0, 0, 0, false))
 
     /// A budget of `maxUsd` (not negative).
     public init?(maxUsd: Double) {
@@ -18,14 +18,20 @@ public final class CostBudget: Sendable {
     /// What was spent so far.
     public var spentUsd: Double { state.withLock { $0.spent } }
 
-    /// Takes a place for one request, or nil (with the reason) when it could pass the budget.
-    func begin() -> String? {
+    /// What a request may do now.
+    enum Decision { case go, wait, stop(String) }
+
+    /// Takes a place for one request when what was spent plus every request in flight and this
+    /// one, each at the dearest answer so far, stays within the budget. While requests are in
+    /// flight and that cannot be known yet (no answer back, or they may turn out cheaper), it
+    /// waits; with none in flight, a request that could pass the budget is not started.
+    func begin() -> Decision {
         state.withLock { s in
-            if s.spent + Double(s.inFlight + 1) * s.dearest > maxUsd || (s.spent >= maxUsd && maxUsd > 0) || (maxUsd == 0 && s.dearest > 0) {
-                return String(format: "not run: --max-cost $%.6f would be passed ($%.6f spent, %d in flight)", maxUsd, s.spent, s.inFlight)
-            }
+            let fits = s.spent + Double(s.inFlight + 1) * s.dearest <= maxUsd && (s.spent < maxUsd || maxUsd == 0 && s.dearest == 0)
+            if s.inFlight > 0 && (!s.answered || !fits) { return .wait }
+            if !fits { return .stop(String(format: "not run: --max-cost $%.6f would be passed ($%.6f spent; an answer costs up to $%.6f)", maxUsd, s.spent, s.dearest)) }
             s.inFlight += 1
-            return nil
+            return .go
         }
     }
 
@@ -33,6 +39,7 @@ public final class CostBudget: Sendable {
     func end(spent cost: Double?) {
         state.withLock { s in
             s.inFlight -= 1
+            s.answered = true
             if let cost { s.spent += cost; s.dearest = max(s.dearest, cost) }
         }
     }

@@ -44,12 +44,15 @@ enum EnvSubstitution {
         if case .array(let bs)? = root["backends"] {
             var r: [JSONValue] = []
             for (i, b) in bs.enumerated() {
-                // An http backend's headers are substituted by the backend itself, which keeps the
-                // values as secrets (redacted everywhere) and the `${VAR}` form in its identity.
-                if case .object(var o) = b, o["type"]?.stringValue == "http", let h = o["headers"] {
-                    o["headers"] = nil
+                // Where a backend fills `${VAR}` itself (an http backend's url, headers and query; any
+                // backend's query), it keeps the values as secrets, redacted everywhere, and the
+                // `${VAR}` form in its identity, so they reach no report or cache file.
+                let own = b["type"]?.stringValue == "http" ? ["url", "headers", "query"] : ["query"]
+                if case .object(var o) = b, own.contains(where: { o[$0] != nil }) {
+                    var kept: [(String, JSONValue)] = []
+                    for k in own { if let v = o[k] { kept.append((k, v)); o[k] = nil } }
                     guard case .object(var done) = try all(.object(o), "/backends/\(i)", env, src) else { continue }
-                    done["headers"] = h
+                    for (k, v) in kept { done[k] = v }
                     r.append(.object(done))
                 } else {
                     r.append(try all(b, "/backends/\(i)", env, src))

@@ -239,11 +239,21 @@ public enum Runner {
         case .send(let r): request = r
         }
         let backend = session.backends[job.suite][job.backend]
-        if let budget, let why = budget.begin() { return skipped(job, live.suite, request.messages, why: why) }
+        if let budget {
+            waiting: while true {
+                switch budget.begin() {
+                case .go: break waiting
+                case .stop(let why): return skipped(job, live.suite, request.messages, why: why)
+                case .wait:
+                    if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
+                    try? await Task.sleep(nanoseconds: 5_000_000)
+                }
+            }
+        }
         let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
         if let budget {
             let replayed = live.suite.backends[job.backend].type == "replay"
-            budget.end(spent: response.cached || replayed ? nil : CaseEvaluator.cost(suite: live.suite, backendId: live.suite.backends[job.backend].id, usage: response.usage))
+            budget.end(spent: response.cached || response.replayed || replayed ? nil : CaseEvaluator.cost(suite: live.suite, backendId: live.suite.backends[job.backend].id, usage: response.usage))
         }
         if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
         var r = await CaseEvaluator.evaluate(suite: live.suite, testCase: live.suite.cases[job.testCase], prompt: live.suite.prompts[job.prompt],

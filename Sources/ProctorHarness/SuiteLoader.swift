@@ -183,6 +183,16 @@ public struct SuiteLoader: Sendable {
             throw src.error("/defaults/grader", "no backend or grader named '\(g)'" + Suggestions.hint(for: g, among: (backends + graders).map(\.id)))
         }
 
+        // Embedding similarity names a backend or grader that can embed (an openai one, or a replay of one).
+        let all = backends + graders
+        for (ptr, id) in Self.embeddingReferences(in: .object(root), at: "") {
+            guard let b = all.first(where: { $0.id == id }) else {
+                throw src.error(ptr, "no backend or grader named '\(id)' to embed with" + Suggestions.hint(for: id, among: all.map(\.id)))
+            }
+            let type = b.source.flatMap { s in all.first { $0.id == s }?.type } ?? b.type
+            guard type == "openai" else { throw src.error(ptr, "backend '\(id)' (\(type)) cannot embed text: embeddings come from an openai backend (/v1/embeddings)") }
+        }
+
         // Prompts
         guard case .array(let promptValues)? = root["prompts"], !promptValues.isEmpty else {
             throw src.error("/prompts", "a suite needs \"prompts\": a non-empty array of {\"id\", \"template\"}")
@@ -205,6 +215,11 @@ public struct SuiteLoader: Sendable {
             if let v = dobj["vars"] {
                 guard case .object(let vo) = v else { throw src.error("/defaults/vars", "\"vars\" must be an object") }
                 defaultVars = vo
+                for (k, x) in vo {
+                    guard let f = x.stringValue, f.hasPrefix("file://") else { continue }
+                    let at = "/defaults/vars/" + JSONPointer.escape(k)
+                    defaultVars[k] = try fileVariable(f, dir, inputs: src.inputs) { src.error(at, $0) }
+                }
             }
             defaultValidators = try loadValidators(dobj["validators"], "/defaults/validators", dir, src)
             defaultThreshold = try threshold(dobj["threshold"], "/defaults/threshold", src)
@@ -263,6 +278,25 @@ public struct SuiteLoader: Sendable {
             }
         }
         if cases.isEmpty { throw src.error("", "the suite has no cases (add \"cases\" or \"casesFrom\")") }
+
+        // An http backend's body and query name case variables ({{vars.NAME}}): every case must
+        // define them, as for a prompt's; any other placeholder is a mistake.
+        for (bi, b) in backends.enumerated() where b.type == "http" {
+            for key in ["body", "query"] {
+                guard let v = b.config[key] else { continue }
+                for name in Self.placeholders(in: v) {
+                    guard name.hasPrefix("vars.") else {
+                        if name == "prompt" || name == "messages" { continue }
+                        throw src.error("/backends/\(bi)/\(key)", "http backend '\(b.id)': {{\(name)}} is not {{prompt}}, {{messages}} or {{vars.NAME}}")
+                    }
+                    let variable = String(name.dropFirst(5))
+                    if let c = cases.first(where: { $0.vars[variable] == nil }) {
+                        throw SuiteError(file: c.file, line: c.line, column: c.column,
+                                         "case '\(c.id)' does not define variable '\(variable)' used by the \(key) of http backend '\(b.id)'")
+                    }
+                }
+            }
+        }
 
         // Every variable of every prompt must be defined for every case (a block of cases per
         // core; the first case in order that misses one is reported).
@@ -407,8 +441,11 @@ public struct SuiteLoader: Sendable {
                   _ dthreshold: Double?, _ dir: String, position: (Int, Int)? = nil, varsDir: String? = nil) throws(SuiteError) -> TestCase {
         guard case .object(let o) = v else { throw src.error(ptr, "a case must be an object with an \"id\"") }
         try checkKeys(o, Self.caseKeys, at: ptr, what: "case", src)
-        guard let idv = o["id"] else { throw src.error(ptr, "case needs an \"id\"") }
-        guard let id = idv.stringValue ?? idv.numberValue?.text, !id.isEmpty else { throw src.error(ptr + "/id", "case \"id\" must be a non-empty string") }
+        // An id, or promptfoo's `__description` among the variables.
+        let described = o["vars"]?["__description"]
+        guard let idv = o["id"] ?? described else { throw src.error(ptr, "case needs an \"id\" (or a \"__description\" variable)") }
+        if o["id"] != nil && described != nil { throw src.error(ptr + "/vars/__description", "give the case's id by \"id\" or by \"__description\", not both") }
+        guard let id = idv.stringValue ?? idv.numberValue?.text, !id.isEmpty else { throw src.error(o["id"] != nil ? ptr + "/id" : ptr + "/vars/__description", "case \"id\" must be a non-empty string") }
         var vars = dvars
         var specials: [(name: String, value: JSONValue, at: String)] = []
         if let vv = o["vars"] {
@@ -424,7 +461,6 @@ public struct SuiteLoader: Sendable {
         }
         let extra = specials.isEmpty ? SpecialColumns()
             : try specialColumns(specials, src.file, dir) { src.error($0, $1) }
-        if extra.id != nil { throw src.error(ptr + "/vars/__description", "a case in a suite or JSON/YAML file has an \"id\"; '__description' names CSV rows") }
         let vals = try (o["validators"] == nil ? dvals : dvals + (try loadValidators(o["validators"], ptr + "/validators", dir, src)))
             .instantiated(vars, caseId: id) + extra.validators.instantiated(vars, caseId: id)
         let (line, column) = position ?? src.locator?.position(of: ptr) ?? (1, 1)
@@ -480,6 +516,37 @@ public struct SuiteLoader: Sendable {
             }
         }
         return hits.compactMap { $0 }.min { $0.at < $1.at }
+    }
+
+    /// Where validators of the suite (defaults and inline cases, nested ones included) name an
+    /// `embedding` backend, with its id.
+    static func embeddingReferences(in v: JSONValue, at ptr: String) -> [(String, String)] {
+        switch v {
+        case .object(let o):
+            var out: [(String, String)] = []
+            if o["type"]?.stringValue == "similar", let id = o["embedding"]?.stringValue, !id.isEmpty { out.append((ptr + "/embedding", id)) }
+            for (k, x) in o where k != "backends" && k != "graders" { out += embeddingReferences(in: x, at: ptr + "/" + JSONPointer.escape(k)) }
+            return out
+        case .array(let xs): return xs.enumerated().flatMap { embeddingReferences(in: $1, at: ptr + "/\($0)") }
+        default: return []
+        }
+    }
+
+    /// Every `{{…}}` name in the strings of `v` (an http backend's body or query).
+    static func placeholders(in v: JSONValue) -> [String] {
+        switch v {
+        case .string(let s):
+            var out: [String] = []
+            var rest = Substring(s)
+            while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+                out.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+                rest = rest[close.upperBound...]
+            }
+            return out
+        case .array(let xs): return xs.flatMap(placeholders(in:))
+        case .object(let o): return o.entries.flatMap { placeholders(in: $0.value) }
+        default: return []
+        }
     }
 
     /// `path` as reports show it: no `.` or `..`, and relative to the repository root (or the

@@ -40,11 +40,23 @@ public enum ConsoleReport {
         "proctor: " + color(s.text, s.allPassed ? "32" : "31") + String(format: " in %.2f s", durationMs / 1000)
     }
 
-    /// What the run's priced answers cost, when any was priced: "cost: $0.001234 for 12 priced answers ($0.000900 spent in this run)".
-    public static func costLine(_ run: RunResult) -> String? {
+    /// What the run's priced answers cost, when any was priced ("cost: $0.001234 for 12 priced
+    /// answers ($0.000900 spent in this run)"), and why cases were not run when a budget stopped them.
+    public static func costLines(_ run: RunResult) -> [String] {
+        var lines: [String] = []
         let b = Breakdown(run.results)
         let priced = b.rows.reduce(0) { $0 + $1.priced }
-        guard priced > 0 else { return nil }
-        return String(format: "cost: $%.6f for %d priced answer", b.costUsd, priced) + (priced == 1 ? "" : "s") + String(format: " ($%.6f spent in this run)", b.spentUsd)
+        if priced > 0 {
+            lines.append(String(format: "cost: $%.6f for %d priced answer", b.costUsd, priced) + (priced == 1 ? "" : "s") + String(format: " ($%.6f spent in this run)", b.spentUsd))
+        }
+        if let why = budgetStop(run) { lines.append(why) }
+        return lines
+    }
+
+    /// "N cases not run: --max-cost …" when the budget stopped any, else nil.
+    public static func budgetStop(_ run: RunResult) -> String? {
+        let stopped = run.results.indices.filter { run.results[$0].status == .skipped && run.results[$0].error?.hasPrefix("not run: --max-cost") == true }
+        guard let first = stopped.first, let reason = run.results[first].error else { return nil }
+        return "\(stopped.count) case\(stopped.count == 1 ? "" : "s") not run: " + reason.dropFirst("not run: ".count)
     }
 }

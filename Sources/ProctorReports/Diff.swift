@@ -165,10 +165,21 @@ public struct DiffReport: Sendable {
         var report = DiffReport(entries: entries,
                                 base: Side(label: baseLabel, cases: paired.count, passes: paired.filter { passes($0.base!) }.count),
                                 head: Side(label: headLabel, cases: headed.count, passes: headed.filter { passes($0.head!) }.count))
-        let bm = Breakdown.metrics(bg.flatMap { Array($0.samples) }), hm = Breakdown.metrics(hg.flatMap { Array($0.samples) })
-        var names = bm.map(\.name)
-        for m in hm where !names.contains(m.name) { names.append(m.name) }
-        report.metrics = names.map { n in (n, bm.first { $0.name == n }, hm.first { $0.name == n }) }
+        // Each metric per prompt × backend (per backend when the two sides are prompt versions):
+        // the head side of a pair is matched by the same key as its case.
+        func where_(_ g: CaseGroup) -> String {
+            let k = key(g)
+            return k.promptId.isEmpty ? k.backendId : "\(k.promptId)@\(k.backendId)"
+        }
+        var places: [String] = []
+        for g in bg + hg where !places.contains(where_(g)) { places.append(where_(g)) }
+        for place in places {
+            let bm = Breakdown.metrics(bg.filter { where_($0) == place }.flatMap { Array($0.samples) })
+            let hm = Breakdown.metrics(hg.filter { where_($0) == place }.flatMap { Array($0.samples) })
+            var names = bm.map(\.name)
+            for m in hm where !names.contains(m.name) { names.append(m.name) }
+            report.metrics += names.map { n in (places.count == 1 ? n : "\(n) [\(place)]", bm.first { $0.name == n }, hm.first { $0.name == n }) }
+        }
         return report
     }
 }
@@ -232,6 +243,10 @@ extension DiffReport {
         t += Transition.allCases.map { "\(count($0)) \($0.rawValue)" }.joined(separator: ", ")
         t += String(format: "; exact McNemar p = %.4g\n", mcnemarP)
         if !leftOut.isEmpty { t += "left out: " + leftOut.joined(separator: "; ") + "\n" }
+        for (name, b, h) in metrics {
+            let show = { (m: Breakdown.Metric?) in m.map { String(format: "%.1f%% (%d/%d, 95%% CI %.1f–%.1f%%)", $0.passRate * 100, $0.passes, $0.checks, $0.wilsonLow * 100, $0.wilsonHigh * 100) } ?? "–" }
+            t += "metric \(name): \(show(b)) → \(show(h))\n"
+        }
         for tr in [Transition.regressed, .fixed, .new, .removed] {
             for e in entries where e.transition == tr {
                 t += "\n\(tr.rawValue.uppercased()) \(e.label): \(e.statusChange)"

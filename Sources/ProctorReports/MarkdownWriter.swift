@@ -83,6 +83,9 @@ public enum MarkdownWriter {
         head += "Pass rate \(pct(d.base.passRate)) → **\(pct(d.head.passRate))** (\(d.head.passes)/\(d.head.cases); \(ci(d.head.wilson)))"
         head += String(format: " · exact McNemar p = %.3g", d.mcnemarP) + (htmlURL.map { " · [full report](\($0))" } ?? "") + "\n\n"
         if !d.leftOut.isEmpty { head += "Left out: " + d.leftOut.map { cell($0, limit: 200) }.joined(separator: "; ") + "\n\n" }
+        for (name, b, h) in d.metrics {
+            head += "Metric \(cell(name)): \(b.map { pct($0.passRate) } ?? "–") → **\(h.map { pct($0.passRate) } ?? "–")**" + (h.map { " (\(ci(($0.wilsonLow, $0.wilsonHigh))))" } ?? "") + "\n\n"
+        }
         let foot = "\n<sub>proctor diff `\(cell(d.base.label))` → `\(cell(d.head.label))`</sub>\n"
         func row(_ e: DiffReport.Entry) -> String {
             let why = (e.head ?? e.base).flatMap { g in g.samples.first { !$0.isPass } }.map { RunPage.messages($0).first ?? "" } ?? ""
@@ -134,6 +137,7 @@ public enum MarkdownWriter {
         let w = Statistics.wilson(successes: s.passed + s.repaired, trials: s.total)
         m += "**\(s.text)** · \(ci(w))"
         m += String(format: " · %.2f s\n\n", run.durationMs / 1000)
+        if let why = ConsoleReport.budgetStop(run) { m += "> **Budget**: \(cell(why, limit: 300))\n\n" }
         let breakdown = Breakdown(run.results)
         if !breakdown.isEmpty { m += breakdown.markdown + "\n" }
         let groups = run.groups

@@ -109,6 +109,7 @@ public enum RunPage {
         let s = run.summary
         var b = "<h1>Proctor run\(run.interrupted ? " (interrupted)" : "")</h1>"
         b += "<div class=\"totals\"><div class=\"box\">\(HTMLWriter.escape(s.text))</div></div>"
+        if let why = ConsoleReport.budgetStop(run) { b += "<p class=\"budget\"><b>Budget:</b> \(HTMLWriter.escape(why))</p>" }
         b += breakdownTable(Breakdown(run.results))
         let groups = run.groups
         let prompts = Array(Set(groups.map(\.key.promptId))).sorted(), backends = Array(Set(groups.map(\.key.backendId))).sorted()

@@ -65,6 +65,21 @@ final class CaseFileColumnsTests: XCTestCase {
         XCTAssertEqual(try results(dir)[0]["validators"]?[0]?["type"], "contains")
     }
 
+    /// `file://` in `defaults.vars` (relative to the suite) and `__description` as the id of a JSONL case.
+    func testDefaultFileVariablesAndDescriptionsAsIds() async throws {
+        let dir = TempDir()
+        dir.write("sub/p.json", #"{"tier": "gold"}"#)
+        dir.write("cases.jsonl", #"{"vars": {"__description": "first", "q": "x"}}"# + "\n")
+        let s = dir.write("s.json", #"{"suite": "s", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "{{q}} {{p.tier}}"}], "defaults": {"vars": {"p": "file://sub/p.json"}, "validators": [{"type": "equals", "value": "x gold"}]}, "casesFrom": ["cases.jsonl"]}"#)
+        let r = await run(["run", s], in: dir)
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(try results(dir)[0]["case"], "first")
+        dir.write("s2.json", #"{"suite": "s", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "x"}], "defaults": {"vars": {"p": "file://missing.txt"}}, "cases": [{"id": "a", "validators": [{"type": "equals", "value": "x"}]}]}"#)
+        let m = await run(["run", dir.file("s2.json")], in: dir)
+        XCTAssertEqual(m.code, 2)
+        XCTAssertTrue(m.err.contains("s2.json:1:") && m.err.contains("variable file 'missing.txt' not found"), m.err)
+    }
+
     /// What cannot be mapped is a load error at its row and column, never a literal equals.
     func testUnmappableColumnsAreLoadErrorsAtRowAndColumn() async throws {
         let dir = TempDir()
@@ -74,6 +89,7 @@ final class CaseFileColumnsTests: XCTestCase {
                                ("q,__prefix\nx,1\n", "cases.csv:2:3: column '__prefix' is not one Proctor reads"),
                                ("id,q,__description\na,x,b\n", "cases.csv:2:1: give the case's id by 'id' or by '__description', not both"),
                                ("q,__expected\nx,regex: (\n", "cases.csv:2:3: __expected 'regex: ('"),
+                               ("q,__expected\nx,contians: refund\n", "cases.csv:2:3: __expected 'contians: refund': 'contians' is not an assertion type promptfoo knows; did you mean 'contains'?"),
                                ("q\nfile://missing.txt\n", "cases.csv:2:1: variable file 'missing.txt' not found")] {
             dir.write("cases.csv", csv)
             let r = await run(["run", suite(dir, "cases.csv")], in: dir)

@@ -73,6 +73,27 @@ final class CostAndMetricsTests: XCTestCase {
         XCTAssertEqual(try report(dir)["results"]?[0]?["validators"]?[0]?["message"], "cost $10.000000 is above the maximum $5.0")
     }
 
+    /// A metric goes on a case's own validator; one nested in any/all is a load error. Replayed answers are not spent.
+    func testNestedMetricsAreRefusedAndReplaysAreNotSpent() async throws {
+        let server = try MockHTTPServer { _ in MockHTTPServer.openAI("Paris") }
+        defer { server.stop() }
+        let dir = TempDir()
+        let nested = await run(["run", suite(dir, server, validators: #"[{"type": "all", "validators": [{"type": "contains", "value": "P", "metric": "acc"}]}]"#)], in: dir)
+        XCTAssertEqual(nested.code, 2)
+        XCTAssertTrue(nested.err.contains("\"metric\" goes on the top-level validator"), nested.err)
+        let s = dir.write("c.json", """
+        {"suite": "c", "backends": [{"id": "o", "type": "openai", "model": "m", "baseURL": "\(server.baseURL)", "cassette": "c.jsonl",
+           "pricing": {"inputPerMillion": 1000000, "outputPerMillion": 1000000}}],
+         "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "contains", "value": "P"}]}]}
+        """)
+        let rec = await run(["run", s, "--record"], in: dir)
+        XCTAssertEqual(rec.code, 0, rec.err)
+        let rep = await run(["run", s, "--replay"], in: dir)
+        XCTAssertEqual(rep.code, 0, rep.err)
+        XCTAssertTrue(rep.err.contains("cost: $10.000000 for 1 priced answer ($0.000000 spent in this run)"), rep.err)
+        XCTAssertEqual(try report(dir)["breakdown"]?[0]?["spentUsd"], 0)
+    }
+
     func testMaxCostStopsStartingRequestsAndSaysWhy() async throws {
         let server = try MockHTTPServer { _ in MockHTTPServer.openAI("Paris") }
         defer { server.stop() }
@@ -83,6 +104,12 @@ final class CostAndMetricsTests: XCTestCase {
         let results = try XCTUnwrap(try report(dir)["results"]?.arrayValue)
         XCTAssertEqual(results.filter { $0["status"] == "skipped" }.count, 3)
         XCTAssertTrue(results.last?["error"]?.stringValue?.contains("--max-cost $25.000000 would be passed ($20.000000 spent") == true, "\(String(describing: results.last))")
+        // In parallel too: no request starts before the first price is known, nor one that could pass the budget.
+        let parallel = await run(["run", suite(dir, server), "-j", "4", "--max-cost", "25"], in: dir)
+        XCTAssertEqual(parallel.code, 1)
+        XCTAssertEqual(server.requests.count, 4, "two more requests, at -j 4: \(parallel.err)")
+        XCTAssertEqual(try report(dir)["breakdown"]?[0]?["spentUsd"], 20)
+        XCTAssertTrue(parallel.err.contains("3 cases not run: --max-cost $25.000000 would be passed"), parallel.err)
         // A backend without pricing cannot be budgeted.
         dir.write("u.json", """
         {"suite": "u", "backends": [{"id": "o", "type": "openai", "model": "my-own-model", "baseURL": "\(server.baseURL)"}],

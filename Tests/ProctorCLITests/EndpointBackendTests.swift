@@ -104,6 +104,40 @@ final class EndpointBackendTests: XCTestCase {
         XCTAssertEqual(try results(dir)[0]["output"], "Paris (GET /get?q=capital? )")
     }
 
+    /// Secrets in the URL or a query parameter are filled from the environment and redacted like headers.
+    func testSecretsInURLAndQueryAreRedacted() async throws {
+        let server = try MockHTTPServer { _ in .respond(status: 200, headers: [:], body: #"{"a": "Paris"}"#) }
+        defer { server.stop() }
+        let dir = TempDir()
+        let s = suite(dir, backend: #"{"id": "app", "type": "http", "url": "\#(server.baseURL)/ask?key=${APP_TOKEN}", "query": {"sig": "${APP_TOKEN}"}, "outputPath": "/a"}"#)
+        let r = await run(["run", s], in: dir, env: ["APP_TOKEN": "tok-url-secret-9"])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertEqual(server.requests.first?.path, "/ask?key=tok-url-secret-9&sig=tok-url-secret-9")
+        for f in ["r/results.json", "r/junit.xml", "r/s.md"] { XCTAssertFalse(try XCTUnwrap(dir.read(f)).contains("tok-url-secret-9"), f) }
+        let cached = try FileManager.default.subpathsOfDirectory(atPath: dir.file("cache")).compactMap { dir.read("cache/" + $0) }
+        XCTAssertFalse(cached.contains { $0.contains("tok-url-secret-9") })
+    }
+
+    /// A body naming a variable a case lacks is a load error; a stream that is not one is an error result.
+    func testUndefinedBodyVariablesAndEmptyStreamsAreErrors() async throws {
+        let server = try MockHTTPServer { _ in .respond(status: 200, headers: [:], body: #"{"a": "Paris"}"#) }
+        defer { server.stop() }
+        let dir = TempDir()
+        let s = suite(dir, backend: #"{"id": "app", "type": "http", "url": "\#(server.baseURL)/ask", "body": {"u": "{{vars.usr}}"}}"#)
+        let r = await run(["run", s], in: dir)
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("case 'a' does not define variable 'usr' used by the body of http backend 'app'"), r.err)
+        XCTAssertTrue(server.requests.isEmpty)
+        let bad = suite(dir, backend: #"{"id": "app", "type": "http", "url": "\#(server.baseURL)/ask", "body": {"u": "{{nope}}"}}"#)
+        let b = await run(["run", bad], in: dir)
+        XCTAssertEqual(b.code, 2)
+        XCTAssertTrue(b.err.contains("{{nope}} is not {{prompt}}, {{messages}} or {{vars.NAME}}"), b.err)
+        let stream = suite(dir, backend: #"{"id": "app", "type": "http", "url": "\#(server.baseURL)/ask", "stream": true, "streamPath": "/d"}"#)
+        let st = await run(["run", stream, "--no-cache"], in: dir)
+        XCTAssertEqual(st.code, 1)
+        XCTAssertTrue(try results(dir)[0]["error"]?.stringValue?.contains("has no server-sent events") == true)
+    }
+
     func testBadConfigurationIsALoadErrorAtItsPlace() async throws {
         let dir = TempDir()
         for (backend, message) in [(#"{"id": "app", "type": "http", "url": "ftp://x"}"#, "\"url\" must be an http(s) URL"),

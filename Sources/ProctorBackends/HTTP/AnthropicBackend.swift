@@ -35,7 +35,7 @@ public struct AnthropicBackend: Backend {
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.anthropic.com", defaultKeyEnv: "ANTHROPIC_API_KEY", keyRequired: false)
-        transport = HTTPTransport(config: cfg.transport, secrets: cfg.apiKey.map { [$0] } ?? [])
+        transport = HTTPTransport(config: cfg.transport, secrets: (cfg.apiKey.map { [$0] } ?? []) + cfg.querySecrets)
         version = try ctx.string("anthropicVersion") ?? "2023-06-01"
     }
 

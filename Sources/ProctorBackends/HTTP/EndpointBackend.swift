@@ -44,14 +44,17 @@ public struct EndpointBackend: Backend {
     /// Reads and checks the entry: `url` (http or https), `method`, `headers` (`${VAR}` filled from the environment), `query`, `body`, the pointers and the transport keys.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
-        guard let u = try ctx.string("url", required: true), let parsed = URL(string: u), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
-            throw BackendConfigError(pointer: "/url", "\"url\" must be an http(s) URL, found \(ctx.config["url"].map { "\($0)" } ?? "nothing")")
+        var secrets: [String] = []
+        guard let written = try ctx.string("url", required: true) else { throw BackendConfigError(pointer: "/url", "missing url") }
+        let u = try Self.fill(written, ctx.environment, pointer: "/url")
+        if u != written { secrets += Self.variableValues(written, ctx.environment) }
+        guard let parsed = URL(string: u), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
+            throw BackendConfigError(pointer: "/url", "\"url\" must be an http(s) URL, found \"\(written)\"")
         }
         url = parsed
         let m = (try ctx.string("method") ?? "POST").uppercased()
         guard ["GET", "POST", "PUT", "PATCH"].contains(m) else { throw BackendConfigError(pointer: "/method", "\"method\" must be GET, POST, PUT or PATCH, found \"\(m)\"") }
         method = m
-        var secrets: [String] = []
         var h: [String: String] = [:]
         if let hv = ctx.config["headers"] {
             guard case .object(let o) = hv else { throw BackendConfigError(pointer: "/headers", "\"headers\" must be an object of strings") }
@@ -67,7 +70,13 @@ public struct EndpointBackend: Backend {
             }
         }
         headers = h
-        query = try HTTPBackendConfig.query(ctx)
+        var q: [(String, String)] = []
+        for (k, v) in try HTTPBackendConfig.query(ctx) {
+            let filled = try Self.fill(v, ctx.environment, pointer: "/query/" + JSONPointer.escape(k))
+            if filled != v { secrets += Self.variableValues(v, ctx.environment) }
+            q.append((k, filled))
+        }
+        query = q
         body = ctx.config["body"]
         if body != nil && method == "GET" { throw BackendConfigError(pointer: "/body", "a GET request has no body; use \"query\" or another method") }
         func pointer(_ key: String) throws(BackendConfigError) -> JSONPointer? {
@@ -138,17 +147,26 @@ public struct EndpointBackend: Backend {
     func streamed(_ out: HTTPTransport.Outcome) -> BackendResponse {
         var text = ""
         var lastJSON: JSONValue?
+        var events = 0, matched = 0
         for raw in String(decoding: out.body, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             guard line.hasPrefix("data:") else { continue }
             let data = line.dropFirst(5).drop { $0 == " " }
+            events += 1
             if data == "[DONE]" { break }
-            guard let streamPath else { text += data; continue }
+            guard let streamPath else { text += data; matched += 1; continue }
             guard let v = try? JSONParser.parse(String(data)) else {
                 return .failure("\(id): a server-sent event is not JSON, so streamPath \(streamPath) cannot be read: \(transport.redact(String(data.prefix(200))))", latencyMs: out.latencyMs)
             }
             lastJSON = v
-            if let piece = streamPath.resolve(in: v) { text += piece.stringValue ?? JSONSerializer.string(piece) }
+            if let piece = streamPath.resolve(in: v) { text += piece.stringValue ?? JSONSerializer.string(piece); matched += 1 }
+        }
+        // An answer that is not a stream, or a stream with nothing where streamPath points, is not an empty output.
+        if events == 0 {
+            return .failure("\(id): stream is true but the response has no server-sent events (data: lines): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
+        }
+        if matched == 0, let streamPath {
+            return .failure("\(id): no server-sent event has anything at streamPath \(streamPath): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
         }
         return BackendResponse(text: text, finishReason: .stop, usage: usage(lastJSON), latencyMs: out.latencyMs)
     }

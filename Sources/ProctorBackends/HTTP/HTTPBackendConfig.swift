@@ -13,6 +13,8 @@ struct HTTPBackendConfig {
     let apiKeyHeader: String?
     /// `query`: parameters added to every request's URL (Azure's `api-version`).
     let query: [(String, String)]
+    /// Values filled into `query` from `${VAR}`: secrets, redacted from every message.
+    let querySecrets: [String]
     let transport: HTTPTransport.Config
     let maxConcurrency: Int?
     /// Shown before the run: requests will carry no key.
@@ -105,10 +107,18 @@ struct HTTPBackendConfig {
         } else {
             apiKeyHeader = nil
         }
-        query = try Self.query(ctx)
-        for (k, s) in query where looksLikeKey(s) || ["key", "api-key", "api_key", "apikey", "token", "code"].contains(k.lowercased()) {
-            throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query parameter \"\(k)\" carries a secret; put the key in the environment and name it with \"apiKeyEnv\"")
+        var q: [(String, String)] = []
+        var hidden: [String] = []
+        for (k, v) in try Self.query(ctx) {
+            if !v.contains("${") && (looksLikeKey(v) || ["key", "api-key", "api_key", "apikey", "token", "code", "sig"].contains(k.lowercased())) {
+                throw BackendConfigError(pointer: "/query/" + JSONPointer.escape(k), "query parameter \"\(k)\" carries a secret; write it as ${VARIABLE} (redacted everywhere) or use \"apiKeyEnv\"")
+            }
+            let filled = try EndpointBackend.fill(v, ctx.environment, pointer: "/query/" + JSONPointer.escape(k))
+            if filled != v { hidden += EndpointBackend.variableValues(v, ctx.environment) }
+            q.append((k, filled))
         }
+        query = q
+        querySecrets = hidden
         transport = try Self.transport(ctx)
         maxConcurrency = Int(try ctx.number("maxConcurrency", integer: true, min: 1) ?? 4)
     }

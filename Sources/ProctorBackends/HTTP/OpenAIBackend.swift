@@ -35,7 +35,7 @@ public struct OpenAIBackend: Backend {
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
         cfg = try HTTPBackendConfig(ctx, defaultBaseURL: "https://api.openai.com/v1", defaultKeyEnv: "OPENAI_API_KEY", keyRequired: false)
-        transport = HTTPTransport(config: cfg.transport, secrets: cfg.apiKey.map { [$0] } ?? [])
+        transport = HTTPTransport(config: cfg.transport, secrets: (cfg.apiKey.map { [$0] } ?? []) + cfg.querySecrets)
         responseFormat = ctx.config["responseFormat"]
         completions = ctx.config["endpoint"]?.stringValue == "completions"
     }

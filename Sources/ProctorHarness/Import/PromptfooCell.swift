@@ -1,6 +1,7 @@
 import Foundation
 import ProctorBackends
 import ProctorJSON
+import ProctorSupport
 
 /// promptfoo's one-cell assertions (the `__expected` columns of a tests file): `[not-]TYPE[(N)][:VALUE]`,
 /// `javascript:`/`fn:`/`eval:`, `python:`, `grade:`/`llm-rubric:`, and a plain value meaning `equals`.
@@ -49,9 +50,22 @@ public enum PromptfooCell {
         return .object(JSONObject(o))
     }
 
+    /// A cell that looks like a mistyped assertion type (`contians: refund`): the hint, else nil.
+    /// A cell that is a plain value is left alone; only a word close to a type, before a colon, counts.
+    public static func typo(_ cell: String) -> String? {
+        guard case .string("equals")? = assertion(cell)["type"], let colon = cell.firstIndex(of: ":") else { return nil }
+        var word = cell[..<colon]
+        if word.hasPrefix("not-") { word = word.dropFirst(4) }
+        if let paren = word.firstIndex(of: "(") { word = word[..<paren] }
+        guard word.count >= 5, word.allSatisfy({ $0.isLowercase || $0 == "-" }) else { return nil }
+        let hint = Suggestions.hint(for: String(word), among: types + ["fn", "eval", "grade"])
+        return hint.isEmpty ? nil : "'\(word)' is not an assertion type promptfoo knows\(hint) (a plain value is compared with equals; write it as \"equals:\(cell)\" if that is meant)"
+    }
+
     /// A cell as a Proctor validator, or why it has none (the message names the assertion); script
     /// assertions need their interpreter on the PATH `environment` gives.
     public static func validator(_ cell: String, suiteDirectory: String, environment: [String: String]) -> Result<JSONValue, CellError> {
+        if let t = typo(cell) { return .failure(CellError(message: "'\(cell)': " + t)) }
         let a = assertion(cell)
         var c = Converter(file: suiteDirectory + "/cell", locator: JSONLocator(bytes: [], offsets: [:]), outPath: suiteDirectory + "/suite",
                           hasProgram: { ProcessRunner.resolveExecutable($0, cwd: suiteDirectory, environment: environment) != nil })

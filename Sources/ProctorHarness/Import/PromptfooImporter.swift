@@ -376,7 +376,9 @@ struct Converter {
                     var vars: [JSONObject.Entry] = []
                     var asserts: [JSONValue] = []
                     for (k, val) in zip(header.fields, row.fields) {
-                        if k.hasPrefix("__expected") { if !val.isEmpty { asserts.append(PromptfooCell.assertion(val)) } } else if k == "__description" { continue } else { vars.append((k, .string(val))) }
+                        if k.hasPrefix("__expected") {
+                            if let t = PromptfooCell.typo(val) { unmapped.append(.init(location: "\(full):\(row.line):1", message: "\(k) '\(val)': \(t)")) } else if !val.isEmpty { asserts.append(PromptfooCell.assertion(val)) }
+                        } else if k == "__description" { continue } else { vars.append((k, .string(val))) }
                     }
                     let desc = zip(header.fields, row.fields).first { $0.0 == "__description" }?.1
                     var o: [JSONObject.Entry] = [("vars", .object(JSONObject(vars)))]

@@ -323,7 +323,10 @@ public struct ValidatorConfig {
         guard case .array(let xs) = v, !xs.isEmpty else { throw error(key, "\"\(key)\" must be a non-empty array of validators") }
         var out: [ConfiguredValidator] = []
         for (i, x) in xs.enumerated() {
-            out.append(try registry.build(x, pointer: pointer + "/" + key + "/" + String(i), suiteDirectory: suiteDirectory, source: source))
+            let at = pointer + "/" + key + "/" + String(i)
+            // Only a case's own validators give verdicts of their own, so only they can feed a metric.
+            if x["metric"] != nil { throw source.error(at + "/metric", "\"metric\" goes on the top-level validator (here, the '\(type)' around this one): nested checks give no verdicts of their own") }
+            out.append(try registry.build(x, pointer: at, suiteDirectory: suiteDirectory, source: source))
         }
         return out
     }
