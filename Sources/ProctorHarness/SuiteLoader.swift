@@ -183,6 +183,11 @@ public struct SuiteLoader: Sendable {
             throw src.error("/defaults/grader", "no backend or grader named '\(g)'" + Suggestions.hint(for: g, among: (backends + graders).map(\.id)))
         }
 
+        // A cost check needs every backend priced (free ones too: "pricing" of zeros).
+        if let (ptr, _) = Self.validatorReferences(in: .object(root), at: "", type: "cost", key: "type").first,
+           let unpriced = backends.first(where: { b in (b.source.flatMap { s in backends.first { $0.id == s } } ?? b).pricing == nil }) {
+            throw src.error(ptr, "a 'cost' check needs backend '\(unpriced.id)' priced: give it \"pricing\": {\"inputPerMillion\": …, \"outputPerMillion\": …} (zeros for a free one)")
+        }
         // Embedding similarity names a backend or grader that can embed (an openai one, or a replay of one).
         let all = backends + graders
         for (ptr, id) in Self.embeddingReferences(in: .object(root), at: "") {
@@ -516,6 +521,20 @@ public struct SuiteLoader: Sendable {
             }
         }
         return hits.compactMap { $0 }.min { $0.at < $1.at }
+    }
+
+    /// Where validators of `type` appear in the suite (defaults and inline cases, nested ones
+    /// included), with the string at `key`.
+    static func validatorReferences(in v: JSONValue, at ptr: String, type: String, key: String) -> [(String, String)] {
+        switch v {
+        case .object(let o):
+            var out: [(String, String)] = []
+            if o["type"]?.stringValue == type, let x = o[key]?.stringValue { out.append((ptr, x)) }
+            for (k, x) in o where k != "backends" && k != "graders" { out += validatorReferences(in: x, at: ptr + "/" + JSONPointer.escape(k), type: type, key: key) }
+            return out
+        case .array(let xs): return xs.enumerated().flatMap { validatorReferences(in: $1, at: ptr + "/\($0)", type: type, key: key) }
+        default: return []
+        }
     }
 
     /// Where validators of the suite (defaults and inline cases, nested ones included) name an

@@ -110,6 +110,14 @@ final class CostAndMetricsTests: XCTestCase {
         XCTAssertEqual(server.requests.count, 4, "two more requests, at -j 4: \(parallel.err)")
         XCTAssertEqual(try report(dir)["breakdown"]?[0]?["spentUsd"], 20)
         XCTAssertTrue(parallel.err.contains("3 cases not run: --max-cost $25.000000 would be passed"), parallel.err)
+        // A cost check on an unpriced backend is a load error.
+        dir.write("v.json", """
+        {"suite": "v", "backends": [{"id": "e", "type": "echo"}], "prompts": [{"id": "p", "template": "hi"}],
+         "cases": [{"id": "a", "validators": [{"type": "cost", "maxUsd": 1}]}]}
+        """)
+        let v = await run(["run", dir.file("v.json")], in: dir)
+        XCTAssertEqual(v.code, 2)
+        XCTAssertTrue(v.err.contains("a 'cost' check needs backend 'e' priced"), v.err)
         // A backend without pricing cannot be budgeted.
         dir.write("u.json", """
         {"suite": "u", "backends": [{"id": "o", "type": "openai", "model": "my-own-model", "baseURL": "\(server.baseURL)"}],

@@ -55,7 +55,8 @@ final class GatewayBackendTests: XCTestCase {
         for (extra, message) in [(#""apiKeyHeader": "api key""#, "\"apiKeyHeader\" must be a header name"),
                                  (#""query": {"api-key": "abc"}"#, "query parameter \"api-key\" carries a secret"),
                                  (#""query": {"v": 1}"#, "query values must be strings"),
-                                 (#""query": "api-version=1""#, "\"query\" must be an object of strings")] {
+                                 (#""query": "api-version=1""#, "\"query\" must be an object of strings"),
+                                 (#""apiKeyHeader": "x-gw", "headers": {"X-GW": "other"}"#, "\"headers\" sets x-gw, the header \"apiKeyHeader\" carries the key in")] {
             let suite = dir.write("s.json", """
             {"suite": "s", "backends": [{"id": "o", "type": "openai", "model": "m", "baseURL": "http://127.0.0.1:9", \(extra)}],
              "prompts": [{"id": "p", "template": "hi"}], "cases": [{"id": "a", "validators": [{"type": "equals", "value": "x"}]}]}

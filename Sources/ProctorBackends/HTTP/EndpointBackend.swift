@@ -129,6 +129,9 @@ public struct EndpointBackend: Backend {
     /// The output at `outputPath` (or the whole body), and usage at `usagePath`.
     func read(_ out: HTTPTransport.Outcome) -> BackendResponse {
         let excerpt = { transport.redact(HTTPTransport.excerpt(out.body)) }
+        if let usagePath, usage(try? JSONParser.parse(out.body)) == nil {
+            return .failure("\(id): the response has no token usage at usagePath \(usagePath) ({prompt_tokens, completion_tokens} or {input_tokens, output_tokens}): \(excerpt())", latencyMs: out.latencyMs)
+        }
         guard let outputPath else {
             return BackendResponse(text: String(decoding: out.body, as: UTF8.self), finishReason: .stop, usage: usage(try? JSONParser.parse(out.body)),
                                    latencyMs: out.latencyMs)

@@ -103,6 +103,9 @@ struct HTTPBackendConfig {
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }) else {
                 throw BackendConfigError(pointer: "/apiKeyHeader", "\"apiKeyHeader\" must be a header name (letters, digits, '-'), found \"\(name)\"")
             }
+            if h.keys.contains(where: { $0.lowercased() == name.lowercased() }) {
+                throw BackendConfigError(pointer: "/headers", "\"headers\" sets \(name), the header \"apiKeyHeader\" carries the key in; give one of them")
+            }
             apiKeyHeader = name
         } else {
             apiKeyHeader = nil
