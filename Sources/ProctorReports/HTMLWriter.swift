@@ -88,6 +88,14 @@ public enum HTMLWriter {
         if !d.leftOut.isEmpty {
             b += "<div class=\"meta\">Left out of the comparison: " + d.leftOut.map(escape).joined(separator: "; ") + "</div>"
         }
+        if !d.metrics.isEmpty {
+            let show = { (m: Breakdown.Metric?) in
+                m.map { String(format: "%.1f%% (%d/%d, 95%% CI %.1f–%.1f%%; mean %.3f)", $0.passRate * 100, $0.passes, $0.checks, $0.wilsonLow * 100, $0.wilsonHigh * 100, $0.meanScore) } ?? "–"
+            }
+            b += "<table class=\"metrics\"><tr><th>metric</th><th>\(escape(d.base.label))</th><th>\(escape(d.head.label))</th></tr>"
+            for (name, base, head) in d.metrics { b += "<tr><td>\(escape(name))</td><td>\(show(base))</td><td>\(show(head))</td></tr>" }
+            b += "</table>"
+        }
         b += filters(DiffReport.Transition.allCases.map { ($0.rawValue, d.count($0)) })
         let order = DiffReport.Transition.allCases
         for e in d.entries.sorted(by: { order.firstIndex(of: $0.transition)! < order.firstIndex(of: $1.transition)! }) {

@@ -61,8 +61,12 @@ final class CostAndMetricsTests: XCTestCase {
         let head = await run(["run", suite(dir, server)], in: dir)
         XCTAssertEqual(head.code, 0, head.err)
         let console = Console(capturingWith: [:])
-        let code = await Proctor.main(["diff", dir.file("base.json"), dir.file("r/results.json"), "--markdown", dir.file("d.md"), "--json", dir.file("d.json")], console: console)
+        let code = await Proctor.main(["diff", dir.file("base.json"), dir.file("r/results.json"), "--markdown", dir.file("d.md"), "--json", dir.file("d.json"),
+                                       "--html", dir.file("d.html"), "--comment", dir.file("c.md")], console: console)
         XCTAssertEqual(code, 0, console.capturedErr)
+        XCTAssertTrue(console.capturedOut.contains("metric accuracy: 40.0% (2/5, 95% CI 11.8–76.9%) → 100.0% (5/5"), console.capturedOut)
+        XCTAssertTrue(try XCTUnwrap(dir.read("d.html")).contains("<td>accuracy</td><td>40.0% (2/5"))
+        XCTAssertTrue(try XCTUnwrap(dir.read("c.md")).contains("Metric accuracy: 40.0% → **100.0%**"))
         XCTAssertTrue(try XCTUnwrap(dir.read("d.md")).contains("| metric accuracy | 40.0% (2/5, 95% CI 11.8–76.9%); mean score 0.400 | 100.0% (5/5, 95% CI 56.6–100.0%); mean score 1.000 |"),
                       dir.read("d.md") ?? "")
         let dj = try JSONParser.parse(dir.read("d.json") ?? "")
