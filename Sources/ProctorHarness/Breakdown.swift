@@ -31,13 +31,16 @@ public struct Breakdown: Sendable {
         public let costUsd: Double, spentUsd: Double
         /// The named metrics, by name.
         public let metrics: [Metric]
+        /// With repeats: the mean over the row's cases of pass@k and pass^k, k = 1… the fewest
+        /// samples any case has (empty without repeats).
+        public var passAtK: [Double] = [], passHatK: [Double] = []
     }
 
     /// The rows in the run's order.
     public let rows: [Row]
 
     /// Nothing priced and no metric named.
-    public var isEmpty: Bool { rows.allSatisfy { $0.priced == 0 && $0.metrics.isEmpty } }
+    public var isEmpty: Bool { rows.allSatisfy { $0.priced == 0 && $0.metrics.isEmpty && $0.passAtK.isEmpty } }
     /// Every answer's cost.
     public var costUsd: Double { rows.reduce(0) { $0 + $1.costUsd } }
     /// What this run paid.
@@ -60,8 +63,20 @@ public struct Breakdown: Sendable {
             }
             let metrics = Self.metrics(idx.map { results[$0] })
             let r0 = results[idx[0]]
-            return Row(suite: r0.suite, prompt: r0.promptId, backend: r0.backendId, samples: idx.count, priced: priced,
-                       costUsd: cost, spentUsd: spent, metrics: metrics)
+            var row = Row(suite: r0.suite, prompt: r0.promptId, backend: r0.backendId, samples: idx.count, priced: priced,
+                          costUsd: cost, spentUsd: spent, metrics: metrics)
+            // pass@k / pass^k per case (samples that ran), averaged over the row's cases.
+            var perCase: [String: (n: Int, c: Int)] = [:]
+            for i in idx where results[i].status != .skipped {
+                perCase[results[i].caseId, default: (0, 0)].n += 1
+                if results[i].isPass { perCase[results[i].caseId]!.c += 1 }
+            }
+            if let fewest = perCase.values.map(\.n).min(), fewest > 1 {
+                let cases = Double(perCase.count)
+                row.passAtK = (1...fewest).map { k in perCase.values.reduce(0) { $0 + Statistics.passAtK(n: $1.n, c: $1.c, k: k) } / cases }
+                row.passHatK = (1...fewest).map { k in perCase.values.reduce(0) { $0 + Statistics.passHatK(n: $1.n, c: $1.c, k: k) } / cases }
+            }
+            return row
         }
     }
 
@@ -94,6 +109,10 @@ public struct Breakdown: Sendable {
             if r.priced > 0 {
                 o += [("pricedSamples", .number(JSONNumber(r.priced))), ("costUsd", round(r.costUsd, 1e8)), ("spentUsd", round(r.spentUsd, 1e8))]
             }
+            if !r.passAtK.isEmpty {
+                let curve = { (xs: [Double]) in JSONValue.object(JSONObject(xs.enumerated().map { (String($0 + 1), round($1, 1e4)) })) }
+                o += [("passAtK", curve(r.passAtK)), ("passHatK", curve(r.passHatK))]
+            }
             if !r.metrics.isEmpty {
                 o.append(("metrics", .array(r.metrics.map { m in
                     ["name": .string(m.name), "checks": .number(JSONNumber(m.checks)), "passes": .number(JSONNumber(m.passes)),
@@ -108,11 +127,12 @@ public struct Breakdown: Sendable {
     /// The Markdown table (empty when there is nothing to show).
     public var markdown: String {
         guard !isEmpty else { return "" }
-        var t = "### Cost and metrics\n\n| suite | prompt | backend | cost (USD) | metrics (pass rate, 95% CI; mean score) |\n|---|---|---|---|---|\n"
+        var t = "### Cost and metrics\n\n| suite | prompt | backend | cost (USD) | metrics (pass rate, 95% CI; mean score) | pass@k · pass^k (mean over cases) |\n|---|---|---|---|---|---|\n"
         for r in rows {
             let cost = r.priced == 0 ? "—" : String(format: "$%.6f", r.costUsd) + (r.spentUsd < r.costUsd ? String(format: " (spent $%.6f)", r.spentUsd) : "")
             let ms = r.metrics.map { $0.name + String(format: " %.1f%% (%.1f–%.1f%%; %.3f)", $0.passRate * 100, $0.wilsonLow * 100, $0.wilsonHigh * 100, $0.meanScore) }
-            t += "| \(r.suite) | \(r.prompt) | \(r.backend) | \(cost) | \(ms.isEmpty ? "—" : ms.joined(separator: "; ")) |\n"
+            let k = r.passAtK.isEmpty ? "—" : r.passAtK.indices.map { String(format: "k=%d: %.3f · %.3f", $0 + 1, r.passAtK[$0], r.passHatK[$0]) }.joined(separator: "; ")
+            t += "| \(r.suite) | \(r.prompt) | \(r.backend) | \(cost) | \(ms.isEmpty ? "—" : ms.joined(separator: "; ")) | \(k) |\n"
         }
         return t
     }

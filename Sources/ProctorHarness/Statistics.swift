@@ -12,6 +12,24 @@ public enum Statistics {
         return (max(0, centre - half), min(1, centre + half))
     }
 
+    /// pass@k, the unbiased estimator of Chen et al. (2021): the chance that at least one of k
+    /// samples drawn without replacement from n, of which c passed, passes: 1 − C(n−c, k)/C(n, k).
+    public static func passAtK(n: Int, c: Int, k: Int) -> Double {
+        guard k >= 1, k <= n, c >= 0, c <= n else { return 0 }
+        if n - c < k { return 1 }
+        var ratio = 1.0
+        for i in 0..<k { ratio *= Double(n - c - i) / Double(n - i) }
+        return 1 - ratio
+    }
+
+    /// pass^k: the chance that all k samples drawn without replacement pass: C(c, k)/C(n, k).
+    public static func passHatK(n: Int, c: Int, k: Int) -> Double {
+        guard k >= 1, k <= n, c >= 0, c <= n, c >= k else { return 0 }
+        var ratio = 1.0
+        for i in 0..<k { ratio *= Double(c - i) / Double(n - i) }
+        return ratio
+    }
+
     /// Exact two-sided McNemar test: the binomial probability of a split at least as uneven as
     /// `b` vs `c` discordant pairs under p = ½.
     public static func mcnemarExact(b: Int, c: Int) -> Double {

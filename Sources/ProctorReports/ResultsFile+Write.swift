@@ -59,6 +59,15 @@ public enum ResultsFile {
         o.number("wilsonLow", (w.low * 10000).rounded() / 10000, &out)
         o.number("wilsonHigh", (w.high * 10000).rounded() / 10000, &out)
         o.number("minPassRate", g.minPassRate, &out)
+        // With repeats: pass@k and pass^k for k = 1…n over the samples that ran.
+        if g.ran > 1 {
+            let (n, c) = (g.ran, g.passes)
+            func curve(_ f: (Int, Int, Int) -> Double) -> JSONValue {
+                .object(JSONObject((1...n).map { k in (String(k), .number(JSONNumber((f(n, c, k) * 10000).rounded() / 10000))) }))
+            }
+            o.value("passAtK", curve { Statistics.passAtK(n: $0, c: $1, k: $2) }, &out)
+            o.value("passHatK", curve { Statistics.passHatK(n: $0, c: $1, k: $2) }, &out)
+        }
         o.end(&out)
     }
 

@@ -95,11 +95,12 @@ public enum RunPage {
     /// Cost and named metrics per prompt × backend, when the run has either.
     static func breakdownTable(_ bd: Breakdown) -> String {
         guard !bd.isEmpty else { return "" }
-        var t = "<h2>Cost and metrics</h2><table class=\"breakdown\"><tr><th>suite</th><th>prompt</th><th>backend</th><th>cost (USD)</th><th>metrics</th></tr>"
+        var t = "<h2>Cost and metrics</h2><table class=\"breakdown\"><tr><th>suite</th><th>prompt</th><th>backend</th><th>cost (USD)</th><th>metrics</th><th>pass@k · pass^k</th></tr>"
         for r in bd.rows {
             let cost = r.priced == 0 ? "—" : String(format: "$%.6f", r.costUsd) + (r.spentUsd < r.costUsd ? String(format: " (spent $%.6f)", r.spentUsd) : "")
             let ms = r.metrics.map { $0.name + String(format: " %.1f%% (95%% CI %.1f–%.1f%%; mean %.3f)", $0.passRate * 100, $0.wilsonLow * 100, $0.wilsonHigh * 100, $0.meanScore) }
-            t += "<tr><td>\(HTMLWriter.escape(r.suite))</td><td>\(HTMLWriter.escape(r.prompt))</td><td>\(HTMLWriter.escape(r.backend))</td><td>\(cost)</td><td>\(HTMLWriter.escape(ms.isEmpty ? "—" : ms.joined(separator: "; ")))</td></tr>"
+            let k = r.passAtK.isEmpty ? "—" : r.passAtK.indices.map { String(format: "k=%d: %.3f · %.3f", $0 + 1, r.passAtK[$0], r.passHatK[$0]) }.joined(separator: "; ")
+            t += "<tr><td>\(HTMLWriter.escape(r.suite))</td><td>\(HTMLWriter.escape(r.prompt))</td><td>\(HTMLWriter.escape(r.backend))</td><td>\(cost)</td><td>\(HTMLWriter.escape(ms.isEmpty ? "—" : ms.joined(separator: "; ")))</td><td>\(k)</td></tr>"
         }
         return t + "</table>"
     }

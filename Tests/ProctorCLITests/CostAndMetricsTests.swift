@@ -98,6 +98,24 @@ final class CostAndMetricsTests: XCTestCase {
         XCTAssertEqual(try report(dir)["breakdown"]?[0]?["spentUsd"], 0)
     }
 
+    /// With --repeat, each case carries pass@k and pass^k, and their means per prompt × backend.
+    func testPassAtKAndPassHatKWithRepeats() async throws {
+        let dir = TempDir()
+        // Repeats 0 and 1 answer "yes", 2 and 3 "no": 2 of 4 samples pass.
+        let s = dir.write("k.json", #"{"suite": "k", "backends": [{"id": "c", "type": "command", "argv": ["sh", "-c", "if [ \"$PROCTOR_REPEAT\" -lt 2 ]; then echo yes; else echo no; fi"]}], "prompts": [{"id": "p", "template": "x"}], "options": {"minPassRate": 0.5}, "cases": [{"id": "a", "validators": [{"type": "equals", "value": "yes"}]}]}"#)
+        let console = Console(capturingWith: ["PATH": "/usr/bin:/bin"])
+        let code = await Proctor.main(["run", s, "--repeat", "4", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        let j = try JSONParser.parse(dir.read("r.json") ?? "")
+        let c = try XCTUnwrap(j["cases"]?[0])
+        XCTAssertEqual(c["passes"], 2)
+        // n = 4, c = 2: pass@1 0.5, pass@2 1 − 1/6, pass@3 1; pass^1 0.5, pass^2 1/6, pass^3 0.
+        XCTAssertEqual(c["passAtK"], ["1": 0.5, "2": 0.8333, "3": 1, "4": 1])
+        XCTAssertEqual(c["passHatK"], ["1": 0.5, "2": 0.1667, "3": 0, "4": 0])
+        XCTAssertEqual(j["breakdown"]?[0]?["passHatK"]?["2"], 0.1667)
+        XCTAssertTrue(try XCTUnwrap(dir.read("s.md")).contains("k=2: 0.833 · 0.167"))
+    }
+
     func testMaxCostStopsStartingRequestsAndSaysWhy() async throws {
         let server = try MockHTTPServer { _ in MockHTTPServer.openAI("Paris") }
         defer { server.stop() }

@@ -20,6 +20,15 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(Statistics.wilson(successes: 0, trials: 0).high, 1)
     }
 
+    /// pass@k and pass^k against brute force over every k-subset of the samples (computed offline in Python).
+    func testPassAtKAndPassHatKKnownValues() {
+        for (n, c, k, at, hat) in [(5, 2, 2, 0.7, 0.1), (10, 3, 4, 0.8333333333333334, 0.0), (8, 8, 3, 1.0, 1.0), (6, 0, 2, 0.0, 0.0),
+                                   (7, 5, 7, 1.0, 0.0), (20, 13, 5, 0.9986455108359134, 0.0830108359133127)] {
+            XCTAssertEqual(Statistics.passAtK(n: n, c: c, k: k), at, accuracy: 1e-12, "pass@\(k) n=\(n) c=\(c)")
+            XCTAssertEqual(Statistics.passHatK(n: n, c: c, k: k), hat, accuracy: 1e-12, "pass^\(k) n=\(n) c=\(c)")
+        }
+    }
+
     func testExactMcNemarKnownValues() {
         XCTAssertEqual(Statistics.mcnemarExact(b: 1, c: 9), 0.021484375, accuracy: 1e-12)
         XCTAssertEqual(Statistics.mcnemarExact(b: 0, c: 5), 0.0625, accuracy: 1e-12)
