@@ -60,7 +60,7 @@ final class OpenAIEvalsImportTests: XCTestCase {
         {"input": "Name a colour {{not a variable}}", "ideal": "Red", "criteria": "names a colour"}
 
         """)
-        dir.write("reg/data/t/few.jsonl", #"{"sample": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}"# + "\n")
+        dir.write("reg/data/t/few.jsonl", #"{"sample": [{"role": "system", "name": "example_user", "content": "2+2?"}, {"role": "system", "name": "example_assistant", "content": "4"}]}"# + "\n")
         dir.write("reg/data/t/j.jsonl", #"{"input": "Give JSON", "ideal": "{\"a\": 1, \"b\": null}"}"# + "\n")
         dir.write("reg/modelgraded/specs.yaml", """
         crit:
@@ -95,18 +95,27 @@ final class OpenAIEvalsImportTests: XCTestCase {
         tx.v0:
           class: evals.elsuite.translate:Translate
           args: {samples_jsonl: t/s.jsonl}
+        chain: chain.mid
+        chain.mid:
+          id: tm.v0
         """)
         let several = await cli(["import", "openai-evals", evals, "--out", dir.file("s.jsonc")])
         XCTAssertEqual(several.code, 2)
-        XCTAssertTrue(several.err.contains("holds 5 evals") && several.err.contains("--eval"), several.err)
+        XCTAssertTrue(several.err.contains("holds 7 evals") && several.err.contains("--eval"), several.err)
+        // Aliases are followed however deep, a bare string too.
+        let chain = await cli(["import", "openai-evals", evals, "--eval", "chain", "--out", dir.file("chain.jsonc")])
+        XCTAssertEqual(chain.code, 0, chain.err)
         let t = await cli(["import", "openai-evals", evals, "--eval", "t", "--out", dir.file("t.jsonc")])
         XCTAssertEqual(t.code, 0, t.err)
         let ts = try JSONParser.parse(String(contentsOfFile: dir.file("t.jsonc"), encoding: .utf8), options: .jsonc)
         XCTAssertEqual(ts["description"], "written here")
-        XCTAssertEqual(ts["options"], ["temperature": 0])
+        XCTAssertNil(ts["options"], "Includes leaves the temperature to the API, as openai/evals does")
+        XCTAssertTrue(try String(contentsOfFile: dir.file("t.jsonc"), encoding: .utf8).hasPrefix("// Imported from OpenAI evals by `proctor import openai-evals`."))
         XCTAssertEqual(ts["prompts"]?[0]?["messages"], [["fromVariable": "input"]])
         // Few-shot examples go before the sample's last message.
         XCTAssertEqual(ts["cases"]?[0]?["vars"]?["input"]?.arrayValue?.map { $0["content"]?.stringValue }, ["Be brief.", "2+2?", "4", "Capital of France?"])
+        // openai/evals' few-shot convention: system messages named example_user / example_assistant are those turns.
+        XCTAssertEqual(ts["cases"]?[0]?["vars"]?["input"]?.arrayValue?.map { $0["role"]?.stringValue }, ["system", "user", "assistant", "user"])
         XCTAssertEqual(ts["cases"]?[0]?["validators"]?[0]?["type"], "any")
         // A literal {{ in a sample stays literal.
         XCTAssertTrue(try String(contentsOfFile: dir.file("t.jsonc"), encoding: .utf8).contains(#"Name a colour {{not a variable}}"#))
@@ -114,6 +123,7 @@ final class OpenAIEvalsImportTests: XCTestCase {
         XCTAssertEqual(m.code, 0, m.err)
         let ms = try JSONParser.parse(String(contentsOfFile: dir.file("m.jsonc"), encoding: .utf8), options: .jsonc)
         XCTAssertEqual(ms["cases"]?[0]?["validators"]?[0], ["type": "starts-with", "values": ["Paris", "paris"], "normalize": false])
+        XCTAssertEqual(ms["options"], ["temperature": 0])
         let j = await cli(["import", "openai-evals", evals, "--eval", "tj", "--out", dir.file("j.jsonc")])
         XCTAssertEqual(j.code, 0, j.err)
         XCTAssertEqual(try JSONParser.parse(String(contentsOfFile: dir.file("j.jsonc"), encoding: .utf8), options: .jsonc)["cases"]?[0]?["validators"]?[0],
@@ -140,12 +150,15 @@ final class OpenAIEvalsImportTests: XCTestCase {
          "cases": [{"id": "fz", "vars": {"o": "It's THE Eiffel tower!"}, "validators": [{"type": "fuzzy-match", "values": ["eiffel tower"]}]},
                    {"id": "fz-no", "vars": {"o": "Big Ben"}, "validators": [{"type": "fuzzy-match", "values": ["an eiffel tower"]}]},
                    {"id": "sw", "vars": {"o": "Paris, France"}, "validators": [{"type": "starts-with", "values": ["Lyon", "Paris"]}]},
-                   {"id": "jm", "vars": {"o": "{\\"a\\": 1.0, \\"c\\": null}"}, "validators": [{"type": "json-match", "values": [{"a": 1}]}]}]}
+                   {"id": "jm", "vars": {"o": "{\\"a\\": 1.0, \\"c\\": null}"}, "validators": [{"type": "json-match", "values": [{"a": 1}]}]},
+                   {"id": "fz-cp", "vars": {"o": "cafe\\u0301"}, "validators": [{"type": "fuzzy-match", "values": ["cafe"]}]},
+                   {"id": "fz-us", "vars": {"o": "x y"}, "validators": [{"type": "fuzzy-match", "values": ["x\\u001fy"]}]}]}
         """)
         let r = await cli(["run", suite, "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")])
         XCTAssertEqual(r.code, 1, r.err)
         let results = try XCTUnwrap(try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]?.arrayValue)
-        XCTAssertEqual(results.map { $0["status"]?.stringValue }, ["passed", "failed", "passed", "passed"])
+        // By code points, as Python compares: "cafe" is in "cafe\u0301"; U+001F splits words as Python's split() does.
+        XCTAssertEqual(results.map { $0["status"]?.stringValue }, ["passed", "failed", "passed", "passed", "passed", "passed"])
         // "its eiffel tower" against "eiffel tower": precision 2/3, recall 1, F1 0.8.
         XCTAssertEqual(try XCTUnwrap(results[0]["score"]?.doubleValue), 0.8, accuracy: 1e-4)
     }

@@ -190,12 +190,16 @@ final class PromptfooImportTests: XCTestCase {
             - type: icontains
               value: SHORT
               metric: brevity
+            - type: javascript
+              value: "!output.includes('return policy')"
+            - type: python
+              value: "'return' not in output"
 
         """])
         XCTAssertEqual(r.code, 0, r.err)
         let s = try XCTUnwrap(r.suite)
         let validators = try XCTUnwrap(s["cases"]?[0]?["validators"]?.arrayValue)
-        XCTAssertEqual(validators.map { $0["metric"]?.stringValue }, ["brevity", nil, "brevity"])
+        XCTAssertEqual(validators.map { $0["metric"]?.stringValue }, ["brevity", nil, "brevity", nil, nil])
         XCTAssertTrue(r.err.contains("tests.yaml:1:3: javascript assertion runs as a command validator"), r.err)
         // The imported checks run: an echo suite with them passes on the case's text.
         let dir = r.dir

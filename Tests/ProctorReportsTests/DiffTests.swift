@@ -29,6 +29,41 @@ final class StatisticsTests: XCTestCase {
         }
     }
 
+    /// The exact McNemar power against an independent computation (scipy: the trinomial of
+    /// regressions and improvements enumerated, scipy's exact binomial test deciding each split),
+    /// and the planned case count by simulation: it reaches the power, and 15 % fewer cases do not.
+    func testPairedPowerPlanAgainstReferenceAndSimulation() {
+        for (n, q, d, alpha, reference) in [(30, 0.2, 0.1, 0.05, 0.09925164751329485), (60, 0.3, 0.1, 0.05, 0.22084643588780828),
+                                            (100, 0.25, 0.08, 0.05, 0.283809446491812), (45, 0.4, 0.2, 0.01, 0.2424273113375468)] {
+            XCTAssertEqual(PowerPlan.powers(maxCases: n, discordance: q, change: d, alpha: alpha)[n], reference, accuracy: 1e-9, "n \(n)")
+        }
+        // scipy: 249 cases (power 0.8014) for Q 0.3, D 0.1, α 0.05, power 0.8; 211 (85 %) give 0.7289.
+        let plan = PowerPlan.casesNeeded(discordance: 0.3, change: 0.1, alpha: 0.05, power: 0.8)
+        XCTAssertEqual(plan?.cases, 249)
+        XCTAssertEqual(plan?.power ?? 0, 0.8014469210290321, accuracy: 1e-9)
+        XCTAssertEqual(PowerPlan.casesNeeded(discordance: 0.2, change: 0.1, alpha: 0.05, power: 0.8)?.cases, 168)
+        // Simulation (seeded): paired outcomes drawn, the exact test run on each replicate.
+        var rng = SeededGenerator(seed: 11)
+        func simulated(_ n: Int) -> Double {
+            var rejections = 0
+            let trials = 4000
+            for _ in 0..<trials {
+                var b = 0, c = 0
+                for _ in 0..<n {
+                    let u = Double(rng.next() % 1_000_000) / 1_000_000
+                    if u < 0.1 { b += 1 } else if u < 0.3 { c += 1 }  // p10 = (Q − D)/2 = 0.1, p01 = 0.2
+                }
+                if Statistics.mcnemarExact(b: b, c: c) <= 0.05 { rejections += 1 }
+            }
+            return Double(rejections) / Double(trials)
+        }
+        XCTAssertGreaterThan(simulated(249), 0.78, "the planned count reaches the power (within simulation error)")
+        XCTAssertLessThan(simulated(211), 0.76, "15 % fewer cases do not")
+        // The other way round: what 249 cases detect is the change planned for.
+        let detectable = PowerPlan.detectableChange(cases: 249, baseline: 0.6, discordance: 0.3, alpha: 0.05, power: 0.8)
+        XCTAssertEqual(detectable?.change ?? 0, 0.1, accuracy: 0.002)
+    }
+
     func testExactMcNemarKnownValues() {
         XCTAssertEqual(Statistics.mcnemarExact(b: 1, c: 9), 0.021484375, accuracy: 1e-12)
         XCTAssertEqual(Statistics.mcnemarExact(b: 0, c: 5), 0.0625, accuracy: 1e-12)

@@ -26,14 +26,19 @@ public enum OpenAIEvalsImporter {
             root = root.deletingLastPathComponent()
         }
         // The eval: named, or the only top-level one; an alias entry (`id: X`) is followed.
-        let bases = entries.keys.filter { entries[$0]?["id"] != nil }
+        let bases = entries.keys.filter { entries[$0]?["id"] != nil || entries[$0]?.stringValue != nil }
         guard let name = evalId ?? (bases.count == 1 ? bases[0] : nil) else {
             throw Failure(message: "\(path): holds \(bases.count) evals (\(bases.joined(separator: ", "))); choose one with --eval ID")
         }
         guard var entryName = entries[name] != nil ? name : nil else { throw Failure(message: "\(path): no eval '\(name)' (it has \(entries.keys.joined(separator: ", ")))") }
         var description = entries[entryName]?["description"]?.stringValue
-        if let target = entries[entryName]?["id"]?.stringValue {
-            guard entries[target] != nil else { throw Failure(message: "\(at("/" + JSONPointer.escape(entryName) + "/id")): the alias names '\(target)', which this file does not define") }
+        // Aliases, followed as openai/evals does: an entry with `id` and no class, or a bare string naming another.
+        var hops = 0
+        while entries[entryName]?["class"] == nil, let target = entries[entryName]?["id"]?.stringValue ?? entries[entryName]?.stringValue {
+            hops += 1
+            guard entries[target] != nil, hops <= 16 else {
+                throw Failure(message: "\(at("/" + JSONPointer.escape(entryName))): the alias names '\(target)', which this file does not define" + (hops > 16 ? " (or the aliases loop)" : ""))
+            }
             entryName = target
             description = description ?? entries[target]?["description"]?.stringValue
         }
@@ -55,7 +60,7 @@ public enum OpenAIEvalsImporter {
             do {
                 for (v, _) in try load(fs, "few_shot_jsonl").prefix(n) { fewShot += ChatTurn.list(v["sample"]) ?? [] }
             } catch {
-                unmapped.append(.init(location: at(ptr + "/args/few_shot_jsonl"), message: "\(error.message): the cases have no few-shot examples"))
+                unmapped.append(.init(location: at(ptr + "/args/few_shot_jsonl"), message: "few_shot_jsonl '\(fs)' cannot be read from \(root.appendingPathComponent("data").path): the cases have no few-shot examples"))
             }
         }
         let kind = String(cls.split(separator: ":").last ?? "")
@@ -65,9 +70,12 @@ public enum OpenAIEvalsImporter {
             guard let specName = args["modelgraded_spec"]?.stringValue else { throw Failure(message: "\(at(ptr + "/args")): ModelBasedClassify needs modelgraded_spec") }
             spec = try Self.spec(specName, root: root, files: &files)
             guard let s = spec else { throw Failure(message: "\(at(ptr + "/args/modelgraded_spec")): no spec '\(specName)' in \(root.appendingPathComponent("modelgraded").path)") }
-            if s["choice_scores"] == nil {
+            if s["choice_scores"] == nil || (s["choice_scores"]?.objectValue == nil && s["choice_scores"]?.stringValue != "from_strings") {
                 notes.append(.init(location: at(ptr + "/args/modelgraded_spec"), message: "spec '\(specName)' gives no choice_scores: openai/evals reports how often each choice was picked, "
                                    + "so each case passes when the grader picks one of the choices, and the choice is in its result"))
+            }
+            if let t = args["eval_type"]?.stringValue ?? s["eval_type"]?.stringValue, !["cot_classify", "classify_cot", "classify"].contains(t) {
+                unmapped.append(.init(location: at(ptr + "/args/eval_type"), message: "eval_type '\(t)' is not one openai/evals defines (cot_classify, classify_cot, classify); the grader answers as JSON either way"))
             }
             // Fields the spec's prompt takes from the eval's args rather than the sample.
             if case .object(let extra)? = args["modelgraded_spec_args"] { specArgs = extra }
@@ -82,6 +90,9 @@ public enum OpenAIEvalsImporter {
                 unmapped.append(.init(location: place, message: "sample \(i + 1) has no input (a string or a message list)")); continue
             }
             let messages = fewShot.isEmpty ? turns : Array(turns.dropLast()) + fewShot + [turns.last!]
+            if let n = messages.compactMap(\.droppedName).first {
+                unmapped.append(.init(location: place, message: "sample \(i + 1): a message's name '\(n)' has no Proctor equivalent (messages carry a role and content); the message is kept without it"))
+            }
             let ideals: [JSONValue] = s["ideal"].map { $0.arrayValue ?? [$0] } ?? []
             let validator: JSONValue
             switch kind {
@@ -121,27 +132,42 @@ public enum OpenAIEvalsImporter {
             notes.append(.init(location: at(ptr), message: "model-graded checks use a grader backend \"grader\" (openai gpt-4o-mini); the grader answers as JSON ({label, reason}) instead of the spec's free-text format"))
         }
         suite.append(("prompts", [["id": "sample", "messages": [["fromVariable": "input"]]]]))
-        var options: [JSONObject.Entry] = [("temperature", 0)]
+        // Match, FuzzyMatch and JsonMatch ask for temperature 0; Includes and the model-graded
+        // completions leave it to the API's default.
+        var options: [JSONObject.Entry] = ["Match", "FuzzyMatch", "JsonMatch"].contains(kind) ? [("temperature", 0)] : []
         if let m = args["max_tokens"]?.intValue { options.append(("maxTokens", .number(JSONNumber(m)))) }
-        suite.append(("options", .object(JSONObject(options))))
+        if !options.isEmpty { suite.append(("options", .object(JSONObject(options)))) }
         if kind == "ModelBasedClassify" { suite.append(("defaults", ["grader": "grader"])) }
         suite.append(("cases", .array(cases)))
         for (k, _) in args where !["samples_jsonl", "few_shot_jsonl", "num_few_shot", "ignore_case", "modelgraded_spec", "modelgraded_spec_args", "eval_type", "max_tokens"].contains(k) {
             unmapped.append(.init(location: at(ptr + "/args/" + JSONPointer.escape(k)), message: "argument \"\(k)\" has no Proctor equivalent"))
         }
-        return PromptfooImporter.Result(suite: .object(JSONObject(suite)), unmapped: unmapped, decisions: notes, filesRead: files)
+        var result = PromptfooImporter.Result(suite: .object(JSONObject(suite)), unmapped: unmapped, decisions: notes, filesRead: files)
+        result.source = "OpenAI evals"
+        return result
     }
 
     /// One message of a chat-format input.
     struct ChatTurn {
         let role: String, content: String
+        /// A `name` the message had that no role expresses (reported: Proctor's messages carry none).
+        var droppedName: String?
         var json: JSONValue { ["role": .string(role), "content": .string(content)] }
+        /// The messages; openai/evals' few-shot convention `system` + `name: example_user` /
+        /// `example_assistant` becomes the user / assistant turn it stands for.
         static func list(_ v: JSONValue?) -> [ChatTurn]? {
             guard case .array(let xs)? = v, !xs.isEmpty else { return nil }
             var out: [ChatTurn] = []
             for x in xs {
                 guard let r = x["role"]?.stringValue, let c = x["content"]?.stringValue else { return nil }
-                out.append(ChatTurn(role: r == "developer" ? "system" : r, content: c))
+                var role = r == "developer" ? "system" : r, dropped: String?
+                switch x["name"]?.stringValue {
+                case nil: break
+                case "example_user"? where r == "system": role = "user"
+                case "example_assistant"? where r == "system": role = "assistant"
+                case let n?: dropped = n
+                }
+                out.append(ChatTurn(role: role, content: c, droppedName: dropped))
             }
             return out
         }
@@ -162,8 +188,12 @@ public enum OpenAIEvalsImporter {
     /// `{input}` as the prompt and other `{field}`s from the sample; the choices with the best score pass.
     static func classifier(_ spec: JSONObject, sample: JSONValue, extra: JSONObject, ideals: [JSONValue]) -> Result<JSONValue, FieldMissing> {
         guard let prompt = spec["prompt"]?.stringValue else { return .failure(FieldMissing(field: "prompt")) }
-        let scores = spec["choice_scores"]?.objectValue ?? JSONObject()
+        var scores = spec["choice_scores"]?.objectValue ?? JSONObject()
         let choices: [String] = spec["choice_strings"]?.stringValue.map { $0.map(String.init) } ?? spec["choice_strings"]?.arrayValue?.compactMap(\.stringValue) ?? scores.keys
+        // `choice_scores: from_strings`: each choice's score is the number it spells.
+        if spec["choice_scores"]?.stringValue == "from_strings" {
+            scores = JSONObject(choices.compactMap { c in Double(c).map { (c, JSONValue.number(JSONNumber($0))) } })
+        }
         let best = choices.compactMap { c in scores[c]?.doubleValue.map { (c, $0) } }.max { $0.1 < $1.1 }?.1
         // Without scores every choice is a verdict openai/evals only counts.
         let passing = scores.isEmpty ? choices : choices.filter { scores[$0]?.doubleValue == best }

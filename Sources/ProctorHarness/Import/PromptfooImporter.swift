@@ -29,10 +29,12 @@ public enum PromptfooImporter {
         /// Every file the configuration led the importer to read (prompt and test files): inputs the
         /// output must not overwrite.
         public var filesRead: [String] = []
+        /// What was imported ("promptfoo", "OpenAI evals"), for the header of the written suite.
+        public var source = "promptfoo"
 
         /// The suite as JSONC, the notes as comments at the top.
         public var text: String {
-            var t = "// Imported from promptfoo by `proctor import promptfoo`.\n"
+            var t = "// Imported from \(source) by `proctor import \(source == "promptfoo" ? "promptfoo" : "openai-evals")`.\n"
             if !decisions.isEmpty {
                 t += "// Choices made while importing:\n" + decisions.map { "//   \($0)\n" }.joined()
             }
@@ -579,7 +581,7 @@ struct Converter {
                 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
                 verdict(m.get_assert(out, {'vars': {}}))
             env = {'output': out, 'context': {'vars': {}}}
-            if 'return' in arg.split():
+            if '\\n' in arg.strip():
                 # A function body, as promptfoo runs multi-line code: indented under a def and called.
                 exec('def __assert(output, context):\\n' + '\\n'.join('    ' + l for l in arg.splitlines()), env)
                 verdict(env['__assert'](out, env['context']))
@@ -592,7 +594,7 @@ struct Converter {
         let runner = """
         const fs = require('fs'); const path = require('path');
         const out = fs.readFileSync(0, 'utf8'); const arg = process.argv[1];
-        const r = arg.startsWith('file://') ? require(path.resolve(arg.slice(7)))(out, { vars: {} }) : new Function('output', 'context', /\\breturn\\b/.test(arg) ? arg : 'return (' + arg + ');')(out, { vars: {} });
+        const r = arg.startsWith('file://') ? require(path.resolve(arg.slice(7)))(out, { vars: {} }) : new Function('output', 'context', arg.trim().includes('\\n') ? arg : 'return (' + arg + ');')(out, { vars: {} });
         const v = (r && typeof r === 'object') ? (r.pass ?? r.score) : r;
         process.exit(v === true || (typeof v === 'number' && v >= 0.5) ? 0 : 1);
         """

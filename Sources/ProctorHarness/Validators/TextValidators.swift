@@ -183,7 +183,9 @@ enum TextValidators {
     struct FuzzyMatch: ImmediateValidator {
         let values: [String]
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["values", "value"])
+            try c.allowKeys(["values", "value", "normalize"])
+            // Compared by code points, as Python compares strings: never NFC-normalised.
+            if try c.bool("normalize") == true { throw c.error("normalize", "fuzzy-match compares as OpenAI evals does, without Unicode normalisation") }
             values = c.object["values"] != nil ? try c.strings("values") : [try text(c, "value")]
             guard !values.isEmpty else { throw c.error("values", "\"values\" must not be empty") }
         }
@@ -192,7 +194,7 @@ enum TextValidators {
             let f1 = values.map { TextValidators.tokenF1(out, TextValidators.evalsNormal($0)) }.max() ?? 0
             for v in values {
                 let n = TextValidators.evalsNormal(v)
-                if (out.isEmpty || n.isEmpty) ? out == n : (out.contains(n) || n.contains(out)) {
+                if (out.isEmpty || n.isEmpty) ? out.utf8.elementsEqual(n.utf8) : (out.utf8Contains(n) || n.utf8Contains(out)) {
                     return CheckResult(pass: true, score: f1, message: "fuzzy-matches \(quote(v)) (token F1 \(String(format: "%.3f", f1)))")
                 }
             }
@@ -203,21 +205,26 @@ enum TextValidators {
     /// OpenAI evals' `normalize`: lowercase, ASCII punctuation removed, `a`/`an`/`the` removed as
     /// words, whitespace collapsed.
     static func evalsNormal(_ s: String) -> String {
-        let punctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-        let lowered = String(s.lowercased().filter { !punctuation.contains($0) })
+        let punctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".unicodeScalars)
+        // By code point, as Python filters a string.
+        let lowered = String(String.UnicodeScalarView(s.lowercased().unicodeScalars.filter { !punctuation.contains($0) }))
         // Python's re.sub(r"\b(a|an|the)\b", " ", s): word boundaries as a regex engine sees them.
         let spaced = articles.stringByReplacingMatches(in: lowered, range: NSRange(lowered.startIndex..., in: lowered), withTemplate: " ")
-        return spaced.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        return spaced.unicodeScalars.split(whereSeparator: pythonSpace).map { String(String.UnicodeScalarView($0)) }.joined(separator: " ")
     }
+
+    /// Python's `str.split()` separators: Unicode whitespace and the ASCII file, group, record and unit separators.
+    static func pythonSpace(_ u: Unicode.Scalar) -> Bool { u.properties.isWhitespace || (0x1C...0x1F).contains(u.value) }
 
     /// The articles OpenAI evals drop, as whole words.
     static let articles = try! NSRegularExpression(pattern: "\\b(a|an|the)\\b")
 
     /// SQuAD-style token F1 between two normalised texts.
     static func tokenF1(_ a: String, _ b: String) -> Double {
-        let x = a.split(separator: " "), y = b.split(separator: " ")
+        // Tokens compared by code points, as Python does.
+        let x = a.split(separator: " ").map { Array($0.unicodeScalars) }, y = b.split(separator: " ").map { Array($0.unicodeScalars) }
         guard !x.isEmpty, !y.isEmpty else { return 0 }
-        var counts: [Substring: Int] = [:]
+        var counts: [[Unicode.Scalar]: Int] = [:]
         for t in y { counts[t, default: 0] += 1 }
         var same = 0
         for t in x where (counts[t] ?? 0) > 0 { counts[t]! -= 1; same += 1 }
