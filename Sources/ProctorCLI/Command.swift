@@ -24,6 +24,7 @@ public enum CommandRegistry {
         CacheCommand.self,
         GenerateCommand.self,
         OptimizeCommand.self,
+        PlanCommand.self,
     ]
 
     static func find(_ name: String) -> (any ProctorCommand.Type)? {

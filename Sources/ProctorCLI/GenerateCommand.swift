@@ -49,18 +49,14 @@ enum GenerateCommand: ProctorCommand {
         do {
             generator = try InstanceGenerator(schema: input.value, uri: input.uri, registry: input.registry, forcedDraft: input.draft,
                                               deferUnresolvedRefs: true)
-        } catch {
-            throw CLIError.input("\(path): \(error)")
-        }
+        } catch { throw CLIError.input("\(path): \(error)") }
         if let out = args.value("out") { try checkOutputs([("--out", out)], inputs: generator.filesRead.map { ("a schema it references", $0) }) }
         for r in generator.unresolvedRefs { console.err("note: \(path)#\(r); instances avoid it (pass --registry BASE_URI=DIR to serve it)") }
         let seed = UInt64(try args.int("seed", min: 0) ?? 1)
         if args.flag("invalid") {
             if args.value("as-cases") != nil { throw CLIError.usage("--invalid writes {instance, violates} lines; it cannot be combined with --as-cases") }
             let misses: [NearMiss]
-            do { misses = try generator.nearMisses(seed: seed, perKeyword: try args.int("count", min: 1) ?? 1) } catch {
-                throw CLIError.input("\(path): \(error)")
-            }
+            do { misses = try generator.nearMisses(seed: seed, perKeyword: try args.int("count", min: 1) ?? 1) } catch { throw CLIError.input("\(path): \(error)") }
             return try write(misses.map(\.jsonLine).joined(separator: "\n"), count: misses.count, args, console)
         }
         let count = try args.int("count", min: 1) ?? 10

@@ -30,9 +30,7 @@ enum InitCommand: ProctorCommand {
         let (model, tokenizer) = try findModel(args.value("model"), console)
         do {
             for path in try StarterSuite.write(into: dir, model: model, tokenizer: tokenizer) { console.out("wrote \(path)") }
-        } catch {
-            throw CLIError.input(error.description)
-        }
+        } catch { throw CLIError.input(error.description) }
         let cd = dir == "." ? "" : "cd \(dir) && "
         console.out("""
 
@@ -71,9 +69,7 @@ enum InitCommand: ProctorCommand {
                     }
                 } catch let e as CLIError {
                     throw e
-                } catch {
-                    throw CLIError.input("\(c) is not a llama2.c checkpoint Proctor can run: \(error)")
-                }
+                } catch { throw CLIError.input("\(c) is not a llama2.c checkpoint Proctor can run: \(error)") }
                 return ([UInt8](m), [UInt8](t))
             }
             if given != nil {

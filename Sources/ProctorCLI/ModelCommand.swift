@@ -154,9 +154,7 @@ enum ModelCommand: ProctorCommand {
             let written = try GGUFWriter.write(c, tokenizer: tok, chatTemplate: template, to: out)
             console.out(String(format: "wrote %@: GGUF v3, llama architecture, %d tensors in F32, %d-token tokenizer%@ (%.1f MB)", out,
                                written.tensors, c.config.vocabSize, template == nil ? "" : ", chat template", Double(written.bytes) / 1e6))
-        } catch {
-            throw CLIError.input("\(error)")
-        }
+        } catch { throw CLIError.input("\(error)") }
         return 0
     }
 }

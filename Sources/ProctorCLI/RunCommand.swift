@@ -113,23 +113,15 @@ enum RunCommand: ProctorCommand {
         options.failFast = args.flag("fail-fast")
         options.repeats = try args.int("repeat", min: 1) ?? 1
         options.strictRepair = args.flag("strict-repair")
-        for (a, b) in [("record", "replay"), ("cache", "no-cache")] where args.flag(a) && args.flag(b) {
-            throw CLIError.usage("--\(a) and --\(b) cannot be combined")
-        }
+        for (a, b) in [("record", "replay"), ("cache", "no-cache")] where args.flag(a) && args.flag(b) { throw CLIError.usage("--\(a) and --\(b) cannot be combined") }
         if args.value("only-failing") != nil && args.value("retry-errors") != nil { throw CLIError.usage("--only-failing and --retry-errors cannot be combined") }
         // Reruns: the cases to run again, from an earlier results file.
         guard let f = args.value("only-failing") ?? args.value("retry-errors") else { return (options, nil) }
         let prev: RunResult
         do { prev = try ResultsFile.read(f) } catch { throw CLIError.input("\(error)") }
         let errorsOnly = args.value("retry-errors") != nil
-        options.onlyKeys = Set(prev.groups.filter { errorsOnly ? $0.status == .error : $0.isFailing }.map(\.key))
-        // The rerun takes as many samples per case as the run it reruns; merging other counts would mix them.
-        let earlier = (prev.results.map(\.repeatIndex).max() ?? 0) + 1
-        if let asked = try args.int("repeat", min: 1), asked != earlier, errorsOnly {
-            throw CLIError.usage("--repeat \(asked): \(f) has \(earlier) sample\(earlier == 1 ? "" : "s") per case, and --retry-errors merges "
-                                 + "the new samples into it; rerun with --repeat \(earlier), or run the suite afresh")
-        }
-        if args.value("repeat") == nil { options.repeats = earlier }
+        let asked = try args.int("repeat", min: 1)
+        do { (options.onlyKeys, options.repeats) = try RunSelection.rerun(prev, errorsOnly: errorsOnly, asked: asked, file: f) } catch { throw CLIError.usage(error.message) }
         return (options, errorsOnly ? prev : nil)
     }
 

@@ -42,16 +42,12 @@ enum ValidateCommand: ProctorCommand {
         do { registry = try SchemaRegistry(specs: args.all("registry")) } catch { throw CLIError.input(error.description) }
         let schemaBytes = try readInput(schemaPath, console: console)
         let schemaValue: JSONValue
-        do { schemaValue = try JSONParser.parse(schemaBytes, options: .jsonc) } catch {
-            throw CLIError.input("\(schemaPath):\(error)")
-        }
+        do { schemaValue = try JSONParser.parse(schemaBytes, options: .jsonc) } catch { throw CLIError.input("\(schemaPath):\(error)") }
         let schema: CompiledSchema
         do {
             let uri = schemaPath == "-" ? nil : SchemaRegistry.fileURI(schemaPath)
             schema = try CompiledSchema.compile(schemaValue, uri: uri, registry: registry, options: options)
-        } catch {
-            throw CLIError.input("\(schemaPath): \(error)")
-        }
+        } catch { throw CLIError.input("\(schemaPath): \(error)") }
 
         for r in schema.unresolvedRefs { console.err("note: \(schemaPath)#\(r); an instance that reaches it is invalid (pass --registry BASE_URI=DIR to serve it)") }
         for f in schema.unknownFormats { console.err("note: \(schemaPath)#\(f): an unknown format, not asserted (an annotation)") }

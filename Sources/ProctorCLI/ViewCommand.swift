@@ -28,9 +28,7 @@ enum ViewCommand: ProctorCommand {
         do { try AtomicFile.write(page, to: html) } catch { throw CLIError.input("cannot write \(html): \(error.localizedDescription)") }
         console.err("wrote \(html)")
         let server: PageServer
-        do { server = try PageServer(page: page, port: try args.int("port", min: 0) ?? 0) } catch {
-            throw CLIError.input("cannot listen on 127.0.0.1: \(error)")
-        }
+        do { server = try PageServer(page: page, port: try args.int("port", min: 0) ?? 0) } catch { throw CLIError.input("cannot listen on 127.0.0.1: \(error)") }
         let url = "http://127.0.0.1:\(server.port)/"
         console.out(url)
         console.err("serving \(html) at \(url) (Ctrl-C stops)")

@@ -80,4 +80,18 @@ public enum RunSelection {
         return (lines, "dry run: \(jobs.count) case × prompt × backend combination\(jobs.count == 1 ? "" : "s")"
                 + (options.repeats > 1 ? " × \(options.repeats) repeats" : "") + " in \(suites.count) suite\(suites.count == 1 ? "" : "s"); nothing ran")
     }
+
+    /// `--only-failing` / `--retry-errors` from an earlier run `previous`: the cases to run again
+    /// (failing ones, or only the errored ones) and the samples per case, which a retry keeps
+    /// (merging another count would mix them); `asked` is `--repeat` when given.
+    public static func rerun(_ previous: RunResult, errorsOnly: Bool, asked: Int?, file: String) throws(Problem) -> (keys: Set<CaseKey>, repeats: Int) {
+        let keys = Set(previous.groups.filter { errorsOnly ? $0.status == .error : $0.isFailing }.map(\.key))
+        let earlier = (previous.results.map(\.repeatIndex).max() ?? 0) + 1
+        if let asked, asked != earlier, errorsOnly {
+            throw Problem(message: "--repeat \(asked): \(file) has \(earlier) sample\(earlier == 1 ? "" : "s") per case, and --retry-errors merges "
+                          + "the new samples into it; rerun with --repeat \(earlier), or run the suite afresh")
+        }
+        return (keys, asked ?? earlier)
+    }
 }
+
