@@ -18,6 +18,10 @@ public struct BackendRequest: Sendable {
     /// The case's variables, for backends whose requests are built from them (`http` bodies);
     /// empty for the others. When set they are part of the cache and cassette key.
     public var vars = JSONObject()
+    /// The tools the model may call (the suite's or the prompt's `tools`); empty when none are declared.
+    public var tools: [ToolDefinition] = []
+    /// The suite's `toolChoice`, when it sets one (nil: the API's default, `auto`).
+    public var toolChoice: ToolChoice?
 
     /// A request for `messages`; unless given, the options are empty, the ids are empty strings and the repeat index is 0.
     public init(messages: [ChatMessage], options: GenerationOptions = GenerationOptions(), caseId: String = "", promptId: String = "", repeatIndex: Int = 0) {
@@ -65,6 +69,15 @@ public struct BackendResponse: Sendable {
     /// arguments cut at the token limit), described as results list them; the case is then
     /// `repaired`, like an output the JSON pipeline repaired.
     public var repairs: [String] = []
+    /// The tool calls the answer made, in order (`text` then holds them as JSON); after a tool
+    /// loop, every call of the conversation.
+    public var toolCalls: [ToolCall] = []
+    /// After a tool loop or a scripted conversation: every message after the prompt (each reply,
+    /// its calls and the tools' results), with each reply's latency and usage. Empty for one call.
+    public var transcript: [TranscriptStep] = []
+    /// Text the model wrote beside its tool calls (the output is then the calls): kept so the
+    /// conversation sent back holds the reply as it was.
+    public var saidWithCalls: String?
 
     /// A response with the given fields; `cached`, `latencyRecorded`, `constrained` and `repairs` start unset for the backend to fill in.
     public init(text: String, finishReason: FinishReason, usage: TokenUsage? = nil, latencyMs: Double = 0, error: String? = nil, stderr: String? = nil) {
@@ -83,13 +96,15 @@ public struct BackendResponse: Sendable {
 
     /// The form a response is kept in (cassettes, the response cache): what constrained it when
     /// something did, finish reason, latency in ms to 3 decimals, the backend's repairs when it made
-    /// some, text, and usage when known; keys in this order. (A replayed or cached answer says it was constrained exactly when the live
+    /// some, text, the tool calls when it made some, and usage when known; keys in this order. (A replayed or cached answer says it was constrained exactly when the live
     /// one did.)
     public var stored: JSONObject {
         var e: [JSONObject.Entry] = constrained.map { [("constrained", .string($0))] } ?? []
         e += [("finishReason", .string(finishReason.rawValue)), ("latencyMs", .number(JSONNumber((latencyMs * 1000).rounded() / 1000)))]
         if !repairs.isEmpty { e.append(("repairs", .array(repairs.map { .string($0) }))) }
         e.append(("text", .string(text)))
+        if !toolCalls.isEmpty { e.append(("toolCalls", .array(toolCalls.map(\.json)))) }
+        if let saidWithCalls { e.append(("saidWithCalls", .string(saidWithCalls))) }
         if let u = usage { e.append(("usage", u.json)) }
         return JSONObject(e)
     }
@@ -104,6 +119,8 @@ public struct BackendResponse: Sendable {
         latencyRecorded = true
         constrained = r["constrained"]?.stringValue
         repairs = (r["repairs"]?.arrayValue ?? []).compactMap(\.stringValue)
+        toolCalls = (r["toolCalls"]?.arrayValue ?? []).compactMap(ToolCall.init(json:))
+        saidWithCalls = r["saidWithCalls"]?.stringValue
     }
 }
 

@@ -117,6 +117,9 @@ public struct BackendKind: Sendable {
     /// Requests are built from the case's variables too (`http` bodies): the run passes them, and
     /// they join the cache key.
     public var readsVars = false
+    /// Whether a backend of this kind, configured so, can send a suite's `tools` and read the calls
+    /// back: nil when it can, else why not (a suite with tools then fails to load).
+    public let toolRefusal: @Sendable (JSONObject) -> String?
     /// Static checks of the config that need nothing live (literal secrets).
     public let checkConfig: @Sendable (JSONObject) throws(BackendConfigError) -> Void
     /// Range checks of merged options that are specific to the kind.
@@ -129,7 +132,9 @@ public struct BackendKind: Sendable {
                 identityIgnores: [String] = [], identityFiles: [String] = [], cachedByDefault: Bool = false, takesSource: Bool = false,
                 checkConfig: @escaping @Sendable (JSONObject) throws(BackendConfigError) -> Void = { _ in },
                 checkOptions: @escaping @Sendable (GenerationOptions) -> GenerationOptions.ParseError? = { _ in nil },
+                toolRefusal: @escaping @Sendable (JSONObject) -> String? = { _ in "it has no tool calling" },
                 make: @escaping BackendFactory) {
+        self.toolRefusal = toolRefusal
         self.type = type
         self.keys = keys
         self.honours = honours

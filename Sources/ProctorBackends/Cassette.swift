@@ -33,11 +33,14 @@ public final class Cassette: Sendable {
 
     /// The canonical request object and its key.
     public static func key(identity: JSONObject, messages: [ChatMessage], options: GenerationOptions, repeatIndex: Int,
-                           vars: JSONObject = JSONObject()) -> (key: String, request: JSONValue) {
+                           vars: JSONObject = JSONObject(), tools: [ToolDefinition] = [], toolChoice: ToolChoice? = nil) -> (key: String, request: JSONValue) {
         var fields: [JSONObject.Entry] = [("messages", .array(messages.map(\.json))), ("options", .object(options.json)),
                                           ("repeat", .number(JSONNumber(repeatIndex)))]
         // Only backends that read the case's variables pass them: every other key stays as it was.
         if !vars.isEmpty { fields.append(("vars", .object(vars))) }
+        // Likewise the tools, and the tool choice, only when a suite declares them.
+        if !tools.isEmpty { fields.append(("tools", .array(tools.map(\.json)))) }
+        if let toolChoice { fields.append(("toolChoice", .string(toolChoice.text))) }
         let request = JSONValue.object(JSONObject(fields))
         let canonical: JSONValue = ["identity": .object(identity), "request": request]
         let text = JSONSerializer.string(canonical, options: .init(sortKeys: true))
@@ -140,7 +143,8 @@ public struct ReplayBackend: Backend {
 
     /// The recorded response, or a failure that says why there is none.
     func answer(_ request: BackendRequest) -> BackendResponse {
-        let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars)
+        let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars,
+                                       tools: request.tools, toolChoice: request.toolChoice)
         guard let entry = cassette.lookup(key), case .object(let r)? = entry["response"] else {
             let why = cassette.explainMiss(backend: sourceId, identity: identity, options: request.options, messages: request.messages)
             return .failure("no recording for case '\(request.caseId)' (prompt '\(request.promptId)', repeat \(request.repeatIndex)) "
@@ -186,7 +190,8 @@ public struct RecordingBackend: Backend {
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         let r = await live.complete(request)
         if r.finishReason != .error {
-            let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars)
+            let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars,
+                                       tools: request.tools, toolChoice: request.toolChoice)
             cassette.record(backend: live.id, identity: identity, key: key, request: req, response: r)
         }
         return r

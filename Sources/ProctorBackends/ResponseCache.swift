@@ -143,7 +143,8 @@ public struct CachingBackend: Backend {
 
     /// A fresh cached response for `request` (marked `cached`) when there is one; otherwise the live answer, stored unless it is an error.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
-        let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars)
+        let (key, req) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars,
+                                       tools: request.tools, toolChoice: request.toolChoice)
         if let hit = cache.lookup(key) { return hit }
         let r = await live.complete(request)
         cache.store(key, identity: identity, request: req, response: r)

@@ -154,7 +154,7 @@ public enum CaseEvaluator {
             latencyRecorded: response.latencyRecorded, optionsBox: options.isEmpty ? nil : OptionsBox(options), transformed: nil,
             transformSteps: nil, cached: response.cached, constrained: response.constrained, vars: testCase.pointee.vars,
             metadata: testCase.pointee.metadata, costUsd: Self.cost(suite: suite, backendId: backendId, usage: response.usage),
-            replayed: response.replayed || suite.backends.first { $0.id == backendId }?.type == "replay")
+            replayed: response.replayed || suite.backends.first { $0.id == backendId }?.type == "replay", toolTrace: ToolTrace.of(response))
     }
 
     /// The answer's cost at its backend's pricing (a replay backend's is its source's).
@@ -192,7 +192,8 @@ public enum CaseEvaluator {
         let ctx = CheckContext(output: checked, json: parsed.value, jsonError: parsed.error, response: response,
                                maxTokens: options.maxTokens, caseId: testCase.pointee.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory, messages: messages, grader: grader,
-                               repairSummary: repairSummary(parsed.repairs), costUsd: result.costUsd)
+                               repairSummary: repairSummary(parsed.repairs), costUsd: result.costUsd,
+                               tools: prompt.tools?.tools ?? suite.tools.tools)
         result.validators.reserveCapacity(testCase.pointee.validators.count)
         return ctx
     }

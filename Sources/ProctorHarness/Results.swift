@@ -147,6 +147,14 @@ public struct CaseResult: Sendable {
     public var spent: Bool { costUsd != nil && !cached && !replayed }
     /// The answer came from a cassette (a replay backend).
     public var replayed = false
+    /// Tool calls and the conversation after the prompt, held apart (nil when the case called no
+    /// tool and had one reply, as most do).
+    public var toolTrace: ToolTrace?
+    /// Every tool call the model made in this case, in order (empty when none).
+    public var toolCalls: [ToolCall] { toolTrace?.calls ?? [] }
+    /// Every message after the prompt (replies, their calls, tools' results, scripted turns),
+    /// with each reply's latency and usage; empty for a case answered in one reply.
+    public var transcript: [TranscriptStep] { toolTrace?.transcript ?? [] }
 
     /// Passed or repaired.
     public var isPass: Bool { status == .passed || status == .repaired }
@@ -202,6 +210,23 @@ extension CaseResult {
 }
 
 /// Generation options kept on the heap, shared by the copies of a result.
+/// A case's tool calls and transcript, in one reference: most results have neither.
+public final class ToolTrace: Sendable {
+    /// Every call, in order.
+    public let calls: [ToolCall]
+    /// Every message after the prompt, in order.
+    public let transcript: [TranscriptStep]
+    /// A trace of `calls` and `transcript`.
+    public init(calls: [ToolCall], transcript: [TranscriptStep]) {
+        self.calls = calls
+        self.transcript = transcript
+    }
+    /// The trace of a response, or nil when it made no call and holds no transcript.
+    static func of(_ r: BackendResponse) -> ToolTrace? {
+        r.toolCalls.isEmpty && r.transcript.isEmpty ? nil : ToolTrace(calls: r.toolCalls, transcript: r.transcript)
+    }
+}
+
 @usableFromInline final class OptionsBox: Sendable {
     @usableFromInline let value: GenerationOptions
     @usableFromInline init(_ value: GenerationOptions) { self.value = value }

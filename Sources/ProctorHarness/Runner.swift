@@ -223,8 +223,11 @@ public enum Runner {
         let checksNow: [Bool]
         /// Per backend: its requests are built from the case's variables too (`http`), directly or as the source a replay answers for.
         let readsVars: [Bool]
+        /// Per prompt: its tool set when its cases run the tool loop (some tool has a mock).
+        let loops: [ToolSet?]
         init(_ suite: Suite) {
             self.suite = suite
+            loops = suite.prompts.map { p in suite.toolSet(for: p).runsLoop ? suite.toolSet(for: p) : nil }
             checksNow = suite.cases.withUnsafeBufferPointer { cs in cs.indices.map { cs[$0].checksNow } }
             readsVars = suite.backends.map { BackendRegistry.standard.kinds[suite.effectiveSpec($0).type]?.readsVars ?? false }
         }
@@ -250,7 +253,30 @@ public enum Runner {
                 }
             }
         }
-        let response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
+        let response: BackendResponse
+        var conversation: ScriptedConversation.Outcome?
+        let loop = live.loops[job.prompt].map { ToolLoop.Setting(tools: $0, vars: live.suite.cases[job.testCase].vars,
+                                                                 directory: live.suite.directory, environment: live.suite.environment) }
+        let turns = live.suite.cases[job.testCase].turns
+        if !turns.isEmpty {
+            let outcome = await ScriptedConversation.run(request, turns: turns, vars: live.suite.cases[job.testCase].vars, loop: loop,
+                                                         context: { r, text, parsed, history in
+                CheckContext(output: text, json: parsed.value, jsonError: parsed.error, response: r, maxTokens: job.options.maxTokens,
+                             caseId: request.caseId, promptId: request.promptId, backendId: live.suite.backends[job.backend].id,
+                             suiteDirectory: live.suite.directory, messages: history, grader: grader,
+                             repairSummary: CaseEvaluator.repairSummary(parsed.repairs), tools: live.suite.toolSet(for: live.suite.prompts[job.prompt]).tools)
+            }) { req in
+                await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(req) }
+            }
+            response = outcome.response
+            conversation = outcome
+        } else if let loop {
+            response = await ToolLoop.run(request, loop) { req in
+                await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(req) }
+            }
+        } else {
+            response = await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(request) }
+        }
         if let budget {
             let replayed = live.suite.backends[job.backend].type == "replay"
             budget.end(spent: response.cached || response.replayed || replayed ? nil : CaseEvaluator.cost(suite: live.suite, backendId: live.suite.backends[job.backend].id, usage: response.usage))
@@ -260,6 +286,12 @@ public enum Runner {
                                              backendId: live.suite.backends[job.backend].id,
                                              messages: request.messages, options: job.options, response: response,
                                              strictRepair: strictRepair || live.suite.options.strictRepair, grader: grader)
+        // A conversation's turns were checked as they went: their verdicts come first, then the last reply's.
+        if let conversation, r.status != .error {
+            r.validators.insert(contentsOf: conversation.verdicts, at: 0)
+            r.repairs = conversation.repairs + r.repairs
+            CaseEvaluator.settle(&r, strictRepair: strictRepair || live.suite.options.strictRepair)
+        }
         // Stopped while its checks ran (a command validator killed with the run, a grader call cut):
         // the verdict would be the interruption's, not the output's.
         if Task.isCancelled { return skipped(job, live.suite, request.messages, why: interruptedWhy) }
@@ -274,7 +306,7 @@ public enum Runner {
     /// backend or checks need to wait.
     static func performNow(_ job: Job, _ live: LiveSuite, session: RunSession, stop: StopFlag,
                            strictRepair: Bool, failFast: Bool, into done: inout [CaseResult]) -> Bool {
-        guard live.checksNow[job.testCase] else { return false }
+        guard live.checksNow[job.testCase], live.loops[job.prompt] == nil else { return false }
         // The case is read field by field through a pointer: an array element, or a value
         // borrowed from one, is copied whole (a retain of every field) where the compiler cannot
         // prove that nothing writes to the array meanwhile.
@@ -315,6 +347,11 @@ public enum Runner {
         var request = BackendRequest(messages: messages, options: job.options, caseId: testCase.pointee.id, promptId: prompt.id,
                                      repeatIndex: job.repeatIndex)
         if vars { request.vars = testCase.pointee.vars }
+        if prompt.tools != nil || !suite.tools.tools.isEmpty {
+            let tools = suite.toolSet(for: prompt)
+            request.tools = tools.definitions
+            request.toolChoice = tools.choice
+        }
         return .send(request)
     }
 

@@ -11,6 +11,8 @@ public struct PromptVersion: Sendable {
     public let messages: [(role: String, template: Template)]
     /// SHA-256 of the prompt's templates, so reports show when a prompt changed.
     public let sha256: String
+    /// The prompt's own tools (its `tools`, `toolChoice` or `maxToolRounds` over the suite's); nil: the suite's.
+    public var tools: ToolSet?
 
     /// A prompt version from role/text pairs (what `proctor optimize` writes), parsed like a
     /// suite's own; includes are read relative to `directory`.
@@ -112,6 +114,25 @@ public struct TestCase: Sendable {
     /// Every validator of the case is immediate (none waits on a grader or a command), so the
     /// case can be checked without suspending (`CaseEvaluator.evaluateNow`).
     public let checksNow: Bool
+    /// `turns`: a scripted conversation, each user message answered and checked in order (empty: one request).
+    public var turns: [CaseTurn] = []
+}
+
+/// One user turn of a scripted conversation: its message (a template over the case's
+/// variables) and the checks on the reply to it.
+public struct CaseTurn: Sendable {
+    /// The user's message.
+    public let user: Template
+    /// Checks on this turn's reply, built with the case's variables.
+    public let validators: [ConfiguredValidator]
+    /// How the reply is parsed as JSON for these checks (the strongest mode a `json` check asks for).
+    public let jsonMode: JSONMode
+    /// A turn saying `user`, checked by `validators`.
+    public init(user: Template, validators: [ConfiguredValidator]) {
+        self.user = user
+        self.validators = validators
+        jsonMode = validators.compactMap(\.jsonMode).max() ?? .strict
+    }
 }
 
 extension TestCase {
@@ -125,12 +146,13 @@ extension TestCase {
     /// out, a retain and a release of every field.)
     init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
          file: String, line: Int, column: Int, options: LocatedOptions = LocatedOptions(), allowEmpty: Bool? = nil,
-         transform: Transform? = nil, metadata: JSONObject = JSONObject()) {
+         transform: Transform? = nil, metadata: JSONObject = JSONObject(), turns: [CaseTurn] = []) {
         var mode = JSONMode.strict
         for i in validators.indices { if let m = validators[i].jsonMode, m > mode { mode = m } }  // by field: no copies
         self.init(id: id, vars: vars, validators: validators, threshold: threshold, options: options, allowEmpty: allowEmpty,
                   transform: transform, minPassRate: minPassRate, metadata: metadata, file: file, line: line, column: column, jsonMode: mode,
-                  checksNow: validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } })
+                  checksNow: turns.isEmpty && validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } },
+                  turns: turns)
     }
 }
 
@@ -179,6 +201,10 @@ public struct Suite: Sendable {
     public var graders: [BackendSpec] = []
     /// `defaults.grader`: the grader of model-graded checks that name none.
     public var defaultGrader: String?
+    /// The suite's `tools`, `toolChoice` and `maxToolRounds` (empty when it declares none).
+    public var tools = ToolSet()
+    /// The tools a prompt version's requests carry: its own, else the suite's.
+    public func toolSet(for prompt: PromptVersion) -> ToolSet { prompt.tools ?? tools }
     /// Every backend or grader id a graded check may ask: `defaults.grader` and each validator's `grader`.
     public var graderReferences: Set<String> {
         var ids = Set(cases.flatMap { $0.validators.flatMap(\.graderIds) })
@@ -206,6 +232,7 @@ public struct Suite: Sendable {
                       cases: cases, options: options, source: source)
         s.graders = graders
         s.defaultGrader = defaultGrader
+        s.tools = tools
         return s
     }
 

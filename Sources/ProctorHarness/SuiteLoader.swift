@@ -29,9 +29,10 @@ public struct SuiteLoader: Sendable {
         self.environment = environment
     }
 
-    static let topKeys = ["suite", "description", "backends", "graders", "prompts", "defaults", "cases", "casesFrom", "options", "$schema"]
-    static let promptKeys = ["id", "template", "file", "system", "messages", "description"]
-    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty", "transform"]
+    static let topKeys = ["suite", "description", "backends", "graders", "prompts", "defaults", "cases", "casesFrom", "options", "$schema",
+                          "tools", "toolChoice", "maxToolRounds"]
+    static let promptKeys = ["id", "template", "file", "system", "messages", "description", "tools", "toolChoice", "maxToolRounds"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty", "transform", "turns"]
     static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty", "transform", "grader", "graderPrompt"]
     static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
 
@@ -202,9 +203,12 @@ public struct SuiteLoader: Sendable {
         guard case .array(let promptValues)? = root["prompts"], !promptValues.isEmpty else {
             throw src.error("/prompts", "a suite needs \"prompts\": a non-empty array of {\"id\", \"template\"}")
         }
+        // Tools: the suite's, which a prompt's own `tools`, `toolChoice` or `maxToolRounds` replace.
+        let suiteTools = try loadToolSet(root, "", dir, src, over: nil) ?? ToolSet()
         var prompts: [PromptVersion] = []
         for (i, pv) in promptValues.enumerated() {
-            let p = try loadPrompt(pv, "/prompts/\(i)", dir, src)
+            var p = try loadPrompt(pv, "/prompts/\(i)", dir, src)
+            if case .object(let po) = pv { p.tools = try loadToolSet(po, "/prompts/\(i)", dir, src, over: suiteTools) }
             if prompts.contains(where: { $0.id == p.id }) { throw src.error("/prompts/\(i)/id", "duplicate prompt id '\(p.id)'") }
             prompts.append(p)
         }
@@ -314,9 +318,10 @@ public struct SuiteLoader: Sendable {
             let (p, missing) = templates.lazy.compactMap { t in t.template.missingVariables(in: c.vars).first.map { (t.prompt, $0) } }.first!
             throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' does not define variable '\(missing)' used by prompt '\(p)'")
         }
+        try checkTurns(prompts, cases)
         if defaultTransform != nil { for i in cases.indices where cases[i].transform == nil { cases[i].transform = defaultTransform } }
         let defaultsAllowEmpty = root["defaults"]?["allowEmpty"]?.boolValue ?? false
-        if let ci = cases.indices.first(where: { cases[$0].validators.isEmpty && !(cases[$0].allowEmpty ?? defaultsAllowEmpty) }) {
+        if let ci = cases.indices.first(where: { cases[$0].validators.isEmpty && !cases[$0].turns.contains { !$0.validators.isEmpty } && !(cases[$0].allowEmpty ?? defaultsAllowEmpty) }) {
             let c = cases[ci]
             throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)' has no validators, so it would always pass; "
                              + "add \"validators\" (or \"defaults.validators\"), or set \"allowEmpty\": true")
@@ -328,6 +333,8 @@ public struct SuiteLoader: Sendable {
                           prompts: prompts, cases: cases, options: options, source: src)
         suite.graders = graders
         suite.defaultGrader = defaultGrader
+        suite.tools = suiteTools
+        try checkTools(suite, src)
         try checkOptions(suite)
         return suite
     }
@@ -386,6 +393,10 @@ public struct SuiteLoader: Sendable {
             fingerprint.append(["system", .string(text)])
         }
         let sources = ["template", "file", "messages"].filter { o[$0] != nil }
+        // A system message alone opens a scripted conversation: its cases bring the user's turns.
+        if sources.isEmpty, !messages.isEmpty {
+            return PromptVersion(id: id, messages: messages, sha256: SHA256.hex(JSONSerializer.string(.array(fingerprint))))
+        }
         guard sources.count == 1 else {
             throw src.error(ptr, "prompt '\(id)' needs exactly one of \"template\", \"file\" or \"messages\"")
         }
@@ -487,9 +498,10 @@ public struct SuiteLoader: Sendable {
             try checkKeys(oo, GenerationOptions.keys, at: ptr + "/options", what: "case options (generation options only)", src)
             options = try generationOptions(oo, ptr + "/options", src)
         }
+        let turns = o["turns"] == nil ? [] : try loadTurns(o["turns"]!, ptr + "/turns", src, vars, id, dir)
         // Made with every field at once: a case changed after it is made is copied on its way out.
         return TestCase(id: id, vars: vars, validators: vals, threshold: threshold, minPassRate: minPass, file: src.file, line: line,
-                        column: column, options: options, allowEmpty: allowEmpty, transform: transform, metadata: extra.metadata)
+                        column: column, options: options, allowEmpty: allowEmpty, transform: transform, metadata: extra.metadata, turns: turns)
     }
 
     /// How many cores a loading step spreads over: every core (at most four) when the work is

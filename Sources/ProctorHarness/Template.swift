@@ -96,6 +96,17 @@ public struct Template: Sendable, Hashable {
         return path
     }
 
+    /// Every variable path the template uses, includes too, in order.
+    public var variablePaths: [[String]] {
+        segments.flatMap { s -> [[String]] in
+            switch s {
+            case .text: return []
+            case .variable(let path, _, _): return [path]
+            case .include(let t): return t.variablePaths
+            }
+        }
+    }
+
     /// Variables the template uses that `vars` does not define.
     public func missingVariables(in vars: JSONObject) -> [String] {
         var out: [String] = []

@@ -71,6 +71,9 @@ extension ResultsFile {
             c.metadata = r["metadata"]?.objectValue ?? JSONObject()
             c.costUsd = r["costUsd"]?.doubleValue
             c.replayed = r["replayed"]?.boolValue ?? false
+            let calls = (r["toolCalls"]?.arrayValue ?? []).compactMap(ToolCall.init(json:))
+            let steps = (r["transcript"]?.arrayValue ?? []).compactMap(TranscriptStep.init(json:))
+            if !calls.isEmpty || !steps.isEmpty { c.toolTrace = ToolTrace(calls: calls, transcript: steps) }
             c.transformed = r["checkedOutput"]?.stringValue
             c.transformSteps = r["transform"]?.stringValue
             if let o = r["options"]?.objectValue, let parsed = try? GenerationOptions.parse(o) { c.options = parsed }

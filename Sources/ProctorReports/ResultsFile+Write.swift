@@ -1,6 +1,7 @@
 import Foundation
 import ProctorHarness
 import ProctorJSON
+import ProctorConversation
 
 /// The machine-readable results file (`reports/results.json`): one type that both writes it (this
 /// file) and reads it back (`ResultsFile+Read.swift`), with its format version, so the two can never
@@ -119,6 +120,10 @@ public enum ResultsFile {
             var mo = PrettyObject(&out, indent: indent)
             mo.string("role", r.pointee.messages[i].role, &out); mo.string("content", r.pointee.messages[i].content, &out)
             mo.end(&out)
+        }
+        if let t = r.pointee.toolTrace {
+            if !t.calls.isEmpty { o.value("toolCalls", .array(t.calls.map(\.json)), &out) }
+            if !t.transcript.isEmpty { o.value("transcript", .array(t.transcript.map(\.json)), &out) }
         }
         o.string("file", r.pointee.caseFile, &out)
         o.int("line", r.pointee.caseLine, &out)

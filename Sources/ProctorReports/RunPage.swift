@@ -92,6 +92,24 @@ public enum RunPage {
         r.failureReasons.filter { !$0.contains(": " + CheckResult.notJSONMessage) }
     }
 
+    /// A conversation's turns, collapsed under the cell: each reply with its tool calls, latency
+    /// and usage, each tool's result and each scripted user turn.
+    static func transcript(_ r: CaseResult) -> String {
+        let replies = r.transcript.filter { $0.message.role == "assistant" }.count
+        var b = "<details class=\"turns\"><summary class=\"meta\">conversation: \(replies) repl\(replies == 1 ? "y" : "ies"), \(r.toolCalls.count) tool call\(r.toolCalls.count == 1 ? "" : "s")</summary>"
+        for step in r.transcript {
+            let m = step.message
+            var head = m.role
+            if let n = m.toolName { head += " · \(n)" }
+            if let ms = step.latencyMs { head += String(format: " · %.0f ms", ms) }
+            if let u = step.usage { head += " · \(u.promptTokens)+\(u.outputTokens) tokens" }
+            b += "<div class=\"meta\">\(HTMLWriter.escape(head))</div>"
+            if !m.content.isEmpty { b += "<pre>\(HTMLWriter.escape(m.content))</pre>" }
+            for c in m.toolCalls { b += "<pre>→ \(HTMLWriter.escape(c.name))(\(HTMLWriter.escape(JSONSerializer.string(c.arguments))))</pre>" }
+        }
+        return b + "</details>"
+    }
+
     /// Cost and named metrics per prompt × backend, when the run has either.
     static func breakdownTable(_ bd: Breakdown) -> String {
         guard !bd.isEmpty else { return "" }
@@ -186,6 +204,7 @@ public enum RunPage {
                         }
                         b += "</details>"
                     }
+                    if !sample.transcript.isEmpty { b += transcript(sample) }
                     b += "</div>"
                 }
                 b += "</div>"

@@ -29,6 +29,7 @@ public struct AnthropicBackend: Backend {
             }
             return HTTPBackendConfig.checkExtra(o, reserved: Array(names.values) + ["system"], names: names)
         },
+        toolRefusal: { _ in nil },
         make: { ctx throws(BackendConfigError) in try AnthropicBackend(ctx) })
 
     /// Reads the common HTTP keys and `anthropicVersion` (default `2023-06-01`) from the suite entry in `ctx`, with the API key from `ANTHROPIC_API_KEY` or the variable `apiKeyEnv` names.
@@ -50,7 +51,9 @@ public struct AnthropicBackend: Backend {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model)), ("max_tokens", .number(JSONNumber(Self.defaultMaxTokens)))]
         let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
         if !system.isEmpty { base.append(("system", .string(system))) }
-        base.append(("messages", .array(request.messages.filter { $0.role != "system" }.map(\.json))))
+        base.append(("messages", .array(ToolWire.anthropicMessages(request.messages))))
+        if !request.tools.isEmpty { base.append(("tools", ToolWire.anthropicTools(request.tools))) }
+        if let choice = request.toolChoice { base.append(("tool_choice", ToolWire.anthropicChoice(choice))) }
         let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
         var headers = cfg.headers(keyHeader: "x-api-key")
         headers["anthropic-version"] = version
@@ -63,18 +66,20 @@ public struct AnthropicBackend: Backend {
                 return .failure("\(id): unexpected response body (HTTP \(out.status)): \(transport.redact(HTTPTransport.excerpt(out.body)))", latencyMs: out.latencyMs)
             }
             let cut = v["stop_reason"]?.stringValue == "max_tokens"
-            let made = blocks.filter { $0["type"]?.stringValue == "tool_use" }.compactMap { b -> (call: JSONValue, repairs: [String])? in
+            let made = blocks.filter { $0["type"]?.stringValue == "tool_use" }.enumerated().compactMap { k, b -> (call: ToolCall, repairs: [String])? in
                 guard let name = b["name"]?.stringValue else { return nil }
-                return ToolCall.json(name: name, arguments: b["input"] ?? .null, truncated: cut)
+                return ToolWire.call(id: b["id"]?.stringValue ?? "toolu_\(k)", name: name, arguments: b["input"] ?? .null, truncated: cut)
             }
             let calls = made.map(\.call)
-            let text = calls.isEmpty ? blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
-                                     : ToolCall.text(calls)
+            let said = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+            let text = calls.isEmpty ? said : ToolCall.outputText(calls)
             let finish: FinishReason = v["stop_reason"]?.stringValue == "max_tokens" ? .length : .stop
             var usage: TokenUsage?
             if let i = v["usage"]?["input_tokens"]?.intValue, let o = v["usage"]?["output_tokens"]?.intValue { usage = TokenUsage(promptTokens: i, outputTokens: o) }
             var r = BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
             r.repairs = made.flatMap(\.repairs)
+            r.toolCalls = calls
+            if !calls.isEmpty, !said.isEmpty { r.saidWithCalls = said }
             return r
         }
     }

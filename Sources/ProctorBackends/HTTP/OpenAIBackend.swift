@@ -29,6 +29,7 @@ public struct OpenAIBackend: Backend {
             }
         },
         checkOptions: { HTTPBackendConfig.checkExtra($0, reserved: Array(names.values) + ["response_format", "prompt"], names: names) },
+        toolRefusal: { c in c["endpoint"]?.stringValue == "completions" ? "with \"endpoint\": \"completions\" it sends a prompt, which carries no tools" : nil },
         make: { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) })
 
     /// Reads the common HTTP keys, `responseFormat` and `endpoint` from the suite entry in `ctx`, with the API key from `OPENAI_API_KEY` or the variable `apiKeyEnv` names.
@@ -73,8 +74,10 @@ public struct OpenAIBackend: Backend {
     /// Posts `request` to Chat Completions (or its flattened prompt to `/completions`) and reads the first choice's text, or its tool calls as JSON, with usage and whether `length` cut it.
     public func complete(_ request: BackendRequest) async -> BackendResponse {
         var base: [JSONObject.Entry] = [("model", .string(cfg.model))]
-        base.append(completions ? ("prompt", .string(request.flattenedPrompt)) : ("messages", .array(request.messages.map(\.json))))
+        base.append(completions ? ("prompt", .string(request.flattenedPrompt)) : ("messages", .array(request.messages.map(ToolWire.openAIMessage))))
         if let responseFormat { base.append(("response_format", responseFormat)) }
+        if !request.tools.isEmpty { base.append(("tools", ToolWire.openAITools(request.tools))) }
+        if let choice = request.toolChoice { base.append(("tool_choice", ToolWire.openAIChoice(choice))) }
         let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
         let headers = cfg.headers(keyHeader: "Authorization", keyPrefix: "Bearer ")
         let url = cfg.url(completions ? "completions" : "chat/completions")
@@ -87,9 +90,9 @@ public struct OpenAIBackend: Backend {
             }
             let content = completions ? choice["text"] : choice["message"]?["content"]
             let cut = choice["finish_reason"]?.stringValue == "length"
-            let made = (choice["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { c -> (call: JSONValue, repairs: [String])? in
+            let made = (choice["message"]?["tool_calls"]?.arrayValue ?? []).enumerated().compactMap { k, c -> (call: ToolCall, repairs: [String])? in
                 guard let name = c["function"]?["name"]?.stringValue else { return nil }
-                return ToolCall.json(name: name, arguments: c["function"]?["arguments"] ?? .null, truncated: cut)
+                return ToolWire.call(id: c["id"]?.stringValue ?? "call_\(k)", name: name, arguments: c["function"]?["arguments"] ?? .null, truncated: cut)
             }
             let calls = made.map(\.call)
             guard content?.stringValue != nil || content?.isNull == true || !calls.isEmpty else {
@@ -100,9 +103,12 @@ public struct OpenAIBackend: Backend {
             if let p = v["usage"]?["prompt_tokens"]?.intValue, let c = v["usage"]?["completion_tokens"]?.intValue {
                 usage = TokenUsage(promptTokens: p, outputTokens: c)
             }
-            let text = calls.isEmpty ? content?.stringValue ?? "" : ToolCall.text(calls)
+            let text = calls.isEmpty ? content?.stringValue ?? "" : ToolCall.outputText(calls)
             var r = BackendResponse(text: text, finishReason: finish, usage: usage, latencyMs: out.latencyMs)
             r.repairs = made.flatMap(\.repairs)
+            r.toolCalls = calls
+            // Text written beside the calls is kept for the conversation (the output is the calls).
+            if !calls.isEmpty, let said = content?.stringValue, !said.isEmpty { r.saidWithCalls = said }
             return r
         }
     }

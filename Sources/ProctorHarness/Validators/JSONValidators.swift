@@ -39,13 +39,21 @@ enum JSONValidators {
                 options.defaultDraft = draft
             }
             options.formatAssertion = try c.bool("formatAssert") ?? false
-            let spec = try c.required("schema")
+            (schema, document) = try Self.load(c, key: "schema", options: options)
+        }
+
+        /// The schema at `key` of the entry: written inline, or a file's path (read relative to the
+        /// suite, and recorded, with the files its references read, as an input of the suite).
+        static func load(_ c: ValidatorConfig, key: String, options: SchemaOptions = SchemaOptions()) throws(SuiteError) -> (CompiledSchema, JSONValue) {
+            let spec = try c.required(key)
+            let schema: CompiledSchema
+            let document: JSONValue
             do {
                 switch spec {
                 case .string(let path):
                     let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: c.suiteDirectory).appendingPathComponent(path).standardizedFileURL.path
                     guard let data = TextInput.read(full) else {
-                        throw c.error("schema", "schema file '\(path)' not found (looked for \(full))")
+                        throw c.error(key, "schema file '\(path)' not found (looked for \(full))")
                     }
                     c.source.inputs.add(full)
                     let value: JSONValue
@@ -63,12 +71,13 @@ enum JSONValidators {
                 case .object, .bool:
                     document = spec
                     do { schema = try CompiledSchema.compile(spec, options: options) } catch {
-                        throw c.error("schema", "\(error)")
+                        throw c.error(key, "\(error)")
                     }
                 default:
-                    throw c.error("schema", "\"schema\" must be a schema object or a path to a schema file")
+                    throw c.error(key, "\"\(key)\" must be a schema object or a path to a schema file")
                 }
             }
+            return (schema, document)
         }
 
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {

@@ -80,13 +80,17 @@ public final class CheckContext: Sendable {
     public let grader: GraderAccess?
     /// What the answer's tokens cost at the backend's pricing (the `cost` validator); nil when unknown.
     public let costUsd: Double?
+    /// The tools the request offered (the prompt's or the suite's), for tool checks.
+    public let tools: [SuiteTool]
 
     /// A class, not a struct: every check of a case reads one context, and a struct this size
     /// is copied field by field (a retain each) wherever it is captured or passed on.
     public init(output: String, json: JSONValue?, jsonError: String?, response: BackendResponse, maxTokens: Int? = nil,
                 caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".",
-                messages: [ChatMessage] = [], grader: GraderAccess? = nil, repairSummary: String = "", costUsd: Double? = nil) {
+                messages: [ChatMessage] = [], grader: GraderAccess? = nil, repairSummary: String = "", costUsd: Double? = nil,
+                tools: [SuiteTool] = []) {
         self.costUsd = costUsd
+        self.tools = tools
         self.output = output
         self.json = json
         self.jsonError = jsonError
