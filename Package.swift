@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ProctorRepair", dependencies: ["ProctorJSON", "ProctorSupport"], swiftSettings: strict),
         .target(name: "CProctorKernels"),
         .target(name: "ProctorModel", dependencies: ["CProctorKernels", "ProctorJSON", "ProctorConversation"], swiftSettings: strict),
-        .target(name: "ProctorConstrain", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel"], swiftSettings: strict),
+        .target(name: "ProctorConstrain", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel", "ProctorConversation"], swiftSettings: strict),
         .target(name: "ProctorGenerate", dependencies: ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorSupport"], swiftSettings: strict),
         .target(name: "ProctorBackends", dependencies: ["ProctorJSON", "ProctorConversation", "ProctorRepair", "ProctorModel", "ProctorSchema", "ProctorConstrain",
                                                         "ProctorSupport", "CProctorSystem"], swiftSettings: strict),

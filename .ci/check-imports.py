@@ -25,7 +25,7 @@ ALLOWED = {
     "ProctorGenerate": ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorSupport"],
     "ProctorRepair": ["ProctorJSON", "ProctorSupport"],
     "ProctorModel": ["CProctorKernels", "ProctorJSON", "ProctorConversation", "ProctorSupport"],
-    "ProctorConstrain": ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel", "ProctorSupport"],
+    "ProctorConstrain": ["ProctorJSON", "ProctorRegex", "ProctorSchema", "ProctorModel", "ProctorConversation", "ProctorSupport"],
     "ProctorBackends": ["ProctorJSON", "ProctorConversation", "ProctorRepair", "ProctorModel", "ProctorSchema", "ProctorConstrain", "ProctorSupport",
                         "CProctorSystem"],
     "ProctorServe": ["ProctorJSON", "ProctorConversation", "ProctorModel", "ProctorConstrain", "ProctorSchema", "ProctorSupport"],

@@ -34,6 +34,8 @@ public struct BuiltinBackend: Backend {
                   .stop: "stop strings: output ends before the first"],
         refusals: [.extra: "the built-in model has no backend-specific options"],
         identityIgnores: ["threads"], identityFiles: ["schema"],
+        toolRefusal: { c in c["schema"] != nil || c["json"] == .bool(true)
+            ? "it constrains every answer to its \"schema\" (or \"json\"), and a tool call has a grammar of its own" : nil },
         make: { ctx throws(BackendConfigError) in try BuiltinBackend(ctx) })
 
     /// Loads the checkpoint and tokenizer the suite entry in `ctx` names (once per session), plans threads and builds any output constraint; a bad key or file fails here, at load.
@@ -58,7 +60,12 @@ public struct BuiltinBackend: Backend {
             throw BackendConfigError(pointer: "/template", "\"template\" is \"model\" (the format the model was trained on) or \"plain\", not \"\(other)\"")
         }
         constraint = try Self.constraint(ctx, tokenizer: tokenizer)
+        let tok = tokenizer
+        toolCallers = Result { () throws(ConstraintError) in ToolCallerCache(vocab: try TokenVocabulary(tokenizer: tok)) }
     }
+
+    /// Tool calls under their grammars, built once per tool set (or why this tokenizer cannot decode under one).
+    let toolCallers: Result<ToolCallerCache, ConstraintError>
 
     /// `"schema"` (an inline schema, or a file relative to the suite) or `"json": true` (any JSON value).
     static func constraint(_ ctx: BackendContext, tokenizer: Tokenizer) throws(BackendConfigError) -> (rule: GrammarConstraint, description: String)? {
@@ -174,6 +181,7 @@ public struct BuiltinBackend: Backend {
         case .success(let p): text = p
         case .failure(let e): return .failure("builtin model: \(e.message)", latencyMs: monotonicMs() - start)
         }
+        if !request.tools.isEmpty, request.toolChoice != ToolChoice.none { return callingTools(request, prompt: text, start: start) }
         do {
             let g = try Generator(transformer: Transformer(checkpoint: checkpoint, threads: threads), tokenizer: tokenizer)
                 .generate(prompt: text, options: request.options, repeatIndex: request.repeatIndex, constraint: constraint?.rule)
@@ -182,6 +190,32 @@ public struct BuiltinBackend: Backend {
                                     latencyMs: monotonicMs() - start)
             r.constrained = constraint?.description
             return r
+        } catch {
+            return .failure("builtin model: \(error)", latencyMs: monotonicMs() - start)
+        }
+    }
+
+    /// A request with tools: the model answers in words or calls one, its call decoded under the
+    /// grammar of the declared tools (`ToolCaller`), so its arguments match the tool's parameters.
+    func callingTools(_ request: BackendRequest, prompt: String, start: Double) -> BackendResponse {
+        do {
+            let caller = try toolCallers.get().caller(request.tools, request.toolChoice ?? .auto)
+            let generator = Generator(transformer: Transformer(checkpoint: checkpoint, threads: threads), tokenizer: tokenizer)
+            switch try caller.reply(generator, prompt: prompt, options: request.options, repeatIndex: request.repeatIndex,
+                                    callId: ToolCaller.nextCallId(after: request.messages)) {
+            case .text(let g):
+                return BackendResponse(text: g.text, finishReason: g.hitLimit ? .length : .stop,
+                                       usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),
+                                       latencyMs: monotonicMs() - start)
+            case .call(let call, let g, let spent):
+                var r = BackendResponse(text: ToolCall.outputText([call]), finishReason: .stop,
+                                        usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: spent), latencyMs: monotonicMs() - start)
+                r.toolCalls = [call]
+                r.constrained = "constrained decoding: tool call"
+                return r
+            }
+        } catch let e as ConstraintError {
+            return .failure("builtin model: the tools cannot be decoded under a grammar: \(e)", latencyMs: monotonicMs() - start)
         } catch {
             return .failure("builtin model: \(error)", latencyMs: monotonicMs() - start)
         }

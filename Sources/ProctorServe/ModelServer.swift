@@ -52,6 +52,8 @@ public final class ModelServer: @unchecked Sendable {
     let tokenizer: Tokenizer
     /// The tokenizer's tables for constrained decoding (`response_format`), built once.
     let vocabulary: Result<TokenVocabulary, ConstraintError>
+    /// Tool calls under their grammars (`tools`), built once per tool set; nil when the tokenizer cannot decode under one.
+    let toolCallers: ToolCallerCache?
     private let listener: HTTPListener
     private let router: Router
     private let lock = NSLock()
@@ -73,6 +75,7 @@ public final class ModelServer: @unchecked Sendable {
         self.tokenizer = tokenizer
         self.options = options
         do { vocabulary = .success(try TokenVocabulary(tokenizer: tokenizer)) } catch { vocabulary = .failure(error) }
+        toolCallers = (try? vocabulary.get()).map(ToolCallerCache.init(vocab:))
         slots = DispatchSemaphore(value: max(1, options.maxConcurrency))
         var lo = HTTPListener.Options()
         lo.host = options.host
@@ -218,6 +221,17 @@ public final class ModelServer: @unchecked Sendable {
                 return
             }
         }
+        // tools: each tool's parameters become a grammar the call is decoded under.
+        var caller: ToolCaller?
+        if !r.tools.isEmpty, r.toolChoice != ToolChoice.none {
+            do {
+                guard let cache = toolCallers else { throw ConstraintError(pointer: "", "this model's tokenizer cannot decode under a grammar") }
+                caller = try cache.caller(r.tools, r.toolChoice ?? .auto)
+            } catch {
+                conn.respond(400, body: Self.errorBody("tools: \(error)", type: "invalid_request_error", param: "tools"))
+                return
+            }
+        }
         // Wait for a free generation slot (the line), giving up if the client leaves or the server stops.
         while slots.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             if conn.clientGone || stopping.load(ordering: .acquiring) { return }
@@ -234,6 +248,10 @@ public final class ModelServer: @unchecked Sendable {
         // constrained by `response_format` when given. Constrained decoding may step back from a dead
         // end, so a streamed constrained answer sends the instance in one delta once it is complete.
         let constraint = grammar.flatMap { g in (try? vocabulary.get()).map { GrammarConstraint(grammar: g, vocab: $0) } }
+        if let caller {
+            answerWithTools(caller, r, transformer: transformer, stream: &stream, id: id, created: created, conn)
+            return
+        }
         let generation: Generation
         do {
             generation = try Generator(transformer: transformer, tokenizer: tokenizer).generate(
@@ -253,6 +271,43 @@ public final class ModelServer: @unchecked Sendable {
         if r.stream && constraint != nil { Array(generation.text.utf8).withUnsafeBufferPointer { stream.send(upTo: $0) } }
         answer(kind, text: generation.text, finish: generation.hitLimit ? "length" : "stop", prompt: generation.promptTokenIds.count,
                completion: generation.generatedTokenIds.count, stream: &stream, stream: r.stream, id: id, created: created, conn)
+    }
+
+    /// A request with tools: words (sent whole once decided), or a call as `tool_calls` with
+    /// `finish_reason: "tool_calls"`, streamed as OpenAI streams one (`delta.tool_calls`: the id and
+    /// name first, then the arguments in pieces).
+    func answerWithTools(_ caller: ToolCaller, _ r: OpenAIRequest, transformer: Transformer, stream: inout StreamState, id: String, created: Int,
+                         _ conn: HTTPExchange) {
+        let reply: ToolCaller.Reply
+        do {
+            reply = try caller.reply(Generator(transformer: transformer, tokenizer: tokenizer), prompt: r.prompt, options: r.options,
+                                     callId: ToolCaller.nextCallId(after: r.messages),
+                                     progress: { _ in !(self.stopping.load(ordering: .relaxed) || conn.clientGone) })
+        } catch {
+            if !conn.clientGone && !r.stream { conn.respond(503, body: Self.errorBody("generation stopped: \(error)", type: "server_error", param: nil)) }
+            return
+        }
+        switch reply {
+        case .text(let g):
+            if r.stream { Array(g.text.utf8).withUnsafeBufferPointer { stream.send(upTo: $0) } }
+            answer(.chat, text: g.text, finish: g.hitLimit ? "length" : "stop", prompt: g.promptTokenIds.count, completion: g.generatedTokenIds.count,
+                   stream: &stream, stream: r.stream, id: id, created: created, conn)
+        case .call(let call, let g, let spent):
+            let usage: JSONValue = ["prompt_tokens": .number(JSONNumber(g.promptTokenIds.count)), "completion_tokens": .number(JSONNumber(spent)),
+                                    "total_tokens": .number(JSONNumber(g.promptTokenIds.count + spent))]
+            let arguments = JSONSerializer.string(call.arguments)
+            if r.stream {
+                stream.sendToolCall(call, arguments: arguments)
+                stream.finish(finishReason: "tool_calls", usage: usage)
+                return
+            }
+            let calls: JSONValue = [.object(JSONObject([("id", .string(call.id)), ("type", "function"),
+                                                        ("function", .object(JSONObject([("name", .string(call.name)), ("arguments", .string(arguments))])))]))]
+            let message: JSONValue = .object(JSONObject([("role", "assistant"), ("content", .null), ("tool_calls", calls)]))
+            let body: JSONValue = ["id": .string(id), "object": "chat.completion", "created": .number(JSONNumber(created)), "model": .string(options.modelName),
+                                   "choices": [["index": 0, "message": message, "logprobs": .null, "finish_reason": "tool_calls"]], "usage": usage]
+            conn.respond(200, body: JSONSerializer.bytes(body))
+        }
     }
 
     /// The final answer: the closing stream chunk, or the whole completion object.

@@ -20,6 +20,10 @@ struct OpenAIRequest {
     var includeUsage: Bool
     /// `response_format`: nil for text; `true` (any JSON object, `json_object`) or a JSON Schema (`json_schema`).
     var responseSchema: JSONValue? = nil
+    /// `tools`: functions the model may call (empty: none).
+    var tools: [ToolDefinition] = []
+    /// `tool_choice`, when sent.
+    var toolChoice: ToolChoice?
 
     /// The request's generation options, as the model's one entry point takes them.
     var options: GenerationOptions {
@@ -43,7 +47,8 @@ struct OpenAIRequest {
         }
         guard case .object(let o) = v else { throw Invalid(message: "the request body must be a JSON object", param: nil) }
         let known: Set<String> = kind == .chat
-            ? ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream", "response_format"]
+            ? ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop", "stream", "response_format",
+               "tools", "tool_choice", "parallel_tool_calls"]
             : ["model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop", "stream", "response_format"]
         for e in o.entries where !known.contains(e.key) && !neutral.contains(e.key) {
             throw Invalid(message: "unsupported parameter '\(e.key)' (the built-in model server takes: \(known.sorted().joined(separator: ", ")))", param: e.key)
@@ -85,13 +90,30 @@ struct OpenAIRequest {
                 guard case .object(let mo) = item, let role = mo["role"]?.stringValue else {
                     throw Invalid(message: "'messages[\(i)]' must be an object with a string 'role'", param: "messages[\(i)].role")
                 }
-                guard ["system", "user", "assistant", "developer"].contains(role) else {
-                    throw Invalid(message: "'messages[\(i)].role' is '\(role)'; use system, developer, user or assistant", param: "messages[\(i)].role")
+                guard ["system", "user", "assistant", "developer", "tool"].contains(role) else {
+                    throw Invalid(message: "'messages[\(i)].role' is '\(role)'; use system, developer, user, assistant or tool", param: "messages[\(i)].role")
                 }
-                guard let content = mo["content"]?.stringValue else {
+                // An assistant's tool calls come with no content (null); a tool's result answers a call by its id.
+                let calls = try Self.toolCalls(mo["tool_calls"], at: i)
+                let content = mo["content"]?.stringValue ?? (mo["content"] == nil || mo["content"] == .null ? (calls.isEmpty ? nil : "") : nil)
+                guard let content else {
                     throw Invalid(message: "'messages[\(i)].content' must be a string", param: "messages[\(i)].content")
                 }
-                messages.append(ChatMessage(role: role == "developer" ? "system" : role, content: content))
+                if !calls.isEmpty && role != "assistant" {
+                    throw Invalid(message: "'messages[\(i)].tool_calls' belongs to an assistant message", param: "messages[\(i)].tool_calls")
+                }
+                var message = ChatMessage(role: role == "developer" ? "system" : role, content: content)
+                message.toolCalls = calls
+                if role == "tool" {
+                    guard let id = mo["tool_call_id"]?.stringValue else {
+                        throw Invalid(message: "'messages[\(i)].tool_call_id' must be the id of the call this result answers", param: "messages[\(i)].tool_call_id")
+                    }
+                    guard let call = messages.last(where: { !$0.toolCalls.isEmpty })?.toolCalls.first(where: { $0.id == id }) else {
+                        throw Invalid(message: "'messages[\(i)].tool_call_id' is '\(id)', which no earlier assistant message called", param: "messages[\(i)].tool_call_id")
+                    }
+                    message = .toolResult(content, for: call)
+                }
+                messages.append(message)
             }
             chat = messages
         }
@@ -144,10 +166,64 @@ struct OpenAIRequest {
                               temperature: options.temperature, topP: options.topP,
                               seed: options.seed, stop: stop, stream: stream, includeUsage: includeUsage)
         r.responseSchema = try responseFormat(o["response_format"])
+        (r.tools, r.toolChoice) = try tools(o["tools"], o["tool_choice"])
+        if !r.tools.isEmpty && r.responseSchema != nil {
+            throw Invalid(message: "'tools' cannot be combined with a JSON 'response_format': a tool call has a grammar of its own", param: "response_format")
+        }
         if r.responseSchema != nil && !stop.isEmpty {
             throw Invalid(message: "'stop' cannot be combined with a JSON 'response_format': the output ends when the JSON value is complete", param: "stop")
         }
         return r
+    }
+
+    /// An assistant message's `tool_calls`: `[{id, type: "function", function: {name, arguments}}]`, arguments as JSON text.
+    static func toolCalls(_ v: JSONValue?, at i: Int) throws(Invalid) -> [ToolCall] {
+        guard let v, v != .null else { return [] }
+        let at = "messages[\(i)].tool_calls"
+        guard case .array(let xs) = v else { throw Invalid(message: "'\(at)' must be an array", param: at) }
+        var out: [ToolCall] = []
+        for (k, x) in xs.enumerated() {
+            guard let id = x["id"]?.stringValue, let name = x["function"]?["name"]?.stringValue, let args = x["function"]?["arguments"]?.stringValue else {
+                throw Invalid(message: "'\(at)[\(k)]' must have 'id' and 'function' with 'name' and 'arguments' strings", param: "\(at)[\(k)]")
+            }
+            guard let parsed = try? JSONParser.parse(args) else {
+                throw Invalid(message: "'\(at)[\(k)].function.arguments' is not JSON", param: "\(at)[\(k)].function.arguments")
+            }
+            out.append(ToolCall(id: id, name: name, arguments: parsed))
+        }
+        return out
+    }
+
+    /// `tools` (`[{type: "function", function: {name, description, parameters}}]`) and
+    /// `tool_choice` (`auto`, `none`, `required` or `{type: "function", function: {name}}`).
+    static func tools(_ v: JSONValue?, _ c: JSONValue?) throws(Invalid) -> ([ToolDefinition], ToolChoice?) {
+        var tools: [ToolDefinition] = []
+        if let v, v != .null {
+            guard case .array(let xs) = v else { throw Invalid(message: "'tools' must be an array", param: "tools") }
+            for (k, x) in xs.enumerated() {
+                guard x["type"]?.stringValue == "function", case .object(let f)? = x["function"], let name = f["name"]?.stringValue, !name.isEmpty else {
+                    throw Invalid(message: "'tools[\(k)]' must be {\"type\": \"function\", \"function\": {\"name\", \"parameters\"}}", param: "tools[\(k)]")
+                }
+                let params = f["parameters"] ?? ["type": "object", "properties": [:]]
+                guard params.objectValue != nil else { throw Invalid(message: "'tools[\(k)].function.parameters' must be a JSON Schema object", param: "tools[\(k)].function.parameters") }
+                if tools.contains(where: { $0.name == name }) { throw Invalid(message: "'tools[\(k)].function.name' '\(name)' is given twice", param: "tools[\(k)].function.name") }
+                tools.append(ToolDefinition(name: name, description: f["description"]?.stringValue ?? "", parameters: params))
+            }
+        }
+        guard let c, c != .null else { return (tools, nil) }
+        let choice: ToolChoice
+        if let s = c.stringValue, ["auto", "none", "required"].contains(s) {
+            choice = ToolChoice(s)
+        } else if c["type"]?.stringValue == "function", let name = c["function"]?["name"]?.stringValue {
+            choice = .tool(name)
+        } else {
+            throw Invalid(message: "'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\"}}", param: "tool_choice")
+        }
+        if choice != .none && choice != .auto && tools.isEmpty { throw Invalid(message: "'tool_choice' needs 'tools'", param: "tool_choice") }
+        if case .tool(let name) = choice, !tools.contains(where: { $0.name == name }) {
+            throw Invalid(message: "'tool_choice' names '\(name)', which is not among 'tools'", param: "tool_choice")
+        }
+        return (tools, choice)
     }
 
     /// OpenAI's `response_format`: `{"type": "text"}`, `{"type": "json_object"}` or

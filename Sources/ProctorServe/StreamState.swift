@@ -1,4 +1,5 @@
 import ProctorJSON
+import ProctorConversation
 
 /// A streamed answer in OpenAI's chunk format: text deltas as the model writes them, then a chunk
 /// with the finish reason, optionally one with the usage, then `data: [DONE]`.
@@ -65,6 +66,26 @@ struct StreamState {
         let delta = String(decoding: UnsafeBufferPointer(rebasing: text[emitted..<end]), as: UTF8.self)
         conn.event(JSONSerializer.bytes(chunk(delta: delta, finishReason: nil)))
         emitted = end
+    }
+
+    /// A tool call as OpenAI streams one: a delta with the call's index, id, type and name (and
+    /// empty arguments), then the arguments in pieces of up to 16 bytes, never inside a UTF-8 sequence.
+    mutating func sendToolCall(_ call: ToolCall, arguments: String) {
+        func event(_ toolCall: JSONValue) {
+            conn.event(JSONSerializer.bytes(["id": .string(id), "object": "chat.completion.chunk", "created": .number(JSONNumber(created)),
+                                             "model": .string(model),
+                                             "choices": [["index": 0, "delta": ["tool_calls": [toolCall]], "logprobs": .null, "finish_reason": .null]]]))
+        }
+        event(.object(JSONObject([("index", 0), ("id", .string(call.id)), ("type", "function"),
+                                  ("function", .object(JSONObject([("name", .string(call.name)), ("arguments", "")])))])))
+        let bytes = Array(arguments.utf8)
+        var start = 0
+        while start < bytes.count {
+            var end = min(start + 16, bytes.count)
+            while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end += 1 }
+            event(["index": 0, "function": ["arguments": .string(String(decoding: bytes[start..<end], as: UTF8.self))]])
+            start = end
+        }
     }
 
     /// The rest of the final text (as last seen), the finish reason, the usage if asked for, and `[DONE]`.

@@ -273,4 +273,43 @@ final class AgentToolTests: XCTestCase {
         XCTAssertEqual(u.code, 2)
         XCTAssertTrue(u.err.contains("u.json:2:") && u.err.contains("does not define variable 'who' used by turn 1"), u.err)
     }
+
+    /// The example agent suite on the built-in model: the model calls get_weather for a weather
+    /// question, the mock's result goes back in the corpus's form, and the model answers from it;
+    /// a greeting is answered without a call. Recorded, the same loop replays from a `replay` backend.
+    func testTheBuiltinModelRunsTheLoopAndAReplayBackendReproducesIt() async throws {
+        let root = SharedData.projectRoot.path
+        let dir = TempDir()
+        let suite = dir.write("agent.json", """
+        {"suite": "agent", "backends": [
+            {"id": "tiny", "type": "builtin", "model": "\(root)/fixtures/models/proctor-tiny.bin", "tokenizer": "\(root)/fixtures/models/proctor-tiny.tokenizer.bin",
+             "template": "model", "maxTokens": 64, "temperature": 0, "stop": ["\\n"], "cassette": "tiny.jsonl"},
+            {"id": "again", "type": "replay", "source": "tiny", "cassette": "tiny.jsonl"}],
+         "tools": [{"name": "get_weather", "parameters": {"type": "object", "additionalProperties": false, "required": ["location", "days"],
+                    "properties": {"location": {"type": "string"}, "days": {"type": "integer", "minimum": 1, "maximum": 14}}},
+                    "mock": {"location": "{{args.location}}", "forecast": "{{forecast}}", "tempC": "{{tempC}}"}}],
+         "prompts": [{"id": "agent", "system": "tool", "template": "{{question}}"}],
+         "cases": [{"id": "oslo", "vars": {"question": "Will it rain in Oslo in the next 2 days?", "forecast": "rain", "tempC": 12},
+                    "validators": [{"type": "tool-call", "name": "get_weather", "args": {"location": "Oslo", "days": 2}}, {"type": "contains", "value": "rain, 12 C"}]},
+                   {"id": "hello", "vars": {"question": "Say hello to Maria.", "forecast": "-", "tempC": 0},
+                    "validators": [{"type": "no-tool-call"}, {"type": "contains", "value": "Hello, Maria!"}]}]}
+        """)
+        let rec = await run(["run", suite, "--record", "--backend", "tiny"], in: dir)
+        XCTAssertEqual(rec.code, 0, rec.err + rec.out)
+        let live = try JSONParser.parse(XCTUnwrap(dir.read("r/results.json")))["results"]?.arrayValue ?? []
+        let oslo = try XCTUnwrap(live.first { $0["case"] == "oslo" })
+        XCTAssertEqual(oslo["toolCalls"]?[0]?["id"], "call_1")
+        XCTAssertEqual(oslo["toolCalls"]?[0]?["arguments"], ["location": "Oslo", "days": 2])
+        XCTAssertEqual(oslo["transcript"]?[1]?["content"], #"{"location":"Oslo","forecast":"rain","tempC":12}"#)
+        XCTAssertEqual(oslo["constrained"], nil, "the final answer is free text; the call was decoded under its grammar")
+        let rep = await run(["run", suite, "--backend", "again"], in: dir)
+        XCTAssertEqual(rep.code, 0, rep.err + rep.out)
+        let replayed = try JSONParser.parse(XCTUnwrap(dir.read("r/results.json")))["results"]?.arrayValue ?? []
+        for id in ["oslo", "hello"] {
+            let a = live.first { $0["case"]?.stringValue == id }, b = replayed.first { $0["case"]?.stringValue == id }
+            XCTAssertEqual(a?["output"], b?["output"], id)
+            XCTAssertEqual(a?["toolCalls"], b?["toolCalls"], id)
+            XCTAssertEqual(b?["replayed"], true, id)
+        }
+    }
 }

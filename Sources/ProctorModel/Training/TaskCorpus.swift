@@ -2,7 +2,7 @@ import Foundation
 
 /// The seeded generator of Proctor's training corpus: small tasks in one fixed prompt format with
 /// JSON answers. Ten tasks: extract fields, classify a ticket, list items, convert units, fill a
-/// tool call, repair a cut JSON object, normalise a date, extract several people, answer a yes/no
+/// tool call (and answer from its result, or answer without one), repair a cut JSON object, normalise a date, extract several people, answer a yes/no
 /// question (is an item in the list?), add two quantities.
 ///
 ///     Task: extract
@@ -18,10 +18,20 @@ public struct TaskCorpus {
         public let input: String
         /// The expected answer: one line of JSON.
         public let answer: String
+        /// After a tool call: the tool's result and the model's final answer
+        /// (`Result: {…}`, `JSON:`, `{"answer": …}`), as a tool loop feeds the result back.
+        public var followUp: String?
+        /// An example with its task, input and one-line answer.
+        public init(task: String, input: String, answer: String, followUp: String? = nil) {
+            self.task = task
+            self.input = input
+            self.answer = answer
+            self.followUp = followUp
+        }
         /// The prompt the model sees (everything up to the answer line).
         public var prompt: String { "Task: \(task)\nInput: \(input)\nJSON:" }
-        /// The example as corpus text: the prompt, a newline, then the answer.
-        public var text: String { prompt + "\n" + answer }
+        /// The example as corpus text: the prompt, a newline, the answer, then any follow-up.
+        public var text: String { prompt + "\n" + answer + (followUp.map { "\n" + $0 } ?? "") }
     }
 
     var rng: ModelRandom
@@ -49,6 +59,8 @@ public struct TaskCorpus {
         ("delivery", ["My package has not arrived for order", "Where is my parcel for order", "The courier never delivered order"]),
         ("account", ["I cannot log in to my account since order", "Please reset my password after order", "My profile was locked after order"]),
     ]
+    /// Forecasts a weather tool's result may give.
+    static let skies = ["sun", "rain", "snow", "clouds", "wind", "fog"]
     static let units: [(String, String, Int)] = [("km", "m", 1000), ("m", "cm", 100), ("kg", "g", 1000), ("l", "ml", 1000)]
 
     mutating func pick<T>(_ xs: [T]) -> T { xs[Int(rng.nextU32()) % xs.count] }
@@ -139,11 +151,23 @@ public struct TaskCorpus {
             let forms = ["I had \(a) \(item) and bought \(b) more.", "\(a) \(item) plus \(b) \(item).", "Add \(a) \(item) to \(b) \(item)."]
             return Example(task: "sum", input: pick(forms), answer: "{\"total\": \(a + b)}")
         default:
+            // When to call the tool and when to answer: a weather question calls get_weather, and
+            // the tool's result, fed back, becomes the answer; anything else is answered at once.
+            if number(0, 2) == 0 {
+                let (f, _) = name()
+                return number(0, 1) == 0
+                    ? Example(task: "tool", input: pick(["Say hello to \(f).", "Greet \(f), please."]), answer: "{\"answer\": \"Hello, \(f)!\"}")
+                    : Example(task: "tool", input: pick(["Thank you, \(f) here.", "Thanks a lot, from \(f)."]), answer: "{\"answer\": \"You are welcome, \(f).\"}")
+            }
             let city = pick(Self.cities), days = number(1, 14)
             let forms = ["What is the weather in \(city) for \(days) days?", "Forecast for \(city), next \(days) days.",
                          "Will it rain in \(city) in the next \(days) days?"]
-            return Example(task: "tool", input: pick(forms),
-                           answer: "{\"name\": \"get_weather\", \"arguments\": {\"location\": \"\(city)\", \"days\": \(days)}}")
+            let input = pick(forms)
+            let sky = pick(Self.skies), temp = number(-9, 35)
+            return Example(task: "tool", input: input,
+                           answer: "{\"name\": \"get_weather\", \"arguments\": {\"location\": \"\(city)\", \"days\": \(days)}}",
+                           followUp: "Result: {\"location\": \"\(city)\", \"forecast\": \"\(sky)\", \"tempC\": \(temp)}\nJSON:\n"
+                                     + "{\"answer\": \"\(city): \(sky), \(temp) C\"}")
         }
     }
 
@@ -170,7 +194,8 @@ public struct TaskCorpus {
         text.components(separatedBy: "\n\n").compactMap { block in
             let lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard lines.count >= 4, lines[0].hasPrefix("Task: "), lines[1].hasPrefix("Input: "), lines[2] == "JSON:" else { return nil }
-            return Example(task: String(lines[0].dropFirst(6)), input: String(lines[1].dropFirst(7)), answer: lines[3])
+            return Example(task: String(lines[0].dropFirst(6)), input: String(lines[1].dropFirst(7)), answer: lines[3],
+                           followUp: lines.count > 4 ? lines[4...].joined(separator: "\n") : nil)
         }
     }
 }
