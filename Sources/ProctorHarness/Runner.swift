@@ -68,6 +68,8 @@ public enum Runner {
         let backend: Int
         let options: GenerationOptions
         let repeatIndex: Int
+        /// How many samples the case × prompt × backend has (`--repeat`, or more for a `gate`).
+        var samples = 1
     }
 
     /// Stable shard of a case id (FNV-1a; Swift's own hashes change per process).
@@ -99,8 +101,10 @@ public enum Runner {
                         if let only = options.onlyKeys,
                            !only.contains(CaseKey(suite: s.name, caseId: s.cases[ci].id, promptId: s.prompts[pi].id, backendId: s.backends[bi].id)) { continue }
                         let merged = s.options(for: s.cases[ci], over: bases[bi])
-                        for r in 0..<max(1, options.repeats) {
-                            out.append(Job(suite: si, testCase: ci, prompt: pi, backend: bi, options: r == 0 ? merged : merged.forRepeat(r), repeatIndex: r))
+                        let n = max(1, options.repeats, s.gate(of: s.cases[ci])?.k ?? 1)
+                        for r in 0..<n {
+                            out.append(Job(suite: si, testCase: ci, prompt: pi, backend: bi, options: r == 0 ? merged : merged.forRepeat(r), repeatIndex: r,
+                                           samples: n))
                         }
                     }
                 }
@@ -360,7 +364,7 @@ public enum Runner {
                        failFast: Bool) {
         r.repeatIndex = job.repeatIndex
         r.caseColumn = testCase.pointee.column
-        r.minPassRate = testCase.pointee.minPassRate ?? suite.options.minPassRate
+        r.minPassRate = suite.gate(of: testCase.pointee)?.minPassRate(samples: job.samples) ?? testCase.pointee.minPassRate ?? suite.options.minPassRate
         if failFast && !r.isPass { stop.set() }
     }
 

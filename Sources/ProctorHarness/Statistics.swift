@@ -42,6 +42,54 @@ public enum Statistics {
         return min(1, 2 * total)
     }
 
+    /// Holm–Bonferroni adjusted p-values, in the order given: sorted ascending, the i-th smallest
+    /// (from 0) is multiplied by (m − i), made monotone, and capped at 1. Rejecting where the
+    /// adjusted value is below α keeps the chance of any false rejection among the m at most α.
+    public static func holm(_ ps: [Double]) -> [Double] {
+        let m = ps.count
+        let order = ps.indices.sorted { ps[$0] < ps[$1] }
+        var adjusted = [Double](repeating: 1, count: m)
+        var running = 0.0
+        for (rank, i) in order.enumerated() {
+            running = max(running, min(1, Double(m - rank) * ps[i]))
+            adjusted[i] = running
+        }
+        return adjusted
+    }
+
+    /// The seeded generator of the paired bootstrap (SplitMix64), so an interval is reproducible.
+    struct SplitMix64 {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// The percentile bootstrap interval (`level`, default 95 %) of the mean of paired differences
+    /// `d`: `resamples` resamples of the pairs with replacement, drawn from `seed`; nil without pairs.
+    public static func pairedBootstrap(_ d: [Double], resamples: Int = 2000, seed: UInt64 = 2026, level: Double = 0.95)
+        -> (mean: Double, low: Double, high: Double)? {
+        guard !d.isEmpty, resamples > 0 else { return nil }
+        let n = d.count
+        let mean = d.reduce(0, +) / Double(n)
+        var rng = SplitMix64(state: seed)
+        var means = [Double](repeating: 0, count: resamples)
+        for r in 0..<resamples {
+            var sum = 0.0
+            for _ in 0..<n { sum += d[Int(rng.next() % UInt64(n))] }
+            means[r] = sum / Double(n)
+        }
+        means.sort()
+        // Percentiles by the nearest-rank rule on the sorted means.
+        func at(_ q: Double) -> Double { means[min(resamples - 1, max(0, Int((q * Double(resamples)).rounded(.up)) - 1))] }
+        let tail = (1 - level) / 2
+        return (mean, at(tail), at(1 - tail))
+    }
+
     static func logChoose(_ n: Int, _ k: Int) -> Double {
         lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
     }

@@ -116,6 +116,32 @@ public struct TestCase: Sendable {
     public let checksNow: Bool
     /// `turns`: a scripted conversation, each user message answered and checked in order (empty: one request).
     public var turns: [CaseTurn] = []
+    /// `gate`: the case's verdict across samples as pass@k or pass^k (nil: `minPassRate`).
+    public var gate: PassGate?
+}
+
+/// A case's verdict across samples spelled as pass@k or pass^k: `{"passAtK": K}` passes when every
+/// K of its samples include a pass (pass@K = 1: fewer than K fail; with K samples, any passes),
+/// `{"passHatK": K}` when every K of them all pass (pass^K = 1: every sample passes). The case runs
+/// at least K samples.
+public struct PassGate: Sendable, Equatable {
+    /// pass@k or pass^k.
+    public enum Kind: String, Sendable {
+        /// Some of any k samples passes.
+        case passAtK
+        /// All of any k samples pass.
+        case passHatK
+    }
+    /// Which estimator must reach 1.
+    public let kind: Kind
+    /// The k.
+    public let k: Int
+    /// The `minPassRate` that is the same rule for `n` samples: 1 for pass^k, (n − k + 1) / n for pass@k.
+    public func minPassRate(samples n: Int) -> Double {
+        kind == .passHatK ? 1 : Double(max(1, n - k + 1)) / Double(max(n, 1))
+    }
+    /// The gate as the suite spells it: `passAtK 3`.
+    public var description: String { "\(kind.rawValue) \(k)" }
 }
 
 /// One user turn of a scripted conversation: its message (a template over the case's
@@ -146,13 +172,13 @@ extension TestCase {
     /// out, a retain and a release of every field.)
     init(id: String, vars: JSONObject, validators: [ConfiguredValidator], threshold: Double?, minPassRate: Double?,
          file: String, line: Int, column: Int, options: LocatedOptions = LocatedOptions(), allowEmpty: Bool? = nil,
-         transform: Transform? = nil, metadata: JSONObject = JSONObject(), turns: [CaseTurn] = []) {
+         transform: Transform? = nil, metadata: JSONObject = JSONObject(), turns: [CaseTurn] = [], gate: PassGate? = nil) {
         var mode = JSONMode.strict
         for i in validators.indices { if let m = validators[i].jsonMode, m > mode { mode = m } }  // by field: no copies
         self.init(id: id, vars: vars, validators: validators, threshold: threshold, options: options, allowEmpty: allowEmpty,
                   transform: transform, minPassRate: minPassRate, metadata: metadata, file: file, line: line, column: column, jsonMode: mode,
                   checksNow: turns.isEmpty && validators.withUnsafeBufferPointer { vs in vs.indices.allSatisfy { vs[$0].isImmediate } },
-                  turns: turns)
+                  turns: turns, gate: gate)
     }
 }
 
@@ -164,6 +190,8 @@ public struct SuiteOptions: Sendable {
     public var generation = LocatedOptions()
     /// Pass rate a case must reach across repeats (default 1: every sample passes).
     public var minPassRate = 1.0
+    /// `gate`: every case's verdict as pass@k or pass^k (a case's own `gate` or `minPassRate` wins).
+    public var gate: PassGate?
 }
 
 /// A loaded suite: pure data. Every template is parsed and every validator and option checked,
@@ -203,6 +231,8 @@ public struct Suite: Sendable {
     public var defaultGrader: String?
     /// The suite's `tools`, `toolChoice` and `maxToolRounds` (empty when it declares none).
     public var tools = ToolSet()
+    /// The gate a case's verdict follows: its own, else the suite's unless the case sets `minPassRate`.
+    public func gate(of c: borrowing TestCase) -> PassGate? { c.gate ?? (c.minPassRate == nil ? options.gate : nil) }
     /// The tools a prompt version's requests carry: its own, else the suite's.
     public func toolSet(for prompt: PromptVersion) -> ToolSet { prompt.tools ?? tools }
     /// Every backend or grader id a graded check may ask: `defaults.grader` and each validator's `grader`.

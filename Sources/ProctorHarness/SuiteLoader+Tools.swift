@@ -203,3 +203,21 @@ extension SuiteLoader {
                          "case '\(c.id)' has no \"turns\", and prompt '\(p.id)' holds only a system message: give the case turns, or the prompt a \"template\"")
     }
 }
+
+extension SuiteLoader {
+    /// `gate` of a case or of the suite's options: `{"passAtK": K}` or `{"passHatK": K}`, K a
+    /// positive integer; not beside `minPassRate` in the same object (they are two spellings of one rule).
+    func gate(_ o: JSONObject, _ ptr: String, _ src: SuiteSource) throws(SuiteError) -> PassGate? {
+        guard let g = o["gate"] else { return nil }
+        let at = ptr + "/gate"
+        guard case .object(let go) = g, go.count == 1, let key = go.keys.first, let value = go[key],
+              let kind = PassGate.Kind(rawValue: key) else {
+            throw src.error(at, "\"gate\" is {\"passAtK\": K} (every K samples include a pass) or {\"passHatK\": K} (every K samples all pass), found \(g)")
+        }
+        guard let k = value.intValue, k >= 1 else { throw src.error(at + "/" + key, "\"\(key)\" must be a positive whole number of samples, found \(value)") }
+        if o["minPassRate"] != nil {
+            throw src.error(at, "give \"gate\" or \"minPassRate\", not both: they are two spellings of the rule across samples")
+        }
+        return PassGate(kind: kind, k: k)
+    }
+}

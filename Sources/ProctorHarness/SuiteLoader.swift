@@ -32,9 +32,9 @@ public struct SuiteLoader: Sendable {
     static let topKeys = ["suite", "description", "backends", "graders", "prompts", "defaults", "cases", "casesFrom", "options", "$schema",
                           "tools", "toolChoice", "maxToolRounds"]
     static let promptKeys = ["id", "template", "file", "system", "messages", "description", "tools", "toolChoice", "maxToolRounds"]
-    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty", "transform", "turns"]
+    static let caseKeys = ["id", "vars", "validators", "threshold", "description", "minPassRate", "options", "allowEmpty", "transform", "turns", "gate"]
     static let defaultsKeys = ["vars", "validators", "threshold", "allowEmpty", "transform", "grader", "graderPrompt"]
-    static let optionKeys = ["strictRepair", "minPassRate"] + GenerationOptions.keys
+    static let optionKeys = ["strictRepair", "minPassRate", "gate"] + GenerationOptions.keys
 
     /// The extensions a suite file may have.
     public static let suiteExtensions = ["json", "jsonc", "yaml", "yml"]
@@ -134,6 +134,7 @@ public struct SuiteLoader: Sendable {
                 options.minPassRate = d
             }
             options.generation = try generationOptions(oo, "/options", src)
+            options.gate = try gate(oo, "/options", src)
         }
 
         // Backends
@@ -499,9 +500,10 @@ public struct SuiteLoader: Sendable {
             options = try generationOptions(oo, ptr + "/options", src)
         }
         let turns = o["turns"] == nil ? [] : try loadTurns(o["turns"]!, ptr + "/turns", src, vars, id, dir)
+        let gate = try gate(o, ptr, src)
         // Made with every field at once: a case changed after it is made is copied on its way out.
         return TestCase(id: id, vars: vars, validators: vals, threshold: threshold, minPassRate: minPass, file: src.file, line: line,
-                        column: column, options: options, allowEmpty: allowEmpty, transform: transform, metadata: extra.metadata, turns: turns)
+                        column: column, options: options, allowEmpty: allowEmpty, transform: transform, metadata: extra.metadata, turns: turns, gate: gate)
     }
 
     /// How many cores a loading step spreads over: every core (at most four) when the work is

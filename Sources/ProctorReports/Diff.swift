@@ -90,6 +90,40 @@ public struct DiffReport: Sendable {
     public var leftOut: [String] = []
     /// Each named metric (validators with `metric`) on both sides: pass rate, interval and mean score.
     public var metrics: [(name: String, base: Breakdown.Metric?, head: Breakdown.Metric?)] = []
+    /// The family of tests the diff makes: one per prompt × backend (backend, for two prompt
+    /// versions) and one per named metric, each with McNemar's p raw and adjusted by Holm–Bonferroni
+    /// over the family, and a paired bootstrap interval for the mean score difference.
+    public var comparisons: [Comparison] = []
+    /// The paired bootstrap interval of the mean score difference (head − base) over every paired case.
+    public var scoreDifference: (mean: Double, low: Double, high: Double)?
+    /// pass@k and pass^k means (k = 1…the fewest samples of a paired case) on each side, over the
+    /// paired cases; empty unless every paired case has more than one sample on both sides.
+    public var passAtK: (base: [Double], head: [Double]) = ([], [])
+    /// pass^k means on each side, as `passAtK`.
+    public var passHatK: (base: [Double], head: [Double]) = ([], [])
+
+    /// Resamples of every paired bootstrap in a diff.
+    public static let bootstrapResamples = 2000
+    /// The seed of every paired bootstrap in a diff (so an interval is the same on every run).
+    public static let bootstrapSeed: UInt64 = 2026
+
+    /// One test of the diff's family.
+    public struct Comparison: Sendable {
+        /// What it compares: `backend tiny`, `v1@tiny`, or `metric accuracy`.
+        public let name: String
+        /// Paired cases (or, for a metric, paired cases that have the metric on both sides).
+        public let pairs: Int
+        /// Pairs that went from failing to passing.
+        public let fixed: Int
+        /// Pairs that went from passing to failing.
+        public let regressed: Int
+        /// Exact McNemar p over `fixed` and `regressed`.
+        public let p: Double
+        /// `p` adjusted by Holm–Bonferroni over the diff's comparisons.
+        public var pAdjusted: Double
+        /// Mean score difference (head − base) with its paired bootstrap interval.
+        public let scores: (mean: Double, low: Double, high: Double)?
+    }
 
     /// How many entries made transition `t`.
     public func count(_ t: Transition) -> Int { entries.filter { $0.transition == t }.count }
@@ -173,6 +207,7 @@ public struct DiffReport: Sendable {
         }
         var places: [String] = []
         for g in bg + hg where !places.contains(where_(g)) { places.append(where_(g)) }
+        report.compareInFamily(entries.filter { $0.base != nil && $0.head != nil }, places: places, place: { where_($0) })
         for place in places {
             let bm = Breakdown.metrics(bg.filter { where_($0) == place }.flatMap { Array($0.samples) })
             let hm = Breakdown.metrics(hg.filter { where_($0) == place }.flatMap { Array($0.samples) })
@@ -181,6 +216,76 @@ public struct DiffReport: Sendable {
             report.metrics += names.map { n in (places.count == 1 ? n : "\(n) [\(place)]", bm.first { $0.name == n }, hm.first { $0.name == n }) }
         }
         return report
+    }
+}
+
+extension DiffReport {
+    /// The comparisons per place and per named metric, Holm-adjusted; the overall score interval;
+    /// the pass@k and pass^k means.
+    mutating func compareInFamily(_ paired: [Entry], places: [String], place: (CaseGroup) -> String) {
+        func boot(_ d: [Double]) -> (mean: Double, low: Double, high: Double)? {
+            Statistics.pairedBootstrap(d, resamples: Self.bootstrapResamples, seed: Self.bootstrapSeed)
+        }
+        scoreDifference = boot(paired.map { $0.head!.meanScore - $0.base!.meanScore })
+        var family: [Comparison] = []
+        for p in places {
+            let es = paired.filter { place($0.base!) == p }
+            guard !es.isEmpty else { continue }
+            let fixed = es.filter { $0.transition == .fixed }.count, regressed = es.filter { $0.transition == .regressed }.count
+            family.append(Comparison(name: p, pairs: es.count, fixed: fixed, regressed: regressed, p: Statistics.mcnemarExact(b: regressed, c: fixed),
+                                     pAdjusted: 1, scores: boot(es.map { $0.head!.meanScore - $0.base!.meanScore })))
+        }
+        // A metric per case: passing when every verdict of it passed, scored by their mean.
+        func metric(_ g: CaseGroup, _ name: String) -> (pass: Bool, score: Double)? {
+            let vs = g.samples.filter { $0.status != .skipped }.flatMap { $0.validators.filter { $0.metric == name } }
+            guard !vs.isEmpty else { return nil }
+            return (vs.allSatisfy(\.pass), vs.reduce(0) { $0 + $1.score } / Double(vs.count))
+        }
+        var names: [String] = []
+        for e in paired { for s in e.base!.samples { for v in s.validators { if let m = v.metric, !names.contains(m) { names.append(m) } } } }
+        for n in names {
+            let both = paired.compactMap { e -> (b: (pass: Bool, score: Double), h: (pass: Bool, score: Double))? in
+                guard let b = metric(e.base!, n), let h = metric(e.head!, n) else { return nil }
+                return (b, h)
+            }
+            guard !both.isEmpty else { continue }
+            let fixed = both.filter { !$0.b.pass && $0.h.pass }.count, regressed = both.filter { $0.b.pass && !$0.h.pass }.count
+            family.append(Comparison(name: "metric \(n)", pairs: both.count, fixed: fixed, regressed: regressed,
+                                     p: Statistics.mcnemarExact(b: regressed, c: fixed), pAdjusted: 1, scores: boot(both.map { $0.h.score - $0.b.score })))
+        }
+        let adjusted = Statistics.holm(family.map(\.p))
+        for i in family.indices { family[i].pAdjusted = adjusted[i] }
+        comparisons = family
+        // pass@k / pass^k means, when every paired case has several samples on both sides.
+        let fewest = paired.map { min($0.base!.ran, $0.head!.ran) }.min() ?? 0
+        if fewest > 1 {
+            func means(_ f: (Int, Int, Int) -> Double, _ side: (Entry) -> CaseGroup) -> [Double] {
+                (1...fewest).map { k in paired.reduce(0) { $0 + f(side($1).ran, side($1).passes, k) } / Double(paired.count) }
+            }
+            passAtK = (means(Statistics.passAtK, { $0.base! }), means(Statistics.passAtK, { $0.head! }))
+            passHatK = (means(Statistics.passHatK, { $0.base! }), means(Statistics.passHatK, { $0.head! }))
+        }
+    }
+}
+
+extension DiffReport {
+    /// The score interval and, when the diff makes more than one test, each with its raw and
+    /// Holm-adjusted p, in lines a reviewer can quote.
+    public var statisticsText: String {
+        func scores(_ s: (mean: Double, low: Double, high: Double)?) -> String {
+            s.map { String(format: "score %+.3f (95%% CI %+.3f to %+.3f)", $0.mean, $0.low, $0.high) } ?? "score –"
+        }
+        var t = ""
+        if let s = scoreDifference {
+            t += String(format: "mean score difference (head − base) %+.3f, 95%% paired bootstrap CI %+.3f to %+.3f (%d resamples, seed %d)\n",
+                        s.mean, s.low, s.high, Self.bootstrapResamples, Int(Self.bootstrapSeed))
+        }
+        guard comparisons.count > 1 else { return t }
+        t += "\(comparisons.count) comparisons, p adjusted by Holm–Bonferroni:\n"
+        for c in comparisons {
+            t += "  \(c.name): " + String(format: "%d fixed, %d regressed of %d; p = %.4g, adjusted %.4g; ", c.fixed, c.regressed, c.pairs, c.p, c.pAdjusted) + scores(c.scores) + "\n"
+        }
+        return t
     }
 }
 
@@ -232,6 +337,24 @@ extension DiffReport {
             }
             top.append(("metrics", .array(metrics.map { ["name": .string($0.name), "base": metric($0.base), "head": metric($0.head)] })))
         }
+        let r4 = { (x: Double) in JSONValue.number(JSONNumber((x * 10000).rounded() / 10000)) }
+        func interval(_ s: (mean: Double, low: Double, high: Double)?) -> JSONValue {
+            s.map { ["mean": r4($0.mean), "low": r4($0.low), "high": r4($0.high)] } ?? .null
+        }
+        top.append(("scoreDifference", interval(scoreDifference)))
+        top.append(("bootstrap", ["method": "paired percentile bootstrap of the mean score difference (head − base)", "level": 0.95,
+                                  "resamples": .number(JSONNumber(Self.bootstrapResamples)), "seed": .number(JSONNumber(Int(Self.bootstrapSeed)))]))
+        top.append(("adjustment", "holm"))
+        top.append(("comparisons", .array(comparisons.map { c in
+            ["name": .string(c.name), "pairs": .number(JSONNumber(c.pairs)), "fixed": .number(JSONNumber(c.fixed)),
+             "regressed": .number(JSONNumber(c.regressed)), "p": .number(JSONNumber((c.p * 1e6).rounded() / 1e6)),
+             "pAdjusted": .number(JSONNumber((c.pAdjusted * 1e6).rounded() / 1e6)), "scoreDifference": interval(c.scores)]
+        })))
+        if !passAtK.base.isEmpty {
+            func curve(_ xs: [Double]) -> JSONValue { .object(JSONObject(xs.indices.map { (String($0 + 1), r4(xs[$0])) })) }
+            top.append(("passAtK", ["base": curve(passAtK.base), "head": curve(passAtK.head)]))
+            top.append(("passHatK", ["base": curve(passHatK.base), "head": curve(passHatK.head)]))
+        }
         top.append(("entries", .array(es)))
         return .object(JSONObject(top))
     }
@@ -246,6 +369,11 @@ extension DiffReport {
         for (name, b, h) in metrics {
             let show = { (m: Breakdown.Metric?) in m.map { String(format: "%.1f%% (%d/%d, 95%% CI %.1f–%.1f%%)", $0.passRate * 100, $0.passes, $0.checks, $0.wilsonLow * 100, $0.wilsonHigh * 100) } ?? "–" }
             t += "metric \(name): \(show(b)) → \(show(h))\n"
+        }
+        t += statisticsText
+        if !passAtK.base.isEmpty {
+            let show = { (xs: [Double]) in xs.indices.map { String(format: "k=%d %.3f", $0 + 1, xs[$0]) }.joined(separator: ", ") }
+            t += "pass@k: \(show(passAtK.base)) → \(show(passAtK.head))\npass^k: \(show(passHatK.base)) → \(show(passHatK.head))\n"
         }
         for tr in [Transition.regressed, .fixed, .new, .removed] {
             for e in entries where e.transition == tr {

@@ -44,6 +44,18 @@ public enum MarkdownWriter {
         m += "\(d.count(.stillPassing)) still passing, \(d.count(.new)) new, \(d.count(.removed)) removed. "
         m += String(format: "Exact McNemar p = %.4g", p) + (p < 0.05 ? " (unlikely to be noise)." : " (could be noise).") + "\n\n"
         if !d.leftOut.isEmpty { m += "Left out of the comparison: " + d.leftOut.map { cell($0, limit: 200) }.joined(separator: "; ") + ".\n\n" }
+        if let s = d.scoreDifference {
+            m += String(format: "Mean score difference %+.3f (95 %% paired bootstrap CI %+.3f to %+.3f; %d resamples, seed %d).\n\n",
+                        s.mean, s.low, s.high, DiffReport.bootstrapResamples, Int(DiffReport.bootstrapSeed))
+        }
+        if d.comparisons.count > 1 {
+            m += "| comparison | fixed | regressed | p | p (Holm) | score difference (95 % CI) |\n|---|---|---|---|---|---|\n"
+            for c in d.comparisons {
+                let sc = c.scores.map { String(format: "%+.3f (%+.3f to %+.3f)", $0.mean, $0.low, $0.high) } ?? "–"
+                m += "| \(cell(c.name)) | \(c.fixed) | \(c.regressed) | " + String(format: "%.4g | %.4g", c.p, c.pAdjusted) + " | \(sc) |\n"
+            }
+            m += "\n"
+        }
         func table(_ es: [DiffReport.Entry]) -> String {
             var t = "| case | base | head | Δ score | why |\n|---|---|---|---|---|\n"
             for e in es {
