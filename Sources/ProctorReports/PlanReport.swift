@@ -19,6 +19,12 @@ public enum PlanReport {
         public var alpha = 0.05, power = 0.8
         /// Where the discordance came from, for the answer.
         public var source = "given"
+        /// Two independent sets of cases (Fisher's exact test) instead of one set run by both versions.
+        public var independent = false
+        /// Samples per case (`--repeats`): the rates given are per sample, the comparison is of case verdicts.
+        public var repeats: Int?
+        /// The verdict's `minPassRate` with `repeats` (default 1: every sample).
+        public var minPassRate: Double?
 
         /// An input from the flags.
         public init(baseline: Double?, detect: Double?, cases: Int?, discordance: Double?, alpha: Double?, power: Double?) {
@@ -67,6 +73,55 @@ public enum PlanReport {
         var json: [JSONObject.Entry] = [("baseline", .number(JSONNumber(p))), ("alpha", .number(JSONNumber(i.alpha))), ("targetPower", .number(JSONNumber(i.power))),
                                         ("method", .string(PowerPlan.Answer.method))]
         let r4 = { (x: Double) in JSONValue.number(JSONNumber((x * 10000).rounded() / 10000)) }
+        var i = i, prefix = ""
+        if let r = i.repeats {
+            let m = i.minPassRate ?? 1
+            guard r >= 1, m > 0, m <= 1 else { throw Problem(description: "--repeats must be at least 1 and --min-pass-rate above 0 and at most 1") }
+            // The rates given are per sample; what the test compares is each case's verdict over r samples.
+            let v = { (x: Double) in PowerPlan.verdictPassRate(samplePassRate: x, repeats: r, minPassRate: m) }
+            var mapping: [JSONObject.Entry] = [("samples", .number(JSONNumber(r))), ("minPassRate", .number(JSONNumber(m))), ("verdictBaseline", r4(v(p)))]
+            prefix = "With \(r) samples per case and minPassRate \(JSONNumber(m).text), a case whose samples pass \(pct(p)) of the time passes its verdict \(pct(v(p))) of the time"
+            if let d = i.detect {
+                guard d > 0, p + d <= 1 else { throw Problem(description: "--detect D must be above 0 with baseline + D at most 1") }
+                let dv = v(p + d) - v(p)
+                guard dv > 1e-9 else { throw Problem(description: "with \(r) samples and minPassRate \(m), a change from \(pct(p)) to \(pct(p + d)) per sample leaves the verdicts unchanged") }
+                prefix += " (\(pct(p + d)) per sample: \(pct(v(p + d))))"
+                mapping.append(("verdictChange", r4(dv)))
+                i.detect = (dv * 10000).rounded() / 10000
+            }
+            prefix += ". "
+            json.append(("repeats", .object(JSONObject(mapping))))
+            i.baseline = v(p)
+            i.repeats = nil
+            let inner = try make(i)
+            guard case .object(var o) = inner.json else { return (prefix + inner.text, inner.json) }
+            o["repeats"] = json.first { $0.key == "repeats" }?.value
+            o["sampleBaseline"] = .number(JSONNumber(p))
+            return (prefix + inner.text, .object(o))
+        }
+        if i.independent {
+            if i.discordance != nil && i.source == "given" { throw Problem(description: "--discordance is for one set of cases run by both versions; leave it out with --independent") }
+            json[json.count - 1] = ("method", .string(PowerPlan.independentMethod))
+            if let d = i.detect {
+                guard d > 0, p + d <= 1 else { throw Problem(description: "--detect D must be above 0 with baseline + D at most 1") }
+                guard let a = PowerPlan.independentCasesNeeded(baseline: p, change: d, alpha: i.alpha, power: i.power) else {
+                    throw Problem(description: "more than 3,000 cases per set would be needed; detect a larger change")
+                }
+                json += [("casesPerSet", .number(JSONNumber(a.cases))), ("cases", .number(JSONNumber(2 * a.cases))), ("change", .number(JSONNumber(d))), ("power", r4(a.power))]
+                let text = prefix + "To detect a change in pass rate from \(pct(p)) to \(pct(p + d)) with \(pct(i.power)) power at α = \(i.alpha), two independent sets of cases "
+                    + "need \(a.cases) cases each, \(2 * a.cases) in all (Fisher's exact test; power at \(a.cases) each: \(pct(a.power)))."
+                return (text, .object(JSONObject(json)))
+            }
+            guard let n = i.cases else { throw Problem(description: "give --detect D (to find the cases needed) or --cases N (to find what they detect)") }
+            guard n <= 3000 else { throw Problem(description: "--cases is at most 3,000 per set with --independent") }
+            guard let a = PowerPlan.independentDetectableChange(cases: n, baseline: p, alpha: i.alpha, power: i.power) else {
+                throw Problem(description: "two sets of \(n) cases detect no change at these settings")
+            }
+            json += [("casesPerSet", .number(JSONNumber(n))), ("detectable", .number(JSONNumber(a.change))), ("power", r4(a.power))]
+            let text = prefix + "With two independent sets of \(n) cases each, Fisher's exact test at α = \(i.alpha) detects a change in pass rate of "
+                + "\(pct(a.change)) (from \(pct(p)) to \(pct(p + a.change))) with \(pct(i.power)) power (achieved: \(pct(a.power)))."
+            return (text, .object(JSONObject(json)))
+        }
         if let d = i.detect {
             guard d > 0, p + d <= 1 else { throw Problem(description: "--detect D must be above 0 with baseline + D at most 1") }
             let q = i.discordance ?? PowerPlan.independentDiscordance(baseline: p, change: d)

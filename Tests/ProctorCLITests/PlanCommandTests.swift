@@ -45,6 +45,31 @@ final class PlanCommandTests: XCTestCase {
         XCTAssertNotNil(f["cases"]?.intValue)
     }
 
+    /// Two independent sets (Fisher's exact test: 90 each, as scipy finds) and repeats (per-sample
+    /// rates turned into verdict rates, then planned as a paired comparison).
+    func testIndependentSetsAndRepeats() async throws {
+        let ind = await cli(["plan", "--baseline", "0.6", "--detect", "0.2", "--independent", "--json"])
+        XCTAssertEqual(ind.code, 0, ind.err)
+        let j = try JSONParser.parse(ind.out)
+        XCTAssertEqual(j["casesPerSet"], 90)
+        XCTAssertEqual(j["cases"], 180)
+        XCTAssertTrue(j["method"]?.stringValue?.hasPrefix("Fisher's exact test") == true)
+        let text = await cli(["plan", "--baseline", "0.6", "--detect", "0.2", "--independent"])
+        XCTAssertTrue(text.out.contains("two independent sets of cases need 90 cases each, 180 in all"), text.out)
+        let rep = await cli(["plan", "--baseline", "0.8", "--detect", "0.1", "--repeats", "3", "--discordance", "0.3", "--json"])
+        XCTAssertEqual(rep.code, 0, rep.err)
+        let r = try JSONParser.parse(rep.out)
+        XCTAssertEqual(r["repeats"]?["verdictBaseline"], 0.512)
+        XCTAssertEqual(r["repeats"]?["verdictChange"], 0.217)
+        XCTAssertEqual(r["sampleBaseline"], 0.8)
+        XCTAssertEqual(r["cases"]?.intValue, PowerPlan.casesNeeded(discordance: 0.3, change: 0.217, alpha: 0.05, power: 0.8)?.cases)
+        let said = await cli(["plan", "--baseline", "0.8", "--detect", "0.1", "--repeats", "3", "--discordance", "0.3"])
+        XCTAssertTrue(said.out.hasPrefix("With 3 samples per case and minPassRate 1, a case whose samples pass 80.0% of the time passes its verdict 51.2% of the time"), said.out)
+        let bad = await cli(["plan", "--baseline", "0.6", "--detect", "0.2", "--independent", "--discordance", "0.3"])
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.err.contains("leave it out with --independent"), bad.err)
+    }
+
     func testBadInputSaysWhat() async {
         for (argv, message) in [(["plan", "--detect", "0.1"], "--baseline P"), (["plan", "--baseline", "0.6"], "give --detect D"),
                                 (["plan", "--baseline", "0.6", "--detect", "0.3", "--discordance", "0.1"], "needs at least that share of discordant cases"),

@@ -64,6 +64,22 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(detectable?.change ?? 0, 0.1, accuracy: 0.002)
     }
 
+    /// Fisher's exact test power for two independent case sets against scipy (every table of
+    /// both arms enumerated offline, scipy.stats.fisher_exact deciding each), the planned size
+    /// the first n scipy finds reaching the power; and the verdict rate under repeats.
+    func testIndependentPowerAndRepeatsAgainstScipy() {
+        XCTAssertEqual(PowerPlan.fisherPower(n: 40, p1: 0.5, p2: 0.8, alpha: 0.05), 0.7494251203673746, accuracy: 1e-9)
+        XCTAssertEqual(PowerPlan.fisherPower(n: 25, p1: 0.3, p2: 0.7, alpha: 0.05), 0.7821987478602903, accuracy: 1e-9)
+        let plan = PowerPlan.independentCasesNeeded(baseline: 0.6, change: 0.2, alpha: 0.05, power: 0.8)
+        XCTAssertEqual(plan?.cases, 90)
+        XCTAssertEqual(plan?.power ?? 0, 0.8016799988742669, accuracy: 1e-9)
+        XCTAssertEqual(PowerPlan.independentDetectableChange(cases: 90, baseline: 0.6, alpha: 0.05, power: 0.8)?.change ?? 0, 0.2, accuracy: 0.003)
+        // P(Bin(R, p) ≥ ⌈m·R⌉): scipy.stats.binom.sf.
+        XCTAssertEqual(PowerPlan.verdictPassRate(samplePassRate: 0.8, repeats: 3, minPassRate: 1), 0.512, accuracy: 1e-12)
+        XCTAssertEqual(PowerPlan.verdictPassRate(samplePassRate: 0.9, repeats: 5, minPassRate: 0.6), 0.99144, accuracy: 1e-9)
+        XCTAssertEqual(PowerPlan.verdictPassRate(samplePassRate: 0.7, repeats: 4, minPassRate: 1), 0.2401, accuracy: 1e-9)
+    }
+
     func testExactMcNemarKnownValues() {
         XCTAssertEqual(Statistics.mcnemarExact(b: 1, c: 9), 0.021484375, accuracy: 1e-12)
         XCTAssertEqual(Statistics.mcnemarExact(b: 0, c: 5), 0.0625, accuracy: 1e-12)
