@@ -25,6 +25,7 @@ public enum CommandRegistry {
         GenerateCommand.self,
         OptimizeCommand.self,
         PlanCommand.self,
+        GradersCommand.self,
     ]
 
     static func find(_ name: String) -> (any ProctorCommand.Type)? {

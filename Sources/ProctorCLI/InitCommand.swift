@@ -1,7 +1,7 @@
 import Foundation
+import ProctorBackends
 import ProctorCommandLine
 import ProctorHarness
-import ProctorModel
 import ProctorSupport
 
 /// `proctor init [DIR]`: a small suite that runs offline on the built-in model and passes at once,
@@ -58,26 +58,6 @@ enum InitCommand: ProctorCommand {
             candidates = [exeDir.appendingPathComponent("proctor-tiny.bin").path, exeDir.appendingPathComponent(StarterSuite.modelPath).path]
                 + [fromExe, fromSource].map { $0.appendingPathComponent(StarterSuite.modelPath).path }
         }
-        for c in candidates {
-            let tok = c.hasSuffix(".bin") ? String(c.dropLast(4)) + ".tokenizer.bin" : c + ".tokenizer.bin"
-            if let m = FileManager.default.contents(atPath: c), let t = FileManager.default.contents(atPath: tok) {
-                // Checked before anything is copied: a suite that cannot load its model is no start.
-                do {
-                    let checkpoint = try Checkpoint(path: c)
-                    do { _ = try Tokenizer(path: tok, vocabSize: checkpoint.config.vocabSize) } catch {
-                        throw CLIError.input("\(tok) is not a tokenizer for \(c): \(error)")
-                    }
-                } catch let e as CLIError {
-                    throw e
-                } catch { throw CLIError.input("\(c) is not a llama2.c checkpoint Proctor can run: \(error)") }
-                return ([UInt8](m), [UInt8](t))
-            }
-            if given != nil {
-                let missing = FileManager.default.fileExists(atPath: c) ? tok : c
-                throw CLIError.input("\(missing) does not exist" + (missing == tok ? " (--model FILE needs its tokenizer beside it, named FILE.tokenizer.bin)" : ""))
-            }
-        }
-        throw CLIError.input("cannot find the model (looked for \(candidates.joined(separator: ", ")) and its .tokenizer.bin); "
-                             + "pass --model FILE (a llama2.c checkpoint with FILE's .tokenizer.bin beside it)")
+        do { return try ModelFiles.find(candidates, explicit: given != nil) } catch { throw CLIError.input(error.description) }
     }
 }

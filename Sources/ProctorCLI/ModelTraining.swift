@@ -106,23 +106,12 @@ enum ModelTraining {
         // --schemas DIR: also decode each prompt constrained by its task's schema (DIR/TASK.schema.json; any JSON value where none).
         var constraint: ((String) throws -> any DecodingConstraint)?
         if let dir = args.value("schemas") {
-            let vocab: TokenVocabulary
-            do { vocab = try TokenVocabulary(tokenizer: tok) } catch { throw CLIError.input("\(error)") }
-            let options = ConstraintOptions(allowWhitespace: args.flag("pretty"))
-            var byTask: [String: GrammarConstraint] = [:]
-            constraint = { task in
-                if let known = byTask[task] { return known }
-                let path = (dir as NSString).appendingPathComponent("\(task).schema.json")
-                do {
-                    let schema: JSONValue = try FileManager.default.fileExists(atPath: path)
-                        ? JSONParser.parse(String(contentsOfFile: path, encoding: .utf8), options: .jsonc) : true
-                    let made = GrammarConstraint(grammar: try Grammar(schema: schema, options: options), vocab: vocab)
-                    byTask[task] = made
-                    return made
-                } catch { throw CLIError.input("\(path): \(error)") }
+            do { constraint = try GrammarConstraint.perTask(directory: dir, tokenizer: tok, options: ConstraintOptions(allowWhitespace: args.flag("pretty"))) } catch {
+                throw CLIError.input("\(error)")
             }
         }
-        let result = try TaskEvaluation.run(examples, generator: Generator(transformer: transformer, tokenizer: tok), constraint: constraint)
+        let result: TaskEvaluation
+        do { result = try TaskEvaluation.run(examples, generator: Generator(transformer: transformer, tokenizer: tok), constraint: constraint) } catch { throw CLIError.input("\(error)") }
         if args.flag("json") { console.out(JSONSerializer.string(result.json)) } else { for l in result.lines { console.out(l) } }
         return 0
     }

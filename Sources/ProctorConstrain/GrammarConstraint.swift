@@ -1,4 +1,6 @@
+import Foundation
 import ProctorModel
+import ProctorJSON
 
 /// A grammar as a `DecodingConstraint`: what the `builtin` backend, `model generate --schema` and
 /// `model serve`'s `response_format` hand to the model's one generation entry point.
@@ -33,6 +35,27 @@ public struct GrammarConstraint: DecodingConstraint {
                               constraint: ConstraintStats(microsPerToken: g.constraintMicrosPerToken, fullMasks: g.fullMasks, backtracks: g.backtracks))
         } catch {
             throw ModelError(error.description)
+        }
+    }
+}
+
+extension GrammarConstraint {
+    /// A schema per task, for `proctor model eval --schemas DIR`: the constraint of task T is
+    /// DIR/T.schema.json (any JSON value where there is none), built the first time T is asked for;
+    /// an unreadable or unusable schema is an error naming its file.
+    public static func perTask(directory dir: String, tokenizer: Tokenizer, options: ConstraintOptions) throws(ConstraintError) -> (String) throws -> any DecodingConstraint {
+        let vocab = try TokenVocabulary(tokenizer: tokenizer)
+        var byTask: [String: GrammarConstraint] = [:]
+        return { task in
+            if let known = byTask[task] { return known }
+            let path = (dir as NSString).appendingPathComponent("\(task).schema.json")
+            do {
+                let schema: JSONValue = try FileManager.default.fileExists(atPath: path)
+                    ? JSONParser.parse(String(contentsOfFile: path, encoding: .utf8), options: .jsonc) : true
+                let made = GrammarConstraint(grammar: try Grammar(schema: schema, options: options), vocab: vocab)
+                byTask[task] = made
+                return made
+            } catch { throw ConstraintError(pointer: "", "\(path): \(error)") }
         }
     }
 }

@@ -150,7 +150,7 @@ public final class RunSession: Sendable {
 
     /// What graded checks of suite `s` call: temperature 0 and a fixed seed where the grader's
     /// backend honours them, within the grader's concurrency cap.
-    func graderAccess(_ s: Int, registry: BackendRegistry = .standard) -> GraderAccess {
+    func graderAccess(_ s: Int, registry: BackendRegistry = .standard, repeatIndex: Int = 0) -> GraderAccess {
         let table = graders[s]
         let suite = suites[s]
         return GraderAccess(fallback: graderOverride ?? suite.defaultGrader) { id, prompt in
@@ -160,9 +160,15 @@ public final class RunSession: Sendable {
             let honours = registry.kinds[target.type]?.honours ?? [:]
             if honours[.temperature] != nil { fixed.temperature = 0 }
             if honours[.seed] != nil { fixed.seed = 0 }
-            let request = BackendRequest(messages: [ChatMessage(role: "user", content: prompt)], options: target.options.overridden(by: fixed),
+            var request = BackendRequest(messages: [ChatMessage(role: "user", content: prompt)], options: target.options.overridden(by: fixed),
                                          caseId: "grader", promptId: "grader")
-            return await RunSession.limited(g.limiter) { await g.backend.complete(request) }
+            // A repeated grading (`graders calibrate --repeat`) is its own request: its own seed and cache key.
+            if repeatIndex > 0 {
+                request.repeatIndex = repeatIndex
+                request.options = request.options.forRepeat(repeatIndex)
+            }
+            let sent = request
+            return await RunSession.limited(g.limiter) { await g.backend.complete(sent) }
         } embed: { id, texts in
             guard let g = table[id] else { return nil }
             return await RunSession.limited(g.limiter) { await g.backend.embed(texts) }

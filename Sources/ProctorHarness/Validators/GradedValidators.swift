@@ -11,6 +11,8 @@ import ProctorConversation
 public struct GraderAccess: Sendable {
     /// `--grader`, else `defaults.grader`.
     public let fallback: String?
+    /// Asked instead of every check's own grader (`graders calibrate --grader`); nil: each check's.
+    public var forced: String?
     /// Sends one user message to the grader with this id; nil when there is no such grader.
     let send: @Sendable (String, String) async -> BackendResponse?
 
@@ -37,7 +39,7 @@ public struct GraderAccess: Sendable {
 
     /// The grader's answer, or why there is none.
     func ask(_ explicit: String?, _ prompt: String) async -> Result<(grader: String, text: String), TransformError> {
-        guard let id = explicit ?? fallback else {
+        guard let id = forced ?? explicit ?? fallback else {
             return .failure(TransformError("no grader: set \"grader\" on the validator or \"defaults.grader\", or run with --grader ID"))
         }
         guard let r = await send(id, prompt) else { return .failure(TransformError("no backend or grader named '\(id)'")) }
