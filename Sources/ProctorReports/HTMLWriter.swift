@@ -88,6 +88,8 @@ public enum HTMLWriter {
         if !d.leftOut.isEmpty {
             b += "<div class=\"meta\">Left out of the comparison: " + d.leftOut.map(escape).joined(separator: "; ") + "</div>"
         }
+        // The score interval, and each test of the family with its raw and Holm-adjusted p.
+        if !d.statisticsText.isEmpty { b += "<pre class=\"meta\">\(escape(d.statisticsText))</pre>" }
         if !d.metrics.isEmpty {
             let show = { (m: Breakdown.Metric?) in
                 m.map { String(format: "%.1f%% (%d/%d, 95%% CI %.1f–%.1f%%; mean %.3f)", $0.passRate * 100, $0.passes, $0.checks, $0.wilsonLow * 100, $0.wilsonHigh * 100, $0.meanScore) } ?? "–"

@@ -56,6 +56,10 @@ public enum MarkdownWriter {
             }
             m += "\n"
         }
+        if !d.passAtK.base.isEmpty {
+            let show = { (xs: [Double]) in xs.indices.map { String(format: "k=%d %.3f", $0 + 1, xs[$0]) }.joined(separator: ", ") }
+            m += "pass@k \(show(d.passAtK.base)) → \(show(d.passAtK.head)); pass^k \(show(d.passHatK.base)) → \(show(d.passHatK.head)).\n\n"
+        }
         func table(_ es: [DiffReport.Entry]) -> String {
             var t = "| case | base | head | Δ score | why |\n|---|---|---|---|---|\n"
             for e in es {

@@ -185,6 +185,8 @@ final class FamilyStatisticsTests: XCTestCase {
         XCTAssertEqual(k.passHatK.head, [1, 1, 1])
         XCTAssertEqual(k.json["passAtK"]?["base"]?["2"]?.doubleValue ?? 0, 0.6667, accuracy: 1e-4)
         XCTAssertTrue(k.text.contains("pass@k: k=1 0.333, k=2 0.667, k=3 1.000 → k=1 1.000"), k.text)
+        XCTAssertTrue(MarkdownWriter.diff(k).contains("pass@k k=1 0.333, k=2 0.667, k=3 1.000 → k=1 1.000"))
+        XCTAssertTrue(HTMLWriter.diff(d).contains("3 comparisons, p adjusted by Holm–Bonferroni"), "the HTML page shows the family too")
     }
 }
 
