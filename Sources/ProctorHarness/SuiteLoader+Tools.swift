@@ -19,6 +19,8 @@ extension SuiteLoader {
         if let tv = o["tools"] {
             guard case .array(let list) = tv else { throw src.error(ptr + "/tools", "\"tools\" must be an array of {\"name\", \"description\", \"parameters\"}") }
             set.tools = []
+            // A prompt that takes the suite's tools away takes its tool choice with them.
+            if list.isEmpty && o["toolChoice"] == nil { set.choice = nil }
             for (i, t) in list.enumerated() {
                 let tool = try loadTool(t, ptr + "/tools/\(i)", dir, src)
                 if set.tool(tool.definition.name) != nil { throw src.error(ptr + "/tools/\(i)/name", "duplicate tool name '\(tool.definition.name)'") }

@@ -312,4 +312,30 @@ final class AgentToolTests: XCTestCase {
             XCTAssertEqual(b?["replayed"], true, id)
         }
     }
+
+    /// A prompt version's own `tools` and `toolChoice` replace the suite's for its requests; an
+    /// empty list sends none (and no tool choice).
+    func testPromptLevelToolsReplaceTheSuites() async throws {
+        let server = try MockHTTPServer { _ in MockHTTPServer.openAI("ok") }
+        defer { server.stop() }
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"suite": "p", "backends": [{"id": "gpt", "type": "openai", "model": "m", "baseURL": "\(server.baseURL)"}],
+         "tools": [{"name": "a"}, {"name": "b"}], "toolChoice": "required",
+         "prompts": [{"id": "suite-tools", "template": "x"}, {"id": "none", "template": "y", "tools": []},
+                     {"id": "only-b", "template": "z", "toolChoice": "b"}, {"id": "own", "template": "w", "tools": [{"name": "c"}]}],
+         "cases": [{"id": "c", "validators": [{"type": "equals", "value": "ok"}]}]}
+        """)
+        let r = await run(["run", suite, "-j", "1"], in: dir)
+        XCTAssertEqual(r.code, 0, r.err)
+        var byPrompt: [String: JSONValue] = [:]
+        for q in server.requests { let b = try body(q); byPrompt[b["messages"]?[0]?["content"]?.stringValue ?? ""] = b }
+        XCTAssertEqual(byPrompt["x"]?["tools"]?.arrayValue?.count, 2)
+        XCTAssertEqual(byPrompt["x"]?["tool_choice"], "required")
+        XCTAssertNil(byPrompt["y"]?["tools"])
+        XCTAssertNil(byPrompt["y"]?["tool_choice"])
+        XCTAssertEqual(byPrompt["z"]?["tool_choice"], ["type": "function", "function": ["name": "b"]])
+        XCTAssertEqual(byPrompt["w"]?["tools"]?[0]?["function"]?["name"], "c")
+        XCTAssertEqual(byPrompt["w"]?["tool_choice"], "required", "the suite's choice stays unless the prompt sets its own")
+    }
 }
