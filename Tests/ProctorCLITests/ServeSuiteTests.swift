@@ -165,3 +165,44 @@ final class EmbeddingSimilarityTests: XCTestCase {
         XCTAssertTrue(c3.capturedErr.contains("backend 'e' (echo) cannot embed text"), c3.capturedErr)
     }
 }
+
+/// The agent example's tool loop on the `openai` backend pointed at `proctor model serve` gives the
+/// calls, transcript and answers of the same loop on the `builtin` backend: the server's tool calls,
+/// ids and tool-result handling are the backend's.
+final class ServeAgentTests: XCTestCase {
+    func testToolLoopThroughTheServerEqualsBuiltin() async throws {
+        let root = SharedData.projectRoot.path
+        let model = root + "/fixtures/models/proctor-tiny.bin", tok = root + "/fixtures/models/proctor-tiny.tokenizer.bin"
+        let server = try startServer(model: model, tokenizer: tok)
+        defer { server.shutdown() }
+        let dir = TempDir()
+        let suite = dir.write("s.json", """
+        {"suite": "agent",
+         "backends": [{"id": "local", "type": "builtin", "model": "\(model)", "tokenizer": "\(tok)", "template": "model", "threads": 1},
+                      {"id": "served", "type": "openai", "baseURL": "http://127.0.0.1:\(server.port)/v1", "model": "proctor-builtin"}],
+         "options": {"maxTokens": 64, "temperature": 0, "stop": ["\\n"]},
+         "tools": [{"name": "get_weather", "parameters": {"type": "object", "additionalProperties": false, "required": ["location", "days"],
+                    "properties": {"location": {"type": "string"}, "days": {"type": "integer", "minimum": 1, "maximum": 14}}},
+                    "mock": {"location": "{{args.location}}", "forecast": "{{forecast}}", "tempC": "{{tempC}}"}}],
+         "prompts": [{"id": "agent", "system": "tool", "template": "{{question}}"}],
+         "cases": [{"id": "oslo", "vars": {"question": "Will it rain in Oslo in the next 2 days?", "forecast": "rain", "tempC": 12},
+                    "validators": [{"type": "tool-call", "name": "get_weather"}, {"type": "contains", "value": "rain"}]},
+                   {"id": "hello", "vars": {"question": "Say hello to Maria.", "forecast": "-", "tempC": 0},
+                    "validators": [{"type": "no-tool-call"}]}]}
+        """)
+        let console = Console(capturingWith: ["PROCTOR_CACHE_DIR": dir.file("cache")])
+        let code = await Proctor.main(["run", suite, "--no-cache", "--json", dir.file("r.json")], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        let results = try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]!.arrayValue!
+        var byCase: [String: [String: JSONValue]] = [:]
+        for r in results { byCase[r["case"]!.stringValue!, default: [:]][r["backend"]!.stringValue!] = r }
+        for (id, pair) in byCase {
+            let local = try XCTUnwrap(pair["local"]), served = try XCTUnwrap(pair["served"])
+            XCTAssertEqual(local["output"], served["output"], id)
+            XCTAssertEqual(local["toolCalls"], served["toolCalls"], id)
+            XCTAssertEqual(local["transcript"]?.arrayValue?.map { $0["content"] }, served["transcript"]?.arrayValue?.map { $0["content"] }, id)
+            XCTAssertEqual(local["status"], "passed", id)
+        }
+        XCTAssertEqual(byCase["oslo"]?["served"]?["toolCalls"]?.arrayValue?.count, 1)
+    }
+}
