@@ -201,8 +201,9 @@ public struct BuiltinBackend: Backend {
         do {
             let caller = try toolCallers.get().caller(request.tools, request.toolChoice ?? .auto)
             let generator = Generator(transformer: Transformer(checkpoint: checkpoint, threads: threads), tokenizer: tokenizer)
+            let room = checkpoint.config.seqLen - (tokenizer.encode(prompt, bos: true, eos: false).count - 1)
             switch try caller.reply(generator, prompt: prompt, options: request.options, repeatIndex: request.repeatIndex,
-                                    callId: ToolCaller.nextCallId(after: request.messages)) {
+                                    callId: ToolCaller.nextCallId(after: request.messages), capacity: min(room, request.options.maxTokens ?? .max)) {
             case .text(let g):
                 return BackendResponse(text: g.text, finishReason: g.hitLimit ? .length : .stop,
                                        usage: TokenUsage(promptTokens: g.promptTokenIds.count, outputTokens: g.generatedTokenIds.count),

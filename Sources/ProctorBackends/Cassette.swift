@@ -52,7 +52,8 @@ public final class Cassette: Sendable {
 
     /// Why nothing matched for `backend`: what differs between the current request and the nearest
     /// recording of that backend (its model configuration, options, or the messages themselves).
-    public func explainMiss(backend: String, identity: JSONObject, options: GenerationOptions, messages: [ChatMessage]) -> String {
+    public func explainMiss(backend: String, identity: JSONObject, options: GenerationOptions, messages: [ChatMessage],
+                            tools: [ToolDefinition] = [], toolChoice: ToolChoice? = nil) -> String {
         let mine = entries.withLock { map in map.values.filter { $0["backend"]?.stringValue == backend } }
         if mine.isEmpty { return "the cassette has no recordings from backend '\(backend)'" }
         if mine.contains(where: { $0["identity"] == nil }) {
@@ -67,6 +68,15 @@ public final class Cassette: Sendable {
         let recorded = near["request"]?["options"]?.objectValue ?? JSONObject()
         if recorded != options.json { changes += Self.diff(recorded, options.json, prefix: "options.") }
         if sameMessages.isEmpty { changes.append("the rendered prompt") }
+        // The tools and the tool choice are part of the request when a suite declares them.
+        let tools: JSONValue? = tools.isEmpty ? nil : .array(tools.map(\.json))
+        if near["request"]?["tools"] != tools {
+            let was = near["request"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            let now = tools?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            changes.append(was == now ? "the tools' definitions (\(now.joined(separator: ", ")))" : "tools: [\(was.joined(separator: ", "))] → [\(now.joined(separator: ", "))]")
+        }
+        let choice = near["request"]?["toolChoice"]?.stringValue
+        if choice != toolChoice?.text { changes.append("toolChoice: \(choice ?? "unset") → \(toolChoice?.text ?? "unset")") }
         if changes.isEmpty { return "this repeat index was never recorded" }
         return "the backend changed since it was recorded (" + changes.joined(separator: ", ") + ")"
     }
@@ -146,7 +156,8 @@ public struct ReplayBackend: Backend {
         let (key, _) = Cassette.key(identity: identity, messages: request.messages, options: request.options, repeatIndex: request.repeatIndex, vars: request.vars,
                                        tools: request.tools, toolChoice: request.toolChoice)
         guard let entry = cassette.lookup(key), case .object(let r)? = entry["response"] else {
-            let why = cassette.explainMiss(backend: sourceId, identity: identity, options: request.options, messages: request.messages)
+            let why = cassette.explainMiss(backend: sourceId, identity: identity, options: request.options, messages: request.messages,
+                                           tools: request.tools, toolChoice: request.toolChoice)
             return .failure("no recording for case '\(request.caseId)' (prompt '\(request.promptId)', repeat \(request.repeatIndex)) "
                             + "from backend '\(sourceId)' in cassette \(cassette.path): \(why); re-record with 'proctor run --record' "
                             + "(backend '\(sourceId)' needs \"cassette\": \"\(cassette.path)\")")

@@ -14,6 +14,9 @@ public struct ToolCaller: Sendable {
     let constraint: GrammarConstraint
     /// `auto`, `required`, `none` or a tool's name.
     public let choice: ToolChoice
+    /// Bytes of the shortest call the grammar allows: a call needs at least that many tokens
+    /// (a token is at least one byte), so a smaller budget can never hold one.
+    public var shortestCallBytes: Int { constraint.grammar.remainingBytes(constraint.grammar.start()) }
 
     /// A caller for `tools` under `choice`, with the tokenizer's tables `vocab`; a tool whose
     /// parameters the decoder cannot honour is an error here, before anything is generated.
@@ -35,21 +38,21 @@ public struct ToolCaller: Sendable {
     public enum Reply: Sendable {
         /// An answer in words: the generation as it ran.
         case text(Generation)
-        /// A call, with the generation that decoded it and the tokens generated in all (a free
-        /// answer that began a call, then the call).
+        /// A call, with the generation that decoded it and its tokens (the free answer that began
+        /// it under `auto` is discarded and not counted: the completion is the call).
         case call(ToolCall, Generation, generatedTokens: Int)
     }
 
     /// The reply to `prompt` with `options` (stop strings apply to a free answer only: a call ends
     /// when it is complete). `callId` names the call, so a conversation's ids are reproducible.
     /// `progress` sees the text so far and stops the generation by returning false (a client gone).
-    public func reply(_ generator: Generator, prompt: String, options: GenerationOptions, repeatIndex: Int = 0, callId: String,
+    /// `capacity` is the tokens left for the answer: under `auto`, a call that cannot fit in them
+    /// is not attempted (the free answer stands, as the model wrote it).
+    public func reply(_ generator: Generator, prompt: String, options: GenerationOptions, repeatIndex: Int = 0, callId: String, capacity: Int = .max,
                       progress: ((_ text: UnsafeBufferPointer<UInt8>) -> Bool)? = nil) throws(ModelError) -> Reply {
-        var spent = 0
         if choice == .none || choice == .auto {
             let free = try generator.generate(prompt: prompt, options: options, repeatIndex: repeatIndex, progress: progress)
-            if choice == .none || !free.text.drop(while: { $0 == " " || $0 == "\n" }).hasPrefix("{\"name\"") { return .text(free) }
-            spent = free.generatedTokenIds.count
+            if choice == .none || shortestCallBytes > capacity || !free.text.drop(while: { $0 == " " || $0 == "\n" }).hasPrefix("{\"name\"") { return .text(free) }
         }
         var o = options
         o.stop = nil
@@ -57,7 +60,7 @@ public struct ToolCaller: Sendable {
         guard let v = try? JSONParser.parse(g.text), let name = v["name"]?.stringValue, let args = v["arguments"] else {
             throw ModelError("a tool call decoded under its grammar did not parse: \(g.text)")
         }
-        return .call(ToolCall(id: callId, name: name, arguments: args), g, generatedTokens: spent + g.generatedTokenIds.count)
+        return .call(ToolCall(id: callId, name: name, arguments: args), g, generatedTokens: g.generatedTokenIds.count)
     }
 
     /// The id of the next call in `messages`: `call_1`, `call_2`, … by the calls made before it.

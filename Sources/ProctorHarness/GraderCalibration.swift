@@ -71,9 +71,16 @@ public enum GraderCalibration {
             guard !pairs.isEmpty else { return (0, 0) }
             var rng = Statistics.SplitMix64(state: 2026)
             var ks: [Double] = []
-            for _ in 0..<2000 { ks.append(Self.kappa((0..<pairs.count).map { _ in pairs[Int(rng.next() % UInt64(pairs.count))] })) }
+            for _ in 0..<2000 {
+                let sample = (0..<pairs.count).map { _ in pairs[Int(rng.next() % UInt64(pairs.count))] }
+                // A resample where labels and gradings are all one value has no κ (chance agreement is 1): left out.
+                let l = sample.filter(\.label).count, g = sample.filter(\.graded).count
+                if (l == 0 || l == sample.count) && (g == 0 || g == sample.count) { continue }
+                ks.append(Self.kappa(sample))
+            }
+            guard !ks.isEmpty else { return (kappa, kappa) }
             ks.sort()
-            return (ks[49], ks[1949])
+            return (ks[Int(0.025 * Double(ks.count))], ks[min(ks.count - 1, Int(0.975 * Double(ks.count)))])
         }
         /// The share of labelled passes graded pass, with its Wilson interval.
         public var tpr: (rate: Double, low: Double, high: Double) { Self.rate(tp, tp + fn) }
@@ -92,7 +99,8 @@ public enum GraderCalibration {
         if let g = grader, !(suite.backends + suite.graders).contains(where: { $0.id == g }) {
             throw SuiteError(file: suite.file, "--grader: no backend or grader named '\(g)' in suite \(suite.name)" + Suggestions.hint(for: g, among: (suite.backends + suite.graders).map(\.id)))
         }
-        var out: [Agreement] = []
+        // Every label is checked before any grader is asked: a bad line costs no grading.
+        var work: [(label: Label, testCase: TestCase, prompt: PromptVersion, graded: [(offset: Int, element: ConfiguredValidator)])] = []
         for l in labels {
             guard let c = suite.cases.first(where: { $0.id == l.caseId }) else {
                 throw SuiteError(file: labelsFile, line: l.line, column: 1, "no case '\(l.caseId)' in suite \(suite.name)" + Suggestions.hint(for: l.caseId, among: suite.cases.map(\.id)))
@@ -104,6 +112,11 @@ public enum GraderCalibration {
             guard !graded.isEmpty else {
                 throw SuiteError(file: labelsFile, line: l.line, column: 1, "case '\(l.caseId)' has no model-graded check (rubric, factuality or classifier) to calibrate")
             }
+            work.append((l, c, prompt, graded))
+        }
+        var out: [Agreement] = []
+        var firstFailure: String?
+        for (l, c, prompt, graded) in work {
             let parsed = CaseEvaluator.parseJSON(l.output, mode: c.jsonMode)
             for (index, v) in graded {
                 let name = v.metric ?? (graded.count > 1 ? "\(v.type) #\(index + 1)" : v.type)
@@ -117,7 +130,7 @@ public enum GraderCalibration {
                                            response: BackendResponse(text: l.output, finishReason: .stop), caseId: c.id, promptId: prompt.id,
                                            backendId: "labelled", suiteDirectory: suite.directory, messages: prompt.render(c.vars), grader: access)
                     let result = await v.run(ctx)
-                    if !result.evaluated { out[a].unevaluated += 1; continue }
+                    if !result.evaluated { out[a].unevaluated += 1; firstFailure = firstFailure ?? result.message; continue }
                     verdicts.append(result.pass)
                 }
                 guard let first = verdicts.first else { continue }
@@ -135,6 +148,10 @@ public enum GraderCalibration {
                 case (false, false): out[a].tn += 1
                 }
             }
+        }
+        // Figures from no grading at all would say more than happened.
+        if let a = out.first(where: { $0.pairs.isEmpty }) {
+            throw SuiteError(file: labelsFile, "\(a.name): none of its \(a.unevaluated) gradings could be made: \(firstFailure ?? "no answer")")
         }
         return out
     }

@@ -75,10 +75,13 @@ public enum RunSelection {
 
     /// The lines of `--dry-run`: the jobs a run would start, one per case × prompt × backend, and a total.
     public static func matrix(_ suites: [Suite], _ options: RunOptions) -> (lines: [String], total: String) {
-        let jobs = Runner.plan(suites, options)
-        let lines = jobs.map { "\($0.suite)  \($0.caseId)  [\($0.promptId)@\($0.backendId)]" + (options.repeats > 1 ? "  ×\(options.repeats)" : "") }
+        let jobs = Runner.planWithSamples(suites, options)
+        let lines = jobs.map { "\($0.key.suite)  \($0.key.caseId)  [\($0.key.promptId)@\($0.key.backendId)]" + ($0.samples > 1 ? "  ×\($0.samples)" : "") }
+        let samples = jobs.reduce(0) { $0 + $1.samples }
+        // Samples per combination: `--repeat`, or more where a case's gate asks for more.
         return (lines, "dry run: \(jobs.count) case × prompt × backend combination\(jobs.count == 1 ? "" : "s")"
-                + (options.repeats > 1 ? " × \(options.repeats) repeats" : "") + " in \(suites.count) suite\(suites.count == 1 ? "" : "s"); nothing ran")
+                + (jobs.allSatisfy { $0.samples == max(1, options.repeats) } ? (options.repeats > 1 ? " × \(options.repeats) repeats" : "") : ", \(samples) samples")
+                + " in \(suites.count) suite\(suites.count == 1 ? "" : "s"); nothing ran")
     }
 
     /// `--only-failing` / `--retry-errors` from an earlier run `previous`: the cases to run again

@@ -130,12 +130,13 @@ public enum Runner {
     }
 
     /// What a run with `options` would start, in report order (for `--dry-run` and selection checks).
-    public static func plan(_ suites: [Suite], _ options: RunOptions) -> [CaseKey] {
-        var one = options
-        one.repeats = 1
-        return jobs(suites, one).map { j in
+    public static func plan(_ suites: [Suite], _ options: RunOptions) -> [CaseKey] { planWithSamples(suites, options).map(\.key) }
+
+    /// `plan` with each combination's samples (`--repeat`, or more for a case's `gate`).
+    public static func planWithSamples(_ suites: [Suite], _ options: RunOptions) -> [(key: CaseKey, samples: Int)] {
+        jobs(suites, options).filter { $0.repeatIndex == 0 }.map { j in
             let s = suites[j.suite]
-            return CaseKey(suite: s.name, caseId: s.cases[j.testCase].id, promptId: s.prompts[j.prompt].id, backendId: s.backends[j.backend].id)
+            return (CaseKey(suite: s.name, caseId: s.cases[j.testCase].id, promptId: s.prompts[j.prompt].id, backendId: s.backends[j.backend].id), j.samples)
         }
     }
 

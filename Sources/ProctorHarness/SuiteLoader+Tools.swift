@@ -140,7 +140,7 @@ extension SuiteLoader {
         // A tool check names a tool some prompt offers.
         let declared = Set(sets.flatMap { $0.tools.map(\.definition.name) })
         for c in suite.cases {
-            for v in c.validators {
+            for v in c.validators + c.turns.flatMap(\.validators) {
                 guard let named = v.inner as? any ToolValidators.NamesTools, let bad = named.toolNames.first(where: { !declared.contains($0) }) else { continue }
                 throw SuiteError(file: c.file, line: c.line, column: c.column, "case '\(c.id)': validator '\(v.type)' names tool '\(bad)', which no prompt declares"
                                  + Suggestions.hint(for: bad, among: declared.sorted()))

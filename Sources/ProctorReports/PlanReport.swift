@@ -65,12 +65,14 @@ public enum PlanReport {
 
     /// The answer as a sentence and as JSON.
     public static func make(_ i: Input) throws(Problem) -> (text: String, json: JSONValue) {
-        guard let p = i.baseline, p >= 0, p <= 1 else { throw Problem(description: "--baseline P (the base version's pass rate, 0–1) is needed, or --from a run") }
+        guard let p = i.baseline else { throw Problem(description: "--baseline P (the base version's pass rate, 0–1) is needed, or --from a run") }
+        guard p >= 0, p <= 1 else { throw Problem(description: "--baseline must be a pass rate between 0 and 1, found \(JSONNumber(p).text)") }
+        if i.minPassRate != nil && i.repeats == nil { throw Problem(description: "--min-pass-rate is the verdict rule over --repeats R samples; give --repeats") }
         guard i.alpha > 0, i.alpha < 1, i.power > 0, i.power < 1 else { throw Problem(description: "--alpha and --power must be between 0 and 1") }
         if let q = i.discordance, !(q > 0 && q <= 1) { throw Problem(description: "--discordance must be a share of cases, above 0 and at most 1") }
         let pct = { (x: Double) in String(format: "%.1f%%", x * 100) }
         let qText = { (q: Double) in i.discordance == nil ? "\(pct(q)) of cases discordant (if the two versions fail independently)" : "\(pct(q)) of cases discordant (\(i.source))" }
-        var json: [JSONObject.Entry] = [("baseline", .number(JSONNumber(p))), ("alpha", .number(JSONNumber(i.alpha))), ("targetPower", .number(JSONNumber(i.power))),
+        var json: [JSONObject.Entry] = [("baseline", .number(JSONNumber((p * 1e6).rounded() / 1e6))), ("alpha", .number(JSONNumber(i.alpha))), ("targetPower", .number(JSONNumber(i.power))),
                                         ("method", .string(PowerPlan.Answer.method))]
         let r4 = { (x: Double) in JSONValue.number(JSONNumber((x * 10000).rounded() / 10000)) }
         var i = i, prefix = ""

@@ -231,6 +231,13 @@ public final class ModelServer: @unchecked Sendable {
                 conn.respond(400, body: Self.errorBody("tools: \(error)", type: "invalid_request_error", param: "tools"))
                 return
             }
+            // A call that cannot fit is refused now, as a schema's shortest instance is: never a stream cut short.
+            let capacity = min(context - (promptTokens - 1), r.maxTokens ?? Int.max)
+            if let c = caller, c.choice != .auto, c.shortestCallBytes > capacity {
+                conn.respond(400, body: Self.errorBody("the shortest tool call needs up to \(c.shortestCallBytes) tokens but only \(capacity) fit",
+                                                       type: "invalid_request_error", param: r.maxTokens == nil ? "messages" : "max_tokens"))
+                return
+            }
         }
         // Wait for a free generation slot (the line), giving up if the client leaves or the server stops.
         while slots.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
@@ -282,6 +289,7 @@ public final class ModelServer: @unchecked Sendable {
         do {
             reply = try caller.reply(Generator(transformer: transformer, tokenizer: tokenizer), prompt: r.prompt, options: r.options,
                                      callId: ToolCaller.nextCallId(after: r.messages),
+                                     capacity: min(checkpoint.config.seqLen - (tokenizer.encode(r.prompt, bos: true, eos: false).count - 1), r.maxTokens ?? .max),
                                      progress: { _ in !(self.stopping.load(ordering: .relaxed) || conn.clientGone) })
         } catch {
             if !conn.clientGone && !r.stream { conn.respond(503, body: Self.errorBody("generation stopped: \(error)", type: "server_error", param: nil)) }

@@ -199,13 +199,19 @@ struct OpenAIRequest {
     static func tools(_ v: JSONValue?, _ c: JSONValue?) throws(Invalid) -> ([ToolDefinition], ToolChoice?) {
         var tools: [ToolDefinition] = []
         if let v, v != .null {
-            guard case .array(let xs) = v else { throw Invalid(message: "'tools' must be an array", param: "tools") }
+            guard case .array(let xs) = v, !xs.isEmpty else { throw Invalid(message: "'tools' must be a non-empty array", param: "tools") }
             for (k, x) in xs.enumerated() {
                 guard x["type"]?.stringValue == "function", case .object(let f)? = x["function"], let name = f["name"]?.stringValue, !name.isEmpty else {
                     throw Invalid(message: "'tools[\(k)]' must be {\"type\": \"function\", \"function\": {\"name\", \"parameters\"}}", param: "tools[\(k)]")
                 }
+                // The API's rule for names: 1 to 64 letters, digits, '_' or '-'.
+                guard name.utf8.count <= 64, name.utf8.allSatisfy({ $0 == 95 || $0 == 45 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
+                    throw Invalid(message: "'tools[\(k)].function.name' '\(name)' must be 1 to 64 letters, digits, '_' or '-'", param: "tools[\(k)].function.name")
+                }
                 let params = f["parameters"] ?? ["type": "object", "properties": [:]]
-                guard params.objectValue != nil else { throw Invalid(message: "'tools[\(k)].function.parameters' must be a JSON Schema object", param: "tools[\(k)].function.parameters") }
+                guard case .object(let po) = params, po["type"] == nil || po["type"] == "object" else {
+                    throw Invalid(message: "'tools[\(k)].function.parameters' must be a JSON Schema of an object", param: "tools[\(k)].function.parameters")
+                }
                 if tools.contains(where: { $0.name == name }) { throw Invalid(message: "'tools[\(k)].function.name' '\(name)' is given twice", param: "tools[\(k)].function.name") }
                 tools.append(ToolDefinition(name: name, description: f["description"]?.stringValue ?? "", parameters: params))
             }

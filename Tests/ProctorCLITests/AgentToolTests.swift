@@ -193,6 +193,11 @@ final class AgentToolTests: XCTestCase {
         let res = try JSONParser.parse(XCTUnwrap(dir.read("r/results.json")))["results"]?[0]
         XCTAssertEqual(res?["status"], "error")
         XCTAssertTrue(res?["error"]?.stringValue?.hasPrefix("after 1 tool round: ") == true, "\(String(describing: res))")
+        // A changed tool choice misses at once, and the replay says what changed.
+        _ = dir.write("s.json", try XCTUnwrap(dir.read("s.json")).replacingOccurrences(of: "\"prompts\":", with: "\"toolChoice\": \"required\", \"prompts\":"))
+        _ = await run(["run", suite, "--replay"], in: dir)
+        let changed = try JSONParser.parse(XCTUnwrap(dir.read("r/results.json")))["results"]?[0]?["error"]?.stringValue ?? ""
+        XCTAssertTrue(changed.contains("toolChoice: unset → required"), changed)
     }
 
     func testToolDeclarationsAreCheckedWhenTheSuiteLoads() async throws {

@@ -20,7 +20,8 @@ final class GraderCalibrationTests: XCTestCase {
         dir.write("s.json", """
         {"suite": "support", "backends": [{"id": "app", "type": "echo"}],
          "graders": [{"id": "judge", "type": "command", "argv": ["sh", "-c", "p=$(cat); case \\"$PROCTOR_REPEAT:$p\\" in 2:*Thursday*) echo '{\\"reason\\": \\"r\\", \\"score\\": 0, \\"pass\\": false}';; *[Ss]orry*) echo '{\\"reason\\": \\"r\\", \\"score\\": 1, \\"pass\\": true}';; *) echo '{\\"reason\\": \\"r\\", \\"score\\": 0, \\"pass\\": false}';; esac"]},
-                     {"id": "lenient", "type": "command", "argv": ["sh", "-c", "cat >/dev/null; echo '{\\"reason\\": \\"r\\", \\"score\\": 1, \\"pass\\": true}'"]}],
+                     {"id": "lenient", "type": "command", "argv": ["sh", "-c", "cat >/dev/null; echo '{\\"reason\\": \\"r\\", \\"score\\": 1, \\"pass\\": true}'"]},
+                     {"id": "broken", "type": "command", "argv": ["sh", "-c", "cat >/dev/null; exit 3"]}],
          "prompts": [{"id": "p", "template": "Reply to the customer: {{message}}"}],
          "defaults": {"grader": "judge", "validators": [{"type": "rubric", "rubric": "The reply apologises", "threshold": 0.5}, {"type": "length", "max": 500}]},
          "cases": [{"id": "late", "vars": {"message": "My parcel is late."}}]}
@@ -82,6 +83,19 @@ final class GraderCalibrationTests: XCTestCase {
             XCTAssertTrue(r.err.contains(message), "expected “\(message)” in \(r.err)")
         }
         let labels = dir.write("labels.jsonl", Self.labels)
+        // A grader that never answers gives no figures: an error, not a κ of 0.
+        let broken = await cli(["graders", "calibrate", s, "--labels", labels, "--grader", "broken"], dir)
+        XCTAssertEqual(broken.code, 2)
+        XCTAssertTrue(broken.err.contains("none of its 6 gradings could be made"), broken.err)
+        // Labels are all checked before any grading: a bad last line spends nothing.
+        let log = dir.file("graded.log")
+        let counting = dir.write("c.json", try XCTUnwrap(dir.read("s.json")).replacingOccurrences(of: "\"argv\": [\"sh\", \"-c\", \"cat >/dev/null; exit 3\"]", with: "\"argv\": [\"sh\", \"-c\", \"cat >/dev/null; echo x >> \(log); exit 3\"]"))
+        XCTAssertTrue(try XCTUnwrap(dir.read("c.json")).contains("graded.log"))
+        let badLast = dir.write("bad.jsonl", Self.labels + "\n{\"case\": \"lost\", \"output\": \"x\", \"pass\": true}")
+        let r2 = await cli(["graders", "calibrate", counting, "--labels", badLast, "--grader", "broken", "--no-cache"], dir)
+        XCTAssertEqual(r2.code, 2)
+        XCTAssertTrue(r2.err.contains("no case 'lost'"), r2.err)
+        XCTAssertNil(dir.read("graded.log"), "no grader was asked")
         let unknown = await cli(["graders", "calibrate", s, "--labels", labels, "--grader", "nobody"], dir)
         XCTAssertEqual(unknown.code, 2)
         XCTAssertTrue(unknown.err.contains("nobody"), unknown.err)

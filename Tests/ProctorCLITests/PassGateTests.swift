@@ -57,6 +57,18 @@ final class PassGateTests: XCTestCase {
         XCTAssertEqual(try verdict(dir).status, "passed")
     }
 
+    /// `--dry-run` counts a gated case's samples.
+    func testDryRunCountsGatedSamples() async throws {
+        let dir = TempDir()
+        let path = suite(dir, gate: #""gate": {"passHatK": 3},"#, failing: [])
+        let console = Console(capturingWith: [:])
+        let code = await Proctor.main(["run", path, "--dry-run", "--repeat", "2"], console: console)
+        XCTAssertEqual(code, 0, console.capturedErr)
+        let all = console.capturedOut + console.capturedErr
+        XCTAssertTrue(all.contains("[v@p]  ×3"), all)
+        XCTAssertTrue(all.contains("dry run: 1 case × prompt × backend combination, 3 samples in 1 suite"), all)
+    }
+
     func testBadGatesAreLoadErrors() async throws {
         let dir = TempDir()
         for (gate, message) in [(#""gate": {"passAtK": 0},"#, "\"passAtK\" must be a positive whole number"),

@@ -74,7 +74,9 @@ final class PlanCommandTests: XCTestCase {
         for (argv, message) in [(["plan", "--detect", "0.1"], "--baseline P"), (["plan", "--baseline", "0.6"], "give --detect D"),
                                 (["plan", "--baseline", "0.6", "--detect", "0.3", "--discordance", "0.1"], "needs at least that share of discordant cases"),
                                 (["plan", "--baseline", "0.95", "--detect", "0.1"], "baseline + D at most 1"),
-                                (["plan", "--baseline", "0.6", "--detect", "0.1", "--alpha", "2"], "--alpha and --power")] {
+                                (["plan", "--baseline", "0.6", "--detect", "0.1", "--alpha", "2"], "--alpha and --power"),
+                                (["plan", "--baseline", "1.2", "--detect", "0.1"], "--baseline must be a pass rate between 0 and 1, found 1.2"),
+                                (["plan", "--baseline", "0.6", "--detect", "0.1", "--min-pass-rate", "0.5"], "give --repeats")] {
             let r = await cli(argv)
             XCTAssertEqual(r.code, 2, argv.joined(separator: " "))
             XCTAssertTrue(r.err.contains(message), "\(argv): \(r.err)")

@@ -89,6 +89,17 @@ final class ServeToolsTests: XCTestCase {
         XCTAssertGreaterThan(events.count, 4, "the arguments come in pieces")
     }
 
+    /// Under `auto`, a budget too small for any call leaves the model's own words: a whole stream, never cut short.
+    func testAutoWithATinyBudgetAnswersInWords() throws {
+        let s = try server()
+        defer { s.shutdown() }
+        let r = post(s, #"{"model": "proctor-builtin", "messages": [{"role": "system", "content": "tool"}, {"role": "user", "content": "Will it rain in Oslo in the next 2 days?"}], "tools": [\#(Self.weather)], "max_tokens": 8, "stream": true}"#)
+        XCTAssertEqual(r?.status, 200)
+        let events = (r?.body ?? "").components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        XCTAssertEqual(events.last, "data: [DONE]")
+        XCTAssertTrue(events.contains { $0.contains("\"finish_reason\":\"length\"") }, "\(events)")
+    }
+
     func testBadToolRequestsAre400s() throws {
         let s = try server()
         defer { s.shutdown() }
@@ -100,6 +111,12 @@ final class ServeToolsTests: XCTestCase {
             (#""messages": [\#(user), {"role": "tool", "tool_call_id": "call_9", "content": "x"}]"#, "messages[1].tool_call_id"),
             (#""messages": [\#(user), {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}]}]"#, "messages[1].tool_calls[0].function.arguments"),
             (#""messages": [\#(user)], "tools": [\#(Self.weather)], "response_format": {"type": "json_object"}"#, "response_format"),
+            (#""messages": [\#(user)], "tools": []"#, "tools"),
+            (#""messages": [\#(user)], "tools": [{"type": "function", "function": {"name": "get weather!"}}]"#, "tools[0].function.name"),
+            (#""messages": [\#(user)], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}}]"#, "tools[0].function.parameters"),
+            // A call that cannot fit is refused before anything streams, never cut short.
+            (#""messages": [\#(user)], "tools": [\#(Self.weather)], "tool_choice": "required", "max_tokens": 8"#, "max_tokens"),
+            (#""messages": [\#(user)], "tools": [\#(Self.weather)], "tool_choice": "required", "max_tokens": 8, "stream": true"#, "max_tokens"),
         ] {
             let r = post(s, #"{"model": "proctor-builtin", \#(body)}"#)
             XCTAssertEqual(r?.status, 400, body)

@@ -47,7 +47,8 @@ enum ToolWire {
         guard !m.toolCalls.isEmpty else { return m.json }
         let calls: [JSONValue] = m.toolCalls.map { c in
             .object(JSONObject([("id", .string(c.id)), ("type", "function"),
-                                ("function", .object(JSONObject([("name", .string(c.name)), ("arguments", .string(JSONSerializer.string(c.arguments)))])))]))
+                                // Arguments that never parsed go back as the model wrote them.
+                                ("function", .object(JSONObject([("name", .string(c.name)), ("arguments", .string(c.arguments.stringValue ?? JSONSerializer.string(c.arguments)))])))]))
         }
         return .object(JSONObject([("role", "assistant"), ("content", m.content.isEmpty ? .null : .string(m.content)), ("tool_calls", .array(calls))]))
     }
@@ -88,7 +89,9 @@ enum ToolWire {
             guard !m.toolCalls.isEmpty else { out.append(m.json); continue }
             var blocks: [JSONValue] = m.content.isEmpty ? [] : [["type": "text", "text": .string(m.content)]]
             for c in m.toolCalls {
-                blocks.append(.object(JSONObject([("type", "tool_use"), ("id", .string(c.id)), ("name", .string(c.name)), ("input", c.arguments)])))
+                // The API takes an object only; arguments that never parsed go back as an empty one.
+                blocks.append(.object(JSONObject([("type", "tool_use"), ("id", .string(c.id)), ("name", .string(c.name)),
+                                                  ("input", c.arguments.objectValue == nil ? .object(JSONObject()) : c.arguments)])))
             }
             out.append(["role": "assistant", "content": .array(blocks)])
         }

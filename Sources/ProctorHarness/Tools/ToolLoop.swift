@@ -81,6 +81,9 @@ enum ToolLoop {
         case nil:
             return .failure(MockFailure(message: "tool '\(call.name)' has no mock, so its call cannot be answered"))
         case .value(let v)?:
+            if case .string = call.arguments, !v.argumentPaths().isEmpty {
+                return .success("error: the arguments are not a JSON object")
+            }
             var vars = setting.vars
             vars["args"] = call.arguments
             if let missing = v.argumentPaths().first(where: { Template.lookup(["args"] + $0, in: vars) == nil }) {

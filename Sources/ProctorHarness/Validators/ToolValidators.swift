@@ -85,8 +85,12 @@ enum ToolValidators {
                 }
                 return .fail(why)
             }
+            var unchecked: [String] = []
             for (k, call) in matching.enumerated() {
-                guard let schema = schema ?? ctx.tools.first(where: { $0.definition.name == call.name })?.schema else { continue }
+                guard let schema = schema ?? ctx.tools.first(where: { $0.definition.name == call.name })?.schema else {
+                    if !unchecked.contains(call.name) { unchecked.append(call.name) }
+                    continue
+                }
                 if case .string = call.arguments {
                     return .fail("call \(k + 1) to '\(call.name)': its arguments are not JSON: \(JSONSerializer.string(call.arguments))")
                 }
@@ -96,7 +100,11 @@ enum ToolValidators {
                     return .fail("call \(k + 1) to '\(call.name)': arguments do not match \(self.schema == nil ? "the tool's parameters" : "the schema"): \(shown)")
                 }
             }
-            return .pass(counted + (matching.isEmpty ? "" : ", arguments valid"))
+            if matching.isEmpty { return .pass(counted) }
+            // Say only what was checked: a call of a tool with no schema here had its arguments unchecked.
+            return .pass(counted + (unchecked.isEmpty ? ", arguments valid" : unchecked.count == matching.count
+                ? ", arguments not checked (no schema for \(unchecked.map { "'\($0)'" }.joined(separator: ", ")))"
+                : ", arguments valid where a schema applies (none for \(unchecked.map { "'\($0)'" }.joined(separator: ", ")))"))
         }
     }
 
