@@ -27,18 +27,15 @@ enum ModelServe {
         if !["127.0.0.1", "localhost"].contains(o.host) && !o.host.hasPrefix("127.") {
             console.err("proctor: warning: listening on \(o.host): the model is reachable from the network, without authentication")
         }
+        // SIGINT and SIGTERM are caught before the start line is printed: a client that signals as
+        // soon as it reads the line is never ignored (the one interrupt mechanism every command uses).
+        let signalSources = InterruptHandler.install(console.interruption, console: console)
+        defer { for s in signalSources { s.cancel() } }
         server.start()
         console.out("serving \(c.path) as '\(o.modelName)' on http://\(o.host):\(server.port)/v1 (Ctrl-C stops)")
-        await waitForInterrupt(console)
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in console.interruption.onFire { k.resume() } }
         console.err("proctor: stopping: no new requests; cancelling running generations")
         server.shutdown()
         return 0
-    }
-
-    /// Returns at the first SIGINT or SIGTERM (the one interrupt mechanism every command uses).
-    static func waitForInterrupt(_ console: Console) async {
-        let signalSources = InterruptHandler.install(console.interruption, console: console)
-        defer { for s in signalSources { s.cancel() } }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in console.interruption.onFire { c.resume() } }
     }
 }
