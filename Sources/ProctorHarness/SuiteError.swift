@@ -45,6 +45,9 @@ struct SuiteSource: Sendable {
     var env: [String: String] = [:]
     /// `defaults.graderPrompt`, read before the validators are built.
     var graderPrompt: String?
+    /// Every tool the suite and its prompts declare, once they are read (nil before, and in a cases
+    /// file's own source): a tool check naming another is an error at its own line.
+    var toolNames: Set<String>?
     /// Every file the suite was built from (shared by the copies of this source and by its cases
     /// files' sources), so a command can refuse to write over one.
     var inputs = InputLog()

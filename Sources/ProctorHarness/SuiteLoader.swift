@@ -214,6 +214,9 @@ public struct SuiteLoader: Sendable {
             prompts.append(p)
         }
 
+        let declaredTools = Set(([suiteTools] + prompts.compactMap(\.tools)).flatMap { $0.tools.map(\.definition.name) })
+        if !declaredTools.isEmpty { src.toolNames = declaredTools }
+
         // Defaults
         var defaultVars = JSONObject()
         var defaultValidators: [ConfiguredValidator] = []

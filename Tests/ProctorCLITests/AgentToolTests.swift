@@ -343,4 +343,21 @@ final class AgentToolTests: XCTestCase {
         XCTAssertEqual(byPrompt["w"]?["tools"]?[0]?["function"]?["name"], "c")
         XCTAssertEqual(byPrompt["w"]?["tool_choice"], "required", "the suite's choice stays unless the prompt sets its own")
     }
+
+    /// A tool check naming an undeclared tool is an error at the check's own key, in a case or a turn.
+    func testAnUndeclaredToolIsAnErrorAtTheCheck() async throws {
+        let dir = TempDir()
+        let path = dir.write("s.json", """
+        {"backends": [{"id": "g", "type": "openai", "model": "m", "baseURL": "http://127.0.0.1:9"}],
+         "tools": [{"name": "search"}],
+         "prompts": [{"id": "p", "template": "x"}],
+         "cases": [{"id": "a",
+                    "turns": [{"user": "hi",
+                               "validators": [{"type": "no-tool-call",
+                                               "name": "serch"}]}]}]}
+        """)
+        let r = await run(["run", path], in: dir)
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("s.json:7:40: validator 'no-tool-call' names tool 'serch', which no prompt declares; did you mean 'search'?"), r.err)
+    }
 }

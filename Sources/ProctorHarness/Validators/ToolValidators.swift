@@ -17,6 +17,8 @@ enum ToolValidators {
     protocol NamesTools {
         /// The tool names the check reads.
         var toolNames: [String] { get }
+        /// The key of the entry that names them, where an error about them points.
+        var toolNamesKey: String { get }
     }
 
     /// `args` is a subset of `actual`: every key of an expected object is there with a matching
@@ -49,6 +51,7 @@ enum ToolValidators {
         let minCount: Int
         let maxCount: Int?
         var toolNames: [String] { name.map { [$0] } ?? [] }
+        var toolNamesKey: String { "name" }
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["name", "args", "schema", "count", "minCount", "maxCount"])
@@ -114,6 +117,7 @@ enum ToolValidators {
         let names: [String]
         let exact: Bool
         var toolNames: [String] { names }
+        var toolNamesKey: String { "names" }
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["names", "mode"])
             names = try c.strings("names")
@@ -142,6 +146,7 @@ enum ToolValidators {
     struct NoCall: ImmediateValidator, NamesTools {
         let name: String?
         var toolNames: [String] { name.map { [$0] } ?? [] }
+        var toolNamesKey: String { "name" }
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["name"])
             name = try c.string("name")
@@ -160,6 +165,7 @@ enum ToolValidators {
         let expected: [(name: String, args: JSONValue?)]
         let minimum: Double
         var toolNames: [String] { expected.map(\.name) }
+        var toolNamesKey: String { "expected" }
         init(_ c: ValidatorConfig) throws(SuiteError) {
             try c.allowKeys(["expected", "min"])
             guard case .array(let xs)? = c.object["expected"] else {

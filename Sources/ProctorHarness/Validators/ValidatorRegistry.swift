@@ -48,6 +48,10 @@ public struct ValidatorRegistry: Sendable {
         let weight = try cfg.number("weight") ?? 1
         guard weight >= 0 else { throw cfg.error("weight", "\"weight\" must not be negative") }
         let inner = try factory(cfg)
+        if let declared = source.toolNames, let named = inner as? any ToolValidators.NamesTools,
+           let bad = named.toolNames.first(where: { !declared.contains($0) }) {
+            throw cfg.error(named.toolNamesKey, "validator '\(type)' names tool '\(bad)', which no prompt declares" + Suggestions.hint(for: bad, among: declared.sorted()))
+        }
         var mode: JSONMode?
         if type == "json" {
             if try cfg.bool("repair") == true { mode = .repair } else if try cfg.bool("extract") == true { mode = .extract }
