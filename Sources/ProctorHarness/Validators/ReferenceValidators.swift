@@ -1,0 +1,38 @@
+import Foundation
+import ProctorJSON
+import ProctorSupport
+
+/// Checks against a reference text by a similarity metric: `text-similarity` with `metric` (bleu,
+/// gleu, rouge1…rouge5, rougeL; see `TextMetrics`), `reference` and `threshold`.
+enum ReferenceValidators {
+    static let factories: [String: ValidatorFactory] = [
+        "text-similarity": { c throws(SuiteError) in try TextSimilarity(c) },
+    ]
+
+    /// Passes when the metric of the text against `reference` reaches `threshold` (default 0.5);
+    /// the metric is the score, so a case `threshold` weighs it.
+    struct TextSimilarity: ImmediateValidator {
+        let metric: String
+        let reference: String
+        let threshold: Double
+        init(_ c: ValidatorConfig) throws(SuiteError) {
+            try c.allowKeys(["metric", "reference", "threshold"])
+            guard let m = try c.string("metric"), TextMetrics.names.contains(m) else {
+                throw c.error(c.object["metric"] == nil ? nil : "metric", "validator 'text-similarity' needs \"metric\": one of \(TextMetrics.names.joined(separator: ", "))"
+                              + (c.object["metric"]?.stringValue.map { Suggestions.hint(for: $0, among: TextMetrics.names) } ?? ""))
+            }
+            metric = m
+            guard let r = try c.string("reference") else { throw c.error(nil, "validator 'text-similarity' needs \"reference\", the text to compare with") }
+            reference = r
+            let t = try c.number("threshold") ?? 0.5
+            guard t >= 0, t <= 1 else { throw c.error("threshold", "\"threshold\" must be between 0 and 1, found \(JSONNumber(t))") }
+            threshold = t
+        }
+        func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
+            let score = TextMetrics.score(metric, candidate: s.text, reference: reference) ?? 0
+            let shown = String(format: "%.4f", score)
+            return CheckResult(pass: score >= threshold - 1e-12, score: score,
+                               message: "\(metric) \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(JSONNumber(threshold).text)")
+        }
+    }
+}
