@@ -10,7 +10,7 @@ enum ImportCommand: ProctorCommand {
         summary: "Import a promptfoo configuration or an openai/evals registry eval as a Proctor suite.",
         usage: """
         proctor import promptfoo CONFIG.yaml [--out suites/NAME.jsonc] [--strict] [--force] [--backends FILE]
-               proctor import openai-evals REGISTRY/evals/NAME.yaml [--eval ID] [--out suites/NAME.jsonc] [--strict] [--force] [--backends FILE]
+               proctor import openai-evals REGISTRY/evals/NAME.yaml [--eval ID] | HOSTED.json --data ITEMS.jsonl [--out suites/NAME.jsonc] [--strict] [--force] [--backends FILE]
         """,
         options: [
             OptionSpec("out", value: "PATH", help: "Where to write the suite (default suites/NAME.jsonc, NAME from the config's folder)."),
@@ -18,6 +18,7 @@ enum ImportCommand: ProctorCommand {
             OptionSpec("force", help: "Overwrite an existing suite file."),
             OptionSpec("backends", value: "FILE", help: "A JSON list of Proctor backend entries to use instead of the imported providers (openai-evals: of the default openai gpt-4o-mini)."),
             OptionSpec("eval", value: "ID", help: "openai-evals: the eval of the registry file to import (needed when it holds several)."),
+            OptionSpec("data", value: "ITEMS.jsonl", help: "openai-evals: the items of a hosted eval configuration (JSON with testing_criteria)."),
         ],
         discussion: """
         Everything that does not map is listed on stderr with its line and column in the YAML and
@@ -37,12 +38,12 @@ enum ImportCommand: ProctorCommand {
         let name = stem == "promptfooconfig" ? (folder.isEmpty || folder == "/" ? "promptfoo" : folder) : stem
         let out = args.value("out") ?? "suites/\(name).jsonc"
         try checkOutputs([("--out", out)], inputs: [(source == "promptfoo" ? "the promptfoo configuration" : "the registry file", path)])
-        if source == "promptfoo" && args.value("eval") != nil { throw CLIError.usage("--eval chooses an eval of an openai-evals registry file") }
+        if source == "promptfoo" && (args.value("eval") ?? args.value("data")) != nil { throw CLIError.usage("--eval and --data go with openai-evals") }
         let result: PromptfooImporter.Result
         do {
             result = source == "promptfoo"
                 ? try PromptfooImporter.convert(configPath: path, outPath: out, environment: console.environment, backendsFile: args.value("backends"))
-                : try OpenAIEvalsImporter.convert(path: path, evalId: args.value("eval"), outPath: out, backendsFile: args.value("backends"))
+                : try OpenAIEvalsImporter.convert(path: path, evalId: args.value("eval"), dataFile: args.value("data"), outPath: out, backendsFile: args.value("backends"))
         } catch { throw CLIError.input("\(error)") }
         try checkOutputs([("--out", out)], inputs: result.filesRead.map { ("a file the configuration names", $0) })
         for d in result.decisions { console.err("note: \(d)") }

@@ -162,4 +162,97 @@ final class OpenAIEvalsImportTests: XCTestCase {
         // "its eiffel tower" against "eiffel tower": precision 2/3, recall 1, F1 0.8.
         XCTAssertEqual(try XCTUnwrap(results[0]["score"]?.doubleValue), 0.8, accuracy: 1e-4)
     }
+
+    /// A hosted eval configuration (testing_criteria, item_schema, a run's data_source) with its items:
+    /// every criterion type maps and scores as OpenAI's graders define it; what cannot is reported.
+    func testHostedEvalConfiguration() async throws {
+        let dir = TempDir()
+        let config = dir.write("hosted.json", #"""
+        {
+          "name": "Support replies",
+          "data_source_config": {"type": "custom", "include_sample_schema": true,
+            "item_schema": {"type": "object", "properties": {"question": {"type": "string"}, "expected": {"type": "string"}}, "required": ["question", "expected"]}},
+          "testing_criteria": [
+            {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}", "reference": "{{item.expected}}", "operation": "eq"},
+            {"type": "string_check", "name": "not-sorry", "input": "{{ sample.output_text }}", "reference": "sorry", "operation": "ne"},
+            {"type": "string_check", "name": "mentions", "input": "{{sample.output_text}}", "reference": "{{item.keyword}}", "operation": "ilike"},
+            {"type": "text_similarity", "name": "bleu", "input": "{{sample.output_text}}", "reference": "{{item.expected}}", "evaluation_metric": "bleu", "pass_threshold": 0.5},
+            {"type": "text_similarity", "name": "fuzzy", "input": "{{sample.output_text}}", "reference": "{{item.expected}}", "evaluation_metric": "fuzzy_match", "pass_threshold": 0.8},
+            {"type": "text_similarity", "name": "meteor", "input": "{{sample.output_text}}", "reference": "{{item.expected}}", "evaluation_metric": "meteor", "pass_threshold": 0.5},
+            {"type": "python", "name": "short", "source": "def grade(sample, item):\n    return 1.0 if len(sample['output_text']) <= item['max_len'] else 0.25", "pass_threshold": 1},
+            {"type": "multi", "name": "combined", "calculate_output": "(a + b) / 2", "pass_threshold": 0.6, "graders": {
+              "a": {"type": "string_check", "input": "{{sample.output_text}}", "reference": "{{item.keyword}}", "operation": "ilike"},
+              "b": {"type": "text_similarity", "input": "{{sample.output_text}}", "reference": "{{item.expected}}", "evaluation_metric": "rouge_l", "pass_threshold": 0}}},
+            {"type": "label_model", "name": "tone", "model": "gpt-4o", "labels": ["polite", "rude"], "passing_labels": ["polite"],
+             "input": [{"role": "developer", "content": "Classify the tone."}, {"role": "user", "content": "Question: {{item.question}}\nReply: {{sample.output_text}}"}]},
+            {"type": "score_model", "name": "quality", "model": "gpt-4o", "range": [1, 10], "pass_threshold": 6,
+             "input": [{"role": "user", "content": "Rate from 1 to 10: {{sample.output_text}}"}]}
+          ],
+          "data_source": {"type": "completions", "model": "gpt-4.1-mini", "sampling_params": {"temperature": 0, "max_completions_tokens": 50},
+            "input_messages": {"type": "template", "template": [{"role": "developer", "content": "Answer briefly."},
+                                                              {"role": "user", "content": {"type": "input_text", "text": "{{item.question}}"}}]}}
+        }
+        """#)
+        let items = dir.write("items.jsonl", """
+        {"item": {"question": "What is the capital of France?", "expected": "Paris is the capital of France.", "keyword": "PARIS", "max_len": 40}}
+        {"question": "Say hello", "expected": "Hello there!", "keyword": "hello", "max_len": 5}
+        {"question": 5, "expected": "x", "keyword": "x", "max_len": 1}
+        """)
+        let model = dir.write("model.py", "import sys\nt = sys.stdin.read()\nprint('Paris is the capital of France.' if 'France' in t else 'Hello there, friend!', end='')\n")
+        let backends = dir.write("backends.json", #"[{"id": "m", "type": "command", "argv": ["python3", "\#(model)"]}]"#)
+        let out = dir.file("suites/support.jsonc")
+        // Without the items: said, nothing written.
+        var r = await cli(["import", "openai-evals", config, "--out", out])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("give them with --data ITEMS.jsonl"), r.err)
+        r = await cli(["import", "openai-evals", config, "--data", items, "--backends", backends, "--out", out, "--strict"])
+        XCTAssertEqual(r.code, 2, r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        r = await cli(["import", "openai-evals", config, "--data", items, "--backends", backends, "--out", out])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(config):11:"), r.err)                  // meteor, at its criterion
+        XCTAssertTrue(r.err.contains("Proctor does not compute METEOR"), r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(items):3:1: the item does not match data_source_config.item_schema"), r.err)
+        XCTAssertTrue(r.err.contains("/question"), r.err)
+        XCTAssertTrue(r.err.contains("grades with grader 'grader' (openai gpt-4o)"), r.err)
+        var suite = try JSONParser.parse(String(contentsOfFile: out, encoding: .utf8), options: .jsonc)
+        XCTAssertEqual(suite["options"], ["temperature": 0, "maxTokens": 50])
+        XCTAssertEqual(suite["cases"]?.arrayValue?.count, 2)
+        XCTAssertEqual(suite["cases"]?[0]?["vars"]?["input"], [["role": "system", "content": "Answer briefly."], ["role": "user", "content": "What is the capital of France?"]])
+        let checks = try XCTUnwrap(suite["cases"]?[0]?["validators"]?.arrayValue)
+        XCTAssertEqual(checks.map { $0["metric"]?.stringValue }, ["exact", "not-sorry", "mentions", "bleu", "fuzzy", "short", "combined", "tone", "quality"])
+        XCTAssertEqual(checks.map { $0["type"]?.stringValue }, ["equals", "equals", "icontains", "text-similarity", "text-similarity", "command", "formula", "classifier", "rubric"])
+        // The graders, offline: one answer both the classifier and the score grader read.
+        let grader = dir.write("grader.sh", "#!/bin/sh\ncat >/dev/null\nprintf '{\"reason\": \"fine\", \"label\": \"polite\", \"score\": 7}'\n")
+        chmod(grader, 0o755)
+        guard case .object(var o) = suite else { return XCTFail() }
+        o["graders"] = [["id": "grader", "type": "command", "argv": [.string(grader)]]]
+        suite = .object(o)
+        try Data(JSONSerializer.string(suite).utf8).write(to: URL(fileURLWithPath: out))
+        let run = await cli(["run", out, "--no-cache", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")])
+        XCTAssertEqual(run.code, 1, run.err)
+        let results = try XCTUnwrap(try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]?.arrayValue)
+        let verdicts = results.map { ($0["validators"]?.arrayValue ?? []).map { $0["pass"]?.boolValue ?? false } }
+        // "Paris is the capital of France." passes all; "Hello there, friend!" is not exact, too long
+        // (0.25 < 1), bleu below threshold (fuzzy, a partial match, 0.9 passes); (1 + rougeL 0.8) / 2 = 0.9 passes.
+        XCTAssertEqual(verdicts, [Array(repeating: true, count: 9), [false, true, true, false, true, false, true, true, true]], "\(results)")
+        let multi = try XCTUnwrap(results[1]["validators"]?[6]?["message"]?.stringValue)
+        XCTAssertTrue(multi.hasPrefix("(a + b) / 2 = 0.9 ≥ threshold 0.6 (a 1, b 0.8"), multi)
+        XCTAssertTrue(try XCTUnwrap(results[1]["validators"]?[5]?["message"]?.stringValue).hasPrefix("score 0.25 < threshold 1"))
+        XCTAssertTrue(try XCTUnwrap(results[0]["validators"]?[8]?["message"]?.stringValue).contains("score 7.0 ≥ threshold 6.0"))
+        // Prompts from an item field (item_reference), and an item missing a field a template reads.
+        let ref = dir.write("ref.json", #"""
+        {"testing_criteria": [{"type": "string_check", "name": "s", "input": "{{sample.output_text}}", "reference": "{{item.answer}}", "operation": "like"}],
+         "data_source": {"type": "completions", "input_messages": {"type": "item_reference", "item_reference": "item.messages"}}}
+        """#)
+        let refItems = dir.write("ref.jsonl", """
+        {"messages": [{"role": "user", "content": "Capital of France?"}], "answer": "Paris"}
+        {"messages": [{"role": "user", "content": "Hi"}]}
+        """)
+        r = await cli(["import", "openai-evals", ref, "--data", refItems, "--backends", backends, "--out", dir.file("suites/ref.jsonc")])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(refItems):2:1: item 2: reference: the item has no 'answer' for {{item.answer}}"), r.err)
+        let refSuite = try JSONParser.parse(String(contentsOfFile: dir.file("suites/ref.jsonc"), encoding: .utf8), options: .jsonc)
+        XCTAssertEqual(refSuite["cases"]?[0]?["validators"]?[0], ["type": "contains", "value": "Paris", "normalize": false, "metric": "s"])
+    }
 }

@@ -11,12 +11,22 @@ import ProctorYAML
 /// prompt and choices on the `classifier` grader). Every sample is a case whose prompt is its input
 /// (a message list, or one user message), at temperature 0 as the evals run.
 public enum OpenAIEvalsImporter {
-    /// Converts the eval `evalId` (or the only one) of the registry YAML at `path`.
-    public static func convert(path: String, evalId: String?, outPath: String, backendsFile: String?) throws(PromptfooImporter.ImportError) -> PromptfooImporter.Result {
+    /// Converts the eval `evalId` (or the only one) of the registry YAML at `path`, or the hosted
+    /// eval configuration (JSON with `testing_criteria`) at `path` with its items from `dataFile`.
+    public static func convert(path: String, evalId: String?, dataFile: String? = nil, outPath: String, backendsFile: String?) throws(PromptfooImporter.ImportError) -> PromptfooImporter.Result {
         typealias Failure = PromptfooImporter.ImportError
         guard let bytes = TextInput.read(path) else { throw Failure(message: "\(path): cannot read the registry file") }
         let parsed: (value: JSONValue, locator: JSONLocator)
-        do { parsed = try YAMLParser.parseLocated(bytes) } catch { throw Failure(message: "\(path):\(error)") }
+        if bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+            do { parsed = try JSONParser.parseLocated(bytes) } catch { throw Failure(message: "\(path):\(error.line):\(error.column): \(error.message)") }
+        } else {
+            do { parsed = try YAMLParser.parseLocated(bytes) } catch { throw Failure(message: "\(path):\(error)") }
+        }
+        if case .object(let config) = parsed.value, config["testing_criteria"] != nil {
+            if evalId != nil { throw Failure(message: "\(path): --eval chooses an eval of a registry file; this is a hosted eval configuration (testing_criteria)") }
+            return try HostedEvalImporter.convert(path: path, config: config, locator: parsed.locator, dataFile: dataFile, outPath: outPath, backendsFile: backendsFile)
+        }
+        if let dataFile { throw Failure(message: "\(path): --data \(dataFile) gives the items of a hosted eval configuration (JSON with testing_criteria); a registry eval reads its samples from the registry") }
         guard case .object(let entries) = parsed.value else { throw Failure(message: "\(path): a registry file is a YAML mapping of evals") }
         let at = { (ptr: String) -> String in let (l, c) = parsed.locator.position(of: ptr); return "\(path):\(l):\(c)" }
         // The registry root: the folder above holding evals/ and data/.

@@ -5,6 +5,8 @@ import ProctorJSON
 /// The escape hatch: runs an argv (never a shell) with the output on stdin and case facts in
 /// environment variables. Exit 0 passes; the first stdout line is the message. A failing program's
 /// stderr tail is shown with it; a program that dies by a signal or hits a limit could not evaluate.
+/// With `threshold`, the program scores: its first stdout line is a number, and the check passes
+/// when that reaches the threshold (OpenAI's python grader).
 enum CommandValidator {
     static let factories: [String: ValidatorFactory] = [
         "command": { c throws(SuiteError) in try Run(c) },
@@ -16,9 +18,12 @@ enum CommandValidator {
         let cwd: String
         /// The environment the suite was loaded with: what the program sees, plus the case facts.
         let environment: [String: String]
+        /// Set: the first stdout line is a score that must reach this.
+        let threshold: Double?
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["argv", "timeoutSeconds", "maxOutputBytes", "maxStderrBytes"])
+            try c.allowKeys(["argv", "timeoutSeconds", "maxOutputBytes", "maxStderrBytes", "threshold"])
+            threshold = try c.number("threshold")
             argv = try c.strings("argv")
             func positive(_ key: String, integer: Bool) throws(SuiteError) -> Double? {
                 guard let d = try c.number(key) else { return nil }
@@ -50,6 +55,17 @@ enum CommandValidator {
             // Killed by a limit or a signal: the program never gave a verdict.
             if r.stoppedBy != nil || r.signal != nil { return .unevaluable("command '\(argv[0])' \(r.endDescription)" + stderrNote) }
             let first = r.stdoutText.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            if let threshold, r.exitCode == 0 {
+                let word = first.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+                guard let score = Double(word), score.isFinite else {
+                    return .unevaluable("command '\(argv[0])' printed no score (its first line must start with a number): \(TextValidators.quote(first))")
+                }
+                let ok = score >= threshold - 1e-12
+                var v = CheckResult(pass: ok, score: min(max(score, 0), 1), message: "score \(JSONNumber(score).text) \(ok ? "≥" : "<") threshold \(JSONNumber(threshold).text)"
+                                    + (first.count > word.count ? ": " + first.dropFirst(word.count + 1) : ""))
+                v.value = score
+                return v
+            }
             if r.exitCode == 0 { return .pass(first.isEmpty ? "command passed" : first) }
             return .fail((first.isEmpty ? "command '\(argv[0])' \(r.endDescription)" : first) + stderrNote)
         }

@@ -164,19 +164,29 @@ enum GradedValidators {
         }
     }
 
-    /// `{"type": "rubric", "rubric": "…", "grader": ID, "threshold": 0.5}`.
+    /// `{"type": "rubric", "rubric": "…", "grader": ID, "threshold": 0.5}`; with `"range": [LO, HI]`
+    /// the grader scores on that scale (OpenAI's score_model) and `threshold` is on it too.
     struct Rubric: Validator {
         let rubric: String
         let grader: String?
         let threshold: Double
+        let range: ClosedRange<Double>
         let template: Template
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["rubric", "grader", "threshold", "graderPrompt"])
+            try c.allowKeys(["rubric", "grader", "threshold", "graderPrompt", "range"])
             rubric = try TextValidators.text(c, "rubric")
             grader = try c.string("grader")
-            threshold = try c.number("threshold") ?? 0.5
-            guard (0...1).contains(threshold) else { throw c.error("threshold", "\"threshold\" must be between 0 and 1") }
+            if let r = c.object["range"] {
+                guard let xs = r.arrayValue, xs.count == 2, let lo = xs[0].doubleValue, let hi = xs[1].doubleValue, lo.isFinite, hi.isFinite, lo < hi else {
+                    throw c.error("range", "\"range\" must be two numbers [low, high] with low < high")
+                }
+                range = lo...hi
+            } else {
+                range = 0...1
+            }
+            threshold = try c.number("threshold") ?? (range.lowerBound + range.upperBound) / 2
+            guard range.contains(threshold) else { throw c.error("threshold", "\"threshold\" must be between \(JSONNumber(range.lowerBound).text) and \(JSONNumber(range.upperBound).text)") }
             template = try GradedValidators.prompt(c, default: rubricPrompt, needs: ["output"])
         }
 
@@ -187,12 +197,14 @@ enum GradedValidators {
                 let reason = o["reason"]?.stringValue ?? "no reason given"
                 // One rule: a score outside [0, 1] is a grader error, whatever else the answer says.
                 if let sv = o["score"], sv != .null {
-                    guard let score = sv.doubleValue, score.isFinite, (0...1).contains(score) else {
-                        return .unevaluable("grader '\(id)' gave score \(sv), outside 0 to 1: \(TextValidators.quote(answer))")
+                    guard let score = sv.doubleValue, score.isFinite, range.contains(score) else {
+                        return .unevaluable("grader '\(id)' gave score \(sv), outside \(JSONNumber(range.lowerBound).text) to \(JSONNumber(range.upperBound).text): \(TextValidators.quote(answer))")
                     }
                     let shown = (score * 1000).rounded() / 1000
-                    return CheckResult(pass: score >= threshold - 1e-12, score: score,
-                                       message: "grader '\(id)': score \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(threshold): \(reason)")
+                    var r = CheckResult(pass: score >= threshold - 1e-12, score: (score - range.lowerBound) / (range.upperBound - range.lowerBound),
+                                        message: "grader '\(id)': score \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(threshold): \(reason)")
+                    r.value = score
+                    return r
                 }
                 if let p = o["pass"]?.boolValue { return CheckResult(pass: p, message: "grader '\(id)': \(p ? "pass" : "fail"): \(reason)") }
                 return .unevaluable("grader '\(id)' gave neither a score from 0 to 1 nor pass: \(TextValidators.quote(answer))")

@@ -3,7 +3,7 @@ import ProctorJSON
 import ProctorSupport
 
 /// Checks against a reference text by a similarity metric: `text-similarity` with `metric` (bleu,
-/// gleu, rouge1…rouge5, rougeL; see `TextMetrics`), `reference` and `threshold`.
+/// gleu, fuzzy, rouge1…rouge5, rougeL; see `TextMetrics`), `reference` and `threshold`.
 enum ReferenceValidators {
     static let factories: [String: ValidatorFactory] = [
         "text-similarity": { c throws(SuiteError) in try TextSimilarity(c) },
@@ -16,10 +16,10 @@ enum ReferenceValidators {
         let reference: String
         let threshold: Double
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["metric", "reference", "threshold"])
-            guard let m = try c.string("metric"), TextMetrics.names.contains(m) else {
-                throw c.error(c.object["metric"] == nil ? nil : "metric", "validator 'text-similarity' needs \"metric\": one of \(TextMetrics.names.joined(separator: ", "))"
-                              + (c.object["metric"]?.stringValue.map { Suggestions.hint(for: $0, among: TextMetrics.names) } ?? ""))
+            try c.allowKeys(["measure", "reference", "threshold"])
+            guard let m = try c.string("measure"), TextMetrics.names.contains(m) else {
+                throw c.error(c.object["measure"] == nil ? nil : "measure", "validator 'text-similarity' needs \"measure\": one of \(TextMetrics.names.joined(separator: ", "))"
+                              + (c.object["measure"]?.stringValue.map { Suggestions.hint(for: $0, among: TextMetrics.names) } ?? ""))
             }
             metric = m
             guard let r = try c.string("reference") else { throw c.error(nil, "validator 'text-similarity' needs \"reference\", the text to compare with") }
@@ -31,8 +31,10 @@ enum ReferenceValidators {
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let score = TextMetrics.score(metric, candidate: s.text, reference: reference) ?? 0
             let shown = String(format: "%.4f", score)
-            return CheckResult(pass: score >= threshold - 1e-12, score: score,
-                               message: "\(metric) \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(JSONNumber(threshold).text)")
+            var r = CheckResult(pass: score >= threshold - 1e-12, score: score,
+                                message: "\(metric) \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(JSONNumber(threshold).text)")
+            r.value = score
+            return r
         }
     }
 }

@@ -4,16 +4,18 @@ import Foundation
 /// (checked against them in the tests): sentence BLEU as sacrebleu computes it (13a tokens, up to
 /// 4-grams, exponential smoothing, effective order), sentence GLEU as NLTK computes it (whitespace
 /// tokens, 1- to 4-grams), and ROUGE-N and ROUGE-L F-measures as Google's `rouge_score` computes
-/// them (lowercased alphanumeric tokens, no stemming). Each is a score in 0…1.
+/// them (lowercased alphanumeric tokens, no stemming), and `fuzzy` as rapidfuzz's `WRatio` with its
+/// default processor computes it (see `FuzzyRatio`). Each is a score in 0…1.
 public enum TextMetrics {
     /// The metrics by the name a validator gives.
-    public static let names = ["bleu", "gleu", "rouge1", "rouge2", "rouge3", "rouge4", "rouge5", "rougeL"]
+    public static let names = ["bleu", "gleu", "fuzzy", "rouge1", "rouge2", "rouge3", "rouge4", "rouge5", "rougeL"]
 
     /// `metric` of `candidate` against `reference`; nil for an unknown metric name.
     public static func score(_ metric: String, candidate: String, reference: String) -> Double? {
         switch metric {
         case "bleu": return bleu(candidate, reference)
         case "gleu": return gleu(candidate, reference)
+        case "fuzzy": return FuzzyRatio.wRatio(candidate, reference)
         case "rougeL": return rougeL(candidate, reference)
         default:
             guard metric.hasPrefix("rouge"), let n = Int(metric.dropFirst(5)), (1...5).contains(n) else { return nil }

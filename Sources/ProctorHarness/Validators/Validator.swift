@@ -31,6 +31,9 @@ public struct CheckResult: Sendable, Equatable {
     public var blockedByJSON = false
     /// A grader's raw answer, kept in the JSON results.
     public var graderAnswer: String?
+    /// The number behind `score` on its own scale, where it has one (a grader's score in its
+    /// `range`, a program's score, a metric): what a `formula` combines; nil when negated.
+    public var value: Double?
     /// `select-best` waits for the other outputs of the case: the criterion to judge them by.
     var pendingSelection: String?
 

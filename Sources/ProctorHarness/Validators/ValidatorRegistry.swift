@@ -21,7 +21,8 @@ public struct ValidatorRegistry: Sendable {
         .merging(CommandValidator.factories) { a, _ in a }
         .merging(GradedValidators.factories) { a, _ in a }
         .merging(ToolValidators.factories) { a, _ in a }
-        .merging(ReferenceValidators.factories) { a, _ in a })
+        .merging(ReferenceValidators.factories) { a, _ in a }
+        .merging(FormulaValidator.factories) { a, _ in a })
 
     /// Every known `type`, sorted, for error messages and suggestions.
     public var types: [String] { factories.keys.sorted() }

@@ -1,0 +1,402 @@
+import Foundation
+import ProctorJSON
+import ProctorSchema
+import ProctorSupport
+
+/// `proctor import openai-evals CONFIG.json --data ITEMS.jsonl`: a hosted OpenAI eval (its
+/// `testing_criteria`, `data_source_config.item_schema` and, when given, the run's `data_source`
+/// with its prompt template and model) as a Proctor suite with one case per item. Templates
+/// (`{{item.x}}`, `{{sample.output_text}}`, `{{sample.output_json.x}}`) are filled from each item on
+/// import; each criterion becomes a check whose `metric` is the criterion's name.
+enum HostedEvalImporter {
+    typealias Failure = PromptfooImporter.ImportError
+    typealias Note = PromptfooImporter.Note
+
+    /// Where the items came from, for notes: a file and line, or a pointer in the configuration.
+    struct Item {
+        let value: JSONObject
+        let place: String
+    }
+
+    /// What a template reads from the sample: the output text, or a JSON Pointer into its JSON.
+    enum SampleRef: Equatable {
+        case text, json(String)
+        var path: String? { if case .json(let p) = self { return p }; return nil }
+    }
+
+    /// A template filled from one item; sample references are left for the check.
+    struct Filled {
+        /// The literal pieces and sample references, in order.
+        var parts: [Piece] = []
+        enum Piece { case text(String), sample(SampleRef) }
+        var refs: [SampleRef] { parts.compactMap { if case .sample(let r) = $0 { return r }; return nil } }
+        /// The only thing in the template, when it is exactly one sample reference.
+        var onlySample: SampleRef? { parts.count == 1 ? refs.first : nil }
+        var literal: String? { refs.isEmpty ? parts.map { if case .text(let t) = $0 { return t }; return "" }.joined() : nil }
+    }
+
+    struct TemplateError: Error { let message: String }
+
+    /// Fills `{{item.a.b}}` from the item and records `{{sample.output_text}}` / `{{sample.output_json.x}}`.
+    static func fill(_ template: String, _ item: JSONObject) throws(TemplateError) -> Filled {
+        var out = Filled(), text = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            text += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { text += rest[open.lowerBound...]; rest = ""; break }
+            let ref = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = rest[close.upperBound...]
+            let path = ref.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            switch path.first {
+            case "item":
+                var v: JSONValue? = .object(item)
+                for k in path.dropFirst() { v = v?[k] ?? Int(k).flatMap { i in v?.arrayValue.flatMap { i >= 0 && i < $0.count ? $0[i] : nil } } }
+                guard let v, path.count > 1 else { throw TemplateError(message: "the item has no \(ref.dropFirst(5).isEmpty ? "value" : "'\(ref.dropFirst(5))'") for {{\(ref)}}") }
+                text += v.stringValue ?? JSONSerializer.string(v)
+            case "sample" where path.count >= 2 && path[1] == "output_text" && path.count == 2:
+                if !text.isEmpty { out.parts.append(.text(text)); text = "" }
+                out.parts.append(.sample(.text))
+            case "sample" where path.count >= 2 && path[1] == "output_json":
+                if !text.isEmpty { out.parts.append(.text(text)); text = "" }
+                out.parts.append(.sample(.json(path.dropFirst(2).map { "/" + JSONPointer.escape($0) }.joined())))
+            default:
+                throw TemplateError(message: "{{\(ref)}} is not something Proctor can fill (item.…, sample.output_text, sample.output_json.…)")
+            }
+        }
+        text += rest
+        if !text.isEmpty || out.parts.isEmpty { out.parts.append(.text(text)) }
+        return out
+    }
+
+    static func convert(path: String, config: JSONObject, locator: JSONLocator, dataFile: String?, outPath: String, backendsFile: String?) throws(Failure) -> PromptfooImporter.Result {
+        let at = { (ptr: String) -> String in let (l, c) = locator.position(of: ptr); return "\(path):\(l):\(c)" }
+        var notes: [Note] = [], unmapped: [Note] = [], files = [path]
+        guard case .array(let criteria)? = config["testing_criteria"], !criteria.isEmpty else {
+            throw Failure(message: "\(at("/testing_criteria")): testing_criteria must be a non-empty list of graders")
+        }
+        let dataSource = config["data_source"]?.objectValue
+        // The items: --data, or the run's inline file_content.
+        var items: [Item] = []
+        if let dataFile {
+            guard let d = TextInput.read(dataFile) else { throw Failure(message: "\(dataFile): cannot read the --data items") }
+            files.append(dataFile)
+            let lines: [JSONLines.Record]
+            do { lines = try JSONLines.parse(d) } catch { throw Failure(message: "\(dataFile):\(error)") }
+            for l in lines {
+                guard case .object(var o) = l.value else { throw Failure(message: "\(dataFile):\(l.line):1: an item is a JSON object (or {\"item\": {…}})") }
+                if case .object(let inner)? = o["item"], o.keys.allSatisfy({ $0 == "item" || $0 == "sample" }) { o = inner }
+                items.append(Item(value: o, place: "\(dataFile):\(l.line):1"))
+            }
+        } else if case .array(let content)? = dataSource?["source"]?["content"] {
+            for (i, x) in content.enumerated() {
+                guard case .object(let o) = x["item"] ?? x else { throw Failure(message: "\(at("/data_source/source/content/\(i)")): an item is a JSON object") }
+                items.append(Item(value: o, place: at("/data_source/source/content/\(i)")))
+            }
+        } else {
+            let id = dataSource?["source"]?["id"]?.stringValue ?? dataSource?["source"]?["file_id"]?.stringValue
+            throw Failure(message: "\(path): the items are not in the configuration\(id.map { " (they were in file \($0))" } ?? ""); give them with --data ITEMS.jsonl")
+        }
+        guard !items.isEmpty else { throw Failure(message: "\(dataFile ?? path): no items") }
+        // item_schema: every item is checked on import.
+        if let schema = config["data_source_config"]?["item_schema"] {
+            let compiled: CompiledSchema
+            do { compiled = try CompiledSchema.compile(schema) } catch {
+                throw Failure(message: "\(at("/data_source_config/item_schema")): item_schema is not a schema Proctor can compile: \(error)")
+            }
+            items = items.filter { item in
+                let r = compiled.validate(.object(item.value))
+                if r.valid { return true }
+                unmapped.append(Note(location: item.place, message: "the item does not match data_source_config.item_schema, so it is not a case: "
+                                     + r.errors.prefix(3).map(\.description).joined(separator: "; ")))
+                return false
+            }
+        }
+        // The prompt: the run's input_messages, else each item's `input`.
+        let input = dataSource?["input_messages"]
+        if input == nil {
+            notes.append(Note(location: at(""), message: "no data_source.input_messages: each item's \"input\" (a string or a message list) is the prompt"))
+        }
+        if items.contains(where: { $0.value["sample"] != nil }) {
+            notes.append(Note(location: items.first { $0.value["sample"] != nil }!.place, message: "items' \"sample\" is not used: Proctor generates each output on the suite's backend"))
+        }
+        var graders: [String: String] = [:]   // model → grader id
+        var embeddings = false
+        var cases: [JSONValue] = []
+        itemLoop: for (n, item) in items.enumerated() {
+            let messages: [JSONValue]
+            do { messages = try prompt(input, item.value, at: at) } catch {
+                unmapped.append(Note(location: item.place, message: "item \(n + 1): \(error.message)")); continue
+            }
+            var validators: [JSONValue] = []
+            for (i, c) in criteria.enumerated() {
+                let ptr = "/testing_criteria/\(i)"
+                var ctx = Context(item: item.value, at: at, graders: graders, embeddings: embeddings)
+                do {
+                    var v = try check(c, ptr: ptr, &ctx)
+                    let name = c["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "\(c["type"]?.stringValue ?? "criterion") \(i + 1)"
+                    if case .object(var o) = v { o["metric"] = .string(name); v = .object(o) }
+                    validators.append(v)
+                    graders = ctx.graders
+                    embeddings = ctx.embeddings
+                    if n == 0 { notes += ctx.notes }
+                } catch {
+                    // A criterion that cannot be imported is reported once, where it is; one that fails
+                    // for this item alone, at the item.
+                    if error.perItem { unmapped.append(Note(location: item.place, message: "item \(n + 1): \(error.message); the case is left out")); continue itemLoop }
+                    if n == 0 { unmapped.append(Note(location: at(error.pointer ?? ptr), message: error.message)) }
+                }
+            }
+            guard !validators.isEmpty else { continue }
+            let id = item.value["id"].flatMap { $0.stringValue ?? ($0.intValue.map(String.init)) } ?? "item-\(n + 1)"
+            cases.append(["id": .string(cases.contains { $0["id"]?.stringValue == id } ? "item-\(n + 1)" : id),
+                          "vars": ["input": .array(messages)], "validators": .array(validators)])
+        }
+        guard !cases.isEmpty else { throw Failure(message: "\(path): no item could be imported" + (unmapped.last.map { " (\($0.location): \($0.message))" } ?? "")) }
+        var backends: [JSONValue]
+        if let backendsFile {
+            backends = try PromptfooImporter.backends(backendsFile)
+            files.append(backendsFile)
+        } else {
+            let model = dataSource?["model"]?.stringValue
+            backends = [["id": "openai", "type": "openai", "model": .string(model ?? "gpt-4o-mini")]]
+            notes.append(Note(location: at(model == nil ? "" : "/data_source/model"), message: "the suite runs on an openai backend for \(model ?? "gpt-4o-mini")\(model == nil ? " (the configuration names no model)" : ""); give --backends FILE for others"))
+        }
+        var suite: [JSONObject.Entry] = [("suite", .string(URL(fileURLWithPath: outPath).deletingPathExtension().lastPathComponent))]
+        suite.append(("description", .string(config["name"]?.stringValue ?? "OpenAI hosted eval")))
+        suite.append(("backends", .array(backends)))
+        var graderList: [JSONValue] = graders.sorted { $0.value < $1.value }.map { ["id": .string($0.value), "type": "openai", "model": .string($0.key)] }
+        if embeddings { graderList.append(["id": "embeddings", "type": "openai", "model": "text-embedding-3-large"]) }
+        if !graderList.isEmpty { suite.append(("graders", .array(graderList))) }
+        suite.append(("prompts", [["id": "eval", "messages": [["fromVariable": "input"]]]]))
+        var options: [JSONObject.Entry] = []
+        if case .object(let sp)? = dataSource?["sampling_params"] {
+            for (k, v) in sp {
+                switch k {
+                case "temperature": options.append(("temperature", v))
+                case "top_p": options.append(("topP", v))
+                case "seed": options.append(("seed", v))
+                case "max_completion_tokens", "max_completions_tokens", "max_tokens": options.append(("maxTokens", v))
+                default: unmapped.append(Note(location: at("/data_source/sampling_params/" + JSONPointer.escape(k)), message: "sampling parameter \"\(k)\" has no Proctor equivalent"))
+                }
+            }
+        }
+        if !options.isEmpty { suite.append(("options", .object(JSONObject(options)))) }
+        suite.append(("cases", .array(cases)))
+        var result = PromptfooImporter.Result(suite: .object(JSONObject(suite)), unmapped: unmapped, decisions: notes, filesRead: files)
+        result.source = "OpenAI evals"
+        return result
+    }
+
+    /// The case's messages: the template filled from the item, or a message list the item holds.
+    static func prompt(_ input: JSONValue?, _ item: JSONObject, at: (String) -> String) throws(TemplateError) -> [JSONValue] {
+        var raw: [JSONValue]
+        var fromTemplate = false
+        switch input?["type"]?.stringValue {
+        case nil where input == nil:
+            guard let v = item["input"] else { throw TemplateError(message: "the item has no \"input\", and the configuration gives no data_source.input_messages") }
+            raw = v.stringValue.map { [["role": "user", "content": .string($0)]] } ?? v.arrayValue ?? []
+        case "template"?:
+            raw = input?["template"]?.arrayValue ?? []
+            fromTemplate = true
+        case "item_reference"?:
+            let ref = (input?["item_reference"]?.stringValue ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "{} "))
+            guard ref.hasPrefix("item.") else { throw TemplateError(message: "item_reference must name an item field (item.…)") }
+            var v: JSONValue? = .object(item)
+            for k in ref.split(separator: ".").dropFirst() { v = v?[String(k)] }
+            raw = v?.stringValue.map { [["role": "user", "content": .string($0)]] } ?? v?.arrayValue ?? []
+        case let t:
+            throw TemplateError(message: "input_messages of type \(t ?? "?") is not one Proctor imports (template, item_reference)")
+        }
+        guard !raw.isEmpty else { throw TemplateError(message: "the prompt has no messages") }
+        return try raw.map { (m: JSONValue) throws(TemplateError) -> JSONValue in
+            guard let role = m["role"]?.stringValue else { throw TemplateError(message: "a prompt message has no role") }
+            var text = try content(m["content"])
+            if fromTemplate {
+                let f = try fill(text, item)
+                guard let lit = f.literal else { throw TemplateError(message: "the prompt template reads the sample, which does not exist before the model answers") }
+                text = lit
+            }
+            return ["role": .string(role == "developer" ? "system" : role), "content": .string(text)]
+        }
+    }
+
+    /// A message's text: a string, an input_text / output_text part, or a list of them.
+    static func content(_ v: JSONValue?) throws(TemplateError) -> String {
+        if let s = v?.stringValue { return s }
+        if let t = v?["text"]?.stringValue, ["input_text", "output_text", nil].contains(v?["type"]?.stringValue) { return t }
+        if case .array(let parts)? = v {
+            var out = ""
+            for p in parts { out += try content(p) }
+            return out
+        }
+        throw TemplateError(message: "a message's content is \(v?["type"]?.stringValue.map { "a part of type \($0)" } ?? "not text"): only text imports")
+    }
+
+    /// What one criterion needs while it is mapped for an item.
+    struct Context {
+        let item: JSONObject
+        let at: (String) -> String
+        var graders: [String: String]
+        var embeddings: Bool
+        var notes: [Note] = []
+
+        /// The grader backend id for a model, declared once for the suite.
+        mutating func grader(_ model: String) -> String {
+            if let id = graders[model] { return id }
+            let id = "grader" + (graders.isEmpty ? "" : "-\(graders.count + 1)")
+            graders[model] = id
+            return id
+        }
+    }
+
+    /// Why a criterion does not import: for the configuration (`perItem` false) or one item.
+    struct CriterionError: Error {
+        let message: String
+        var pointer: String?
+        var perItem = false
+    }
+
+    /// One criterion as a Proctor check for the context's item.
+    static func check(_ c: JSONValue, ptr: String, _ ctx: inout Context) throws(CriterionError) -> JSONValue {
+        guard case .object(let o) = c, let type = o["type"]?.stringValue else { throw CriterionError(message: "a testing criterion needs a \"type\"", pointer: ptr) }
+        func filled(_ key: String) throws(CriterionError) -> Filled {
+            guard let s = o[key]?.stringValue else { throw CriterionError(message: "\(type) needs \"\(key)\" (a template string)", pointer: ptr) }
+            do { return try fill(s, ctx.item) } catch { throw CriterionError(message: "\(key): \(error.message)", pointer: ptr + "/" + key, perItem: error.message.hasPrefix("the item")) }
+        }
+        func threshold(_ fallback: Double?, _ why: String) throws(CriterionError) -> Double {
+            if let t = o["pass_threshold"] {
+                guard let d = t.doubleValue else { throw CriterionError(message: "pass_threshold must be a number", pointer: ptr + "/pass_threshold") }
+                return d
+            }
+            guard let fallback else { throw CriterionError(message: "\(type) needs pass_threshold", pointer: ptr) }
+            ctx.notes.append(Note(location: ctx.at(ptr), message: "no pass_threshold: \(why)"))
+            return fallback
+        }
+        func subject(_ f: Filled, _ key: String) throws(CriterionError) -> SampleRef {
+            guard let r = f.onlySample else {
+                throw CriterionError(message: "\(key) must be exactly {{sample.output_text}} or {{sample.output_json.…}} for Proctor to check the output", pointer: ptr + "/" + key)
+            }
+            return r
+        }
+        func withPath(_ v: JSONValue, _ r: SampleRef) -> JSONValue {
+            guard case .object(var o) = v, let p = r.path else { return v }
+            o["path"] = .string(p)
+            return .object(o)
+        }
+        switch type {
+        case "string_check":
+            let op = o["operation"]?.stringValue ?? ""
+            guard ["eq", "ne", "like", "ilike"].contains(op) else { throw CriterionError(message: "string_check operation '\(op)' is not eq, ne, like or ilike", pointer: ptr + "/operation") }
+            var input = try filled("input"), reference = try filled("reference")
+            // eq and ne are symmetric: the sample may be on either side.
+            if input.onlySample == nil, reference.onlySample != nil, op == "eq" || op == "ne" { swap(&input, &reference) }
+            let r = try subject(input, "input")
+            guard let value = reference.literal else { throw CriterionError(message: "reference reads the sample too: Proctor compares the output with a fixed text", pointer: ptr + "/reference") }
+            let v: JSONValue = switch op {
+            case "eq": ["type": "equals", "value": .string(OpenAIEvalsImporter.literal(value)), "normalize": false]
+            case "ne": ["type": "equals", "value": .string(OpenAIEvalsImporter.literal(value)), "normalize": false, "negate": true]
+            case "like": ["type": "contains", "value": .string(OpenAIEvalsImporter.literal(value)), "normalize": false]
+            default: ["type": "icontains", "value": .string(OpenAIEvalsImporter.literal(value)), "normalize": false]
+            }
+            return withPath(v, r)
+        case "text_similarity":
+            let metric = o["evaluation_metric"]?.stringValue ?? ""
+            let r = try subject(try filled("input"), "input")
+            guard let reference = try filled("reference").literal else { throw CriterionError(message: "reference reads the sample too", pointer: ptr + "/reference") }
+            let t = try threshold(nil, "")
+            let names = ["bleu": "bleu", "gleu": "gleu", "fuzzy_match": "fuzzy", "rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5", "rouge_l": "rougeL"]
+            if metric == "cosine" {
+                ctx.embeddings = true
+                return withPath(["type": "similar", "embedding": "embeddings", "value": .string(OpenAIEvalsImporter.literal(reference)), "threshold": .number(JSONNumber(t))], r)
+            }
+            guard let m = names[metric] else {
+                throw CriterionError(message: metric == "meteor"
+                    ? "evaluation_metric meteor is not imported: Proctor does not compute METEOR (it needs WordNet's synonyms); choose another metric or a score_model"
+                    : "evaluation_metric '\(metric)' is not one OpenAI defines (\((names.keys.sorted() + ["cosine", "meteor"]).joined(separator: ", ")))", pointer: ptr + "/evaluation_metric")
+            }
+            guard (0...1).contains(t) else { throw CriterionError(message: "pass_threshold must be between 0 and 1 for \(metric)", pointer: ptr + "/pass_threshold") }
+            return withPath(["type": "text-similarity", "measure": .string(m), "reference": .string(OpenAIEvalsImporter.literal(reference)), "threshold": .number(JSONNumber(t))], r)
+        case "label_model", "score_model":
+            guard let model = o["model"]?.stringValue else { throw CriterionError(message: "\(type) needs \"model\"", pointer: ptr) }
+            guard case .array(let msgs)? = o["input"], !msgs.isEmpty else { throw CriterionError(message: "\(type) needs \"input\", a list of messages", pointer: ptr + "/input") }
+            var blocks: [String] = [], ref: SampleRef?
+            for (k, m) in msgs.enumerated() {
+                let text: String
+                do { text = try content(m["content"]) } catch { throw CriterionError(message: error.message, pointer: ptr + "/input/\(k)") }
+                let f: Filled
+                do { f = try fill(text, ctx.item) } catch { throw CriterionError(message: "input \(k): \(error.message)", pointer: ptr + "/input/\(k)", perItem: error.message.hasPrefix("the item")) }
+                var b = ""
+                for p in f.parts {
+                    switch p {
+                    case .text(let t): b += OpenAIEvalsImporter.literal(t)
+                    case .sample(let r):
+                        guard ref == nil || ref == r else { throw CriterionError(message: "the grader's messages read two different parts of the sample; Proctor gives a grader one", pointer: ptr + "/input/\(k)") }
+                        ref = r
+                        b += "{{output}}"
+                    }
+                }
+                let role = m["role"]?.stringValue ?? "user"
+                blocks.append(msgs.count == 1 ? b : "[\(role == "developer" ? "system" : role)]\n" + b)
+            }
+            guard let r = ref else { throw CriterionError(message: "the grader's messages never read the sample ({{sample.output_text}})", pointer: ptr + "/input") }
+            if ctx.graders[model] == nil {
+                ctx.notes.append(Note(location: ctx.at(ptr), message: "\(type) grades with grader '\(ctx.grader(model))' (openai \(model)) at temperature 0, its messages joined into one prompt and answered as JSON"))
+            }
+            let grader = ctx.grader(model)
+            if o["sampling_params"] != nil { ctx.notes.append(Note(location: ctx.at(ptr + "/sampling_params"), message: "sampling_params are not used: graders run at temperature 0 and seed 0")) }
+            let prompt = blocks.joined(separator: "\n\n")
+            if type == "label_model" {
+                let labels = o["labels"]?.arrayValue?.compactMap(\.stringValue) ?? [], passing = o["passing_labels"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                guard !labels.isEmpty, !passing.isEmpty, passing.allSatisfy(labels.contains) else {
+                    throw CriterionError(message: "label_model needs labels and passing_labels (a subset of labels)", pointer: ptr + "/passing_labels")
+                }
+                return withPath(["type": "classifier", "grader": .string(grader), "labels": .array(labels.map { .string(OpenAIEvalsImporter.literal($0)) }),
+                                 "expected": .array(passing.map { .string(OpenAIEvalsImporter.literal($0)) }),
+                                 "graderPrompt": .string(prompt + "\n\nAnswer with one JSON object and nothing else: {\"reason\": \"<your reasoning>\", \"label\": \"<one of: {{labels}}>\"}")], r)
+            }
+            let range = o["range"]?.arrayValue?.compactMap(\.doubleValue) ?? [0, 1]
+            guard range.count == 2, range[0] < range[1] else { throw CriterionError(message: "range must be two numbers [low, high]", pointer: ptr + "/range") }
+            let t = try threshold((range[0] + range[1]) / 2, "it passes at the middle of its range, \(JSONNumber((range[0] + range[1]) / 2).text)")
+            let (lo, hi) = (JSONNumber(range[0]).text, JSONNumber(range[1]).text)
+            return withPath(["type": "rubric", "grader": .string(grader), "rubric": .string(OpenAIEvalsImporter.literal(o["name"]?.stringValue ?? "score")),
+                             "range": [.number(JSONNumber(range[0])), .number(JSONNumber(range[1]))], "threshold": .number(JSONNumber(t)),
+                             "graderPrompt": .string(prompt + "\n\nAnswer with one JSON object and nothing else: {\"reason\": \"<your reasoning>\", \"score\": <a number from \(lo) to \(hi)>}")], r)
+        case "python":
+            guard let source = o["source"]?.stringValue, source.contains("def grade") else { throw CriterionError(message: "python needs \"source\" defining grade(sample, item)", pointer: ptr + "/source") }
+            let t = try threshold(0.5, "it passes when grade() returns 0.5 or more")
+            if o["image_tag"] != nil { ctx.notes.append(Note(location: ctx.at(ptr + "/image_tag"), message: "image_tag is not used: the grader runs on this machine's python3")) }
+            return ["type": "command", "argv": [.string("python3"), "-c", .string(OpenAIEvalsImporter.literal(pythonRunner)),
+                                                .string(OpenAIEvalsImporter.literal(JSONSerializer.string(.object(ctx.item)))), .string(OpenAIEvalsImporter.literal(source))],
+                    "threshold": .number(JSONNumber(t)), "timeoutSeconds": 60]
+        case "multi":
+            guard case .object(let subs)? = o["graders"], !subs.isEmpty else { throw CriterionError(message: "multi needs \"graders\", an object of named graders", pointer: ptr + "/graders") }
+            guard let formula = o["calculate_output"]?.stringValue else { throw CriterionError(message: "multi needs calculate_output", pointer: ptr) }
+            var named: [JSONObject.Entry] = []
+            for (name, g) in subs {
+                var v = try check(g, ptr: ptr + "/graders/" + JSONPointer.escape(name), &ctx)
+                if case .object(var x) = v { x["metric"] = nil; v = .object(x) }
+                named.append((name, v))
+            }
+            let t = try threshold(1, "it passes when calculate_output reaches 1")
+            return ["type": "formula", "validators": .object(JSONObject(named)), "formula": .string(formula), "threshold": .number(JSONNumber(t))]
+        default:
+            throw CriterionError(message: "testing criterion type '\(type)' is not one Proctor imports (string_check, text_similarity, label_model, score_model, python, multi)", pointer: ptr + "/type")
+        }
+    }
+
+    /// Runs a python grader's `grade(sample, item)`: argv[1] the item as JSON, argv[2] the source,
+    /// the output on stdin; prints the score.
+    static let pythonRunner = """
+    import json, sys
+    item = json.loads(sys.argv[1])
+    text = sys.stdin.read()
+    try:
+        output_json = json.loads(text)
+    except ValueError:
+        output_json = None
+    sample = {"output_text": text, "output_json": output_json, "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+    scope = {}
+    exec(compile(sys.argv[2], "<python grader>", "exec"), scope)
+    print(float(scope["grade"](sample, item)))
+    """
+}
