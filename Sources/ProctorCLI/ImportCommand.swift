@@ -43,7 +43,7 @@ enum ImportCommand: ProctorCommand {
         do {
             result = source == "promptfoo"
                 ? try PromptfooImporter.convert(configPath: path, outPath: out, environment: console.environment, backendsFile: args.value("backends"))
-                : try OpenAIEvalsImporter.convert(path: path, evalId: args.value("eval"), dataFile: args.value("data"), outPath: out, backendsFile: args.value("backends"))
+                : try OpenAIEvalsImporter.convert(path: path, evalId: args.value("eval"), dataFile: args.value("data"), outPath: out, backendsFile: args.value("backends"), environment: console.environment)
         } catch { throw CLIError.input("\(error)") }
         try checkOutputs([("--out", out)], inputs: result.filesRead.map { ("a file the configuration names", $0) })
         for d in result.decisions { console.err("note: \(d)") }

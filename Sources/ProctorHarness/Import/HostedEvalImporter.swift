@@ -68,7 +68,7 @@ enum HostedEvalImporter {
         return out
     }
 
-    static func convert(path: String, config: JSONObject, locator: JSONLocator, dataFile: String?, outPath: String, backendsFile: String?) throws(Failure) -> PromptfooImporter.Result {
+    static func convert(path: String, config: JSONObject, locator: JSONLocator, dataFile: String?, outPath: String, backendsFile: String?, home: String?) throws(Failure) -> PromptfooImporter.Result {
         let at = { (ptr: String) -> String in let (l, c) = locator.position(of: ptr); return "\(path):\(l):\(c)" }
         var notes: [Note] = [], unmapped: [Note] = [], files = [path]
         guard case .array(let criteria)? = config["testing_criteria"], !criteria.isEmpty else {
@@ -97,11 +97,13 @@ enum HostedEvalImporter {
             throw Failure(message: "\(path): the items are not in the configuration\(id.map { " (they were in file \($0))" } ?? ""); give them with --data ITEMS.jsonl")
         }
         guard !items.isEmpty else { throw Failure(message: "\(dataFile ?? path): no items") }
-        // item_schema: every item is checked on import.
-        if let schema = config["data_source_config"]?["item_schema"] {
+        // item_schema: every item is checked on import. An eval as the API returned it holds the
+        // whole row's `schema` instead, the item's under properties/item.
+        let schemaPointer = config["data_source_config"]?["item_schema"] != nil ? "/data_source_config/item_schema" : "/data_source_config/schema/properties/item"
+        if let schema = config["data_source_config"]?["item_schema"] ?? config["data_source_config"]?["schema"]?["properties"]?["item"] {
             let compiled: CompiledSchema
             do { compiled = try CompiledSchema.compile(schema) } catch {
-                throw Failure(message: "\(at("/data_source_config/item_schema")): item_schema is not a schema Proctor can compile: \(error)")
+                throw Failure(message: "\(at(schemaPointer)): the item schema is not one Proctor can compile: \(error)")
             }
             items = items.filter { item in
                 let r = compiled.validate(.object(item.value))
@@ -130,7 +132,7 @@ enum HostedEvalImporter {
             var validators: [JSONValue] = []
             for (i, c) in criteria.enumerated() {
                 let ptr = "/testing_criteria/\(i)"
-                var ctx = Context(item: item.value, at: at, graders: graders, embeddings: embeddings)
+                var ctx = Context(item: item.value, at: at, home: home, graders: graders, embeddings: embeddings)
                 do {
                     var v = try check(c, ptr: ptr, &ctx)
                     let name = c["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "\(c["type"]?.stringValue ?? "criterion") \(i + 1)"
@@ -236,6 +238,8 @@ enum HostedEvalImporter {
     struct Context {
         let item: JSONObject
         let at: (String) -> String
+        /// `HOME`, where NLTK's downloader puts WordNet.
+        let home: String?
         var graders: [String: String]
         var embeddings: Bool
         var notes: [Note] = []
@@ -259,6 +263,12 @@ enum HostedEvalImporter {
     /// One criterion as a Proctor check for the context's item.
     static func check(_ c: JSONValue, ptr: String, _ ctx: inout Context) throws(CriterionError) -> JSONValue {
         guard case .object(let o) = c, let type = o["type"]?.stringValue else { throw CriterionError(message: "a testing criterion needs a \"type\"", pointer: ptr) }
+        // A key that would change the verdict and has no Proctor equivalent is reported, never dropped.
+        let known: Set<String> = ["type", "name", "id", "input", "reference", "operation", "evaluation_metric", "pass_threshold", "model", "labels",
+                                  "passing_labels", "range", "sampling_params", "source", "image_tag", "graders", "calculate_output"]
+        if let k = o.keys.first(where: { !known.contains($0) }) {
+            throw CriterionError(message: "\(type) has \"\(k)\", which Proctor does not know how to honour", pointer: ptr + "/" + JSONPointer.escape(k))
+        }
         func filled(_ key: String) throws(CriterionError) -> Filled {
             guard let s = o[key]?.stringValue else { throw CriterionError(message: "\(type) needs \"\(key)\" (a template string)", pointer: ptr) }
             do { return try fill(s, ctx.item) } catch { throw CriterionError(message: "\(key): \(error.message)", pointer: ptr + "/" + key, perItem: error.message.hasPrefix("the item")) }
@@ -304,14 +314,16 @@ enum HostedEvalImporter {
             let r = try subject(try filled("input"), "input")
             guard let reference = try filled("reference").literal else { throw CriterionError(message: "reference reads the sample too", pointer: ptr + "/reference") }
             let t = try threshold(nil, "")
-            let names = ["bleu": "bleu", "gleu": "gleu", "fuzzy_match": "fuzzy", "rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5", "rouge_l": "rougeL"]
+            var names = ["bleu": "bleu", "gleu": "gleu", "fuzzy_match": "fuzzy", "rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5", "rouge_l": "rougeL"]
+            // METEOR needs WordNet where the suite runs; without it here, the criterion is reported.
+            if WordNet.defaultFolders(home: ctx.home).contains(where: { WordNet.open($0) != nil }) { names["meteor"] = "meteor" }
             if metric == "cosine" {
                 ctx.embeddings = true
                 return withPath(["type": "similar", "embedding": "embeddings", "value": .string(OpenAIEvalsImporter.literal(reference)), "threshold": .number(JSONNumber(t))], r)
             }
             guard let m = names[metric] else {
                 throw CriterionError(message: metric == "meteor"
-                    ? "evaluation_metric meteor is not imported: Proctor does not compute METEOR (it needs WordNet's synonyms); choose another metric or a score_model"
+                    ? "evaluation_metric meteor is not imported: Proctor computes METEOR with WordNet 3.0's synonyms, and WordNet is not installed here (apt install wordnet-base, then import again)"
                     : "evaluation_metric '\(metric)' is not one OpenAI defines (\((names.keys.sorted() + ["cosine", "meteor"]).joined(separator: ", ")))", pointer: ptr + "/evaluation_metric")
             }
             guard (0...1).contains(t) else { throw CriterionError(message: "pass_threshold must be between 0 and 1 for \(metric)", pointer: ptr + "/pass_threshold") }

@@ -13,7 +13,8 @@ import ProctorYAML
 public enum OpenAIEvalsImporter {
     /// Converts the eval `evalId` (or the only one) of the registry YAML at `path`, or the hosted
     /// eval configuration (JSON with `testing_criteria`) at `path` with its items from `dataFile`.
-    public static func convert(path: String, evalId: String?, dataFile: String? = nil, outPath: String, backendsFile: String?) throws(PromptfooImporter.ImportError) -> PromptfooImporter.Result {
+    /// `environment` is the command's (its `HOME` locates WordNet for METEOR).
+    public static func convert(path: String, evalId: String?, dataFile: String? = nil, outPath: String, backendsFile: String?, environment: [String: String] = [:]) throws(PromptfooImporter.ImportError) -> PromptfooImporter.Result {
         typealias Failure = PromptfooImporter.ImportError
         guard let bytes = TextInput.read(path) else { throw Failure(message: "\(path): cannot read the registry file") }
         let parsed: (value: JSONValue, locator: JSONLocator)
@@ -24,7 +25,7 @@ public enum OpenAIEvalsImporter {
         }
         if case .object(let config) = parsed.value, config["testing_criteria"] != nil {
             if evalId != nil { throw Failure(message: "\(path): --eval chooses an eval of a registry file; this is a hosted eval configuration (testing_criteria)") }
-            return try HostedEvalImporter.convert(path: path, config: config, locator: parsed.locator, dataFile: dataFile, outPath: outPath, backendsFile: backendsFile)
+            return try HostedEvalImporter.convert(path: path, config: config, locator: parsed.locator, dataFile: dataFile, outPath: outPath, backendsFile: backendsFile, home: environment["HOME"])
         }
         if let dataFile { throw Failure(message: "\(path): --data \(dataFile) gives the items of a hosted eval configuration (JSON with testing_criteria); a registry eval reads its samples from the registry") }
         guard case .object(let entries) = parsed.value else { throw Failure(message: "\(path): a registry file is a YAML mapping of evals") }

@@ -15,13 +15,28 @@ enum ReferenceValidators {
         let metric: String
         let reference: String
         let threshold: Double
+        /// METEOR's synonyms.
+        let wordnet: WordNet?
+        static let measures = TextMetrics.names + ["meteor"]
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["measure", "reference", "threshold"])
-            guard let m = try c.string("measure"), TextMetrics.names.contains(m) else {
-                throw c.error(c.object["measure"] == nil ? nil : "measure", "validator 'text-similarity' needs \"measure\": one of \(TextMetrics.names.joined(separator: ", "))"
-                              + (c.object["measure"]?.stringValue.map { Suggestions.hint(for: $0, among: TextMetrics.names) } ?? ""))
+            try c.allowKeys(["measure", "reference", "threshold", "wordnet"])
+            guard let m = try c.string("measure"), Self.measures.contains(m) else {
+                throw c.error(c.object["measure"] == nil ? nil : "measure", "validator 'text-similarity' needs \"measure\": one of \(Self.measures.joined(separator: ", "))"
+                              + (c.object["measure"]?.stringValue.map { Suggestions.hint(for: $0, among: Self.measures) } ?? ""))
             }
             metric = m
+            if m == "meteor" {
+                let given = try c.string("wordnet")
+                let folders = given.map { [$0.hasPrefix("/") ? $0 : c.suiteDirectory + "/" + $0] } ?? WordNet.defaultFolders(home: c.environment["HOME"])
+                guard let w = folders.lazy.compactMap(WordNet.open).first else {
+                    throw c.error(given == nil ? "measure" : "wordnet", given.map { "\"wordnet\": no WordNet 3.0 database (index.noun, data.noun, noun.exc, …) in \($0)" }
+                                  ?? "meteor needs the WordNet 3.0 database for its synonyms, and none was found (looked in \(folders.joined(separator: ", "))): install it (Debian, Ubuntu: apt install wordnet-base) or give \"wordnet\": FOLDER")
+                }
+                wordnet = w
+            } else {
+                if c.object["wordnet"] != nil { throw c.error("wordnet", "\"wordnet\" goes with measure meteor") }
+                wordnet = nil
+            }
             guard let r = try c.string("reference") else { throw c.error(nil, "validator 'text-similarity' needs \"reference\", the text to compare with") }
             reference = r
             let t = try c.number("threshold") ?? 0.5
@@ -29,7 +44,7 @@ enum ReferenceValidators {
             threshold = t
         }
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
-            let score = TextMetrics.score(metric, candidate: s.text, reference: reference) ?? 0
+            let score = wordnet.map { Meteor.score(s.text, reference, wordnet: $0) } ?? TextMetrics.score(metric, candidate: s.text, reference: reference) ?? 0
             let shown = String(format: "%.4f", score)
             var r = CheckResult(pass: score >= threshold - 1e-12, score: score,
                                 message: "\(metric) \(shown) \(score >= threshold - 1e-12 ? "≥" : "<") threshold \(JSONNumber(threshold).text)")
