@@ -13,7 +13,7 @@ enum ImportCommand: ProctorCommand {
                proctor import openai-evals REGISTRY/evals/NAME.yaml [--eval ID] | HOSTED.json --data ITEMS.jsonl [--out suites/NAME.jsonc] [--strict] [--force] [--backends FILE]
         """,
         options: [
-            OptionSpec("out", value: "PATH", help: "Where to write the suite (default suites/NAME.jsonc, NAME from the config's folder)."),
+            OptionSpec("out", value: "PATH", help: "Where to write the suite (default suites/NAME.jsonc: NAME is the file's name, or a promptfooconfig's folder)."),
             OptionSpec("strict", help: "Any item that cannot be imported is an error (exit 2); nothing is written."),
             OptionSpec("force", help: "Overwrite an existing suite file."),
             OptionSpec("backends", value: "FILE", help: "A JSON list of Proctor backend entries to use instead of the imported providers (openai-evals: of the default openai gpt-4o-mini)."),
@@ -37,7 +37,7 @@ enum ImportCommand: ProctorCommand {
         let stem = args.value("eval") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let name = stem == "promptfooconfig" ? (folder.isEmpty || folder == "/" ? "promptfoo" : folder) : stem
         let out = args.value("out") ?? "suites/\(name).jsonc"
-        try checkOutputs([("--out", out)], inputs: [(source == "promptfoo" ? "the promptfoo configuration" : "the registry file", path)])
+        try checkOutputs([("--out", out)], inputs: [(source == "promptfoo" ? "the promptfoo configuration" : "the eval file", path)])
         if source == "promptfoo" && (args.value("eval") ?? args.value("data")) != nil { throw CLIError.usage("--eval and --data go with openai-evals") }
         let result: PromptfooImporter.Result
         do {
@@ -59,7 +59,7 @@ enum ImportCommand: ProctorCommand {
             if case .doesNotLoad = error { console.err("error: \(error)"); return 2 }
             throw CLIError.input(error.description)
         }
-        console.err("wrote \(out)" + (result.unmapped.isEmpty ? "" : " (\(result.unmapped.count) item\(result.unmapped.count == 1 ? "" : "s") not imported, listed at its top)"))
+        console.err("wrote \(out)" + (result.unmapped.isEmpty ? "" : " (\(result.unmapped.count) not imported, listed at its top)"))
         return 0
     }
 }

@@ -193,7 +193,7 @@ public enum CaseEvaluator {
                                maxTokens: options.maxTokens, caseId: testCase.pointee.id, promptId: prompt.id, backendId: backendId,
                                suiteDirectory: suite.directory, messages: messages, grader: grader,
                                repairSummary: repairSummary(parsed.repairs), costUsd: result.costUsd,
-                               tools: prompt.tools?.tools ?? suite.tools.tools)
+                               tools: prompt.tools?.tools ?? suite.tools.tools, vars: testCase.pointee.vars)
         result.validators.reserveCapacity(testCase.pointee.validators.count)
         return ctx
     }

@@ -269,7 +269,8 @@ public enum Runner {
                 CheckContext(output: text, json: parsed.value, jsonError: parsed.error, response: r, maxTokens: job.options.maxTokens,
                              caseId: request.caseId, promptId: request.promptId, backendId: live.suite.backends[job.backend].id,
                              suiteDirectory: live.suite.directory, messages: history, grader: grader,
-                             repairSummary: CaseEvaluator.repairSummary(parsed.repairs), tools: live.suite.toolSet(for: live.suite.prompts[job.prompt]).tools)
+                             repairSummary: CaseEvaluator.repairSummary(parsed.repairs), tools: live.suite.toolSet(for: live.suite.prompts[job.prompt]).tools,
+                             vars: live.suite.cases[job.testCase].vars)
             }) { req in
                 await session.withLimit(suite: job.suite, backend: job.backend) { await backend.complete(req) }
             }

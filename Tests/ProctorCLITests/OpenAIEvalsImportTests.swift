@@ -273,4 +273,53 @@ final class OpenAIEvalsImportTests: XCTestCase {
         let refSuite = try JSONParser.parse(String(contentsOfFile: dir.file("suites/ref.jsonc"), encoding: .utf8), options: .jsonc)
         XCTAssertEqual(refSuite["cases"]?[0]?["validators"]?[0], ["type": "contains", "value": "Paris", "normalize": false, "metric": "s"])
     }
+
+    /// What a new user found: a python grader that prints or raises, list indices out of range,
+    /// numbers as Python prints them, repeated criterion names, ids that stay put.
+    func testHostedEvalEdges() async throws {
+        let dir = TempDir()
+        let config = dir.write("edge.json", #"""
+        {"data_source_config": {"type": "custom", "item_schema": {"type": "object", "required": ["n"]}},
+         "testing_criteria": [
+          {"type": "python", "name": "p", "source": "def grade(sample, item):\n    print('0.0 noise')\n    return item['n'] > 50 or sample['output_text'] == '10.5'", "pass_threshold": 0.5},
+          {"type": "python", "name": "boom", "source": "def grade(sample, item):\n    raise RuntimeError('no')"},
+          {"type": "string_check", "name": "s", "input": "{{sample.output_text}}", "reference": "{{item.n}}", "operation": "eq"},
+          {"type": "string_check", "name": "s", "input": "{{sample.output_text}}", "reference": "{{item.l.0}}", "operation": "like"},
+          {"type": "multi", "name": "m", "calculate_output": "a + q", "graders": {"a": {"type": "string_check", "input": "{{sample.output_text}}", "reference": "x", "operation": "eq"}}},
+          {"type": "score_model", "name": "sm", "model": "m", "range": [0, 10], "pass_threshold": 11, "input": [{"role": "user", "content": "{{sample.output_text}}"}]}],
+         "data_source": {"type": "completions", "input_messages": {"type": "template", "template": [{"role": "user", "content": "n={{item.n}}"}]}}}
+        """#)
+        let items = dir.write("edge.jsonl", """
+        {"l": ["x"]}
+        {"n": 10.50, "l": ["10"]}
+        {"n": 1e2, "l": []}
+        {"n": 1e2, "l": ["1"]}
+        """)
+        let backends = dir.write("b.json", #"[{"id": "m", "type": "command", "argv": ["sh", "-c", "printf 10.5"]}]"#)
+        let out = dir.file("suites/edge.jsonc")
+        let r = await cli(["import", "openai-evals", config, "--data", items, "--backends", backends, "--out", out])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(items):3:1: item 3: reference: the item has no 'l.0' for {{item.l.0}}"), r.err)
+        XCTAssertTrue(r.err.contains("a second criterion is named 's': its checks are reported as 's (2)'"), r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(config):7:"), r.err)   // multi: 'q' names no grader, at calculate_output
+        XCTAssertTrue(r.err.contains("calculate_output: 'q' names no check (there are a)"), r.err)
+        XCTAssertTrue(r.err.contains("pass_threshold 11 is outside the range [0, 10]"), r.err)
+        XCTAssertTrue(r.err.contains("written") || r.err.contains("wrote"), r.err)
+        let suite = try JSONParser.parse(String(contentsOfFile: out, encoding: .utf8), options: .jsonc)
+        // Ids count every item given, kept or not; numbers are filled in as Python prints them.
+        XCTAssertEqual(suite["cases"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" }, ["item-2", "item-4"])
+        XCTAssertEqual(suite["cases"]?[1]?["vars"]?["input"]?[0]?["content"], "n=100.0")
+        XCTAssertEqual(suite["cases"]?[0]?["validators"]?.arrayValue?.map { $0["metric"]?.stringValue ?? "" }, ["p", "boom", "s", "s (2)"])
+        let run = await cli(["run", out, "--no-cache", "--json", dir.file("r.json"), "--junit", dir.file("j.xml"), "--markdown", dir.file("s.md")])
+        XCTAssertEqual(run.code, 1, run.err)
+        let results = try XCTUnwrap(try JSONParser.parse(String(contentsOfFile: dir.file("r.json"), encoding: .utf8))["results"]?.arrayValue)
+        let first = try XCTUnwrap(results[0]["validators"]?.arrayValue)
+        // What the grader printed does not become its score; a grader that raises gave no score.
+        XCTAssertEqual(first[0]["message"], "score 1 ≥ threshold 0.5")
+        XCTAssertEqual(first[0]["pass"], true)
+        XCTAssertTrue(try XCTUnwrap(first[1]["message"]?.stringValue).hasPrefix("could not evaluate: command 'python3' exited with status 1, so it gave no score"), "\(first[1])")
+        XCTAssertTrue(try XCTUnwrap(first[1]["message"]?.stringValue).contains("RuntimeError: no"), "\(first[1])")
+        XCTAssertEqual(first.map { $0["pass"]?.boolValue }, [true, false, true, true])
+        XCTAssertEqual(results[1]["validators"]?.arrayValue?.map { $0["pass"]?.boolValue }, [true, false, false, true])
+    }
 }

@@ -125,4 +125,16 @@ final class ValidatorTests: XCTestCase {
         let noThreshold = try await checkOutput("abc", validators: v)
         XCTAssertEqual(noThreshold.status, .failed, "without a threshold every validator must pass")
     }
+
+    /// `icontains` with `normalize: false` is Python's `ref.lower() in out.lower()` (OpenAI's ilike):
+    /// code points compared exactly, final sigma lowercased as ς; an empty value is always contained.
+    func testIContainsWithoutNormalisationIsPythonsLowerIn() async throws {
+        try await assertPass("ΟΔΟΣ", #"{"type": "icontains", "value": "οδος", "normalize": false}"#.replacingOccurrences(of: "οδος", with: "οδος"))
+        try await assertPass("ΟΔΟΣ ΚΑΙ", #"{"type": "icontains", "value": "οδος και", "normalize": false}"#)
+        try await assertFail("ΟΔΟΣ", #"{"type": "icontains", "value": "οδοσ", "normalize": false}"#)
+        try await assertFail("caf\u{E9}", #"{"type": "icontains", "value": "cafe\u0301", "normalize": false}"#)
+        try await assertPass("caf\u{E9}", #"{"type": "icontains", "value": "CAFE\u0301"}"#)
+        try await assertPass("x", #"{"type": "icontains", "value": ""}"#)
+        try await assertPass("x", #"{"type": "icontains", "value": "", "normalize": false}"#)
+    }
 }

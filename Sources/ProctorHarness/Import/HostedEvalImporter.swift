@@ -16,6 +16,8 @@ enum HostedEvalImporter {
     struct Item {
         let value: JSONObject
         let place: String
+        /// 1-based, counting every item given (so ids stay put when an item is left out).
+        var number = 0
     }
 
     /// What a template reads from the sample: the output text, or a JSON Pointer into its JSON.
@@ -49,10 +51,8 @@ enum HostedEvalImporter {
             let path = ref.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             switch path.first {
             case "item":
-                var v: JSONValue? = .object(item)
-                for k in path.dropFirst() { v = v?[k] ?? Int(k).flatMap { i in v?.arrayValue.flatMap { i >= 0 && i < $0.count ? $0[i] : nil } } }
-                guard let v, path.count > 1 else { throw TemplateError(message: "the item has no \(ref.dropFirst(5).isEmpty ? "value" : "'\(ref.dropFirst(5))'") for {{\(ref)}}") }
-                text += v.stringValue ?? JSONSerializer.string(v)
+                guard let v = lookup(item, path.dropFirst()), path.count > 1 else { throw TemplateError(message: "the item has no \(ref.dropFirst(5).isEmpty ? "value" : "'\(ref.dropFirst(5))'") for {{\(ref)}}") }
+                text += rendered(v)
             case "sample" where path.count >= 2 && path[1] == "output_text" && path.count == 2:
                 if !text.isEmpty { out.parts.append(.text(text)); text = "" }
                 out.parts.append(.sample(.text))
@@ -68,6 +68,30 @@ enum HostedEvalImporter {
         return out
     }
 
+    /// The value at `keys` (object keys, or list indices from 0) in the item; nil when absent.
+    static func lookup(_ item: JSONObject, _ keys: some Sequence<String>) -> JSONValue? {
+        var v = JSONValue.object(item)
+        for k in keys {
+            if case .object(let o) = v, let x = o[k] { v = x; continue }
+            if case .array = v, let i = Int(k), let x = v[i] { v = x; continue }
+            return nil
+        }
+        return v
+    }
+
+    /// A value as text in a filled template: strings as they are; numbers as Python prints the
+    /// parsed value (`10.50` → `10.5`, `1e2` → `100.0`); other values as compact JSON.
+    static func rendered(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): return s
+        case .number(let n):
+            let t = n.text
+            guard t.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let d = Double(t), d.isFinite else { return t }
+            return d == d.rounded() && abs(d) < 1e16 ? String(format: "%.1f", d) : "\(d)"
+        default: return JSONSerializer.string(v)
+        }
+    }
+
     static func convert(path: String, config: JSONObject, locator: JSONLocator, dataFile: String?, outPath: String, backendsFile: String?, home: String?) throws(Failure) -> PromptfooImporter.Result {
         let at = { (ptr: String) -> String in let (l, c) = locator.position(of: ptr); return "\(path):\(l):\(c)" }
         var notes: [Note] = [], unmapped: [Note] = [], files = [path]
@@ -78,7 +102,9 @@ enum HostedEvalImporter {
         // The items: --data, or the run's inline file_content.
         var items: [Item] = []
         if let dataFile {
-            guard let d = TextInput.read(dataFile) else { throw Failure(message: "\(dataFile): cannot read the --data items") }
+            guard let d = TextInput.read(dataFile) else {
+                throw Failure(message: "\(dataFile): cannot read the --data items (\(FileManager.default.fileExists(atPath: dataFile) ? "not readable" : "no such file"))")
+            }
             files.append(dataFile)
             let lines: [JSONLines.Record]
             do { lines = try JSONLines.parse(d) } catch { throw Failure(message: "\(dataFile):\(error)") }
@@ -97,6 +123,7 @@ enum HostedEvalImporter {
             throw Failure(message: "\(path): the items are not in the configuration\(id.map { " (they were in file \($0))" } ?? ""); give them with --data ITEMS.jsonl")
         }
         guard !items.isEmpty else { throw Failure(message: "\(dataFile ?? path): no items") }
+        for i in items.indices { items[i].number = i + 1 }
         // item_schema: every item is checked on import. An eval as the API returned it holds the
         // whole row's `schema` instead, the item's under properties/item.
         let schemaPointer = config["data_source_config"]?["item_schema"] != nil ? "/data_source_config/item_schema" : "/data_source_config/schema/properties/item"
@@ -124,7 +151,20 @@ enum HostedEvalImporter {
         var graders: [String: String] = [:]   // model → grader id
         var embeddings = false
         var cases: [JSONValue] = []
-        itemLoop: for (n, item) in items.enumerated() {
+        // Criteria names are the reports' metrics: a repeated name gets a number, as OpenAI reports each criterion apart.
+        var names: [String] = []
+        for (i, c) in criteria.enumerated() {
+            var name = c["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "\(c["type"]?.stringValue ?? "criterion") \(i + 1)"
+            if names.contains(name) {
+                var k = 2
+                while names.contains("\(name) (\(k))") { k += 1 }
+                notes.append(Note(location: at("/testing_criteria/\(i)/name"), message: "a second criterion is named '\(name)': its checks are reported as '\(name) (\(k))'"))
+                name = "\(name) (\(k))"
+            }
+            names.append(name)
+        }
+        itemLoop: for item in items {
+            let n = item.number - 1
             let messages: [JSONValue]
             do { messages = try prompt(input, item.value, at: at) } catch {
                 unmapped.append(Note(location: item.place, message: "item \(n + 1): \(error.message)")); continue
@@ -135,23 +175,22 @@ enum HostedEvalImporter {
                 var ctx = Context(item: item.value, at: at, home: home, graders: graders, embeddings: embeddings)
                 do {
                     var v = try check(c, ptr: ptr, &ctx)
-                    let name = c["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "\(c["type"]?.stringValue ?? "criterion") \(i + 1)"
-                    if case .object(var o) = v { o["metric"] = .string(name); v = .object(o) }
+                    if case .object(var o) = v { o["metric"] = .string(names[i]); v = .object(o) }
                     validators.append(v)
                     graders = ctx.graders
                     embeddings = ctx.embeddings
-                    if n == 0 { notes += ctx.notes }
+                    if item.number == items[0].number { notes += ctx.notes }
                 } catch {
                     // A criterion that cannot be imported is reported once, where it is; one that fails
                     // for this item alone, at the item.
                     if error.perItem { unmapped.append(Note(location: item.place, message: "item \(n + 1): \(error.message); the case is left out")); continue itemLoop }
-                    if n == 0 { unmapped.append(Note(location: at(error.pointer ?? ptr), message: error.message)) }
+                    if item.number == items[0].number { unmapped.append(Note(location: at(error.pointer ?? ptr), message: error.message)) }
                 }
             }
             guard !validators.isEmpty else { continue }
             let id = item.value["id"].flatMap { $0.stringValue ?? ($0.intValue.map(String.init)) } ?? "item-\(n + 1)"
             cases.append(["id": .string(cases.contains { $0["id"]?.stringValue == id } ? "item-\(n + 1)" : id),
-                          "vars": ["input": .array(messages)], "validators": .array(validators)])
+                          "vars": ["input": .array(messages), "item": .object(item.value)], "validators": .array(validators)])
         }
         guard !cases.isEmpty else { throw Failure(message: "\(path): no item could be imported" + (unmapped.last.map { " (\($0.location): \($0.message))" } ?? "")) }
         var backends: [JSONValue]
@@ -203,9 +242,9 @@ enum HostedEvalImporter {
         case "item_reference"?:
             let ref = (input?["item_reference"]?.stringValue ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "{} "))
             guard ref.hasPrefix("item.") else { throw TemplateError(message: "item_reference must name an item field (item.…)") }
-            var v: JSONValue? = .object(item)
-            for k in ref.split(separator: ".").dropFirst() { v = v?[String(k)] }
+            let v = lookup(item, ref.split(separator: ".").dropFirst().map(String.init))
             raw = v?.stringValue.map { [["role": "user", "content": .string($0)]] } ?? v?.arrayValue ?? []
+            guard !raw.isEmpty else { throw TemplateError(message: "the item has no message list at '\(ref)' (input_messages.item_reference)") }
         case let t:
             throw TemplateError(message: "input_messages of type \(t ?? "?") is not one Proctor imports (template, item_reference)")
         }
@@ -243,6 +282,8 @@ enum HostedEvalImporter {
         var graders: [String: String]
         var embeddings: Bool
         var notes: [Note] = []
+        /// Inside a multi grader only the checks' numbers count: their own thresholds do not.
+        var inMulti = false
 
         /// The grader backend id for a model, declared once for the suite.
         mutating func grader(_ model: String) -> String {
@@ -278,6 +319,7 @@ enum HostedEvalImporter {
                 guard let d = t.doubleValue else { throw CriterionError(message: "pass_threshold must be a number", pointer: ptr + "/pass_threshold") }
                 return d
             }
+            if ctx.inMulti { return fallback ?? 0 }
             guard let fallback else { throw CriterionError(message: "\(type) needs pass_threshold", pointer: ptr) }
             ctx.notes.append(Note(location: ctx.at(ptr), message: "no pass_threshold: \(why)"))
             return fallback
@@ -314,17 +356,17 @@ enum HostedEvalImporter {
             let r = try subject(try filled("input"), "input")
             guard let reference = try filled("reference").literal else { throw CriterionError(message: "reference reads the sample too", pointer: ptr + "/reference") }
             let t = try threshold(nil, "")
-            var names = ["bleu": "bleu", "gleu": "gleu", "fuzzy_match": "fuzzy", "rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5", "rouge_l": "rougeL"]
+            var measures = ["bleu": "bleu", "gleu": "gleu", "fuzzy_match": "fuzzy", "rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5", "rouge_l": "rougeL"]
             // METEOR needs WordNet where the suite runs; without it here, the criterion is reported.
-            if WordNet.defaultFolders(home: ctx.home).contains(where: { WordNet.open($0) != nil }) { names["meteor"] = "meteor" }
+            if WordNet.defaultFolders(home: ctx.home).contains(where: { WordNet.open($0) != nil }) { measures["meteor"] = "meteor" }
             if metric == "cosine" {
                 ctx.embeddings = true
                 return withPath(["type": "similar", "embedding": "embeddings", "value": .string(OpenAIEvalsImporter.literal(reference)), "threshold": .number(JSONNumber(t))], r)
             }
-            guard let m = names[metric] else {
+            guard let m = measures[metric] else {
                 throw CriterionError(message: metric == "meteor"
                     ? "evaluation_metric meteor is not imported: Proctor computes METEOR with WordNet 3.0's synonyms, and WordNet is not installed here (apt install wordnet-base, then import again)"
-                    : "evaluation_metric '\(metric)' is not one OpenAI defines (\((names.keys.sorted() + ["cosine", "meteor"]).joined(separator: ", ")))", pointer: ptr + "/evaluation_metric")
+                    : "evaluation_metric '\(metric)' is not one OpenAI defines (\(Set(measures.keys).union(["cosine", "meteor"]).sorted().joined(separator: ", ")))", pointer: ptr + "/evaluation_metric")
             }
             guard (0...1).contains(t) else { throw CriterionError(message: "pass_threshold must be between 0 and 1 for \(metric)", pointer: ptr + "/pass_threshold") }
             return withPath(["type": "text-similarity", "measure": .string(m), "reference": .string(OpenAIEvalsImporter.literal(reference)), "threshold": .number(JSONNumber(t))], r)
@@ -367,8 +409,9 @@ enum HostedEvalImporter {
                                  "graderPrompt": .string(prompt + "\n\nAnswer with one JSON object and nothing else: {\"reason\": \"<your reasoning>\", \"label\": \"<one of: {{labels}}>\"}")], r)
             }
             let range = o["range"]?.arrayValue?.compactMap(\.doubleValue) ?? [0, 1]
-            guard range.count == 2, range[0] < range[1] else { throw CriterionError(message: "range must be two numbers [low, high]", pointer: ptr + "/range") }
+            guard range.count == 2, range[0] < range[1] else { throw CriterionError(message: "range must be two numbers [low, high] with low < high", pointer: ptr + "/range") }
             let t = try threshold((range[0] + range[1]) / 2, "it passes at the middle of its range, \(JSONNumber((range[0] + range[1]) / 2).text)")
+            guard (range[0]...range[1]).contains(t) else { throw CriterionError(message: "pass_threshold \(JSONNumber(t).text) is outside the range [\(JSONNumber(range[0]).text), \(JSONNumber(range[1]).text)]", pointer: ptr + "/pass_threshold") }
             let (lo, hi) = (JSONNumber(range[0]).text, JSONNumber(range[1]).text)
             return withPath(["type": "rubric", "grader": .string(grader), "rubric": .string(OpenAIEvalsImporter.literal(o["name"]?.stringValue ?? "score")),
                              "range": [.number(JSONNumber(range[0])), .number(JSONNumber(range[1]))], "threshold": .number(JSONNumber(t)),
@@ -377,18 +420,25 @@ enum HostedEvalImporter {
             guard let source = o["source"]?.stringValue, source.contains("def grade") else { throw CriterionError(message: "python needs \"source\" defining grade(sample, item)", pointer: ptr + "/source") }
             let t = try threshold(0.5, "it passes when grade() returns 0.5 or more")
             if o["image_tag"] != nil { ctx.notes.append(Note(location: ctx.at(ptr + "/image_tag"), message: "image_tag is not used: the grader runs on this machine's python3")) }
-            return ["type": "command", "argv": [.string("python3"), "-c", .string(OpenAIEvalsImporter.literal(pythonRunner)),
-                                                .string(OpenAIEvalsImporter.literal(JSONSerializer.string(.object(ctx.item)))), .string(OpenAIEvalsImporter.literal(source))],
-                    "threshold": .number(JSONNumber(t)), "timeoutSeconds": 60]
+            return ["type": "command", "argv": [.string("python3"), "-c", .string(OpenAIEvalsImporter.literal(pythonRunner)), .string(OpenAIEvalsImporter.literal(source))],
+                    "stdin": "json", "threshold": .number(JSONNumber(t)), "timeoutSeconds": 60]
         case "multi":
             guard case .object(let subs)? = o["graders"], !subs.isEmpty else { throw CriterionError(message: "multi needs \"graders\", an object of named graders", pointer: ptr + "/graders") }
             guard let formula = o["calculate_output"]?.stringValue else { throw CriterionError(message: "multi needs calculate_output", pointer: ptr) }
+            if subs.hasDuplicateKeys { throw CriterionError(message: "graders names a grader twice", pointer: ptr + "/graders") }
+            do { _ = try FormulaValidator.Expression.parse(formula, names: Set(subs.keys)) } catch {
+                throw CriterionError(message: "calculate_output: \(error.message)", pointer: ptr + "/calculate_output")
+            }
             var named: [JSONObject.Entry] = []
+            let outer = ctx.inMulti
+            ctx.inMulti = true
+            defer { ctx.inMulti = outer }
             for (name, g) in subs {
                 var v = try check(g, ptr: ptr + "/graders/" + JSONPointer.escape(name), &ctx)
                 if case .object(var x) = v { x["metric"] = nil; v = .object(x) }
                 named.append((name, v))
             }
+            ctx.inMulti = outer
             let t = try threshold(1, "it passes when calculate_output reaches 1")
             return ["type": "formula", "validators": .object(JSONObject(named)), "formula": .string(formula), "threshold": .number(JSONNumber(t))]
         default:
@@ -396,19 +446,21 @@ enum HostedEvalImporter {
         }
     }
 
-    /// Runs a python grader's `grade(sample, item)`: argv[1] the item as JSON, argv[2] the source,
-    /// the output on stdin; prints the score.
+    /// Runs a python grader's `grade(sample, item)`: argv[1] the source; on stdin the output and the
+    /// case's variables (the item is `item`); prints the score. What the grader prints goes to stderr.
     static let pythonRunner = """
-    import json, sys
-    item = json.loads(sys.argv[1])
-    text = sys.stdin.read()
+    import contextlib, json, sys
+    data = json.load(sys.stdin)
+    item, text = data["vars"]["item"], data["output"]
     try:
         output_json = json.loads(text)
     except ValueError:
         output_json = None
     sample = {"output_text": text, "output_json": output_json, "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
     scope = {}
-    exec(compile(sys.argv[2], "<python grader>", "exec"), scope)
-    print(float(scope["grade"](sample, item)))
+    with contextlib.redirect_stdout(sys.stderr):
+        exec(compile(sys.argv[1], "<python grader>", "exec"), scope)
+        score = float(scope["grade"](sample, item))
+    print(score)
     """
 }

@@ -6,7 +6,9 @@ import ProctorJSON
 /// environment variables. Exit 0 passes; the first stdout line is the message. A failing program's
 /// stderr tail is shown with it; a program that dies by a signal or hits a limit could not evaluate.
 /// With `threshold`, the program scores: its first stdout line is a number, and the check passes
-/// when that reaches the threshold (OpenAI's python grader).
+/// when that reaches the threshold (OpenAI's python grader); a scoring program that fails gave no
+/// score, so the check could not be evaluated. With `"stdin": "json"` the program reads
+/// `{"output": …, "vars": {…}}` (the case's variables) instead of the bare output.
 enum CommandValidator {
     static let factories: [String: ValidatorFactory] = [
         "command": { c throws(SuiteError) in try Run(c) },
@@ -20,10 +22,17 @@ enum CommandValidator {
         let environment: [String: String]
         /// Set: the first stdout line is a score that must reach this.
         let threshold: Double?
+        /// Whether stdin carries the case's variables with the output, as one JSON object.
+        let stdinJSON: Bool
 
         init(_ c: ValidatorConfig) throws(SuiteError) {
-            try c.allowKeys(["argv", "timeoutSeconds", "maxOutputBytes", "maxStderrBytes", "threshold"])
+            try c.allowKeys(["argv", "timeoutSeconds", "maxOutputBytes", "maxStderrBytes", "threshold", "stdin"])
             threshold = try c.number("threshold")
+            switch try c.string("stdin") {
+            case nil, "output"?: stdinJSON = false
+            case "json"?: stdinJSON = true
+            case let other?: throw c.error("stdin", "\"stdin\" is \"output\" (the default) or \"json\" (the output and the case's variables), not \"\(other)\"")
+            }
             argv = try c.strings("argv")
             func positive(_ key: String, integer: Bool) throws(SuiteError) -> Double? {
                 guard let d = try c.number(key) else { return nil }
@@ -47,7 +56,8 @@ enum CommandValidator {
                 "PROCTOR_CASE_ID": ctx.caseId, "PROCTOR_PROMPT_ID": ctx.promptId, "PROCTOR_BACKEND_ID": ctx.backendId,
                 "PROCTOR_FINISH_REASON": ctx.response.finishReason.rawValue, "PROCTOR_LATENCY_MS": String(ctx.response.latencyMs),
             ]
-            let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(s.text.utf8),
+            let input = stdinJSON ? JSONSerializer.string(["output": .string(s.text), "vars": .object(ctx.vars)]) : s.text
+            let r = await ProcessRunner.run(argv: argv, cwd: cwd, stdin: Array(input.utf8),
                                             environment: environment.merging(env) { _, b in b }, limits: limits)
             let tail = r.stderrTail()
             let stderrNote = tail.isEmpty ? "" : " (stderr ends: \(tail))"
@@ -55,7 +65,8 @@ enum CommandValidator {
             // Killed by a limit or a signal: the program never gave a verdict.
             if r.stoppedBy != nil || r.signal != nil { return .unevaluable("command '\(argv[0])' \(r.endDescription)" + stderrNote) }
             let first = r.stdoutText.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
-            if let threshold, r.exitCode == 0 {
+            if threshold != nil && r.exitCode != 0 { return .unevaluable("command '\(argv[0])' \(r.endDescription), so it gave no score" + stderrNote) }
+            if let threshold {
                 let word = first.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
                 guard let score = Double(word), score.isFinite else {
                     return .unevaluable("command '\(argv[0])' printed no score (its first line must start with a number): \(TextValidators.quote(first))")

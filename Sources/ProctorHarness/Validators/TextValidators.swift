@@ -117,7 +117,9 @@ enum TextValidators {
         }
         func checkNow(_ s: Subject, _ ctx: CheckContext) -> CheckResult {
             let t = rule(s.text)
-            let hit = caseInsensitive ? t.lowercased().contains(needle.lowercased()) : t.utf8Contains(needle)
+            // Without normalisation, code points are compared exactly after Python's lower() (final sigma included).
+            let hit = !caseInsensitive ? t.utf8Contains(needle) : needle.isEmpty
+                || (rule.normalize ? t.lowercased().contains(needle.lowercased()) : t.pythonLowercased().utf8Contains(needle.pythonLowercased()))
             return hit ? .pass("contains \(quote(needle))") : .fail("does not contain \(quote(needle))")
         }
     }
@@ -416,6 +418,24 @@ enum TextValidators {
 extension String {
     /// Substring test on UTF-8 bytes: exact, unlike `contains`, which matches canonically
     /// equivalent text (normalisation is the validator's choice, not the standard library's).
+    /// Python's `str.lower()`: the full lowercase mapping, with Σ as ς at the end of a word (after a
+    /// cased letter, not before one).
+    func pythonLowercased() -> String {
+        let scalars = Array(unicodeScalars)
+        var out = String.UnicodeScalarView()
+        func cased(_ u: Unicode.Scalar) -> Bool { u.properties.isCased }
+        func ignorable(_ u: Unicode.Scalar) -> Bool { u.properties.isCaseIgnorable }
+        for (i, u) in scalars.enumerated() {
+            if u == "\u{03A3}" {
+                let before = scalars[..<i].reversed().first { !ignorable($0) }.map(cased) ?? false
+                let after = scalars[(i + 1)...].first { !ignorable($0) }.map(cased) ?? false
+                if before && !after { out.append("\u{03C2}"); continue }
+            }
+            out.append(contentsOf: u.properties.lowercaseMapping.unicodeScalars)
+        }
+        return String(out)
+    }
+
     func utf8Contains(_ needle: String) -> Bool {
         if needle.isEmpty { return true }
         let h = Array(utf8), n = Array(needle.utf8)

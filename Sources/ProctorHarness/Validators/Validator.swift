@@ -85,13 +85,16 @@ public final class CheckContext: Sendable {
     public let costUsd: Double?
     /// The tools the request offered (the prompt's or the suite's), for tool checks.
     public let tools: [SuiteTool]
+    /// The case's variables (a `command` with `"stdin": "json"` gets them with the output).
+    public let vars: JSONObject
 
     /// A class, not a struct: every check of a case reads one context, and a struct this size
     /// is copied field by field (a retain each) wherever it is captured or passed on.
     public init(output: String, json: JSONValue?, jsonError: String?, response: BackendResponse, maxTokens: Int? = nil,
                 caseId: String = "", promptId: String = "", backendId: String = "", suiteDirectory: String = ".",
                 messages: [ChatMessage] = [], grader: GraderAccess? = nil, repairSummary: String = "", costUsd: Double? = nil,
-                tools: [SuiteTool] = []) {
+                tools: [SuiteTool] = [], vars: JSONObject = JSONObject()) {
+        self.vars = vars
         self.costUsd = costUsd
         self.tools = tools
         self.output = output
