@@ -305,6 +305,11 @@ final class OpenAIEvalsImportTests: XCTestCase {
         XCTAssertTrue(r.err.contains("calculate_output: 'q' names no check (there are a)"), r.err)
         XCTAssertTrue(r.err.contains("pass_threshold 11 is outside the range [0, 10]"), r.err)
         XCTAssertTrue(r.err.contains("written") || r.err.contains("wrote"), r.err)
+        // A bad --backends entry is reported at its line in that file.
+        let bad = dir.write("bad.json", "[{\"id\": \"m\", \"type\": \"command\", \"argv\": [\"true\"]},\n {\"id\": \"x\", \"type\": \"bogus\"}]")
+        let refused = await cli(["import", "openai-evals", config, "--data", items, "--backends", bad, "--out", dir.file("suites/bad.jsonc")])
+        XCTAssertEqual(refused.code, 2)
+        XCTAssertTrue(refused.err.contains("\(bad):2:") && refused.err.contains("unknown backend type 'bogus'"), refused.err)
         let suite = try JSONParser.parse(String(contentsOfFile: out, encoding: .utf8), options: .jsonc)
         // Ids count every item given, kept or not; numbers are filled in as Python prints them.
         XCTAssertEqual(suite["cases"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" }, ["item-2", "item-4"])

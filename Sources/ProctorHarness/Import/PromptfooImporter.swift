@@ -49,11 +49,18 @@ public enum PromptfooImporter {
     /// instead of the ones an importer would make.
     public static func backends(_ path: String) throws(ImportError) -> [JSONValue] {
         guard let data = TextInput.read(path) else { throw ImportError(message: "\(path): cannot read the --backends file") }
-        let v: JSONValue
-        do { v = try JSONParser.parse(data, options: .jsonc) } catch { throw ImportError(message: "\(path):\(error.line):\(error.column): \(error.message)") }
-        guard case .array(let xs) = v, !xs.isEmpty else { throw ImportError(message: "\(path): --backends holds a JSON list of backend entries ([{\"id\": …, \"type\": …}, …])") }
-        for (i, x) in xs.enumerated() where x["id"]?.stringValue == nil || x["type"]?.stringValue == nil {
-            throw ImportError(message: "\(path): entry \(i) needs an \"id\" and a \"type\"")
+        let parsed: (value: JSONValue, locator: JSONLocator)
+        do { parsed = try JSONParser.parseLocated(data, options: .jsonc) } catch { throw ImportError(message: "\(path):\(error.line):\(error.column): \(error.message)") }
+        guard case .array(let xs) = parsed.value, !xs.isEmpty else { throw ImportError(message: "\(path): --backends holds a JSON list of backend entries ([{\"id\": …, \"type\": …}, …])") }
+        // Each entry is checked here, so a mistake is reported at its line in this file rather than
+        // in the suite that was not written.
+        let folder = (path as NSString).deletingLastPathComponent
+        for (i, x) in xs.enumerated() {
+            guard case .object(let o) = x else { throw ImportError(message: "\(path): entry \(i) must be a backend object with an \"id\" and a \"type\"") }
+            do { _ = try BackendRegistry.standard.spec(o, baseDirectory: folder.isEmpty ? "." : folder) } catch {
+                let (l, c) = parsed.locator.position(of: "/\(i)" + error.pointer)
+                throw ImportError(message: "\(path):\(l):\(c): \(error.message)")
+            }
         }
         return xs
     }
