@@ -235,7 +235,7 @@ extension Evaluator {
             guard case .array(let a) = inst else { return true }
             var matched = 0
             let needAll = ann != nil || maxC != nil
-            let (_, _) = quietly { ev -> Void in
+            silently { ev -> Void in
                 for (i, x) in a.enumerated() {
                     var none: Annotations? = nil
                     if ev.child(node, x, keyword: "contains", at: String(i), ann: &none) {
@@ -268,17 +268,17 @@ extension Evaluator {
 
         case .anyOf(let nodes):
             var any = false
-            var branchErrors: [[ValidationError]] = []
-            for (i, node) in nodes.enumerated() {
-                let (ok, errs) = quietly { ev in ev.child(node, inst, keyword: "anyOf", String(i), ann: &ann) }
-                if ok {
-                    any = true
-                    if ann == nil { return true }
-                } else {
-                    branchErrors.append(errs)
-                }
+            for (i, node) in nodes.enumerated() where silently({ ev in ev.child(node, inst, keyword: "anyOf", String(i), ann: &ann) }) {
+                any = true
+                if ann == nil { return true }
             }
-            if !any {
+            if !any && collectErrors {
+                // Every branch failed: walk them again for the errors the hint is made from.
+                var branchErrors: [[ValidationError]] = []
+                for (i, node) in nodes.enumerated() {
+                    var none: Annotations? = nil
+                    branchErrors.append(quietly { ev in ev.child(node, inst, keyword: "anyOf", String(i), ann: &none) }.1)
+                }
                 let hint = closest(branchErrors)
                 report("anyOf", "\(describe(inst)) does not match any of the \(nodes.count) alternatives in anyOf" + hint)
             }
@@ -286,20 +286,24 @@ extension Evaluator {
 
         case .oneOf(let nodes):
             var passing: [Int] = []
-            var branchErrors: [[ValidationError]] = []
             for (i, node) in nodes.enumerated() {
                 var local: Annotations? = ann != nil ? Annotations() : nil
-                let (ok, errs) = quietly { ev in ev.child(node, inst, keyword: "oneOf", String(i), ann: &local) }
-                if ok {
+                if silently({ ev in ev.child(node, inst, keyword: "oneOf", String(i), ann: &local) }) {
                     passing.append(i)
                     if let l = local { ann!.merge(l) }
                     if passing.count > 1 && !collectErrors { return false }
-                } else {
-                    branchErrors.append(errs)
                 }
             }
             if passing.count == 1 { return true }
             if passing.isEmpty {
+                // No branch passed: walk them again for the errors the hint is made from.
+                var branchErrors: [[ValidationError]] = []
+                if collectErrors {
+                    for (i, node) in nodes.enumerated() {
+                        var none: Annotations? = nil
+                        branchErrors.append(quietly { ev in ev.child(node, inst, keyword: "oneOf", String(i), ann: &none) }.1)
+                    }
+                }
                 let hint = closest(branchErrors)
                 report("oneOf", "\(describe(inst)) does not match any of the \(nodes.count) alternatives in oneOf" + hint)
             } else {
@@ -309,12 +313,12 @@ extension Evaluator {
 
         case .not(let node):
             var none: Annotations? = nil
-            let (ok, _) = quietly { ev in ev.child(node, inst, keyword: "not", ann: &none) }
+            let ok = silently { ev in ev.child(node, inst, keyword: "not", ann: &none) }
             if ok { report("not", "\(describe(inst)) must not match the schema in \"not\"") }
             return !ok
 
         case .conditional(let ifNode, let thenNode, let elseNode):
-            let (cond, _) = quietly { ev in ev.child(ifNode, inst, keyword: "if", ann: &ann) }
+            let cond = silently { ev in ev.child(ifNode, inst, keyword: "if", ann: &ann) }
             if cond {
                 if let t = thenNode { return child(t, inst, keyword: "then", ann: &ann) }
             } else if let e = elseNode {
@@ -383,10 +387,15 @@ extension Evaluator {
 
     /// " (closest: …)" naming the failing branch with the fewest errors, to explain anyOf/oneOf failures.
     func closest(_ branches: [[ValidationError]]) -> String {
-        guard let best = branches.filter({ !$0.isEmpty }).min(by: { a, b in
-            let da = a.map { $0.instanceLocation.count }.max() ?? 0, db = b.map { $0.instanceLocation.count }.max() ?? 0
-            return a.count != b.count ? a.count < b.count : da > db
-        }), let first = best.first else { return "" }
+        // The branch with the fewest errors, then the deepest one (the first of equals); each
+        // branch's depth is measured once.
+        var best: (errors: [ValidationError], depth: Int)?
+        for b in branches where !b.isEmpty {
+            let depth = b.map { $0.instanceLocation.count }.max() ?? 0
+            if let current = best, b.count > current.errors.count || (b.count == current.errors.count && depth <= current.depth) { continue }
+            best = (b, depth)
+        }
+        guard let first = best?.errors.first else { return "" }
         return " (closest: \(first))"
     }
 }

@@ -21,7 +21,9 @@ struct Annotations {
 /// One validation pass: dynamic scope, paths for error messages, collected errors.
 struct Evaluator {
     let schema: CompiledSchema
-    let collectErrors: Bool
+    /// Whether failures are collected with their paths; false on the fast path (and, for a while,
+    /// inside `silently`).
+    var collectErrors: Bool
     var errors: [ValidationError] = []
     var scope: [Int] = []
     var instancePath: [String] = []
@@ -85,6 +87,16 @@ struct Evaluator {
         let found = Array(errors[mark...])
         errors.removeSubrange(mark...)
         return (r, found)
+    }
+
+    /// Runs `body` on the fast path (no errors, no paths, stopping at the first failure), for
+    /// subschemas whose errors matter only when their keyword fails: an `if`, a `not`, the branches
+    /// of `anyOf`/`oneOf` and `contains` until then. Validity and annotations are the same.
+    mutating func silently<T>(_ body: (inout Evaluator) -> T) -> T {
+        let saved = collectErrors
+        collectErrors = false
+        defer { collectErrors = saved }
+        return body(&self)
     }
 
     // MARK: - Nodes
