@@ -149,7 +149,8 @@ public final class RunSession: Sendable {
     }
 
     /// What graded checks of suite `s` call: temperature 0 and a fixed seed where the grader's
-    /// backend honours them, within the grader's concurrency cap.
+    /// backend honours them (not on OpenAI's reasoning models, which take only their default
+    /// temperature), within the grader's concurrency cap.
     func graderAccess(_ s: Int, registry: BackendRegistry = .standard, repeatIndex: Int = 0) -> GraderAccess {
         let table = graders[s]
         let suite = suites[s]
@@ -158,7 +159,9 @@ public final class RunSession: Sendable {
             let target = suite.effectiveSpec(g.spec)
             var fixed = GenerationOptions()
             let honours = registry.kinds[target.type]?.honours ?? [:]
-            if honours[.temperature] != nil { fixed.temperature = 0 }
+            // OpenAI's reasoning models take no temperature but their default: they grade at it.
+            let reasoning = target.type == OpenAIBackend.kind.type && OpenAIBackend.isReasoningModel(target.config["model"]?.stringValue ?? "")
+            if honours[.temperature] != nil && !reasoning { fixed.temperature = 0 }
             if honours[.seed] != nil { fixed.seed = 0 }
             var request = BackendRequest(messages: [ChatMessage(role: "user", content: prompt)], options: target.options.overridden(by: fixed),
                                          caseId: "grader", promptId: "grader")

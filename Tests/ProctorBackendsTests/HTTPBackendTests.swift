@@ -34,6 +34,19 @@ final class HTTPBackendTests: XCTestCase {
         XCTAssertEqual(body["messages"]?[0]?["role"], "system")
     }
 
+    /// OpenAI's reasoning models take `max_completion_tokens` (they refuse `max_tokens`).
+    func testReasoningModelsTakeMaxCompletionTokens() async throws {
+        let server = try MockHTTPServer { _ in MockHTTPServer.openAI("ok") }
+        let e: [(key: String, value: JSONValue)] = [("id", "oa"), ("type", "openai"), ("baseURL", .string(server.baseURL + "/v1")), ("model", "o4-mini"),
+                                                    ("apiKeyEnv", "PROCTOR_TEST_API_KEY"), ("retryBaseDelaySeconds", 0.1), ("timeoutSeconds", 5), ("maxTokens", 50)]
+        _ = try await Configured(JSONObject(e)).complete(request)
+        let body = try JSONParser.parse(server.requests[0].body)
+        XCTAssertEqual(body["max_completion_tokens"], 50)
+        XCTAssertNil(body["max_tokens"])
+        for m in ["o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5", "gpt-5-mini"] { XCTAssertTrue(OpenAIBackend.isReasoningModel(m), m) }
+        for m in ["gpt-4o", "gpt-4.1-mini", "olmo-7b", "o", "omni"] { XCTAssertFalse(OpenAIBackend.isReasoningModel(m), m) }
+    }
+
     func testFinishReasonLengthMeansTruncated() async throws {
         let server = try MockHTTPServer { _ in MockHTTPServer.openAI("cut", finish: "length") }
         let r = try await openai(server).complete(request)

@@ -267,7 +267,7 @@ final class OpenAIEvalsImportTests: XCTestCase {
         r = await cli(["import", "openai-evals", ref, "--data", refItems, "--backends", backends, "--out", dir.file("suites/ref.jsonc")])
         XCTAssertEqual(r.code, 0, r.err)
         XCTAssertTrue(r.err.contains("not imported: \(refItems):2:1: item 2: reference: the item has no 'answer' for {{item.answer}}"), r.err)
-        XCTAssertTrue(r.err.contains("not imported: \(refItems):3:1: the item does not match data_source_config.item_schema"), r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(refItems):3:1: the item does not match data_source_config.schema's properties/item"), r.err)
         XCTAssertTrue(r.err.contains("not imported: \(ref):4:"), r.err)
         XCTAssertTrue(r.err.contains("string_check has \"case_sensitive\", which Proctor does not know how to honour"), r.err)
         let refSuite = try JSONParser.parse(String(contentsOfFile: dir.file("suites/ref.jsonc"), encoding: .utf8), options: .jsonc)
@@ -326,5 +326,58 @@ final class OpenAIEvalsImportTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(first[1]["message"]?.stringValue).contains("RuntimeError: no"), "\(first[1])")
         XCTAssertEqual(first.map { $0["pass"]?.boolValue }, [true, false, true, true])
         XCTAssertEqual(results[1]["validators"]?.arrayValue?.map { $0["pass"]?.boolValue }, [true, false, false, true])
+    }
+
+    /// Exported shapes a second new user tried: a saved list of evals, a row schema whose item part
+    /// refers to its top, items with pre-generated samples, inline items beside --data, a logs data
+    /// source, a tool message's call id, a criterion whose sub-grader cannot be imported.
+    func testHostedEvalExportedShapes() async throws {
+        let dir = TempDir()
+        let backends = dir.write("b.json", #"[{"id": "m", "type": "command", "argv": ["sh", "-c", "printf Rome"]}]"#)
+        let list = dir.write("list.json", #"""
+        {"object": "list", "data": [
+         {"object": "eval", "id": "eval_a", "name": "first", "data_source_config": {"type": "logs"},
+          "testing_criteria": [{"type": "string_check", "name": "s", "input": "{{sample.output_text}}", "reference": "{{item.a}}", "operation": "eq"}],
+          "data_source": {"type": "completions", "input_messages": {"type": "template", "template": [{"role": "user", "content": "{{item.a}}?"}]}}},
+         {"object": "eval", "id": "eval_b", "name": "second",
+          "data_source_config": {"type": "custom", "schema": {"type": "object", "$defs": {"A": {"type": "string", "minLength": 2}},
+            "properties": {"item": {"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}, "required": ["a"]}, "sample": {}}, "required": ["item"]}},
+          "testing_criteria": [{"type": "string_check", "name": "s", "input": "{{sample.output_text}}", "reference": "{{item.a}}", "operation": "eq"},
+            {"type": "multi", "name": "m1", "calculate_output": "a", "graders": {"a": {"type": "string_check", "input": "{{sample.output_text}}", "reference": "x", "operation": "eq"},
+              "bad": {"type": "label_model", "model": "m", "labels": ["g"], "passing_labels": ["h"], "input": [{"role": "user", "content": "{{sample.output_text}}"}]}}}],
+          "data_source": {"type": "completions", "source": {"type": "file_content", "content": [{"item": {"a": "inline"}}]},
+            "input_messages": {"type": "item_reference", "item_reference": "item.messages"}}}]}
+        """#)
+        let items = dir.write("items.jsonl", """
+        {"item": {"a": "Rome", "messages": [{"role": "user", "content": "Capital of Italy?"}]}, "sample": {"output_text": "Rome"}}
+        {"item": {"a": "R", "messages": [{"role": "user", "content": "?"}]}}
+        {"item": {"a": "Oslo", "messages": [{"role": "tool", "content": "t", "tool_call_id": "c1"}]}}
+        """)
+        var r = await cli(["import", "openai-evals", list, "--data", items, "--backends", backends, "--out", dir.file("suites/x.jsonc")])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("a list of 2 evals (eval_a, eval_b); choose one with --eval ID"), r.err)
+        r = await cli(["import", "openai-evals", list, "--eval", "second", "--data", items, "--backends", backends, "--out", dir.file("suites/x.jsonc")])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(items):2:1: the item does not match data_source_config.schema's properties/item"), r.err)
+        XCTAssertTrue(r.err.contains("/a: \"R\" is shorter than 2 characters") || r.err.contains("shorter than 2"), r.err)
+        XCTAssertTrue(r.err.contains("note: \(items):1:1: items' \"sample\" (pre-generated outputs) is not graded as it is"), r.err)
+        XCTAssertTrue(r.err.contains("the configuration's inline items are not used: --data"), r.err)
+        XCTAssertTrue(r.err.contains("not imported: \(items):3:1: item 3: a tool message's \"tool_call_id\" has no Proctor equivalent"), r.err)
+        XCTAssertTrue(r.err.contains("criterion 'm1' is not imported: label_model needs labels and passing_labels"), r.err)
+        let suite = try JSONParser.parse(String(contentsOfFile: dir.file("suites/x.jsonc"), encoding: .utf8), options: .jsonc)
+        XCTAssertEqual(suite["cases"]?.arrayValue?.count, 1)
+        // The first eval of the list: a logs data source is said not to be read; no prompt: nothing to import.
+        r = await cli(["import", "openai-evals", list, "--eval", "eval_a", "--data", items, "--backends", backends, "--out", dir.file("suites/y.jsonc")])
+        XCTAssertEqual(r.code, 0, r.err)
+        XCTAssertTrue(r.err.contains("a logs data source is not read"), r.err)
+        // Samples without a prompt: said why nothing imports.
+        let bare = dir.write("bare.json", #"{"testing_criteria": [{"type": "string_check", "name": "s", "input": "{{sample.output_text}}", "reference": "{{item.a}}", "operation": "eq"}]}"#)
+        r = await cli(["import", "openai-evals", bare, "--data", items, "--backends", backends, "--out", dir.file("suites/w.jsonc")])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("nothing to import: every item was left out (3 of 3") && r.err.contains("the items' samples are not graded as they are"), r.err)
+        let none = dir.write("none.json", #"{"testing_criteria": [{"type": "string_check", "name": "s", "input": "{{item.a}}", "reference": "x", "operation": "like"}], "data_source": {"type": "completions", "input_messages": {"type": "template", "template": [{"role": "user", "content": "q"}]}}}"#)
+        r = await cli(["import", "openai-evals", none, "--data", items, "--backends", backends, "--out", dir.file("suites/z.jsonc")])
+        XCTAssertEqual(r.code, 2)
+        XCTAssertTrue(r.err.contains("nothing to import: no criterion could be imported"), r.err)
     }
 }

@@ -32,6 +32,13 @@ public struct OpenAIBackend: Backend {
         toolRefusal: { c in c["endpoint"]?.stringValue == "completions" ? "with \"endpoint\": \"completions\" it sends a prompt, which carries no tools" : nil },
         make: { ctx throws(BackendConfigError) in try OpenAIBackend(ctx) })
 
+    /// Whether `model` names one of OpenAI's reasoning models (the o1, o3 and o4 families, gpt-5),
+    /// which take `max_completion_tokens` and no `temperature` but their default.
+    public static func isReasoningModel(_ model: String) -> Bool {
+        let m = model.lowercased()
+        return ["o1", "o3", "o4"].contains { m == $0 || m.hasPrefix($0 + "-") } || m.hasPrefix("gpt-5")
+    }
+
     /// Reads the common HTTP keys, `responseFormat` and `endpoint` from the suite entry in `ctx`, with the API key from `OPENAI_API_KEY` or the variable `apiKeyEnv` names.
     public init(_ ctx: BackendContext) throws(BackendConfigError) {
         id = ctx.id
@@ -78,7 +85,8 @@ public struct OpenAIBackend: Backend {
         if let responseFormat { base.append(("response_format", responseFormat)) }
         if !request.tools.isEmpty { base.append(("tools", ToolWire.openAITools(request.tools))) }
         if let choice = request.toolChoice { base.append(("tool_choice", ToolWire.openAIChoice(choice))) }
-        let body = HTTPBackendConfig.body(base, request.options, names: Self.names)
+        // OpenAI's reasoning models refuse `max_tokens`; they take `max_completion_tokens`.
+        let body = HTTPBackendConfig.body(base, request.options, names: Self.isReasoningModel(cfg.model) ? Self.names.merging([.maxTokens: "max_completion_tokens"]) { _, b in b } : Self.names)
         let headers = cfg.headers(keyHeader: "Authorization", keyPrefix: "Bearer ")
         let url = cfg.url(completions ? "completions" : "chat/completions")
         switch await transport.post(url: url, headers: headers, body: JSONSerializer.bytes(.object(body))) {

@@ -51,7 +51,7 @@ enum HostedEvalImporter {
             let path = ref.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             switch path.first {
             case "item":
-                guard let v = lookup(item, path.dropFirst()), path.count > 1 else { throw TemplateError(message: "the item has no \(ref.dropFirst(5).isEmpty ? "value" : "'\(ref.dropFirst(5))'") for {{\(ref)}}") }
+                guard let v = lookup(item, path.dropFirst()) else { throw TemplateError(message: "the item has no \(ref.dropFirst(5).isEmpty ? "value" : "'\(ref.dropFirst(5))'") for {{\(ref)}}") }
                 text += rendered(v)
             case "sample" where path.count >= 2 && path[1] == "output_text" && path.count == 2:
                 if !text.isEmpty { out.parts.append(.text(text)); text = "" }
@@ -92,8 +92,9 @@ enum HostedEvalImporter {
         }
     }
 
-    static func convert(path: String, config: JSONObject, locator: JSONLocator, dataFile: String?, outPath: String, backendsFile: String?, home: String?) throws(Failure) -> PromptfooImporter.Result {
-        let at = { (ptr: String) -> String in let (l, c) = locator.position(of: ptr); return "\(path):\(l):\(c)" }
+    /// `base` is the eval's pointer in the file (`/data/2` in a saved list of evals).
+    static func convert(path: String, config: JSONObject, locator: JSONLocator, base: String = "", dataFile: String?, outPath: String, backendsFile: String?, home: String?) throws(Failure) -> PromptfooImporter.Result {
+        let at = { (ptr: String) -> String in let (l, c) = locator.position(of: base + ptr); return "\(path):\(l):\(c)" }
         var notes: [Note] = [], unmapped: [Note] = [], files = [path]
         guard case .array(let criteria)? = config["testing_criteria"], !criteria.isEmpty else {
             throw Failure(message: "\(at("/testing_criteria")): testing_criteria must be a non-empty list of graders")
@@ -101,7 +102,11 @@ enum HostedEvalImporter {
         let dataSource = config["data_source"]?.objectValue
         // The items: --data, or the run's inline file_content.
         var items: [Item] = []
+        var samplePlace: String?   // the first item that came with a pre-generated sample
         if let dataFile {
+            if dataSource?["source"]?["content"] != nil {
+                notes.append(Note(location: at("/data_source/source/content"), message: "the configuration's inline items are not used: --data \(dataFile) gives the items"))
+            }
             guard let d = TextInput.read(dataFile) else {
                 throw Failure(message: "\(dataFile): cannot read the --data items (\(FileManager.default.fileExists(atPath: dataFile) ? "not readable" : "no such file"))")
             }
@@ -110,12 +115,16 @@ enum HostedEvalImporter {
             do { lines = try JSONLines.parse(d) } catch { throw Failure(message: "\(dataFile):\(error)") }
             for l in lines {
                 guard case .object(var o) = l.value else { throw Failure(message: "\(dataFile):\(l.line):1: an item is a JSON object (or {\"item\": {…}})") }
-                if case .object(let inner)? = o["item"], o.keys.allSatisfy({ $0 == "item" || $0 == "sample" }) { o = inner }
+                if case .object(let inner)? = o["item"], o.keys.allSatisfy({ $0 == "item" || $0 == "sample" }) {
+                    if o["sample"] != nil && samplePlace == nil { samplePlace = "\(dataFile):\(l.line):1" }
+                    o = inner
+                }
                 items.append(Item(value: o, place: "\(dataFile):\(l.line):1"))
             }
         } else if case .array(let content)? = dataSource?["source"]?["content"] {
             for (i, x) in content.enumerated() {
                 guard case .object(let o) = x["item"] ?? x else { throw Failure(message: "\(at("/data_source/source/content/\(i)")): an item is a JSON object") }
+                if x["item"] != nil && x["sample"] != nil && samplePlace == nil { samplePlace = at("/data_source/source/content/\(i)/sample") }
                 items.append(Item(value: o, place: at("/data_source/source/content/\(i)")))
             }
         } else {
@@ -127,15 +136,21 @@ enum HostedEvalImporter {
         // item_schema: every item is checked on import. An eval as the API returned it holds the
         // whole row's `schema` instead, the item's under properties/item.
         let schemaPointer = config["data_source_config"]?["item_schema"] != nil ? "/data_source_config/item_schema" : "/data_source_config/schema/properties/item"
-        if let schema = config["data_source_config"]?["item_schema"] ?? config["data_source_config"]?["schema"]?["properties"]?["item"] {
+        let itemSchema: JSONValue? = config["data_source_config"]?["item_schema"]
+            ?? config["data_source_config"]?["schema"]?["properties"]?["item"].map { _ in ["$ref": "urn:proctor:eval-row#/properties/item"] }
+        if let schema = itemSchema {
             let compiled: CompiledSchema
-            do { compiled = try CompiledSchema.compile(schema) } catch {
+            // The row schema is compiled whole, so references from the item's part to the rest
+            // (`#/$defs/…` at its top) resolve.
+            var registry = SchemaRegistry()
+            if let row = config["data_source_config"]?["schema"] { registry.add(row, uri: "urn:proctor:eval-row") }
+            do { compiled = try CompiledSchema.compile(schema, registry: registry) } catch {
                 throw Failure(message: "\(at(schemaPointer)): the item schema is not one Proctor can compile: \(error)")
             }
             items = items.filter { item in
                 let r = compiled.validate(.object(item.value))
                 if r.valid { return true }
-                unmapped.append(Note(location: item.place, message: "the item does not match data_source_config.item_schema, so it is not a case: "
+                unmapped.append(Note(location: item.place, message: "the item does not match data_source_config.\(schemaPointer.hasSuffix("item_schema") ? "item_schema" : "schema's properties/item"), so it is not a case: "
                                      + r.errors.prefix(3).map(\.description).joined(separator: "; ")))
                 return false
             }
@@ -145,8 +160,11 @@ enum HostedEvalImporter {
         if input == nil {
             notes.append(Note(location: at(""), message: "no data_source.input_messages: each item's \"input\" (a string or a message list) is the prompt"))
         }
-        if items.contains(where: { $0.value["sample"] != nil }) {
-            notes.append(Note(location: items.first { $0.value["sample"] != nil }!.place, message: "items' \"sample\" is not used: Proctor generates each output on the suite's backend"))
+        if let place = samplePlace ?? items.first(where: { $0.value["sample"] != nil })?.place {
+            notes.append(Note(location: place, message: "items' \"sample\" (pre-generated outputs) is not graded as it is: Proctor generates each output on the suite's backend"))
+        }
+        if let kind = config["data_source_config"]?["type"]?.stringValue, kind == "logs" || kind == "stored_completions" {
+            notes.append(Note(location: at("/data_source_config/type"), message: "a \(kind) data source is not read: Proctor generates each output for the items given, on the suite's backend"))
         }
         var graders: [String: String] = [:]   // model → grader id
         var embeddings = false
@@ -184,7 +202,9 @@ enum HostedEvalImporter {
                     // A criterion that cannot be imported is reported once, where it is; one that fails
                     // for this item alone, at the item.
                     if error.perItem { unmapped.append(Note(location: item.place, message: "item \(n + 1): \(error.message); the case is left out")); continue itemLoop }
-                    if item.number == items[0].number { unmapped.append(Note(location: at(error.pointer ?? ptr), message: error.message)) }
+                    if item.number == items[0].number {
+                        unmapped.append(Note(location: at(error.pointer ?? ptr), message: "criterion '\(names[i])' is not imported: \(error.message)"))
+                    }
                 }
             }
             guard !validators.isEmpty else { continue }
@@ -192,7 +212,14 @@ enum HostedEvalImporter {
             cases.append(["id": .string(cases.contains { $0["id"]?.stringValue == id } ? "item-\(n + 1)" : id),
                           "vars": ["input": .array(messages), "item": .object(item.value)], "validators": .array(validators)])
         }
-        guard !cases.isEmpty else { throw Failure(message: "\(path): no item could be imported" + (unmapped.last.map { " (\($0.location): \($0.message))" } ?? "")) }
+        guard !cases.isEmpty else {
+            let criteriaLeft = unmapped.filter { $0.message.hasPrefix("criterion '") }
+            let why = criteriaLeft.count == criteria.count
+                ? "no criterion could be imported (first: \(criteriaLeft[0]))"
+                : "every item was left out (\(unmapped.count - criteriaLeft.count) of \(items.count); first: \(unmapped.first { !$0.message.hasPrefix("criterion '") }.map(\.description) ?? "?"))"
+            throw Failure(message: "\(path): nothing to import: " + why
+                          + (samplePlace != nil && input == nil ? "; the items' samples are not graded as they are (Proctor generates outputs: give data_source.input_messages)" : ""))
+        }
         var backends: [JSONValue]
         if let backendsFile {
             backends = try PromptfooImporter.backends(backendsFile)
@@ -251,6 +278,9 @@ enum HostedEvalImporter {
         guard !raw.isEmpty else { throw TemplateError(message: "the prompt has no messages") }
         return try raw.map { (m: JSONValue) throws(TemplateError) -> JSONValue in
             guard let role = m["role"]?.stringValue else { throw TemplateError(message: "a prompt message has no role") }
+            if let k = m.objectValue?.keys.first(where: { !["role", "content", "type"].contains($0) }) {
+                throw TemplateError(message: "a \(role) message's \"\(k)\" has no Proctor equivalent (prompt messages carry a role and text)")
+            }
             var text = try content(m["content"])
             if fromTemplate {
                 let f = try fill(text, item)

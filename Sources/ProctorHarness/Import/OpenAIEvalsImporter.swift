@@ -23,6 +23,19 @@ public enum OpenAIEvalsImporter {
         } else {
             do { parsed = try YAMLParser.parseLocated(bytes) } catch { throw Failure(message: "\(path):\(error)") }
         }
+        // A saved list of evals (`GET /v1/evals`: {"object": "list", "data": [eval, …]}): the one
+        // --eval names (by id or name), or the only one.
+        if case .object(let top) = parsed.value, top["testing_criteria"] == nil, case .array(let listed)? = top["data"],
+           listed.contains(where: { $0["testing_criteria"] != nil }) {
+            let evals = listed.indices.filter { listed[$0]["testing_criteria"] != nil }
+            let label = { (i: Int) -> String in listed[i]["id"]?.stringValue ?? listed[i]["name"]?.stringValue ?? "#\(i)" }
+            guard let k = evalId.map({ id in evals.first { listed[$0]["id"]?.stringValue == id || listed[$0]["name"]?.stringValue == id } }) ?? (evals.count == 1 ? evals[0] : nil),
+                  case .object(let config) = listed[k] else {
+                throw Failure(message: "\(path): a list of \(evals.count) evals (\(evals.map(label).joined(separator: ", "))); " + (evalId.map { "none is '\($0)'" } ?? "choose one with --eval ID (its id or name)"))
+            }
+            return try HostedEvalImporter.convert(path: path, config: config, locator: parsed.locator, base: "/data/\(k)", dataFile: dataFile, outPath: outPath,
+                                                  backendsFile: backendsFile, home: environment["HOME"])
+        }
         if case .object(let config) = parsed.value, config["testing_criteria"] != nil {
             if evalId != nil { throw Failure(message: "\(path): --eval chooses an eval of a registry file; this is a hosted eval configuration (testing_criteria)") }
             return try HostedEvalImporter.convert(path: path, config: config, locator: parsed.locator, dataFile: dataFile, outPath: outPath, backendsFile: backendsFile, home: environment["HOME"])
