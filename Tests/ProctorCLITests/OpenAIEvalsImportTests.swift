@@ -1,5 +1,6 @@
 import Foundation
 import ProctorCLI
+import ProctorHarness
 import ProctorJSON
 import ProctorTestSupport
 import XCTest
@@ -211,7 +212,7 @@ final class OpenAIEvalsImportTests: XCTestCase {
         r = await cli(["import", "openai-evals", config, "--data", items, "--backends", backends, "--out", out])
         XCTAssertEqual(r.code, 0, r.err)
         // METEOR imports where WordNet is installed (CI installs it); elsewhere it is reported, at its criterion.
-        let wordnet = FileManager.default.fileExists(atPath: "/usr/share/wordnet/index.noun")
+        let wordnet = TextMetrics.meteorAvailable(home: nil)   // the command here runs without HOME
         XCTAssertEqual(r.err.contains("not imported: \(config):11:") && r.err.contains("WordNet is not installed here (apt install wordnet-base"), !wordnet, r.err)
         XCTAssertTrue(r.err.contains("not imported: \(items):3:1: the item does not match data_source_config.item_schema"), r.err)
         XCTAssertTrue(r.err.contains("/question"), r.err)

@@ -17,7 +17,7 @@ final class MeteorTests: XCTestCase {
 
     /// WordNet where Debian installs it, or a skip (a failure under PROCTOR_REQUIRE_SHARED=1, as in CI).
     func wordnet(file: StaticString = #filePath, line: UInt = #line) throws -> WordNet {
-        if let w = WordNet.defaultFolders(home: nil).lazy.compactMap(WordNet.open).first { return w }
+        if let w = WordNet.find(home: nil) { return w }
         let reason = "WordNet 3.0 is not installed (apt install wordnet-base); .ci/run installs it"
         if SharedData.required { XCTFail(reason, file: file, line: line) }
         throw XCTSkip(reason)

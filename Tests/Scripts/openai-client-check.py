@@ -9,29 +9,19 @@ client expects, that a bad request is a 400 the client raises as BadRequestError
 stops the server with exit code 0.
 """
 import json
-import signal
-import subprocess
 import sys
 
 import openai
 
+import served  # beside this script
+
 proctor, model, tokenizer = sys.argv[1:4]
-server = subprocess.Popen([proctor, "model", "serve", model, "--tokenizer", tokenizer, "--port", "0", "--threads", "1"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-failures = 0
-
-
-def check(what, ok, detail=""):
-    global failures
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f": {detail}"))
-    if not ok:
-        failures += 1
+server = served.launch(proctor, model, tokenizer)
+check = served.check
 
 
 try:
-    line = server.stdout.readline()
-    url = line.split(" on ", 1)[1].split(" ")[0]
-    client = openai.OpenAI(base_url=url, api_key="not-needed", max_retries=0, timeout=60)
+    client = served.client(server)
 
     models = [m.id for m in client.models.list().data]
     check("models lists the served model", models == ["proctor-builtin"], models)
@@ -84,13 +74,6 @@ try:
     except openai.BadRequestError as e:
         check("n > 1 is a 400 naming the parameter", e.status_code == 400 and e.body.get("param") == "n", e.body)
 finally:
-    server.send_signal(signal.SIGINT)
-    try:
-        code = server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        code = None
-    check("Ctrl-C stops the server with exit code 0", code == 0, code)
+    served.stop(server)
 
-print(f"openai-client-check: {failures} failed")
-sys.exit(1 if failures else 0)
+served.finish("openai-client-check")

@@ -10,24 +10,16 @@ back as a `role: "tool"` message gets an answer; a streamed call adds up to the 
 `tool_choice` naming no tool is a 400 the client raises.
 """
 import json
-import signal
-import subprocess
 import sys
 
 import jsonschema
 import openai
 
+import served  # beside this script
+
 proctor, model, tokenizer = sys.argv[1:4]
-server = subprocess.Popen([proctor, "model", "serve", model, "--tokenizer", tokenizer, "--port", "0", "--threads", "1"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-failures = 0
-
-
-def check(what, ok, detail=""):
-    global failures
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f": {detail}"))
-    if not ok:
-        failures += 1
+server = served.launch(proctor, model, tokenizer)
+check = served.check
 
 
 weather = {"type": "object", "properties": {"location": {"type": "string"}, "days": {"type": "integer", "minimum": 1, "maximum": 14}},
@@ -55,9 +47,7 @@ def ask(text):
 
 
 try:
-    line = server.stdout.readline()
-    url = line.split(" on ", 1)[1].split(" ")[0]
-    client = openai.OpenAI(base_url=url, api_key="not-needed", max_retries=0, timeout=60)
+    client = served.client(server)
 
     rain = client.chat.completions.create(model="proctor-builtin", messages=ask("Will it rain in Oslo in the next 2 days?"), tools=tools,
                                           tool_choice="auto", max_tokens=64, stop=["\n"])
@@ -114,13 +104,6 @@ try:
     except openai.BadRequestError as e:
         check("a tool_choice naming no tool is a 400 naming the parameter", e.status_code == 400 and e.body.get("param") == "tool_choice", e.body)
 finally:
-    server.send_signal(signal.SIGINT)
-    try:
-        code = server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        code = None
-    check("Ctrl-C stops the server with exit code 0", code == 0, code)
+    served.stop(server)
 
-print(f"openai-tools-check: {failures} failed")
-sys.exit(1 if failures else 0)
+served.finish("openai-tools-check")

@@ -95,6 +95,8 @@ enum HostedEvalImporter {
     /// `base` is the eval's pointer in the file (`/data/2` in a saved list of evals).
     static func convert(path: String, config: JSONObject, locator: JSONLocator, base: String = "", dataFile: String?, outPath: String, backendsFile: String?, home: String?) throws(Failure) -> PromptfooImporter.Result {
         let at = { (ptr: String) -> String in let (l, c) = locator.position(of: base + ptr); return "\(path):\(l):\(c)" }
+        // METEOR needs WordNet where the suite runs; without it here, such a criterion is reported.
+        let meteor = WordNet.find(home: home) != nil
         var notes: [Note] = [], unmapped: [Note] = [], files = [path]
         guard case .array(let criteria)? = config["testing_criteria"], !criteria.isEmpty else {
             throw Failure(message: "\(at("/testing_criteria")): testing_criteria must be a non-empty list of graders")
@@ -190,7 +192,7 @@ enum HostedEvalImporter {
             var validators: [JSONValue] = []
             for (i, c) in criteria.enumerated() {
                 let ptr = "/testing_criteria/\(i)"
-                var ctx = Context(item: item.value, at: at, home: home, graders: graders, embeddings: embeddings)
+                var ctx = Context(item: item.value, at: at, meteor: meteor, graders: graders, embeddings: embeddings)
                 do {
                     var v = try check(c, ptr: ptr, &ctx)
                     if case .object(var o) = v { o["metric"] = .string(names[i]); v = .object(o) }
@@ -307,8 +309,8 @@ enum HostedEvalImporter {
     struct Context {
         let item: JSONObject
         let at: (String) -> String
-        /// `HOME`, where NLTK's downloader puts WordNet.
-        let home: String?
+        /// Whether WordNet is installed, so a meteor criterion imports.
+        let meteor: Bool
         var graders: [String: String]
         var embeddings: Bool
         var notes: [Note] = []
@@ -387,8 +389,7 @@ enum HostedEvalImporter {
             guard let reference = try filled("reference").literal else { throw CriterionError(message: "reference reads the sample too", pointer: ptr + "/reference") }
             let t = try threshold(nil, "")
             var measures = ["bleu": "bleu", "gleu": "gleu", "fuzzy_match": "fuzzy", "rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5", "rouge_l": "rougeL"]
-            // METEOR needs WordNet where the suite runs; without it here, the criterion is reported.
-            if WordNet.defaultFolders(home: ctx.home).contains(where: { WordNet.open($0) != nil }) { measures["meteor"] = "meteor" }
+            if ctx.meteor { measures["meteor"] = "meteor" }
             if metric == "cosine" {
                 ctx.embeddings = true
                 return withPath(["type": "similar", "embedding": "embeddings", "value": .string(OpenAIEvalsImporter.literal(reference)), "threshold": .number(JSONNumber(t))], r)

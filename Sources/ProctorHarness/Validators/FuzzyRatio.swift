@@ -76,7 +76,7 @@ enum FuzzyRatio {
     static func partialImpl(_ s1: Text, _ s2: Text) -> Double {
         let n = s1.count, m = s2.count
         var best = 0.0
-        for i in 1..<max(n, 1) where i <= m { best = max(best, ratio(s1[...], s2[..<i])) }
+        for i in 1..<max(n, 1) { best = max(best, ratio(s1[...], s2[..<i])) }
         if m > n { for i in 0..<(m - n) { best = max(best, ratio(s1[...], s2[i..<(i + n)])) } }
         for i in max(m - n, 0)..<m { best = max(best, ratio(s1[...], s2[i...])) }
         return best

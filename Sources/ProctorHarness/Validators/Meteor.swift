@@ -18,8 +18,7 @@ enum Meteor {
             var positions: [String: [Int]] = [:]
             h = h.map { ($0.offset, key($0.element)) }
             r = r.map { ($0.offset, key($0.element)) }
-            let keyed = r.map { ($0.offset, $0.element) }
-            for (j, (_, w)) in keyed.enumerated() { positions[w, default: []].append(j) }
+            for (j, w) in r.map(\.element).enumerated() { positions[w, default: []].append(j) }
             var usedH = Set<Int>(), usedR = Set<Int>()
             for i in h.indices.reversed() {
                 let word = h[i].element
@@ -32,7 +31,7 @@ enum Meteor {
                 guard let w = bestWord else { continue }
                 positions[w]!.removeLast()
                 usedH.insert(i); usedR.insert(best)
-                matches.append((h[i].offset, keyed[best].0))
+                matches.append((h[i].offset, r[best].offset))
             }
             h = h.indices.filter { !usedH.contains($0) }.map { h[$0] }
             r = r.indices.filter { !usedR.contains($0) }.map { r[$0] }
@@ -85,7 +84,7 @@ enum PorterStemmer {
         for (i, c) in w.enumerated() { f.append(isVowel(c) ? false : c == "y" ? (i == 0 ? true : !f[i - 1]) : true) }
         return f
     }
-    static func isConsonant(_ w: Word, _ i: Int) -> Bool { consonants(Array(w[...i]))[i] }
+    static func isConsonant(_ w: Word, _ i: Int) -> Bool { consonants(w)[i] }
     static func measure(_ w: Word) -> Int {
         let f = consonants(w)
         var n = 0
@@ -186,6 +185,10 @@ final class WordNet: Sendable {
         ["/usr/share/wordnet", "/usr/local/share/wordnet", "/usr/share/nltk_data/corpora/wordnet", "/usr/local/share/nltk_data/corpora/wordnet"]
             + (home.map { ["\($0)/nltk_data/corpora/wordnet"] } ?? [])
     }
+
+    /// The first database found in `folders` (by default, `defaultFolders`).
+    static func find(in folders: [String]) -> WordNet? { folders.lazy.compactMap(open).first }
+    static func find(home: String?) -> WordNet? { find(in: defaultFolders(home: home)) }
 
     static let loaded = Mutex<[String: WordNet]>([:])
 

@@ -28,7 +28,7 @@ enum ReferenceValidators {
             if m == "meteor" {
                 let given = try c.string("wordnet")
                 let folders = given.map { [$0.hasPrefix("/") ? $0 : c.suiteDirectory + "/" + $0] } ?? WordNet.defaultFolders(home: c.environment["HOME"])
-                guard let w = folders.lazy.compactMap(WordNet.open).first else {
+                guard let w = WordNet.find(in: folders) else {
                     throw c.error(given == nil ? "measure" : "wordnet", given.map { "\"wordnet\": no WordNet 3.0 database (index.noun, data.noun, noun.exc, …) in \($0)" }
                                   ?? "meteor needs the WordNet 3.0 database for its synonyms, and none was found (looked in \(folders.joined(separator: ", "))): install it (Debian, Ubuntu: apt install wordnet-base) or give \"wordnet\": FOLDER")
                 }

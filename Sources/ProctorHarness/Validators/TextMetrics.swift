@@ -10,6 +10,10 @@ public enum TextMetrics {
     /// The metrics by the name a validator gives.
     public static let names = ["bleu", "gleu", "fuzzy", "rouge1", "rouge2", "rouge3", "rouge4", "rouge5", "rougeL"]
 
+    /// Whether METEOR can be computed here: WordNet 3.0 is in one of the folders a `meteor` check
+    /// searches (`home` is `HOME`, for NLTK's downloader's folder).
+    public static func meteorAvailable(home: String?) -> Bool { WordNet.find(home: home) != nil }
+
     /// `metric` of `candidate` against `reference`; nil for an unknown metric name.
     public static func score(_ metric: String, candidate: String, reference: String) -> Double? {
         switch metric {
